@@ -1,0 +1,98 @@
+// One validated configuration object per process, from flags and the environment (flags win).
+// This module is the only place in Herdless that reads process.env.
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** "--budget-rps" / HERDLESS_BUDGET_RPS → budgetRps. */
+function camel(kebab: string): string {
+  return kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function envName(key: string): string {
+  return 'HERDLESS_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/** Parses "--key value", "--key=value" and boolean "--flag" / "--no-flag" into a camelCase record. */
+export function parseFlags(argv: readonly string[]): { flags: Record<string, string | boolean>; positionals: string[] } {
+  const flags: Record<string, string | boolean> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.slice(2);
+    const eq = body.indexOf('=');
+    if (eq >= 0) {
+      flags[camel(body.slice(0, eq))] = body.slice(eq + 1);
+    } else if (body.startsWith('no-')) {
+      flags[camel(body.slice(3))] = false;
+    } else {
+      const next = argv[i + 1];
+      if (next !== undefined && !next.startsWith('--')) {
+        flags[camel(body)] = next;
+        i++;
+      } else {
+        flags[camel(body)] = true;
+      }
+    }
+  }
+  return { flags, positionals };
+}
+
+/**
+ * Builds the config object for `schema` from flags, then HERDLESS_* environment variables
+ * (plus a few conventional names such as KUBECONFIG and REDIS_URL). A bad value throws a
+ * ConfigError naming the field and the rule it broke.
+ */
+export function loadConfig<S extends z.ZodObject>(
+  schema: S,
+  argv: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  aliases: Record<string, string> = { kubeconfig: 'KUBECONFIG', redisUrl: 'REDIS_URL', awsEndpoint: 'AWS_ENDPOINT_URL' },
+): z.infer<S> {
+  const { flags } = parseFlags(argv);
+  const known = Object.keys(schema.shape);
+  const unknown = Object.keys(flags).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown flag(s): ${unknown.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}; expected one of: ${known.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`);
+  }
+  const input: Record<string, unknown> = {};
+  for (const key of known) {
+    const fromFlag = flags[key];
+    const fromEnv = env[envName(key)] ?? (aliases[key] ? env[aliases[key] as string] : undefined);
+    const value = fromFlag ?? fromEnv;
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const field = issue.path.join('.') || '(config)';
+      const flag = '--' + field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+      return `${flag} (${envName(field)}): ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** Shared fields every Herdless process has. */
+export const commonConfigShape = {
+  kubeconfig: z.string().optional(),
+  redisUrl: z.string().url().default('redis://127.0.0.1:6379'),
+  queuePrefix: z.string().regex(/^[a-zA-Z0-9_{}-]+$/).default('herdless'),
+  shards: z
+    .string()
+    .default('default')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
+  otelEndpoint: z.string().url().optional(),
+} as const;
+
+/** Booleans from flags or env ("true"/"false"/"1"/"0"). */
+export const booleanFlag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up (cached), type checks, then every vitest project
+# (unit, integration against real Redis, the local control plane and our AWS endpoint, end to end).
+# Ends with the runner's summary and one plain line "N passed, N failed".
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$here/scripts/setup.sh"
+source "$here/scripts/env.sh"
+cd "$here"
+pnpm exec turbo run typecheck --output-logs=errors-only
+report="$(mktemp -d)/vitest.json"
+status=0
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" </dev/null || status=$?
+node scripts/summary.mjs "$report" || status=1
+exit $status
