@@ -4,7 +4,8 @@ import { defineConfig } from 'vitest/config';
 // that share one private Redis and one local control plane started by the global set-up.
 // Sources are resolved through the "@herdless/source" export condition, so tests run the
 // TypeScript directly; processes that tests spawn run the built dist/.
-const conditions = ['@herdless/source', 'node', 'import', 'module', 'default'];
+// Not 'module': with it the AWS SDK resolves to its bundler-only dist-es builds.
+const conditions = ['@herdless/source', 'node', 'import', 'default'];
 
 export default defineConfig({
   resolve: { conditions },

@@ -11,3 +11,4 @@ pnpm_dir="$HERDLESS_CACHE/pnpm-$HERDLESS_PNPM_VERSION/node_modules/.bin"
 [ -x "$node_dir/node" ] && PATH="$node_dir:$PATH"
 [ -x "$pnpm_dir/pnpm" ] && PATH="$pnpm_dir:$PATH"
 export PATH
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1

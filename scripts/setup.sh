@@ -25,9 +25,12 @@ if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "$HERDLESS_PNPM_VERS
     npm install --silent --no-audit --no-fund --prefix "$HERDLESS_CACHE/pnpm-$HERDLESS_PNPM_VERSION" "pnpm@$HERDLESS_PNPM_VERSION"
   source scripts/env.sh
 fi
-if ! command -v redis-server >/dev/null; then
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  step "installing redis-server from Debian's packages" bash -c "$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq redis-server >/dev/null"
+  step "installing ${missing[*]} from Debian's packages" bash -c "$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ${missing[*]} >/dev/null"
 fi
 stamp="$HERDLESS_ROOT/node_modules/.herdless-install-stamp"
 want="$(cat pnpm-lock.yaml package.json packages/*/package.json test/package.json 2>/dev/null | sha256sum | cut -c1-16)"

@@ -1,7 +1,10 @@
-// Informers that do not die. @kubernetes/client-node's informer stops for good after some
-// watch errors (a 500 on the watch, for one); this wrapper restarts it with capped
-// exponential backoff and a fresh list, and counts every restart.
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
+// Informers that do not die. @kubernetes/client-node 1.4.0's ListWatch stops for good on any
+// watch error other than 410 (a 500 on the watch, a cut stream, a failed list) and never notices
+// a watch that hangs. This module owns its own list-watch loop over the client's `Watch`: it
+// relists after every error (with capped, fully jittered backoff), relists at once on 410 Gone,
+// ends hung watches with a deadline, and counts and logs every restart. It never invents state:
+// after each list the cache is exactly the list, and it only advances with events in order.
+import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { informerRestarts } from './metrics.js';
 
@@ -9,78 +12,327 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   kc: KubeConfig;
   /** Short name for logs and metrics, e.g. "externalsecrets". */
   name: string;
+  /** Collection path, e.g. `/apis/external-secrets.io/v1/externalsecrets`. */
   path: string;
   list: ListPromise<T>;
   logger: Logger;
   labelSelector?: string;
+  fieldSelector?: string;
+  /** First backoff after an error; doubles per consecutive error up to maxBackoffMs (full jitter). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * The server ends each watch after this long (timeoutSeconds); the informer then re-watches
+   * from its last resourceVersion without a list. Default: random in [300, 600) s, as client-go.
+   */
+  watchTimeoutSeconds?: number;
+  /**
+   * A watch still open this long after its timeoutSeconds is taken as hung (a half-open
+   * connection, a paused proxy): it is aborted and the informer relists. Default 30 s.
+   */
+  watchGraceMs?: number;
 }
+
+export type InformerEvent = 'add' | 'update' | 'delete' | 'change' | 'connect' | 'error';
+export type InformerObjectCallback<T> = (obj: T) => void;
+export type InformerErrorCallback = (err?: unknown) => void;
 
 export interface ResilientInformer<T extends KubernetesObject> extends ObjectCache<T> {
-  on: Informer<T>['on'];
+  /** add/update/delete describe the cache: every object delivered once per change, deletes carry the last known object. */
+  on(verb: 'add' | 'update' | 'delete' | 'change', cb: InformerObjectCallback<T>): void;
+  /** connect: the cache is in sync with a fresh list. error: informational, the informer carries on. */
+  on(verb: 'connect' | 'error', cb: InformerErrorCallback): void;
+  off(verb: InformerEvent, cb: InformerObjectCallback<T> | InformerErrorCallback): void;
+  /** Starts the loop; resolves after the first list attempt (success or not). Await synced() for a warm cache. */
   start(): Promise<void>;
+  /** Ends the watch and the loop; the cache is kept. */
   stop(): Promise<void>;
-  /** Resolves once the first list has been delivered. */
+  /** Resolves once the first list has been applied. */
   synced(): Promise<void>;
+  /** Restarts after errors and 410s since creation (also herdless_informer_restarts_total). */
   restarts(): number;
+  /** The resourceVersion the cache is at (of the last list, event or bookmark). */
+  latestResourceVersion(): string;
 }
 
-export function createResilientInformer<T extends KubernetesObject>(opts: ResilientInformerOptions<T>): ResilientInformer<T> {
-  const informer = makeInformer<T>(opts.kc, opts.path, opts.list, opts.labelSelector);
-  const initial = opts.initialBackoffMs ?? 200;
-  const max = opts.maxBackoffMs ?? 30_000;
-  let backoff = initial;
-  let stopped = false;
-  let restartCount = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let markSynced!: () => void;
-  const syncedPromise = new Promise<void>((resolve) => (markSynced = resolve));
+/** How one watch ended. */
+type WatchEnd =
+  | { kind: 'closed' } // the server (or its timeout) ended it: re-watch from the last resourceVersion
+  | { kind: 'expired'; message: string } // 410 Gone: the resourceVersion is too old, relist
+  | { kind: 'failed'; error: unknown }; // anything else: back off, relist
 
-  const restart = (err: unknown): void => {
-    if (stopped || timer) return;
-    const delay = Math.round(Math.random() * backoff);
-    restartCount++;
-    informerRestarts.inc({ informer: opts.name });
-    opts.logger.warn({ informer: opts.name, delayMs: delay, err: describe(err) }, 'informer stopped; restarting with a fresh list');
-    backoff = Math.min(max, backoff * 2);
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (stopped) return;
-      informer.start().then(
-        () => {
-          backoff = initial;
-        },
-        (e: unknown) => restart(e),
-      );
-    }, delay);
+/** Without this much healthy watching, consecutive errors keep growing the backoff. */
+const HEALTHY_WATCH_MS = 10_000;
+
+export function createResilientInformer<T extends KubernetesObject>(opts: ResilientInformerOptions<T>): ResilientInformer<T> {
+  const initialBackoffMs = opts.initialBackoffMs ?? 200;
+  const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+  const graceMs = opts.watchGraceMs ?? 30_000;
+  const watcher = new Watch(opts.kc);
+  const log = opts.logger.child({ informer: opts.name });
+
+  const cache = new ObjectStore<T>();
+  const listeners = {
+    add: new Set<InformerObjectCallback<T>>(),
+    update: new Set<InformerObjectCallback<T>>(),
+    delete: new Set<InformerObjectCallback<T>>(),
+    connect: new Set<InformerErrorCallback>(),
+    error: new Set<InformerErrorCallback>(),
   };
 
-  informer.on('error', restart);
-  informer.on('connect', () => markSynced());
+  let resourceVersion = '';
+  let stopped = true;
+  let restartCount = 0;
+  let backoffMs = initialBackoffMs;
+  let loop: Promise<void> | undefined;
+  let abortCurrent: (() => void) | undefined;
+  let wake: (() => void) | undefined;
+  let markSynced!: () => void;
+  const syncedPromise = new Promise<void>((resolve) => (markSynced = resolve));
+  let firstAttemptDone!: () => void;
+  let firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
+
+  function emit(verb: 'add' | 'update' | 'delete', obj: T): void;
+  function emit(verb: 'connect' | 'error', err?: unknown): void;
+  function emit(verb: keyof typeof listeners, arg?: unknown): void {
+    for (const cb of listeners[verb]) {
+      try {
+        (cb as (a: unknown) => void)(arg);
+      } catch (e) {
+        // A handler's bug must not stop the informer; it is logged, not retried.
+        log.error({ err: describe(e), verb }, 'informer event handler threw');
+      }
+    }
+  }
+
+  /** Replaces the cache by the list and emits the difference: the cache now equals the server. */
+  async function relist(): Promise<void> {
+    const list: KubernetesListObject<T> = await opts.list();
+    const fresh = new Map<string, T>();
+    for (const item of list.items ?? []) fresh.set(keyOf(item), item);
+    for (const [key, old] of cache.entries()) {
+      if (!fresh.has(key)) {
+        cache.delete(key);
+        emit('delete', old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = cache.get(key);
+      cache.set(key, obj);
+      if (!old) emit('add', obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) emit('update', obj);
+    }
+    resourceVersion = list.metadata?.resourceVersion ?? '';
+    markSynced();
+    emit('connect');
+  }
+
+  /** One watch from `resourceVersion` until it ends; events are applied only while it is current. */
+  function watchOnce(): Promise<WatchEnd> {
+    return new Promise<WatchEnd>((resolve) => {
+      let ended = false;
+      let controller: AbortController | undefined;
+      let deadline: NodeJS.Timeout | undefined;
+      let healthy: NodeJS.Timeout | undefined;
+      const timeoutSeconds = opts.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+      const finish = (end: WatchEnd) => {
+        if (ended) return;
+        ended = true;
+        clearTimeout(deadline);
+        clearTimeout(healthy);
+        abortCurrent = undefined;
+        controller?.abort();
+        resolve(end);
+      };
+      abortCurrent = () => finish({ kind: 'closed' });
+      deadline = setTimeout(
+        () => finish({ kind: 'failed', error: new Error(`watch still open ${graceMs} ms after its ${timeoutSeconds} s timeout: taken as hung`) }),
+        timeoutSeconds * 1000 + graceMs,
+      );
+      healthy = setTimeout(() => (backoffMs = initialBackoffMs), HEALTHY_WATCH_MS);
+
+      const onEvent = (type: string, obj: unknown) => {
+        if (ended) return; // a late line from an aborted stream: its state is superseded
+        const object = obj as T & { code?: number; reason?: string; message?: string };
+        switch (type) {
+          case 'ADDED':
+          case 'MODIFIED': {
+            const key = keyOf(object);
+            const old = cache.get(key);
+            if (old && old.metadata?.resourceVersion === object.metadata?.resourceVersion) break;
+            cache.set(key, object);
+            emit(old ? 'update' : 'add', object);
+            break;
+          }
+          case 'DELETED': {
+            const key = keyOf(object);
+            const old = cache.get(key);
+            if (old) {
+              cache.delete(key);
+              emit('delete', object);
+            }
+            break;
+          }
+          case 'BOOKMARK':
+            break;
+          case 'ERROR':
+            // A Status object in the stream; the server ends the watch after it.
+            if (object.code === 410) finish({ kind: 'expired', message: object.message ?? 'Expired' });
+            else finish({ kind: 'failed', error: new Error(`watch error event: ${object.code ?? '?'} ${object.reason ?? ''} ${object.message ?? ''}`.trim()) });
+            return;
+          default:
+            return;
+        }
+        // Only events in order advance the resourceVersion, so a re-watch never skips one.
+        const rv = object.metadata?.resourceVersion;
+        if (rv) resourceVersion = rv;
+      };
+      const onDone = (err: unknown) => {
+        if (!err) return finish({ kind: 'closed' });
+        const status = (err as { statusCode?: number; code?: unknown }).statusCode ?? (err as { code?: unknown }).code;
+        if (status === 410) return finish({ kind: 'expired', message: describe(err) });
+        finish({ kind: 'failed', error: err });
+      };
+
+      const query: Record<string, string | number | boolean> = {
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+      };
+      if (opts.labelSelector !== undefined) query.labelSelector = opts.labelSelector;
+      if (opts.fieldSelector !== undefined) query.fieldSelector = opts.fieldSelector;
+      watcher.watch(opts.path, query, onEvent, onDone).then(
+        (c) => {
+          controller = c;
+          if (ended) c.abort();
+        },
+        (e: unknown) => finish({ kind: 'failed', error: e }),
+      );
+    });
+  }
+
+  function countRestart(reason: string, err: unknown, delayMs: number): void {
+    restartCount++;
+    informerRestarts.inc({ informer: opts.name });
+    log.warn({ reason, err: describe(err), delayMs, resourceVersion }, 'informer restarting with a fresh list');
+    emit('error', err);
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wake = undefined;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  function nextDelay(): number {
+    const delay = Math.round(Math.random() * backoffMs);
+    backoffMs = Math.min(maxBackoffMs, backoffMs * 2);
+    return delay;
+  }
+
+  async function run(): Promise<void> {
+    let needList = true;
+    while (!stopped) {
+      if (needList) {
+        try {
+          await relist();
+          needList = false;
+        } catch (err) {
+          firstAttemptDone();
+          if (stopped) break;
+          const delay = nextDelay();
+          countRestart('ListFailed', err, delay);
+          await sleep(delay);
+          continue;
+        }
+        firstAttemptDone();
+      }
+      if (stopped) break;
+      const end = await watchOnce();
+      if (stopped) break;
+      if (end.kind === 'closed') continue;
+      needList = true;
+      if (end.kind === 'expired') {
+        // 410 is the server saying "too old, list again": no error, relist at once (client-go does too).
+        countRestart('Expired', new Error(end.message), 0);
+        continue;
+      }
+      const delay = nextDelay();
+      countRestart('WatchFailed', end.error, delay);
+      await sleep(delay);
+    }
+  }
 
   return {
-    get: (name, namespace) => informer.get(name, namespace),
-    list: (namespace) => informer.list(namespace),
-    on: informer.on.bind(informer) as Informer<T>['on'],
-    async start() {
-      stopped = false;
-      try {
-        await informer.start();
-        markSynced();
-      } catch (e) {
-        restart(e);
+    get: (name, namespace) => cache.get(namespace ? `${namespace}/${name}` : name),
+    list: (namespace) => (namespace ? cache.values().filter((o) => o.metadata?.namespace === namespace) : cache.values()),
+    on(verb: InformerEvent, cb: InformerObjectCallback<T> | InformerErrorCallback) {
+      if (verb === 'change') {
+        for (const v of ['add', 'update', 'delete'] as const) listeners[v].add(cb as InformerObjectCallback<T>);
+        return;
       }
+      (listeners[verb] as Set<typeof cb>).add(cb);
+    },
+    off(verb, cb) {
+      if (verb === 'change') {
+        for (const v of ['add', 'update', 'delete'] as const) listeners[v].delete(cb as InformerObjectCallback<T>);
+        return;
+      }
+      (listeners[verb] as Set<typeof cb>).delete(cb);
+    },
+    async start() {
+      if (!stopped) return firstAttempt;
+      stopped = false;
+      backoffMs = initialBackoffMs;
+      loop = run();
+      return firstAttempt;
     },
     async stop() {
+      if (stopped) return;
       stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await informer.stop();
+      abortCurrent?.();
+      wake?.();
+      await loop;
+      loop = undefined;
+      firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
     },
     synced: () => syncedPromise,
     restarts: () => restartCount,
+    latestResourceVersion: () => resourceVersion,
   };
+}
+
+/** `namespace/name`, or `name` for cluster-scoped objects (ObjectCache.get's two forms). */
+function keyOf(obj: KubernetesObject): string {
+  const name = obj.metadata?.name ?? '';
+  return obj.metadata?.namespace ? `${obj.metadata.namespace}/${name}` : name;
+}
+
+class ObjectStore<T> {
+  private readonly objects = new Map<string, T>();
+  get(key: string): T | undefined {
+    return this.objects.get(key);
+  }
+  set(key: string, obj: T): void {
+    this.objects.set(key, obj);
+  }
+  delete(key: string): void {
+    this.objects.delete(key);
+  }
+  entries(): [string, T][] {
+    return [...this.objects.entries()];
+  }
+  values(): T[] {
+    return [...this.objects.values()];
+  }
 }
 
 function describe(err: unknown): string {

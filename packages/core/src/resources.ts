@@ -111,6 +111,10 @@ export const externalSecretStatusSchema = z.object({
   syncedResourceVersion: z.string().optional(),
   conditions: z.array(conditionSchema).optional(),
   binding: z.object({ name: z.string().optional() }).optional(),
+  // Herdless additions (pruned harmlessly by ESO's CRDs): failed attempts since the last
+  // success, so retry backoff survives a scheduler failover (Kubernetes is the database).
+  failedAttempts: z.number().int().optional(),
+  lastAttemptTime: z.string().optional().meta({ format: 'date-time' }),
 });
 
 export const externalSecretSchema = z.object({

@@ -54,3 +54,13 @@ export function nextReadyCondition(
 export function toKubeTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** What the worker records as synced: the spec generation it rendered. */
+export function syncedResourceVersionOf(es: ExternalSecret): string {
+  return String(es.metadata.generation ?? 0);
+}
+
+/** True when the current spec generation has been synced successfully at least once. */
+export function isSyncedAtCurrentGeneration(es: ExternalSecret): boolean {
+  return isReady(es) && es.status?.syncedResourceVersion === syncedResourceVersionOf(es);
+}

@@ -75,9 +75,14 @@ export function spawnProcessGroup(opts: SpawnOptions): ManagedProcess {
     hasExited: () => done,
     async stop(graceMs = 5_000) {
       if (done) return;
+      // Keep the event loop alive until the exit is observed, or Node may leave first.
+      child.ref();
       signalGroup(pid, 'SIGTERM');
-      const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
-      if ((await Promise.race([exited, timer])) === 'timeout') {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
+      const outcome = await Promise.race([exited, timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
         signalGroup(pid, 'SIGKILL');
         await exited;
       }

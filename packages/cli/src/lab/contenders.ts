@@ -1,0 +1,205 @@
+// The controllers a lab run compares, behind one small interface: Herdless's scheduler and
+// workers with one of its planner policies (herdless, or the eso / eso-jitter models of the
+// reference controller), or the real ESO binary. A scenario starts, stops and fails them over
+// without knowing which one it drives.
+import type { ChildProcess } from 'node:child_process';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { syncQueueName } from '@herdless/core';
+import { startEso, ESO_VERSION, type EsoProcess } from '@herdless/lab';
+import { sumMetric } from './api-server-metrics.js';
+import type { ContenderRun, LabSettings } from './lab-config.js';
+import type { LabEnvironment } from './lab-environment.js';
+
+export const LAB_NAMESPACE = 'lab';
+export const SYSTEM_NAMESPACE = 'herdless-system';
+const LEASE_NAME = 'herdless-scheduler';
+
+export interface Controller {
+  label: string;
+  description: string;
+  /** The flags of every process, as started (the first start). */
+  flags: string[];
+  start(): Promise<void>;
+  /** Stops every process of the controller (graceful). */
+  stop(): Promise<void>;
+  /** Kills the active instance (the Lease holder; for ESO its one process) and says which. */
+  killActive(): Promise<string>;
+  /** Items ready to run but not yet running; null when not observable. */
+  queueDepth(): Promise<number | null>;
+  redisPeakMemoryBytes(): Promise<number | null>;
+  close(): Promise<void>;
+}
+
+export function createController(run: ContenderRun, settings: LabSettings, env: LabEnvironment): Controller {
+  return run.kind === 'eso-real' ? new RealEso(run, settings, env) : new HerdlessController(run, settings, env);
+}
+
+class HerdlessController implements Controller {
+  readonly label: string;
+  readonly description: string;
+  readonly flags: string[] = [];
+  private schedulers: Array<{ identity: string; child: ChildProcess }> = [];
+  private workers: ChildProcess[] = [];
+  private starts = 0;
+  private redis?: Redis;
+  private queue?: Queue;
+
+  constructor(
+    private readonly run: ContenderRun,
+    private readonly settings: LabSettings,
+    private readonly env: LabEnvironment,
+  ) {
+    this.label = run.label;
+    this.description =
+      run.kind === 'herdless'
+        ? 'Herdless: capacity-aware planner (policy herdless)'
+        : `Herdless's model of the reference controller (policy ${run.kind}) on Herdless workers`;
+  }
+
+  private common(): string[] {
+    const redis = this.env.redis;
+    if (!redis) throw new Error('the Herdless contenders need the lab Redis');
+    return ['--kubeconfig', this.env.controlPlane.kubeconfigPath, '--redis-url', redis.url, '--log-level', this.settings.logLevel];
+  }
+
+  async start(): Promise<void> {
+    this.starts++;
+    // Failover runs two replicas so that one takes over; the others need only one.
+    const replicas = this.settings.scenario === 'failover' ? 2 : 1;
+    for (let r = 1; r <= replicas; r++) {
+      const identity = `scheduler-${this.starts}-${r}`;
+      const args = [
+        'scheduler',
+        ...this.common(),
+        '--namespace', SYSTEM_NAMESPACE,
+        '--identity', identity,
+        '--policy', this.run.kind,
+        '--seed', String(this.settings.seed),
+        '--budgets', `aws-sm=${this.settings.budgetRps}`,
+        '--aws-endpoint', this.env.awsUrl,
+      ];
+      if (this.flags.length === 0 || r === 1) this.recordFlags(`herdless ${args.join(' ')}`);
+      this.schedulers.push({ identity, child: this.env.spawnHerdless(identity, args) });
+    }
+    for (let w = 1; w <= this.settings.workers; w++) {
+      const args = ['worker', ...this.common(), '--aws-endpoint', this.env.awsUrl, '--concurrency', String(this.settings.concurrency)];
+      if (w === 1) this.recordFlags(`herdless ${args.join(' ')}  (× ${this.settings.workers})`);
+      this.workers.push(this.env.spawnHerdless(`worker-${this.starts}-${w}`, args));
+    }
+  }
+
+  private recordFlags(line: string): void {
+    const redacted = line.replace(/--kubeconfig \S+/, '--kubeconfig <lab>').replace(/redis:\/\/[^ ]+/, 'redis://<lab>').replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://<aws-endpoint>');
+    if (!this.flags.includes(redacted)) this.flags.push(redacted);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.schedulers.map((s) => this.env.stopChild(s.child)), ...this.workers.map((w) => this.env.stopChild(w))]);
+    this.schedulers = [];
+    this.workers = [];
+  }
+
+  async killActive(): Promise<string> {
+    const coordination = this.env.controlPlane.kubeConfig().makeApiClient(CoordinationV1Api);
+    const lease = await coordination.readNamespacedLease({ name: LEASE_NAME, namespace: SYSTEM_NAMESPACE }).catch(() => undefined);
+    const holder = lease?.spec?.holderIdentity;
+    const leader = this.schedulers.find((s) => s.identity === holder);
+    if (!leader) return `no scheduler holds the Lease (holder ${holder ?? 'none'}); nothing killed`;
+    await this.env.stopChild(leader.child, true);
+    this.schedulers = this.schedulers.filter((s) => s !== leader);
+    return `killed the leader ${leader.identity} (SIGKILL)`;
+  }
+
+  private connect(): { redis: Redis; queue: Queue } | undefined {
+    if (!this.env.redis) return undefined;
+    this.redis ??= new Redis(this.env.redis.url, { maxRetriesPerRequest: 1, lazyConnect: false });
+    this.queue ??= new Queue(syncQueueName(), { connection: this.redis, prefix: 'herdless' });
+    return { redis: this.redis, queue: this.queue };
+  }
+
+  async queueDepth(): Promise<number | null> {
+    const c = this.connect();
+    if (!c) return null;
+    const counts = await c.queue.getJobCounts('wait', 'prioritized', 'paused');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  async redisPeakMemoryBytes(): Promise<number | null> {
+    const c = this.connect();
+    if (!c) return null;
+    const info = await c.redis.info('memory');
+    const peak = /used_memory_peak:(\d+)/.exec(info);
+    return peak ? Number(peak[1]) : null;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.queue?.close().catch(() => undefined);
+    this.redis?.disconnect();
+  }
+}
+
+class RealEso implements Controller {
+  readonly label: string;
+  readonly description: string;
+  flags: string[] = [];
+  private eso?: EsoProcess;
+  private starts = 0;
+
+  constructor(
+    private readonly run: ContenderRun,
+    private readonly settings: LabSettings,
+    private readonly env: LabEnvironment,
+  ) {
+    this.label = run.label;
+    this.description = `External Secrets Operator ${ESO_VERSION} (the real binary, built from its Go module), AWS_SECRETSMANAGER_ENDPOINT=our endpoint`;
+  }
+
+  async start(): Promise<void> {
+    this.starts++;
+    this.eso = await startEso({
+      kubeconfigPath: this.env.controlPlane.kubeconfigPath,
+      awsEndpointUrl: this.env.awsUrl,
+      namespace: LAB_NAMESPACE,
+      ...(this.run.esoConcurrent !== undefined && this.run.esoConcurrent !== 1 ? { concurrent: this.run.esoConcurrent } : {}),
+      ...(this.settings.esoClientQps !== undefined ? { clientQps: this.settings.esoClientQps } : {}),
+      ...(this.settings.esoClientBurst !== undefined ? { clientBurst: this.settings.esoClientBurst } : {}),
+    });
+    this.env.usage.track(`external-secrets-${this.starts}`, this.eso.pid);
+    if (this.flags.length === 0) {
+      this.flags = [`external-secrets ${this.eso.flags.map((f) => f.replace(/127\.0\.0\.1:\d+/, '127.0.0.1:<port>')).join(' ')}`];
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.eso?.stop();
+    this.eso = undefined;
+  }
+
+  async killActive(): Promise<string> {
+    if (!this.eso) return 'ESO was not running';
+    await this.eso.process.stop(0);
+    this.eso = undefined;
+    return 'killed ESO (SIGKILL); a Deployment would start a new pod';
+  }
+
+  async queueDepth(): Promise<number | null> {
+    if (!this.eso) return null;
+    try {
+      const res = await fetch(this.eso.metricsUrl, { signal: AbortSignal.timeout(900) });
+      return sumMetric(await res.text(), 'workqueue_depth', 'name="externalsecret"');
+    } catch {
+      return null;
+    }
+  }
+
+  async redisPeakMemoryBytes(): Promise<number | null> {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+  }
+}

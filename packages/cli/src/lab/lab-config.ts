@@ -1,0 +1,152 @@
+// The lab's flags: one zod object (core's loadConfig). Every size flag is optional; what is not
+// given comes from the scenario's defaults, chosen so that one contender finishes in about two
+// minutes once the control plane is cached (quotas are scaled down — time-compressed — so that
+// a few hundred ExternalSecrets meet the same limits 10,000 meet against a real account).
+import { z } from 'zod';
+import { parseGoDuration } from '@herdless/core';
+
+export const SCENARIOS = ['burst', 'recovery', 'steady', 'outage', 'failover'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export const CONTENDERS = ['herdless', 'eso', 'eso-jitter', 'eso-real'] as const;
+export type ContenderKind = (typeof CONTENDERS)[number];
+
+const positive = z.coerce.number().positive();
+const count = z.coerce.number().int().min(1);
+
+export const labConfigSchema = z.object({
+  scenario: z.enum(SCENARIOS).default('burst'),
+  /** herdless | eso | eso-jitter | eso-real | all, or a comma-separated list. */
+  contender: z.string().default('herdless'),
+  count: count.max(200_000).optional(),
+  /** refreshInterval of every ExternalSecret (Go duration). */
+  refreshInterval: z.string().optional(),
+  /** The AWS endpoint's GetSecretValue quota (requests/second): the physical limit. */
+  quotaRps: positive.optional(),
+  /** Herdless's budget for the store (herdless.io/budget-rps and --budgets); default: the quota. */
+  budgetRps: positive.optional(),
+  workers: count.max(32).default(2),
+  concurrency: count.max(10_000).default(50),
+  /** Distinct remote secrets the fleet reads; default one per ExternalSecret (no coalescing). */
+  remoteSecrets: count.optional(),
+  /** ESO's --concurrent for eso-real runs, comma-separated: one run per value (1 is ESO's default). */
+  esoConcurrent: z.string().default('1,10'),
+  esoClientQps: positive.optional(),
+  esoClientBurst: count.optional(),
+  /** Storm order, remote keys, values and the comparison models' jitter derive from it. */
+  seed: z.coerce.number().int().default(1),
+  /** Stop waiting for convergence after this long (per phase). */
+  timeoutSeconds: count.default(600),
+  /** recovery: how long the controller stays down, in refresh intervals. */
+  downIntervals: positive.default(2),
+  /** outage: how long the AWS endpoint answers 500s. */
+  outageSeconds: positive.optional(),
+  /** steady/recovery: how many refresh intervals are observed after convergence. */
+  observeIntervals: positive.optional(),
+  reportDir: z.string().default('lab-report'),
+  /** auto: bars on a terminal, lines otherwise. */
+  progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
+});
+export type LabConfig = z.infer<typeof labConfigSchema>;
+
+/** Everything a scenario run needs, defaults applied. */
+export interface LabSettings {
+  scenario: ScenarioName;
+  contenders: ContenderRun[];
+  count: number;
+  refreshInterval: string;
+  refreshIntervalMs: number;
+  quotaRps: number;
+  budgetRps: number;
+  workers: number;
+  concurrency: number;
+  remoteSecrets: number;
+  seed: number;
+  timeoutMs: number;
+  downMs: number;
+  outageMs: number;
+  observeMs: number;
+  esoClientQps?: number;
+  esoClientBurst?: number;
+  logLevel: LabConfig['logLevel'];
+  timeCompressed: boolean;
+}
+
+/** One contender run: a kind, and for eso-real the --concurrent it runs with. */
+export interface ContenderRun {
+  kind: ContenderKind;
+  /** The label in tables and charts (eso-real with --concurrent 10 is `eso-real-c10`). */
+  label: string;
+  esoConcurrent?: number;
+}
+
+interface ScenarioDefaults {
+  count: number;
+  refreshInterval: string;
+  quotaRps: number;
+  outageSeconds: number;
+  observeIntervals: number;
+}
+
+/** Sized for about two minutes per contender on two cores. */
+export const SCENARIO_DEFAULTS: Record<ScenarioName, ScenarioDefaults> = {
+  // 300 creates at 5/s: a 60 s physical limit; ESO's 10 syncs/s (50 QPS client, ~5 calls a sync) overshoot it.
+  burst: { count: 300, refreshInterval: '10m', quotaRps: 5, outageSeconds: 0, observeIntervals: 0 },
+  // Synced, then down for 2 intervals, then back: the whole fleet is overdue at once.
+  recovery: { count: 300, refreshInterval: '30s', quotaRps: 20, outageSeconds: 0, observeIntervals: 1.5 },
+  steady: { count: 300, refreshInterval: '30s', quotaRps: 20, outageSeconds: 0, observeIntervals: 3 },
+  outage: { count: 300, refreshInterval: '30s', quotaRps: 20, outageSeconds: 45, observeIntervals: 1 },
+  failover: { count: 400, refreshInterval: '10m', quotaRps: 8, outageSeconds: 0, observeIntervals: 0 },
+};
+
+export function parseContenders(text: string, esoConcurrent: string): ContenderRun[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .flatMap((s) => (s === 'all' ? [...CONTENDERS] : [s]));
+  const runs: ContenderRun[] = [];
+  for (const name of names) {
+    if (!(CONTENDERS as readonly string[]).includes(name)) {
+      throw new Error(`--contender: expected herdless, eso, eso-jitter, eso-real, all or a comma-separated list of them, found "${name}"`);
+    }
+    if (name === 'eso-real') {
+      const values = esoConcurrent.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0);
+      if (values.length === 0) throw new Error(`--eso-concurrent: expected positive integers separated by commas, found "${esoConcurrent}"`);
+      for (const c of values) runs.push({ kind: 'eso-real', label: c === 1 ? 'eso-real' : `eso-real-c${c}`, esoConcurrent: c });
+    } else {
+      runs.push({ kind: name as ContenderKind, label: name });
+    }
+  }
+  return runs;
+}
+
+export function resolveLabSettings(config: LabConfig): LabSettings {
+  const d = SCENARIO_DEFAULTS[config.scenario];
+  const refreshInterval = config.refreshInterval ?? d.refreshInterval;
+  const refreshIntervalMs = parseGoDuration(refreshInterval);
+  const quotaRps = config.quotaRps ?? d.quotaRps;
+  const count = config.count ?? d.count;
+  return {
+    scenario: config.scenario,
+    contenders: parseContenders(config.contender, config.esoConcurrent),
+    count,
+    refreshInterval,
+    refreshIntervalMs,
+    quotaRps,
+    budgetRps: config.budgetRps ?? quotaRps,
+    workers: config.workers,
+    concurrency: config.concurrency,
+    remoteSecrets: config.remoteSecrets ?? count,
+    seed: config.seed,
+    timeoutMs: config.timeoutSeconds * 1000,
+    downMs: config.downIntervals * refreshIntervalMs,
+    outageMs: (config.outageSeconds ?? d.outageSeconds) * 1000,
+    observeMs: (config.observeIntervals ?? d.observeIntervals) * refreshIntervalMs,
+    ...(config.esoClientQps !== undefined ? { esoClientQps: config.esoClientQps } : {}),
+    ...(config.esoClientBurst !== undefined ? { esoClientBurst: config.esoClientBurst } : {}),
+    logLevel: config.logLevel,
+    timeCompressed: true,
+  };
+}

@@ -1,0 +1,109 @@
+// Stands up one contender's world — a fresh local control plane, our AWS endpoint behind a
+// switchable outage front, and (for Herdless) a private Redis — and tears all of it down,
+// whatever happened in between. Every contender gets its own, so each meets identical input.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ensureEsoBinary,
+  esoCrdManifests,
+  startAwsEndpoint,
+  startControlPlane,
+  startRedis,
+  type AwsEndpoint,
+  type ControlPlane,
+  type RedisServer,
+} from '@herdless/lab';
+import { startAwsOutageProxy, type AwsOutageProxy } from './aws-outage-proxy.js';
+import { ProcessUsageTracker } from './process-usage.js';
+
+const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+export interface LabEnvironment {
+  controlPlane: ControlPlane;
+  redis?: RedisServer;
+  aws: AwsEndpoint;
+  /** The URL controllers talk to (the outage front of `aws`). */
+  awsUrl: string;
+  outage: AwsOutageProxy;
+  logDir: string;
+  usage: ProcessUsageTracker;
+  /** Starts `herdless <args>` from this checkout's build; its output goes to <logDir>/<name>.log. */
+  spawnHerdless(name: string, args: string[]): ChildProcess;
+  /** SIGTERM (then SIGKILL after 10 s), or SIGKILL at once with `kill`. */
+  stopChild(child: ChildProcess, kill?: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EnvironmentOptions {
+  /** Install ESO's own CRDs (from its module) instead of ours: the same API group, ESO's schema. */
+  esoCrds?: boolean;
+  redis?: boolean;
+  say: (line: string) => void;
+}
+
+export async function startLabEnvironment(opts: EnvironmentOptions): Promise<LabEnvironment> {
+  const stops: Array<() => Promise<void>> = [];
+  const children: ChildProcess[] = [];
+  const logDir = mkdtempSync(join(tmpdir(), 'herdless-lab-logs-'));
+  const usage = new ProcessUsageTracker();
+  let stopped = false;
+  const stopAll = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all(children.map((c) => stopChild(c)));
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    const t0 = Date.now();
+    const crds = opts.esoCrds ? esoCrdManifests((await ensureEsoBinary()).crdDir) : undefined;
+    const controlPlane = await startControlPlane(crds ? { crds } : {});
+    stops.push(() => controlPlane.stop());
+    for (const p of controlPlane.processes) usage.track(p.name, p.pid);
+    opts.say(`control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)} s${opts.esoCrds ? ' (ESO’s own CRDs)' : ''}`);
+    const redis = opts.redis === false ? undefined : await startRedis();
+    if (redis) stops.push(() => redis.stop());
+    const aws = await startAwsEndpoint();
+    stops.push(() => aws.stop());
+    const outage = await startAwsOutageProxy(aws.url);
+    stops.push(() => outage.stop());
+    stops.push(async () => rmSync(logDir, { recursive: true, force: true }));
+    return {
+      controlPlane,
+      ...(redis ? { redis } : {}),
+      aws,
+      awsUrl: outage.url,
+      outage,
+      logDir,
+      usage,
+      spawnHerdless(name, args) {
+        const fd = openSync(join(logDir, `${name}.log`), 'a');
+        let child: ChildProcess;
+        try {
+          child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', fd, fd] });
+        } finally {
+          closeSync(fd);
+        }
+        children.push(child);
+        usage.track(name, child.pid);
+        return child;
+      },
+      stopChild,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+async function stopChild(child: ChildProcess, kill = false): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(kill ? 'SIGKILL' : 'SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,179 @@
+// From what a run observed to the figures of its report: pure (observations in, figures out),
+// so the arithmetic is unit-tested without servers. Every figure is defined here once.
+import { peakAndMean, percentile, type ContenderFigures, type ContenderResult, type ProcessUsage, type SecondSample } from '@herdless/lab';
+import type { FleetRecord } from './fleet-observer.js';
+
+export interface ProviderReply {
+  atMs: number;
+  outcome: 'ok' | 'throttled' | 'error';
+}
+
+export interface RunObservation {
+  label: string;
+  description: string;
+  flags: string[];
+  notes: string[];
+  complete: boolean;
+  count: number;
+  quotaRps: number;
+  refreshIntervalMs: number;
+  /** Epoch ms the storm began (t = 0 on every axis). */
+  t0: number;
+  endMs: number;
+  createdAt: ReadonlyMap<string, number>;
+  records: ReadonlyMap<string, FleetRecord>;
+  replies: readonly ProviderReply[];
+  /** Per second since t0: Ready count and queue depth sampled at its end. */
+  samples: ReadonlyMap<number, { ready: number; queueDepth: number | null }>;
+  /** Convergence is measured from here: every ExternalSecret Ready (burst) or synced again (after a disruption). */
+  converge: { fromMs: number; kind: 'ready' | 'synced' };
+  /** The steady window (after convergence), for peak/mean and deadlines; absent for one-shot storms. */
+  window?: { startMs: number; endMs: number };
+  /** Calls needed at least: one per ExternalSecret to converge. */
+  callsNeeded: number;
+  apiWrites: number | null;
+  redisPeakMemoryBytes: number | null;
+  processes: ProcessUsage[];
+  events: Array<{ t: number; what: string }>;
+}
+
+/** Refreshes may land up to this much after the deadline and still count: refreshTime has one-second precision. */
+export const DEADLINE_TOLERANCE_MS = 2_000;
+
+export function perSecondSeries(obs: RunObservation): SecondSample[] {
+  const lastSecond = Math.max(0, Math.floor((obs.endMs - obs.t0) / 1000));
+  const series: SecondSample[] = Array.from({ length: lastSecond + 1 }, (_, t) => ({
+    t,
+    ok: 0,
+    throttled: 0,
+    error: 0,
+    ready: obs.samples.get(t)?.ready ?? 0,
+    syncs: 0,
+    queueDepth: obs.samples.get(t)?.queueDepth ?? null,
+  }));
+  // Carry the last Ready count over seconds the sampler missed.
+  for (let t = 1; t < series.length; t++) {
+    const s = series[t] as SecondSample;
+    if (!obs.samples.has(t)) s.ready = (series[t - 1] as SecondSample).ready;
+  }
+  for (const r of obs.replies) {
+    const s = series[Math.floor((r.atMs - obs.t0) / 1000)];
+    if (s) s[r.outcome] += 1;
+  }
+  for (const rec of obs.records.values()) {
+    for (const at of rec.syncObservedAt) {
+      const s = series[Math.floor((at - obs.t0) / 1000)];
+      if (s) s.syncs += 1;
+    }
+  }
+  return series;
+}
+
+/** Seconds from `fromMs` until the last ExternalSecret became Ready (or synced again); null if one never did. */
+export function convergeSeconds(obs: RunObservation): number | null {
+  let last = obs.converge.fromMs;
+  for (const name of obs.createdAt.keys()) {
+    const rec = obs.records.get(name);
+    if (!rec) return null;
+    let at: number | undefined;
+    if (obs.converge.kind === 'ready') at = rec.readyAt;
+    else at = rec.syncObservedAt.find((t) => t >= obs.converge.fromMs);
+    if (at === undefined) return null;
+    last = Math.max(last, at);
+  }
+  return (last - obs.converge.fromMs) / 1000;
+}
+
+/**
+ * Refreshes whose deadline (last refresh + interval) fell inside the window, and how many of
+ * them happened by the deadline (with the tolerance). A deadline with no refresh after it by
+ * the window's end is a miss.
+ */
+export function deadlineShare(obs: RunObservation): { due: number; onTime: number } {
+  if (!obs.window) return { due: 0, onTime: 0 };
+  const { startMs, endMs } = obs.window;
+  let due = 0;
+  let onTime = 0;
+  for (const rec of obs.records.values()) {
+    const times = rec.refreshTimes;
+    for (let i = 0; i < times.length; i++) {
+      const deadline = (times[i] as number) + obs.refreshIntervalMs;
+      if (deadline < startMs || deadline + DEADLINE_TOLERANCE_MS > endMs) continue;
+      due++;
+      const next = times[i + 1];
+      if (next !== undefined && next <= deadline + DEADLINE_TOLERANCE_MS) onTime++;
+    }
+  }
+  return { due, onTime };
+}
+
+export function computeResult(obs: RunObservation): ContenderResult {
+  const series = perSecondSeries(obs);
+  const totals = series.map((s) => s.ok + s.throttled + s.error);
+  const firstActive = totals.findIndex((v) => v > 0);
+  const lastActive = totals.length - 1 - [...totals].reverse().findIndex((v) => v > 0);
+  const active = firstActive >= 0 ? totals.slice(firstActive, lastActive + 1) : [];
+  const whole = peakAndMean(active);
+  let steady: ReturnType<typeof peakAndMean> | null = null;
+  if (obs.window) {
+    const from = Math.max(0, Math.floor((obs.window.startMs - obs.t0) / 1000));
+    const to = Math.floor((obs.window.endMs - obs.t0) / 1000);
+    steady = peakAndMean(totals.slice(from, to));
+  }
+  const latencies: number[] = [];
+  let readyCount = 0;
+  for (const [name, created] of obs.createdAt) {
+    const rec = obs.records.get(name);
+    if (rec?.ready) readyCount++;
+    if (rec?.readyAt !== undefined) latencies.push(Math.max(0, (rec.readyAt - created) / 1000));
+  }
+  latencies.sort((a, b) => a - b);
+  let syncs = 0;
+  for (const rec of obs.records.values()) syncs += rec.syncObservedAt.length;
+  const calls = obs.replies.length;
+  const throttled = obs.replies.filter((r) => r.outcome === 'throttled').length;
+  const errors = obs.replies.filter((r) => r.outcome === 'error').length;
+  const converge = convergeSeconds(obs);
+  const physicalLimitSeconds = obs.callsNeeded / obs.quotaRps;
+  const deadlines = deadlineShare(obs);
+  const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+  const figures: ContenderFigures = {
+    providerPeakRps: whole.peak,
+    providerMeanRps: round(whole.mean),
+    peakToMean: round(whole.peakToMean),
+    steadyPeakToMean: steady ? round(steady.peakToMean) : null,
+    steadyPeakRps: steady ? steady.peak : null,
+    steadyMeanRps: steady ? round(steady.mean) : null,
+    providerCalls: calls,
+    throttled,
+    errors,
+    secondsOverQuota: totals.filter((v) => v > obs.quotaRps).length,
+    syncs,
+    callsPerRefresh: syncs > 0 ? round(calls / syncs) : null,
+    callsNeeded: obs.callsNeeded,
+    physicalLimitSeconds: round(physicalLimitSeconds, 1),
+    convergeSeconds: converge === null ? null : round(converge, 1),
+    convergeVsLimit: converge === null ? null : round(converge / physicalLimitSeconds),
+    createToReadyP50Seconds: percentile(latencies, 0.5),
+    createToReadyP99Seconds: percentile(latencies, 0.99),
+    refreshedBeforeDeadlineShare: obs.window && deadlines.due > 0 ? round(deadlines.onTime / deadlines.due, 4) : null,
+    refreshesDue: deadlines.due,
+    apiWrites: obs.apiWrites,
+    apiWritesPerSync: obs.apiWrites !== null && syncs > 0 ? round(obs.apiWrites / syncs) : null,
+    redisPeakMemoryBytes: obs.redisPeakMemoryBytes,
+    allReady: readyCount === obs.count,
+    readyCount,
+  };
+  return {
+    contender: obs.label,
+    description: obs.description,
+    flags: obs.flags,
+    complete: obs.complete,
+    notes: obs.notes,
+    figures,
+    processes: obs.processes,
+    series,
+    createToReadySeconds: latencies.map((v) => round(v)),
+    events: obs.events,
+  };
+}

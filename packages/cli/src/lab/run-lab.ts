@@ -1,0 +1,262 @@
+// The lab: for each contender, a fresh world (control plane, AWS endpoint, Redis), the same
+// seeded storm, the scenario's disruptions, and figures computed from what was observed — our
+// AWS endpoint's replies and the ExternalSecrets' status on the API server. Everything started
+// here is stopped in `finally`, whatever happened.
+import { cpus, hostname, release, totalmem, type } from 'node:os';
+import {
+  ensureControlPlaneBinaries,
+  ensureEsoBinary,
+  type ContenderResult,
+  type LabReport,
+  type MachineInfo,
+  type ScenarioRun,
+} from '@herdless/lab';
+import { countWrites, fetchApiServerMetrics } from './api-server-metrics.js';
+import { createController, LAB_NAMESPACE } from './contenders.js';
+import { FleetObserver } from './fleet-observer.js';
+import type { ContenderRun, LabSettings } from './lab-config.js';
+import { startLabEnvironment } from './lab-environment.js';
+import { computeResult, type ProviderReply, type RunObservation } from './lab-figures.js';
+import type { LabProgress } from './lab-progress.js';
+import { createStorm, planStorm, prepareStore } from './storm.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function machineInfo(): MachineInfo {
+  const cpu = cpus();
+  return {
+    hostname: hostname(),
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    cpus: cpu.length,
+    memoryBytes: totalmem(),
+    os: `${type()} ${release()}`,
+    node: process.version,
+  };
+}
+
+export function scenarioSettingsOf(s: LabSettings): ScenarioRun['settings'] {
+  return {
+    scenario: s.scenario,
+    count: s.count,
+    refreshIntervalSeconds: s.refreshIntervalMs / 1000,
+    quotaRps: s.quotaRps,
+    budgetRps: s.budgetRps,
+    workers: s.workers,
+    concurrency: s.concurrency,
+    seed: s.seed,
+    remoteSecrets: s.remoteSecrets,
+    timeCompressed: s.timeCompressed,
+    downSeconds: s.downMs / 1000,
+    outageSeconds: s.outageMs / 1000,
+    observeSeconds: s.observeMs / 1000,
+  };
+}
+
+/** Builds what the settings need before any timing starts (cold builds take minutes). */
+export async function ensureToolchains(settings: LabSettings, say: (line: string) => void): Promise<void> {
+  await ensureControlPlaneBinaries({ log: say });
+  if (settings.contenders.some((c) => c.kind === 'eso-real')) await ensureEsoBinary({ log: say });
+}
+
+export async function runScenario(settings: LabSettings, progress: LabProgress): Promise<ScenarioRun> {
+  const contenders: ContenderResult[] = [];
+  for (const run of settings.contenders) contenders.push(await runContender(settings, run, progress));
+  return { settings: scenarioSettingsOf(settings), contenders };
+}
+
+export async function runContender(settings: LabSettings, run: ContenderRun, progress: LabProgress): Promise<ContenderResult> {
+  const say = progress.say;
+  say(`${run.label}: ${settings.scenario}, ${settings.count} ExternalSecrets, quota ${settings.quotaRps}/s, refresh ${settings.refreshInterval}, seed ${settings.seed}`);
+  const env = await startLabEnvironment({ esoCrds: run.kind === 'eso-real', redis: run.kind !== 'eso-real', say });
+  const controller = createController(run, settings, env);
+  const observer = new FleetObserver(env.controlPlane.kubeConfig(), LAB_NAMESPACE);
+  let ticker: NodeJS.Timeout | undefined;
+  try {
+    const kc = env.controlPlane.kubeConfig();
+    for (const op of ['GetSecretValue', 'BatchGetSecretValue'] as const) env.aws.setQuota(op, settings.quotaRps, settings.quotaRps);
+    const plan = planStorm(settings.count, settings.remoteSecrets, settings.seed);
+    await prepareStore(kc, env.aws, plan, settings.budgetRps);
+    await controller.start();
+    await observer.start();
+    const access = { server: env.controlPlane.server, caPem: env.controlPlane.caPem, adminToken: env.controlPlane.adminToken };
+    const writesBefore = countWrites(await fetchApiServerMetrics(access));
+    env.aws.resetRequests();
+
+    const t0 = Date.now();
+    const events: RunObservation['events'] = [];
+    const mark = (what: string) => {
+      events.push({ t: Math.round((Date.now() - t0) / 100) / 10, what });
+      say(`${run.label}: ${what}`);
+    };
+    const samples = new Map<number, { ready: number; queueDepth: number | null }>();
+    let phase = 'storm';
+    progress.begin(run.label, settings.count);
+    let sampling = false;
+    ticker = setInterval(() => {
+      if (sampling) return;
+      sampling = true;
+      void (async () => {
+        const now = Date.now();
+        const t = Math.floor((now - t0) / 1000);
+        const queueDepth = await controller.queueDepth().catch(() => null);
+        samples.set(t, { ready: observer.readyCount, queueDepth });
+        env.usage.sample();
+        const last = env.aws.requestsPerSecond({ sinceMs: now - 2000 }).at(-2);
+        const throttled = Object.values(env.aws.counts()).reduce((s, c) => s + c.throttled, 0);
+        progress.tick({
+          t,
+          phase,
+          ready: observer.readyCount,
+          total: settings.count,
+          syncs: observer.syncCount(),
+          pending: settings.count - observer.readyCount,
+          throttled,
+          rateRps: last ? last.ok + last.throttled + last.error : 0,
+          quotaRps: settings.quotaRps,
+          queueDepth,
+        });
+      })().finally(() => (sampling = false));
+    }, 1000);
+
+    const createdAt = await createStorm(kc, plan, settings.refreshInterval);
+    mark(`created ${settings.count} ExternalSecrets in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const names = [...createdAt.keys()];
+    const notes: string[] = [];
+    let complete = true;
+    const waitFor = async (what: string, ok: () => boolean): Promise<boolean> => {
+      const deadline = Date.now() + settings.timeoutMs;
+      while (!ok()) {
+        if (Date.now() > deadline) {
+          notes.push(`timed out after ${settings.timeoutMs / 1000} s waiting for ${what}`);
+          mark(`timed out waiting for ${what}`);
+          complete = false;
+          return false;
+        }
+        await sleep(250);
+      }
+      return true;
+    };
+    const allReady = () => observer.readyCount >= settings.count;
+
+    let converge: RunObservation['converge'] = { fromMs: t0, kind: 'ready' };
+    let window: RunObservation['window'];
+    switch (settings.scenario) {
+      case 'burst':
+        await waitFor('every ExternalSecret to be Ready', allReady);
+        break;
+      case 'failover': {
+        const killAt = t0 + Math.max(10_000, (settings.count / settings.quotaRps) * 300);
+        while (Date.now() < killAt && !allReady()) await sleep(250);
+        phase = 'failover';
+        mark(await controller.killActive());
+        if (run.kind === 'eso-real') {
+          // No second ESO replica outside a cluster (its leader election needs an in-cluster
+          // namespace): a new process after the Lease would have expired, as a Deployment does.
+          await sleep(15_000);
+          await controller.start();
+          mark('started a new ESO process');
+        }
+        phase = 'storm';
+        await waitFor('every ExternalSecret to be Ready', allReady);
+        break;
+      }
+      case 'steady': {
+        await waitFor('every ExternalSecret to be Ready', allReady);
+        phase = 'steady';
+        const start = Date.now();
+        mark('all Ready; observing the steady state');
+        await sleep(settings.observeMs);
+        window = { startMs: start, endMs: Date.now() };
+        break;
+      }
+      case 'recovery': {
+        await waitFor('every ExternalSecret to be Ready', allReady);
+        phase = 'down';
+        await controller.stop();
+        mark(`controller stopped for ${settings.downMs / 1000} s`);
+        await sleep(settings.downMs);
+        phase = 'recovery';
+        const restart = Date.now();
+        await controller.start();
+        mark('controller started again');
+        converge = { fromMs: restart, kind: 'synced' };
+        await waitFor('every overdue ExternalSecret to be refreshed', () => observer.allSyncedSince(names, restart));
+        phase = 'steady';
+        mark('caught up; observing the interval that follows');
+        const start = Date.now();
+        await sleep(settings.observeMs);
+        window = { startMs: start, endMs: Date.now() };
+        break;
+      }
+      case 'outage': {
+        await waitFor('every ExternalSecret to be Ready', allReady);
+        await sleep(settings.refreshIntervalMs / 2);
+        phase = 'outage';
+        env.outage.setOutage(true);
+        mark(`AWS endpoint down (500 InternalServiceError) for ${settings.outageMs / 1000} s`);
+        await sleep(settings.outageMs);
+        env.outage.setOutage(false);
+        const back = Date.now();
+        phase = 'recovery';
+        mark('AWS endpoint back');
+        converge = { fromMs: back, kind: 'synced' };
+        await waitFor('every ExternalSecret to be refreshed after the outage', () => observer.allSyncedSince(names, back));
+        phase = 'steady';
+        const start = Date.now();
+        await sleep(settings.observeMs);
+        window = { startMs: start, endMs: Date.now() };
+        break;
+      }
+    }
+    const endMs = Date.now();
+    clearInterval(ticker);
+    ticker = undefined;
+    env.usage.sample();
+    const writesAfter = countWrites(await fetchApiServerMetrics(access));
+    const redisPeak = await controller.redisPeakMemoryBytes().catch(() => null);
+    const replies: ProviderReply[] = [
+      ...env.aws.requests().map((r) => ({ atMs: r.atMs, outcome: r.outcome })),
+      ...env.outage.outageReplies.filter((at) => at >= t0).map((atMs) => ({ atMs, outcome: 'error' as const })),
+    ];
+    progress.end();
+    const result = computeResult({
+      label: run.label,
+      description: controller.description,
+      flags: controller.flags,
+      notes,
+      complete,
+      count: settings.count,
+      quotaRps: settings.quotaRps,
+      refreshIntervalMs: settings.refreshIntervalMs,
+      t0,
+      endMs,
+      createdAt,
+      records: observer.records,
+      replies,
+      samples,
+      converge,
+      ...(window ? { window } : {}),
+      callsNeeded: settings.count,
+      // The storm's own creates are the lab's writes, not the controller's.
+      apiWrites: Math.max(0, writesAfter - writesBefore - settings.count),
+      redisPeakMemoryBytes: redisPeak,
+      processes: env.usage.usage(),
+      events,
+    });
+    say(
+      `${run.label}: done — peak ${result.figures.providerPeakRps} req/s (quota ${settings.quotaRps}), throttled ${result.figures.throttled}, ` +
+        `converged ${result.figures.convergeSeconds ?? 'never'} s (${result.figures.convergeVsLimit ?? '–'}× the limit)`,
+    );
+    return result;
+  } finally {
+    if (ticker) clearInterval(ticker);
+    progress.end();
+    observer.stop();
+    await controller.close().catch(() => undefined);
+    await env.stop();
+  }
+}
+
+export function labReport(kind: LabReport['kind'], command: string, runs: ScenarioRun[], extra?: Record<string, unknown>): LabReport {
+  return { kind, createdAt: new Date().toISOString(), machine: machineInfo(), command, runs, ...(extra ? { extra } : {}) };
+}

@@ -1,0 +1,94 @@
+// The storm: the remote secrets, the SecretStore and N ExternalSecrets, all derived from the
+// seed, so every contender (and every run with the same --seed) meets identical input.
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS } from '@herdless/core';
+import type { AwsEndpoint } from '@herdless/lab';
+import { LAB_NAMESPACE, SYSTEM_NAMESPACE } from './contenders.js';
+import { seededRandom, seededShuffle } from './seeded-random.js';
+
+export interface StormPlan {
+  /** ExternalSecret name → remote key, in creation order. */
+  items: Array<{ name: string; remoteKey: string }>;
+  remoteValues: Array<{ key: string; value: string }>;
+}
+
+export function planStorm(count: number, remoteSecrets: number, seed: number): StormPlan {
+  const random = seededRandom(seed);
+  const token = () => Math.floor(random() * 2 ** 48).toString(36);
+  const remoteValues = Array.from({ length: remoteSecrets }, (_, i) => ({
+    key: `lab/app-${i}`,
+    value: JSON.stringify({ username: `user-${i}`, password: token() }),
+  }));
+  const items = seededShuffle(
+    Array.from({ length: count }, (_, i) => ({ name: `es-${i}`, remoteKey: `lab/app-${i % remoteSecrets}` })),
+    random,
+  );
+  return { items, remoteValues };
+}
+
+/** Remote secrets in our AWS endpoint, the namespaces, the credentials and the SecretStore. */
+export async function prepareStore(kc: KubeConfig, aws: AwsEndpoint, plan: StormPlan, budgetRps: number): Promise<void> {
+  for (const { key, value } of plan.remoteValues) aws.putSecret({ name: key, secretString: value });
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  for (const name of [SYSTEM_NAMESPACE, LAB_NAMESPACE]) await core.createNamespace({ body: { metadata: { name } } });
+  await core.createNamespacedSecret({
+    namespace: LAB_NAMESPACE,
+    body: { metadata: { name: 'aws-credentials' }, stringData: { 'access-key-id': 'AKIDLAB', 'secret-access-key': 'lab-secret' } },
+  });
+  const ref = (key: string) => ({ name: 'aws-credentials', key });
+  await custom.createNamespacedCustomObject({
+    group: EXTERNAL_SECRETS_GROUP,
+    version: EXTERNAL_SECRETS_VERSION,
+    plural: PLURALS.SecretStore,
+    namespace: LAB_NAMESPACE,
+    body: {
+      apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
+      kind: 'SecretStore',
+      metadata: { name: 'aws', annotations: { 'herdless.io/budget-rps': String(budgetRps) } },
+      spec: {
+        provider: {
+          aws: {
+            service: 'SecretsManager',
+            region: aws.region,
+            auth: { secretRef: { accessKeyIDSecretRef: ref('access-key-id'), secretAccessKeySecretRef: ref('secret-access-key') } },
+          },
+        },
+      },
+    },
+  });
+}
+
+/** Creates every ExternalSecret as fast as the API server takes them; returns each one's create time. */
+export async function createStorm(kc: KubeConfig, plan: StormPlan, refreshInterval: string, onCreated?: (n: number) => void): Promise<Map<string, number>> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const createdAt = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < plan.items.length) {
+        const item = plan.items[next++]!;
+        createdAt.set(item.name, Date.now());
+        await custom.createNamespacedCustomObject({
+          group: EXTERNAL_SECRETS_GROUP,
+          version: EXTERNAL_SECRETS_VERSION,
+          plural: PLURALS.ExternalSecret,
+          namespace: LAB_NAMESPACE,
+          body: {
+            apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
+            kind: 'ExternalSecret',
+            metadata: { name: item.name },
+            spec: {
+              refreshInterval,
+              secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+              target: { name: item.name },
+              data: [{ secretKey: 'password', remoteRef: { key: item.remoteKey, property: 'password' } }],
+            },
+          },
+        });
+        onCreated?.(createdAt.size);
+      }
+    }),
+  );
+  return createdAt;
+}

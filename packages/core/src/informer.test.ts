@@ -1,0 +1,264 @@
+// The resilient informer against a scripted watch endpoint on loopback: each test scripts what
+// the "server" answers to lists and watches (500s, 410s, cut streams, hung watches) and
+// asserts that the informer's cache ends equal to the server's objects. The real API server
+// version of this (1,000 changes through the fault proxy) is test/chaos/informer-under-faults.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createResilientInformer, type ResilientInformer } from './informer.js';
+import { metricsRegistry } from './metrics.js';
+
+type Obj = KubernetesObject & { metadata: { name: string; namespace: string; resourceVersion: string } };
+type WatchScript = (req: IncomingMessage, res: ServerResponse, rv: string) => void;
+
+/** A server holding objects at resourceVersions; lists answer them, watches follow `onWatch`. */
+class ScriptedServer {
+  objects = new Map<string, Obj>();
+  rv = 100;
+  lists = 0;
+  watches: string[] = [];
+  listFailures = 0;
+  onWatch: WatchScript[] = [];
+  private open = new Set<ServerResponse>();
+  server!: Server;
+
+  async listen(): Promise<string> {
+    this.server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  put(name: string): Obj {
+    const obj: Obj = { apiVersion: 'v1', kind: 'Thing', metadata: { name, namespace: 'ns', resourceVersion: String(++this.rv) } };
+    this.objects.set(name, obj);
+    return obj;
+  }
+
+  remove(name: string): Obj {
+    const obj = { ...this.objects.get(name)!, metadata: { ...this.objects.get(name)!.metadata, resourceVersion: String(++this.rv) } };
+    this.objects.delete(name);
+    return obj;
+  }
+
+  list(): KubernetesListObject<Obj> {
+    return { apiVersion: 'v1', kind: 'ThingList', metadata: { resourceVersion: String(this.rv) }, items: [...this.objects.values()] };
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.searchParams.get('watch') !== 'true') {
+      this.lists++;
+      if (this.listFailures > 0) {
+        this.listFailures--;
+        res.writeHead(500).end('{}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.list()));
+      return;
+    }
+    const rv = url.searchParams.get('resourceVersion') ?? '';
+    this.watches.push(rv);
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
+    const script = this.onWatch.shift();
+    if (script) return script(req, res, rv);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.flushHeaders();
+  }
+
+  /** Sends an event on every open watch. */
+  send(type: string, object: unknown): void {
+    for (const res of this.open) res.write(`${JSON.stringify({ type, object })}\n`);
+  }
+
+  cutAll(): void {
+    for (const res of this.open) res.socket?.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.cutAll();
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+const logger = pino({ level: 'silent' });
+let server: ScriptedServer;
+let informer: ResilientInformer<Obj> | undefined;
+
+afterEach(async () => {
+  await informer?.stop();
+  informer = undefined;
+  await server?.close();
+});
+
+async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs?: number } = {}) {
+  server = new ScriptedServer();
+  const url = await server.listen();
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: url, skipTLSVerify: true }],
+    users: [{ name: 'u' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const list = async () => {
+    const res = await fetch(`${url}/things`);
+    if (!res.ok) throw Object.assign(new Error(`list failed: ${res.status}`), { statusCode: res.status });
+    return (await res.json()) as KubernetesListObject<Obj>;
+  };
+  const events: string[] = [];
+  return {
+    events,
+    make: () => {
+      informer = createResilientInformer<Obj>({ kc, name: `test-${Math.random()}`, path: '/things', list, logger, initialBackoffMs: 10, maxBackoffMs: 50, ...extra });
+      informer.on('add', (o) => events.push(`add ${o.metadata.name}@${o.metadata.resourceVersion}`));
+      informer.on('update', (o) => events.push(`update ${o.metadata.name}@${o.metadata.resourceVersion}`));
+      informer.on('delete', (o) => events.push(`delete ${o.metadata.name}`));
+      return informer;
+    },
+  };
+}
+
+function cacheState(inf: ResilientInformer<Obj>): string[] {
+  return inf.list().map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort();
+}
+
+function serverState(): string[] {
+  return [...server.objects.values()].map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).sort();
+}
+
+async function eventually(check: () => void, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+describe('createResilientInformer', () => {
+  it('delivers the first list, then watch events, from the list resourceVersion', async () => {
+    const t = await startInformer();
+    server.put('a');
+    const inf = t.make();
+    await inf.start();
+    await inf.synced();
+    expect(cacheState(inf)).toEqual(['a@101']);
+    await eventually(() => expect(server.watches).toEqual(['101']));
+    const b = server.put('b');
+    server.send('ADDED', b);
+    await eventually(() => expect(cacheState(inf)).toEqual(serverState()));
+    expect(t.events).toEqual(['add a@101', 'add b@102']);
+    expect(inf.restarts()).toBe(0);
+  });
+
+  it('keeps going after a 500 on the watch (where the client informer stops for good) and relists', async () => {
+    const t = await startInformer();
+    server.put('a');
+    server.onWatch.push((_req, res) => res.writeHead(500).end('{}'));
+    const inf = t.make();
+    await inf.start();
+    // Changes while the informer was between watches reach it through the relist.
+    server.put('b');
+    server.remove('a');
+    await eventually(() => expect(cacheState(inf)).toEqual(serverState()));
+    expect(inf.restarts()).toBe(1);
+    expect(server.lists).toBe(2);
+    expect(t.events).toEqual(['add a@101', 'delete a', 'add b@102']);
+    const metrics = await metricsRegistry.getSingleMetricAsString('herdless_informer_restarts_total');
+    expect(metrics).toContain('herdless_informer_restarts_total');
+  });
+
+  it('relists at once on a 410 Gone answer and on a 410 ERROR event in the stream', async () => {
+    const t = await startInformer();
+    server.put('a');
+    server.onWatch.push((_req, res) =>
+      res.writeHead(410, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', code: 410, reason: 'Expired' })),
+    );
+    server.onWatch.push((_req, res) => {
+      res.writeHead(200);
+      res.write(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } })}\n`);
+      res.end();
+    });
+    const inf = t.make();
+    await inf.start();
+    await eventually(() => expect(server.watches.length).toBe(3));
+    expect(server.lists).toBe(3);
+    expect(inf.restarts()).toBe(2);
+    server.put('a');
+    server.send('MODIFIED', server.objects.get('a'));
+    await eventually(() => expect(cacheState(inf)).toEqual(serverState()));
+    expect(t.events).toEqual(['add a@101', 'update a@102']);
+  });
+
+  it('relists after a cut stream and loses no event that happened meanwhile', async () => {
+    const t = await startInformer();
+    for (const n of ['a', 'b', 'c']) server.put(n);
+    const inf = t.make();
+    await inf.start();
+    await eventually(() => expect(server.watches.length).toBe(1));
+    server.send('MODIFIED', server.put('a'));
+    await eventually(() => expect(cacheState(inf)).toContain('a@104'));
+    server.cutAll();
+    server.put('b');
+    server.remove('c');
+    server.put('d');
+    await eventually(() => expect(cacheState(inf)).toEqual(serverState()));
+    expect(inf.restarts()).toBe(1);
+  });
+
+  it('re-watches without a list when the server ends a watch cleanly', async () => {
+    const t = await startInformer();
+    server.put('a');
+    server.onWatch.push((_req, res) => {
+      res.writeHead(200);
+      res.end(`${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '150' } } })}\n`);
+    });
+    const inf = t.make();
+    await inf.start();
+    await eventually(() => expect(server.watches).toEqual(['101', '150']));
+    expect(server.lists).toBe(1);
+    expect(inf.restarts()).toBe(0);
+  });
+
+  it('takes a watch that outlives its timeout as hung and relists', async () => {
+    const t = await startInformer({ watchTimeoutSeconds: 1, watchGraceMs: 200 });
+    server.put('a');
+    const inf = t.make();
+    await inf.start();
+    // The scripted server never ends the watch: a half-open connection, a paused proxy.
+    await eventually(() => expect(server.lists).toBe(2), 5_000);
+    expect(inf.restarts()).toBe(1);
+  });
+
+  it('retries a failing list with backoff and syncs once it answers', async () => {
+    const t = await startInformer();
+    server.put('a');
+    server.listFailures = 3;
+    const inf = t.make();
+    await inf.start();
+    await inf.synced();
+    expect(cacheState(inf)).toEqual(['a@101']);
+    expect(server.lists).toBe(4);
+    expect(inf.restarts()).toBe(3);
+  });
+
+  it('ignores duplicate events for the version it already holds', async () => {
+    const t = await startInformer();
+    const a = server.put('a');
+    const inf = t.make();
+    await inf.start();
+    await eventually(() => expect(server.watches.length).toBe(1));
+    server.send('MODIFIED', a);
+    server.send('MODIFIED', server.put('a'));
+    await eventually(() => expect(cacheState(inf)).toEqual(['a@102']));
+    expect(t.events).toEqual(['add a@101', 'update a@102']);
+  });
+});

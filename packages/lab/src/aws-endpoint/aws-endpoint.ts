@@ -1,0 +1,258 @@
+// Our AWS Secrets Manager endpoint: an HTTP server speaking the AWS JSON 1.1 protocol
+// (POST /, X-Amz-Target: secretsmanager.<Operation>) with AWS's per-operation quotas and
+// throttling replies, which no emulator has. The real @aws-sdk/client-secrets-manager talks
+// to it with `endpoint: url` and any credentials. Values live in memory only. Beside the AWS
+// protocol, /_herdless/* is a control API for the lab and tests (seed secrets, set quotas,
+// read the request counters); control calls are neither throttled nor counted.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsError, awsErrors } from './aws-error.js';
+import { handlers } from './handlers.js';
+import { OperationQuotas } from './operation-quotas.js';
+import { isOperation, OPERATIONS, type Quota, type SecretsManagerOperation } from './operations.js';
+import {
+  countRequests,
+  filterRequests,
+  requestsPerSecond,
+  type OutcomeCounts,
+  type PerSecondBucket,
+  type RequestFilter,
+  type RequestRecord,
+} from './request-log.js';
+import { SecretStore, type Tag } from './secret-store.js';
+import { regionFromAuthorization } from './sigv4.js';
+
+export interface AwsEndpointOptions {
+  /** Default 0: a free port chosen by the kernel. */
+  port?: number;
+  host?: string;
+  /** Region when a request carries no SigV4 credential scope, and of control-API secrets. */
+  region?: string;
+  accountId?: string;
+  quotas?: Partial<Record<SecretsManagerOperation, Partial<Quota>>>;
+}
+
+export interface SeedSecret {
+  name: string;
+  secretString?: string;
+  /** Raw bytes; stored and returned base64-encoded, as AWS's JSON protocol carries blobs. */
+  secretBinary?: Uint8Array;
+  description?: string;
+  tags?: Tag[];
+}
+
+export interface AwsEndpoint {
+  /** `http://127.0.0.1:<port>`: pass as the SDK's `endpoint`. */
+  url: string;
+  port: number;
+  region: string;
+  accountId: string;
+  /** Creates the secret, or puts a new AWSCURRENT value when it exists. */
+  putSecret(secret: SeedSecret): { arn: string; versionId: string };
+  clearSecrets(): void;
+  setQuota(operation: SecretsManagerOperation, rps: number, burst?: number): Quota;
+  quotas(): Record<SecretsManagerOperation, Quota>;
+  requests(filter?: RequestFilter): RequestRecord[];
+  counts(filter?: RequestFilter): Record<string, OutcomeCounts>;
+  requestsPerSecond(filter?: RequestFilter): PerSecondBucket[];
+  resetRequests(): void;
+  stop(): Promise<void>;
+}
+
+const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
+const TARGET_PREFIX = 'secretsmanager.';
+/** SecretString is at most 64 KiB; a request body far larger is not a Secrets Manager request. */
+const MAX_BODY_BYTES = 1 << 20;
+
+export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<AwsEndpoint> {
+  const region = opts.region ?? 'us-east-1';
+  const accountId = opts.accountId ?? '123456789012';
+  const store = new SecretStore(accountId);
+  const quotas = new OperationQuotas(opts.quotas);
+  let records: RequestRecord[] = [];
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // A bug of ours, not an AWS error: answer as AWS does for internal failures.
+      if (!res.headersSent) sendError(res, new AwsError('InternalServiceError', String(error), 500));
+    });
+  });
+  // The SDK keeps connections alive; do not let Node close them under a slow client first.
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://endpoint');
+    if (url.pathname.startsWith('/_herdless/')) return handleControl(req, res, url);
+    const requestRegion = regionFromAuthorization(req.headers.authorization, region);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const record = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], secrets: number, errorType?: string) =>
+      records.push({ atMs: Date.now(), operation: op, outcome, secrets, region: requestRegion, ...(errorType ? { errorType } : {}) });
+
+    if (req.method !== 'POST' || !isOperation(operation)) {
+      await drain(req);
+      const error = awsErrors.unknownOperation(target || `${req.method} ${url.pathname}`);
+      record('Unknown', 'error', 0, error.type);
+      return sendError(res, error);
+    }
+    // AWS throttles at the front door, before reading or validating the request.
+    if (!quotas.admit(operation)) {
+      await drain(req);
+      const error = awsErrors.throttled();
+      record(operation, 'throttled', 0, error.type);
+      return sendError(res, error);
+    }
+    try {
+      const input = parseJson(await readBody(req));
+      const result = handlers[operation](input, { store, region: requestRegion });
+      record(operation, 'ok', result.secrets);
+      send(res, 200, result.body);
+    } catch (error) {
+      const awsError = error instanceof AwsError ? error : new AwsError('InternalServiceError', String(error), 500);
+      record(operation, 'error', 0, awsError.type);
+      sendError(res, awsError);
+    }
+  }
+
+  async function handleControl(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const route = `${req.method} ${url.pathname}`;
+    try {
+      const body = req.method === 'GET' || req.method === 'DELETE' ? {} : parseJson(await readBody(req));
+      switch (route) {
+        case 'GET /_herdless/health':
+          return send(res, 200, { ok: true });
+        case 'GET /_herdless/requests': {
+          const filter = requestFilterFromQuery(url.searchParams);
+          const selected = filterRequests(records, filter);
+          return send(res, 200, {
+            total: selected.length,
+            counts: countRequests(selected),
+            perSecond: requestsPerSecond(selected),
+            ...(url.searchParams.get('records') === '1' ? { records: selected } : {}),
+          });
+        }
+        case 'DELETE /_herdless/requests':
+          records = [];
+          return send(res, 200, { ok: true });
+        case 'GET /_herdless/quota':
+          return send(res, 200, quotas.all());
+        case 'PUT /_herdless/quota': {
+          const { operation, rps, burst } = body as { operation?: string; rps?: number; burst?: number };
+          if (!operation || !isOperation(operation) || typeof rps !== 'number') {
+            throw awsErrors.invalidParameter(`expected {operation: one of ${OPERATIONS.join(', ')}, rps: number, burst?: number}`);
+          }
+          return send(res, 200, quotas.set(operation, rps, burst));
+        }
+        case 'POST /_herdless/secrets': {
+          const input = body as { name?: string; secretString?: string; secretBinary?: string; description?: string; tags?: Tag[] };
+          if (!input.name) throw awsErrors.invalidParameter('expected {name, secretString | secretBinary (base64), description?, tags?}');
+          const { secret, version } = store.upsert({ ...input, name: input.name }, region);
+          return send(res, 200, { ARN: secret.arn, Name: secret.name, VersionId: version.versionId });
+        }
+        case 'DELETE /_herdless/secrets':
+          store.clear();
+          return send(res, 200, { ok: true });
+        default:
+          return send(res, 404, { message: `no control route ${route}` });
+      }
+    } catch (error) {
+      sendError(res, error instanceof AwsError ? error : new AwsError('InvalidRequestException', String(error)));
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host ?? '127.0.0.1';
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    region,
+    accountId,
+    putSecret(secret) {
+      const { secret: stored, version } = store.upsert(
+        {
+          name: secret.name,
+          ...(secret.secretString !== undefined ? { secretString: secret.secretString } : {}),
+          ...(secret.secretBinary !== undefined ? { secretBinary: Buffer.from(secret.secretBinary).toString('base64') } : {}),
+          ...(secret.description !== undefined ? { description: secret.description } : {}),
+          ...(secret.tags ? { tags: secret.tags } : {}),
+        },
+        region,
+      );
+      return { arn: stored.arn, versionId: version.versionId };
+    },
+    clearSecrets: () => store.clear(),
+    setQuota: (operation, rps, burst) => quotas.set(operation, rps, burst),
+    quotas: () => quotas.all(),
+    requests: (filter) => filterRequests(records, filter),
+    counts: (filter) => countRequests(filterRequests(records, filter)),
+    requestsPerSecond: (filter) => requestsPerSecond(records, filter),
+    resetRequests: () => {
+      records = [];
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  const payload = Buffer.from(JSON.stringify(body), 'utf8');
+  res.writeHead(status, {
+    'Content-Type': JSON_CONTENT_TYPE,
+    'Content-Length': String(payload.length),
+    'x-amzn-RequestId': randomUUID(),
+    ...extraHeaders,
+  });
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, error: AwsError): void {
+  send(res, error.status, { __type: error.type, Message: error.message }, { 'x-amzn-ErrorType': error.type });
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw awsErrors.serialization('The request body is not a JSON object.');
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw awsErrors.serialization(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function drain(req: IncomingMessage): Promise<void> {
+  for await (const _ of req) {
+    // discard: the reply does not depend on the body
+  }
+}
+
+function requestFilterFromQuery(params: URLSearchParams): RequestFilter {
+  const operation = params.get('operation');
+  const outcome = params.get('outcome');
+  const since = params.get('sinceMs');
+  return {
+    ...(operation ? { operation: operation as RequestFilter['operation'] } : {}),
+    ...(outcome ? { outcome: outcome as RequestFilter['outcome'] } : {}),
+    ...(since ? { sinceMs: Number(since) } : {}),
+  };
+}

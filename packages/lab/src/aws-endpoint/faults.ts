@@ -1,0 +1,180 @@
+// Faults of our AWS endpoint itself, switched at run time: a share of 500s, added latency, an
+// outage window and a quota lowered for a while. The endpoint's request handler asks
+// `faults.before(operation)` once per AWS request, after recognising the operation and before
+// its quota; a returned AwsError is the reply. It never touches secrets or the request log.
+import { AwsError } from './aws-error.js';
+import { isOperation, OPERATIONS, type Quota, type SecretsManagerOperation } from './operations.js';
+
+export interface AwsFaultSettings {
+  /** Share (0..1) of requests answered 500 InternalServiceError. */
+  errorRate: number;
+  latencyMs: number;
+  /** Uniform extra 0..latencyJitterMs. */
+  latencyJitterMs: number;
+  /** Operations the random faults and the outage apply to; empty = all. */
+  operations: SecretsManagerOperation[];
+  /** Epoch ms window during which every request in scope is answered 503 ServiceUnavailable. */
+  outage: { fromMs: number; untilMs: number } | null;
+}
+
+export const NO_AWS_FAULTS: Readonly<AwsFaultSettings> = Object.freeze({ errorRate: 0, latencyMs: 0, latencyJitterMs: 0, operations: [], outage: null });
+
+/** What lowering a quota needs of the endpoint: its OperationQuotas fits. */
+export interface QuotaControl {
+  set(op: SecretsManagerOperation, rps: number, burst?: number): Quota;
+  all(): Record<SecretsManagerOperation, Quota>;
+}
+
+export interface AwsFaultsOptions {
+  quotas?: QuotaControl;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface AwsFaultsState {
+  settings: AwsFaultSettings;
+  /** Quotas lowered by lowerQuota and what they come back to. */
+  lowered: Partial<Record<SecretsManagerOperation, { quota: Quota; restoresTo: Quota; untilMs: number | null }>>;
+  injected: { errors: number; outage: number; delayed: number };
+}
+
+export class AwsEndpointFaults {
+  private settings: AwsFaultSettings = { ...NO_AWS_FAULTS, operations: [] };
+  private readonly lowered = new Map<SecretsManagerOperation, { quota: Quota; restoresTo: Quota; untilMs: number | null; timer?: NodeJS.Timeout }>();
+  private readonly injected = { errors: 0, outage: 0, delayed: 0 };
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: AwsFaultsOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+  }
+
+  /**
+   * Applies the faults to one request: waits out the added latency, then returns the error to
+   * answer with (outage, injected 500), or undefined to serve the request normally.
+   */
+  async before(operation: SecretsManagerOperation): Promise<AwsError | undefined> {
+    const s = this.settings;
+    if (s.operations.length > 0 && !s.operations.includes(operation)) return undefined;
+    const delayMs = s.latencyMs + (s.latencyJitterMs > 0 ? Math.floor(this.random() * (s.latencyJitterMs + 1)) : 0);
+    if (delayMs > 0) {
+      this.injected.delayed++;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    return this.decide(operation);
+  }
+
+  /** The error for this request right now, without latency (pure given settings, clock and random). */
+  decide(operation: SecretsManagerOperation): AwsError | undefined {
+    const s = this.settings;
+    if (s.operations.length > 0 && !s.operations.includes(operation)) return undefined;
+    const t = this.now();
+    if (s.outage && t >= s.outage.fromMs && t < s.outage.untilMs) {
+      this.injected.outage++;
+      return new AwsError('ServiceUnavailable', 'Service is unavailable (injected outage).', 503);
+    }
+    if (s.errorRate > 0 && this.random() < s.errorRate) {
+      this.injected.errors++;
+      return new AwsError('InternalServiceError', 'An error occurred on the server side (injected fault).', 500);
+    }
+    return undefined;
+  }
+
+  /** Merges a partial update; throws AwsError InvalidParameterException naming the field. */
+  update(update: unknown): AwsFaultsState {
+    if (!update || typeof update !== 'object' || Array.isArray(update)) throw invalid('fault settings must be a JSON object');
+    const next: AwsFaultSettings = { ...this.settings };
+    for (const [field, value] of Object.entries(update as Record<string, unknown>)) {
+      switch (field) {
+        case 'errorRate':
+          if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw invalid(`errorRate must be a number in [0, 1], got ${JSON.stringify(value)}`);
+          next.errorRate = value;
+          break;
+        case 'latencyMs':
+        case 'latencyJitterMs':
+          if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalid(`${field} must be a non-negative integer, got ${JSON.stringify(value)}`);
+          next[field] = value;
+          break;
+        case 'operations':
+          if (!Array.isArray(value) || value.some((op) => typeof op !== 'string' || !isOperation(op))) throw invalid(`operations must be a list of ${OPERATIONS.join(', ')}`);
+          next.operations = [...(value as SecretsManagerOperation[])];
+          break;
+        case 'outage':
+          next.outage = parseOutage(value);
+          break;
+        case 'outageForMs':
+          if (typeof value !== 'number' || !(value > 0)) throw invalid(`outageForMs must be a positive number, got ${JSON.stringify(value)}`);
+          next.outage = { fromMs: this.now(), untilMs: this.now() + value };
+          break;
+        case 'lowerQuota': {
+          const { operation, rps, burst, forMs } = (value ?? {}) as { operation?: string; rps?: number; burst?: number; forMs?: number };
+          if (!operation || !isOperation(operation) || typeof rps !== 'number') throw invalid('lowerQuota needs {operation, rps, burst?, forMs?}');
+          this.lowerQuota(operation, rps, { ...(burst !== undefined ? { burst } : {}), ...(forMs !== undefined ? { forMs } : {}) });
+          break;
+        }
+        default:
+          throw invalid(`unknown fault setting ${field}; known: errorRate, latencyMs, latencyJitterMs, operations, outage, outageForMs, lowerQuota`);
+      }
+    }
+    this.settings = next;
+    return this.state();
+  }
+
+  /** An outage from now for `durationMs` (every request in scope answered 503). */
+  startOutage(durationMs: number): AwsFaultsState {
+    return this.update({ outageForMs: durationMs });
+  }
+
+  /**
+   * Lowers an operation's quota, restored after `forMs` (or by restoreQuotas/reset). Lowering
+   * again keeps the first original, so restoring always returns to the configured quota.
+   */
+  lowerQuota(operation: SecretsManagerOperation, rps: number, opts: { burst?: number; forMs?: number } = {}): Quota {
+    const quotas = this.opts.quotas;
+    if (!quotas) throw invalid('this endpoint did not give its quotas to the fault module');
+    const previous = this.lowered.get(operation);
+    if (previous?.timer) clearTimeout(previous.timer);
+    const restoresTo = previous?.restoresTo ?? quotas.all()[operation];
+    const quota = quotas.set(operation, rps, opts.burst);
+    const entry: { quota: Quota; restoresTo: Quota; untilMs: number | null; timer?: NodeJS.Timeout } = { quota, restoresTo, untilMs: opts.forMs !== undefined ? this.now() + opts.forMs : null };
+    if (opts.forMs !== undefined) {
+      entry.timer = setTimeout(() => this.restoreQuota(operation), opts.forMs);
+      entry.timer.unref();
+    }
+    this.lowered.set(operation, entry);
+    return quota;
+  }
+
+  restoreQuota(operation: SecretsManagerOperation): void {
+    const entry = this.lowered.get(operation);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.lowered.delete(operation);
+    this.opts.quotas?.set(operation, entry.restoresTo.rps, entry.restoresTo.burst);
+  }
+
+  /** No faults: rates zero, no outage, every lowered quota restored. */
+  reset(): AwsFaultsState {
+    this.settings = { ...NO_AWS_FAULTS, operations: [] };
+    for (const op of [...this.lowered.keys()]) this.restoreQuota(op);
+    return this.state();
+  }
+
+  state(): AwsFaultsState {
+    const lowered: AwsFaultsState['lowered'] = {};
+    for (const [op, { quota, restoresTo, untilMs }] of this.lowered) lowered[op] = { quota, restoresTo, untilMs };
+    return { settings: { ...this.settings, operations: [...this.settings.operations] }, lowered, injected: { ...this.injected } };
+  }
+}
+
+function parseOutage(value: unknown): AwsFaultSettings['outage'] {
+  if (value === null) return null;
+  const { fromMs, untilMs } = (value ?? {}) as { fromMs?: unknown; untilMs?: unknown };
+  if (typeof fromMs !== 'number' || typeof untilMs !== 'number' || !(untilMs > fromMs)) throw invalid('outage must be null or {fromMs, untilMs} (epoch ms, untilMs > fromMs)');
+  return { fromMs, untilMs };
+}
+
+function invalid(message: string): AwsError {
+  return new AwsError('InvalidParameterException', message);
+}

@@ -1,0 +1,13 @@
+// The real External Secrets Operator as a lab contender: its cached build and its process.
+export {
+  ensureEsoBinary,
+  esoBinary,
+  esoCrdManifests,
+  esoToolchainStamp,
+  ESO_VERSION,
+  ESO_MODULE,
+  type EsoBinary,
+  type EnsureEsoOptions,
+  type EnsureEsoResult,
+} from './eso-toolchain.js';
+export { startEso, type EsoOptions, type EsoProcess } from './start-eso.js';

@@ -1,0 +1,48 @@
+// @herdless/lab: the real environment that tests, the lab and the bench stand on — the local
+// Kubernetes control plane, our AWS Secrets Manager endpoint with real quotas, private Redis.
+// Test and lab tooling only: product packages never import it.
+export * from './lab-error.js';
+export { herdlessCacheDir } from './lab-paths.js';
+export { freeLoopbackPort, freeLoopbackPorts } from './free-port.js';
+export {
+  ensureControlPlaneBinaries,
+  controlPlaneBinaries,
+  toolchainStamp,
+  KUBERNETES_VERSION,
+  CONTROL_PLANE_LDFLAGS,
+  type ControlPlaneBinaries,
+  type EnsureOptions,
+  type EnsureResult,
+} from './toolchain.js';
+export {
+  startControlPlane,
+  SERVICE_ACCOUNT_ISSUER,
+  type ControlPlane,
+  type ControlPlaneOptions,
+  type ControlPlaneTimings,
+} from './control-plane/start-control-plane.js';
+export {
+  createServiceAccountKubeconfig,
+  type ServiceAccountKubeconfig,
+  type ServiceAccountKubeconfigOptions,
+} from './control-plane/service-account-kubeconfig.js';
+export { renderKubeconfig, writeKubeconfig, type KubeconfigSpec, type KubeconfigCredential } from './control-plane/kubeconfig.js';
+export {
+  startAwsEndpoint,
+  type AwsEndpoint,
+  type AwsEndpointOptions,
+  type SeedSecret,
+} from './aws-endpoint/aws-endpoint.js';
+export { OPERATIONS, DEFAULT_QUOTAS, type SecretsManagerOperation, type Quota } from './aws-endpoint/operations.js';
+export {
+  countRequests,
+  filterRequests,
+  requestsPerSecond,
+  type RequestRecord,
+  type RequestOutcome,
+  type RequestFilter,
+  type OutcomeCounts,
+  type PerSecondBucket,
+} from './aws-endpoint/request-log.js';
+export type { Tag } from './aws-endpoint/secret-store.js';
+export { startRedis, type RedisServer, type RedisOptions } from './redis/start-redis.js';

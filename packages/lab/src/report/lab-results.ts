@@ -1,0 +1,144 @@
+// The shape of a lab or bench report (results.json): every figure per contender, plus the
+// per-second series the charts are drawn from. Plain data only — the CLI fills it from what it
+// observed (our AWS endpoint's request log, the API server's watch and metrics, /proc), and
+// the report module renders it. Never holds a secret value.
+
+export type ContenderName = 'herdless' | 'eso' | 'eso-jitter' | 'eso-real' | (string & {});
+
+export interface MachineInfo {
+  hostname: string;
+  cpuModel: string;
+  cpus: number;
+  memoryBytes: number;
+  os: string;
+  node: string;
+}
+
+/** One second of a contender's run; `t` counts seconds from the start of the storm. */
+export interface SecondSample {
+  t: number;
+  /** Provider calls answered in this second, by outcome (all Secrets Manager operations). */
+  ok: number;
+  throttled: number;
+  error: number;
+  /** ExternalSecrets Ready at the end of this second. */
+  ready: number;
+  /** Syncs completed in this second (status.refreshTime changes observed). */
+  syncs: number;
+  /** Jobs waiting or delayed on the queue (ESO: its workqueue depth); null when not observable. */
+  queueDepth: number | null;
+}
+
+export interface ProcessUsage {
+  name: string;
+  /** User + system CPU time over the run. */
+  cpuSeconds: number;
+  /** Peak resident set size (VmHWM). */
+  peakRssBytes: number;
+}
+
+export interface ContenderFigures {
+  /** Highest number of provider calls in any one-second window. */
+  providerPeakRps: number;
+  /** Mean over the seconds from the first to the last provider call. */
+  providerMeanRps: number;
+  peakToMean: number;
+  /** Peak/mean over the steady window (the interval after convergence), when the scenario has one. */
+  steadyPeakToMean: number | null;
+  steadyPeakRps: number | null;
+  steadyMeanRps: number | null;
+  providerCalls: number;
+  throttled: number;
+  errors: number;
+  /** Seconds with more calls answered than the quota allows (any outcome). */
+  secondsOverQuota: number;
+  /** Successful syncs observed (status.refreshTime changes). */
+  syncs: number;
+  /** Provider calls per successful sync. */
+  callsPerRefresh: number | null;
+  /** Provider calls the storm needs at least, and that divided by the quota. */
+  callsNeeded: number;
+  physicalLimitSeconds: number;
+  /** From the start of the storm until every ExternalSecret was Ready (after the last disruption, if any). */
+  convergeSeconds: number | null;
+  convergeVsLimit: number | null;
+  createToReadyP50Seconds: number | null;
+  createToReadyP99Seconds: number | null;
+  /** Refreshes due in the observed window that happened before their deadline (share, 0..1). */
+  refreshedBeforeDeadlineShare: number | null;
+  refreshesDue: number;
+  /** Writes (POST/PUT/PATCH/DELETE) the controller made to the API server, and per sync. */
+  apiWrites: number | null;
+  apiWritesPerSync: number | null;
+  redisPeakMemoryBytes: number | null;
+  allReady: boolean;
+  readyCount: number;
+}
+
+export interface ContenderResult {
+  contender: ContenderName;
+  /** What ran: our flags, or the real ESO's version and flags. */
+  description: string;
+  flags: string[];
+  /** False when the run stopped at its timeout before converging. */
+  complete: boolean;
+  notes: string[];
+  figures: ContenderFigures;
+  processes: ProcessUsage[];
+  series: SecondSample[];
+  /** Create-to-Ready latency of every ExternalSecret that became Ready (seconds, ascending). */
+  createToReadySeconds: number[];
+  /** Marks on the time axis (outage, controller stopped, leader killed …). */
+  events: Array<{ t: number; what: string }>;
+}
+
+export interface ScenarioSettings {
+  scenario: string;
+  count: number;
+  refreshIntervalSeconds: number;
+  quotaRps: number;
+  budgetRps: number;
+  workers: number;
+  concurrency: number;
+  seed: number;
+  remoteSecrets: number;
+  /** Time-compressed: intervals shortened and budgets scaled so a run takes minutes. */
+  timeCompressed: boolean;
+  [key: string]: unknown;
+}
+
+export interface ScenarioRun {
+  settings: ScenarioSettings;
+  contenders: ContenderResult[];
+}
+
+export interface LabReport {
+  kind: 'lab' | 'bench';
+  createdAt: string;
+  machine: MachineInfo;
+  /** The command line that produced the report. */
+  command: string;
+  runs: ScenarioRun[];
+  /** Free-form extra sections (e.g. the worker throughput bench). */
+  extra?: Record<string, unknown>;
+}
+
+/** Nearest-rank percentile of an ascending array; null when empty. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Peak and mean of per-second totals over [from, to) seconds (inclusive of zero seconds). */
+export function peakAndMean(totals: readonly number[]): { peak: number; mean: number; peakToMean: number } {
+  if (totals.length === 0) return { peak: 0, mean: 0, peakToMean: 0 };
+  let peak = 0;
+  let sum = 0;
+  for (const v of totals) {
+    if (v > peak) peak = v;
+    sum += v;
+  }
+  const mean = sum / totals.length;
+  return { peak, mean, peakToMean: mean > 0 ? peak / mean : 0 };
+}

@@ -1,0 +1,77 @@
+// The figures of a run as a table: plain text for the terminal, Markdown for the README,
+// HTML rows for the report page. One list of columns, so all three say the same thing.
+import type { ContenderResult, LabReport, ScenarioRun } from './lab-results.js';
+
+interface Column {
+  header: string;
+  value: (c: ContenderResult, run: ScenarioRun) => string;
+}
+
+const num = (v: number | null | undefined, digits = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+const int = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : Math.round(v).toLocaleString('en-US'));
+const mib = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+const pct = (share: number | null | undefined): string => (share === null || share === undefined ? '–' : `${(share * 100).toFixed(1)} %`);
+
+/** The controller's own processes (not the control plane, Redis or the lab). */
+export function controllerUsage(c: ContenderResult): { cpuSeconds: number; peakRssBytes: number } {
+  const own = c.processes.filter((p) => /^(scheduler|worker|external-secrets)/.test(p.name));
+  return {
+    cpuSeconds: own.reduce((s, p) => s + p.cpuSeconds, 0),
+    peakRssBytes: own.reduce((s, p) => s + p.peakRssBytes, 0),
+  };
+}
+
+export const SUMMARY_COLUMNS: Column[] = [
+  { header: 'contender', value: (c) => (c.complete ? c.contender : `${c.contender} (timed out)`) },
+  { header: 'peak req/s', value: (c) => int(c.figures.providerPeakRps) },
+  { header: 'mean req/s', value: (c) => num(c.figures.providerMeanRps) },
+  { header: 'peak/mean', value: (c) => num(c.figures.steadyPeakToMean ?? c.figures.peakToMean, 2) },
+  { header: 'throttled', value: (c) => int(c.figures.throttled) },
+  { header: 'calls/refresh', value: (c) => num(c.figures.callsPerRefresh, 2) },
+  {
+    header: 'converge s (× limit)',
+    value: (c) => (c.figures.convergeSeconds === null ? 'never' : `${num(c.figures.convergeSeconds)} (${num(c.figures.convergeVsLimit, 2)}×)`),
+  },
+  { header: 'p50/p99 to Ready s', value: (c) => `${num(c.figures.createToReadyP50Seconds)} / ${num(c.figures.createToReadyP99Seconds)}` },
+  { header: 'on time', value: (c) => pct(c.figures.refreshedBeforeDeadlineShare) },
+  { header: 'CPU s', value: (c) => num(controllerUsage(c).cpuSeconds) },
+  { header: 'peak RSS', value: (c) => mib(controllerUsage(c).peakRssBytes) },
+  { header: 'API writes/sync', value: (c) => num(c.figures.apiWritesPerSync, 2) },
+  { header: 'Redis peak', value: (c) => mib(c.figures.redisPeakMemoryBytes) },
+];
+
+export function runHeading(run: ScenarioRun): string {
+  const s = run.settings;
+  return (
+    `${s.scenario}: ${s.count.toLocaleString('en-US')} ExternalSecrets, quota ${s.quotaRps}/s, budget ${s.budgetRps}/s, ` +
+    `refresh ${s.refreshIntervalSeconds} s, ${s.workers} workers × ${s.concurrency}, seed ${s.seed}` +
+    (s.timeCompressed ? ', time-compressed' : '') +
+    ` — physical limit ${num(run.contenders[0]?.figures.physicalLimitSeconds)} s`
+  );
+}
+
+export function formatSummaryTable(run: ScenarioRun): string {
+  const rows = [SUMMARY_COLUMNS.map((col) => col.header), ...run.contenders.map((c) => SUMMARY_COLUMNS.map((col) => col.value(c, run)))];
+  const widths = SUMMARY_COLUMNS.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  const line = (r: string[]) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
+  const rule = widths.map((w) => '─'.repeat(w)).join('  ');
+  return [runHeading(run), line(rows[0] as string[]), rule, ...rows.slice(1).map(line)].join('\n');
+}
+
+export function formatSummaryMarkdown(run: ScenarioRun): string {
+  const header = `| ${SUMMARY_COLUMNS.map((c) => c.header).join(' | ')} |`;
+  const align = `|${SUMMARY_COLUMNS.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`;
+  const rows = run.contenders.map((c) => `| ${SUMMARY_COLUMNS.map((col) => col.value(c, run)).join(' | ')} |`);
+  return [`**${runHeading(run)}**`, '', header, align, ...rows].join('\n');
+}
+
+export function machineLine(report: LabReport): string {
+  const m = report.machine;
+  return `${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(0)} GiB, ${m.os}, Node ${m.node}; ${report.createdAt.slice(0, 10)}`;
+}
+
+export function summaryRowsHtml(run: ScenarioRun, escape: (s: string) => string): string {
+  const head = `<tr>${SUMMARY_COLUMNS.map((c) => `<th>${escape(c.header)}</th>`).join('')}</tr>`;
+  const rows = run.contenders.map((c) => `<tr>${SUMMARY_COLUMNS.map((col) => `<td>${escape(col.value(c, run))}</td>`).join('')}</tr>`);
+  return `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}

@@ -1,0 +1,63 @@
+--[[
+  limiter-acquire: GCRA admission with an adaptive rate, for one bucket (provider key +
+  operation) shared by every worker. Mirrors src/call-path/limiter-math.ts (admit and
+  effectiveRps); keep them in step.
+
+  Invariant: with burst b and steady rate r = budget - b + 1, no one-second window holds more
+  than `budget` admitted calls, whatever the number of workers, because every admission moves
+  the one shared theoretical arrival time (tat) atomically.
+  Time is Redis's own clock (TIME), so workers' clocks do not matter.
+  The hash holds numbers only: timestamps and rates. Never a secret value.
+
+  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold
+  ARGV[1]  budgetRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
+  ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
+  'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
+  Returns { allowed (1|0), waitMs (string), rateRps (string), slotMs (string: Redis time the
+  call conforms at, for tests and traces) }
+]]
+local budget = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local maxWait = tonumber(ARGV[3])
+local minRps = tonumber(ARGV[4])
+local rampMs = tonumber(ARGV[5])
+local holdMs = tonumber(ARGV[6])
+local probe = tonumber(ARGV[7])
+local ttlMs = tonumber(ARGV[8])
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+
+local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold')
+local tat = tonumber(s[1])
+local base = tonumber(s[2])
+local ceil = tonumber(s[3])
+local at = tonumber(s[4])
+holdMs = tonumber(s[5]) or holdMs
+
+local steady = budget - burst + 1
+local rate = steady
+if at and base and ceil then
+  local dt = math.max(0, now - at)
+  if dt < rampMs then
+    rate = base + (ceil - base) * dt / rampMs
+  elseif dt < rampMs + holdMs then
+    rate = ceil
+  else
+    rate = ceil + probe * (dt - rampMs - holdMs) / 1000
+  end
+  rate = math.min(steady, math.max(minRps, rate))
+end
+
+-- 10 us margin: epoch ms in a double have ~0.2 us precision; see limiter-math.ts intervalMs.
+local interval = 1000 / rate + 0.01
+if not tat or tat < now then tat = now end
+local newTat = tat + interval
+local wait = newTat - burst * interval - now
+if wait <= maxWait then
+  redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat))
+  redis.call('PEXPIRE', KEYS[1], ttlMs)
+  wait = math.max(0, wait)
+  return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
+end
+return { 0, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }

@@ -1,0 +1,67 @@
+--[[
+  limiter-throttled: a throttling reply from the store lowers the bucket's rate for every
+  worker. Mirrors src/call-path/limiter-math.ts (onThrottled): once per cooldown, the rate drops
+  to decreaseFactor × the rate in force, and the rate it will climb back to (ceil) is set just
+  below the rate that was throttled; limiter-acquire ramps from base to ceil, holds, then probes.
+  A throttle met while probing doubles the hold (up to maxHoldMs); one met after full recovery
+  starts over with the default hold.
+
+  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold
+  ARGV[1]  budgetRps       ARGV[2]  burst          ARGV[3]  minRps
+  ARGV[4]  rampMs          ARGV[5]  holdMs         ARGV[6]  probeRpsPerSec
+  ARGV[7]  decreaseFactor  ARGV[8]  ceilingFactor  ARGV[9]  cooldownMs
+  ARGV[10] ttlMs           ARGV[11] maxHoldMs
+  Returns { decreased (1|0), rateRps (string) }
+]]
+local budget = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local minRps = tonumber(ARGV[3])
+local rampMs = tonumber(ARGV[4])
+local holdMs = tonumber(ARGV[5])
+local probe = tonumber(ARGV[6])
+local decrease = tonumber(ARGV[7])
+local ceilingFactor = tonumber(ARGV[8])
+local cooldown = tonumber(ARGV[9])
+local ttlMs = tonumber(ARGV[10])
+local maxHold = tonumber(ARGV[11])
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+
+local s = redis.call('HMGET', KEYS[1], 'base', 'ceil', 'at', 'hold')
+local base = tonumber(s[1])
+local ceil = tonumber(s[2])
+local at = tonumber(s[3])
+local prevHold = tonumber(s[4]) or holdMs
+local newHold = holdMs
+
+local steady = budget - burst + 1
+local rate = steady
+if at and base and ceil then
+  local dt = math.max(0, now - at)
+  if dt < rampMs then
+    rate = base + (ceil - base) * dt / rampMs
+  elseif dt < rampMs + prevHold then
+    rate = ceil
+  else
+    rate = ceil + probe * (dt - rampMs - prevHold) / 1000
+  end
+  rate = math.min(steady, math.max(minRps, rate))
+  if dt < cooldown then
+    return { 0, string.format('%.6f', rate) }
+  end
+  if rate < steady then
+    if dt >= rampMs + prevHold then
+      newHold = math.min(maxHold, prevHold * 2)
+    else
+      newHold = prevHold
+    end
+  end
+end
+
+local newBase = math.max(minRps, rate * decrease)
+local newCeil = math.max(newBase, rate * ceilingFactor)
+redis.call('HSET', KEYS[1], 'base', string.format('%.6f', newBase), 'ceil', string.format('%.6f', newCeil),
+  'at', string.format('%.3f', now), 'hold', string.format('%.0f', newHold))
+redis.call('PEXPIRE', KEYS[1], ttlMs)
+return { 1, string.format('%.6f', newBase) }

@@ -1,0 +1,100 @@
+// What every AWS SDK v3 client Herdless builds has in common: region and endpoint from the
+// store and the worker, credentials from the store's secretRef (or the SDK's default chain),
+// and retries switched off inside the SDK. Credentials live only in this process's memory.
+import { HerdlessError, Reasons, terminal, transient, type AwsProvider, type SecretStore, type StoreKind } from '@herdless/core';
+import type { ProviderContext } from '../provider.js';
+
+export interface StaticAwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/**
+ * The AWS SDK makes exactly one HTTP attempt per call. The SDK's default "standard" retry mode
+ * makes up to 3 attempts and retries throttling replies itself, behind the back of the
+ * distributed rate limiter: every throttle would cost up to 3 calls of the quota we are already
+ * over, and every outage 3× the probes. Retries belong to the worker (retry class of the
+ * classified error) and to the call path (limiter + breaker), which all workers share.
+ */
+export const AWS_SDK_MAX_ATTEMPTS = 1;
+
+/** Connection and whole-request timeouts: a hung store must fail the call, not hold a worker slot. */
+export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
+export const AWS_REQUEST_TIMEOUT_MS = 10_000;
+
+export function awsProviderOf(store: SecretStore): AwsProvider {
+  const aws = store.spec.provider.aws;
+  if (!aws) {
+    const names = Object.keys(store.spec.provider).join(', ') || 'none';
+    throw terminal(Reasons.ProviderNotSupported, `expected an aws provider in store "${store.metadata.name ?? ''}", found: ${names}`);
+  }
+  return aws;
+}
+
+/** Namespace a credential Secret is read from: a SecretStore's own, a ClusterSecretStore's ref's. */
+function secretNamespace(ref: { namespace?: string | undefined }, store: SecretStore, kind: StoreKind, field: string): string {
+  const ns = kind === 'ClusterSecretStore' ? ref.namespace : store.metadata.namespace;
+  if (!ns) {
+    throw terminal(
+      Reasons.InvalidSpec,
+      kind === 'ClusterSecretStore'
+        ? `expected ${field}.namespace in ClusterSecretStore "${store.metadata.name ?? ''}", found none`
+        : `expected SecretStore "${store.metadata.name ?? ''}" to have a namespace, found none`,
+    );
+  }
+  return ns;
+}
+
+async function readKey(ctx: ProviderContext, ref: { name: string; key: string; namespace?: string | undefined }, field: string): Promise<string> {
+  const namespace = secretNamespace(ref, ctx.store, ctx.storeKind, field);
+  try {
+    return await ctx.readSecretKey({ namespace, name: ref.name, key: ref.key });
+  } catch (e) {
+    if (e instanceof HerdlessError) throw e;
+    throw transient(Reasons.ProviderError, `could not read ${field} from Secret ${namespace}/${ref.name} key "${ref.key}"`, e);
+  }
+}
+
+/**
+ * Static credentials from the store's auth.secretRef, or undefined to use the SDK's default
+ * chain (environment, web identity, container/instance metadata).
+ */
+export async function resolveStaticCredentials(ctx: ProviderContext): Promise<StaticAwsCredentials | undefined> {
+  const aws = awsProviderOf(ctx.store);
+  if (aws.role) {
+    // AssumeRole needs STS; until it is wired, say so instead of silently using other credentials.
+    throw terminal(Reasons.ProviderNotSupported, `store "${ctx.store.metadata.name ?? ''}" sets aws.role; role assumption is not supported yet`);
+  }
+  if (aws.auth?.jwt) {
+    throw terminal(Reasons.ProviderNotSupported, `store "${ctx.store.metadata.name ?? ''}" sets aws.auth.jwt; service-account token auth is not supported yet`);
+  }
+  const ref = aws.auth?.secretRef;
+  if (!ref) return undefined;
+  if (!ref.accessKeyIDSecretRef || !ref.secretAccessKeySecretRef) {
+    throw terminal(
+      Reasons.InvalidSpec,
+      `expected both accessKeyIDSecretRef and secretAccessKeySecretRef in store "${ctx.store.metadata.name ?? ''}", found ${ref.accessKeyIDSecretRef ? 'only accessKeyIDSecretRef' : ref.secretAccessKeySecretRef ? 'only secretAccessKeySecretRef' : 'neither'}`,
+    );
+  }
+  const [accessKeyId, secretAccessKey, sessionToken] = await Promise.all([
+    readKey(ctx, ref.accessKeyIDSecretRef, 'auth.secretRef.accessKeyIDSecretRef'),
+    readKey(ctx, ref.secretAccessKeySecretRef, 'auth.secretRef.secretAccessKeySecretRef'),
+    ref.sessionTokenSecretRef ? readKey(ctx, ref.sessionTokenSecretRef, 'auth.secretRef.sessionTokenSecretRef') : Promise.resolve(undefined),
+  ]);
+  return { accessKeyId: accessKeyId.trim(), secretAccessKey: secretAccessKey.trim(), ...(sessionToken ? { sessionToken: sessionToken.trim() } : {}) };
+}
+
+/** The options every AWS client gets (spread into the client's constructor). */
+export function awsClientOptions(region: string, endpoint: string | undefined, credentials: StaticAwsCredentials | undefined) {
+  return {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+    maxAttempts: AWS_SDK_MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: AWS_CONNECTION_TIMEOUT_MS,
+      requestTimeout: AWS_REQUEST_TIMEOUT_MS,
+    },
+  };
+}

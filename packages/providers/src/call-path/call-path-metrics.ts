@@ -1,0 +1,50 @@
+// The call path's Prometheus metrics (prom-client's default registry, served by core's
+// /metrics). Labels are identities (provider key, operation, outcome), never values.
+import { Counter, Gauge, metricsRegistry } from '@herdless/core';
+
+function counter(name: string, help: string, labelNames: string[]): Counter<string> {
+  return (metricsRegistry.getSingleMetric(name) as Counter<string> | undefined) ?? new Counter({ name, help, labelNames });
+}
+
+function gauge(name: string, help: string, labelNames: string[]): Gauge<string> {
+  return (metricsRegistry.getSingleMetric(name) as Gauge<string> | undefined) ?? new Gauge({ name, help, labelNames });
+}
+
+export interface CallPathMetrics {
+  requests: Counter<string>;
+  limiterRate: Gauge<string>;
+  limiterDecisions: Counter<string>;
+  breakerState: Gauge<string>;
+  reads: Counter<string>;
+  coalesced: Counter<string>;
+}
+
+let metrics: CallPathMetrics | undefined;
+
+export function callPathMetrics(): CallPathMetrics {
+  metrics ??= {
+    requests: counter(
+      'herdless_provider_requests_total',
+      'Requests sent to a secret store, by provider key, operation and outcome (ok, throttled, error).',
+      ['provider_key', 'operation', 'outcome'],
+    ),
+    limiterRate: gauge(
+      'herdless_rate_limiter_rate_rps',
+      'Rate in force of the distributed rate limiter (adaptive: lowered on throttling replies).',
+      ['provider_key', 'operation'],
+    ),
+    limiterDecisions: counter(
+      'herdless_rate_limiter_decisions_total',
+      'Rate limiter decisions: admitted now, admitted after a short wait, or deferred (job re-delayed).',
+      ['provider_key', 'operation', 'decision'],
+    ),
+    breakerState: gauge('herdless_circuit_breaker_state', 'Circuit breaker state per provider key: 0 closed, 1 half-open, 2 open.', ['provider_key']),
+    reads: counter(
+      'herdless_provider_reads_total',
+      'Remote values read, by the operation that read them (GetSecretValue or BatchGetSecretValue, …).',
+      ['provider_key', 'operation'],
+    ),
+    coalesced: counter('herdless_coalesced_reads_total', 'Reads that shared another identical read instead of calling the store.', ['provider_key']),
+  };
+  return metrics;
+}

@@ -1,0 +1,143 @@
+// The rate limiter's arithmetic, pure: GCRA admission and the adaptive rate. The Lua scripts in
+// lua/limiter-*.lua run exactly this against the state in Redis (one copy per bucket, shared by
+// every worker); this copy exists so property tests can check the invariants without Redis.
+// Keep the two in step: same names, same order of operations.
+
+/** Limiter settings for one bucket (provider key + operation). */
+export interface LimiterParams {
+  /** The most calls admitted in any one-second window (the configured share of the quota). */
+  budgetRps: number;
+  /** Calls admitted at once after idle; carved out of the budget (see steadyRps). */
+  burst: number;
+  /** How far ahead a caller may reserve and wait in-process; beyond, it is told to come back. */
+  maxWaitMs: number;
+  /** Never adapt below this rate. */
+  minRps: number;
+  /** Multiplicative decrease on a throttling reply (AWS adaptive retry mode uses 0.7). */
+  decreaseFactor: number;
+  /** The learned ceiling is this share of the rate that was throttled. */
+  ceilingFactor: number;
+  /** Time to climb back from the decreased rate to the learned ceiling. */
+  rampMs: number;
+  /** Time spent at the ceiling before probing above it, after a fresh throttle. */
+  holdMs: number;
+  /** A throttle met while probing doubles the hold, up to this (the ceiling was right). */
+  maxHoldMs: number;
+  /** Slope of the probe above the ceiling, in rps per second. */
+  probeRpsPerSec: number;
+  /** Throttling replies within this time of the last decrease do not decrease again
+   *  (they answer calls sent before the decrease). */
+  cooldownMs: number;
+}
+
+export interface LimiterState {
+  /** Theoretical arrival time of the next call (GCRA), epoch ms. */
+  tatMs?: number | undefined;
+  /** Adaptive state, set by the last decrease; absent while never throttled. */
+  baseRps?: number | undefined;
+  ceilRps?: number | undefined;
+  decreasedAtMs?: number | undefined;
+  /** The hold in force since the last decrease (doubles while probes keep being throttled). */
+  holdMs?: number | undefined;
+}
+
+export const DEFAULT_LIMITER_TUNING = {
+  maxWaitMs: 250,
+  decreaseFactor: 0.7,
+  ceilingFactor: 0.9,
+  rampMs: 5_000,
+  holdMs: 60_000,
+  maxHoldMs: 15 * 60_000,
+  cooldownMs: 1_000,
+} as const;
+
+/** Fills the tuning defaults for a budget; burst defaults to a tenth of the budget (at least 1). */
+export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParams, 'budgetRps'>> = {}): LimiterParams {
+  if (!(budgetRps > 0)) throw new RangeError(`expected budgetRps > 0, found ${budgetRps}`);
+  const burst = Math.max(1, Math.min(Math.floor(opts.burst ?? budgetRps / 10), Math.floor(budgetRps)));
+  return {
+    budgetRps,
+    burst,
+    maxWaitMs: opts.maxWaitMs ?? DEFAULT_LIMITER_TUNING.maxWaitMs,
+    minRps: opts.minRps ?? Math.min(1, budgetRps),
+    decreaseFactor: opts.decreaseFactor ?? DEFAULT_LIMITER_TUNING.decreaseFactor,
+    ceilingFactor: opts.ceilingFactor ?? DEFAULT_LIMITER_TUNING.ceilingFactor,
+    rampMs: opts.rampMs ?? DEFAULT_LIMITER_TUNING.rampMs,
+    holdMs: opts.holdMs ?? DEFAULT_LIMITER_TUNING.holdMs,
+    maxHoldMs: Math.max(opts.maxHoldMs ?? DEFAULT_LIMITER_TUNING.maxHoldMs, opts.holdMs ?? DEFAULT_LIMITER_TUNING.holdMs),
+    probeRpsPerSec: opts.probeRpsPerSec ?? Math.max(0.1, budgetRps * 0.01),
+    cooldownMs: opts.cooldownMs ?? DEFAULT_LIMITER_TUNING.cooldownMs,
+  };
+}
+
+/**
+ * The steady rate that keeps every one-second window within budget: GCRA with burst b admits
+ * at most b + r − 1 calls in any window shorter than one second, so r = budget − burst + 1.
+ */
+export function steadyRps(p: Pick<LimiterParams, 'budgetRps' | 'burst'>): number {
+  return Math.max(p.budgetRps - p.burst + 1, Number.MIN_VALUE);
+}
+
+/** The rate in force at `nowMs`: the steady rate, or after a throttle, ramp → hold → probe. */
+export function effectiveRps(p: LimiterParams, s: LimiterState, nowMs: number): number {
+  const max = steadyRps(p);
+  if (s.decreasedAtMs === undefined || s.baseRps === undefined || s.ceilRps === undefined) return max;
+  const dt = Math.max(0, nowMs - s.decreasedAtMs);
+  const hold = s.holdMs ?? p.holdMs;
+  let r: number;
+  if (dt < p.rampMs) r = s.baseRps + ((s.ceilRps - s.baseRps) * dt) / p.rampMs;
+  else if (dt < p.rampMs + hold) r = s.ceilRps;
+  else r = s.ceilRps + (p.probeRpsPerSec * (dt - p.rampMs - hold)) / 1000;
+  return Math.min(max, Math.max(p.minRps, r));
+}
+
+/**
+ * Emission interval in ms. The 10 µs margin keeps float rounding from fitting one call too many
+ * into a window: epoch milliseconds (~1.7e12) in a double carry only ~0.2 µs of precision, and
+ * the margin must stay above the rounding that accumulates over a second's worth of calls.
+ */
+export const INTERVAL_MARGIN_MS = 0.01;
+
+export function intervalMs(rps: number): number {
+  return 1000 / rps + INTERVAL_MARGIN_MS;
+}
+
+export interface Admission {
+  allowed: boolean;
+  /** allowed: how long to wait before calling; denied: how long until a call would conform. */
+  waitMs: number;
+  rateRps: number;
+  state: LimiterState;
+}
+
+/** GCRA: admit one call at nowMs if it conforms within maxWaitMs, reserving its slot. */
+export function admit(p: LimiterParams, s: LimiterState, nowMs: number): Admission {
+  const rate = effectiveRps(p, s, nowMs);
+  const t = intervalMs(rate);
+  const tat = Math.max(s.tatMs ?? nowMs, nowMs);
+  const newTat = tat + t;
+  const waitMs = newTat - p.burst * t - nowMs;
+  if (waitMs <= p.maxWaitMs) return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, tatMs: newTat } };
+  return { allowed: false, waitMs, rateRps: rate, state: s };
+}
+
+/**
+ * A throttling reply: decrease once per cooldown, remembering a ceiling below the throttled
+ * rate. A throttle met while probing above the ceiling doubles the hold (the ceiling was
+ * right, probe less often); one met after full recovery starts over with the default hold.
+ */
+export function onThrottled(p: LimiterParams, s: LimiterState, nowMs: number): { decreased: boolean; rateRps: number; state: LimiterState } {
+  const cur = effectiveRps(p, s, nowMs);
+  if (s.decreasedAtMs !== undefined && nowMs - s.decreasedAtMs < p.cooldownMs) {
+    return { decreased: false, rateRps: cur, state: s };
+  }
+  let holdMs = p.holdMs;
+  if (s.decreasedAtMs !== undefined && cur < steadyRps(p)) {
+    const prevHold = s.holdMs ?? p.holdMs;
+    const probing = nowMs - s.decreasedAtMs >= p.rampMs + prevHold;
+    holdMs = probing ? Math.min(p.maxHoldMs, prevHold * 2) : prevHold;
+  }
+  const baseRps = Math.max(p.minRps, cur * p.decreaseFactor);
+  const ceilRps = Math.max(baseRps, cur * p.ceilingFactor);
+  return { decreased: true, rateRps: baseRps, state: { ...s, baseRps, ceilRps, decreasedAtMs: nowMs, holdMs } };
+}

@@ -1,0 +1,139 @@
+// The distributed rate limiter: one GCRA bucket per provider key and operation, in Redis, shared
+// by every worker; its scripts live in lua/ and are loaded once by name (ioredis defineCommand:
+// EVALSHA, EVAL on NOSCRIPT). Keys carry identities (provider key, operation), values carry
+// numbers (times, rates): never a secret value.
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { limiterParams, steadyRps, type LimiterParams } from './limiter-math.js';
+
+const LUA_DIR = new URL('../../lua/', import.meta.url);
+
+function loadScript(name: string): string {
+  return readFileSync(new URL(`${name}.lua`, LUA_DIR), 'utf8');
+}
+
+/** The Lua scripts by name, read once per process. */
+const SCRIPTS = {
+  limiterAcquire: loadScript('limiter-acquire'),
+  limiterThrottled: loadScript('limiter-throttled'),
+} as const;
+
+interface LimiterCommands {
+  herdlessLimiterAcquire(
+    key: string,
+    budgetRps: number,
+    burst: number,
+    maxWaitMs: number,
+    minRps: number,
+    rampMs: number,
+    holdMs: number,
+    probeRpsPerSec: number,
+    ttlMs: number,
+  ): Promise<[number, string, string, string]>;
+  herdlessLimiterThrottled(
+    key: string,
+    budgetRps: number,
+    burst: number,
+    minRps: number,
+    rampMs: number,
+    holdMs: number,
+    probeRpsPerSec: number,
+    decreaseFactor: number,
+    ceilingFactor: number,
+    cooldownMs: number,
+    ttlMs: number,
+    maxHoldMs: number,
+  ): Promise<[number, string]>;
+}
+
+/** Defines the limiter's commands on a connection once (defineCommand is per connection). */
+function withCommands(redis: Redis): Redis & LimiterCommands {
+  const r = redis as Redis & Partial<LimiterCommands>;
+  if (typeof r.herdlessLimiterAcquire !== 'function') {
+    redis.defineCommand('herdlessLimiterAcquire', { numberOfKeys: 1, lua: SCRIPTS.limiterAcquire });
+    redis.defineCommand('herdlessLimiterThrottled', { numberOfKeys: 1, lua: SCRIPTS.limiterThrottled });
+  }
+  return redis as Redis & LimiterCommands;
+}
+
+export interface LimiterDecision {
+  allowed: boolean;
+  /** allowed: wait this long, then call; denied: the earliest a call would conform. */
+  waitMs: number;
+  /** The bucket's rate in force (adaptive), for the metric. */
+  rateRps: number;
+  /** Redis time (epoch ms) the call conforms at: now + waitMs on Redis's clock. */
+  slotMs: number;
+}
+
+/** Budget and tuning for one bucket; the call path resolves them from config per provider key. */
+export type BucketLimits = LimiterParams;
+
+export interface RateLimiterOptions {
+  /** Prefix of every limiter key (default "herdless"). */
+  keyPrefix?: string;
+}
+
+export class RedisRateLimiter {
+  private readonly redis: Redis & LimiterCommands;
+  private readonly keyPrefix: string;
+
+  constructor(redis: Redis, opts: RateLimiterOptions = {}) {
+    this.redis = withCommands(redis);
+    this.keyPrefix = opts.keyPrefix ?? 'herdless';
+  }
+
+  /**
+   * The bucket's Redis key. The provider key in braces is a Redis Cluster hash tag, so every
+   * operation of one provider key lives in one slot.
+   */
+  keyOf(providerKey: string, operation: string): string {
+    return `${this.keyPrefix}:limiter:{${providerKey.replace(/[{}]/g, '_')}}:${operation}`;
+  }
+
+  /** Admits one call now, or reserves its slot within maxWaitMs; otherwise says when to come back. */
+  async acquire(providerKey: string, operation: string, limits: BucketLimits): Promise<LimiterDecision> {
+    const [allowed, waitMs, rateRps, slotMs] = await this.redis.herdlessLimiterAcquire(
+      this.keyOf(providerKey, operation),
+      limits.budgetRps,
+      limits.burst,
+      limits.maxWaitMs,
+      limits.minRps,
+      limits.rampMs,
+      limits.holdMs,
+      limits.probeRpsPerSec,
+      ttlMsOf(limits),
+    );
+    return { allowed: allowed === 1, waitMs: Number(waitMs), rateRps: Number(rateRps), slotMs: Number(slotMs) };
+  }
+
+  /** Tells every worker's bucket that the store throttled a call; returns the rate now in force. */
+  async reportThrottled(providerKey: string, operation: string, limits: BucketLimits): Promise<{ decreased: boolean; rateRps: number }> {
+    const [decreased, rateRps] = await this.redis.herdlessLimiterThrottled(
+      this.keyOf(providerKey, operation),
+      limits.budgetRps,
+      limits.burst,
+      limits.minRps,
+      limits.rampMs,
+      limits.holdMs,
+      limits.probeRpsPerSec,
+      limits.decreaseFactor,
+      limits.ceilingFactor,
+      limits.cooldownMs,
+      ttlMsOf(limits),
+      limits.maxHoldMs,
+    );
+    return { decreased: decreased === 1, rateRps: Number(rateRps) };
+  }
+}
+
+/**
+ * A bucket's state outlives idle periods long enough to finish its recovery (ramp, hold and
+ * the probe back up to the steady rate), so a lowered rate is not forgotten mid-recovery.
+ */
+function ttlMsOf(p: LimiterParams): number {
+  const probeMs = (steadyRps(p) / Math.max(p.probeRpsPerSec, 1e-3)) * 1000;
+  return Math.ceil(Math.min(24 * 3_600_000, Math.max(60_000, p.rampMs + p.maxHoldMs + probeMs + 60_000)));
+}
+
+export { limiterParams };

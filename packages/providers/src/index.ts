@@ -1,0 +1,11 @@
+// @herdless/providers: the Provider contract, its implementations and the call path around them.
+export * from './provider.js';
+export * from './provider-cache.js';
+export * from './create-provider.js';
+export * from './json-value.js';
+export * from './secret-keys.js';
+export * from './aws/classify-aws-error.js';
+export { AWS_SDK_MAX_ATTEMPTS, AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from './aws/aws-client-config.js';
+export * from './aws-secrets-manager/aws-secrets-manager.js';
+export * from './call-path/limiter-math.js';
+export { RedisRateLimiter, type LimiterDecision, type BucketLimits, type RateLimiterOptions } from './call-path/rate-limiter.js';

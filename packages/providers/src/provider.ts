@@ -1,0 +1,91 @@
+// The Provider contract: what the worker may ask of a secret store. Implementations live one
+// folder each (aws-secrets-manager/, …) and nothing outside that folder knows their SDK.
+// Values returned here live only in the worker's memory, on their way into a target Secret.
+import type { FindSpec, RemoteRef, SecretStore, StoreKind } from '@herdless/core';
+
+/** Raw bytes of a secret value (SecretString as UTF-8, or SecretBinary). */
+export type SecretBytes = Uint8Array;
+
+export interface Provider {
+  /** The upstream quota this provider's calls are charged to (see core's provider-key). */
+  readonly providerKey: string;
+  /** One value; `ref.property` extracts a (dotted) JSON property. Throws HerdlessError. */
+  getSecret(ref: RemoteRef): Promise<SecretBytes>;
+  /** A JSON object value as a map of its top-level keys (dataFrom.extract). */
+  getSecretMap(ref: RemoteRef): Promise<Record<string, SecretBytes>>;
+  /** Every secret matching `find` (dataFrom.find), keyed by remote name. */
+  getAllSecrets(find: FindSpec): Promise<Record<string, SecretBytes>>;
+  /** Checks the store's configuration without reading a value. */
+  validate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a provider needs from its surroundings; the worker supplies it. */
+export interface ProviderContext {
+  store: SecretStore;
+  storeKind: StoreKind;
+  /** Reads one key of a Kubernetes Secret (credentials referenced by the store). */
+  readSecretKey(ref: { namespace: string; name: string; key: string }): Promise<string>;
+  /** Endpoint override (our AWS endpoint in the lab and tests), from worker config. */
+  awsEndpoint?: string;
+  /** Added: where each store request passes (limiter + breaker); defaults to openGate. */
+  gate?: CallGate;
+}
+
+// ---- Additions by the providers engineer (see README.md) --------------------------------
+
+/**
+ * Every request a provider sends to its store goes through its gate, named by the store's
+ * operation ("GetSecretValue", "BatchGetSecretValue", …): the call path's gate applies the
+ * distributed rate limiter and the circuit breaker there, so calls made inside one method
+ * (ListSecrets then BatchGetSecretValue for a find) are each charged to their own quota.
+ */
+export interface CallGate {
+  run<T>(operation: string, call: () => Promise<T>): Promise<T>;
+}
+
+/** A gate that just calls: what a provider uses when nobody supplies one (tests, tools). */
+export const openGate: CallGate = { run: (_operation, call) => call() };
+
+/** A remote key at one version: the unit that coalescing and batching share among reads. */
+export interface VersionedKey {
+  key: string;
+  version?: string | undefined;
+}
+
+/**
+ * Optional capability of providers whose values are fetched whole and then projected
+ * (property, map): lets the call path coalesce reads that differ only in `property`, and
+ * batch reads of the current version of many keys into one call, across jobs and stores
+ * that share a provider key (same credentials and endpoint, hence the same client rights).
+ */
+export interface RawReader {
+  /** The operation a single read is charged to, e.g. "GetSecretValue". */
+  readonly readOperation: string;
+  /** The operation a batch read is charged to, e.g. "BatchGetSecretValue"; absent when none. */
+  readonly batchOperation?: string;
+  /** Most keys one batch call accepts (20 for Secrets Manager, 10 for Parameter Store). */
+  readonly maxBatchKeys: number;
+  /**
+   * The absolute remote key and version a ref reads (store prefix applied, the default
+   * version normalised to undefined): equal results mean the same remote value. Only
+   * resolved keys whose version is undefined may be batched.
+   */
+  resolve(ref: VersionedKey): VersionedKey;
+  /** Reads one resolved key. */
+  readRaw(resolved: VersionedKey): Promise<SecretBytes>;
+  /** Reads the current version of each resolved key in one call; a key's failure is its own entry. */
+  readRawBatch?(keys: readonly string[]): Promise<Map<string, SecretBytes | Error>>;
+  /** What getSecret returns for `ref` given the raw value (property extraction). */
+  project(raw: SecretBytes, ref: RemoteRef): SecretBytes;
+  /** What getSecretMap returns for `ref` given the raw value. */
+  projectMap(raw: SecretBytes, ref: RemoteRef): Record<string, SecretBytes>;
+}
+
+export interface ProviderWithRawReader extends Provider {
+  readonly raw: RawReader;
+}
+
+export function hasRawReader(p: Provider): p is ProviderWithRawReader {
+  return (p as Partial<ProviderWithRawReader>).raw !== undefined;
+}

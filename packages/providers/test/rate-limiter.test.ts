@@ -1,0 +1,95 @@
+// The distributed limiter on a real redis-server: several clients (as several workers would
+// be) share one bucket, and throttling replies lower and then restore its rate for all.
+import { startRedis, type RedisServer } from '@herdless/lab';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limiterParams, RedisRateLimiter } from '../src/index.js';
+
+function maxPerSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while ((sorted[hi] as number) - (sorted[lo] as number) >= 1000) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('RedisRateLimiter (real Redis)', () => {
+  let redis: RedisServer;
+  const clients: Redis[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    for (let i = 0; i < 4; i++) clients.push(new Redis(redis.url, { lazyConnect: false }));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit()));
+    await redis?.stop();
+  });
+
+  it('four clients hammering one bucket never exceed the budget in any one-second window', async () => {
+    const limits = limiterParams(50, { burst: 5, maxWaitMs: 100 });
+    const limiters = clients.map((c) => new RedisRateLimiter(c));
+    const slots: number[] = [];
+    let denied = 0;
+    const until = Date.now() + 3_000;
+    await Promise.all(
+      limiters.map(async (l) => {
+        while (Date.now() < until) {
+          // 8 concurrent callers per client, like a worker with concurrency.
+          const decisions = await Promise.all(Array.from({ length: 8 }, () => l.acquire('aws-sm|us-east-1|ambient|', 'GetSecretValue', limits)));
+          for (const d of decisions) {
+            if (d.allowed) slots.push(d.slotMs);
+            else {
+              denied++;
+              expect(d.waitMs).toBeGreaterThan(limits.maxWaitMs);
+            }
+          }
+        }
+      }),
+    );
+    expect(denied).toBeGreaterThan(0);
+    expect(maxPerSecond(slots)).toBeLessThanOrEqual(50);
+    // And the budget is used: ~3 s × 46/s + the burst, give or take a window edge.
+    expect(slots.length).toBeGreaterThanOrEqual(120);
+  });
+
+  it('a throttle lowers the rate for every client, and the rate climbs back', async () => {
+    const limits = limiterParams(100, { burst: 1, maxWaitMs: 0, rampMs: 400, holdMs: 300, probeRpsPerSec: 200, cooldownMs: 100 });
+    const [a, b] = clients.map((c) => new RedisRateLimiter(c)) as [RedisRateLimiter, RedisRateLimiter];
+    const key = 'aws-sm|eu-west-1|ambient|';
+    expect((await a.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeCloseTo(100);
+
+    const first = await a.reportThrottled(key, 'BatchGetSecretValue', limits);
+    expect(first).toMatchObject({ decreased: true });
+    expect(first.rateRps).toBeCloseTo(70);
+    // Within the cooldown, more throttle replies (to calls sent before) do not decrease again.
+    expect((await b.reportThrottled(key, 'BatchGetSecretValue', limits)).decreased).toBe(false);
+    // The other client sees the lowered rate.
+    expect((await b.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeLessThan(75);
+
+    await sleep(450); // past the ramp: at the ceiling, 90% of the throttled rate
+    expect((await b.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeCloseTo(90, 0);
+    await sleep(600); // past the hold: probing back up to the full rate
+    expect((await a.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeCloseTo(100);
+  });
+
+  it('buckets are per provider key and operation, and hold no value', async () => {
+    const limiter = new RedisRateLimiter(clients[0] as Redis);
+    const limits = limiterParams(10);
+    await limiter.acquire('aws-sm|us-west-2|secret=ns/creds|', 'GetSecretValue', limits);
+    await limiter.acquire('aws-sm|us-west-2|secret=ns/creds|', 'ListSecrets', limits);
+    const keys = (await (clients[0] as Redis).keys('herdless:limiter:*')).sort();
+    expect(keys).toEqual(expect.arrayContaining([
+      'herdless:limiter:{aws-sm|us-west-2|secret=ns/creds|}:GetSecretValue',
+      'herdless:limiter:{aws-sm|us-west-2|secret=ns/creds|}:ListSecrets',
+    ]));
+    const fields = await (clients[0] as Redis).hgetall('herdless:limiter:{aws-sm|us-west-2|secret=ns/creds|}:GetSecretValue');
+    expect(Object.keys(fields)).toEqual(['tat']);
+    expect(await (clients[0] as Redis).pttl('herdless:limiter:{aws-sm|us-west-2|secret=ns/creds|}:GetSecretValue')).toBeGreaterThan(0);
+  });
+});

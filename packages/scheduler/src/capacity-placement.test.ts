@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { parseBudgets } from './budgets.js';
+import { CapacityPlacement, budgetKeyOf } from './capacity-placement.js';
+import type { PlanItem } from './plan-item.js';
+import { Planner, type PlannedSync } from './planner.js';
+import { createPlanner, EsoPlacement, seededRandom } from './policies.js';
+
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const HOUR = 3_600_000;
+const KEY = 'aws-sm|us-east-1|ambient|';
+const GSV = budgetKeyOf(KEY, 'GetSecretValue');
+
+function item(i: number, over: Partial<PlanItem> = {}): PlanItem {
+  return {
+    uid: `uid-${i}`,
+    namespace: 'ns',
+    name: `es-${i}`,
+    generation: 1,
+    shard: 'default',
+    providerKey: KEY,
+    providerType: 'aws-sm',
+    cost: 1,
+    calls: [{ operation: 'GetSecretValue', calls: 1 }],
+    refresh: { policy: 'periodic', intervalMs: HOUR },
+    storeRef: 'SecretStore/ns/store',
+    storeVersion: '1',
+    ...over,
+  };
+}
+const synced = (i: number, lastSyncMs: number, over: Partial<PlanItem> = {}): PlanItem =>
+  item(i, { syncedGeneration: 1, lastSyncMs, lastAttemptMs: lastSyncMs, ready: { status: 'True', reason: 'SecretSynced' }, ...over });
+
+function herdless(budgetRps = 10, over: Record<string, number> = {}): { planner: Planner; placement: CapacityPlacement } {
+  const placement = new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${budgetRps}`), ...over });
+  return { planner: new Planner({ placement }), placement };
+}
+
+describe('capacity-aware placement', () => {
+  it('a burst of new ExternalSecrets fills slots up to the budget, in order, from now', () => {
+    const { planner, placement } = herdless(10);
+    const jobs = planner.observeAll(Array.from({ length: 95 }, (_, i) => item(i)), T0).map((c) => c.add as PlannedSync);
+    expect(jobs.every((j) => j.reason === 'new')).toBe(true);
+    const perSecond = placement.calendar.entries(GSV);
+    expect(perSecond.map(([, n]) => n)).toEqual([10, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
+    expect(perSecond[0]?.[0]).toBe(T0 / 1000);
+  });
+
+  it('refreshes with one deadline are spread over the window before it, never after', () => {
+    const { planner, placement } = herdless(10);
+    const last = T0 - 30 * 60_000; // deadline in 30 min; window = 6 min before it
+    const jobs = planner.observeAll(Array.from({ length: 1000 }, (_, i) => synced(i, last)), T0).map((c) => c.add as PlannedSync);
+    const deadline = last + HOUR;
+    expect(jobs.every((j) => j.plannedAt <= deadline && j.plannedAt >= deadline - 6 * 60_000)).toBe(true);
+    // 1000 calls over 361 slots: flat (2 or 3 per slot), under the routine share (8/s).
+    const loads = placement.calendar.entries(GSV).map(([, n]) => n);
+    expect(Math.max(...loads)).toBeLessThanOrEqual(3);
+  });
+
+  it('overload slips refreshes past their deadline in deadline order and counts them, dropping none', () => {
+    const { planner, placement } = herdless(1, { spreadFraction: 0.01 }); // routine 0.8/s → 1 per slot… window 36 slots
+    const last = T0 - 30 * 60_000;
+    const items = Array.from({ length: 100 }, (_, i) => synced(i, last + i));
+    const jobs = planner.observeAll(items, T0).map((c) => c.add as PlannedSync);
+    expect(jobs).toHaveLength(100);
+    const late = jobs.filter((j) => j.plannedAt > (j.deadline as number));
+    expect(late.length).toBeGreaterThan(0);
+    expect(placement.lateByProviderKey().get(KEY)).toBe(late.length);
+    // Deadline order: a later deadline never runs before an earlier late one.
+    const sorted = [...late].sort((a, b) => (a.deadline as number) - (b.deadline as number));
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.plannedAt).toBeGreaterThanOrEqual(sorted[i - 1]!.plannedAt);
+    expect(Math.max(...placement.calendar.entries(GSV).map(([, n]) => n))).toBeLessThanOrEqual(1);
+  });
+
+  it('recovery releases overdue items earliest deadline first at the catch-up share, with new specs in the reserve', () => {
+    const { planner, placement } = herdless(10);
+    const overdue = Array.from({ length: 200 }, (_, i) => synced(i, T0 - 2 * HOUR - i * 1000));
+    const fresh = Array.from({ length: 20 }, (_, i) => item(1000 + i));
+    const jobs = planner.observeAll([...overdue, ...fresh], T0).map((c) => c.add as PlannedSync);
+    const news = jobs.filter((j) => j.reason === 'new');
+    const late = jobs.filter((j) => j.reason === 'overdue');
+    expect(news.every((j) => j.plannedAt < T0 + 3000)).toBe(true);
+    expect(Math.max(...placement.calendar.entries(GSV).map(([, n]) => n))).toBeLessThanOrEqual(10);
+    // Earliest deadline first.
+    const byDeadline = [...late].sort((a, b) => (a.deadline as number) - (b.deadline as number));
+    for (let i = 1; i < byDeadline.length; i++) expect(byDeadline[i]!.plannedAt).toBeGreaterThanOrEqual(byDeadline[i - 1]!.plannedAt);
+    // 20 new specs take the first 2 s; then 200 overdue at 8/s: 25 s.
+    expect(Math.max(...late.map((j) => j.plannedAt)) - T0).toBeLessThanOrEqual(27_000);
+  });
+
+  it('a store annotation overrides the provider type budget, clamped to the AWS quota', () => {
+    const { planner, placement } = herdless(10);
+    planner.observeAll(Array.from({ length: 50 }, (_, i) => item(i, { storeBudgetRps: 25 })), T0);
+    expect(placement.calendar.entries(GSV).map(([, n]) => n)).toEqual([25, 25]);
+    expect(placement.budgetOf(KEY, 'GetSecretValue')).toBe(25);
+  });
+
+  it('eso requeues at exactly the interval, eso-jitter up to 10% later, both at 10 syncs/s', () => {
+    const eso = new Planner({ placement: new EsoPlacement() });
+    const jittered = new Planner({ placement: new EsoPlacement({ jitterFraction: 0.1, random: seededRandom(1) }) });
+    const last = T0 - 30 * 60_000;
+    const a = eso.observeAll(Array.from({ length: 30 }, (_, i) => synced(i, last)), T0).map((c) => c.add as PlannedSync);
+    expect(a.filter((j) => j.plannedAt === last + HOUR)).toHaveLength(10);
+    const b = jittered.observeAll(Array.from({ length: 30 }, (_, i) => synced(i, last)), T0).map((c) => c.add as PlannedSync);
+    expect(b.every((j) => j.plannedAt >= last + HOUR && j.plannedAt <= last + HOUR + 0.1 * HOUR + 1000)).toBe(true);
+    expect(b.some((j) => j.plannedAt > last + HOUR)).toBe(true);
+  });
+
+  it('createPlanner builds each policy from config', () => {
+    const base = { seed: 7, budgets: 'aws-sm=5', targetUtilisation: 0.8, reservedShare: 0.2, spreadFraction: 0.1, retryBaseSeconds: 5, retryMaxSeconds: 3600 };
+    expect(createPlanner({ ...base, policy: 'herdless' }).placement).toBeInstanceOf(CapacityPlacement);
+    expect(createPlanner({ ...base, policy: 'eso' }).placement).toBeInstanceOf(EsoPlacement);
+    expect(() => parseBudgets('aws-sm=fast')).toThrow(/aws-sm=50/);
+    expect(parseBudgets('aws-sm.BatchGetSecretValue=3')['aws-sm']?.BatchGetSecretValue).toBe(3);
+  });
+});

@@ -1,0 +1,190 @@
+// Herdless's placement: each sync goes into a one-second slot of its provider key's calendar
+// without exceeding the budget of any operation it calls. Refreshes take the least-loaded slot
+// of [deadline − spread, deadline]; specs, retries and overdue items the first slot with room
+// in their lane's share. When no slot before the deadline has room, it slips to the first
+// slot after it (deadline order) and is counted as late — work is never dropped.
+import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
+import type { OperationCalls, PlanItem } from './plan-item.js';
+import type { Intent, Placement, PlannedSync } from './planner.js';
+import { SlotCalendar } from './slot-calendar.js';
+
+export interface CapacityOptions {
+  budgets?: BudgetTable;
+  /** Share of a budget routine refreshes may plan (default 0.8). */
+  targetUtilisation?: number;
+  /** Share of a budget only new or changed specs may use (default 0.2). */
+  reservedShare?: number;
+  /** Refresh window before the deadline, as a fraction of the interval (default 0.1). */
+  spreadFraction?: number;
+  /** How far ahead to look for a slot with room (default 7 days). */
+  horizonSeconds?: number;
+}
+
+export interface CapacityReport {
+  providerKey: string;
+  operation: string;
+  budgetRps: number;
+  /** Calls planned in the next `windowSeconds`. */
+  plannedCalls: number;
+  /** Calls the budget allows in the same window. */
+  availableCalls: number;
+}
+
+const SECOND = 1000;
+const EPS = 1e-9;
+/** Candidate slots examined in one window at most; longer windows are sampled evenly. */
+const MAX_CANDIDATES = 2048;
+
+export const budgetKeyOf = (providerKey: string, operation: string): string => `${providerKey}#${operation}`;
+
+/** Calls of a job; an adopted job whose item is not known yet counts one call of the primary operation. */
+function callsOf(job: Pick<PlannedSync, 'calls' | 'cost' | 'providerKey'>): OperationCalls[] {
+  if (job.calls && job.calls.length > 0) return job.calls;
+  const type = job.providerKey.split('|')[0] ?? '';
+  return [{ operation: PRIMARY_OPERATION[type] ?? 'calls', calls: Math.max(1, job.cost) }];
+}
+
+export class CapacityPlacement implements Placement {
+  readonly calendar = new SlotCalendar();
+  private readonly budgets: BudgetTable;
+  private readonly routineShare: number;
+  private readonly nonSpecShare: number;
+  private readonly spreadFraction: number;
+  private readonly horizonSeconds: number;
+  /** Budget (rps) last seen per budget key. */
+  private readonly budgetRps = new Map<string, number>();
+  /** Per provider key: planned jobs that run after their deadline. */
+  private readonly late = new Map<string, number>();
+  /** Scan hints: per (provider key, lane share, cost) the first slot that may have room. */
+  private readonly cursors = new Map<string, { start: number; free: number }>();
+
+  constructor(opts: CapacityOptions = {}) {
+    this.budgets = opts.budgets ?? DEFAULT_BUDGETS;
+    const reserved = opts.reservedShare ?? 0.2;
+    this.nonSpecShare = 1 - reserved;
+    this.routineShare = Math.min(opts.targetUtilisation ?? 0.8, this.nonSpecShare);
+    this.spreadFraction = opts.spreadFraction ?? 0.1;
+    this.horizonSeconds = opts.horizonSeconds ?? 7 * 24 * 3600;
+  }
+
+  /** The share of the budget a lane may fill a slot up to (counting everything already there). */
+  shareOf(reason: PlannedSync['reason']): number {
+    if (reason === 'new' || reason === 'changed') return 1;
+    if (reason === 'refresh') return this.routineShare;
+    return this.nonSpecShare;
+  }
+
+  budgetOf(providerKey: string, operation: string): number {
+    return this.budgetRps.get(budgetKeyOf(providerKey, operation)) ?? budgetRpsOf(this.budgets, providerKey.split('|')[0] ?? '', operation);
+  }
+
+  place(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
+    const demands = item.calls.map((c) => {
+      const budget = budgetRpsOf(this.budgets, item.providerType, c.operation, item.storeBudgetRps);
+      this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), budget);
+      return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, cap: budget * this.shareOf(intent.reason) };
+    });
+    const nowSec = Math.floor(now / SECOND);
+    // Hot loop (a new leader places every item at once): plain loops, one slot map per demand.
+    const maps = demands.map((d) => this.calendar.slotsOf(d.key));
+    const loadAt = (i: number, s: number): number => maps[i]?.get(s) ?? 0;
+    const fits = (s: number): boolean => {
+      for (let i = 0; i < demands.length; i++) {
+        const d = demands[i] as (typeof demands)[number];
+        const load = loadAt(i, s);
+        if (load !== 0 && load + d.calls > d.cap + EPS) return false;
+      }
+      return true;
+    };
+    const scoreAt = (s: number): number => {
+      let score = 0;
+      for (let i = 0; i < demands.length; i++) {
+        const d = demands[i] as (typeof demands)[number];
+        const v = (loadAt(i, s) + d.calls) / Math.max(d.cap, EPS);
+        if (v > score) score = v;
+      }
+      return score;
+    };
+    const at = (s: number): number => Math.max(intent.earliest, now, s * SECOND);
+
+    if (intent.reason === 'refresh' && intent.deadline !== undefined && item.refresh.policy === 'periodic') {
+      const dlSec = Math.floor(intent.deadline / SECOND);
+      const spreadSec = Math.floor((this.spreadFraction * item.refresh.intervalMs) / SECOND);
+      const lo = Math.max(nowSec, dlSec - spreadSec);
+      if (lo <= dlSec) {
+        const step = Math.max(1, Math.ceil((dlSec - lo + 1) / MAX_CANDIDATES));
+        let best: number | undefined;
+        let bestScore = Infinity;
+        // From the deadline backwards, so that between equals the later slot wins (fewer calls).
+        for (let s = dlSec; s >= lo; s -= step) {
+          if (!fits(s)) continue;
+          const score = scoreAt(s);
+          if (score < bestScore - EPS) {
+            best = s;
+            bestScore = score;
+          }
+        }
+        if (best !== undefined) return Math.min(at(best), intent.deadline);
+        // Overload: no room before the deadline. Slip to the first slot with room after it.
+        return at(this.firstFit(demands, dlSec + 1, fits, intent.reason));
+      }
+    }
+    const start = Math.max(nowSec, Math.ceil(intent.earliest / SECOND) - (intent.earliest % SECOND === 0 ? 0 : 1));
+    return at(this.firstFit(demands, start, fits, intent.reason));
+  }
+
+  private firstFit(demands: Array<{ key: string; calls: number }>, start: number, fits: (s: number) => boolean, reason: string): number {
+    const hint = `${demands.map((d) => `${d.key}:${d.calls}`).join(',')}|${this.shareOf(reason as PlannedSync['reason'])}`;
+    // A hint is a lower bound only for scans starting inside the range it proved full.
+    const known = this.cursors.get(hint);
+    const from = known && start >= known.start && start <= known.free ? known.free : start;
+    for (let s = from; s <= start + this.horizonSeconds; s++) {
+      if (fits(s)) {
+        this.cursors.set(hint, { start: known && from === known.free ? known.start : start, free: s });
+        return s;
+      }
+    }
+    return start + this.horizonSeconds;
+  }
+
+  reserve(job: PlannedSync): void {
+    const s = Math.floor(job.plannedAt / SECOND);
+    for (const c of callsOf(job)) this.calendar.add(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+    if (job.deadline !== undefined && job.plannedAt > job.deadline) this.late.set(job.providerKey, (this.late.get(job.providerKey) ?? 0) + 1);
+  }
+
+  release(job: PlannedSync): void {
+    const s = Math.floor(job.plannedAt / SECOND);
+    for (const c of callsOf(job)) this.calendar.remove(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+    if (job.deadline !== undefined && job.plannedAt > job.deadline) {
+      const n = (this.late.get(job.providerKey) ?? 1) - 1;
+      if (n > 0) this.late.set(job.providerKey, n);
+      else this.late.delete(job.providerKey);
+    }
+    // Room was freed: scan hints for this provider key are no longer lower bounds.
+    for (const k of this.cursors.keys()) if (k.startsWith(job.providerKey + '#')) this.cursors.delete(k);
+  }
+
+  /** Planned jobs that run after their deadline, per provider key (overload or recovery). */
+  lateByProviderKey(): Map<string, number> {
+    return new Map(this.late);
+  }
+
+  /** Planned versus available calls in the next `windowSeconds`, per provider key and operation. */
+  report(now: number, windowSeconds = 60): CapacityReport[] {
+    const from = Math.floor(now / SECOND);
+    const out: CapacityReport[] = [];
+    for (const key of this.calendar.keys()) {
+      const i = key.lastIndexOf('#');
+      const providerKey = key.slice(0, i);
+      const operation = key.slice(i + 1);
+      const budget = this.budgetOf(providerKey, operation);
+      out.push({ providerKey, operation, budgetRps: budget, plannedCalls: this.calendar.sum(key, from, from + windowSeconds - 1), availableCalls: budget * windowSeconds });
+    }
+    return out;
+  }
+
+  prune(now: number): void {
+    this.calendar.prune(Math.floor(now / SECOND) - 1);
+  }
+}

@@ -1,0 +1,102 @@
+// The queue side of the plan: one BullMQ Queue per shard, one pending job per ExternalSecret.
+// Job ids are deterministic (core's syncJobId), so adding a decision twice — a retry after a
+// Redis error, or a deposed leader's late write — leaves one job. Payloads carry identity only.
+import { Queue, type Job } from 'bullmq';
+import { LANE_PRIORITY, syncJobSchema, syncQueueName, uidOfJobId, type Logger, type SyncJob } from '@herdless/core';
+
+export interface EnqueuerOptions {
+  redisUrl: string;
+  prefix: string;
+  shards: readonly string[];
+  logger: Logger;
+}
+
+/** A job found on a queue: its id, shard, state and payload. */
+export interface QueuedSyncJob {
+  id: string;
+  shard: string;
+  state: 'delayed' | 'waiting' | 'prioritized' | 'active';
+  data: SyncJob;
+}
+
+const PENDING_STATES = ['delayed', 'waiting', 'prioritized', 'active'] as const;
+const PAGE = 1000;
+
+/**
+ * Completed jobs are removed at once: the next sync always has a new id (a new deadline, attempt
+ * or generation), so a kept id would only block nothing and cost memory. Failed jobs are kept
+ * (the last 1,000 per queue, at most a day) for `bullmq` tooling to inspect; their payloads hold
+ * identities only, and the planner — not BullMQ's attempts — owns retries.
+ */
+export const JOB_RETENTION = {
+  removeOnComplete: true,
+  removeOnFail: { count: 1000, age: 24 * 3600 },
+} as const;
+
+export class SyncEnqueuer {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(private readonly opts: EnqueuerOptions) {
+    for (const shard of opts.shards) {
+      const queue = new Queue(syncQueueName(shard), { connection: { url: opts.redisUrl, maxRetriesPerRequest: null }, prefix: opts.prefix });
+      queue.on('error', (err) => opts.logger.warn({ err: err.message, shard }, 'queue connection error'));
+      this.queues.set(shard, queue);
+    }
+  }
+
+  queue(shard: string): Queue {
+    const q = this.queues.get(shard);
+    if (!q) throw new Error(`expected one of the configured shards (${[...this.queues.keys()].join(', ')}), found "${shard}"`);
+    return q;
+  }
+
+  /** Everything pending on every shard's queue, for a new leader to adopt. Unparsable payloads are skipped. */
+  async pendingJobs(): Promise<QueuedSyncJob[]> {
+    const found: QueuedSyncJob[] = [];
+    for (const [shard, queue] of this.queues) {
+      for (const state of PENDING_STATES) {
+        for (let start = 0; ; start += PAGE) {
+          const jobs = (await queue.getJobs([state], start, start + PAGE - 1, true)) as Job[];
+          for (const job of jobs) {
+            if (!job?.id) continue;
+            const parsed = syncJobSchema.safeParse(job.data);
+            if (!parsed.success) {
+              this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncJob');
+              continue;
+            }
+            found.push({ id: job.id, shard, state, data: parsed.data });
+          }
+          if (jobs.length < PAGE) break;
+        }
+      }
+    }
+    return found;
+  }
+
+  /** Adds the job; a job with the same id already on the queue (or kept failed) makes this a no-op. */
+  async enqueue(job: SyncJob, jobId: string, shard: string, now: number = Date.now()): Promise<void> {
+    const data = syncJobSchema.parse(job);
+    if (uidOfJobId(jobId) !== data.uid) throw new Error(`expected a job id starting with uid ${data.uid}, found "${jobId}"`);
+    const queue = this.queue(shard);
+    await queue.add('sync', data, {
+      jobId,
+      priority: LANE_PRIORITY[data.reason],
+      delay: Math.max(0, data.plannedAt - now),
+      ...JOB_RETENTION,
+    });
+  }
+
+  /** Removes a pending job. False when it is running (active jobs are locked) or already gone. */
+  async cancel(jobId: string, shard: string): Promise<boolean> {
+    return (await this.queue(shard).remove(jobId)) === 1;
+  }
+
+  /** The state of a job, or 'unknown' when it is no longer on the queue. */
+  async stateOf(jobId: string, shard: string): Promise<string> {
+    return this.queue(shard).getJobState(jobId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}

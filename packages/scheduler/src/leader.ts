@@ -1,0 +1,272 @@
+// Who plans: leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection
+// does it (lease 15 s, renew deadline 10 s, retry 2 s; optimistic concurrency on
+// resourceVersion; expiry judged by the local time a record was last seen to change, never
+// by comparing clocks). It decides who plans, never what is planned.
+import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
+import { isAlreadyExists, isConflict, isNotFound, type Logger } from '@herdless/core';
+
+export interface LeaderElectionOptions {
+  coordination: CoordinationV1Api;
+  namespace: string;
+  leaseName: string;
+  identity: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  logger: Logger;
+  /** Starts the leader's work; `signal` aborts the moment leadership is lost or the elector stops. */
+  onStartedLeading(epoch: number, signal: AbortSignal): void | Promise<void>;
+  /** Called once the leader's work has stopped (after onStartedLeading's promise settled). */
+  onStoppedLeading?(): void;
+  onNewLeader?(identity: string): void;
+  /** Clear holderIdentity on stop so a standby takes over at once (client-go's ReleaseOnCancel). */
+  releaseOnCancel?: boolean;
+  now?: () => number;
+}
+
+interface ObservedRecord {
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  leaseTransitions: number;
+  acquireTime?: Date;
+  renewTime?: Date;
+  resourceVersion?: string;
+}
+
+const JITTER = 1.2;
+
+export class LeaderElector {
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private readonly now: () => number;
+  private observed: ObservedRecord | undefined;
+  /** Local time the observed record last changed. */
+  private observedAtMs = 0;
+  private lastRenewMs = 0;
+  private stopController = new AbortController();
+  private leading: { epoch: number; controller: AbortController; done: Promise<void> } | undefined;
+  private running: Promise<void> | undefined;
+  private reportedLeader: string | undefined;
+
+  constructor(private readonly opts: LeaderElectionOptions) {
+    this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
+    this.now = opts.now ?? Date.now;
+    if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs * JITTER)) {
+      throw new Error(`expected leaseDuration > renewDeadline > ${JITTER} × retryPeriod, found ${this.leaseDurationMs} / ${this.renewDeadlineMs} / ${this.retryPeriodMs} ms`);
+    }
+  }
+
+  /** The current epoch (leaseTransitions) while leading. */
+  get epoch(): number | undefined {
+    return this.leading?.epoch;
+  }
+
+  isLeader(): boolean {
+    return this.leading !== undefined;
+  }
+
+  /** Campaigns until stopped; resolves after stop(). */
+  start(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Stops leading (awaiting the leader's work), releases the Lease if held, and ends the campaign. */
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const stop = this.stopController.signal;
+    while (!stop.aborted) {
+      // Campaign: try every retryPeriod (jittered) until the Lease is ours.
+      if (!(await this.tryAcquireOrRenew())) {
+        await sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1)), stop);
+        continue;
+      }
+      this.becomeLeader();
+      // Lead: renew every retryPeriod; give up when no renewal succeeded within renewDeadline.
+      while (!stop.aborted && this.leading) {
+        await sleep(this.retryPeriodMs, anySignal(stop, this.leading.controller.signal));
+        if (stop.aborted || !this.leading) break;
+        const ok = await this.tryAcquireOrRenew();
+        if (ok) continue;
+        const heldByOther = this.observed !== undefined && this.observed.holderIdentity !== this.opts.identity && this.observed.holderIdentity !== '';
+        if (heldByOther || this.now() - this.lastRenewMs >= this.renewDeadlineMs) {
+          this.opts.logger.warn({ lease: this.opts.leaseName, holder: this.observed?.holderIdentity, heldByOther }, 'lost the lease; stopping planning');
+          await this.stopLeading();
+        }
+      }
+    }
+    const wasLeading = this.leading !== undefined;
+    await this.stopLeading();
+    if (wasLeading && this.opts.releaseOnCancel !== false) await this.release();
+  }
+
+  private becomeLeader(): void {
+    const epoch = this.observed?.leaseTransitions ?? 0;
+    const controller = new AbortController();
+    // Stop planning the moment no renewal succeeded within renewDeadline, even if a renew call hangs.
+    const watchdog = setInterval(() => {
+      if (this.leading?.controller === controller && this.now() - this.lastRenewMs >= this.renewDeadlineMs) {
+        this.opts.logger.warn({ lease: this.opts.leaseName }, 'renew deadline passed; stopping planning');
+        controller.abort();
+      }
+    }, Math.max(50, Math.min(500, this.retryPeriodMs / 4)));
+    watchdog.unref();
+    this.opts.logger.info({ lease: this.opts.leaseName, identity: this.opts.identity, epoch }, 'became leader');
+    const done = (async () => {
+      try {
+        await this.opts.onStartedLeading(epoch, controller.signal);
+      } catch (e) {
+        this.opts.logger.error({ err: e }, 'leader work failed; giving up the lease');
+        controller.abort();
+      }
+    })();
+    this.leading = { epoch, controller, done };
+    void done.then(() => {
+      // The leader's work ended on its own (e.g. it failed): stop renewing so another replica takes over.
+      if (this.leading?.controller === controller && !controller.signal.aborted) controller.abort();
+    });
+    controller.signal.addEventListener('abort', () => clearInterval(watchdog), { once: true });
+  }
+
+  private async stopLeading(): Promise<void> {
+    const leading = this.leading;
+    if (!leading) return;
+    this.leading = undefined;
+    leading.controller.abort();
+    await leading.done;
+    this.opts.onStoppedLeading?.();
+    this.opts.logger.info({ lease: this.opts.leaseName, identity: this.opts.identity, epoch: leading.epoch }, 'stopped leading');
+  }
+
+  /** One round of client-go's tryAcquireOrRenew. True when this replica holds the Lease afterwards. */
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { coordination, namespace, leaseName: name, identity } = this.opts;
+    const now = this.now();
+    const leaseDurationSeconds = Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
+    let lease: V1Lease;
+    try {
+      lease = await coordination.readNamespacedLease({ name, namespace });
+    } catch (e) {
+      if (!isNotFound(e)) {
+        this.opts.logger.warn({ err: describe(e), lease: name }, 'reading the lease failed');
+        return false;
+      }
+      try {
+        const created = await coordination.createNamespacedLease({
+          namespace,
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: { holderIdentity: identity, leaseDurationSeconds, leaseTransitions: 0, acquireTime: new V1MicroTime(now), renewTime: new V1MicroTime(now) },
+          },
+        });
+        this.record(created, this.now());
+        this.lastRenewMs = this.now();
+        return true;
+      } catch (err) {
+        if (!isAlreadyExists(err)) this.opts.logger.warn({ err: describe(err), lease: name }, 'creating the lease failed');
+        return false;
+      }
+    }
+
+    const old = this.record(lease, now);
+    const holder = old.holderIdentity;
+    if (holder !== identity && holder !== '' && this.observedAtMs + old.leaseDurationSeconds * 1000 > now) {
+      return false; // someone else holds an unexpired lease
+    }
+    const takeover = holder !== identity;
+    const spec = {
+      holderIdentity: identity,
+      leaseDurationSeconds,
+      leaseTransitions: takeover ? old.leaseTransitions + 1 : old.leaseTransitions,
+      acquireTime: new V1MicroTime(takeover || !old.acquireTime ? now : old.acquireTime.getTime()),
+      renewTime: new V1MicroTime(now),
+    };
+    try {
+      const replaced = await coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, ...spec } } });
+      this.record(replaced, this.now());
+      this.lastRenewMs = this.now();
+      return true;
+    } catch (e) {
+      // 409: someone wrote the Lease since we read it; we lost this round.
+      if (!isConflict(e)) this.opts.logger.warn({ err: describe(e), lease: name }, 'updating the lease failed');
+      return false;
+    }
+  }
+
+  private record(lease: V1Lease, at: number): ObservedRecord {
+    const spec = lease.spec ?? {};
+    const rec: ObservedRecord = {
+      holderIdentity: spec.holderIdentity ?? '',
+      leaseDurationSeconds: spec.leaseDurationSeconds ?? Math.ceil(this.leaseDurationMs / 1000),
+      leaseTransitions: spec.leaseTransitions ?? 0,
+    };
+    if (spec.acquireTime) rec.acquireTime = new Date(spec.acquireTime as unknown as string);
+    if (spec.renewTime) rec.renewTime = new Date(spec.renewTime as unknown as string);
+    if (lease.metadata?.resourceVersion) rec.resourceVersion = lease.metadata.resourceVersion;
+    const changed =
+      !this.observed ||
+      this.observed.holderIdentity !== rec.holderIdentity ||
+      this.observed.leaseTransitions !== rec.leaseTransitions ||
+      this.observed.renewTime?.getTime() !== rec.renewTime?.getTime() ||
+      this.observed.acquireTime?.getTime() !== rec.acquireTime?.getTime();
+    if (changed) this.observedAtMs = at;
+    this.observed = rec;
+    if (rec.holderIdentity !== '' && rec.holderIdentity !== this.reportedLeader) {
+      this.reportedLeader = rec.holderIdentity;
+      this.opts.onNewLeader?.(rec.holderIdentity);
+    }
+    return rec;
+  }
+
+  /** client-go's release: keep leaseTransitions, clear the holder, shorten the lease to 1 s. */
+  private async release(): Promise<void> {
+    const { coordination, namespace, leaseName: name, identity } = this.opts;
+    try {
+      const lease = await coordination.readNamespacedLease({ name, namespace });
+      if ((lease.spec?.holderIdentity ?? '') !== identity) return;
+      const now = this.now();
+      await coordination.replaceNamespacedLease({
+        name,
+        namespace,
+        body: {
+          ...lease,
+          spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, acquireTime: new V1MicroTime(now), renewTime: new V1MicroTime(now) },
+        },
+      });
+      this.opts.logger.info({ lease: name, identity }, 'released the lease');
+    } catch (e) {
+      this.opts.logger.warn({ err: describe(e), lease: name }, 'releasing the lease failed; it expires on its own');
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function anySignal(...signals: AbortSignal[]): AbortSignal {
+  return AbortSignal.any(signals);
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return e.message.slice(0, 300);
+  return String(e).slice(0, 300);
+}

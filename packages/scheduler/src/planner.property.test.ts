@@ -1,0 +1,177 @@
+// The planner's invariants, on random fleets (fast-check): no slot over budget; no refresh
+// after its deadline while demand fits the budget; new specs always get their reserved share;
+// a new leader re-planning from the queue never plans an item twice.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseBudgets } from './budgets.js';
+import { CapacityPlacement, budgetKeyOf } from './capacity-placement.js';
+import type { PlanItem } from './plan-item.js';
+import { Planner, type PlannedSync } from './planner.js';
+
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const KEY = 'aws-sm|us-east-1|ambient|';
+const INTERVALS = [60_000, 300_000, 600_000, 3_600_000];
+
+type Kind = 'new' | 'changed' | 'refresh' | 'overdue' | 'retry' | 'terminal';
+
+const itemArb = fc.record({
+  kind: fc.constantFrom<Kind>('new', 'changed', 'refresh', 'refresh', 'overdue', 'retry', 'terminal'),
+  interval: fc.constantFrom(...INTERVALS),
+  /** Where in its interval the item is (fraction since its last sync; > 1 = overdue). */
+  phase: fc.double({ min: 0, max: 3, noNaN: true }),
+  cost: fc.integer({ min: 1, max: 3 }),
+  attempts: fc.integer({ min: 1, max: 8 }),
+});
+
+function toItem(i: number, a: fc.RecordValue<{ kind: Kind; interval: number; phase: number; cost: number; attempts: number }> | { kind: Kind; interval: number; phase: number; cost: number; attempts: number }): PlanItem {
+  const base: PlanItem = {
+    uid: `uid-${i}`,
+    namespace: 'ns',
+    name: `es-${i}`,
+    generation: 2,
+    shard: 'default',
+    providerKey: KEY,
+    providerType: 'aws-sm',
+    cost: a.cost,
+    calls: [{ operation: 'GetSecretValue', calls: a.cost }],
+    refresh: { policy: 'periodic', intervalMs: a.interval },
+    storeRef: 'SecretStore/ns/store',
+    storeVersion: '1',
+  };
+  const last = Math.round(T0 - a.phase * a.interval);
+  const ok = { syncedGeneration: 2, lastSyncMs: last, lastAttemptMs: last, ready: { status: 'True' as const, reason: 'SecretSynced' } };
+  switch (a.kind) {
+    case 'new':
+      return base;
+    case 'changed':
+      return { ...base, ...ok, syncedGeneration: 1 };
+    case 'refresh':
+      return { ...base, ...ok, lastSyncMs: Math.round(T0 - Math.min(a.phase, 0.95) * a.interval) };
+    case 'overdue':
+      return { ...base, ...ok, lastSyncMs: Math.round(T0 - (1 + a.phase) * a.interval) };
+    case 'retry':
+      return { ...base, ...ok, lastAttemptMs: T0 - 1000, failedAttempts: a.attempts, ready: { status: 'False', reason: 'ProviderUnavailable' } };
+    case 'terminal':
+      return { ...base, ...ok, lastAttemptMs: T0 - 1000, failedAttempts: 1, ready: { status: 'False', reason: 'AccessDenied', observedGeneration: 2 } };
+  }
+}
+
+function planner(budgetRps: number, spreadFraction = 0.1): { planner: Planner; placement: CapacityPlacement } {
+  const placement = new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${budgetRps}`), spreadFraction });
+  return { planner: new Planner({ placement }), placement };
+}
+
+function jobsBySlot(jobs: Iterable<PlannedSync>): Map<number, PlannedSync[]> {
+  const m = new Map<number, PlannedSync[]>();
+  for (const j of jobs) {
+    const s = Math.floor(j.plannedAt / 1000);
+    m.set(s, [...(m.get(s) ?? []), j]);
+  }
+  return m;
+}
+
+describe('planner invariants (property-based)', () => {
+  it('no slot is planned over its budget, whatever the mix of lanes and the order of events', () => {
+    fc.assert(
+      fc.property(fc.array(itemArb, { minLength: 1, maxLength: 300 }), fc.integer({ min: 1, max: 20 }), fc.boolean(), (arbs, budget, batch) => {
+        const { planner: p } = planner(budget);
+        const items = arbs.map((a, i) => toItem(i, a));
+        if (batch) p.observeAll(items, T0);
+        else items.forEach((it, k) => p.observe(it, T0 + k * 37));
+        for (const [, jobs] of jobsBySlot(p.plannedJobs())) {
+          const load = jobs.reduce((s, j) => s + j.cost, 0);
+          // A sync bigger than a slot's budget runs alone in its slot.
+          if (jobs.length > 1) expect(load).toBeLessThanOrEqual(budget);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('no refresh is planned after its deadline while demand fits the budget', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ interval: fc.constantFrom(...INTERVALS), phase: fc.double({ min: 0, max: 0.89, noNaN: true }) }), { minLength: 1, maxLength: 400 }),
+        fc.integer({ min: 2, max: 12 }),
+        (arbs, budget) => {
+          const capPerSlot = Math.floor(budget * 0.8);
+          // Keep only a fleet whose demand fits: in every item's window, the refreshes due in it fit the routine share.
+          const fleet: Array<{ lo: number; dl: number; item: PlanItem }> = [];
+          arbs.forEach((a, i) => {
+            const item = toItem(i, { kind: 'refresh', interval: a.interval, phase: a.phase, cost: 1, attempts: 1 });
+            const deadline = (item.lastSyncMs as number) + a.interval;
+            const dl = Math.floor(deadline / 1000);
+            const lo = Math.max(Math.floor(T0 / 1000), dl - Math.floor((0.1 * a.interval) / 1000));
+            const candidate = [...fleet, { lo, dl, item }];
+            const fits = candidate.every((w) => candidate.filter((o) => o.dl >= w.lo && o.dl <= w.dl).length <= capPerSlot * (w.dl - w.lo + 1));
+            if (fits) fleet.push({ lo, dl, item });
+          });
+          const { planner: p } = planner(budget);
+          const jobs = p.observeAll(fleet.map((f) => f.item), T0).map((c) => c.add as PlannedSync);
+          for (const j of jobs) expect(j.plannedAt).toBeLessThanOrEqual(j.deadline as number);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('new and changed specs always get their reserved share, however loaded the other lanes are', () => {
+    fc.assert(
+      fc.property(
+        fc.array(itemArb.filter((a) => a.kind !== 'new' && a.kind !== 'changed'), { maxLength: 400 }),
+        fc.integer({ min: 2, max: 20 }),
+        fc.integer({ min: 1, max: 60 }),
+        (others, budget, newCount) => {
+          const { planner: p } = planner(budget);
+          p.observeAll(others.map((a, i) => toItem(i, { ...a, cost: 1 })), T0);
+          const perSlot = budget - Math.floor(budget * 0.8); // what the other lanes can never take
+          for (let k = 1; k <= newCount; k++) {
+            const change = p.observe(toItem(10_000 + k, { kind: 'new', interval: 60_000, phase: 0, cost: 1, attempts: 1 }), T0);
+            const slot = Math.floor((change?.add?.plannedAt as number) / 1000) - T0 / 1000;
+            expect(slot).toBeLessThanOrEqual(Math.ceil(k / perSlot) - 1);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('re-planning after a failover never plans an item twice', () => {
+    fc.assert(
+      fc.property(
+        fc.array(itemArb, { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 20_000 }),
+        fc.array(fc.nat(), { maxLength: 20 }),
+        (arbs, budget, failoverAfterMs, duplicatePicks) => {
+          const items = arbs.map((a, i) => toItem(i, a));
+          const a = planner(budget).planner;
+          a.observeAll(items, T0);
+          const queued = [...a.plannedJobs()];
+          // A deposed leader's late writes may have left a second job for some items.
+          const stale = planner(budget).planner;
+          stale.observeAll(items, T0 - 5000);
+          const staleJobs = [...stale.plannedJobs()];
+          const picked = duplicatePicks.map((n) => staleJobs[n % Math.max(1, staleJobs.length)]).filter((j): j is PlannedSync => j !== undefined && !queued.some((q) => q.id === j.id));
+          const extra = [...new Map(picked.map((j) => [j.id, j])).values()];
+          const b = planner(budget).planner;
+          const removed: string[] = [];
+          // Jobs come back from the queue without their operation mix (the payload has identity only).
+          for (const job of [...queued, ...extra]) for (const c of b.adopt({ ...job, calls: undefined })?.cancel ?? []) removed.push(c.id);
+          const changes = b.observeAll(items, T0 + failoverAfterMs);
+          // Same state, later time: the new leader adds nothing — every item's job is already queued.
+          expect(changes.filter((c) => c.add)).toEqual([]);
+          // Exactly one job stays per item; each duplicate is removed once.
+          const perUid = new Map<string, number>();
+          for (const j of b.plannedJobs()) perUid.set(j.uid, (perUid.get(j.uid) ?? 0) + 1);
+          expect([...perUid.values()].every((n) => n === 1)).toBe(true);
+          expect(new Set(queued.map((j) => j.uid))).toEqual(new Set(perUid.keys()));
+          expect(removed).toHaveLength(extra.length);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+export { budgetKeyOf };

@@ -1,0 +1,60 @@
+// An ExternalSecret created on the API server becomes exactly one job in Redis, with the
+// deterministic id and the new-spec priority; a spec edit replaces it; a delete removes it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { LANE_PRIORITY, syncJobId } from '@herdless/core';
+import { startScheduler, type SchedulerHandle } from '../src/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, uniqueNamespace } from '../../../test/support/index.js';
+import { createExternalSecret, createSecretStore, logger, readQueue, testConfig, uniquePrefix, waitFor } from './support.js';
+
+describe('scheduler enqueues ExternalSecrets', () => {
+  const kc = adminKubeConfig();
+  const namespace = uniqueNamespace('sched-enqueue');
+  const prefix = uniquePrefix('enq');
+  let scheduler: SchedulerHandle | undefined;
+
+  beforeAll(async () => {
+    await createNamespace(kc, namespace);
+    await createSecretStore(kc, namespace);
+    scheduler = startScheduler(testConfig({ namespace, queuePrefix: prefix, leaseName: 'sched-enqueue' }), { logger });
+    await waitFor('leadership', () => scheduler?.isLeader() || undefined);
+  });
+
+  afterAll(async () => {
+    await scheduler?.stop();
+    await deleteNamespace(kc, namespace);
+  });
+
+  it('a created ExternalSecret becomes exactly one job with the expected id and priority', async () => {
+    const { uid, generation } = await createExternalSecret(kc, namespace, 'app');
+    const view = await waitFor('one job', async () => {
+      const v = await readQueue(prefix);
+      return v.jobs.some((j) => j.data.uid === uid) ? v : undefined;
+    });
+    const jobs = view.jobs.filter((j) => j.data.uid === uid);
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0]!;
+    expect(job.id).toBe(syncJobId({ uid, generation, plannedAt: job.data.plannedAt as number, reason: 'new' }));
+    expect(job.priority).toBe(LANE_PRIORITY.new);
+    expect(job.data).toMatchObject({ namespace, name: 'app', uid, generation, reason: 'new', providerKey: 'aws-sm|us-east-1|ambient|', epoch: scheduler?.epoch() });
+    expect(Object.keys(job.data).sort()).toEqual(['epoch', 'generation', 'name', 'namespace', 'plannedAt', 'providerKey', 'reason', 'uid']);
+    // Nothing else was added for it, even though the informer delivered it more than once.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await readQueue(prefix)).addedEvents.filter((id) => id.startsWith(uid))).toEqual([job.id]);
+  });
+
+  it('a spec edit replaces the pending job; a delete removes it', async () => {
+    const { uid } = await createExternalSecret(kc, namespace, 'edited');
+    const first = await waitFor('first job', async () => (await readQueue(prefix)).jobs.find((j) => j.data.uid === uid));
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await custom.patchNamespacedCustomObject(
+      { group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', namespace, name: 'edited', body: [{ op: 'replace', path: '/spec/refreshInterval', value: '30m' }] },
+    );
+    const second = await waitFor('the generation-2 job', async () => (await readQueue(prefix)).jobs.find((j) => j.data.uid === uid && j.data.generation === 2));
+    expect(second.data.reason).toBe('new'); // never synced: still the new lane
+    expect((await readQueue(prefix)).jobs.filter((j) => j.data.uid === uid).map((j) => j.id)).toEqual([second.id]);
+    expect(first.id).not.toBe(second.id);
+    await custom.deleteNamespacedCustomObject({ group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', namespace, name: 'edited' });
+    await waitFor('no job left', async () => ((await readQueue(prefix)).jobs.some((j) => j.data.uid === uid) ? undefined : true));
+  });
+});

@@ -1,0 +1,96 @@
+// Two scheduler replicas as separate processes (`herdless scheduler`): SIGKILL the leader, the
+// other takes over within 15 s and enqueues nothing a second time; SIGTERM releases the Lease.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
+import { createExternalSecret, createSecretStore, readQueue, uniquePrefix, waitFor } from './support.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const CLI = resolve(ROOT, 'packages/cli/dist/main.js');
+const TSC = resolve(ROOT, 'node_modules/typescript/bin/tsc');
+
+describe('scheduler replicas as processes', () => {
+  const kc = adminKubeConfig();
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const namespace = uniqueNamespace('sched-procs');
+  const prefix = uniquePrefix('procs');
+  const children: ChildProcess[] = [];
+  const logs = new Map<string, string>();
+
+  function startReplica(identity: string): ChildProcess {
+    const args = [CLI, 'scheduler', '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
+      '--namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
+      // Short timings so the test is quick; takeover is bounded by leaseDuration + retry jitter.
+      '--lease-duration-seconds', '6', '--renew-deadline-seconds', '4', '--retry-period-seconds', '1', '--log-level', 'info'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERDLESS_METRICS_PORT: '0' } });
+    logs.set(identity, '');
+    const append = (b: Buffer): void => void logs.set(identity, (logs.get(identity) ?? '') + b.toString());
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    children.push(child);
+    return child;
+  }
+
+  const holder = async (): Promise<string | undefined> => {
+    try {
+      return (await coordination.readNamespacedLease({ name: 'herdless-scheduler', namespace })).spec?.holderIdentity;
+    } catch {
+      return undefined;
+    }
+  };
+  const exited = (child: ChildProcess): Promise<number | null> =>
+    child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`expected the CLI at ${CLI}; run \`pnpm build\` first`);
+    // The CLI runs the scheduler's dist/: build it from the current sources.
+    await new Promise<void>((ok, fail) => {
+      const tsc = spawn(process.execPath, [TSC, '-p', resolve(ROOT, 'packages/scheduler/tsconfig.json')], { stdio: 'inherit' });
+      tsc.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`tsc exited with ${code}`))));
+    });
+    await createNamespace(kc, namespace);
+    await createSecretStore(kc, namespace);
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await deleteNamespace(kc, namespace);
+  });
+
+  it('kill -9 the leader: the other replica takes over within 15 s and nothing is enqueued twice', async () => {
+    const a = startReplica('replica-a');
+    await waitFor('replica-a to hold the lease', async () => ((await holder()) === 'replica-a' ? true : undefined), 30_000);
+    const b = startReplica('replica-b');
+    const created = await Promise.all(Array.from({ length: 30 }, (_, i) => createExternalSecret(kc, namespace, `es-${i}`)));
+    await waitFor('30 jobs', async () => ((await readQueue(prefix)).jobs.length === 30 ? true : undefined), 30_000);
+    const epochA = (await readQueue(prefix)).jobs[0]?.data.epoch as number;
+    await new Promise((r) => setTimeout(r, 2000)); // b is warm and standing by
+    expect(await holder()).toBe('replica-a');
+
+    const killedAt = Date.now();
+    a.kill('SIGKILL');
+    await exited(a);
+    await waitFor('replica-b to hold the lease', async () => ((await holder()) === 'replica-b' ? true : undefined), 20_000, 100);
+    const takeoverMs = Date.now() - killedAt;
+    process.stderr.write(`[scheduler] takeover after SIGKILL of the leader: ${(takeoverMs / 1000).toFixed(1)} s\n`);
+    expect(takeoverMs).toBeLessThan(15_000);
+
+    const late = await createExternalSecret(kc, namespace, 'after-takeover');
+    const lateJob = await waitFor('the new leader to plan', async () => (await readQueue(prefix)).jobs.find((j) => j.data.uid === late.uid), 20_000);
+    expect(lateJob.data.epoch).toBe(epochA + 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    const view = await readQueue(prefix);
+    expect(view.jobs).toHaveLength(31);
+    expect(view.addedEvents).toHaveLength(31);
+    for (const { uid } of created) expect(view.jobs.filter((j) => j.data.uid === uid).map((j) => j.data.epoch)).toEqual([epochA]);
+
+    // SIGTERM: the leader stops planning, releases the Lease, and exits.
+    b.kill('SIGTERM');
+    expect(await exited(b)).toBe(0);
+    expect(await holder()).toBe('');
+    expect(logs.get('replica-b')).toContain('released the lease');
+  });
+});

@@ -1,0 +1,113 @@
+// Helpers for the scheduler's integration tests: a scheduler config on the shared control
+// plane and Redis, ExternalSecret fixtures, and reading what reached the queue.
+import { randomBytes } from 'node:crypto';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
+import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, createLogger, loadConfig, syncQueueName } from '@herdless/core';
+import { schedulerConfigSchema, type SchedulerConfig } from '../src/index.js';
+import { injected } from '../../../test/support/index.js';
+
+export const logger = createLogger('scheduler-test', process.env.TEST_LOG_LEVEL ?? 'warn');
+
+export function testConfig(over: Record<string, string> = {}): SchedulerConfig {
+  const args = Object.entries({
+    kubeconfig: injected('kubeconfigPath'),
+    redisUrl: injected('redisUrl'),
+    leaseDurationSeconds: '3',
+    renewDeadlineSeconds: '2',
+    retryPeriodSeconds: '0.5',
+    logLevel: 'warn',
+    ...over,
+  }).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, v]);
+  return loadConfig(schedulerConfigSchema, args, {});
+}
+
+export const uniquePrefix = (name: string): string => `${name}${randomBytes(3).toString('hex')}`;
+
+export async function createExternalSecret(kc: KubeConfig, namespace: string, name: string, spec: Record<string, unknown> = {}): Promise<{ uid: string; generation: number }> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const created = (await custom.createNamespacedCustomObject({
+    group: EXTERNAL_SECRETS_GROUP,
+    version: EXTERNAL_SECRETS_VERSION,
+    plural: 'externalsecrets',
+    namespace,
+    body: {
+      apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
+      kind: 'ExternalSecret',
+      metadata: { name, namespace },
+      spec: {
+        refreshInterval: '1h',
+        secretStoreRef: { name: 'store', kind: 'SecretStore' },
+        target: { name },
+        data: [{ secretKey: 'password', remoteRef: { key: `app/${name}` } }],
+        ...spec,
+      },
+    },
+  })) as { metadata: { uid: string; generation: number } };
+  return { uid: created.metadata.uid, generation: created.metadata.generation };
+}
+
+export async function createSecretStore(kc: KubeConfig, namespace: string, name = 'store'): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: EXTERNAL_SECRETS_GROUP,
+    version: EXTERNAL_SECRETS_VERSION,
+    plural: 'secretstores',
+    namespace,
+    body: {
+      apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
+      kind: 'SecretStore',
+      metadata: { name, namespace },
+      spec: { provider: { aws: { service: 'SecretsManager', region: 'us-east-1' } } },
+    },
+  });
+}
+
+export interface QueueView {
+  jobs: Array<{ id: string; priority: number; delay: number; data: Record<string, unknown>; state: string }>;
+  /** 'added' events on the queue's event stream, by job id: each add of a new job is one. */
+  addedEvents: string[];
+  duplicatedEvents: string[];
+}
+
+export async function readQueue(prefix: string, shard = 'default'): Promise<QueueView> {
+  const url = injected('redisUrl');
+  const queue = new Queue(syncQueueName(shard), { connection: { url }, prefix });
+  const redis = new Redis(url);
+  try {
+    const jobs = [];
+    for (const state of ['delayed', 'waiting', 'prioritized', 'active'] as const) {
+      for (const j of await queue.getJobs([state], 0, -1, true)) {
+        if (j?.id) jobs.push({ id: j.id, priority: j.opts.priority ?? 0, delay: j.opts.delay ?? 0, data: j.data as Record<string, unknown>, state });
+      }
+    }
+    const entries = (await redis.xrange(`${prefix}:${syncQueueName(shard)}:events`, '-', '+')) as Array<[string, string[]]>;
+    const addedEvents: string[] = [];
+    const duplicatedEvents: string[] = [];
+    for (const [, fields] of entries) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
+      if (f.event === 'added' && f.jobId) addedEvents.push(f.jobId);
+      if (f.event === 'duplicated' && f.jobId) duplicatedEvents.push(f.jobId);
+    }
+    return { jobs, addedEvents, duplicatedEvents };
+  } finally {
+    await queue.close();
+    redis.disconnect();
+  }
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,134 @@
+// One ExternalSecret, one pass: read → check → resolve store → fetch → render → apply → mark.
+// Each step is a named function; the error's class (not this code) decides what happens next.
+import {
+  EXTERNAL_SECRETS_GROUP,
+  EXTERNAL_SECRETS_VERSION,
+  HerdlessError,
+  isHerdlessError,
+  isNotFound,
+  lastSyncMs,
+  parseExternalSecret,
+  PLURALS,
+  Reasons,
+  refreshIntervalMsOf,
+  statusCodeOf,
+  terminal,
+  transient,
+  type ExternalSecret,
+  type KubeClients,
+  type Logger,
+  type SyncJob,
+} from '@herdless/core';
+import type { Provider, ProviderContext } from '@herdless/providers';
+import { applySecret, type ApplyResult } from './apply-secret.js';
+import { fetchRemoteData } from './fetch-remote-data.js';
+import { markFailed, markSynced } from './mark-status.js';
+import { renderSecret } from './render-secret.js';
+import { resolveStore } from './resolve-store.js';
+
+/** Where providers come from (a cache keyed by provider key and credentials). */
+export type ProviderSource = (ctx: ProviderContext) => Promise<Provider>;
+
+export interface SyncDeps {
+  kube: KubeClients;
+  providers: ProviderSource;
+  awsEndpoint?: string;
+  logger: Logger;
+  now: () => Date;
+}
+
+export type SyncOutcome =
+  | { result: ApplyResult }
+  | { result: 'gone' | 'stale' | 'covered' }
+  | { result: 'failed'; reason: string; retry: HerdlessError['retry'] };
+
+export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<SyncOutcome> {
+  const es = await readExternalSecret(deps.kube, job);
+  if (!es) return { result: 'gone' };
+  const skip = shouldSkip(es, job);
+  if (skip) return { result: skip };
+  try {
+    refreshIntervalMsOf(es);
+    const { store, kind } = await resolveStore(deps.kube, es);
+    const provider = await deps.providers({
+      store,
+      storeKind: kind,
+      readSecretKey: (ref) => readSecretKey(deps.kube, ref),
+      ...(deps.awsEndpoint ? { awsEndpoint: deps.awsEndpoint } : {}),
+    });
+    const data = await fetchRemoteData(es, provider);
+    const rendered = renderSecret(es, data);
+    const applied = await applySecret(deps.kube, es, rendered);
+    await markSynced(deps.kube, es, deps.now());
+    return { result: applied };
+  } catch (e) {
+    const error = toHerdlessError(e);
+    if (error.retry === 'throttled') throw error;
+    await markFailed(deps.kube, es, error, deps.now());
+    deps.logger.info({ namespace: job.namespace, name: job.name, reason: error.reason, retry: error.retry, msg2: error.message }, 'sync failed');
+    return { result: 'failed', reason: error.reason, retry: error.retry };
+  }
+}
+
+/** A fresh read (not a cache): the job may be older than the object. Undefined when gone. */
+export async function readExternalSecret(kube: KubeClients, job: SyncJob): Promise<ExternalSecret | undefined> {
+  try {
+    const obj = await kube.custom.getNamespacedCustomObject({
+      group: EXTERNAL_SECRETS_GROUP,
+      version: EXTERNAL_SECRETS_VERSION,
+      plural: PLURALS.ExternalSecret,
+      namespace: job.namespace,
+      name: job.name,
+    });
+    const es = parseExternalSecret(obj);
+    if (es.metadata.uid !== job.uid || es.metadata.deletionTimestamp) return undefined;
+    return es;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * stale: the spec moved on and a newer job exists for it; covered: a later sync already
+ * served the deadline this refresh job was planned for (e.g. a spec change synced it).
+ */
+export function shouldSkip(es: ExternalSecret, job: SyncJob): 'stale' | 'covered' | undefined {
+  if ((es.metadata.generation ?? 0) > job.generation) return 'stale';
+  if ((job.reason === 'refresh' || job.reason === 'overdue') && job.deadline !== undefined) {
+    const last = lastSyncMs(es);
+    let interval: number;
+    try {
+      interval = refreshIntervalMsOf(es);
+    } catch {
+      return undefined;
+    }
+    if (last !== undefined && interval > 0 && last + interval > job.deadline + 1000) return 'covered';
+  }
+  return undefined;
+}
+
+async function readSecretKey(kube: KubeClients, ref: { namespace: string; name: string; key: string }): Promise<string> {
+  try {
+    const secret = await kube.core.readNamespacedSecret({ namespace: ref.namespace, name: ref.name });
+    const value = secret.data?.[ref.key];
+    if (value === undefined) {
+      throw terminal(Reasons.InvalidSpec, `credentials Secret "${ref.namespace}/${ref.name}" has no key "${ref.key}"`);
+    }
+    return Buffer.from(value, 'base64').toString('utf8');
+  } catch (e) {
+    if (isNotFound(e)) throw terminal(Reasons.InvalidSpec, `credentials Secret "${ref.namespace}/${ref.name}" not found`);
+    throw e;
+  }
+}
+
+/** Errors from outside the provider (the API server, a bug) get a class here. */
+export function toHerdlessError(e: unknown): HerdlessError {
+  if (isHerdlessError(e)) return e;
+  const code = statusCodeOf(e);
+  if (code === 403 || code === 401) {
+    return terminal(Reasons.AccessDenied, `the Kubernetes API refused the worker (HTTP ${code}); check the worker's RBAC`, e);
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return transient(Reasons.SecretSyncedError, `sync failed: ${message.slice(0, 300)}`, e);
+}

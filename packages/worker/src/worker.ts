@@ -1,0 +1,85 @@
+// The worker process: one BullMQ Worker per shard queue, each job one syncExternalSecret pass.
+// A throttled job goes back to delayed until the limiter's time (plus jitter): no attempt
+// burned, no worker slot held while it waits.
+import { DelayedError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  Counter,
+  isHerdlessError,
+  kubeClients,
+  loadKubeConfig,
+  syncJobSchema,
+  syncQueueName,
+  type Logger,
+} from '@herdless/core';
+import type { WorkerConfig } from './config.js';
+import { syncExternalSecret, type ProviderSource } from './sync.js';
+
+const syncs = new Counter({
+  name: 'herdless_syncs_total',
+  help: 'Sync passes by result (created, updated, unchanged, skipped, gone, stale, covered, failed, throttled) and reason.',
+  labelNames: ['result', 'reason'],
+});
+
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+export async function runWorker(config: WorkerConfig, opts: { logger: Logger; providers: ProviderSource }): Promise<RunningWorker> {
+  const { logger } = opts;
+  const kube = kubeClients(loadKubeConfig(config.kubeconfig));
+  // BullMQ needs maxRetriesPerRequest: null on a worker's blocking connection.
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const deps = {
+    kube,
+    providers: opts.providers,
+    logger,
+    now: () => new Date(),
+    ...(config.awsEndpoint ? { awsEndpoint: config.awsEndpoint } : {}),
+  };
+
+  const process = async (job: Job, token?: string): Promise<string> => {
+    const parsed = syncJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      logger.error({ jobId: job.id, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'discarding a job that does not match the sync job contract');
+      syncs.inc({ result: 'invalid', reason: '' });
+      return 'invalid';
+    }
+    try {
+      const outcome = await syncExternalSecret(parsed.data, deps);
+      syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
+      return outcome.result;
+    } catch (e) {
+      if (isHerdlessError(e) && e.retry === 'throttled') {
+        const wait = (e.retryAfterMs ?? 1000) + Math.floor(Math.random() * config.throttleJitterMs);
+        syncs.inc({ result: 'throttled', reason: e.reason });
+        await job.moveToDelayed(Date.now() + wait, token);
+        throw new DelayedError();
+      }
+      throw e;
+    }
+  };
+
+  const workers = config.shards.map((shard) => {
+    const worker = new Worker(syncQueueName(shard), process, {
+      connection,
+      prefix: config.queuePrefix,
+      concurrency: config.concurrency,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 1000 },
+    });
+    worker.on('failed', (job, err) => {
+      logger.warn({ jobId: job?.id, err: err.message }, 'sync job failed');
+    });
+    worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+    return worker;
+  });
+  logger.info({ shards: config.shards, concurrency: config.concurrency }, 'worker started');
+
+  return {
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      connection.disconnect();
+    },
+  };
+}
