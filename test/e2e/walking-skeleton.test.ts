@@ -2,7 +2,7 @@
 // ServiceAccount token bound by the chart's RBAC, against the real control plane, a real
 // Redis and our AWS endpoint. 300 ExternalSecrets of every shape become exact Secrets.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createServiceAccountKubeconfig, startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
@@ -134,6 +134,14 @@ beforeAll(async () => {
     await createExternalSecret(admin, NS, `es-${i}`, { refreshInterval: '1h', secretStoreRef: storeRef(i), ...spec });
   }
 }, 600_000);
+
+let logsShown = false;
+afterEach((ctx) => {
+  // On the first failure, show what the processes said: the test only sees the API server.
+  if (ctx.task.result?.state !== 'fail' || logsShown) return;
+  logsShown = true;
+  for (const p of processes) process.stderr.write(`\n--- last lines of ${p.name} ---\n${p.output().split('\n').slice(-25).join('\n')}\n`);
+});
 
 afterAll(async () => {
   await stopAll(processes);

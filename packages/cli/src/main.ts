@@ -1,11 +1,6 @@
 #!/usr/bin/env node
 // The herdless command: scheduler, worker, lab, bench and small tools, one process each.
 import { ConfigError } from '@herdless/core';
-import { runCrdsCommand } from './commands/crds.js';
-import { runLabCommand } from './commands/lab.js';
-import { runSchedulerCommand } from './commands/scheduler.js';
-import { runWorkerCommand } from './commands/worker.js';
-import { runAwsEndpointCommand } from './commands/aws-endpoint.js';
 
 const USAGE = `herdless — sync External Secrets without stampeding the secret store
 
@@ -22,12 +17,15 @@ commands:
 Flags may also be given as HERDLESS_<FLAG> environment variables.
 Run "herdless <command> --help" for a command's flags.`;
 
+// Loaded on demand: a scheduler or worker process loads only its own command's code (and a
+// broken lab or bench module cannot stop a production process from starting).
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  scheduler: runSchedulerCommand,
-  worker: runWorkerCommand,
-  lab: runLabCommand,
-  crds: runCrdsCommand,
-  'aws-endpoint': runAwsEndpointCommand,
+  scheduler: async (argv) => (await import('./commands/scheduler.js')).runSchedulerCommand(argv),
+  worker: async (argv) => (await import('./commands/worker.js')).runWorkerCommand(argv),
+  lab: async (argv) => (await import('./commands/lab.js')).runLabCommand(argv),
+  bench: async (argv) => (await import('./commands/bench.js')).runBenchCommand(argv),
+  crds: async (argv) => (await import('./commands/crds.js')).runCrdsCommand(argv),
+  'aws-endpoint': async (argv) => (await import('./commands/aws-endpoint.js')).runAwsEndpointCommand(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -11,3 +11,4 @@ export * from './kube.js';
 export * from './informer.js';
 export * from './metrics.js';
 export * from './status.js';
+export * from './budgets.js';

@@ -45,4 +45,19 @@ export {
   type PerSecondBucket,
 } from './aws-endpoint/request-log.js';
 export type { Tag } from './aws-endpoint/secret-store.js';
+export type { SeedParameter } from './aws-endpoint/aws-endpoint.js';
+export { QUOTA_NAMES, ALL_DEFAULT_QUOTAS, type EndpointOperation, type QuotaName } from './aws-endpoint/operations.js';
+export type { QuotaSelector } from './aws-endpoint/operation-quotas.js';
+export {
+  SSM_OPERATIONS,
+  SSM_DEFAULT_QUOTAS,
+  PARAMETER_STORE_THROUGHPUT_OPERATIONS,
+  type SsmOperation,
+  type SsmQuotaName,
+} from './aws-endpoint/ssm-operations.js';
+export { encryptedSecureString } from './aws-endpoint/secure-string.js';
 export { startRedis, type RedisServer, type RedisOptions } from './redis/start-redis.js';
+export * from './fault-proxy/index.js';
+export { AwsEndpointFaults, NO_AWS_FAULTS, type AwsFaultSettings, type AwsFaultsState, type QuotaControl } from './aws-endpoint/faults.js';
+export * from './eso/index.js';
+export * from './report/index.js';

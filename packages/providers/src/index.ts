@@ -9,3 +9,9 @@ export { AWS_SDK_MAX_ATTEMPTS, AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS
 export * from './aws-secrets-manager/aws-secrets-manager.js';
 export * from './call-path/limiter-math.js';
 export { RedisRateLimiter, type LimiterDecision, type BucketLimits, type RateLimiterOptions } from './call-path/rate-limiter.js';
+export * from './call-path/budgets.js';
+export * from './call-path/call-path.js';
+export { ProviderBreaker, BREAKER_STATE_VALUE, type BreakerOptions, type BreakerState } from './call-path/circuit-breakers.js';
+export { Coalescer } from './call-path/coalescer.js';
+export { ReadBatcher, shouldBatch, type BatchingMode } from './call-path/read-batcher.js';
+export { callPathMetrics, type CallPathMetrics } from './call-path/call-path-metrics.js';

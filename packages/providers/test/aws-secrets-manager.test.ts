@@ -92,7 +92,7 @@ describe('AWS Secrets Manager provider (our AWS endpoint, real SDK)', () => {
   it('a missing key is terminal RemoteKeyNotFound; a missing property RemotePropertyNotFound', async () => {
     await expect(provider.getSecret({ key: 'nope' })).rejects.toMatchObject({ reason: Reasons.RemoteKeyNotFound, retry: 'terminal' });
     endpoint.putSecret({ name: 'p', secretString: '{"a":"hunter2"}' });
-    const err = await provider.getSecret({ key: 'p', property: 'b' }).catch((e: unknown) => e as Error);
+    const err = (await provider.getSecret({ key: 'p', property: 'b' }).catch((e: unknown) => e)) as Error;
     expect(err).toMatchObject({ reason: Reasons.RemotePropertyNotFound, retry: 'terminal' });
     expect(err.message).toContain('"b"');
     expect(err.message).not.toContain('hunter2');

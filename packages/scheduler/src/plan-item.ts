@@ -2,6 +2,7 @@
 // its store and the status the worker wrote (Kubernetes is the database). Pure: no I/O.
 import {
   BUDGET_ANNOTATION,
+  PARAMETER_STORE_READ_BUCKET,
   lastSyncMs,
   parseGoDuration,
   providerIdentityOf,
@@ -105,7 +106,7 @@ export function syncCallsOf(es: ExternalSecret, providerType: string): Operation
     if (f.extract) keys.add(`${f.extract.key}@${f.extract.version ?? ''}`);
     else if (f.find) finds++;
   }
-  if (providerType === 'aws-ps') return [{ operation: 'GetParameter', calls: Math.max(1, keys.size + finds) }];
+  if (providerType === 'aws-ps') return [{ operation: PARAMETER_STORE_READ_BUCKET, calls: Math.max(1, keys.size + finds) }];
   if (providerType === 'aws-sm') {
     const calls: OperationCalls[] = [];
     if (keys.size > 0 || finds === 0) calls.push({ operation: 'GetSecretValue', calls: Math.max(1, keys.size) });

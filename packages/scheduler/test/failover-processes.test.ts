@@ -1,15 +1,16 @@
-// Two scheduler replicas as separate processes (`herdless scheduler`): SIGKILL the leader, the
+// Two scheduler replicas as separate processes (scheduler-process.mjs, the same wiring as
+// `herdless scheduler` over the scheduler's dist/): SIGKILL the leader, the
 // other takes over within 15 s and enqueues nothing a second time; SIGTERM releases the Lease.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
-import { createExternalSecret, createSecretStore, readQueue, uniquePrefix, waitFor } from './support.js';
+import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from './support.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const CLI = resolve(ROOT, 'packages/cli/dist/main.js');
+const ENTRY = resolve(ROOT, 'packages/scheduler/test/scheduler-process.mjs');
 const TSC = resolve(ROOT, 'node_modules/typescript/bin/tsc');
 
 describe('scheduler replicas as processes', () => {
@@ -19,9 +20,11 @@ describe('scheduler replicas as processes', () => {
   const prefix = uniquePrefix('procs');
   const children: ChildProcess[] = [];
   const logs = new Map<string, string>();
+  const uids: string[] = [];
+  const readQueue = () => readQueueFor(prefix, namespace, () => uids);
 
   function startReplica(identity: string): ChildProcess {
-    const args = [CLI, 'scheduler', '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
+    const args = [ENTRY, '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
       '--namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
       // Short timings so the test is quick; takeover is bounded by leaseDuration + retry jitter.
       '--lease-duration-seconds', '6', '--renew-deadline-seconds', '4', '--retry-period-seconds', '1', '--log-level', 'info'];
@@ -45,14 +48,20 @@ describe('scheduler replicas as processes', () => {
     child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`expected the CLI at ${CLI}; run \`pnpm build\` first`);
-    // The CLI runs the scheduler's dist/: build it from the current sources.
+    if (!existsSync(resolve(ROOT, 'packages/core/dist/index.js'))) throw new Error('expected @herdless/core built; run `pnpm build` first');
+    // The replicas run the scheduler's dist/: build it from the current sources.
     await new Promise<void>((ok, fail) => {
       const tsc = spawn(process.execPath, [TSC, '-p', resolve(ROOT, 'packages/scheduler/tsconfig.json')], { stdio: 'inherit' });
       tsc.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`tsc exited with ${code}`))));
     });
     await createNamespace(kc, namespace);
     await createSecretStore(kc, namespace);
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') {
+      for (const [id, text] of logs) process.stderr.write(`--- ${id} log (last 3000 chars) ---\n${text.slice(-3000)}\n`);
+    }
   });
 
   afterAll(async () => {
@@ -65,8 +74,9 @@ describe('scheduler replicas as processes', () => {
     await waitFor('replica-a to hold the lease', async () => ((await holder()) === 'replica-a' ? true : undefined), 30_000);
     const b = startReplica('replica-b');
     const created = await Promise.all(Array.from({ length: 30 }, (_, i) => createExternalSecret(kc, namespace, `es-${i}`)));
-    await waitFor('30 jobs', async () => ((await readQueue(prefix)).jobs.length === 30 ? true : undefined), 30_000);
-    const epochA = (await readQueue(prefix)).jobs[0]?.data.epoch as number;
+    uids.push(...created.map((c) => c.uid));
+    await waitFor('30 jobs', async () => ((await readQueue()).jobs.length === 30 ? true : undefined), 30_000);
+    const epochA = (await readQueue()).jobs[0]?.data.epoch as number;
     await new Promise((r) => setTimeout(r, 2000)); // b is warm and standing by
     expect(await holder()).toBe('replica-a');
 
@@ -79,10 +89,11 @@ describe('scheduler replicas as processes', () => {
     expect(takeoverMs).toBeLessThan(15_000);
 
     const late = await createExternalSecret(kc, namespace, 'after-takeover');
-    const lateJob = await waitFor('the new leader to plan', async () => (await readQueue(prefix)).jobs.find((j) => j.data.uid === late.uid), 20_000);
+    uids.push(late.uid);
+    const lateJob = await waitFor('the new leader to plan', async () => (await readQueue()).jobs.find((j) => j.data.uid === late.uid), 20_000);
     expect(lateJob.data.epoch).toBe(epochA + 1);
     await new Promise((r) => setTimeout(r, 1500));
-    const view = await readQueue(prefix);
+    const view = await readQueue();
     expect(view.jobs).toHaveLength(31);
     expect(view.addedEvents).toHaveLength(31);
     for (const { uid } of created) expect(view.jobs.filter((j) => j.data.uid === uid).map((j) => j.data.epoch)).toEqual([epochA]);

@@ -70,6 +70,17 @@ export interface QueueView {
   duplicatedEvents: string[];
 }
 
+/** The queue as seen by one test: only jobs and events of ExternalSecrets in `namespace` (schedulers watch every namespace). */
+export async function readQueueFor(prefix: string, namespace: string, uids: () => Iterable<string>): Promise<QueueView> {
+  const v = await readQueue(prefix);
+  const mine = new Set(uids());
+  return {
+    jobs: v.jobs.filter((j) => j.data.namespace === namespace),
+    addedEvents: v.addedEvents.filter((id) => mine.has(id.split('.')[0] ?? '')),
+    duplicatedEvents: v.duplicatedEvents.filter((id) => mine.has(id.split('.')[0] ?? '')),
+  };
+}
+
 export async function readQueue(prefix: string, shard = 'default'): Promise<QueueView> {
   const url = injected('redisUrl');
   const queue = new Queue(syncQueueName(shard), { connection: { url }, prefix });

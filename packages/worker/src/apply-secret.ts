@@ -16,16 +16,22 @@ import {
   type KubeClients,
 } from '@herdless/core';
 import type { RenderedSecret } from './render-secret.js';
+import type { WorkerCaches } from './worker-caches.js';
 
 export type ApplyResult = 'created' | 'updated' | 'unchanged' | 'skipped';
 
 const MAX_CONFLICT_RETRIES = 5;
 
-export async function applySecret(kube: KubeClients, es: ExternalSecret, rendered: RenderedSecret): Promise<ApplyResult> {
+export async function applySecret(kube: KubeClients, es: ExternalSecret, rendered: RenderedSecret, caches?: WorkerCaches): Promise<ApplyResult> {
   const policy = es.spec.target.creationPolicy;
   if (policy === 'None') return 'skipped';
   const namespace = es.metadata.namespace as string;
   const name = targetSecretName(es);
+  // The common case of a routine refresh: the cached Secret already holds this content.
+  const cached = caches?.managedSecret(namespace, name);
+  if (cached && cached.metadata?.annotations?.[DATA_HASH_ANNOTATION] === rendered.hash && ownedAsWanted(es, cached)) {
+    return 'unchanged';
+  }
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
     const existing = await readSecret(kube, namespace, name);
     try {

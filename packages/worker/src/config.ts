@@ -1,6 +1,6 @@
 // The worker's configuration: one zod object, parsed once at start (core's loadConfig).
 import { z } from 'zod';
-import { commonConfigShape } from '@herdless/core';
+import { commonConfigShape, parseBudgets } from '@herdless/core';
 
 export const workerConfigSchema = z.object({
   ...commonConfigShape,
@@ -9,5 +9,20 @@ export const workerConfigSchema = z.object({
   awsEndpoint: z.string().url().optional(),
   /** Throttled jobs go back to delayed for the limiter's wait plus up to this much jitter. */
   throttleJitterMs: z.coerce.number().int().min(0).default(250),
+  /** Budgets per provider type, as the scheduler's --budgets ("aws-sm=50,aws-sm.BatchGetSecretValue=5"). */
+  budgets: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseBudgets(text);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Identical remote reads within this window become one call. */
+  coalesceWindowMs: z.coerce.number().int().min(0).max(10_000).default(50),
+  batching: z.enum(['auto', 'always', 'never']).default('auto'),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

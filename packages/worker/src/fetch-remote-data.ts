@@ -1,7 +1,7 @@
 // Fetches what an ExternalSecret asks for, through a Provider (whose call path owns rate
 // limiting, the breaker, coalescing and batching). dataFrom first, then data, as ESO merges.
 import { Reasons, terminal, type ExternalSecret } from '@herdless/core';
-import type { Provider } from '@herdless/providers';
+import { convertSecretKeys, type Provider } from '@herdless/providers';
 import type { SecretData } from './render-secret.js';
 
 export async function fetchRemoteData(es: ExternalSecret, provider: Provider): Promise<SecretData> {
@@ -14,7 +14,8 @@ export async function fetchRemoteData(es: ExternalSecret, provider: Provider): P
   const fromParts = await Promise.all(
     dataFrom.map(async (entry, i) => {
       if (entry.extract) return provider.getSecretMap(entry.extract);
-      if (entry.find) return provider.getAllSecrets(entry.find);
+      // Remote names become Secret keys as ESO converts them ("/" and other invalid characters → "_").
+      if (entry.find) return convertSecretKeys(entry.find.conversionStrategy ?? 'Default', await provider.getAllSecrets(entry.find));
       throw terminal(Reasons.InvalidSpec, `spec.dataFrom[${i}]: expected extract or find, found neither`);
     }),
   );

@@ -5,3 +5,5 @@ export { syncExternalSecret, shouldSkip, toHerdlessError, type ProviderSource, t
 export { renderSecret, renderTemplateString, type RenderedSecret, type SecretData } from './render-secret.js';
 export { applySecret, type ApplyResult } from './apply-secret.js';
 export { resolveStore, matchesSelector } from './resolve-store.js';
+export { createWorkerCaches, type WorkerCaches } from './worker-caches.js';
+export { CredentialsCache } from './credentials-cache.js';

@@ -32,15 +32,29 @@ async function patchStatus(kube: KubeClients, es: ExternalSecret, status: Extern
   );
 }
 
-export async function markSynced(kube: KubeClients, es: ExternalSecret, now: Date): Promise<void> {
+/**
+ * Synced, and if the planner had to place this sync after its deadline (the whole budget was
+ * used), a second condition says so: Herdless degrades late, in deadline order, never silently.
+ */
+export async function markSynced(kube: KubeClients, es: ExternalSecret, now: Date, late?: { plannedAt: number; deadline: number }): Promise<void> {
   const previous = readyConditionOf(es);
+  const conditions = [nextReadyCondition(previous, 'True', Reasons.SecretSynced, 'secret synced', now)];
+  if (late) {
+    conditions.push({
+      type: 'OnSchedule',
+      status: 'False',
+      reason: Reasons.DeadlineMissed,
+      message: `planned ${Math.round((late.plannedAt - late.deadline) / 1000)} s after its refresh deadline: the provider budget was fully used`,
+      lastTransitionTime: toKubeTime(now.getTime()),
+    });
+  }
   await patchStatus(kube, es, {
     refreshTime: toKubeTime(now.getTime()),
     syncedResourceVersion: syncedResourceVersionOf(es),
     binding: { name: targetSecretName(es) },
     failedAttempts: 0,
     lastAttemptTime: toKubeTime(now.getTime()),
-    conditions: [nextReadyCondition(previous, 'True', Reasons.SecretSynced, 'secret synced', now)],
+    conditions,
   });
 }
 

@@ -13,23 +13,24 @@ import {
   type SecretStore,
   type StoreKind,
 } from '@herdless/core';
+import type { WorkerCaches } from './worker-caches.js';
 
 export interface ResolvedStore {
   store: SecretStore;
   kind: StoreKind;
 }
 
-export async function resolveStore(kube: KubeClients, es: ExternalSecret): Promise<ResolvedStore> {
+export async function resolveStore(kube: KubeClients, es: ExternalSecret, caches?: WorkerCaches): Promise<ResolvedStore> {
   const ref = es.spec.secretStoreRef;
   const namespace = es.metadata.namespace as string;
   if (!ref) throw terminal(Reasons.InvalidSpec, 'spec.secretStoreRef: expected a store reference, found none');
   if (ref.kind === 'ClusterSecretStore') {
-    const store = await getStore(kube, 'ClusterSecretStore', ref.name);
+    const store = await getStore(kube, caches, 'ClusterSecretStore', ref.name);
     if (!store) throw terminal(Reasons.SecretStoreNotFound, `ClusterSecretStore "${ref.name}" not found`);
     await checkClusterStoreAllows(kube, store, namespace);
     return { store, kind: 'ClusterSecretStore' };
   }
-  const store = await getStore(kube, 'SecretStore', ref.name, namespace);
+  const store = await getStore(kube, caches, 'SecretStore', ref.name, namespace);
   if (store) return { store, kind: 'SecretStore' };
   const elsewhere = await findStoreElsewhere(kube, ref.name, namespace);
   if (elsewhere) {
@@ -41,7 +42,10 @@ export async function resolveStore(kube: KubeClients, es: ExternalSecret): Promi
   throw terminal(Reasons.SecretStoreNotFound, `SecretStore "${ref.name}" not found in namespace "${namespace}"`);
 }
 
-async function getStore(kube: KubeClients, kind: StoreKind, name: string, namespace?: string): Promise<SecretStore | undefined> {
+/** From the cache when there, else a direct read (a store created a moment ago may not be cached yet). */
+async function getStore(kube: KubeClients, caches: WorkerCaches | undefined, kind: StoreKind, name: string, namespace?: string): Promise<SecretStore | undefined> {
+  const cached = caches?.store(kind, name, namespace);
+  if (cached) return parseSecretStore(cached);
   const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural: PLURALS[kind], name };
   try {
     const obj = namespace

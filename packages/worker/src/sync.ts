@@ -25,12 +25,18 @@ import { fetchRemoteData } from './fetch-remote-data.js';
 import { markFailed, markSynced } from './mark-status.js';
 import { renderSecret } from './render-secret.js';
 import { resolveStore } from './resolve-store.js';
+import type { WorkerCaches } from './worker-caches.js';
+import { CredentialsCache } from './credentials-cache.js';
 
 /** Where providers come from (a cache keyed by provider key and credentials). */
 export type ProviderSource = (ctx: ProviderContext) => Promise<Provider>;
 
 export interface SyncDeps {
   kube: KubeClients;
+  /** Warm caches; without them every read goes to the API server. */
+  caches?: WorkerCaches;
+  /** Credentials read from Secrets, kept in this process's memory for a short while. */
+  credentials?: CredentialsCache;
   providers: ProviderSource;
   awsEndpoint?: string;
   logger: Logger;
@@ -43,23 +49,24 @@ export type SyncOutcome =
   | { result: 'failed'; reason: string; retry: HerdlessError['retry'] };
 
 export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<SyncOutcome> {
-  const es = await readExternalSecret(deps.kube, job);
+  const es = await readExternalSecret(deps.kube, job, deps.caches);
   if (!es) return { result: 'gone' };
   const skip = shouldSkip(es, job);
   if (skip) return { result: skip };
   try {
     refreshIntervalMsOf(es);
-    const { store, kind } = await resolveStore(deps.kube, es);
+    const { store, kind } = await resolveStore(deps.kube, es, deps.caches);
     const provider = await deps.providers({
       store,
       storeKind: kind,
-      readSecretKey: (ref) => readSecretKey(deps.kube, ref),
+      readSecretKey: (ref) => (deps.credentials ? deps.credentials.read(ref, () => readSecretKey(deps.kube, ref)) : readSecretKey(deps.kube, ref)),
       ...(deps.awsEndpoint ? { awsEndpoint: deps.awsEndpoint } : {}),
     });
     const data = await fetchRemoteData(es, provider);
     const rendered = renderSecret(es, data);
-    const applied = await applySecret(deps.kube, es, rendered);
-    await markSynced(deps.kube, es, deps.now());
+    const applied = await applySecret(deps.kube, es, rendered, deps.caches);
+    const late = job.deadline !== undefined && job.plannedAt > job.deadline + 1000 ? { plannedAt: job.plannedAt, deadline: job.deadline } : undefined;
+    await markSynced(deps.kube, es, deps.now(), late);
     return { result: applied };
   } catch (e) {
     const error = toHerdlessError(e);
@@ -70,8 +77,16 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
   }
 }
 
-/** A fresh read (not a cache): the job may be older than the object. Undefined when gone. */
-export async function readExternalSecret(kube: KubeClients, job: SyncJob): Promise<ExternalSecret | undefined> {
+/**
+ * The ExternalSecret the job is about: from the cache when it is at least as new as the job's
+ * generation, else a direct read. Undefined when gone (or deleted and recreated: other uid).
+ */
+export async function readExternalSecret(kube: KubeClients, job: SyncJob, caches?: WorkerCaches): Promise<ExternalSecret | undefined> {
+  const cached = caches?.externalSecret(job.namespace, job.name);
+  if (cached && cached.metadata?.uid === job.uid && (cached.metadata?.generation ?? 0) >= job.generation) {
+    const es = parseExternalSecret(cached);
+    return es.metadata.deletionTimestamp ? undefined : es;
+  }
   try {
     const obj = await kube.custom.getNamespacedCustomObject({
       group: EXTERNAL_SECRETS_GROUP,

@@ -14,6 +14,8 @@ import {
 } from '@herdless/core';
 import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
+import { createWorkerCaches } from './worker-caches.js';
+import { CredentialsCache } from './credentials-cache.js';
 
 const syncs = new Counter({
   name: 'herdless_syncs_total',
@@ -30,8 +32,13 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
   const kube = kubeClients(loadKubeConfig(config.kubeconfig));
   // BullMQ needs maxRetriesPerRequest: null on a worker's blocking connection.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // Warm caches first: a worker that starts taking jobs cold would read everything directly.
+  const caches = createWorkerCaches(kube, logger);
+  await caches.start();
   const deps = {
     kube,
+    caches,
+    credentials: new CredentialsCache(),
     providers: opts.providers,
     logger,
     now: () => new Date(),
@@ -79,6 +86,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
   return {
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      await caches.stop();
       connection.disconnect();
     },
   };

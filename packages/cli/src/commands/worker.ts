@@ -1,5 +1,6 @@
+import { Redis } from 'ioredis';
 import { createLogger, loadConfig, startMetricsServer } from '@herdless/core';
-import { createProvider, ProviderCache } from '@herdless/providers';
+import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
 import { onShutdown } from './lifecycle.js';
 
@@ -11,11 +12,22 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   const config = loadConfig(workerConfigSchema, argv);
   const logger = createLogger('worker', config.logLevel);
   const metrics = startMetricsServer(config.metricsPort);
-  const cache = new ProviderCache();
-  const worker = await runWorker(config, { logger, providers: (ctx) => createProvider(ctx, cache) });
+  // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  const clients = new ProviderCache();
+  const callPath = new CallPath({
+    redis,
+    budgets: { byType: config.budgets },
+    coalesceWindowMs: config.coalesceWindowMs,
+    batching: config.batching,
+    keyPrefix: config.queuePrefix,
+  });
+  const worker = await runWorker(config, { logger, providers: (ctx) => callPath.createProvider(ctx, clients) });
   await onShutdown(async () => {
     await worker.close();
-    cache.close();
+    callPath.close();
+    clients.close();
+    redis.disconnect();
     metrics?.close();
   }, logger);
   return 0;

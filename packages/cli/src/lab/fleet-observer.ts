@@ -34,14 +34,27 @@ export class FleetObserver {
   }
 
   async start(): Promise<void> {
-    const list = (await this.kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
-      group: EXTERNAL_SECRETS_GROUP,
-      version: EXTERNAL_SECRETS_VERSION,
-      plural: PLURALS.ExternalSecret,
-      namespace: this.namespace,
-    })) as { metadata?: { resourceVersion?: string }; items: EsObject[] };
+    const list = await this.list();
     for (const item of list.items) this.observe(item);
     await this.watchFrom(list.metadata?.resourceVersion);
+  }
+
+  /** A CRD just Established answers 429 "storage is (re)initializing" for a moment: retry that. */
+  private async list(): Promise<{ metadata?: { resourceVersion?: string }; items: EsObject[] }> {
+    const api = this.kc.makeApiClient(CustomObjectsApi);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await api.listNamespacedCustomObject({
+          group: EXTERNAL_SECRETS_GROUP,
+          version: EXTERNAL_SECRETS_VERSION,
+          plural: PLURALS.ExternalSecret,
+          namespace: this.namespace,
+        })) as { metadata?: { resourceVersion?: string }; items: EsObject[] };
+      } catch (error) {
+        if ((error as { code?: number }).code !== 429 || attempt >= 50) throw error;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   private async watchFrom(resourceVersion: string | undefined): Promise<void> {

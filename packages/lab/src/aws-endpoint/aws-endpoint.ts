@@ -1,16 +1,22 @@
-// Our AWS Secrets Manager endpoint: an HTTP server speaking the AWS JSON 1.1 protocol
-// (POST /, X-Amz-Target: secretsmanager.<Operation>) with AWS's per-operation quotas and
-// throttling replies, which no emulator has. The real @aws-sdk/client-secrets-manager talks
-// to it with `endpoint: url` and any credentials. Values live in memory only. Beside the AWS
-// protocol, /_herdless/* is a control API for the lab and tests (seed secrets, set quotas,
-// read the request counters); control calls are neither throttled nor counted.
+// Our AWS endpoint: an HTTP server speaking the AWS JSON 1.1 protocol for Secrets Manager
+// (POST /, X-Amz-Target: secretsmanager.<Operation>) and Systems Manager Parameter Store
+// (X-Amz-Target: AmazonSSM.<Operation>) with AWS's quotas and throttling replies, which no
+// emulator has. The real @aws-sdk/client-secrets-manager and @aws-sdk/client-ssm talk to it
+// with `endpoint: url` and any credentials. Values live in memory only and are never logged.
+// Beside the AWS protocol, /_herdless/* is a control API for the lab and tests (seed secrets
+// and parameters, set quotas, read the request counters); control calls are neither throttled
+// nor counted.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError, awsErrors } from './aws-error.js';
 import { handlers } from './handlers.js';
-import { OperationQuotas } from './operation-quotas.js';
-import { isOperation, OPERATIONS, type Quota, type SecretsManagerOperation } from './operations.js';
+import { OperationQuotas, type QuotaSelector } from './operation-quotas.js';
+import { AwsEndpointFaults } from './faults.js';
+import { operationFromTarget, QUOTA_NAMES, resolveQuotaName, type Quota, type QuotaName } from './operations.js';
+import { ParameterStore } from './parameter-store.js';
+import { ssmHandlers } from './ssm-handlers.js';
+import { isSsmOperation } from './ssm-operations.js';
 import {
   countRequests,
   filterRequests,
@@ -27,10 +33,29 @@ export interface AwsEndpointOptions {
   /** Default 0: a free port chosen by the kernel. */
   port?: number;
   host?: string;
-  /** Region when a request carries no SigV4 credential scope, and of control-API secrets. */
+  /** Region when a request carries no SigV4 credential scope, and of control-API secrets and parameters. */
   region?: string;
   accountId?: string;
-  quotas?: Partial<Record<SecretsManagerOperation, Partial<Quota>>>;
+  /** By quota name (a Secrets Manager operation, ParameterStoreThroughput, PutParameter,
+   * DescribeParameters) or by an SSM read operation, which names the shared throughput. */
+  quotas?: Partial<Record<QuotaSelector, Partial<Quota>>>;
+}
+
+export interface SeedParameter {
+  /** `/app/db/password` or `plain-name`. */
+  name: string;
+  value: string;
+  /** Default String. */
+  type?: 'String' | 'StringList' | 'SecureString';
+  description?: string;
+  /** SecureString only; default alias/aws/ssm. */
+  keyId?: string;
+  /** Default Standard. */
+  tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
+  /** Tags of a new parameter (ignored when it exists, as PutParameter refuses them with Overwrite). */
+  tags?: Tag[];
+  /** Labels for the new version (moved from older versions holding them). */
+  labels?: string[];
 }
 
 export interface SeedSecret {
@@ -51,17 +76,24 @@ export interface AwsEndpoint {
   /** Creates the secret, or puts a new AWSCURRENT value when it exists. */
   putSecret(secret: SeedSecret): { arn: string; versionId: string };
   clearSecrets(): void;
-  setQuota(operation: SecretsManagerOperation, rps: number, burst?: number): Quota;
-  quotas(): Record<SecretsManagerOperation, Quota>;
+  /** Creates the parameter (version 1), or puts a new version when it exists (PutParameter with Overwrite). */
+  putParameter(parameter: SeedParameter): { arn: string; version: number };
+  /** Moves labels to a version (default the latest), as LabelParameterVersion does; returns the invalid ones. */
+  labelParameterVersion(name: string, labels: string[], version?: number): { version: number; invalidLabels: string[] };
+  clearParameters(): void;
+  /** Sets a bucket by quota name, or by an operation (an SSM read sets ParameterStoreThroughput, shared by all three). */
+  setQuota(quota: QuotaSelector, rps: number, burst?: number): Quota;
+  quotas(): Record<QuotaName, Quota>;
   requests(filter?: RequestFilter): RequestRecord[];
   counts(filter?: RequestFilter): Record<string, OutcomeCounts>;
   requestsPerSecond(filter?: RequestFilter): PerSecondBucket[];
   resetRequests(): void;
+  /** Injected faults: a share of 500s, latency, an outage window, a lowered quota. */
+  faults: AwsEndpointFaults;
   stop(): Promise<void>;
 }
 
 const JSON_CONTENT_TYPE = 'application/x-amz-json-1.1';
-const TARGET_PREFIX = 'secretsmanager.';
 /** SecretString is at most 64 KiB; a request body far larger is not a Secrets Manager request. */
 const MAX_BODY_BYTES = 1 << 20;
 
@@ -69,7 +101,9 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
   const region = opts.region ?? 'us-east-1';
   const accountId = opts.accountId ?? '123456789012';
   const store = new SecretStore(accountId);
+  const parameters = new ParameterStore(accountId);
   const quotas = new OperationQuotas(opts.quotas);
+  const faults = new AwsEndpointFaults({ quotas });
   let records: RequestRecord[] = [];
 
   const server = createServer((req, res) => {
@@ -86,15 +120,22 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     if (url.pathname.startsWith('/_herdless/')) return handleControl(req, res, url);
     const requestRegion = regionFromAuthorization(req.headers.authorization, region);
     const target = String(req.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const operation = operationFromTarget(target);
     const record = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], secrets: number, errorType?: string) =>
       records.push({ atMs: Date.now(), operation: op, outcome, secrets, region: requestRegion, ...(errorType ? { errorType } : {}) });
 
-    if (req.method !== 'POST' || !isOperation(operation)) {
+    if (req.method !== 'POST' || operation === undefined) {
       await drain(req);
       const error = awsErrors.unknownOperation(target || `${req.method} ${url.pathname}`);
       record('Unknown', 'error', 0, error.type);
       return sendError(res, error);
+    }
+    // Injected faults (tests, `herdless lab` scenarios) come before the quota, as an outage would.
+    const injected = await faults.before(operation);
+    if (injected) {
+      await drain(req);
+      record(operation, 'error', 0, injected.type);
+      return sendError(res, injected);
     }
     // AWS throttles at the front door, before reading or validating the request.
     if (!quotas.admit(operation)) {
@@ -105,7 +146,9 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     }
     try {
       const input = parseJson(await readBody(req));
-      const result = handlers[operation](input, { store, region: requestRegion });
+      const result = isSsmOperation(operation)
+        ? ssmHandlers[operation](input, { store: parameters, region: requestRegion })
+        : handlers[operation](input, { store, region: requestRegion });
       record(operation, 'ok', result.secrets);
       send(res, 200, result.body);
     } catch (error) {
@@ -122,6 +165,12 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       switch (route) {
         case 'GET /_herdless/health':
           return send(res, 200, { ok: true });
+        case 'GET /_herdless/faults':
+          return send(res, 200, faults.state());
+        case 'PUT /_herdless/faults':
+          return send(res, 200, faults.update(body));
+        case 'DELETE /_herdless/faults':
+          return send(res, 200, faults.reset());
         case 'GET /_herdless/requests': {
           const filter = requestFilterFromQuery(url.searchParams);
           const selected = filterRequests(records, filter);
@@ -138,12 +187,24 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
         case 'GET /_herdless/quota':
           return send(res, 200, quotas.all());
         case 'PUT /_herdless/quota': {
-          const { operation, rps, burst } = body as { operation?: string; rps?: number; burst?: number };
-          if (!operation || !isOperation(operation) || typeof rps !== 'number') {
-            throw awsErrors.invalidParameter(`expected {operation: one of ${OPERATIONS.join(', ')}, rps: number, burst?: number}`);
+          const { operation, quota, rps, burst } = body as { operation?: string; quota?: string; rps?: number; burst?: number };
+          const name = resolveQuotaName(quota ?? operation ?? '');
+          if (!name || typeof rps !== 'number') {
+            throw awsErrors.invalidParameter(`expected {quota (or operation): one of ${QUOTA_NAMES.join(', ')} or an operation, rps: number, burst?: number}`);
           }
-          return send(res, 200, quotas.set(operation, rps, burst));
+          return send(res, 200, quotas.set(name, rps, burst));
         }
+        case 'POST /_herdless/parameters': {
+          const input = body as Partial<SeedParameter>;
+          if (!input.name || typeof input.value !== 'string') {
+            throw awsErrors.invalidParameter('expected {name, value, type?, description?, keyId?, tier?, tags?, labels?}');
+          }
+          const { parameter, version } = seedParameter({ ...input, name: input.name, value: input.value });
+          return send(res, 200, { ARN: parameter.arn, Name: parameter.name, Version: version.version, Tier: version.tier });
+        }
+        case 'DELETE /_herdless/parameters':
+          parameters.clear();
+          return send(res, 200, { ok: true });
         case 'POST /_herdless/secrets': {
           const input = body as { name?: string; secretString?: string; secretBinary?: string; description?: string; tags?: Tag[] };
           if (!input.name) throw awsErrors.invalidParameter('expected {name, secretString | secretBinary (base64), description?, tags?}');
@@ -161,6 +222,25 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     }
   }
 
+  function seedParameter(input: SeedParameter) {
+    const exists = parameters.find(input.name.trim()) !== undefined;
+    return parameters.put(
+      {
+        name: input.name,
+        value: input.value,
+        // A new parameter is a String unless told; an existing one keeps its type.
+        type: input.type ?? (exists ? undefined : 'String'),
+        overwrite: true,
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.keyId !== undefined ? { keyId: input.keyId } : {}),
+        ...(input.tier !== undefined ? { tier: input.tier } : {}),
+        ...(input.tags && !exists ? { tags: input.tags } : {}),
+        ...(input.labels ? { labels: input.labels } : {}),
+      },
+      region,
+    );
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => resolve());
@@ -169,6 +249,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
   const host = opts.host ?? '127.0.0.1';
 
   return {
+    faults,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     region,
@@ -187,7 +268,13 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       return { arn: stored.arn, versionId: version.versionId };
     },
     clearSecrets: () => store.clear(),
-    setQuota: (operation, rps, burst) => quotas.set(operation, rps, burst),
+    putParameter(parameter) {
+      const { parameter: stored, version } = seedParameter(parameter);
+      return { arn: stored.arn, version: version.version };
+    },
+    labelParameterVersion: (name, labels, version) => parameters.labelVersion(name, labels, version),
+    clearParameters: () => parameters.clear(),
+    setQuota: (quota, rps, burst) => quotas.set(quota, rps, burst),
     quotas: () => quotas.all(),
     requests: (filter) => filterRequests(records, filter),
     counts: (filter) => countRequests(filterRequests(records, filter)),
@@ -248,10 +335,12 @@ async function drain(req: IncomingMessage): Promise<void> {
 
 function requestFilterFromQuery(params: URLSearchParams): RequestFilter {
   const operation = params.get('operation');
+  const operations = params.get('operations');
   const outcome = params.get('outcome');
   const since = params.get('sinceMs');
   return {
     ...(operation ? { operation: operation as RequestFilter['operation'] } : {}),
+    ...(operations ? { operations: operations.split(',') as NonNullable<RequestFilter['operations']> } : {}),
     ...(outcome ? { outcome: outcome as RequestFilter['outcome'] } : {}),
     ...(since ? { sinceMs: Number(since) } : {}),
   };

@@ -3,7 +3,7 @@
 // `faults.before(operation)` once per AWS request, after recognising the operation and before
 // its quota; a returned AwsError is the reply. It never touches secrets or the request log.
 import { AwsError } from './aws-error.js';
-import { isOperation, OPERATIONS, type Quota, type SecretsManagerOperation } from './operations.js';
+import { ENDPOINT_OPERATIONS, isEndpointOperation, isQuotaName, QUOTA_NAMES, type EndpointOperation, type Quota, type QuotaName } from './operations.js';
 
 export interface AwsFaultSettings {
   /** Share (0..1) of requests answered 500 InternalServiceError. */
@@ -12,7 +12,7 @@ export interface AwsFaultSettings {
   /** Uniform extra 0..latencyJitterMs. */
   latencyJitterMs: number;
   /** Operations the random faults and the outage apply to; empty = all. */
-  operations: SecretsManagerOperation[];
+  operations: EndpointOperation[];
   /** Epoch ms window during which every request in scope is answered 503 ServiceUnavailable. */
   outage: { fromMs: number; untilMs: number } | null;
 }
@@ -21,8 +21,8 @@ export const NO_AWS_FAULTS: Readonly<AwsFaultSettings> = Object.freeze({ errorRa
 
 /** What lowering a quota needs of the endpoint: its OperationQuotas fits. */
 export interface QuotaControl {
-  set(op: SecretsManagerOperation, rps: number, burst?: number): Quota;
-  all(): Record<SecretsManagerOperation, Quota>;
+  set(name: QuotaName, rps: number, burst?: number): Quota;
+  all(): Record<QuotaName, Quota>;
 }
 
 export interface AwsFaultsOptions {
@@ -34,13 +34,13 @@ export interface AwsFaultsOptions {
 export interface AwsFaultsState {
   settings: AwsFaultSettings;
   /** Quotas lowered by lowerQuota and what they come back to. */
-  lowered: Partial<Record<SecretsManagerOperation, { quota: Quota; restoresTo: Quota; untilMs: number | null }>>;
+  lowered: Partial<Record<QuotaName, { quota: Quota; restoresTo: Quota; untilMs: number | null }>>;
   injected: { errors: number; outage: number; delayed: number };
 }
 
 export class AwsEndpointFaults {
   private settings: AwsFaultSettings = { ...NO_AWS_FAULTS, operations: [] };
-  private readonly lowered = new Map<SecretsManagerOperation, { quota: Quota; restoresTo: Quota; untilMs: number | null; timer?: NodeJS.Timeout }>();
+  private readonly lowered = new Map<QuotaName, { quota: Quota; restoresTo: Quota; untilMs: number | null; timer?: NodeJS.Timeout }>();
   private readonly injected = { errors: 0, outage: 0, delayed: 0 };
   private readonly now: () => number;
   private readonly random: () => number;
@@ -54,7 +54,7 @@ export class AwsEndpointFaults {
    * Applies the faults to one request: waits out the added latency, then returns the error to
    * answer with (outage, injected 500), or undefined to serve the request normally.
    */
-  async before(operation: SecretsManagerOperation): Promise<AwsError | undefined> {
+  async before(operation: EndpointOperation): Promise<AwsError | undefined> {
     const s = this.settings;
     if (s.operations.length > 0 && !s.operations.includes(operation)) return undefined;
     const delayMs = s.latencyMs + (s.latencyJitterMs > 0 ? Math.floor(this.random() * (s.latencyJitterMs + 1)) : 0);
@@ -66,7 +66,7 @@ export class AwsEndpointFaults {
   }
 
   /** The error for this request right now, without latency (pure given settings, clock and random). */
-  decide(operation: SecretsManagerOperation): AwsError | undefined {
+  decide(operation: EndpointOperation): AwsError | undefined {
     const s = this.settings;
     if (s.operations.length > 0 && !s.operations.includes(operation)) return undefined;
     const t = this.now();
@@ -97,8 +97,8 @@ export class AwsEndpointFaults {
           next[field] = value;
           break;
         case 'operations':
-          if (!Array.isArray(value) || value.some((op) => typeof op !== 'string' || !isOperation(op))) throw invalid(`operations must be a list of ${OPERATIONS.join(', ')}`);
-          next.operations = [...(value as SecretsManagerOperation[])];
+          if (!Array.isArray(value) || value.some((op) => typeof op !== 'string' || !isEndpointOperation(op))) throw invalid(`operations must be a list of ${ENDPOINT_OPERATIONS.join(', ')}`);
+          next.operations = [...(value as EndpointOperation[])];
           break;
         case 'outage':
           next.outage = parseOutage(value);
@@ -109,7 +109,7 @@ export class AwsEndpointFaults {
           break;
         case 'lowerQuota': {
           const { operation, rps, burst, forMs } = (value ?? {}) as { operation?: string; rps?: number; burst?: number; forMs?: number };
-          if (!operation || !isOperation(operation) || typeof rps !== 'number') throw invalid('lowerQuota needs {operation, rps, burst?, forMs?}');
+          if (!operation || !isQuotaName(operation) || typeof rps !== 'number') throw invalid(`lowerQuota needs {operation: one of ${QUOTA_NAMES.join(', ')}, rps, burst?, forMs?}`);
           this.lowerQuota(operation, rps, { ...(burst !== undefined ? { burst } : {}), ...(forMs !== undefined ? { forMs } : {}) });
           break;
         }
@@ -130,7 +130,7 @@ export class AwsEndpointFaults {
    * Lowers an operation's quota, restored after `forMs` (or by restoreQuotas/reset). Lowering
    * again keeps the first original, so restoring always returns to the configured quota.
    */
-  lowerQuota(operation: SecretsManagerOperation, rps: number, opts: { burst?: number; forMs?: number } = {}): Quota {
+  lowerQuota(operation: QuotaName, rps: number, opts: { burst?: number; forMs?: number } = {}): Quota {
     const quotas = this.opts.quotas;
     if (!quotas) throw invalid('this endpoint did not give its quotas to the fault module');
     const previous = this.lowered.get(operation);
@@ -146,7 +146,7 @@ export class AwsEndpointFaults {
     return quota;
   }
 
-  restoreQuota(operation: SecretsManagerOperation): void {
+  restoreQuota(operation: QuotaName): void {
     const entry = this.lowered.get(operation);
     if (!entry) return;
     clearTimeout(entry.timer);

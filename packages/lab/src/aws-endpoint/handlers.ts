@@ -1,11 +1,12 @@
 // One function per Secrets Manager operation: the request JSON in, the response JSON out (or
 // an AwsError thrown), over the in-memory store. Field names, shapes and epoch-second dates
 // follow the AWS API reference so the real SDK parses the replies unchanged.
-import { awsErrors } from './aws-error.js';
+import { awsErrors, type AwsError } from './aws-error.js';
 import { matchesFilters, validateFilters } from './list-filters.js';
 import type { SecretsManagerOperation } from './operations.js';
 import { SECRET_NOT_FOUND_MESSAGE } from './aws-error.js';
 import type { SecretStore, SecretVersion, StoredSecret, Tag } from './secret-store.js';
+import { optionalInt, optionalString, requireString } from './request-fields.js';
 
 export interface HandlerContext {
   store: SecretStore;
@@ -140,12 +141,17 @@ function secretListEntry(secret: StoredSecret): Record<string, unknown> {
   };
 }
 
-/** Opaque to clients; an offset into the stable order of SecretStore.list(). */
-export function paginate<T>(items: T[], max: number, token: string | undefined): { page: T[]; nextToken?: string } {
+/** Opaque to clients; an offset into a stable order (SecretStore.list(), ParameterStore.list()). */
+export function paginate<T>(
+  items: T[],
+  max: number,
+  token: string | undefined,
+  invalidToken: () => AwsError = awsErrors.invalidNextToken,
+): { page: T[]; nextToken?: string } {
   let offset = 0;
   if (token !== undefined) {
     const decoded = Number(Buffer.from(token, 'base64url').toString('utf8').replace(/^offset:/, ''));
-    if (!Number.isInteger(decoded) || decoded < 0 || decoded > items.length) throw awsErrors.invalidNextToken();
+    if (!Number.isInteger(decoded) || decoded < 0 || decoded > items.length) throw invalidToken();
     offset = decoded;
   }
   const page = items.slice(offset, offset + max);
@@ -166,34 +172,6 @@ function tagsInput(value: unknown): Tag[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) throw awsErrors.serialization('Tags must be a list');
   return value.map((t) => ({ Key: String((t as Tag).Key ?? ''), Value: String((t as Tag).Value ?? '') }));
-}
-
-function requireString(input: Input, field: string): string {
-  const value = input[field];
-  if (value === undefined || value === null) throw awsErrors.validation(lowerFirst(field), 'Member must not be null');
-  if (typeof value !== 'string') throw awsErrors.serialization(`${field} must be a string`);
-  if (value.length === 0) throw awsErrors.validation(lowerFirst(field), 'Member must have length greater than or equal to 1');
-  return value;
-}
-
-function optionalString(input: Input, field: string): string | undefined {
-  const value = input[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw awsErrors.serialization(`${field} must be a string`);
-  return value;
-}
-
-function optionalInt(input: Input, field: string, min: number, max: number): number | undefined {
-  const value = input[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw awsErrors.serialization(`${field} must be an integer`);
-  if (value < min) throw awsErrors.validation(lowerFirst(field), `Member must have value greater than or equal to ${min}`);
-  if (value > max) throw awsErrors.validation(lowerFirst(field), `Member must have value less than or equal to ${max}`);
-  return value;
-}
-
-function lowerFirst(s: string): string {
-  return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
 function epochSeconds(ms: number): number {

@@ -1,39 +1,58 @@
-// The per-operation token buckets of one endpoint (one simulated account and Region), with
-// AWS's defaults unless told otherwise, adjustable while running (the lab lowers them to
-// make throttling visible at a small scale).
-import { DEFAULT_QUOTAS, OPERATIONS, type Quota, type SecretsManagerOperation } from './operations.js';
+// The token buckets of one endpoint (one simulated account and Region): one per Secrets
+// Manager operation, and Parameter Store's (ParameterStoreThroughput shared by its three
+// reads, PutParameter, DescribeParameters), with AWS's defaults unless told otherwise,
+// adjustable while running (the lab lowers them to make throttling visible at a small scale).
+import { ALL_DEFAULT_QUOTAS, QUOTA_NAMES, quotaNameOf, resolveQuotaName, type EndpointOperation, type Quota, type QuotaName } from './operations.js';
+import type { SsmOperation } from './ssm-operations.js';
 import { TokenBucket } from './token-bucket.js';
 
+/** A quota name, or an operation standing for the bucket it spends from. */
+export type QuotaSelector = QuotaName | SsmOperation;
+
 export class OperationQuotas {
-  private readonly quotas = new Map<SecretsManagerOperation, Quota>();
-  private readonly buckets = new Map<SecretsManagerOperation, TokenBucket>();
+  private readonly quotas = new Map<QuotaName, Quota>();
+  private readonly buckets = new Map<QuotaName, TokenBucket>();
 
   constructor(
-    overrides: Partial<Record<SecretsManagerOperation, Partial<Quota>>> = {},
+    overrides: Partial<Record<QuotaSelector, Partial<Quota>>> = {},
     private readonly now: () => number = Date.now,
   ) {
-    for (const op of OPERATIONS) {
-      const quota = normalize({ ...DEFAULT_QUOTAS[op], ...overrides[op] });
-      this.quotas.set(op, quota);
-      this.buckets.set(op, new TokenBucket(quota.rps, quota.burst, now()));
+    for (const name of QUOTA_NAMES) {
+      const quota = normalize({ ...ALL_DEFAULT_QUOTAS[name] });
+      this.quotas.set(name, quota);
+      this.buckets.set(name, new TokenBucket(quota.rps, quota.burst, now()));
+    }
+    for (const [selector, override] of Object.entries(overrides)) {
+      if (!override) continue;
+      const name = requireQuotaName(selector);
+      const merged = { ...this.quotas.get(name)!, ...override };
+      this.set(name, merged.rps, merged.burst);
     }
   }
 
   /** Takes a token for one request; false means reply ThrottlingException. */
-  admit(op: SecretsManagerOperation): boolean {
-    return this.buckets.get(op)!.take(this.now());
+  admit(op: EndpointOperation): boolean {
+    return this.buckets.get(quotaNameOf(op))!.take(this.now());
   }
 
-  set(op: SecretsManagerOperation, rps: number, burst?: number): Quota {
+  /** Sets a bucket; an SSM read operation sets the ParameterStoreThroughput it shares. */
+  set(selector: QuotaSelector, rps: number, burst?: number): Quota {
+    const name = requireQuotaName(selector);
     const quota = normalize({ rps, burst: burst ?? rps });
-    this.quotas.set(op, quota);
-    this.buckets.get(op)!.reconfigure(quota.rps, quota.burst, this.now());
+    this.quotas.set(name, quota);
+    this.buckets.get(name)!.reconfigure(quota.rps, quota.burst, this.now());
     return quota;
   }
 
-  all(): Record<SecretsManagerOperation, Quota> {
-    return Object.fromEntries(this.quotas) as Record<SecretsManagerOperation, Quota>;
+  all(): Record<QuotaName, Quota> {
+    return Object.fromEntries(this.quotas) as Record<QuotaName, Quota>;
   }
+}
+
+function requireQuotaName(selector: string): QuotaName {
+  const name = resolveQuotaName(selector);
+  if (!name) throw new RangeError(`no quota named ${selector}; known: ${QUOTA_NAMES.join(', ')} (or an operation)`);
+  return name;
 }
 
 function normalize(q: Quota): Quota {

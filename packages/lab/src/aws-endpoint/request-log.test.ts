@@ -38,4 +38,17 @@ describe('request log', () => {
     ]);
     expect(requestsPerSecond([], {})).toEqual([]);
   });
+
+  it('filters by a set of operations, such as the Parameter Store reads that share one quota', () => {
+    const ssm = [
+      rec(5_100, 'GetParameter', 'ok', 1),
+      rec(5_200, 'GetParameters', 'ok', 10),
+      rec(5_300, 'GetParametersByPath', 'throttled'),
+      rec(5_400, 'PutParameter', 'ok'),
+    ];
+    expect(requestsPerSecond([...records, ...ssm], { operations: ['GetParameter', 'GetParameters', 'GetParametersByPath'] })).toEqual([
+      { second: 5, ok: 2, throttled: 1, error: 0, secrets: 11 },
+    ]);
+    expect(countRequests(ssm).PutParameter).toEqual({ ok: 1, throttled: 0, error: 0 });
+  });
 });

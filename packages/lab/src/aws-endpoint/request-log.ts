@@ -1,7 +1,8 @@
 // Every request our AWS endpoint answered: operation, outcome and time. Tests assert on it
 // ("counters match what was sent"), the lab charts it and the bench computes peak rates and
-// throttling from it. Never holds a secret value.
-import type { SecretsManagerOperation } from './operations.js';
+// throttling from it. Never holds a secret value. Secrets Manager and Parameter Store requests
+// share the log; their operation names do not overlap.
+import type { EndpointOperation } from './operations.js';
 
 export type RequestOutcome = 'ok' | 'throttled' | 'error';
 
@@ -9,9 +10,10 @@ export interface RequestRecord {
   /** Epoch milliseconds when the reply was decided. */
   atMs: number;
   /** `Unknown` for a target we do not speak. */
-  operation: SecretsManagerOperation | 'Unknown';
+  operation: EndpointOperation | 'Unknown';
   outcome: RequestOutcome;
-  /** Secret values returned (1 for GetSecretValue, up to 20 for BatchGetSecretValue). */
+  /** Values returned: secrets (1 for GetSecretValue, up to 20 for BatchGetSecretValue) or
+   * parameters (1 for GetParameter, up to 10 for GetParameters and GetParametersByPath). */
   secrets: number;
   /** The AWS error type for outcomes other than ok. */
   errorType?: string;
@@ -23,6 +25,8 @@ export type OutcomeCounts = Record<RequestOutcome, number>;
 
 export interface RequestFilter {
   operation?: RequestRecord['operation'];
+  /** Any of these operations, e.g. PARAMETER_STORE_THROUGHPUT_OPERATIONS for what shares one quota. */
+  operations?: readonly RequestRecord['operation'][];
   outcome?: RequestOutcome;
   sinceMs?: number;
 }
@@ -37,6 +41,7 @@ export function filterRequests(records: readonly RequestRecord[], filter: Reques
   return records.filter(
     (r) =>
       (filter.operation === undefined || r.operation === filter.operation) &&
+      (filter.operations === undefined || filter.operations.includes(r.operation)) &&
       (filter.outcome === undefined || r.outcome === filter.outcome) &&
       (filter.sinceMs === undefined || r.atMs >= filter.sinceMs),
   );

@@ -96,7 +96,7 @@ export function timeToReadyChart(run: ScenarioRun, id: string): ChartSpec {
 }
 
 export function queueDepthChart(run: ScenarioRun, id: string): ChartSpec {
-  const title = 'Queue depth (waiting + delayed jobs; ESO: workqueue depth)';
+  const title = 'Queue depth (syncs due but not yet running; ESO: workqueue depth)';
   const series = run.contenders.map((c, i) =>
     lineSeries(
       c,

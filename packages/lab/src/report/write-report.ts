@@ -1,6 +1,7 @@
 // Writes a report directory: results.json (every figure), index.html (interactive ECharts
 // charts; the library is copied next to it, so the page needs no network), and each chart as
 // an SVG file rendered in Node by ECharts' server-side renderer. Nothing here measures.
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -23,8 +24,15 @@ const HEIGHT = 420;
 
 /** The minified browser build of the pinned echarts package. */
 function echartsBrowserBuild(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('echarts')), 'echarts.min.js');
+  // Whichever entry the resolver picks (dist/echarts.js for require, index.js under some
+  // conditions), the package root is the nearest directory with echarts' package.json.
+  let dir = dirname(createRequire(import.meta.url).resolve('echarts'));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'dist', 'echarts.min.js'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('could not find dist/echarts.min.js of the echarts package');
+    dir = parent;
+  }
+  return join(dir, 'dist', 'echarts.min.js');
 }
 
 export function renderChartSvg(chart: ChartSpec, width = WIDTH, height = HEIGHT): string {

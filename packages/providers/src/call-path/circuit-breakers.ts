@@ -10,6 +10,9 @@ export interface BreakerOptions {
   errorThresholdPercentage?: number;
   /** Calls in the window before the share counts (default 5). */
   volumeThreshold?: number;
+  /** This many transient failures in a row open it too, however many successes the window
+   *  holds from before the outage (default 5). */
+  consecutiveFailures?: number;
   /** Rolling window (default 10 s). */
   rollingCountTimeoutMs?: number;
   /** Time open before the single half-open probe (default 2 s), doubled after each failed
@@ -32,6 +35,11 @@ export class ProviderBreaker {
   private readonly baseResetMs: number;
   private readonly maxResetMs: number;
   private resetAtMs = 0;
+  private inFlight = 0;
+  /** A transient failure came back and no success since: send one call at a time. */
+  private failing = false;
+  private consecutiveFailures = 0;
+  private readonly openAfterConsecutive: number;
 
   constructor(
     readonly providerKey: string,
@@ -40,6 +48,7 @@ export class ProviderBreaker {
   ) {
     this.baseResetMs = opts.resetTimeoutMs ?? 2_000;
     this.maxResetMs = Math.max(this.baseResetMs, opts.maxResetTimeoutMs ?? 30_000);
+    this.openAfterConsecutive = opts.consecutiveFailures ?? 5;
     this.breaker = new CircuitBreaker<[Call], unknown>((call: Call) => call(), {
       name: providerKey,
       timeout: opts.callTimeoutMs ?? 12_000,
@@ -73,22 +82,50 @@ export class ProviderBreaker {
     return 'closed';
   }
 
-  /** Throws a throttled error (burns no attempt) when a call now would be rejected. */
+  /**
+   * Throws a throttled error (burns no attempt) when a call now would be rejected: the breaker
+   * is open, or the store just failed and one call is already finding out whether it still does
+   * (so an outage that starts under load costs the calls in flight, not a worker's concurrency).
+   */
   assertCallable(operation: string): void {
     if (this.breaker.opened) throw this.openError(operation);
+    if (this.failing && this.inFlight > 0) {
+      throw throttled(
+        Reasons.ProviderUnavailable,
+        `${operation} not sent: the store behind provider key "${this.providerKey}" is failing; one call at a time until one succeeds`,
+        250,
+      );
+    }
   }
 
   /** Runs `call` through the breaker; a rejection by the breaker becomes a throttled error. */
   async fire<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    this.inFlight++;
     try {
-      return (await this.breaker.fire(call)) as T;
+      const out = (await this.breaker.fire(call)) as T;
+      this.failing = false;
+      this.consecutiveFailures = 0;
+      return out;
     } catch (e) {
+      if (e instanceof HerdlessError && e.retry === 'transient') this.noteFailure();
       const code = (e as { code?: unknown }).code;
       if (code === 'EOPENBREAKER') throw this.openError(operation);
       if (code === 'ETIMEDOUT' && !(e instanceof HerdlessError)) {
+        this.noteFailure();
         throw new HerdlessError(Reasons.ProviderUnavailable, 'transient', `${operation}: no reply from the store within ${this.timeoutMs} ms`, { cause: e });
       }
       throw e;
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private noteFailure(): void {
+    this.failing = true;
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures >= this.openAfterConsecutive && !this.breaker.opened) {
+      this.consecutiveFailures = 0;
+      this.breaker.open();
     }
   }
 

@@ -1,0 +1,98 @@
+// herdless bench: the planner issue's storms at full size (10,000 burst and recovery, 100,000
+// steady) in time-compressed mode — intervals shortened and the quota scaled so that the
+// physical limit (calls needed / quota) is a minute or two — and the worker throughput bench.
+import { z } from 'zod';
+import { parseGoDuration } from '@herdless/core';
+import { parseContenders, type LabSettings, type ScenarioName } from '../lab/lab-config.js';
+
+export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker'] as const;
+export type BenchScenario = (typeof BENCH_SCENARIOS)[number];
+
+export const benchConfigSchema = z.object({
+  /** Comma-separated: burst, recovery, steady, worker (default: all four). */
+  scenarios: z.string().default('burst,recovery,steady,worker'),
+  /** The real ESO cannot finish 10,000 in minutes at its defaults; add eso-real explicitly. */
+  contender: z.string().default('herdless,eso,eso-jitter'),
+  esoConcurrent: z.string().default('10'),
+  burstCount: z.coerce.number().int().min(1).default(10_000),
+  steadyCount: z.coerce.number().int().min(1).default(100_000),
+  /** Scaled quotas (requests/second) per scenario. */
+  burstQuotaRps: z.coerce.number().positive().default(100),
+  recoveryQuotaRps: z.coerce.number().positive().default(200),
+  steadyQuotaRps: z.coerce.number().positive().default(400),
+  recoveryRefreshInterval: z.string().default('90s'),
+  steadyRefreshInterval: z.string().default('10m'),
+  steadyObserveIntervals: z.coerce.number().positive().default(1),
+  workers: z.coerce.number().int().min(1).max(32).default(2),
+  concurrency: z.coerce.number().int().min(1).default(100),
+  /** worker bench: ExternalSecrets synced with a quota that never binds, per worker count. */
+  workerCount: z.coerce.number().int().min(1).default(3_000),
+  workerCounts: z.string().default('1,2'),
+  seed: z.coerce.number().int().default(1),
+  timeoutSeconds: z.coerce.number().int().min(10).default(900),
+  /** Results: <out-dir>/<date>.json and the HTML report in <out-dir>/<date>/. */
+  outDir: z.string().default('bench/results'),
+  progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto'),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
+});
+export type BenchConfig = z.infer<typeof benchConfigSchema>;
+
+export function parseBenchScenarios(text: string): BenchScenario[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of list) {
+    if (!(BENCH_SCENARIOS as readonly string[]).includes(s)) {
+      throw new Error(`--scenarios: expected a comma-separated list of ${BENCH_SCENARIOS.join(', ')}, found "${s}"`);
+    }
+  }
+  return list as BenchScenario[];
+}
+
+/** The lab settings of one bench storm. */
+export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker'>): LabSettings {
+  const common = {
+    contenders: parseContenders(config.contender, config.esoConcurrent),
+    workers: config.workers,
+    concurrency: config.concurrency,
+    seed: config.seed,
+    timeoutMs: config.timeoutSeconds * 1000,
+    logLevel: config.logLevel,
+    timeCompressed: true,
+    outageMs: 0,
+  };
+  const sized = (name: ScenarioName, count: number, quotaRps: number, refreshInterval: string, observeIntervals: number): LabSettings => {
+    const refreshIntervalMs = parseGoDuration(refreshInterval);
+    return {
+      ...common,
+      scenario: name,
+      count,
+      refreshInterval,
+      refreshIntervalMs,
+      quotaRps,
+      budgetRps: quotaRps,
+      remoteSecrets: count,
+      downMs: 2 * refreshIntervalMs,
+      observeMs: observeIntervals * refreshIntervalMs,
+    };
+  };
+  switch (scenario) {
+    case 'burst':
+      return sized('burst', config.burstCount, config.burstQuotaRps, '1h', 0);
+    case 'recovery':
+      return sized('recovery', config.burstCount, config.recoveryQuotaRps, config.recoveryRefreshInterval, 1);
+    case 'steady':
+      return sized('steady', config.steadyCount, config.steadyQuotaRps, config.steadyRefreshInterval, config.steadyObserveIntervals);
+  }
+}
+
+/** Worker throughput: Herdless alone, a quota that never binds, 1..n workers. */
+export function workerBenchSettings(config: BenchConfig, workers: number): LabSettings {
+  return {
+    ...benchSettings(config, 'burst'),
+    contenders: [{ kind: 'herdless', label: `herdless-${workers}w` }],
+    count: config.workerCount,
+    remoteSecrets: config.workerCount,
+    quotaRps: 100_000,
+    budgetRps: 100_000,
+    workers,
+  };
+}

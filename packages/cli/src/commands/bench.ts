@@ -1,0 +1,79 @@
+// herdless bench: full-size storms in time-compressed mode and the worker throughput bench.
+// Prints figures and ratios and writes bench/results/<date>.json (plus the HTML report and
+// SVG charts beside it); it asserts nothing — benchmarks are not tests.
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '@herdless/core';
+import { formatSummaryMarkdown, formatSummaryTable, machineLine, writeReport, type ScenarioRun } from '@herdless/lab';
+import { benchConfigSchema, benchSettings, parseBenchScenarios, workerBenchSettings } from '../bench/bench-config.js';
+import { createProgress } from '../lab/lab-progress.js';
+import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
+
+export async function runBenchCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) {
+    console.log(`herdless bench [burst|recovery|steady|worker …]: flags ${Object.keys(benchConfigSchema.shape).map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(' ')}`);
+    return 0;
+  }
+  // `herdless bench worker` and `herdless bench burst steady` name scenarios positionally.
+  const positionals: string[] = [];
+  while (argv[0] && !argv[0].startsWith('--')) positionals.push(argv.shift() as string);
+  const config = loadConfig(benchConfigSchema, positionals.length ? [...argv, '--scenarios', positionals.join(',')] : argv);
+  const scenarios = parseBenchScenarios(config.scenarios);
+  const progress = createProgress(config.progress);
+  const runs: ScenarioRun[] = [];
+  const workerRuns: ScenarioRun[] = [];
+  try {
+    for (const scenario of scenarios) {
+      if (scenario === 'worker') {
+        for (const workers of config.workerCounts.split(',').map(Number).filter((n) => n > 0)) {
+          const settings = workerBenchSettings(config, workers);
+          await ensureToolchains(settings, progress.say);
+          progress.say(`bench worker: ${settings.count} ExternalSecrets, ${workers} worker(s) × ${settings.concurrency}, quota not binding`);
+          const run = await runScenario(settings, progress);
+          run.settings.scenario = `worker-${workers}w`;
+          workerRuns.push(run);
+        }
+        continue;
+      }
+      const settings = benchSettings(config, scenario);
+      await ensureToolchains(settings, progress.say);
+      progress.say(`bench ${scenario}: ${settings.count} ExternalSecrets, quota ${settings.quotaRps}/s, refresh ${settings.refreshInterval}`);
+      runs.push(await runScenario(settings, progress));
+    }
+  } finally {
+    progress.close();
+  }
+
+  const worker = workerRuns.map((r) => {
+    const c = r.contenders[0]!;
+    return {
+      workers: r.settings.workers,
+      concurrency: r.settings.concurrency,
+      count: r.settings.count,
+      seconds: c.figures.convergeSeconds,
+      syncsPerSecond: c.figures.convergeSeconds ? Math.round((r.settings.count / c.figures.convergeSeconds) * 10) / 10 : null,
+      apiWritesPerSync: c.figures.apiWritesPerSync,
+      processes: c.processes,
+    };
+  });
+  const report = labReport('bench', `herdless bench ${[...positionals, ...argv].join(' ')}`.trim(), [...runs, ...workerRuns], worker.length ? { worker } : undefined);
+  const date = report.createdAt.replace(/[:]/g, '-').replace(/\..*$/, '');
+  const outDir = resolve(config.outDir);
+  await mkdir(outDir, { recursive: true });
+  const jsonPath = join(outDir, `${date}.json`);
+  await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
+  const written = await writeReport(report, join(outDir, date));
+
+  console.log(`\n${machineLine(report)}\n`);
+  for (const run of report.runs) console.log(`${formatSummaryTable(run)}\n`);
+  for (const w of worker) {
+    console.log(`worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ${w.apiWritesPerSync ?? '–'} API writes/sync`);
+  }
+  // The README's "Lab and bench" section embeds these two files.
+  const markdown = [`Machine: ${machineLine(report)}`, '', ...report.runs.map((r) => formatSummaryMarkdown(r) + '\n')].join('\n');
+  await writeFile(join(outDir, 'latest.md'), markdown + '\n');
+  const burstChart = Object.keys(written.svgPaths).find((id) => id.endsWith('provider-rate'));
+  if (burstChart) await copyFile(written.svgPaths[burstChart] as string, join(outDir, 'latest-provider-rate.svg'));
+  console.log(`\nresults: ${jsonPath}\nreport:  ${written.htmlPath}\nREADME table: ${join(outDir, 'latest.md')}`);
+  return 0;
+}

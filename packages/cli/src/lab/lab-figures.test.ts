@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import type { FleetRecord } from './fleet-observer.js';
+import { computeResult, convergeSeconds, deadlineShare, type RunObservation } from './lab-figures.js';
+
+const T0 = 1_000_000;
+
+function observation(over: Partial<RunObservation> = {}): RunObservation {
+  return {
+    label: 'herdless',
+    description: '',
+    flags: [],
+    notes: [],
+    complete: true,
+    count: 2,
+    quotaRps: 2,
+    refreshIntervalMs: 10_000,
+    t0: T0,
+    endMs: T0 + 5_000,
+    createdAt: new Map([
+      ['a', T0],
+      ['b', T0 + 100],
+    ]),
+    records: new Map<string, FleetRecord>([
+      ['a', { ready: true, readyAt: T0 + 1_000, refreshTimes: [T0 + 1_000], syncObservedAt: [T0 + 1_000] }],
+      ['b', { ready: true, readyAt: T0 + 3_100, refreshTimes: [T0 + 3_000], syncObservedAt: [T0 + 3_100] }],
+    ]),
+    replies: [
+      { atMs: T0 + 900, outcome: 'ok' },
+      { atMs: T0 + 950, outcome: 'throttled' },
+      { atMs: T0 + 960, outcome: 'throttled' },
+      { atMs: T0 + 3_000, outcome: 'ok' },
+    ],
+    samples: new Map([[4, { ready: 2, queueDepth: 0 }]]),
+    converge: { fromMs: T0, kind: 'ready' },
+    callsNeeded: 2,
+    apiWrites: 6,
+    redisPeakMemoryBytes: null,
+    processes: [],
+    events: [],
+    ...over,
+  };
+}
+
+describe('lab figures', () => {
+  it('counts provider calls per second by outcome and finds the peak over the quota', () => {
+    const r = computeResult(observation());
+    expect(r.series[0]).toMatchObject({ ok: 1, throttled: 2 });
+    expect(r.figures.providerPeakRps).toBe(3);
+    expect(r.figures.secondsOverQuota).toBe(1);
+    expect(r.figures.throttled).toBe(2);
+    expect(r.figures.callsPerRefresh).toBe(2);
+    expect(r.figures.apiWritesPerSync).toBe(3);
+  });
+
+  it('measures convergence against the physical limit (calls needed / quota)', () => {
+    const r = computeResult(observation());
+    expect(r.figures.convergeSeconds).toBe(3.1);
+    expect(r.figures.physicalLimitSeconds).toBe(1);
+    expect(r.figures.convergeVsLimit).toBeCloseTo(3.1);
+    expect(r.figures.createToReadyP50Seconds).toBe(1);
+    expect(r.figures.createToReadyP99Seconds).toBe(3);
+  });
+
+  it('does not converge while one ExternalSecret has not synced since the disruption', () => {
+    expect(convergeSeconds(observation({ converge: { fromMs: T0 + 2_000, kind: 'synced' } }))).toBeNull();
+  });
+
+  it('counts a refresh as on time up to the tolerance after its deadline, and a missing one as late', () => {
+    const records = new Map<string, FleetRecord>([
+      ['a', { ready: true, refreshTimes: [0, 10_000, 21_000, 35_000], syncObservedAt: [] }],
+      ['b', { ready: true, refreshTimes: [0], syncObservedAt: [] }],
+    ]);
+    // Deadlines in [5 s, 40 s]: a → 10 s (on time), 20 s (1 s late: tolerated), 31 s (4 s late); b → 10 s (never).
+    expect(deadlineShare(observation({ records, window: { startMs: 5_000, endMs: 40_000 } }))).toEqual({ due: 4, onTime: 2 });
+  });
+});

@@ -1,0 +1,90 @@
+// Request budgets: the share of an upstream quota Herdless may spend, per provider type and
+// quota bucket. One table for the whole system, because the scheduler plans against it and the
+// workers' rate limiter enforces it: if the two disagreed, plans would be deferred or the store
+// overrun. AWS throttles per account, Region and operation, except Parameter Store, whose
+// standard throughput is one quota shared by all its reads.
+import { BUDGET_ANNOTATION } from './status.js';
+
+/** Parameter Store's reads share one quota: GetParameter, GetParameters, GetParametersByPath. */
+export const PARAMETER_STORE_READ_BUCKET = 'ParameterStoreRead';
+
+/** AWS's published quotas (requests/second), the ceiling any budget is clamped to. */
+export const PROVIDER_QUOTAS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  // Secrets Manager: GetSecretValue 10,000/s, DescribeSecret 40,000/s, BatchGetSecretValue and
+  // ListSecrets 100/s, PutSecretValue 50/s.
+  'aws-sm': { GetSecretValue: 10_000, BatchGetSecretValue: 100, ListSecrets: 100, DescribeSecret: 40_000, PutSecretValue: 50 },
+  // Parameter Store standard throughput: 40/s for GetParameter, GetParameters, GetParametersByPath.
+  'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 40 },
+};
+
+/** Default budgets: what Herdless spends unless configured (5–25% of the quota, which is shared). */
+export const DEFAULT_BUDGETS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  'aws-sm': { GetSecretValue: 500, BatchGetSecretValue: 20, ListSecrets: 20, DescribeSecret: 500 },
+  'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 10 },
+};
+
+/** The bucket a bare "type=rps" setting and a store's budget annotation apply to. */
+export const PRIMARY_OPERATION: Readonly<Record<string, string>> = { 'aws-sm': 'GetSecretValue', 'aws-ps': PARAMETER_STORE_READ_BUCKET };
+
+/** For unknown provider types: a small budget, so a store we cannot name is not stampeded either. */
+export const FALLBACK_BUDGET_RPS = 10;
+
+/** rps per provider type and bucket, e.g. { 'aws-sm': { GetSecretValue: 50 } }. */
+export type BudgetTable = Record<string, Record<string, number>>;
+
+/** The limiter/planner bucket an operation is charged to. */
+export function quotaBucketOf(providerType: string, operation: string): string {
+  if (providerType === 'aws-ps' && /^(GetParameter|GetParameters|GetParametersByPath|DescribeParameters)$/.test(operation)) {
+    return PARAMETER_STORE_READ_BUCKET;
+  }
+  return operation;
+}
+
+/** The provider type is the first field of a provider key ("aws-sm|us-east-1|…"). */
+export function providerTypeOfKey(providerKey: string): string {
+  return providerKey.split('|')[0] ?? providerKey;
+}
+
+/**
+ * Parses "aws-sm=50,aws-ps=8,aws-sm.BatchGetSecretValue=5" over the defaults. A bare type sets
+ * its primary bucket and scales its other buckets by the same factor.
+ */
+export function parseBudgets(text: string, defaults: Readonly<Record<string, Readonly<Record<string, number>>>> = DEFAULT_BUDGETS): BudgetTable {
+  const table: BudgetTable = Object.fromEntries(Object.entries(defaults).map(([t, ops]) => [t, { ...ops }]));
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9-]+)(?:\.([A-Za-z]+))?=(\d+(?:\.\d+)?)$/.exec(part);
+    if (!m) throw new Error(`expected budgets like "aws-sm=50" or "aws-sm.GetSecretValue=50", found "${part}"`);
+    const [, type, op, value] = m as unknown as [string, string, string | undefined, string];
+    const rps = Number(value);
+    if (!(rps > 0)) throw new Error(`expected a positive budget, found "${part}"`);
+    const ops = (table[type] ??= {});
+    if (op) {
+      ops[quotaBucketOf(type, op)] = rps;
+    } else {
+      const primary = PRIMARY_OPERATION[type] ?? 'calls';
+      const factor = ops[primary] ? rps / ops[primary] : 1;
+      for (const k of Object.keys(ops)) if (k !== primary) ops[k] = Math.max(1, (ops[k] as number) * factor);
+      ops[primary] = rps;
+    }
+  }
+  return table;
+}
+
+/** A store's herdless.io/budget-rps annotation, if it is a positive number. */
+export function storeBudgetRpsOf(store: { metadata?: { annotations?: Record<string, string> | undefined } } | undefined): number | undefined {
+  const value = Number(store?.metadata?.annotations?.[BUDGET_ANNOTATION]);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * The budget of one operation of one store: its annotation for the primary bucket (clamped to
+ * the AWS quota), else the table, else the fallback.
+ */
+export function budgetRpsOf(table: Readonly<Record<string, Readonly<Record<string, number>>>>, providerType: string, operation: string, storeBudgetRps?: number): number {
+  const bucket = quotaBucketOf(providerType, operation);
+  const quota = PROVIDER_QUOTAS[providerType]?.[bucket] ?? Infinity;
+  if (storeBudgetRps !== undefined && storeBudgetRps > 0 && bucket === (PRIMARY_OPERATION[providerType] ?? bucket)) {
+    return Math.min(storeBudgetRps, quota);
+  }
+  return table[providerType]?.[bucket] ?? table[providerType]?.[PRIMARY_OPERATION[providerType] ?? ''] ?? FALLBACK_BUDGET_RPS;
+}

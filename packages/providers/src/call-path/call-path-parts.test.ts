@@ -1,0 +1,102 @@
+import { Reasons, terminal, transient } from '@herdless/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseBudgets } from '@herdless/core';
+import { limiterBudgetRpsOf, quotaBucketOf } from './budgets.js';
+import { ProviderBreaker } from './circuit-breakers.js';
+import { Coalescer } from './coalescer.js';
+import { shouldBatch } from './read-batcher.js';
+
+describe('shouldBatch (spend the binding quota)', () => {
+  it('never batches with AWS default budgets (GetSecretValue 5,000/s vs BatchGetSecretValue 50/s)', () => {
+    for (let n = 1; n <= 20; n++) expect(shouldBatch(n, 20, 5_000, 50, 'auto')).toBe(false);
+  });
+  it('batches when the single-read budget is the scarcer one', () => {
+    expect(shouldBatch(20, 20, 100, 50, 'auto')).toBe(true);
+    expect(shouldBatch(2, 20, 100, 50, 'auto')).toBe(false);
+    expect(shouldBatch(3, 20, 100, 50, 'auto')).toBe(true);
+  });
+  it('"always" batches two or more, "never" none', () => {
+    expect(shouldBatch(1, 20, 1, 1_000, 'always')).toBe(false);
+    expect(shouldBatch(2, 20, 1_000_000, 1, 'always')).toBe(true);
+    expect(shouldBatch(20, 20, 1, 1_000, 'never')).toBe(false);
+  });
+});
+
+describe('budgets', () => {
+  it("follow core's budget table, a store's annotation overriding its primary bucket", () => {
+    const defaults = { byType: parseBudgets('') };
+    expect(limiterBudgetRpsOf(defaults, 'aws-sm|us-east-1|ambient|', 'GetSecretValue')).toBe(500);
+    expect(limiterBudgetRpsOf(defaults, 'aws-sm|us-east-1|ambient|', 'BatchGetSecretValue')).toBe(20);
+    expect(limiterBudgetRpsOf(defaults, 'aws-ps|us-east-1|ambient|', quotaBucketOf('aws-ps', 'GetParameters'))).toBe(10);
+    // A store's annotation sets the primary bucket of its provider key, clamped to AWS's quota.
+    expect(limiterBudgetRpsOf({ ...defaults, byProviderKey: { 'aws-sm|x|y|': 7 } }, 'aws-sm|x|y|', 'GetSecretValue')).toBe(7);
+    expect(limiterBudgetRpsOf({ ...defaults, byProviderKey: { 'aws-sm|x|y|': 1e9 } }, 'aws-sm|x|y|', 'GetSecretValue')).toBe(10_000);
+    expect(limiterBudgetRpsOf({ ...defaults, byProviderKey: { 'aws-sm|x|y|': 7 } }, 'aws-sm|x|y|', 'BatchGetSecretValue')).toBe(20);
+  });
+  it('Parameter Store reads share one bucket', () => {
+    expect(quotaBucketOf('aws-ps', 'GetParameter')).toBe(quotaBucketOf('aws-ps', 'GetParametersByPath'));
+    expect(quotaBucketOf('aws-sm', 'GetSecretValue')).toBe('GetSecretValue');
+  });
+});
+
+describe('Coalescer', () => {
+  it('identical calls in flight or within the window share one call; failures are not kept', async () => {
+    const c = new Coalescer<number>(50);
+    let calls = 0;
+    const slow = () => new Promise<number>((r) => setTimeout(() => r(++calls), 10));
+    const [a, b] = await Promise.all([c.run('k', slow), c.run('k', slow)]);
+    expect([a, b, calls]).toEqual([1, 1, 1]);
+    expect(await c.run('k', slow)).toBe(1); // still inside the 50 ms window
+    await new Promise((r) => setTimeout(r, 60));
+    expect(await c.run('k', slow)).toBe(2);
+    await expect(c.run('bad', () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+    expect(await c.run('bad', async () => 7)).toBe(7);
+  });
+});
+
+describe('ProviderBreaker', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('opens on transient failures, then rejects with a throttled error carrying the reset time', async () => {
+    const b = new ProviderBreaker('aws-sm|r|p|', { volumeThreshold: 3, resetTimeoutMs: 5_000 });
+    let sent = 0;
+    const failing = async () => {
+      sent++;
+      throw transient(Reasons.ProviderUnavailable, 'HTTP 500');
+    };
+    for (let i = 0; i < 3; i++) await expect(b.fire('GetSecretValue', failing)).rejects.toMatchObject({ retry: 'transient' });
+    expect(b.state).toBe('open');
+    const err = await b.fire('GetSecretValue', failing).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retry: 'throttled', reason: Reasons.ProviderUnavailable });
+    expect((err as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(4_000);
+    expect((err as Error).message).toContain('circuit breaker');
+    expect(() => b.assertCallable('GetSecretValue')).toThrow(/open/);
+    expect(sent).toBe(3);
+    b.shutdown();
+  });
+
+  it('terminal and throttled errors do not open it', async () => {
+    const b = new ProviderBreaker('aws-sm|r|p|', { volumeThreshold: 2 });
+    for (let i = 0; i < 10; i++) {
+      await expect(b.fire('GetSecretValue', async () => Promise.reject(terminal(Reasons.RemoteKeyNotFound, 'nf')))).rejects.toMatchObject({ retry: 'terminal' });
+    }
+    expect(b.state).toBe('closed');
+    b.shutdown();
+  });
+
+  it('half-opens after the reset time with a single probe, and closes on its success', async () => {
+    const b = new ProviderBreaker('aws-sm|r|p|', { volumeThreshold: 1, resetTimeoutMs: 50 });
+    await expect(b.fire('op', async () => Promise.reject(transient(Reasons.ProviderUnavailable, 'down')))).rejects.toBeDefined();
+    expect(b.state).toBe('open');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(b.state).toBe('half-open');
+    let release!: () => void;
+    const probe = b.fire('op', () => new Promise<string>((r) => (release = () => r('ok'))));
+    // A second caller during the probe is told to come back, not sent.
+    await expect(b.fire('op', async () => 'second')).rejects.toMatchObject({ retry: 'throttled' });
+    release();
+    expect(await probe).toBe('ok');
+    expect(b.state).toBe('closed');
+    b.shutdown();
+  });
+});

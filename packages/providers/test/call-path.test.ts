@@ -1,0 +1,239 @@
+// The call path on real Redis (the run's private redis-server), our AWS endpoint and the real
+// AWS SDK: several "workers" (CallPath instances with their own Redis connections, breakers and
+// SDK clients) share one budget; reads coalesce and batch; the limiter adapts to a store whose
+// quota is below the budget; an outage costs a few probes.
+import { HerdlessError, Reasons, type SecretStore } from '@herdless/core';
+import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CallPath, ProviderCache, type CallPathOptions, type Provider, type RemoteRefLike } from './call-path-support.js';
+
+const redisUrl = (inject as unknown as (key: string) => string)('redisUrl');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const store: SecretStore = {
+  metadata: { name: 'aws', namespace: 'team-a' },
+  spec: {
+    provider: {
+      aws: {
+        service: 'SecretsManager',
+        region: 'us-east-1',
+        auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id' }, secretAccessKeySecretRef: { name: 'c', key: 'secret' } } },
+      },
+    },
+  },
+};
+
+interface Worker {
+  path: CallPath;
+  redis: Redis;
+  cache: ProviderCache;
+  provider: Provider;
+}
+
+let runId = 0;
+
+async function startWorkers(endpoint: AwsEndpoint, n: number, opts: Omit<CallPathOptions, 'redis'>): Promise<Worker[]> {
+  const keyPrefix = `t${process.pid}-${Date.now()}-${runId++}`;
+  const workers: Worker[] = [];
+  for (let i = 0; i < n; i++) {
+    const redis = new Redis(redisUrl);
+    const path = new CallPath({ ...opts, redis, keyPrefix });
+    const cache = new ProviderCache();
+    const provider = await path.createProvider(
+      { store, storeKind: 'SecretStore', awsEndpoint: endpoint.url, readSecretKey: async (r) => (r.key === 'id' ? 'AKID' : 'SECRET') },
+      cache,
+    );
+    workers.push({ path, redis, cache, provider });
+  }
+  return workers;
+}
+
+async function stopWorkers(workers: Worker[]): Promise<void> {
+  for (const w of workers) {
+    w.path.close();
+    w.cache.close();
+    await w.redis.quit();
+  }
+}
+
+interface SyncOutcome {
+  ok: number;
+  terminal: Map<string, string>;
+  throttledRetries: number;
+  transientRetries: number;
+}
+
+/**
+ * What a worker does with each job: read; on a throttled error come back after retryAfterMs
+ * (with jitter, burning no attempt); on a transient one back off; a terminal one is final.
+ */
+async function syncAll(workers: Worker[], refs: RemoteRefLike[], concurrencyPerWorker = 16): Promise<SyncOutcome> {
+  const out: SyncOutcome = { ok: 0, terminal: new Map(), throttledRetries: 0, transientRetries: 0 };
+  let next = 0;
+  const one = async (w: Worker) => {
+    for (;;) {
+      const i = next++;
+      if (i >= refs.length) return;
+      const ref = refs[i] as RemoteRefLike;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await w.provider.getSecret(ref);
+          out.ok++;
+          break;
+        } catch (e) {
+          if (!(e instanceof HerdlessError)) throw e;
+          if (e.retry === 'terminal') {
+            out.terminal.set(ref.key, e.reason);
+            break;
+          }
+          if (e.retry === 'throttled') {
+            out.throttledRetries++;
+            await sleep((e.retryAfterMs ?? 100) * (1 + Math.random()));
+          } else {
+            out.transientRetries++;
+            await sleep(Math.random() * Math.min(2_000, 100 * 2 ** attempt));
+          }
+        }
+      }
+    }
+  };
+  await Promise.all(workers.flatMap((w) => Array.from({ length: concurrencyPerWorker }, () => one(w))));
+  return out;
+}
+
+describe('CallPath (real Redis, our AWS endpoint, real SDK)', () => {
+  let endpoint: AwsEndpoint;
+
+  beforeAll(async () => {
+    endpoint = await startAwsEndpoint();
+  });
+  afterAll(async () => {
+    await endpoint?.stop();
+  });
+
+  it('four workers sharing a budget of 40/s stay within it in every second and are never throttled', async () => {
+    endpoint.clearSecrets();
+    endpoint.resetRequests();
+    endpoint.setQuota('GetSecretValue', 40, 40);
+    for (let i = 0; i < 300; i++) endpoint.putSecret({ name: `budget/${i}`, secretString: `v${i}` });
+    const workers = await startWorkers(endpoint, 4, { budgets: { byType: { 'aws-sm': { GetSecretValue: 40 } } }, batching: 'never' });
+    try {
+      const result = await syncAll(workers, Array.from({ length: 300 }, (_, i) => ({ key: `budget/${i}` })));
+      expect(result.ok).toBe(300);
+      expect(result.throttledRetries).toBeGreaterThan(0); // the limiter deferred jobs instead of calling
+      const seconds = endpoint.requestsPerSecond({ operation: 'GetSecretValue' });
+      const peak = Math.max(...seconds.map((s) => s.ok + s.throttled + s.error));
+      console.log(`budget: 300 reads in ${seconds.length} s, peak ${peak}/s, deferred ${result.throttledRetries} times`);
+      expect(peak).toBeLessThanOrEqual(40);
+      expect(endpoint.counts()['GetSecretValue']).toMatchObject({ ok: 300, throttled: 0, error: 0 });
+    } finally {
+      endpoint.setQuota('GetSecretValue', 10_000, 10_000);
+      await stopWorkers(workers);
+    }
+  });
+
+  it('1,000 reads of 50 secrets in one worker cost ceil(50/20) = 3 BatchGetSecretValue calls; a missing key fails alone', async () => {
+    endpoint.clearSecrets();
+    endpoint.resetRequests();
+    for (let i = 0; i < 50; i++) endpoint.putSecret({ name: `shared/${i}`, secretString: JSON.stringify({ user: `u${i}`, password: `p${i}` }) });
+    // Budgets where batching spends less of the binding quota: 100/s singles vs 50/s batches.
+    const [worker] = await startWorkers(endpoint, 1, { budgets: { byType: { 'aws-sm': { GetSecretValue: 100, BatchGetSecretValue: 50 } } } });
+    try {
+      const refs: RemoteRefLike[] = Array.from({ length: 1_000 }, (_, i) => ({ key: `shared/${i % 50}`, property: i % 2 ? 'user' : 'password' }));
+      refs.push({ key: 'shared/missing' });
+      const result = await syncAll([worker as Worker], refs, 1_001);
+      expect(result.ok).toBe(1_000);
+      expect([...result.terminal]).toEqual([['shared/missing', Reasons.RemoteKeyNotFound]]);
+      const counts = endpoint.counts();
+      expect(counts['BatchGetSecretValue']).toEqual({ ok: 3, throttled: 0, error: 0 });
+      expect(counts['GetSecretValue']).toBeUndefined();
+      expect(text(await (worker as Worker).provider.getSecret({ key: 'shared/7', property: 'user' }))).toBe('u7');
+    } finally {
+      await stopWorkers([worker as Worker]);
+    }
+  });
+
+  it('with default budgets single reads win, and identical reads still coalesce', async () => {
+    endpoint.clearSecrets();
+    endpoint.resetRequests();
+    for (let i = 0; i < 10; i++) endpoint.putSecret({ name: `c/${i}`, secretString: 'x' });
+    const [worker] = await startWorkers(endpoint, 1, {});
+    try {
+      const result = await syncAll([worker as Worker], Array.from({ length: 500 }, (_, i) => ({ key: `c/${i % 10}` })), 500);
+      expect(result.ok).toBe(500);
+      expect(endpoint.counts()['GetSecretValue']?.ok).toBe(10);
+      expect(endpoint.counts()['BatchGetSecretValue']).toBeUndefined();
+    } finally {
+      await stopWorkers([worker as Worker]);
+    }
+  });
+
+  it('with the store quota (15/s) below the budget (50/s), the limiter converges and throttles stop', async () => {
+    endpoint.clearSecrets();
+    endpoint.resetRequests();
+    endpoint.setQuota('GetSecretValue', 15, 15);
+    for (let i = 0; i < 100; i++) endpoint.putSecret({ name: `adapt/${i}`, secretString: 'x' });
+    const workers = await startWorkers(endpoint, 2, { budgets: { byType: { 'aws-sm': { GetSecretValue: 50 } } }, batching: 'never', coalesceWindowMs: 1 });
+    const started = Date.now();
+    try {
+      // ~25 s of demand well above the quota.
+      const refs = Array.from({ length: 15 * 25 }, (_, i) => ({ key: `adapt/${i % 100}` }));
+      const result = await syncAll(workers, refs, 8);
+      expect(result.ok).toBe(refs.length);
+      const seconds = endpoint.requestsPerSecond({ operation: 'GetSecretValue' });
+      const throttledSeconds = seconds.filter((s) => s.throttled > 0).map((s) => s.second * 1000 - started);
+      console.log(
+        `adaptive: ${seconds.length} s, throttled ${endpoint.counts()['GetSecretValue']?.throttled} calls in seconds at ${throttledSeconds.map((ms) => (ms / 1000).toFixed(0)).join(', ')} s; ok/s ${seconds.map((s) => s.ok).join(' ')}`,
+      );
+      expect(endpoint.counts()['GetSecretValue']?.throttled).toBeGreaterThan(0);
+      expect(Math.max(...throttledSeconds)).toBeLessThan(15_000);
+      // The last 5 seconds ran close to the store's quota, not far below it.
+      const tail = seconds.slice(-6, -1);
+      expect(tail.reduce((a, s) => a + s.ok, 0) / tail.length).toBeGreaterThan(15 * 0.6);
+    } finally {
+      endpoint.setQuota('GetSecretValue', 10_000, 10_000);
+      await stopWorkers(workers);
+    }
+  }, 120_000);
+
+  it('an outage costs a few probe calls per worker, and everything converges after it', async () => {
+    const port = endpoint.port;
+    const seed = (e: AwsEndpoint) => {
+      for (let i = 0; i < 300; i++) e.putSecret({ name: `outage/${i}`, secretString: 'x' });
+    };
+    endpoint.clearSecrets();
+    seed(endpoint);
+    // 20/s: the store is being read steadily when it goes down.
+    const workers = await startWorkers(endpoint, 2, {
+      budgets: { byType: { 'aws-sm': { GetSecretValue: 20 } } },
+      batching: 'never',
+      breaker: { resetTimeoutMs: 500, maxResetTimeoutMs: 4_000 },
+    });
+    const attempts = { during: 0 };
+    const { callPathMetrics } = await import('../src/index.js');
+    const errorsNow = async () =>
+      (await callPathMetrics().requests.get()).values.filter((v) => v.labels.outcome === 'error').reduce((a, v) => a + v.value, 0);
+    try {
+      const sync = syncAll(workers, Array.from({ length: 300 }, (_, i) => ({ key: `outage/${i}` })), 16);
+      await sleep(2_000);
+      await endpoint.stop(); // connection refused: the store is down
+      const before = await errorsNow();
+      await sleep(8_000);
+      attempts.during = (await errorsNow()) - before;
+      endpoint = await startAwsEndpoint({ port });
+      seed(endpoint);
+      const result = await sync;
+      console.log(`outage: ${attempts.during} calls sent during 8 s down (2 workers), then ${result.ok} synced`);
+      expect(result.ok).toBe(300);
+      expect(attempts.during).toBeLessThan(25);
+      expect(workers.every((w) => w.path.breakerState(w.provider.providerKey) === 'closed')).toBe(true);
+    } finally {
+      await stopWorkers(workers);
+    }
+  }, 120_000);
+});
+
+function text(b: Uint8Array): string {
+  return new TextDecoder().decode(b);
+}

@@ -1,0 +1,124 @@
+// Issue 9: one scheduler replica cut off from the API server by its own fault proxy (a
+// partition: its requests hang). The other replica takes the Lease within client-go timings
+// and plans; when the partition heals, the old leader has stepped down and enqueues nothing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { startKubeconfigProxy, type KubeconfigProxy } from '../../packages/lab/src/fault-proxy/index.js';
+import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from '../../packages/scheduler/test/support.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../support/index.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = resolve(ROOT, 'packages/cli/dist/main.js');
+const TSC = resolve(ROOT, 'node_modules/typescript/bin/tsc');
+// Short client-go style timings so the test is quick: lease 6 s, renew deadline 4 s, retry 1 s.
+const LEASE_SECONDS = 6;
+const RENEW_DEADLINE_SECONDS = 4;
+const RETRY_SECONDS = 1;
+
+describe('scheduler replica partitioned from the API server', () => {
+  const kc = adminKubeConfig();
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const namespace = uniqueNamespace('chaos-partition');
+  const prefix = uniquePrefix('part');
+  const children: ChildProcess[] = [];
+  const logs = new Map<string, string>();
+  const uids = new Set<string>();
+  let proxyA: KubeconfigProxy | undefined;
+  let passed = false;
+
+  function startReplica(identity: string, kubeconfigPath: string): ChildProcess {
+    const args = [CLI, 'scheduler', '--kubeconfig', kubeconfigPath, '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
+      '--namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
+      '--lease-duration-seconds', String(LEASE_SECONDS), '--renew-deadline-seconds', String(RENEW_DEADLINE_SECONDS), '--retry-period-seconds', String(RETRY_SECONDS),
+      '--log-level', 'info'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERDLESS_METRICS_PORT: '0' } });
+    logs.set(identity, '');
+    const append = (b: Buffer): void => void logs.set(identity, (logs.get(identity) ?? '') + b.toString());
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    children.push(child);
+    return child;
+  }
+
+  const holder = async (): Promise<string | undefined> => {
+    try {
+      return (await coordination.readNamespacedLease({ name: 'herdless-scheduler', namespace })).spec?.holderIdentity;
+    } catch {
+      return undefined;
+    }
+  };
+  const queue = () => readQueueFor(prefix, namespace, () => uids);
+  const exited = (child: ChildProcess): Promise<number | null> =>
+    child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`expected the CLI at ${CLI}; run \`pnpm build\` first`);
+    // The CLI runs dist/: build core (the informer), the lab (imported by the CLI) and the scheduler from the current sources.
+    for (const pkg of ['core', 'lab', 'scheduler']) {
+      await new Promise<void>((ok, fail) => {
+        const tsc = spawn(process.execPath, [TSC, '-p', resolve(ROOT, `packages/${pkg}/tsconfig.json`)], { stdio: 'inherit' });
+        tsc.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`tsc -p packages/${pkg} exited with ${code}`))));
+      });
+    }
+    await createNamespace(kc, namespace);
+    await createSecretStore(kc, namespace);
+    proxyA = await startKubeconfigProxy({ kubeconfigPath: injected('kubeconfigPath'), outPath: `${injected('controlPlaneDir')}/${namespace}-replica-a.kubeconfig`, name: 'replica-a' });
+  });
+
+  afterAll(async () => {
+    if (!passed) {
+      for (const [identity, text] of logs) process.stderr.write(`--- ${identity} log (tail) ---\n${text.slice(-4_000)}\n`);
+    }
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(children.map(exited));
+    await proxyA?.stop();
+    await deleteNamespace(kc, namespace);
+  });
+
+  it('the other replica takes the Lease, and the healed old leader steps down without enqueueing', async () => {
+    const a = startReplica('replica-a', proxyA!.kubeconfigPath);
+    await waitFor('replica-a to hold the lease', async () => ((await holder()) === 'replica-a' ? true : undefined), 30_000);
+    startReplica('replica-b', injected('kubeconfigPath'));
+    for (let i = 0; i < 20; i++) uids.add((await createExternalSecret(kc, namespace, `es-${i}`)).uid);
+    await waitFor('20 jobs from replica-a', async () => ((await queue()).jobs.length === 20 ? true : undefined), 30_000);
+    const epochA = (await queue()).jobs[0]?.data.epoch as number;
+    await new Promise((r) => setTimeout(r, 2_000)); // replica-b is warm and standing by
+    expect(await holder()).toBe('replica-a');
+
+    // Partition replica-a: every request it sends hangs, its open connections are cut.
+    const partitionedAt = Date.now();
+    proxyA!.proxy.partition('hang');
+    await waitFor('replica-b to hold the lease', async () => ((await holder()) === 'replica-b' ? true : undefined), 30_000, 100);
+    const takeoverMs = Date.now() - partitionedAt;
+    process.stderr.write(`[chaos] takeover after partitioning the leader: ${(takeoverMs / 1000).toFixed(1)} s\n`);
+    // client-go: the Lease expires leaseDuration after the last renewal, the standby retries every retryPeriod.
+    expect(takeoverMs).toBeLessThan((LEASE_SECONDS + 2 * RETRY_SECONDS + 2) * 1000);
+    // The partitioned leader stopped planning by its renew deadline, without hearing from the server.
+    await waitFor('replica-a to stop planning', () => (/renew deadline passed|lost the lease/.test(logs.get('replica-a') ?? '') ? true : undefined), 10_000);
+
+    const late = await createExternalSecret(kc, namespace, 'during-partition');
+    uids.add(late.uid);
+    const lateJob = await waitFor('replica-b to plan', async () => (await queue()).jobs.find((j) => j.data.uid === late.uid), 20_000);
+    expect(lateJob.data.epoch).toBeGreaterThan(epochA);
+
+    // Heal: replica-a's requests flow again; it must find the Lease taken and stay a follower.
+    proxyA!.proxy.heal();
+    const afterHeal = await createExternalSecret(kc, namespace, 'after-heal');
+    uids.add(afterHeal.uid);
+    await waitFor('replica-b to plan after the heal', async () => (await queue()).jobs.find((j) => j.data.uid === afterHeal.uid), 20_000);
+    await new Promise((r) => setTimeout(r, (LEASE_SECONDS + 2) * 1000)); // time for a stale leader to misbehave
+    expect(await holder()).toBe('replica-b');
+    expect(a.exitCode).toBeNull();
+    const view = await queue();
+    expect(view.jobs).toHaveLength(22);
+    expect(view.addedEvents).toHaveLength(22);
+    // Nothing planned twice, and nothing planned by replica-a's old epoch after the partition.
+    for (const uid of uids) expect(view.jobs.filter((j) => j.data.uid === uid)).toHaveLength(1);
+    expect(view.jobs.filter((j) => j.data.epoch === epochA)).toHaveLength(20);
+    expect(proxyA!.proxy.stats().held).toBe(0);
+    passed = true;
+  });
+});
