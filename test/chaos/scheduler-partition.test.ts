@@ -12,7 +12,6 @@ import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueName
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = resolve(ROOT, 'packages/cli/dist/main.js');
-const TSC = resolve(ROOT, 'node_modules/typescript/bin/tsc');
 // Short client-go style timings so the test is quick: lease 6 s, renew deadline 4 s, retry 1 s.
 const LEASE_SECONDS = 6;
 const RENEW_DEADLINE_SECONDS = 4;
@@ -55,14 +54,8 @@ describe('scheduler replica partitioned from the API server', () => {
     child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 
   beforeAll(async () => {
+    // The replicas run the built CLI (scripts/setup.sh builds every package before the tests).
     if (!existsSync(CLI)) throw new Error(`expected the CLI at ${CLI}; run \`pnpm build\` first`);
-    // The CLI runs dist/: build core (the informer), the lab (imported by the CLI) and the scheduler from the current sources.
-    for (const pkg of ['core', 'lab', 'scheduler']) {
-      await new Promise<void>((ok, fail) => {
-        const tsc = spawn(process.execPath, [TSC, '-p', resolve(ROOT, `packages/${pkg}/tsconfig.json`)], { stdio: 'inherit' });
-        tsc.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`tsc -p packages/${pkg} exited with ${code}`))));
-      });
-    }
     await createNamespace(kc, namespace);
     await createSecretStore(kc, namespace);
     proxyA = await startKubeconfigProxy({ kubeconfigPath: injected('kubeconfigPath'), outPath: `${injected('controlPlaneDir')}/${namespace}-replica-a.kubeconfig`, name: 'replica-a' });

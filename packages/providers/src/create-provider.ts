@@ -1,9 +1,11 @@
 // Picks and builds the provider a store asks for. Clients come from a ProviderCache when the
 // worker passes one, so building a provider per job is cheap.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { providerIdentityOf, providerKeyString, providerTypeOf, Reasons, terminal } from '@herdless/core';
 import { awsClientOptions, awsProviderOf, resolveStaticCredentials } from './aws/aws-client-config.js';
 import { classifyAwsError } from './aws/classify-aws-error.js';
+import { AwsParameterStoreProvider } from './aws-parameter-store/aws-parameter-store.js';
 import { AwsSecretsManagerProvider } from './aws-secrets-manager/aws-secrets-manager.js';
 import { ProviderCache } from './provider-cache.js';
 import type { Provider, ProviderContext } from './provider.js';
@@ -20,32 +22,34 @@ export function providerKeyOf(ctx: Pick<ProviderContext, 'store' | 'storeKind' |
  */
 export async function createProvider(ctx: ProviderContext, cache?: ProviderCache): Promise<Provider> {
   const type = providerTypeOf(ctx.store);
-  if (type !== 'aws-sm') {
-    throw terminal(Reasons.ProviderNotSupported, `expected a store with provider aws (service SecretsManager), found ${describeProvider(ctx)}`);
+  if (type !== 'aws-sm' && type !== 'aws-ps') {
+    throw terminal(Reasons.ProviderNotSupported, `expected a store with provider aws (service SecretsManager or ParameterStore), found ${describeProvider(ctx)}`);
   }
   const aws = awsProviderOf(ctx.store);
   const credentials = await resolveStaticCredentials(ctx);
   const providerKey = providerKeyOf(ctx);
-  const make = () => new SecretsManagerClient(awsClientOptions(aws.region, ctx.awsEndpoint, credentials));
-  const client = cache
-    ? cache.client(`${providerKey}#${ProviderCache.credentialsDigest([credentials?.accessKeyId, credentials?.secretAccessKey, credentials?.sessionToken])}`, make)
-    : make();
-  return new AwsSecretsManagerProvider({
-    client,
-    providerKey,
-    prefix: aws.prefix,
-    gate: ctx.gate,
-    ownsClient: cache === undefined,
-    checkCredentials: async () => {
-      if (credentials) return;
-      try {
-        // The default chain: fails when no credentials can be found (ESO's Validate does the same).
-        await client.config.credentials();
-      } catch (e) {
-        throw classifyAwsError(e, { operation: 'ResolveCredentials' });
-      }
-    },
-  });
+  const options = awsClientOptions(aws.region, ctx.awsEndpoint, credentials);
+  // The provider key names the service, so one cache holds both kinds of client apart.
+  const cached = <C extends { destroy(): void }>(make: () => C): C =>
+    cache
+      ? cache.client(`${providerKey}#${ProviderCache.credentialsDigest([credentials?.accessKeyId, credentials?.secretAccessKey, credentials?.sessionToken])}`, make)
+      : make();
+  const checkCredentials = (client: { config: { credentials: () => Promise<unknown> } }) => async () => {
+    if (credentials) return;
+    try {
+      // The default chain: fails when no credentials can be found (ESO's Validate does the same).
+      await client.config.credentials();
+    } catch (e) {
+      throw classifyAwsError(e, { operation: 'ResolveCredentials' });
+    }
+  };
+  const common = { providerKey, prefix: aws.prefix, gate: ctx.gate, ownsClient: cache === undefined };
+  if (type === 'aws-ps') {
+    const client = cached(() => new SSMClient(options));
+    return new AwsParameterStoreProvider({ ...common, client, checkCredentials: checkCredentials(client) });
+  }
+  const client = cached(() => new SecretsManagerClient(options));
+  return new AwsSecretsManagerProvider({ ...common, client, checkCredentials: checkCredentials(client) });
 }
 
 function describeProvider(ctx: ProviderContext): string {

@@ -7,6 +7,7 @@ export * from './secret-keys.js';
 export * from './aws/classify-aws-error.js';
 export { AWS_SDK_MAX_ATTEMPTS, AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS } from './aws/aws-client-config.js';
 export * from './aws-secrets-manager/aws-secrets-manager.js';
+export * from './aws-parameter-store/aws-parameter-store.js';
 export * from './call-path/limiter-math.js';
 export { RedisRateLimiter, type LimiterDecision, type BucketLimits, type RateLimiterOptions } from './call-path/rate-limiter.js';
 export * from './call-path/budgets.js';

@@ -1,5 +1,4 @@
-// Two scheduler replicas as separate processes (scheduler-process.mjs, the same wiring as
-// `herdless scheduler` over the scheduler's dist/): SIGKILL the leader, the
+// Two scheduler replicas as separate `herdless scheduler` processes: SIGKILL the leader, the
 // other takes over within 15 s and enqueues nothing a second time; SIGTERM releases the Lease.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,8 +9,7 @@ import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueName
 import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from './support.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const ENTRY = resolve(ROOT, 'packages/scheduler/test/scheduler-process.mjs');
-const TSC = resolve(ROOT, 'node_modules/typescript/bin/tsc');
+const ENTRY = resolve(ROOT, 'packages/cli/dist/main.js');
 
 describe('scheduler replicas as processes', () => {
   const kc = adminKubeConfig();
@@ -24,7 +22,7 @@ describe('scheduler replicas as processes', () => {
   const readQueue = () => readQueueFor(prefix, namespace, () => uids);
 
   function startReplica(identity: string): ChildProcess {
-    const args = [ENTRY, '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
+    const args = [ENTRY, 'scheduler', '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
       '--namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
       // Short timings so the test is quick; takeover is bounded by leaseDuration + retry jitter.
       '--lease-duration-seconds', '6', '--renew-deadline-seconds', '4', '--retry-period-seconds', '1', '--log-level', 'info'];
@@ -48,12 +46,8 @@ describe('scheduler replicas as processes', () => {
     child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 
   beforeAll(async () => {
-    if (!existsSync(resolve(ROOT, 'packages/core/dist/index.js'))) throw new Error('expected @herdless/core built; run `pnpm build` first');
-    // The replicas run the scheduler's dist/: build it from the current sources.
-    await new Promise<void>((ok, fail) => {
-      const tsc = spawn(process.execPath, [TSC, '-p', resolve(ROOT, 'packages/scheduler/tsconfig.json')], { stdio: 'inherit' });
-      tsc.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`tsc exited with ${code}`))));
-    });
+    // The replicas run the built CLI (scripts/setup.sh builds every package before the tests).
+    if (!existsSync(ENTRY)) throw new Error(`expected the CLI at ${ENTRY}; run \`pnpm build\` first`);
     await createNamespace(kc, namespace);
     await createSecretStore(kc, namespace);
   });

@@ -14,9 +14,9 @@ export function testConfig(over: Record<string, string> = {}): SchedulerConfig {
   const args = Object.entries({
     kubeconfig: injected('kubeconfigPath'),
     redisUrl: injected('redisUrl'),
-    leaseDurationSeconds: '3',
-    renewDeadlineSeconds: '2',
-    retryPeriodSeconds: '0.5',
+    leaseDurationSeconds: '6',
+    renewDeadlineSeconds: '4',
+    retryPeriodSeconds: '1',
     logLevel: 'warn',
     ...over,
   }).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, v]);

@@ -15,13 +15,16 @@ export const benchConfigSchema = z.object({
   contender: z.string().default('herdless,eso,eso-jitter'),
   esoConcurrent: z.string().default('10'),
   burstCount: z.coerce.number().int().min(1).default(10_000),
+  recoveryCount: z.coerce.number().int().min(1).default(10_000),
   steadyCount: z.coerce.number().int().min(1).default(100_000),
-  /** Scaled quotas (requests/second) per scenario. */
-  burstQuotaRps: z.coerce.number().positive().default(100),
-  recoveryQuotaRps: z.coerce.number().positive().default(200),
-  steadyQuotaRps: z.coerce.number().positive().default(400),
-  recoveryRefreshInterval: z.string().default('90s'),
-  steadyRefreshInterval: z.string().default('10m'),
+  /** Scaled quotas (requests/second) per scenario: under what two cores sync per second
+   * (about 60–110 with the API server on the same machine), so the quota is what binds. */
+  burstQuotaRps: z.coerce.number().positive().default(50),
+  recoveryQuotaRps: z.coerce.number().positive().default(50),
+  steadyQuotaRps: z.coerce.number().positive().default(80),
+  /** The whole fleet must fit in one interval at the routine share of the budget (80 %). */
+  recoveryRefreshInterval: z.string().default('5m'),
+  steadyRefreshInterval: z.string().default('40m'),
   steadyObserveIntervals: z.coerce.number().positive().default(1),
   workers: z.coerce.number().int().min(1).max(32).default(2),
   concurrency: z.coerce.number().int().min(1).default(100),
@@ -78,7 +81,7 @@ export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenar
     case 'burst':
       return sized('burst', config.burstCount, config.burstQuotaRps, '1h', 0);
     case 'recovery':
-      return sized('recovery', config.burstCount, config.recoveryQuotaRps, config.recoveryRefreshInterval, 1);
+      return sized('recovery', config.recoveryCount, config.recoveryQuotaRps, config.recoveryRefreshInterval, 1);
     case 'steady':
       return sized('steady', config.steadyCount, config.steadyQuotaRps, config.steadyRefreshInterval, config.steadyObserveIntervals);
   }

@@ -22,6 +22,17 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
   const progress = createProgress(config.progress);
   const runs: ScenarioRun[] = [];
   const workerRuns: ScenarioRun[] = [];
+  const command = `herdless bench ${[...positionals, ...argv].join(' ')}`.trim();
+  const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+  const outDir = resolve(config.outDir);
+  await mkdir(outDir, { recursive: true });
+  const jsonPath = join(outDir, `${date}.json`);
+  // Written after every scenario, so a long bench stopped half-way keeps what it measured.
+  const save = async (worker?: unknown[]) => {
+    const report = labReport('bench', command, [...runs, ...workerRuns], worker?.length ? { worker } : undefined);
+    await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
+    return report;
+  };
   try {
     for (const scenario of scenarios) {
       if (scenario === 'worker') {
@@ -32,6 +43,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
           const run = await runScenario(settings, progress);
           run.settings.scenario = `worker-${workers}w`;
           workerRuns.push(run);
+          await save();
         }
         continue;
       }
@@ -39,6 +51,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
       await ensureToolchains(settings, progress.say);
       progress.say(`bench ${scenario}: ${settings.count} ExternalSecrets, quota ${settings.quotaRps}/s, refresh ${settings.refreshInterval}`);
       runs.push(await runScenario(settings, progress));
+      await save();
     }
   } finally {
     progress.close();
@@ -56,12 +69,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
       processes: c.processes,
     };
   });
-  const report = labReport('bench', `herdless bench ${[...positionals, ...argv].join(' ')}`.trim(), [...runs, ...workerRuns], worker.length ? { worker } : undefined);
-  const date = report.createdAt.replace(/[:]/g, '-').replace(/\..*$/, '');
-  const outDir = resolve(config.outDir);
-  await mkdir(outDir, { recursive: true });
-  const jsonPath = join(outDir, `${date}.json`);
-  await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
+  const report = await save(worker);
   const written = await writeReport(report, join(outDir, date));
 
   console.log(`\n${machineLine(report)}\n`);

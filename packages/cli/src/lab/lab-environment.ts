@@ -49,12 +49,14 @@ export async function startLabEnvironment(opts: EnvironmentOptions): Promise<Lab
   const children: ChildProcess[] = [];
   const logDir = mkdtempSync(join(tmpdir(), 'herdless-lab-logs-'));
   const usage = new ProcessUsageTracker();
+  const unguard = killChildrenOnSignal(children);
   let stopped = false;
   const stopAll = async () => {
     if (stopped) return;
     stopped = true;
     await Promise.all(children.map((c) => stopChild(c)));
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    unguard();
   };
   try {
     const t0 = Date.now();
@@ -97,6 +99,22 @@ export async function startLabEnvironment(opts: EnvironmentOptions): Promise<Lab
     await stopAll();
     throw e;
   }
+}
+
+/** Ctrl-C or a kill of the lab must not orphan scheduler and worker processes: SIGKILL them
+ * (synchronously), then let the signal end this process as it would have (the lab's process
+ * groups — control plane, Redis, ESO — have a handler of their own). */
+function killChildrenOnSignal(children: ChildProcess[]): () => void {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const handler = (signal: NodeJS.Signals) => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const s of signals) process.removeListener(s, handler);
+    process.kill(process.pid, signal);
+  };
+  for (const s of signals) process.once(s, handler);
+  return () => {
+    for (const s of signals) process.removeListener(s, handler);
+  };
 }
 
 async function stopChild(child: ChildProcess, kill = false): Promise<void> {

@@ -23,7 +23,7 @@ const COLORS: Record<string, string> = {
 const FALLBACK = ['#1565c0', '#00838f', '#8d6e63', '#546e7a', '#ad1457'];
 
 export function contenderColor(name: string, index: number): string {
-  return COLORS[name] ?? (name.startsWith('eso-real') ? '#8e24aa' : (FALLBACK[index % FALLBACK.length] as string));
+  return COLORS[name] ?? (name.startsWith('eso-real') ? '#1565c0' : (FALLBACK[(index + 1) % FALLBACK.length] as string));
 }
 
 const base = (title: string, subtitle: string, xName: string, yName: string) => ({

@@ -65,6 +65,7 @@ const INVALID_REQUEST_CODES = new Set([
   'InvalidRequestException',
   'ValidationException',
   'InvalidNextTokenException',
+  'InvalidNextToken',
   'InvalidKeyId',
   'InvalidFilterKey',
   'InvalidFilterOption',

@@ -15,7 +15,7 @@ import { callPathMetrics } from './call-path-metrics.js';
 import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type BreakerState } from './circuit-breakers.js';
 import { Coalescer } from './coalescer.js';
 import { intervalMs, limiterParams, type LimiterParams } from './limiter-math.js';
-import { RedisRateLimiter } from './rate-limiter.js';
+import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
 import { batchingCanWin, ReadBatcher, type BatchingMode } from './read-batcher.js';
 
 export interface CallPathOptions {
@@ -35,6 +35,11 @@ export interface CallPathOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** How late (ms past its slot) an admitted call may still be sent; later ones take a new slot. */
+export const LATE_SLOT_MS = 100;
+/** Fresh slots asked for in a row after late ones before the job is deferred instead. */
+const LATE_SLOT_ATTEMPTS = 3;
 
 /** Per provider key, in this process. */
 interface KeyState {
@@ -165,24 +170,42 @@ export class CallPath {
     // An open breaker costs no token: check it before the limiter.
     breaker.assertCallable(operation);
     const limits = this.limitsOf(providerKey, bucket);
-    let decision;
-    try {
-      decision = await this.limiter.acquire(providerKey, bucket, limits);
-    } catch (e) {
-      // Without the shared limiter no worker may call: that is how the budget holds.
-      throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
-    }
-    this.metrics.limiterRate.set(labels, decision.rateRps);
-    if (!decision.allowed) {
-      this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
-      throw throttled(
-        Reasons.ProviderThrottled,
-        `${operation} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
-        Math.ceil(decision.waitMs),
-      );
+    let decision: LimiterDecision | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const askedAtMs = Date.now();
+      try {
+        decision = await this.limiter.acquire(providerKey, bucket, limits);
+      } catch (e) {
+        // Without the shared limiter no worker may call: that is how the budget holds.
+        throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
+      }
+      this.metrics.limiterRate.set(labels, decision.rateRps);
+      if (!decision.allowed) {
+        this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
+        throw throttled(
+          Reasons.ProviderThrottled,
+          `${operation} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
+          Math.ceil(decision.waitMs),
+        );
+      }
+      if (decision.waitMs > 0) await sleep(decision.waitMs);
+      // A slot spent late lands in a later second together with that second's own slots: an
+      // event loop stalled by GC or a busy CPU (Redis reply unread, timer fired late) would
+      // turn the limiter's flat admissions into bunched arrivals over the budget. A slot
+      // that is stale by more than LATE_SLOT_MS is left unused (the budget is under-spent,
+      // never over) and a fresh one is asked for.
+      const lateMs = Date.now() - askedAtMs - decision.waitMs;
+      if (lateMs <= LATE_SLOT_MS) break;
+      this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
+      if (attempt >= LATE_SLOT_ATTEMPTS) {
+        throw throttled(
+          Reasons.ProviderThrottled,
+          `${operation} deferred: this worker reached its ${bucket} slot ${Math.round(lateMs)} ms late ${attempt} times (busy process); not spending stale slots`,
+          Math.ceil(intervalMs(decision.rateRps)),
+        );
+      }
     }
     this.metrics.limiterDecisions.inc({ ...labels, decision: decision.waitMs > 0 ? 'waited' : 'now' });
-    if (decision.waitMs > 0) await sleep(decision.waitMs);
     try {
       const out = await breaker.fire(operation, call);
       this.metrics.requests.inc({ ...labels, outcome: 'ok' });

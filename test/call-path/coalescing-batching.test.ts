@@ -1,0 +1,113 @@
+// Issue 11: 1,000 ExternalSecrets reading 50 distinct remote values. When a refresh round makes
+// them all due at once, one worker process coalesces identical reads and batches the distinct
+// ones: Secrets Manager costs at most ceil(50/20) = 3 calls per round (BatchGetSecretValue,
+// chosen because the budgets make it the cheaper operation), Parameter Store at most
+// ceil(50/10) = 5 (GetParameters), never over its 40/s quota. Counted at the endpoint.
+//
+// The coalescing window must span the round's reads: with --concurrency 1000 the worker takes
+// the whole round at once, its reads start within a second or two, and --coalesce-window-ms
+// 5000 lets each value read once serve every job that asks for it in that round.
+import { PARAMETER_STORE_THROUGHPUT_OPERATIONS, startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
+import type { SyncEnqueuer } from '@herdless/scheduler';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
+import {
+  adminClients,
+  createFleet,
+  enqueueRound,
+  notReady,
+  openEnqueuer,
+  perSecondPeak,
+  queueOf,
+  runId,
+  sleep,
+  spawnWorkers,
+  waitForDrained,
+  type AdminClients,
+  type Fleet,
+  type HerdlessProcess,
+} from './support/fleet.js';
+
+const ES = 1_000;
+const DISTINCT = 50;
+const WINDOW_MS = 5_000;
+const ROUNDS = 2;
+const run = runId();
+
+let admin: AdminClients;
+let aws: AwsEndpoint;
+let enqueuer: SyncEnqueuer;
+const fleets: Fleet[] = [];
+const workers: HerdlessProcess[] = [];
+
+beforeAll(async () => {
+  admin = adminClients(inject('kubeconfigPath'));
+  aws = await startAwsEndpoint();
+  for (let k = 0; k < DISTINCT; k++) {
+    aws.putSecret({ name: `co-${run}/s-${k}`, secretString: `sm${k}` });
+    aws.putParameter({ name: `/co-${run}/p-${k}`, value: `ps${k}`, type: 'SecureString' });
+  }
+  enqueuer = openEnqueuer(inject('redisUrl'), `cpd${run}`);
+  workers.push(
+    ...spawnWorkers(1, {
+      redisUrl: inject('redisUrl'),
+      kubeconfigPath: inject('kubeconfigPath'),
+      queuePrefix: `cpd${run}`,
+      awsUrl: aws.url,
+      // A small GetSecretValue share makes BatchGetSecretValue the cheaper way to read 20 ids.
+      budgets: 'aws-sm.GetSecretValue=10,aws-sm.BatchGetSecretValue=20',
+      concurrency: 1000,
+      extra: ['--coalesce-window-ms', String(WINDOW_MS)],
+    }),
+  );
+  fleets.push(await createFleet({ admin, aws, prefix: 'cp-co-sm', service: 'SecretsManager', count: ES, keyOf: (i) => `co-${run}/s-${i % DISTINCT}` }));
+  fleets.push(await createFleet({ admin, aws, prefix: 'cp-co-ps', service: 'ParameterStore', count: ES, keyOf: (i) => `/co-${run}/p-${i % DISTINCT}` }));
+}, 300_000);
+
+afterAll(async () => {
+  await Promise.allSettled(workers.map((w) => w.stop()));
+  await enqueuer?.close();
+  await aws?.stop();
+  for (const f of fleets) await deleteNamespace(adminKubeConfig(), f.namespace).catch(() => undefined);
+});
+
+/** Runs ROUNDS refresh rounds of the fleet; the store calls each cost (all outcomes). */
+async function rounds(fleet: Fleet, operations: readonly string[]): Promise<number[]> {
+  const queue = queueOf(enqueuer);
+  const costs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const since = Date.now();
+    await enqueueRound(queue, fleet, r === 0 ? 'new' : 'refresh');
+    await waitForDrained(queue, 180_000);
+    costs.push(aws.requests({ sinceMs: since }).filter((c) => operations.includes(c.operation)).length);
+    // Let the coalescing window of this round pass, so the next round reads afresh.
+    await sleep(WINDOW_MS + 500);
+  }
+  return costs;
+}
+
+describe('coalescing and batching in one worker process', () => {
+  it(`Secrets Manager: ${ES} ExternalSecrets reading ${DISTINCT} secrets cost at most ceil(${DISTINCT}/20) = 3 calls per round`, async () => {
+    const fleet = fleets[0] as Fleet;
+    const costs = await rounds(fleet, ['GetSecretValue', 'BatchGetSecretValue']);
+    const counts = aws.counts();
+    process.stderr.write(`[call-path d] Secrets Manager: calls per round ${JSON.stringify(costs)}; counts ${JSON.stringify(counts)}\n`);
+    for (const c of costs) expect(c).toBeLessThanOrEqual(Math.ceil(DISTINCT / 20));
+    expect(counts.GetSecretValue).toBeUndefined();
+    const { names, reasons } = await notReady(admin, fleet);
+    expect({ notReady: names.length, reasons }).toEqual({ notReady: 0, reasons: {} });
+  });
+
+  it(`Parameter Store: the same fleet costs at most ceil(${DISTINCT}/10) = 5 calls per round, never over 40/s`, async () => {
+    const fleet = fleets[1] as Fleet;
+    aws.resetRequests();
+    const costs = await rounds(fleet, PARAMETER_STORE_THROUGHPUT_OPERATIONS);
+    const { peak, throttled } = perSecondPeak(aws, { operations: PARAMETER_STORE_THROUGHPUT_OPERATIONS });
+    process.stderr.write(`[call-path d] Parameter Store: calls per round ${JSON.stringify(costs)}; peak ${peak}/s, ${throttled} throttled; counts ${JSON.stringify(aws.counts())}\n`);
+    for (const c of costs) expect(c).toBeLessThanOrEqual(Math.ceil(DISTINCT / 10));
+    expect(peak).toBeLessThanOrEqual(40);
+    expect(throttled).toBe(0);
+    const { names, reasons } = await notReady(admin, fleet);
+    expect({ notReady: names.length, reasons }).toEqual({ notReady: 0, reasons: {} });
+  });
+});
