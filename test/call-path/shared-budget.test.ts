@@ -67,6 +67,9 @@ describe('four worker processes share one provider budget', () => {
     const f = fleet as Fleet;
     const queue = queueOf(enqueuer);
     const started = Date.now();
+    const { monitorEventLoopDelay } = await import('node:perf_hooks');
+    const lag = monitorEventLoopDelay({ resolution: 20 });
+    lag.enable();
     await enqueueRound(queue, f, 'new');
     try {
       await waitForDrained(queue, 240_000);
@@ -75,6 +78,8 @@ describe('four worker processes share one provider budget', () => {
       if (Date.now() - started > 239_000) process.stderr.write(tail);
     }
     const elapsedS = (Date.now() - started) / 1000;
+    lag.disable();
+    process.stderr.write(`[call-path a] endpoint process event-loop delay: max ${(lag.max / 1e6).toFixed(0)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(0)} ms\n`);
 
     const filter = { operation: 'GetSecretValue' as const };
     const { peak, throttled, seconds } = perSecondPeak(aws, filter);

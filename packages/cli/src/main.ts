@@ -12,7 +12,12 @@ commands:
   lab            everything on this machine: control plane, AWS endpoint, Redis,
                  scheduler and workers, a storm, a report
   crds           print the CustomResourceDefinitions (generated from the schemas)
-  aws-endpoint   run the lab's AWS Secrets Manager endpoint on its own
+  aws-endpoint   run the lab's AWS endpoint (Secrets Manager, Parameter Store) on its own;
+                 faults through its control API: PUT /_herdless/faults {"errorRate":0.5}
+  fault-proxy    a fault proxy in front of one process's API server or AWS endpoint:
+                 --kubeconfig <file> [--out <file>] | --upstream <url> --flavor aws;
+                 faults through the control URL it prints (latency, 500/429 shares,
+                 cut watches, 410 Gone, pause, partition)
 
 Flags may also be given as HERDLESS_<FLAG> environment variables.
 Run "herdless <command> --help" for a command's flags.`;
@@ -26,6 +31,10 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   bench: async (argv) => (await import('./commands/bench.js')).runBenchCommand(argv),
   crds: async (argv) => (await import('./commands/crds.js')).runCrdsCommand(argv),
   'aws-endpoint': async (argv) => (await import('./commands/aws-endpoint.js')).runAwsEndpointCommand(argv),
+  'fault-proxy': async (argv) => {
+    await (await import('@herdless/lab')).runFaultProxyCommand(argv);
+    return 0;
+  },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -21,3 +21,4 @@ export {
   type KubeconfigProxyOptions,
   type ProxyCertificate,
 } from './kubeconfig-proxy.js';
+export { runFaultProxyCommand } from './command.js';
