@@ -3,17 +3,16 @@
 // the outage costs fewer than 50 calls; after it, everything converges to Ready without a
 // second over the budget. Transient failures are retried by the planner in the real system
 // (Ready=False → retry lane); here the test plays that part and enqueues retry jobs.
-import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
+import { peakOf, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
 import {
   adminClients,
   createFleet,
   enqueueRound,
   notReady,
   openEnqueuer,
-  perSecondPeak,
   queueOf,
   runId,
   sleep,
@@ -31,15 +30,16 @@ const WORKERS = 2;
 const run = runId();
 
 let admin: AdminClients;
-let aws: AwsEndpoint;
-let enqueuer: SyncEnqueuer;
+let aws: SpawnedAwsEndpoint | undefined;
+let enqueuer: SyncEnqueuer | undefined;
 let fleet: Fleet | undefined;
 const workers: HerdlessProcess[] = [];
 
 beforeAll(async () => {
   admin = adminClients(inject('kubeconfigPath'));
-  aws = await startAwsEndpoint({ quotas: { GetSecretValue: { rps: B, burst: B } } });
-  for (let i = 0; i < DUE; i++) aws.putSecret({ name: `outage-${run}/s-${i}`, secretString: `v${i}` });
+  aws = await spawnAwsEndpoint();
+  await aws.setQuota('GetSecretValue', B, B);
+  await aws.putSecrets(Array.from({ length: DUE }, (_, i) => ({ name: `outage-${run}/s-${i}`, secretString: `v${i}` })));
   enqueuer = openEnqueuer(inject('redisUrl'), `cpc${run}`);
   workers.push(
     ...spawnWorkers(WORKERS, {
@@ -64,12 +64,13 @@ afterAll(async () => {
 describe('a 60 s outage of the store', () => {
   it(`${DUE} ExternalSecrets due during a 60 s outage: fewer than 50 calls reach the store, then all converge within the budget`, async () => {
     const f = fleet as Fleet;
-    const queue = queueOf(enqueuer);
-    const state = aws.faults.startOutage(OUTAGE_MS);
+    const endpoint = aws as SpawnedAwsEndpoint;
+    const queue = queueOf(enqueuer as SyncEnqueuer);
+    const state = await endpoint.faults({ outageForMs: OUTAGE_MS });
     const outage = state.settings.outage as { fromMs: number; untilMs: number };
     await enqueueRound(queue, f, 'new');
     await sleep(Math.max(0, outage.untilMs - Date.now()));
-    const during = aws.requests().filter((r) => r.atMs >= outage.fromMs && r.atMs < outage.untilMs);
+    const during = (await endpoint.requests()).filter((r) => r.atMs >= outage.fromMs && r.atMs < outage.untilMs);
 
     // After the outage: the breakers' next probes succeed and the re-delayed jobs run; the few
     // ExternalSecrets whose calls failed (Ready=False, ProviderUnavailable) get a retry job.
@@ -80,8 +81,8 @@ describe('a 60 s outage of the store', () => {
     await waitForDrained(queue, 120_000);
     const convergedS = (Date.now() - outage.untilMs) / 1000;
 
-    const { peak, throttled } = perSecondPeak(aws, { operation: 'GetSecretValue' });
-    const afterOutage = aws.requests({ operation: 'GetSecretValue', sinceMs: outage.untilMs });
+    const { peak, throttled } = peakOf(await endpoint.requests({ operation: 'GetSecretValue' }));
+    const afterOutage = await endpoint.requests({ operation: 'GetSecretValue', sinceMs: outage.untilMs });
     process.stderr.write(
       `[call-path c] ${DUE} due, ${WORKERS} workers, budget ${B}/s, outage ${OUTAGE_MS / 1000} s: ${during.length} calls during the outage ` +
         `(${JSON.stringify(during.reduce<Record<string, number>>((m, r) => ((m[r.errorType ?? r.outcome] = (m[r.errorType ?? r.outcome] ?? 0) + 1), m), {}))}); ` +

@@ -9,7 +9,8 @@
   Time is Redis's own clock (TIME), so workers' clocks do not matter.
   The hash holds numbers only: timestamps and rates. Never a secret value.
 
-  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold
+  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, and admissions per epoch second
+           (w: the second, wc: its count, pc: the previous second's) for limiter-throttled
   ARGV[1]  budgetRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
   ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
   'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
@@ -55,7 +56,19 @@ if not tat or tat < now then tat = now end
 local newTat = tat + interval
 local wait = newTat - burst * interval - now
 if wait <= maxWait then
-  redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat))
+  -- Count the admission (limiter-math.ts countAdmission): the measured rate a throttle uses.
+  local cnt = redis.call('HMGET', KEYS[1], 'w', 'wc')
+  local sec = math.floor(now / 1000)
+  local w = tonumber(cnt[1])
+  local wc = tonumber(cnt[2]) or 0
+  local pc
+  if w == sec then
+    wc = wc + 1
+    redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat), 'wc', wc)
+  else
+    if w == sec - 1 then pc = wc else pc = 0 end
+    redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat), 'w', sec, 'wc', 1, 'pc', pc)
+  end
   redis.call('PEXPIRE', KEYS[1], ttlMs)
   wait = math.max(0, wait)
   return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }

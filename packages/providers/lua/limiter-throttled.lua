@@ -6,7 +6,7 @@
   A throttle met while probing doubles the hold (up to maxHoldMs); one met after full recovery
   starts over with the default hold.
 
-  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold
+  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, w, wc, pc (admissions per second)
   ARGV[1]  budgetRps       ARGV[2]  burst          ARGV[3]  minRps
   ARGV[4]  rampMs          ARGV[5]  holdMs         ARGV[6]  probeRpsPerSec
   ARGV[7]  decreaseFactor  ARGV[8]  ceilingFactor  ARGV[9]  cooldownMs
@@ -58,6 +58,20 @@ if at and base and ceil then
     end
   end
 end
+
+-- The throttled rate: the lower of the rate in force and the rate measured over the last second
+-- (limiter-math.ts measuredRps), as AWS's adaptive retry mode decreases from its measured send rate.
+local cnt = redis.call('HMGET', KEYS[1], 'w', 'wc', 'pc')
+local sec = math.floor(now / 1000)
+local frac = (now - sec * 1000) / 1000
+local w = tonumber(cnt[1])
+local measured = nil
+if w == sec then
+  measured = (tonumber(cnt[3]) or 0) * (1 - frac) + (tonumber(cnt[2]) or 0)
+elseif w == sec - 1 then
+  measured = (tonumber(cnt[2]) or 0) * (1 - frac)
+end
+if measured and measured >= 1 and measured < rate then rate = measured end
 
 local newBase = math.max(minRps, rate * decrease)
 local newCeil = math.max(newBase, rate * ceilingFactor)

@@ -8,6 +8,7 @@ import {
   isHerdlessError,
   kubeClients,
   loadKubeConfig,
+  Reasons,
   syncJobSchema,
   syncQueueName,
   type Logger,
@@ -58,7 +59,11 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       return outcome.result;
     } catch (e) {
       if (isHerdlessError(e) && e.retry === 'throttled') {
-        const wait = (e.retryAfterMs ?? 1000) + Math.floor(Math.random() * config.throttleJitterMs);
+        // While a breaker is open every deferred job gets the same retry time (the next probe):
+        // spread them over half of it, so a probe does not wake thousands of jobs at once.
+        const base = e.retryAfterMs ?? 1000;
+        const spread = e.reason === Reasons.ProviderUnavailable ? Math.max(config.throttleJitterMs, base / 2) : config.throttleJitterMs;
+        const wait = base + Math.floor(Math.random() * spread);
         syncs.inc({ result: 'throttled', reason: e.reason });
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();

@@ -4,7 +4,7 @@
 // real `herdless worker` processes, and figures read from the endpoint's request log.
 import { randomBytes } from 'node:crypto';
 import { createLogger, DEFAULT_SHARD, EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, LANE_PRIORITY, PLURALS, syncJobId, type SecretStore, type SyncJob, type SyncReason } from '@herdless/core';
-import type { AwsEndpoint, RequestRecord } from '@herdless/lab';
+import type { RequestRecord } from '@herdless/lab';
 import { providerKeyOf } from '@herdless/providers';
 import { JOB_RETENTION, SyncEnqueuer } from '@herdless/scheduler';
 import { adminClients, listExternalSecrets, type AdminClients } from '../../e2e/support/kube.js';
@@ -29,7 +29,7 @@ export interface Fleet {
 
 export interface FleetOptions {
   admin: AdminClients;
-  aws: AwsEndpoint;
+  aws: { url: string; region: string };
   prefix: string;
   service: 'SecretsManager' | 'ParameterStore';
   count: number;
@@ -192,16 +192,6 @@ export function maxSlidingWindow(records: readonly RequestRecord[], windowMs = 1
     best = Math.max(best, hi - lo + 1);
   }
   return best;
-}
-
-/** Epoch-second buckets of the endpoint's log: the largest total and the throttled count. */
-export function perSecondPeak(aws: AwsEndpoint, filter: Parameters<AwsEndpoint['requestsPerSecond']>[0]): { peak: number; throttled: number; seconds: number } {
-  const buckets = aws.requestsPerSecond(filter);
-  return {
-    peak: Math.max(0, ...buckets.map((b) => b.ok + b.throttled + b.error)),
-    throttled: buckets.reduce((n, b) => n + b.throttled, 0),
-    seconds: buckets.length,
-  };
 }
 
 export function runId(): string {

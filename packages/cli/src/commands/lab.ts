@@ -2,7 +2,7 @@
 // controller (its models and the real binary) on identical input, and a report.
 import { resolve } from 'node:path';
 import { loadConfig } from '@herdless/core';
-import { formatSummaryTable, writeReport } from '@herdless/lab';
+import { formatSummaryTable, modelVersusReal, writeReport } from '@herdless/lab';
 import { labConfigSchema, resolveLabSettings } from '../lab/lab-config.js';
 import { createProgress } from '../lab/lab-progress.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
@@ -34,6 +34,7 @@ export async function runLabCommand(argv: string[]): Promise<number> {
     const report = labReport('lab', `herdless lab ${argv.join(' ')}`.trim(), [run]);
     const written = await writeReport(report, resolve(config.reportDir));
     console.log(`\n${formatSummaryTable(run)}\n`);
+    for (const line of modelVersusReal(run)) console.log(`  ${line}`);
     for (const c of run.contenders) for (const n of c.notes) console.log(`  ${c.contender}: ${n}`);
     console.log(`report: ${written.htmlPath}\n        ${written.resultsPath}\n        ${Object.keys(written.svgPaths).length} SVG charts in ${written.dir}/charts`);
     code = run.contenders.every((c) => c.complete) ? 0 : 1;

@@ -85,6 +85,9 @@ class HerdlessController implements Controller {
     }
     for (let w = 1; w <= this.settings.workers; w++) {
       const args = ['worker', ...this.common(), '--aws-endpoint', this.env.awsUrl, '--concurrency', String(this.settings.concurrency)];
+      // The workers' limiter enforces the budget the planner plans with; the ESO models get none
+      // (the reference controller has no limiter), so they keep the call path's default.
+      if (this.run.kind === 'herdless') args.push('--budgets', `aws-sm=${this.settings.budgetRps}`);
       if (w === 1) this.recordFlags(`herdless ${args.join(' ')}  (× ${this.settings.workers})`);
       this.workers.push(this.env.spawnHerdless(`worker-${this.starts}-${w}`, args));
     }
@@ -103,10 +106,21 @@ class HerdlessController implements Controller {
 
   async killActive(): Promise<string> {
     const coordination = this.env.controlPlane.kubeConfig().makeApiClient(CoordinationV1Api);
-    const lease = await coordination.readNamespacedLease({ name: LEASE_NAME, namespace: SYSTEM_NAMESPACE }).catch(() => undefined);
-    const holder = lease?.spec?.holderIdentity;
+    // The Lease names the leader; wait a little for one (a replica may be between terms).
+    let holder: string | undefined;
+    let problem = '';
+    for (let attempt = 0; attempt < 40; attempt++) {
+      try {
+        const lease = await coordination.readNamespacedLease({ name: LEASE_NAME, namespace: SYSTEM_NAMESPACE });
+        holder = lease.spec?.holderIdentity ?? undefined;
+        if (this.schedulers.some((s) => s.identity === holder)) break;
+      } catch (error) {
+        problem = `; reading Lease ${SYSTEM_NAMESPACE}/${LEASE_NAME} failed: ${(error as Error).message.split('\n')[0]}`;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const leader = this.schedulers.find((s) => s.identity === holder);
-    if (!leader) return `no scheduler holds the Lease (holder ${holder ?? 'none'}); nothing killed`;
+    if (!leader) return `no scheduler of ours holds the Lease (holder ${holder ?? 'none'}${problem}); nothing killed`;
     await this.env.stopChild(leader.child, true);
     this.schedulers = this.schedulers.filter((s) => s !== leader);
     return `killed the leader ${leader.identity} (SIGKILL)`;

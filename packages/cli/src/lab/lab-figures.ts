@@ -128,6 +128,13 @@ export function computeResult(obs: RunObservation): ContenderResult {
     if (rec?.readyAt !== undefined) latencies.push(Math.max(0, (rec.readyAt - created) / 1000));
   }
   latencies.sort((a, b) => a - b);
+  let lastCreate = 0;
+  for (const created of obs.createdAt.values()) lastCreate = Math.max(lastCreate, created);
+  let lastReady: number | null = 0;
+  for (const name of obs.createdAt.keys()) {
+    const at = obs.records.get(name)?.readyAt;
+    lastReady = at === undefined || lastReady === null ? null : Math.max(lastReady, at);
+  }
   let syncs = 0;
   for (const rec of obs.records.values()) syncs += rec.syncObservedAt.length;
   const calls = obs.replies.length;
@@ -154,6 +161,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     physicalLimitSeconds: round(physicalLimitSeconds, 1),
     convergeSeconds: converge === null ? null : round(converge, 1),
     convergeVsLimit: converge === null ? null : round(converge / physicalLimitSeconds),
+    readyAfterLastCreateSeconds: obs.converge.kind === 'ready' && lastReady !== null ? round(Math.max(0, lastReady - lastCreate) / 1000, 1) : null,
     createToReadyP50Seconds: percentile(latencies, 0.5),
     createToReadyP99Seconds: percentile(latencies, 0.99),
     refreshedBeforeDeadlineShare: obs.window && deadlines.due > 0 ? round(deadlines.onTime / deadlines.due, 4) : null,

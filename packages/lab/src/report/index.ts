@@ -2,4 +2,4 @@
 export * from './lab-results.js';
 export { reportCharts, contenderColor, downsample, CHART_KINDS, type ChartSpec, type ChartKind } from './chart-options.js';
 export { writeReport, renderChartSvg, renderHtml, type WrittenReport } from './write-report.js';
-export { formatSummaryTable, formatSummaryMarkdown, machineLine, runHeading, controllerUsage, SUMMARY_COLUMNS } from './summary-table.js';
+export { formatSummaryTable, formatSummaryMarkdown, machineLine, runHeading, controllerUsage, modelVersusReal, SUMMARY_COLUMNS } from './summary-table.js';

@@ -62,6 +62,8 @@ export interface ContenderFigures {
   /** From the start of the storm until every ExternalSecret was Ready (after the last disruption, if any). */
   convergeSeconds: number | null;
   convergeVsLimit: number | null;
+  /** Burst-like runs: from the last create until every ExternalSecret was Ready (creating N takes time on a small machine). */
+  readyAfterLastCreateSeconds?: number | null;
   createToReadyP50Seconds: number | null;
   createToReadyP99Seconds: number | null;
   /** Refreshes due in the observed window that happened before their deadline (share, 0..1). */

@@ -12,12 +12,13 @@ const int = (v: number | null | undefined): string => (v === null || v === undef
 const mib = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 const pct = (share: number | null | undefined): string => (share === null || share === undefined ? '–' : `${(share * 100).toFixed(1)} %`);
 
-/** The controller's own processes (not the control plane, Redis or the lab). */
+/** The controller's own processes (not the control plane, Redis or the lab): CPU seconds of all
+ * of them together, and the peak RSS of the largest one (results.json has every process). */
 export function controllerUsage(c: ContenderResult): { cpuSeconds: number; peakRssBytes: number } {
   const own = c.processes.filter((p) => /^(scheduler|worker|external-secrets)/.test(p.name));
   return {
     cpuSeconds: own.reduce((s, p) => s + p.cpuSeconds, 0),
-    peakRssBytes: own.reduce((s, p) => s + p.peakRssBytes, 0),
+    peakRssBytes: own.reduce((s, p) => Math.max(s, p.peakRssBytes), 0),
   };
 }
 
@@ -35,7 +36,7 @@ export const SUMMARY_COLUMNS: Column[] = [
   { header: 'p50/p99 to Ready s', value: (c) => `${num(c.figures.createToReadyP50Seconds)} / ${num(c.figures.createToReadyP99Seconds)}` },
   { header: 'on time', value: (c) => pct(c.figures.refreshedBeforeDeadlineShare) },
   { header: 'CPU s', value: (c) => num(controllerUsage(c).cpuSeconds) },
-  { header: 'peak RSS', value: (c) => mib(controllerUsage(c).peakRssBytes) },
+  { header: 'RSS/process', value: (c) => mib(controllerUsage(c).peakRssBytes) },
   { header: 'API writes/sync', value: (c) => num(c.figures.apiWritesPerSync, 2) },
   { header: 'Redis peak', value: (c) => mib(c.figures.redisPeakMemoryBytes) },
 ];
@@ -74,4 +75,24 @@ export function summaryRowsHtml(run: ScenarioRun, escape: (s: string) => string)
   const head = `<tr>${SUMMARY_COLUMNS.map((c) => `<th>${escape(c.header)}</th>`).join('')}</tr>`;
   const rows = run.contenders.map((c) => `<tr>${SUMMARY_COLUMNS.map((col) => `<td>${escape(col.value(c, run))}</td>`).join('')}</tr>`);
   return `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** How close the models of the reference controller came to the real binary on the same storm. */
+export function modelVersusReal(run: ScenarioRun): string[] {
+  const models = run.contenders.filter((c) => c.contender === 'eso' || c.contender === 'eso-jitter');
+  const reals = run.contenders.filter((c) => c.contender.startsWith('eso-real'));
+  const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+  const lines: string[] = [];
+  for (const m of models) {
+    for (const r of reals) {
+      const f = m.figures;
+      const g = r.figures;
+      lines.push(
+        `${m.contender} vs ${r.contender}: peak ${f.providerPeakRps} vs ${g.providerPeakRps} req/s (${ratio(f.providerPeakRps, g.providerPeakRps)}), ` +
+          `throttled ${f.throttled} vs ${g.throttled}, converge ${num(f.convergeSeconds)} vs ${num(g.convergeSeconds)} s (${ratio(f.convergeSeconds, g.convergeSeconds)}), ` +
+          `p99 to Ready ${num(f.createToReadyP99Seconds)} vs ${num(g.createToReadyP99Seconds)} s, API writes/sync ${num(f.apiWritesPerSync, 2)} vs ${num(g.apiWritesPerSync, 2)}`,
+      );
+    }
+  }
+  return lines;
 }

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import * as echarts from 'echarts';
 import { reportCharts, type ChartSpec } from './chart-options.js';
 import type { LabReport } from './lab-results.js';
-import { machineLine, runHeading, summaryRowsHtml } from './summary-table.js';
+import { machineLine, modelVersusReal, runHeading, summaryRowsHtml } from './summary-table.js';
 
 export interface WrittenReport {
   dir: string;
@@ -81,7 +81,9 @@ export function renderHtml(report: LabReport, charts: ChartSpec[]): string {
             '</li>',
         )
         .join('');
-      return `<section><h2>${escapeHtml(runHeading(run))}</h2>${summaryRowsHtml(run, escapeHtml)}<ul class="notes">${notes}</ul></section>`;
+      const fidelity = modelVersusReal(run);
+      const model = fidelity.length ? `<p><b>Models against the real ESO</b></p><ul class="notes">${fidelity.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '';
+      return `<section><h2>${escapeHtml(runHeading(run))}</h2>${summaryRowsHtml(run, escapeHtml)}${model}<ul class="notes">${notes}</ul></section>`;
     })
     .join('\n');
   const chartDivs = charts

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { admit, effectiveRps, limiterParams, onThrottled, steadyRps, type LimiterState } from './limiter-math.js';
+import { admit, effectiveRps, limiterParams, measuredRps, onThrottled, steadyRps, type LimiterState } from './limiter-math.js';
 
 /** Most calls in any window [t, t + 1000 ms) of sorted call times. */
 function maxPerSecond(times: number[]): number {
@@ -89,6 +89,20 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     expect(onThrottled(p, t.state, 500).decreased).toBe(false);
   });
 
+  it('a throttle decreases from the measured send rate when the workers sent below their allowance', () => {
+    // Budget 40 (steady 37), but the workers only managed 22 calls in the last second when the
+    // store (quota 20) throttled: the quota is near 22, not near 37.
+    const p = limiterParams(40);
+    let s: LimiterState = {};
+    for (let i = 0; i < 22; i++) s = admit(p, s, 10_000 + i * 45).state;
+    expect(measuredRps(s, 11_000)).toBeCloseTo(22);
+    const t = onThrottled(p, s, 11_000);
+    expect(t.rateRps).toBeCloseTo(22 * 0.7);
+    expect(effectiveRps(p, t.state, 11_000 + p.rampMs)).toBeCloseTo(22 * 0.9);
+    // Without counts (nothing admitted lately), the rate in force is what was throttled.
+    expect(onThrottled(p, {}, 0).rateRps).toBeCloseTo(steadyRps(p) * 0.7);
+  });
+
   it('the rate never leaves [minRps, steady rate]', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1000 }), fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 60 }), (budget, throttleTimes) => {
@@ -139,8 +153,10 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     const incidents = throttledAt.filter((t, i) => i === 0 || t - (throttledAt[i - 1] as number) > 2_000);
     expect(incidents.filter((t) => t >= 30_000).length).toBeLessThanOrEqual(8);
     expect(throttledAt.length).toBeLessThan(100);
-    // Converged close to the quota, not collapsed far below it.
-    expect(effectiveRps(p, s, 60_000)).toBeGreaterThan(quota * 0.75);
+    // Converged close to the quota, not collapsed far below it. (Decreasing from the measured
+    // send rate, a throttle met while the store's bucket is still drained from an overshoot
+    // can land the ceiling a little lower: ~0.75 of the quota here.)
+    expect(effectiveRps(p, s, 60_000)).toBeGreaterThan(quota * 0.7);
     expect(effectiveRps(p, s, 60_000)).toBeLessThanOrEqual(quota);
   });
 });

@@ -39,6 +39,30 @@ export interface LimiterState {
   decreasedAtMs?: number | undefined;
   /** The hold in force since the last decrease (doubles while probes keep being throttled). */
   holdMs?: number | undefined;
+  /** Admissions counted per epoch second (window, its count, the previous second's count):
+   *  the measured send rate a throttle decreases from, as AWS's adaptive retry mode does. */
+  winSec?: number | undefined;
+  winCount?: number | undefined;
+  prevCount?: number | undefined;
+}
+
+/** The admission counters after one more admission at nowMs. */
+function countAdmission(s: LimiterState, nowMs: number): Pick<LimiterState, 'winSec' | 'winCount' | 'prevCount'> {
+  const sec = Math.floor(nowMs / 1000);
+  if (s.winSec === sec) return { winSec: sec, winCount: (s.winCount ?? 0) + 1, prevCount: s.prevCount ?? 0 };
+  return { winSec: sec, winCount: 1, prevCount: s.winSec === sec - 1 ? (s.winCount ?? 0) : 0 };
+}
+
+/**
+ * Calls admitted in the second before nowMs (sliding-window estimate from two epoch-second
+ * counts); undefined when nothing was counted in the last two seconds.
+ */
+export function measuredRps(s: LimiterState, nowMs: number): number | undefined {
+  const sec = Math.floor(nowMs / 1000);
+  const frac = (nowMs - sec * 1000) / 1000;
+  if (s.winSec === sec) return (s.prevCount ?? 0) * (1 - frac) + (s.winCount ?? 0);
+  if (s.winSec === sec - 1) return (s.winCount ?? 0) * (1 - frac);
+  return undefined;
 }
 
 export const DEFAULT_LIMITER_TUNING = {
@@ -117,13 +141,15 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number): Admissi
   const tat = Math.max(s.tatMs ?? nowMs, nowMs);
   const newTat = tat + t;
   const waitMs = newTat - p.burst * t - nowMs;
-  if (waitMs <= p.maxWaitMs) return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, tatMs: newTat } };
+  if (waitMs <= p.maxWaitMs) return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, tatMs: newTat, ...countAdmission(s, nowMs) } };
   return { allowed: false, waitMs, rateRps: rate, state: s };
 }
 
 /**
  * A throttling reply: decrease once per cooldown, remembering a ceiling below the throttled
- * rate. A throttle met while probing above the ceiling doubles the hold (the ceiling was
+ * rate. The throttled rate is the lower of the rate in force and the rate measured over the
+ * last second (AWS's adaptive mode uses min(measured send rate, fill rate)): workers that were
+ * sending below their allowance when the store said "too much" tell us where the quota is. A throttle met while probing above the ceiling doubles the hold (the ceiling was
  * right, probe less often); one met after full recovery starts over with the default hold.
  */
 export function onThrottled(p: LimiterParams, s: LimiterState, nowMs: number): { decreased: boolean; rateRps: number; state: LimiterState } {
@@ -137,7 +163,9 @@ export function onThrottled(p: LimiterParams, s: LimiterState, nowMs: number): {
     const probing = nowMs - s.decreasedAtMs >= p.rampMs + prevHold;
     holdMs = probing ? Math.min(p.maxHoldMs, prevHold * 2) : prevHold;
   }
-  const baseRps = Math.max(p.minRps, cur * p.decreaseFactor);
-  const ceilRps = Math.max(baseRps, cur * p.ceilingFactor);
+  const measured = measuredRps(s, nowMs);
+  const throttledRps = measured !== undefined && measured >= 1 ? Math.min(cur, measured) : cur;
+  const baseRps = Math.max(p.minRps, throttledRps * p.decreaseFactor);
+  const ceilRps = Math.max(baseRps, throttledRps * p.ceilingFactor);
   return { decreased: true, rateRps: baseRps, state: { ...s, baseRps, ceilRps, decreasedAtMs: nowMs, holdMs } };
 }
