@@ -11,6 +11,8 @@ commands:
   worker         BullMQ worker: fetches from the store, writes Secrets and status
   lab            everything on this machine: control plane, AWS endpoint, Redis,
                  scheduler and workers, a storm, a report
+  bench          full-size storms (time-compressed) and worker throughput:
+                 figures per contender in bench/results/<date>.json
   crds           print the CustomResourceDefinitions (generated from the schemas)
   aws-endpoint   run the lab's AWS endpoint (Secrets Manager, Parameter Store) on its own;
                  faults through its control API: PUT /_herdless/faults {"errorRate":0.5}

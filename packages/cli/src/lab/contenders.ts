@@ -85,9 +85,11 @@ class HerdlessController implements Controller {
     }
     for (let w = 1; w <= this.settings.workers; w++) {
       const args = ['worker', ...this.common(), '--aws-endpoint', this.env.awsUrl, '--concurrency', String(this.settings.concurrency)];
-      // The workers' limiter enforces the budget the planner plans with; the ESO models get none
-      // (the reference controller has no limiter), so they keep the call path's default.
+      // The workers' limiter enforces the budget the planner plans with.
+      // The ESO models call the store as ESO does: one GetSecretValue per sync, no batching, no
+      // coalescing, and no limiter below the call path's default budget.
       if (this.run.kind === 'herdless') args.push('--budgets', `aws-sm=${this.settings.budgetRps}`);
+      else args.push('--batching', 'never', '--coalesce-window-ms', '0');
       if (w === 1) this.recordFlags(`herdless ${args.join(' ')}  (× ${this.settings.workers})`);
       this.workers.push(this.env.spawnHerdless(`worker-${this.starts}-${w}`, args));
     }
