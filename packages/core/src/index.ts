@@ -12,3 +12,4 @@ export * from './informer.js';
 export * from './metrics.js';
 export * from './status.js';
 export * from './budgets.js';
+export * from './seeded-random.js';

@@ -7,21 +7,12 @@ import { budgetRpsOf, parseBudgets } from './budgets.js';
 import { CapacityPlacement } from './capacity-placement.js';
 import type { PlannerPolicyName } from './config.js';
 import type { PlanItem } from './plan-item.js';
+import { seededRandom } from '@herdless/core';
 import { Planner, type Intent, type Placement, type PlannedSync } from './planner.js';
 
 const SECOND = 1000;
 
-/** mulberry32: a small seeded generator, so bench runs are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@herdless/core';
 
 export interface EsoModelOptions {
   /** Syncs per second the controller can start (its client QPS / API calls per sync). */

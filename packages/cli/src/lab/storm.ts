@@ -4,7 +4,7 @@ import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS } from '@herdless/core';
 import type { AwsEndpoint } from '@herdless/lab';
 import { LAB_NAMESPACE, SYSTEM_NAMESPACE } from './contenders.js';
-import { seededRandom, seededShuffle } from './seeded-random.js';
+import { seededRandom, seededShuffle } from '@herdless/core';
 
 export interface StormPlan {
   /** ExternalSecret name → remote key, in creation order. */

@@ -1,5 +1,5 @@
-// A small seeded PRNG (mulberry32): the same --seed gives the same storm (order, remote keys,
-// values) on every run and for every contender.
+// One seeded PRNG (mulberry32) for everything a --seed must make reproducible: the lab's storm
+// and the eso-jitter model's offsets. One copy, so the two can never drift apart.
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -11,7 +11,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Fisher–Yates with the seeded generator. */
+/** Fisher–Yates with a seeded generator. */
 export function seededShuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
