@@ -22,7 +22,7 @@ export const workerConfigSchema = z.object({
       }
     }),
   /** Identical remote reads within this window become one call. */
-  coalesceWindowMs: z.coerce.number().int().min(0).max(10_000).default(50),
+  coalesceWindowMs: z.coerce.number().int().min(0).max(60_000).default(50),
   batching: z.enum(['auto', 'always', 'never']).default('auto'),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
