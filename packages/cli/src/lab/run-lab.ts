@@ -75,7 +75,9 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const kc = env.controlPlane.kubeConfig();
     for (const op of ['GetSecretValue', 'BatchGetSecretValue'] as const) env.aws.setQuota(op, settings.quotaRps, settings.quotaRps);
     const plan = planStorm(settings.count, settings.remoteSecrets, settings.seed);
-    await prepareStore(kc, env.aws, plan, settings.budgetRps);
+    // The ESO models and the real ESO have no budget: the annotation would put them behind
+    // the workers' limiter, which the reference controller does not have.
+    await prepareStore(kc, env.aws, plan, run.kind === 'herdless' ? settings.budgetRps : undefined);
     await controller.start();
     await observer.start();
     const access = { server: env.controlPlane.server, caPem: env.controlPlane.caPem, adminToken: env.controlPlane.adminToken };

@@ -27,7 +27,8 @@ export function planStorm(count: number, remoteSecrets: number, seed: number): S
 }
 
 /** Remote secrets in our AWS endpoint, the namespaces, the credentials and the SecretStore. */
-export async function prepareStore(kc: KubeConfig, aws: AwsEndpoint, plan: StormPlan, budgetRps: number): Promise<void> {
+/** The lab's store; `budgetRps` (Herdless only) becomes its herdless.io/budget-rps annotation. */
+export async function prepareStore(kc: KubeConfig, aws: AwsEndpoint, plan: StormPlan, budgetRps: number | undefined): Promise<void> {
   for (const { key, value } of plan.remoteValues) aws.putSecret({ name: key, secretString: value });
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -45,7 +46,7 @@ export async function prepareStore(kc: KubeConfig, aws: AwsEndpoint, plan: Storm
     body: {
       apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
       kind: 'SecretStore',
-      metadata: { name: 'aws', annotations: { 'herdless.io/budget-rps': String(budgetRps) } },
+      metadata: { name: 'aws', ...(budgetRps === undefined ? {} : { annotations: { 'herdless.io/budget-rps': String(budgetRps) } }) },
       spec: {
         provider: {
           aws: {
