@@ -3,21 +3,22 @@
   operation) shared by every worker. Mirrors src/call-path/limiter-math.ts (admit and
   effectiveRps); keep them in step.
 
-  Invariant: with burst b and steady rate r = budget - b + 1, no one-second window holds more
-  than `budget` admitted calls, whatever the number of workers, because every admission moves
-  the one shared theoretical arrival time (tat) atomically.
+  Invariant: with burst b and steady rate r <= budget - b + 1 (limiter-math.ts's steadyRps, which
+  also leaves room for arrival jitter), no one-second window holds more than `budget` admitted
+  calls, whatever the number of workers, because every admission moves the one shared
+  theoretical arrival time (tat) atomically.
   Time is Redis's own clock (TIME), so workers' clocks do not matter.
   The hash holds numbers only: timestamps and rates. Never a secret value.
 
   KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, and admissions per epoch second
            (w: the second, wc: its count, pc: the previous second's) for limiter-throttled
-  ARGV[1]  budgetRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
+  ARGV[1]  steadyRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
   ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
   'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
   Returns { allowed (1|0), waitMs (string), rateRps (string), slotMs (string: Redis time the
   call conforms at, for tests and traces) }
 ]]
-local budget = tonumber(ARGV[1])
+local steady = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local maxWait = tonumber(ARGV[3])
 local minRps = tonumber(ARGV[4])
@@ -36,7 +37,6 @@ local ceil = tonumber(s[3])
 local at = tonumber(s[4])
 holdMs = tonumber(s[5]) or holdMs
 
-local steady = budget - burst + 1
 local rate = steady
 if at and base and ceil then
   local dt = math.max(0, now - at)

@@ -7,14 +7,13 @@
   starts over with the default hold.
 
   KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, w, wc, pc (admissions per second)
-  ARGV[1]  budgetRps       ARGV[2]  burst          ARGV[3]  minRps
+  ARGV[1]  steadyRps       ARGV[2]  (unused)       ARGV[3]  minRps
   ARGV[4]  rampMs          ARGV[5]  holdMs         ARGV[6]  probeRpsPerSec
   ARGV[7]  decreaseFactor  ARGV[8]  ceilingFactor  ARGV[9]  cooldownMs
   ARGV[10] ttlMs           ARGV[11] maxHoldMs
   Returns { decreased (1|0), rateRps (string) }
 ]]
-local budget = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
+local steady = tonumber(ARGV[1])
 local minRps = tonumber(ARGV[3])
 local rampMs = tonumber(ARGV[4])
 local holdMs = tonumber(ARGV[5])
@@ -35,7 +34,6 @@ local at = tonumber(s[3])
 local prevHold = tonumber(s[4]) or holdMs
 local newHold = holdMs
 
-local steady = budget - burst + 1
 local rate = steady
 if at and base and ceil then
   local dt = math.max(0, now - at)

@@ -2,31 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { parseBudgets } from './budgets.js';
 import { CapacityPlacement, budgetKeyOf } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
+import { FIXTURE_PROVIDER_KEY, planItem } from './plan-item.fixture.js';
 import { Planner, type PlannedSync } from './planner.js';
 import { createPlanner, EsoPlacement, seededRandom } from './policies.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const HOUR = 3_600_000;
-const KEY = 'aws-sm|us-east-1|ambient|';
+const KEY = FIXTURE_PROVIDER_KEY;
 const GSV = budgetKeyOf(KEY, 'GetSecretValue');
 
-function item(i: number, over: Partial<PlanItem> = {}): PlanItem {
-  return {
-    uid: `uid-${i}`,
-    namespace: 'ns',
-    name: `es-${i}`,
-    generation: 1,
-    shard: 'default',
-    providerKey: KEY,
-    providerType: 'aws-sm',
-    cost: 1,
-    calls: [{ operation: 'GetSecretValue', calls: 1 }],
-    refresh: { policy: 'periodic', intervalMs: HOUR },
-    storeRef: 'SecretStore/ns/store',
-    storeVersion: '1',
-    ...over,
-  };
-}
+const item = planItem;
 const synced = (i: number, lastSyncMs: number, over: Partial<PlanItem> = {}): PlanItem =>
   item(i, { syncedGeneration: 1, lastSyncMs, lastAttemptMs: lastSyncMs, ready: { status: 'True', reason: 'SecretSynced' }, ...over });
 

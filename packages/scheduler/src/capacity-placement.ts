@@ -1,11 +1,11 @@
 // Herdless's placement: each sync goes into a one-second slot of its provider key's calendar
 // without exceeding the budget of any operation it calls. Refreshes take the least-loaded slot
-// of [deadline − spread, deadline]; specs, retries and overdue items the first slot with room
-// in their lane's share. When no slot before the deadline has room, it slips to the first
+// of [deadline − spread, deadline] (of the whole interval after an off-plan sync); specs,
+// retries and overdue items the first slot with room in their lane's share. When no slot before the deadline has room, it slips to the first
 // slot after it (deadline order) and is counted as late — work is never dropped.
 import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
 import type { OperationCalls, PlanItem } from './plan-item.js';
-import type { Intent, Placement, PlannedSync } from './planner.js';
+import { jitterFraction, type Intent, type Placement, type PlannedSync } from './planner.js';
 import { SlotCalendar } from './slot-calendar.js';
 
 export interface CapacityOptions {
@@ -16,6 +16,11 @@ export interface CapacityOptions {
   reservedShare?: number;
   /** Refresh window before the deadline, as a fraction of the interval (default 0.1). */
   spreadFraction?: number;
+  /** The window of a refresh after a sync that ran off-plan (new, changed, retry, overdue), as a
+   *  fraction of the interval (default 1: anywhere between now and the deadline). Such syncs run
+   *  in bursts; spreading their next refresh over the whole interval is what de-phases the fleet
+   *  after a mass creation or a recovery, at the cost of at most one early refresh each. */
+  respreadFraction?: number;
   /** How far ahead to look for a slot with room (default 7 days). */
   horizonSeconds?: number;
 }
@@ -50,6 +55,7 @@ export class CapacityPlacement implements Placement {
   private readonly routineShare: number;
   private readonly nonSpecShare: number;
   private readonly spreadFraction: number;
+  private readonly respreadFraction: number;
   private readonly horizonSeconds: number;
   /** Budget (rps) last seen per budget key. */
   private readonly budgetRps = new Map<string, number>();
@@ -64,6 +70,7 @@ export class CapacityPlacement implements Placement {
     this.nonSpecShare = 1 - reserved;
     this.routineShare = Math.min(opts.targetUtilisation ?? 0.8, this.nonSpecShare);
     this.spreadFraction = opts.spreadFraction ?? 0.1;
+    this.respreadFraction = Math.max(this.spreadFraction, opts.respreadFraction ?? 1);
     this.horizonSeconds = opts.horizonSeconds ?? 7 * 24 * 3600;
   }
 
@@ -109,19 +116,29 @@ export class CapacityPlacement implements Placement {
 
     if (intent.reason === 'refresh' && intent.deadline !== undefined && item.refresh.policy === 'periodic') {
       const dlSec = Math.floor(intent.deadline / SECOND);
-      const spreadSec = Math.floor((this.spreadFraction * item.refresh.intervalMs) / SECOND);
-      const lo = Math.max(nowSec, dlSec - spreadSec);
+      const fraction = intent.respread ? this.respreadFraction : this.spreadFraction;
+      const spreadSec = Math.floor((fraction * item.refresh.intervalMs) / SECOND);
+      // Not in the current second: that would be a second call right after the one just made.
+      const lo = Math.max(nowSec + 1, dlSec - spreadSec);
       if (lo <= dlSec) {
         const step = Math.max(1, Math.ceil((dlSec - lo + 1) / MAX_CANDIDATES));
         let best: number | undefined;
         let bestScore = Infinity;
+        let ties = 0;
         // From the deadline backwards, so that between equals the later slot wins (fewer calls).
+        // A re-spread breaks ties at random instead (deterministic per item and slot): a burst
+        // placed latest-first piles its surplus at the end of the window, a random pick fills
+        // the whole window level by level.
         for (let s = dlSec; s >= lo; s -= step) {
           if (!fits(s)) continue;
           const score = scoreAt(s);
           if (score < bestScore - EPS) {
             best = s;
             bestScore = score;
+            ties = 1;
+          } else if (intent.respread && score <= bestScore + EPS) {
+            ties++;
+            if (jitterFraction(item.uid, s) * ties < 1) best = s;
           }
         }
         if (best !== undefined) return Math.min(at(best), intent.deadline);

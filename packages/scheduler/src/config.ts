@@ -36,6 +36,8 @@ export const schedulerConfigSchema = z
     reservedShare: fraction.default(0.2),
     /** The window before a deadline a refresh may be placed in, as a fraction of the interval. */
     spreadFraction: fraction.default(0.1),
+    /** The same window for the refresh after an off-plan sync (new, changed, retry, overdue): 1 = the whole interval. */
+    respreadFraction: fraction.default(1),
     /** eso models: syncs per second the modelled controller starts (ESO's 50 QPS client at ~5 calls per sync). */
     esoSyncsPerSecond: z.coerce.number().positive().default(10),
     /** First retry backoff after a transient failure (full jitter, doubling per attempt). */

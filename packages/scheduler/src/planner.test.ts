@@ -124,6 +124,32 @@ describe('planner (walking skeleton)', () => {
     expect(after.observe(synced({ uid: 'b' }), T0 + 7000)).toBeUndefined();
   });
 
+  it('a routine job stranded on the queue while no leader ran is replaced by a catch-up job; a slightly late one stays', () => {
+    const refresh = new Planner().observe(synced(), T0)?.add as PlannedSync; // due at T0 + 50 min
+    // Back 20 s after its slot (a failover): it still serves.
+    const soon = new Planner();
+    soon.adopt(refresh);
+    expect(soon.observe(synced(), refresh.plannedAt + 20_000)).toBeUndefined();
+    // Back two hours later (the controller was down): a catch-up job in the overdue lane replaces it.
+    const late = new Planner();
+    late.adopt(refresh);
+    const change = late.observe(synced(), T0 + 2 * HOUR);
+    expect(change?.cancel).toEqual([refresh]);
+    expect(change?.add).toMatchObject({ reason: 'overdue', deadline: refresh.deadline, plannedAt: T0 + 2 * HOUR });
+  });
+
+  it('the refresh after an off-plan sync may go anywhere before its deadline; after a routine one it keeps its window', () => {
+    const p = new Planner();
+    p.observe(item(), T0);
+    // The new-lane sync ran: its refresh is re-spread.
+    p.observe(synced({ lastSyncMs: T0 + 1000 }), T0 + 1500);
+    expect(p.intentOf('uid-1')).toMatchObject({ reason: 'refresh', respread: true });
+    // The refresh ran in its slot: the next one is routine.
+    const planned = p.planned('uid-1') as PlannedSync;
+    p.observe(synced({ lastSyncMs: planned.plannedAt }), planned.plannedAt + 500);
+    expect(p.intentOf('uid-1')).not.toHaveProperty('respread');
+  });
+
   it('a duplicate on the queue is removed on adoption, keeping the spec lane', () => {
     const p = new Planner();
     const refresh = new Planner().observe(synced(), T0)?.add as PlannedSync;

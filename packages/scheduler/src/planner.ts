@@ -41,7 +41,15 @@ export type WaitReason =
 
 /** The planner's decision for one item before it is placed on the calendar. */
 export type Intent =
-  | { kind: 'sync'; reason: SyncReason; earliest: number; deadline?: number }
+  | {
+      kind: 'sync';
+      reason: SyncReason;
+      earliest: number;
+      deadline?: number;
+      /** The last sync ran when a backlog allowed (new, changed, retry, overdue), not in a slot of
+       *  its own: its refresh may go anywhere before the deadline, so a burst does not stay in phase. */
+      respread?: boolean;
+    }
   | { kind: 'wait'; why: WaitReason };
 
 /** Errors that another attempt cannot fix: they wait for the spec or the store to change. */
@@ -78,6 +86,8 @@ export interface ItemMemory {
 }
 
 const SECOND = 1000;
+/** How long past its slot a routine job may be and still serve its item (longer than a failover). */
+export const STALE_ROUTINE_MS = 60_000;
 const floorSecond = (ms: number): number => Math.floor(ms / SECOND) * SECOND;
 const isSpecLane = (reason: SyncReason): boolean => reason === 'new' || reason === 'changed';
 
@@ -178,7 +188,13 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
   if (item.refresh.policy !== 'periodic') return { intent: { kind: 'wait', why: 'no-periodic-refresh' }, memory: mem };
   const deadline = (item.lastSyncMs ?? now) + item.refresh.intervalMs;
   if (deadline <= now) return { intent: { kind: 'sync', reason: 'overdue', earliest: now, deadline }, memory: mem };
-  return { intent: { kind: 'sync', reason: 'refresh', earliest: now, deadline }, memory: mem };
+  // The job remembered here is the one that produced lastSync (a pending one would make the item
+  // not synced, or overdue). It ran off-plan if its lane was not routine, or if it ran after its
+  // deadline (a routine job left on the queue while the controller was down, adopted on restart).
+  // A failover forgets it, and the refresh keeps its narrow window.
+  const ranLate = planned?.deadline !== undefined && (item.lastSyncMs ?? 0) >= floorSecond(planned.deadline) + SECOND;
+  const respread = planned !== undefined && (planned.reason !== 'refresh' || ranLate);
+  return { intent: { kind: 'sync', reason: 'refresh', earliest: now, deadline, ...(respread ? { respread } : {}) }, memory: mem };
 }
 
 /** Does a pending job already serve this intent? Then it is kept (no second job, same id). */
@@ -193,6 +209,11 @@ export function servesIntent(job: PlannedSync, intent: Intent, item: PlanItem): 
       // backoff past the job that produced it, so that job no longer serves.
       return job.reason === 'retry' && job.plannedAt >= floorSecond(intent.earliest);
     case 'overdue':
+      // A routine job long past its slot (left on the queue while no leader ran) would run
+      // outside the calendar, unseen by every placement: it is replaced by a catch-up job
+      // placed at the catch-up share. One that is only a little late (a failover) stays.
+      if (job.reason === 'refresh' && job.plannedAt < intent.earliest - STALE_ROUTINE_MS) return false;
+      return (job.reason === 'refresh' || job.reason === 'overdue') && job.deadline === intent.deadline;
     case 'refresh':
       return (job.reason === 'refresh' || job.reason === 'overdue') && job.deadline === intent.deadline;
   }

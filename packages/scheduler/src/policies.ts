@@ -72,6 +72,7 @@ export interface PolicyConfig {
   targetUtilisation: number;
   reservedShare: number;
   spreadFraction: number;
+  respreadFraction?: number;
   retryBaseSeconds: number;
   retryMaxSeconds: number;
   /** eso models: syncs per second the modelled controller starts. */
@@ -90,6 +91,7 @@ export function createPlanner(config: PolicyConfig): Planner {
         targetUtilisation: config.targetUtilisation,
         reservedShare: config.reservedShare,
         spreadFraction: config.spreadFraction,
+        ...(config.respreadFraction !== undefined ? { respreadFraction: config.respreadFraction } : {}),
       }),
     });
   }

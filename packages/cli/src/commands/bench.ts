@@ -66,6 +66,11 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
       seconds: c.figures.convergeSeconds,
       syncsPerSecond: c.figures.convergeSeconds ? Math.round((r.settings.count / c.figures.convergeSeconds) * 10) / 10 : null,
       apiWritesPerSync: c.figures.apiWritesPerSync,
+      workerCpuMsPerSync: c.figures.workerCpuMsPerSync ?? null,
+      redisCommandsPerSync: c.figures.redisCommandsPerSync ?? null,
+      // What one worker process could sync per second of its own CPU: the worker's ceiling
+      // when nothing else (the API server above all) is the bottleneck.
+      syncsPerWorkerCpuSecond: c.figures.workerCpuMsPerSync ? Math.round(1000 / c.figures.workerCpuMsPerSync) : null,
       processes: c.processes,
     };
   });
@@ -75,7 +80,11 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
   console.log(`\n${machineLine(report)}\n`);
   for (const run of report.runs) console.log(`${formatSummaryTable(run)}\n`);
   for (const w of worker) {
-    console.log(`worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ${w.apiWritesPerSync ?? '–'} API writes/sync`);
+    console.log(
+      `worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
+        `${w.apiWritesPerSync ?? '–'} API writes/sync, ${w.workerCpuMsPerSync ?? '–'} worker CPU ms/sync (${w.syncsPerWorkerCpuSecond ?? '–'} syncs per worker CPU second), ` +
+        `${w.redisCommandsPerSync ?? '–'} Redis commands/sync`,
+    );
   }
   // The README's "Lab and bench" section embeds these two files.
   const markdown = [`Machine: ${machineLine(report)}`, '', ...report.runs.map((r) => formatSummaryMarkdown(r) + '\n')].join('\n');

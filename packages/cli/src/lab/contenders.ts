@@ -29,6 +29,8 @@ export interface Controller {
   /** Items ready to run but not yet running; null when not observable. */
   queueDepth(): Promise<number | null>;
   redisPeakMemoryBytes(): Promise<number | null>;
+  /** Commands the lab Redis has processed so far (INFO stats); null without Redis. */
+  redisCommandsProcessed(): Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -150,6 +152,14 @@ class HerdlessController implements Controller {
     return peak ? Number(peak[1]) : null;
   }
 
+  async redisCommandsProcessed(): Promise<number | null> {
+    const c = this.connect();
+    if (!c) return null;
+    const info = await c.redis.info('stats');
+    const total = /total_commands_processed:(\d+)/.exec(info);
+    return total ? Number(total[1]) : null;
+  }
+
   async close(): Promise<void> {
     await this.stop();
     await this.queue?.close().catch(() => undefined);
@@ -212,6 +222,10 @@ class RealEso implements Controller {
   }
 
   async redisPeakMemoryBytes(): Promise<number | null> {
+    return null;
+  }
+
+  async redisCommandsProcessed(): Promise<number | null> {
     return null;
   }
 

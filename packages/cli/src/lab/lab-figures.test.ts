@@ -35,21 +35,46 @@ function observation(over: Partial<RunObservation> = {}): RunObservation {
     callsNeeded: 2,
     apiWrites: 6,
     redisPeakMemoryBytes: null,
-    processes: [],
+    redisCommands: 50,
+    processes: [
+      { name: 'worker-1-1', cpuSeconds: 0.01, peakRssBytes: 1 },
+      { name: 'worker-1-2', cpuSeconds: 0.03, peakRssBytes: 1 },
+      { name: 'scheduler-1', cpuSeconds: 5, peakRssBytes: 1 },
+    ],
     events: [],
     ...over,
   };
 }
 
 describe('lab figures', () => {
+  it('finds the peak of each operation on its own, as AWS counts quotas', () => {
+    const replies = [
+      { atMs: T0 + 100, outcome: 'ok' as const, operation: 'GetSecretValue' },
+      { atMs: T0 + 200, outcome: 'ok' as const, operation: 'GetSecretValue' },
+      { atMs: T0 + 300, outcome: 'ok' as const, operation: 'BatchGetSecretValue' },
+      { atMs: T0 + 1_100, outcome: 'ok' as const, operation: 'BatchGetSecretValue' },
+    ];
+    const r = computeResult(observation({ replies }));
+    expect(r.figures.providerPeakRps).toBe(3);
+    expect(r.figures.providerPeakPerOperationRps).toBe(2);
+  });
+
   it('counts provider calls per second by outcome and finds the peak over the quota', () => {
     const r = computeResult(observation());
     expect(r.series[0]).toMatchObject({ ok: 1, throttled: 2 });
     expect(r.figures.providerPeakRps).toBe(3);
+    expect(r.figures.providerPeakPerOperationRps).toBe(3);
     expect(r.figures.secondsOverQuota).toBe(1);
     expect(r.figures.throttled).toBe(2);
     expect(r.figures.callsPerRefresh).toBe(2);
     expect(r.figures.apiWritesPerSync).toBe(3);
+  });
+
+  it('charges Redis commands and the worker processes\' CPU (not the scheduler\'s) to each sync', () => {
+    const r = computeResult(observation());
+    expect(r.figures.redisCommandsPerSync).toBe(25);
+    expect(r.figures.workerCpuMsPerSync).toBe(20);
+    expect(computeResult(observation({ redisCommands: null, processes: [] })).figures).toMatchObject({ redisCommandsPerSync: null, workerCpuMsPerSync: null });
   });
 
   it('measures convergence against the physical limit (calls needed / quota)', () => {

@@ -6,6 +6,21 @@ import type { FleetRecord } from './fleet-observer.js';
 export interface ProviderReply {
   atMs: number;
   outcome: 'ok' | 'throttled' | 'error';
+  /** The AWS operation; quotas are per operation, as AWS's are. */
+  operation?: string;
+}
+
+/** The highest one-second count of any single operation (what each operation's quota meets). */
+export function peakPerOperation(obs: Pick<RunObservation, 'replies' | 't0'>): number {
+  const counts = new Map<string, number>();
+  let peak = 0;
+  for (const r of obs.replies) {
+    const key = `${r.operation ?? ''}@${Math.floor((r.atMs - obs.t0) / 1000)}`;
+    const n = (counts.get(key) ?? 0) + 1;
+    counts.set(key, n);
+    if (n > peak) peak = n;
+  }
+  return peak;
 }
 
 export interface RunObservation {
@@ -21,6 +36,8 @@ export interface RunObservation {
   t0: number;
   endMs: number;
   createdAt: ReadonlyMap<string, number>;
+  /** ExternalSecrets created one by one during a recovery storm (not part of the storm's figures). */
+  probesCreatedAt?: ReadonlyMap<string, number>;
   records: ReadonlyMap<string, FleetRecord>;
   replies: readonly ProviderReply[];
   /** Per second since t0: Ready count and queue depth sampled at its end. */
@@ -33,6 +50,8 @@ export interface RunObservation {
   callsNeeded: number;
   apiWrites: number | null;
   redisPeakMemoryBytes: number | null;
+  /** Commands Redis processed during the run (every client: schedulers, workers, the lab's probes). */
+  redisCommands: number | null;
   processes: ProcessUsage[];
   events: Array<{ t: number; what: string }>;
 }
@@ -128,6 +147,13 @@ export function computeResult(obs: RunObservation): ContenderResult {
     if (rec?.readyAt !== undefined) latencies.push(Math.max(0, (rec.readyAt - created) / 1000));
   }
   latencies.sort((a, b) => a - b);
+  const probeLatencies: number[] = [];
+  for (const [name, created] of obs.probesCreatedAt ?? []) {
+    const at = obs.records.get(name)?.readyAt;
+    // One that never became Ready counts as waiting until the end of the run.
+    probeLatencies.push(Math.max(0, ((at ?? obs.endMs) - created) / 1000));
+  }
+  probeLatencies.sort((a, b) => a - b);
   let lastCreate = 0;
   for (const created of obs.createdAt.values()) lastCreate = Math.max(lastCreate, created);
   let lastReady: number | null = 0;
@@ -137,6 +163,8 @@ export function computeResult(obs: RunObservation): ContenderResult {
   }
   let syncs = 0;
   for (const rec of obs.records.values()) syncs += rec.syncObservedAt.length;
+  // Herdless's worker processes are named worker-<start>-<n> by the lab.
+  const workerCpu = obs.processes.filter((p) => p.name.startsWith('worker-')).reduce((sum, p) => sum + p.cpuSeconds, 0);
   const calls = obs.replies.length;
   const throttled = obs.replies.filter((r) => r.outcome === 'throttled').length;
   const errors = obs.replies.filter((r) => r.outcome === 'error').length;
@@ -146,6 +174,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
   const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
   const figures: ContenderFigures = {
     providerPeakRps: whole.peak,
+    providerPeakPerOperationRps: peakPerOperation(obs),
     providerMeanRps: round(whole.mean),
     peakToMean: round(whole.peakToMean),
     steadyPeakToMean: steady ? round(steady.peakToMean) : null,
@@ -164,11 +193,20 @@ export function computeResult(obs: RunObservation): ContenderResult {
     readyAfterLastCreateSeconds: obs.converge.kind === 'ready' && lastReady !== null ? round(Math.max(0, lastReady - lastCreate) / 1000, 1) : null,
     createToReadyP50Seconds: percentile(latencies, 0.5),
     createToReadyP99Seconds: percentile(latencies, 0.99),
+    ...(obs.probesCreatedAt
+      ? {
+          newDuringStormCount: probeLatencies.length,
+          newDuringStormP50Seconds: percentile(probeLatencies, 0.5),
+          newDuringStormP99Seconds: percentile(probeLatencies, 0.99),
+        }
+      : {}),
     refreshedBeforeDeadlineShare: obs.window && deadlines.due > 0 ? round(deadlines.onTime / deadlines.due, 4) : null,
     refreshesDue: deadlines.due,
     apiWrites: obs.apiWrites,
     apiWritesPerSync: obs.apiWrites !== null && syncs > 0 ? round(obs.apiWrites / syncs) : null,
     redisPeakMemoryBytes: obs.redisPeakMemoryBytes,
+    redisCommandsPerSync: obs.redisCommands !== null && syncs > 0 ? round(obs.redisCommands / syncs, 1) : null,
+    workerCpuMsPerSync: workerCpu > 0 && syncs > 0 ? round((workerCpu * 1000) / syncs, 2) : null,
     allReady: readyCount === obs.count,
     readyCount,
   };

@@ -3,6 +3,7 @@
 // AWS endpoint's replies and the ExternalSecrets' status on the API server. Everything started
 // here is stopped in `finally`, whatever happened.
 import { cpus, hostname, release, totalmem, type } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   ensureControlPlaneBinaries,
   ensureEsoBinary,
@@ -18,9 +19,18 @@ import type { ContenderRun, LabSettings } from './lab-config.js';
 import { startLabEnvironment } from './lab-environment.js';
 import { computeResult, type ProviderReply, type RunObservation } from './lab-figures.js';
 import type { LabProgress } from './lab-progress.js';
-import { createStorm, planStorm, prepareStore } from './storm.js';
+import { createStorm, createTrickle, planStorm, prepareStore, type StormPlan } from './storm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** New ExternalSecrets during a recovery: one every PROBE_EVERY_MS until the backlog is gone. */
+const PROBE_EVERY_MS = 500;
+const MAX_PROBES = 200;
+
+/** The probes read the storm's remote secrets (already in the AWS endpoint) under new names. */
+function probeItems(plan: StormPlan, count: number): Array<{ name: string; remoteKey: string }> {
+  return plan.items.slice(0, Math.min(MAX_PROBES, count)).map((item, i) => ({ name: `new-${i}`, remoteKey: item.remoteKey }));
+}
 
 export function machineInfo(): MachineInfo {
   const cpu = cpus();
@@ -83,7 +93,12 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const access = { server: env.controlPlane.server, caPem: env.controlPlane.caPem, adminToken: env.controlPlane.adminToken };
     const writesBefore = countWrites(await fetchApiServerMetrics(access));
     env.aws.resetRequests();
+    const redisCommandsBefore = await controller.redisCommandsProcessed().catch(() => null);
 
+    // The AWS endpoint runs in this process: a stalled event loop here delays and bunches the
+    // requests it timestamps. Its worst delay goes into the notes, to read the per-second peaks by.
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
     const t0 = Date.now();
     const events: RunObservation['events'] = [];
     const mark = (what: string) => {
@@ -141,6 +156,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const allReady = () => observer.readyCount >= settings.count;
 
     let converge: RunObservation['converge'] = { fromMs: t0, kind: 'ready' };
+    let probesCreatedAt: Map<string, number> | undefined;
     let window: RunObservation['window'];
     switch (settings.scenario) {
       case 'burst':
@@ -182,7 +198,14 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
         await controller.start();
         mark('controller started again');
         converge = { fromMs: restart, kind: 'synced' };
+        // Someone creates new ExternalSecrets during the catch-up: how long do they wait?
+        let caughtUp = false;
+        const trickle = createTrickle(kc, probeItems(plan, settings.count), settings.refreshInterval, PROBE_EVERY_MS, () => caughtUp);
         await waitFor('every overdue ExternalSecret to be refreshed', () => observer.allSyncedSince(names, restart));
+        caughtUp = true;
+        probesCreatedAt = await trickle;
+        mark(`${probesCreatedAt.size} new ExternalSecrets created during the catch-up`);
+        await waitFor('the new ExternalSecrets to be Ready', () => [...(probesCreatedAt?.keys() ?? [])].every((n) => observer.records.get(n)?.readyAt !== undefined));
         phase = 'steady';
         mark('caught up; observing the interval that follows');
         const start = Date.now();
@@ -211,13 +234,16 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       }
     }
     const endMs = Date.now();
+    loopDelay.disable();
+    notes.push(`lab process event-loop delay (where the AWS endpoint timestamps requests): p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
     clearInterval(ticker);
     ticker = undefined;
     env.usage.sample();
     const writesAfter = countWrites(await fetchApiServerMetrics(access));
     const redisPeak = await controller.redisPeakMemoryBytes().catch(() => null);
+    const redisCommandsAfter = await controller.redisCommandsProcessed().catch(() => null);
     const replies: ProviderReply[] = [
-      ...env.aws.requests().map((r) => ({ atMs: r.atMs, outcome: r.outcome })),
+      ...env.aws.requests().map((r) => ({ atMs: r.atMs, outcome: r.outcome, operation: r.operation })),
       ...env.outage.outageReplies.filter((at) => at >= t0).map((atMs) => ({ atMs, outcome: 'error' as const })),
     ];
     progress.end();
@@ -233,6 +259,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       t0,
       endMs,
       createdAt,
+      ...(probesCreatedAt ? { probesCreatedAt } : {}),
       records: observer.records,
       replies,
       samples,
@@ -242,11 +269,13 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       // The storm's own creates are the lab's writes, not the controller's.
       apiWrites: Math.max(0, writesAfter - writesBefore - settings.count),
       redisPeakMemoryBytes: redisPeak,
+      // The lab's own probes (queue depth, INFO) are a few commands a second; they are counted too.
+      redisCommands: redisCommandsBefore !== null && redisCommandsAfter !== null ? redisCommandsAfter - redisCommandsBefore : null,
       processes: env.usage.usage(),
       events,
     });
     say(
-      `${run.label}: done — peak ${result.figures.providerPeakRps} req/s (quota ${settings.quotaRps}), throttled ${result.figures.throttled}, ` +
+      `${run.label}: done — peak ${result.figures.providerPeakPerOperationRps ?? result.figures.providerPeakRps} req/s per operation (quota ${settings.quotaRps} each), throttled ${result.figures.throttled}, ` +
         `converged ${result.figures.convergeSeconds ?? 'never'} s (${result.figures.convergeVsLimit ?? '–'}× the limit)`,
     );
     return result;

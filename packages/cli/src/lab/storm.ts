@@ -60,6 +60,27 @@ export async function prepareStore(kc: KubeConfig, aws: AwsEndpoint, plan: Storm
   });
 }
 
+/** One of the storm's ExternalSecrets: a target Secret of its own name, one property of its remote secret. */
+async function createExternalSecret(custom: CustomObjectsApi, item: { name: string; remoteKey: string }, refreshInterval: string): Promise<void> {
+  await custom.createNamespacedCustomObject({
+    group: EXTERNAL_SECRETS_GROUP,
+    version: EXTERNAL_SECRETS_VERSION,
+    plural: PLURALS.ExternalSecret,
+    namespace: LAB_NAMESPACE,
+    body: {
+      apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
+      kind: 'ExternalSecret',
+      metadata: { name: item.name },
+      spec: {
+        refreshInterval,
+        secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+        target: { name: item.name },
+        data: [{ secretKey: 'password', remoteRef: { key: item.remoteKey, property: 'password' } }],
+      },
+    },
+  });
+}
+
 /** Creates every ExternalSecret as fast as the API server takes them; returns each one's create time. */
 export async function createStorm(kc: KubeConfig, plan: StormPlan, refreshInterval: string, onCreated?: (n: number) => void): Promise<Map<string, number>> {
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -70,26 +91,33 @@ export async function createStorm(kc: KubeConfig, plan: StormPlan, refreshInterv
       while (next < plan.items.length) {
         const item = plan.items[next++]!;
         createdAt.set(item.name, Date.now());
-        await custom.createNamespacedCustomObject({
-          group: EXTERNAL_SECRETS_GROUP,
-          version: EXTERNAL_SECRETS_VERSION,
-          plural: PLURALS.ExternalSecret,
-          namespace: LAB_NAMESPACE,
-          body: {
-            apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
-            kind: 'ExternalSecret',
-            metadata: { name: item.name },
-            spec: {
-              refreshInterval,
-              secretStoreRef: { name: 'aws', kind: 'SecretStore' },
-              target: { name: item.name },
-              data: [{ secretKey: 'password', remoteRef: { key: item.remoteKey, property: 'password' } }],
-            },
-          },
-        });
+        await createExternalSecret(custom, item, refreshInterval);
         onCreated?.(createdAt.size);
       }
     }),
   );
+  return createdAt;
+}
+
+/**
+ * New ExternalSecrets created one at a time, `everyMs` apart, while something else goes on (a
+ * recovery storm): someone is waiting for each of them. Stops early when `stop()` turns true.
+ */
+export async function createTrickle(
+  kc: KubeConfig,
+  items: Array<{ name: string; remoteKey: string }>,
+  refreshInterval: string,
+  everyMs: number,
+  stop: () => boolean,
+): Promise<Map<string, number>> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const createdAt = new Map<string, number>();
+  for (const item of items) {
+    if (stop()) break;
+    const started = Date.now();
+    createdAt.set(item.name, started);
+    await createExternalSecret(custom, item, refreshInterval);
+    await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - started))));
+  }
   return createdAt;
 }

@@ -40,6 +40,8 @@ export interface ProcessUsage {
 export interface ContenderFigures {
   /** Highest number of provider calls in any one-second window. */
   providerPeakRps: number;
+  /** The same for each operation on its own (AWS's quotas are per operation); the highest. */
+  providerPeakPerOperationRps?: number;
   /** Mean over the seconds from the first to the last provider call. */
   providerMeanRps: number;
   peakToMean: number;
@@ -66,6 +68,10 @@ export interface ContenderFigures {
   readyAfterLastCreateSeconds?: number | null;
   createToReadyP50Seconds: number | null;
   createToReadyP99Seconds: number | null;
+  /** Recovery: ExternalSecrets created one by one during the catch-up, and their create-to-Ready. */
+  newDuringStormCount?: number;
+  newDuringStormP50Seconds?: number | null;
+  newDuringStormP99Seconds?: number | null;
   /** Refreshes due in the observed window that happened before their deadline (share, 0..1). */
   refreshedBeforeDeadlineShare: number | null;
   refreshesDue: number;
@@ -73,6 +79,10 @@ export interface ContenderFigures {
   apiWrites: number | null;
   apiWritesPerSync: number | null;
   redisPeakMemoryBytes: number | null;
+  /** Redis commands per successful sync (all clients; Herdless contenders only). */
+  redisCommandsPerSync?: number | null;
+  /** CPU milliseconds Herdless's worker processes spent per successful sync. */
+  workerCpuMsPerSync?: number | null;
   allReady: boolean;
   readyCount: number;
 }

@@ -20,14 +20,15 @@ const arrivals = fc.array(fc.record({ atMs: fc.integer({ min: 0, max: 5_000 }), 
 });
 
 describe('limiter math (GCRA + adaptive rate)', () => {
-  it('no one-second window holds more than the budget, whatever arrives and whatever is throttled', () => {
+  it('no one-second window holds more than the budget, whatever arrives, whatever is throttled and however late calls arrive', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 200 }),
         fc.integer({ min: 1, max: 50 }),
         fc.integer({ min: 0, max: 1_000 }),
         arrivals,
-        (budgetRps, burstWanted, maxWaitMs, events) => {
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 50 }),
+        (budgetRps, burstWanted, maxWaitMs, events, lateness) => {
           const p = limiterParams(budgetRps, { burst: burstWanted, maxWaitMs });
           let s: LimiterState = {};
           const callTimes: number[] = [];
@@ -39,6 +40,9 @@ describe('limiter math (GCRA + adaptive rate)', () => {
             else expect(a.waitMs).toBeGreaterThan(maxWaitMs);
           }
           expect(maxPerSecond(callTimes)).toBeLessThanOrEqual(budgetRps);
+          // Calls reach the store up to arrivalJitterMs after their admission, each by its own delay.
+          const arrived = callTimes.map((t, i) => t + (lateness[i % lateness.length] as number) * p.arrivalJitterMs);
+          expect(maxPerSecond(arrived)).toBeLessThanOrEqual(budgetRps);
         },
       ),
       { numRuns: 1000 },
@@ -73,11 +77,13 @@ describe('limiter math (GCRA + adaptive rate)', () => {
       if (a.allowed) admitted++;
     }
     expect(admitted).toBe(10);
-    expect(steadyRps(p)).toBe(91);
+    // budget − burst + 1, scaled for 50 ms of arrival jitter; without jitter, exactly 91.
+    expect(steadyRps(p)).toBeCloseTo((91 * 1000) / 1050, 9);
+    expect(steadyRps({ ...p, arrivalJitterMs: 0 })).toBe(91);
   });
 
   it('a throttle lowers the rate, it climbs back to just under the throttled rate, then probes up to the budget', () => {
-    const p = limiterParams(100, { burst: 1, rampMs: 5_000, holdMs: 10_000, probeRpsPerSec: 2 });
+    const p = limiterParams(100, { burst: 1, arrivalJitterMs: 0, rampMs: 5_000, holdMs: 10_000, probeRpsPerSec: 2 });
     const t = onThrottled(p, {}, 0);
     expect(t.decreased).toBe(true);
     expect(effectiveRps(p, t.state, 0)).toBeCloseTo(70);
@@ -90,7 +96,7 @@ describe('limiter math (GCRA + adaptive rate)', () => {
   });
 
   it('a throttle decreases from the measured send rate when the workers sent below their allowance', () => {
-    // Budget 40 (steady 37), but the workers only managed 22 calls in the last second when the
+    // Budget 40 (steady 38.1), but the workers only managed 22 calls in the last second when the
     // store (quota 20) throttled: the quota is near 22, not near 37.
     const p = limiterParams(40);
     let s: LimiterState = {};

@@ -9,6 +9,10 @@ export interface LimiterParams {
   budgetRps: number;
   /** Calls admitted at once after idle; carved out of the budget (see steadyRps). */
   burst: number;
+  /** How much earlier or later than its admission a call may reach the store (event loop, network).
+   *  The steady rate leaves room for it, so that the store's own one-second windows, not only
+   *  the admissions, stay within budget. */
+  arrivalJitterMs: number;
   /** How far ahead a caller may reserve and wait in-process; beyond, it is told to come back. */
   maxWaitMs: number;
   /** Never adapt below this rate. */
@@ -66,6 +70,8 @@ export function measuredRps(s: LimiterState, nowMs: number): number | undefined 
 }
 
 export const DEFAULT_LIMITER_TUNING = {
+  burst: 1,
+  arrivalJitterMs: 50,
   maxWaitMs: 250,
   decreaseFactor: 0.7,
   ceilingFactor: 0.9,
@@ -75,15 +81,21 @@ export const DEFAULT_LIMITER_TUNING = {
   cooldownMs: 1_000,
 } as const;
 
-/** Fills the tuning defaults for a budget; burst defaults to a tenth of the budget (at least 1). */
+/**
+ * Fills the tuning defaults for a budget. The burst defaults to 1 (calls evenly spaced): a
+ * queue-fed worker gains nothing from a burst, and every call of it is carved out of the steady rate.
+ */
 export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParams, 'budgetRps'>> = {}): LimiterParams {
   if (!(budgetRps > 0)) throw new RangeError(`expected budgetRps > 0, found ${budgetRps}`);
-  const burst = Math.max(1, Math.min(Math.floor(opts.burst ?? budgetRps / 10), Math.floor(budgetRps)));
+  const burst = Math.max(1, Math.min(Math.floor(opts.burst ?? DEFAULT_LIMITER_TUNING.burst), Math.floor(budgetRps)));
+  const arrivalJitterMs = opts.arrivalJitterMs ?? DEFAULT_LIMITER_TUNING.arrivalJitterMs;
+  if (!(arrivalJitterMs >= 0 && arrivalJitterMs < 1000)) throw new RangeError(`expected 0 <= arrivalJitterMs < 1000, found ${arrivalJitterMs}`);
   return {
     budgetRps,
     burst,
+    arrivalJitterMs,
     maxWaitMs: opts.maxWaitMs ?? DEFAULT_LIMITER_TUNING.maxWaitMs,
-    minRps: opts.minRps ?? Math.min(1, budgetRps),
+    minRps: opts.minRps ?? Math.min(1, steadyRps({ budgetRps, burst, arrivalJitterMs })),
     decreaseFactor: opts.decreaseFactor ?? DEFAULT_LIMITER_TUNING.decreaseFactor,
     ceilingFactor: opts.ceilingFactor ?? DEFAULT_LIMITER_TUNING.ceilingFactor,
     rampMs: opts.rampMs ?? DEFAULT_LIMITER_TUNING.rampMs,
@@ -97,9 +109,12 @@ export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParam
 /**
  * The steady rate that keeps every one-second window within budget: GCRA with burst b admits
  * at most b + r − 1 calls in any window shorter than one second, so r = budget − burst + 1.
+ * A one-second window at the store spans up to 1 s + the arrival jitter of admissions, so the
+ * rate is scaled by 1000 / (1000 + jitter) (5 % at the default 50 ms).
  */
-export function steadyRps(p: Pick<LimiterParams, 'budgetRps' | 'burst'>): number {
-  return Math.max(p.budgetRps - p.burst + 1, Number.MIN_VALUE);
+export function steadyRps(p: Pick<LimiterParams, 'budgetRps' | 'burst'> & Partial<Pick<LimiterParams, 'arrivalJitterMs'>>): number {
+  const jitter = p.arrivalJitterMs ?? 0;
+  return Math.max(((p.budgetRps - p.burst + 1) * 1000) / (1000 + jitter), Number.MIN_VALUE);
 }
 
 /** The rate in force at `nowMs`: the steady rate, or after a throttle, ramp → hold → probe. */

@@ -21,7 +21,7 @@ const SCRIPTS = {
 interface LimiterCommands {
   herdlessLimiterAcquire(
     key: string,
-    budgetRps: number,
+    steadyRps: number,
     burst: number,
     maxWaitMs: number,
     minRps: number,
@@ -32,7 +32,7 @@ interface LimiterCommands {
   ): Promise<[number, string, string, string]>;
   herdlessLimiterThrottled(
     key: string,
-    budgetRps: number,
+    steadyRps: number,
     burst: number,
     minRps: number,
     rampMs: number,
@@ -95,7 +95,7 @@ export class RedisRateLimiter {
   async acquire(providerKey: string, operation: string, limits: BucketLimits): Promise<LimiterDecision> {
     const [allowed, waitMs, rateRps, slotMs] = await this.redis.herdlessLimiterAcquire(
       this.keyOf(providerKey, operation),
-      limits.budgetRps,
+      steadyRps(limits),
       limits.burst,
       limits.maxWaitMs,
       limits.minRps,
@@ -111,7 +111,7 @@ export class RedisRateLimiter {
   async reportThrottled(providerKey: string, operation: string, limits: BucketLimits): Promise<{ decreased: boolean; rateRps: number }> {
     const [decreased, rateRps] = await this.redis.herdlessLimiterThrottled(
       this.keyOf(providerKey, operation),
-      limits.budgetRps,
+      steadyRps(limits),
       limits.burst,
       limits.minRps,
       limits.rampMs,
