@@ -72,6 +72,22 @@ describe('capacity-aware placement', () => {
     expect(Math.max(...late.map((j) => j.plannedAt)) - T0).toBeLessThanOrEqual(27_000);
   });
 
+  it('catch-up uses the whole budget when no spec needs the reserve; a spec arriving later preempts it', () => {
+    const { planner, placement } = herdless(10);
+    const overdue = Array.from({ length: 100 }, (_, i) => synced(i, T0 - 2 * HOUR - i * 1000));
+    const late = planner.observeAll(overdue, T0).map((c) => c.add as PlannedSync);
+    // 100 overdue at the whole budget: 10 s, not the 12.5 s of the catch-up share alone.
+    expect(Math.max(...late.map((j) => j.plannedAt)) - T0).toBeLessThan(10_000);
+    expect(Math.max(...placement.calendar.entries(GSV).map(([, n]) => n))).toBe(10);
+    // A new ExternalSecret 2 s later goes into the current slot, ahead of the catch-up.
+    const spec = planner.observe(item(500), T0 + 2_000)?.add as PlannedSync;
+    expect(spec).toMatchObject({ reason: 'new', plannedAt: T0 + 2_000 });
+    expect(placement.catchUpLoad(GSV, (T0 + 2_000) / 1000)).toBe(10);
+    // A routine refresh never lands in a slot the catch-up fills.
+    const refresh = planner.observe(synced(600, T0 - HOUR + 5_000), T0 + 2_000)?.add as PlannedSync;
+    expect(refresh.plannedAt).toBeGreaterThanOrEqual(T0 + 10_000);
+  });
+
   it('a store annotation overrides the provider type budget, clamped to the AWS quota', () => {
     const { planner, placement } = herdless(10);
     planner.observeAll(Array.from({ length: 50 }, (_, i) => item(i, { storeBudgetRps: 25 })), T0);

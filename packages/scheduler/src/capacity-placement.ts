@@ -1,7 +1,8 @@
 // Herdless's placement: each sync goes into a one-second slot of its provider key's calendar
 // without exceeding the budget of any operation it calls. Refreshes take the least-loaded slot
 // of [deadline − spread, deadline] (of the whole interval after an off-plan sync); specs,
-// retries and overdue items the first slot with room in their lane's share. When no slot before the deadline has room, it slips to the first
+// retries and overdue items the first slot with room in their lane's share (catch-up may fill
+// a slot, new specs preempt it). When no slot before the deadline has room, it slips to the first
 // slot after it (deadline order) and is counted as late — work is never dropped.
 import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
 import type { OperationCalls, PlanItem } from './plan-item.js';
@@ -40,6 +41,8 @@ const EPS = 1e-9;
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
+const isSpec = (reason: PlannedSync['reason']): boolean => reason === 'new' || reason === 'changed';
+
 export const budgetKeyOf = (providerKey: string, operation: string): string => `${providerKey}#${operation}`;
 
 /** Calls of a job; an adopted job whose item is not known yet counts one call of the primary operation. */
@@ -51,6 +54,8 @@ function callsOf(job: Pick<PlannedSync, 'calls' | 'cost' | 'providerKey'>): Oper
 
 export class CapacityPlacement implements Placement {
   readonly calendar = new SlotCalendar();
+  /** The overdue lane's share of each slot's load (also counted in `calendar`). */
+  private readonly catchUp = new SlotCalendar();
   private readonly budgets: BudgetTable;
   private readonly routineShare: number;
   private readonly nonSpecShare: number;
@@ -74,11 +79,22 @@ export class CapacityPlacement implements Placement {
     this.horizonSeconds = opts.horizonSeconds ?? 7 * 24 * 3600;
   }
 
-  /** The share of the budget a lane may fill a slot up to (counting everything already there). */
+  /**
+   * The share of the budget a lane may fill a slot up to (counting everything already there).
+   * Catch-up (overdue) work may fill a slot to the whole budget, but new and changed specs
+   * preempt it: they count every lane but catch-up, so the reserve is theirs whenever they need
+   * it and the catch-up's when they do not (work-conserving). Preempted catch-up jobs run a
+   * little after their slot: the queue runs specs first and the workers' limiter holds the budget.
+   */
   shareOf(reason: PlannedSync['reason']): number {
-    if (reason === 'new' || reason === 'changed') return 1;
+    if (reason === 'new' || reason === 'changed' || reason === 'overdue') return 1;
     if (reason === 'refresh') return this.routineShare;
     return this.nonSpecShare;
+  }
+
+  /** Catch-up calls planned in a slot (the part of its load new specs may preempt). */
+  catchUpLoad(key: string, second: number): number {
+    return this.catchUp.load(key, second);
   }
 
   budgetOf(providerKey: string, operation: string): number {
@@ -94,7 +110,8 @@ export class CapacityPlacement implements Placement {
     const nowSec = Math.floor(now / SECOND);
     // Hot loop (a new leader places every item at once): plain loops, one slot map per demand.
     const maps = demands.map((d) => this.calendar.slotsOf(d.key));
-    const loadAt = (i: number, s: number): number => maps[i]?.get(s) ?? 0;
+    const preempted = isSpec(intent.reason) ? demands.map((d) => this.catchUp.slotsOf(d.key)) : undefined;
+    const loadAt = (i: number, s: number): number => (maps[i]?.get(s) ?? 0) - (preempted?.[i]?.get(s) ?? 0);
     const fits = (s: number): boolean => {
       for (let i = 0; i < demands.length; i++) {
         const d = demands[i] as (typeof demands)[number];
@@ -151,7 +168,8 @@ export class CapacityPlacement implements Placement {
   }
 
   private firstFit(demands: Array<{ key: string; calls: number }>, start: number, fits: (s: number) => boolean, reason: string): number {
-    const hint = `${demands.map((d) => `${d.key}:${d.calls}`).join(',')}|${this.shareOf(reason as PlannedSync['reason'])}`;
+    const lane = reason as PlannedSync['reason'];
+    const hint = `${demands.map((d) => `${d.key}:${d.calls}`).join(',')}|${this.shareOf(lane)}|${isSpec(lane) ? 'spec' : 'other'}`;
     // A hint is a lower bound only for scans starting inside the range it proved full.
     const known = this.cursors.get(hint);
     const from = known && start >= known.start && start <= known.free ? known.free : start;
@@ -166,13 +184,19 @@ export class CapacityPlacement implements Placement {
 
   reserve(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
-    for (const c of callsOf(job)) this.calendar.add(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+    for (const c of callsOf(job)) {
+      this.calendar.add(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+      if (job.reason === 'overdue') this.catchUp.add(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+    }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) this.late.set(job.providerKey, (this.late.get(job.providerKey) ?? 0) + 1);
   }
 
   release(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
-    for (const c of callsOf(job)) this.calendar.remove(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+    for (const c of callsOf(job)) {
+      this.calendar.remove(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+      if (job.reason === 'overdue') this.catchUp.remove(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+    }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) {
       const n = (this.late.get(job.providerKey) ?? 1) - 1;
       if (n > 0) this.late.set(job.providerKey, n);
@@ -203,5 +227,6 @@ export class CapacityPlacement implements Placement {
 
   prune(now: number): void {
     this.calendar.prune(Math.floor(now / SECOND) - 1);
+    this.catchUp.prune(Math.floor(now / SECOND) - 1);
   }
 }
