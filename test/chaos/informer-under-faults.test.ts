@@ -160,6 +160,15 @@ describe('resilient informer under API server faults', () => {
     await runLanes(later, CONCURRENCY, work);
     expect(made).toBe(CHANGES);
 
+    // On a quiet machine the changes can finish in a few chaos rounds, and a 500 burst only
+    // injects when a request happens to come in its moment: the chaos goes on (the informer
+    // under it) until it has done what the checks below say it did, or 30 s have passed.
+    const enough = () => {
+      const st = kube.proxy.stats();
+      return st.cutStreams > 5 && st.expiredWatches > 2 && st.injectedErrors > 2 && informer!.restarts() > 5;
+    };
+    const chaosUntil = Date.now() + 30_000;
+    while (!enough() && Date.now() < chaosUntil) await new Promise((r) => setTimeout(r, 100));
     chaosOn = false;
     await chaos;
     kube.proxy.reset();

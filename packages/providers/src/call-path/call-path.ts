@@ -36,8 +36,12 @@ export interface CallPathOptions {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** How late (ms past its slot) an admitted call may still be sent; later ones take a new slot. */
-export const LATE_SLOT_MS = 100;
+/**
+ * How late (ms past its slot) an admitted call may still be sent, as a share of the limiter's
+ * arrival allowance; later ones take a new slot. The other half of the allowance covers what
+ * happens after this check (the SDK's middleware, the socket, the store's own clock).
+ */
+export const LATE_SLOT_SHARE = 0.5;
 /** Fresh slots asked for in a row after late ones before the job is deferred instead. */
 const LATE_SLOT_ATTEMPTS = 3;
 
@@ -192,10 +196,10 @@ export class CallPath {
       // A slot spent late lands in a later second together with that second's own slots: an
       // event loop stalled by GC or a busy CPU (Redis reply unread, timer fired late) would
       // turn the limiter's flat admissions into bunched arrivals over the budget. A slot
-      // that is stale by more than LATE_SLOT_MS is left unused (the budget is under-spent,
-      // never over) and a fresh one is asked for.
+      // that is stale by more than half the limiter's arrival allowance is left unused (the
+      // budget is under-spent, never over) and a fresh one is asked for.
       const lateMs = Date.now() - askedAtMs - decision.waitMs;
-      if (lateMs <= LATE_SLOT_MS) break;
+      if (lateMs <= limits.arrivalJitterMs * LATE_SLOT_SHARE) break;
       this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
       if (attempt >= LATE_SLOT_ATTEMPTS) {
         throw throttled(

@@ -77,8 +77,8 @@ describe('limiter math (GCRA + adaptive rate)', () => {
       if (a.allowed) admitted++;
     }
     expect(admitted).toBe(10);
-    // budget − burst + 1, scaled for 50 ms of arrival jitter; without jitter, exactly 91.
-    expect(steadyRps(p)).toBeCloseTo((91 * 1000) / 1050, 9);
+    // budget − burst + 1, scaled for 60 ms of arrival jitter; without jitter, exactly 91.
+    expect(steadyRps(p)).toBeCloseTo((91 * 1000) / 1060, 9);
     expect(steadyRps({ ...p, arrivalJitterMs: 0 })).toBe(91);
   });
 
@@ -96,7 +96,7 @@ describe('limiter math (GCRA + adaptive rate)', () => {
   });
 
   it('a throttle decreases from the measured send rate when the workers sent below their allowance', () => {
-    // Budget 40 (steady 38.1), but the workers only managed 22 calls in the last second when the
+    // Budget 40 (steady 37.7), but the workers only managed 22 calls in the last second when the
     // store (quota 20) throttled: the quota is near 22, not near 37.
     const p = limiterParams(40);
     let s: LimiterState = {};

@@ -71,7 +71,7 @@ export function measuredRps(s: LimiterState, nowMs: number): number | undefined 
 
 export const DEFAULT_LIMITER_TUNING = {
   burst: 1,
-  arrivalJitterMs: 50,
+  arrivalJitterMs: 60,
   maxWaitMs: 250,
   decreaseFactor: 0.7,
   ceilingFactor: 0.9,
@@ -110,7 +110,7 @@ export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParam
  * The steady rate that keeps every one-second window within budget: GCRA with burst b admits
  * at most b + r − 1 calls in any window shorter than one second, so r = budget − burst + 1.
  * A one-second window at the store spans up to 1 s + the arrival jitter of admissions, so the
- * rate is scaled by 1000 / (1000 + jitter) (5 % at the default 50 ms).
+ * rate is scaled by 1000 / (1000 + jitter) (5.7 % at the default 60 ms).
  */
 export function steadyRps(p: Pick<LimiterParams, 'budgetRps' | 'burst'> & Partial<Pick<LimiterParams, 'arrivalJitterMs'>>): number {
   const jitter = p.arrivalJitterMs ?? 0;
