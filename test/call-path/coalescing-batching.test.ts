@@ -34,6 +34,8 @@ const ES = 1_000;
 const DISTINCT = 50;
 const WINDOW_MS = 60_000;
 const ROUNDS = 2;
+/** A round drains after its last partial batch, which waits for the window; then the window passes again. */
+const ROUND_TIMEOUT_MS = ROUNDS * (2 * WINDOW_MS + 120_000);
 const run = runId();
 
 let admin: AdminClients;
@@ -108,7 +110,7 @@ describe('coalescing and batching in one worker process', () => {
     expect(counts.GetSecretValue).toBeUndefined();
     const { names, reasons } = await notReady(admin, fleet);
     expect({ notReady: names.length, reasons }).toEqual({ notReady: 0, reasons: {} });
-  });
+  }, ROUND_TIMEOUT_MS);
 
   it(`Parameter Store: the same fleet costs at most ceil(${DISTINCT}/10) = 5 calls per round, never over 40/s`, async () => {
     const fleet = fleets[1] as Fleet;
@@ -122,5 +124,5 @@ describe('coalescing and batching in one worker process', () => {
     expect(throttled).toBe(0);
     const { names, reasons } = await notReady(admin, fleet);
     expect({ notReady: names.length, reasons }).toEqual({ notReady: 0, reasons: {} });
-  });
+  }, ROUND_TIMEOUT_MS);
 });

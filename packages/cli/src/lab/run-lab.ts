@@ -198,7 +198,11 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
         await controller.start();
         mark('controller started again');
         converge = { fromMs: restart, kind: 'synced' };
-        // Someone creates new ExternalSecrets during the catch-up: how long do they wait?
+        // Someone creates new ExternalSecrets during the catch-up: how long do they wait? They
+        // start with the storm (the first sync after the restart), not with the processes, so
+        // the figure is the wait behind the backlog, not the controller's start-up.
+        const syncsAtRestart = observer.syncCount();
+        await waitFor('the first sync after the restart', () => observer.syncCount() > syncsAtRestart);
         let caughtUp = false;
         const trickle = createTrickle(kc, probeItems(plan, settings.count), settings.refreshInterval, PROBE_EVERY_MS, () => caughtUp);
         await waitFor('every overdue ExternalSecret to be refreshed', () => observer.allSyncedSince(names, restart));
