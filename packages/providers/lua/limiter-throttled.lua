@@ -7,22 +7,22 @@
   starts over with the default hold.
 
   KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, w, wc, pc (admissions per second)
-  ARGV[1]  steadyRps       ARGV[2]  (unused)       ARGV[3]  minRps
-  ARGV[4]  rampMs          ARGV[5]  holdMs         ARGV[6]  probeRpsPerSec
-  ARGV[7]  decreaseFactor  ARGV[8]  ceilingFactor  ARGV[9]  cooldownMs
-  ARGV[10] ttlMs           ARGV[11] maxHoldMs
+  ARGV[1]  steadyRps       ARGV[2]  minRps         ARGV[3]  rampMs
+  ARGV[4]  holdMs          ARGV[5]  probeRpsPerSec ARGV[6]  decreaseFactor
+  ARGV[7]  ceilingFactor   ARGV[8]  cooldownMs     ARGV[9]  ttlMs
+  ARGV[10] maxHoldMs
   Returns { decreased (1|0), rateRps (string) }
 ]]
 local steady = tonumber(ARGV[1])
-local minRps = tonumber(ARGV[3])
-local rampMs = tonumber(ARGV[4])
-local holdMs = tonumber(ARGV[5])
-local probe = tonumber(ARGV[6])
-local decrease = tonumber(ARGV[7])
-local ceilingFactor = tonumber(ARGV[8])
-local cooldown = tonumber(ARGV[9])
-local ttlMs = tonumber(ARGV[10])
-local maxHold = tonumber(ARGV[11])
+local minRps = tonumber(ARGV[2])
+local rampMs = tonumber(ARGV[3])
+local holdMs = tonumber(ARGV[4])
+local probe = tonumber(ARGV[5])
+local decrease = tonumber(ARGV[6])
+local ceilingFactor = tonumber(ARGV[7])
+local cooldown = tonumber(ARGV[8])
+local ttlMs = tonumber(ARGV[9])
+local maxHold = tonumber(ARGV[10])
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000

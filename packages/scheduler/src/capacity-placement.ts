@@ -6,7 +6,7 @@
 // slot after it (deadline order) and is counted as late — work is never dropped.
 import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
 import type { OperationCalls, PlanItem } from './plan-item.js';
-import { jitterFraction, type Intent, type Placement, type PlannedSync } from './planner.js';
+import { isSpecLane, jitterFraction, type Intent, type Placement, type PlannedSync } from './planner.js';
 import { SlotCalendar } from './slot-calendar.js';
 
 export interface CapacityOptions {
@@ -40,8 +40,6 @@ const SECOND = 1000;
 const EPS = 1e-9;
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
-
-const isSpec = (reason: PlannedSync['reason']): boolean => reason === 'new' || reason === 'changed';
 
 export const budgetKeyOf = (providerKey: string, operation: string): string => `${providerKey}#${operation}`;
 
@@ -87,7 +85,7 @@ export class CapacityPlacement implements Placement {
    * little after their slot: the queue runs specs first and the workers' limiter holds the budget.
    */
   shareOf(reason: PlannedSync['reason']): number {
-    if (reason === 'new' || reason === 'changed' || reason === 'overdue') return 1;
+    if (isSpecLane(reason) || reason === 'overdue') return 1;
     if (reason === 'refresh') return this.routineShare;
     return this.nonSpecShare;
   }
@@ -110,7 +108,7 @@ export class CapacityPlacement implements Placement {
     const nowSec = Math.floor(now / SECOND);
     // Hot loop (a new leader places every item at once): plain loops, one slot map per demand.
     const maps = demands.map((d) => this.calendar.slotsOf(d.key));
-    const preempted = isSpec(intent.reason) ? demands.map((d) => this.catchUp.slotsOf(d.key)) : undefined;
+    const preempted = isSpecLane(intent.reason) ? demands.map((d) => this.catchUp.slotsOf(d.key)) : undefined;
     const loadAt = (i: number, s: number): number => (maps[i]?.get(s) ?? 0) - (preempted?.[i]?.get(s) ?? 0);
     const fits = (s: number): boolean => {
       for (let i = 0; i < demands.length; i++) {
@@ -169,7 +167,7 @@ export class CapacityPlacement implements Placement {
 
   private firstFit(demands: Array<{ key: string; calls: number }>, start: number, fits: (s: number) => boolean, reason: string): number {
     const lane = reason as PlannedSync['reason'];
-    const hint = `${demands.map((d) => `${d.key}:${d.calls}`).join(',')}|${this.shareOf(lane)}|${isSpec(lane) ? 'spec' : 'other'}`;
+    const hint = `${demands.map((d) => `${d.key}:${d.calls}`).join(',')}|${this.shareOf(lane)}|${isSpecLane(lane) ? 'spec' : 'other'}`;
     // A hint is a lower bound only for scans starting inside the range it proved full.
     const known = this.cursors.get(hint);
     const from = known && start >= known.start && start <= known.free ? known.free : start;
@@ -185,8 +183,9 @@ export class CapacityPlacement implements Placement {
   reserve(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
     for (const c of callsOf(job)) {
-      this.calendar.add(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
-      if (job.reason === 'overdue') this.catchUp.add(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+      const key = budgetKeyOf(job.providerKey, c.operation);
+      this.calendar.add(key, s, c.calls);
+      if (job.reason === 'overdue') this.catchUp.add(key, s, c.calls);
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) this.late.set(job.providerKey, (this.late.get(job.providerKey) ?? 0) + 1);
   }
@@ -194,8 +193,9 @@ export class CapacityPlacement implements Placement {
   release(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
     for (const c of callsOf(job)) {
-      this.calendar.remove(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
-      if (job.reason === 'overdue') this.catchUp.remove(budgetKeyOf(job.providerKey, c.operation), s, c.calls);
+      const key = budgetKeyOf(job.providerKey, c.operation);
+      this.calendar.remove(key, s, c.calls);
+      if (job.reason === 'overdue') this.catchUp.remove(key, s, c.calls);
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) {
       const n = (this.late.get(job.providerKey) ?? 1) - 1;

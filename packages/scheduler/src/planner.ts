@@ -89,7 +89,8 @@ const SECOND = 1000;
 /** How long past its slot a routine job may be and still serve its item (longer than a failover). */
 export const STALE_ROUTINE_MS = 60_000;
 const floorSecond = (ms: number): number => Math.floor(ms / SECOND) * SECOND;
-const isSpecLane = (reason: SyncReason): boolean => reason === 'new' || reason === 'changed';
+/** New or changed spec: someone is waiting for it. */
+export const isSpecLane = (reason: SyncReason): boolean => reason === 'new' || reason === 'changed';
 
 /** Has the worker attempted a sync at or after `t`? (lastAttemptTime, else refreshTime; second precision) */
 function attemptedSince(item: PlanItem, t: number): boolean {
@@ -209,12 +210,11 @@ export function servesIntent(job: PlannedSync, intent: Intent, item: PlanItem): 
       // backoff past the job that produced it, so that job no longer serves.
       return job.reason === 'retry' && job.plannedAt >= floorSecond(intent.earliest);
     case 'overdue':
+    case 'refresh':
       // A routine job long past its slot (left on the queue while no leader ran) would run
       // outside the calendar, unseen by every placement: it is replaced by a catch-up job
       // placed at the catch-up share. One that is only a little late (a failover) stays.
-      if (job.reason === 'refresh' && job.plannedAt < intent.earliest - STALE_ROUTINE_MS) return false;
-      return (job.reason === 'refresh' || job.reason === 'overdue') && job.deadline === intent.deadline;
-    case 'refresh':
+      if (intent.reason === 'overdue' && job.reason === 'refresh' && job.plannedAt < intent.earliest - STALE_ROUTINE_MS) return false;
       return (job.reason === 'refresh' || job.reason === 'overdue') && job.deadline === intent.deadline;
   }
 }

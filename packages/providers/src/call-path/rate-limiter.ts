@@ -33,7 +33,6 @@ interface LimiterCommands {
   herdlessLimiterThrottled(
     key: string,
     steadyRps: number,
-    burst: number,
     minRps: number,
     rampMs: number,
     holdMs: number,
@@ -112,7 +111,6 @@ export class RedisRateLimiter {
     const [decreased, rateRps] = await this.redis.herdlessLimiterThrottled(
       this.keyOf(providerKey, operation),
       steadyRps(limits),
-      limits.burst,
       limits.minRps,
       limits.rampMs,
       limits.holdMs,
