@@ -88,3 +88,21 @@ export function budgetRpsOf(table: Readonly<Record<string, Readonly<Record<strin
   }
   return table[providerType]?.[bucket] ?? table[providerType]?.[PRIMARY_OPERATION[providerType] ?? ''] ?? FALLBACK_BUDGET_RPS;
 }
+
+/**
+ * How much earlier or later than its admission a call may reach the store (event loop, network):
+ * the workers' limiter admits fewer calls than the budget so that the store's own one-second
+ * windows stay within it. The default of the providers' limiter (limiter-math.ts).
+ */
+export const LIMITER_ARRIVAL_ALLOWANCE_MS = 60;
+
+/**
+ * Calls per second the workers' limiter admits on a budget at its defaults (burst 1): the
+ * budget scaled by 1000 / (1000 + arrival allowance), 5.7 % below it. The planner plans against
+ * this rate, not the budget: a plan faster than the limiter runs late, and jobs that run later
+ * than planned bunch up where the plan expected none (providers' limiter-math steadyRps is the
+ * same formula; a test there keeps them equal).
+ */
+export function sustainedRpsOf(budgetRps: number): number {
+  return (budgetRps * 1000) / (1000 + LIMITER_ARRIVAL_ALLOWANCE_MS);
+}

@@ -10,13 +10,15 @@
   Time is Redis's own clock (TIME), so workers' clocks do not matter.
   The hash holds numbers only: timestamps and rates. Never a secret value.
 
-  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, and admissions per epoch second
-           (w: the second, wc: its count, pc: the previous second's) for limiter-throttled
+  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, admissions per epoch second
+           (w: the second, wc: its count, pc: the previous second's) for limiter-throttled,
+           and line: the last place in line given to a denied call
   ARGV[1]  steadyRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
   ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
   'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
-  Returns { allowed (1|0), waitMs (string), rateRps (string), slotMs (string: Redis time the
-  call conforms at, for tests and traces) }
+  Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
+  rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
+  and traces) }
 ]]
 local steady = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -73,4 +75,11 @@ if wait <= maxWait then
   wait = math.max(0, wait)
   return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
 end
+-- Denied: a place in line, one interval after the last one given (limiter-math.ts admit).
+local line = tonumber(redis.call('HGET', KEYS[1], 'line')) or 0
+if line < tat then line = tat end
+line = line + interval
+redis.call('HSET', KEYS[1], 'line', string.format('%.4f', line))
+redis.call('PEXPIRE', KEYS[1], ttlMs)
+wait = line - burst * interval - maxWait / 2 - now
 return { 0, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBudgets } from './budgets.js';
-import { CapacityPlacement, budgetKeyOf } from './capacity-placement.js';
+import { sustainedRpsOf } from '@herdless/core';
+import { CapacityPlacement, budgetKeyOf, slotCap } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
 import { FIXTURE_PROVIDER_KEY, planItem } from './plan-item.fixture.js';
 import { Planner, type PlannedSync } from './planner.js';
@@ -15,19 +16,37 @@ const item = planItem;
 const synced = (i: number, lastSyncMs: number, over: Partial<PlanItem> = {}): PlanItem =>
   item(i, { syncedGeneration: 1, lastSyncMs, lastAttemptMs: lastSyncMs, ready: { status: 'True', reason: 'SecretSynced' }, ...over });
 
+/** Per-second loads of `count` calls planned from `fromSec` at `rate`, each slot full (slotCap). */
+function filled(rate: number, fromSec: number, count: number): number[] {
+  const out: number[] = [];
+  for (let s = fromSec, left = count; left > 0; s++) {
+    const n = Math.min(left, slotCap(rate, s));
+    out.push(n);
+    left -= n;
+  }
+  return out;
+}
+
 function herdless(budgetRps = 10, over: Record<string, number> = {}): { planner: Planner; placement: CapacityPlacement } {
   const placement = new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${budgetRps}`), ...over });
   return { planner: new Planner({ placement }), placement };
 }
 
 describe('capacity-aware placement', () => {
-  it('a burst of new ExternalSecrets fills slots up to the budget, in order, from now', () => {
+  it('a burst of new ExternalSecrets fills slots up to the limiter\'s rate on the budget, in order, from now', () => {
     const { planner, placement } = herdless(10);
     const jobs = planner.observeAll(Array.from({ length: 95 }, (_, i) => item(i)), T0).map((c) => c.add as PlannedSync);
     expect(jobs.every((j) => j.reason === 'new')).toBe(true);
     const perSecond = placement.calendar.entries(GSV);
-    expect(perSecond.map(([, n]) => n)).toEqual([10, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
+    // 9.43 calls/s (10 rps less the limiter's arrival allowance): slots of 9 and 10.
+    expect(perSecond.map(([, n]) => n)).toEqual(filled(sustainedRpsOf(10), T0 / 1000, 95));
+    expect(perSecond.map(([, n]) => n)).toContain(9);
     expect(perSecond[0]?.[0]).toBe(T0 / 1000);
+    // Within a second, jobs start one after the other at the limiter's spacing.
+    const first = jobs.filter((j) => j.plannedAt < T0 + 1000).map((j) => j.plannedAt - T0);
+    expect(first).toEqual([...first].sort((a, b) => a - b));
+    expect(new Set(first).size).toBe(first.length);
+    expect(first[first.length - 1]).toBeGreaterThan(800);
   });
 
   it('refreshes with one deadline are spread over the window before it, never after', () => {
@@ -76,13 +95,18 @@ describe('capacity-aware placement', () => {
     const { planner, placement } = herdless(10);
     const overdue = Array.from({ length: 100 }, (_, i) => synced(i, T0 - 2 * HOUR - i * 1000));
     const late = planner.observeAll(overdue, T0).map((c) => c.add as PlannedSync);
-    // 100 overdue at the whole budget: 10 s, not the 12.5 s of the catch-up share alone.
-    expect(Math.max(...late.map((j) => j.plannedAt)) - T0).toBeLessThan(10_000);
+    // 100 overdue at the limiter's whole rate (9.43/s): 10.6 s, not the 13.3 s of the catch-up share alone.
+    expect(Math.max(...late.map((j) => j.plannedAt)) - T0).toBeLessThan(11_000);
     expect(Math.max(...placement.calendar.entries(GSV).map(([, n]) => n))).toBe(10);
     // A new ExternalSecret 2 s later goes into the current slot, ahead of the catch-up.
     const spec = planner.observe(item(500), T0 + 2_000)?.add as PlannedSync;
     expect(spec).toMatchObject({ reason: 'new', plannedAt: T0 + 2_000 });
-    expect(placement.catchUpLoad(GSV, (T0 + 2_000) / 1000)).toBe(10);
+    // It displaces one catch-up sync, which the calendar now counts after the catch-up's end.
+    const rate = sustainedRpsOf(10);
+    expect(placement.catchUpLoad(GSV, (T0 + 2_000) / 1000)).toBe(slotCap(rate, (T0 + 2_000) / 1000) - 1);
+    const lastCatchUp = Math.floor(Math.max(...late.map((j) => j.plannedAt)) / 1000);
+    const after = placement.calendar.entries(GSV).filter(([s]) => s >= lastCatchUp);
+    expect(after.reduce((n, [, c]) => n + c, 0)).toBe(late.filter((j) => Math.floor(j.plannedAt / 1000) >= lastCatchUp).length + 1);
     // A routine refresh never lands in a slot the catch-up fills.
     const refresh = planner.observe(synced(600, T0 - HOUR + 5_000), T0 + 2_000)?.add as PlannedSync;
     expect(refresh.plannedAt).toBeGreaterThanOrEqual(T0 + 10_000);
@@ -91,7 +115,7 @@ describe('capacity-aware placement', () => {
   it('a store annotation overrides the provider type budget, clamped to the AWS quota', () => {
     const { planner, placement } = herdless(10);
     planner.observeAll(Array.from({ length: 50 }, (_, i) => item(i, { storeBudgetRps: 25 })), T0);
-    expect(placement.calendar.entries(GSV).map(([, n]) => n)).toEqual([25, 25]);
+    expect(placement.calendar.entries(GSV).map(([, n]) => n)).toEqual(filled(sustainedRpsOf(25), T0 / 1000, 50));
     expect(placement.budgetOf(KEY, 'GetSecretValue')).toBe(25);
   });
 

@@ -5,6 +5,7 @@
 // a slot, new specs preempt it). When no slot before the deadline has room, it slips to the first
 // slot after it (deadline order) and is counted as late — work is never dropped.
 import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
+import { sustainedRpsOf } from '@herdless/core';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 import { isSpecLane, jitterFraction, type Intent, type Placement, type PlannedSync } from './planner.js';
 import { SlotCalendar } from './slot-calendar.js';
@@ -32,7 +33,7 @@ export interface CapacityReport {
   budgetRps: number;
   /** Calls planned in the next `windowSeconds`. */
   plannedCalls: number;
-  /** Calls the budget allows in the same window. */
+  /** Calls the workers' limiter admits on the budget in the same window (sustainedRpsOf). */
   availableCalls: number;
 }
 
@@ -40,6 +41,14 @@ const SECOND = 1000;
 const EPS = 1e-9;
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
+
+/**
+ * The calls a slot holds at a rate: the whole calls due by its end less those due by its start,
+ * so a fractional rate is kept over time (4.7/s gives slots of 4 and 5) instead of rounded down.
+ */
+export function slotCap(rate: number, second: number): number {
+  return Math.floor((second + 1) * rate + EPS) - Math.floor(second * rate + EPS);
+}
 
 export const budgetKeyOf = (providerKey: string, operation: string): string => `${providerKey}#${operation}`;
 
@@ -57,6 +66,7 @@ export class CapacityPlacement implements Placement {
   private readonly budgets: BudgetTable;
   private readonly routineShare: number;
   private readonly nonSpecShare: number;
+  private readonly reservedShare: number;
   private readonly spreadFraction: number;
   private readonly respreadFraction: number;
   private readonly horizonSeconds: number;
@@ -70,6 +80,7 @@ export class CapacityPlacement implements Placement {
   constructor(opts: CapacityOptions = {}) {
     this.budgets = opts.budgets ?? DEFAULT_BUDGETS;
     const reserved = opts.reservedShare ?? 0.2;
+    this.reservedShare = reserved;
     this.nonSpecShare = 1 - reserved;
     this.routineShare = Math.min(opts.targetUtilisation ?? 0.8, this.nonSpecShare);
     this.spreadFraction = opts.spreadFraction ?? 0.1;
@@ -103,7 +114,8 @@ export class CapacityPlacement implements Placement {
     const demands = item.calls.map((c) => {
       const budget = budgetRpsOf(this.budgets, item.providerType, c.operation, item.storeBudgetRps);
       this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), budget);
-      return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, cap: budget * this.shareOf(intent.reason) };
+      // The lane's share of what the workers' limiter admits (not of the budget: see sustainedRpsOf).
+      return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, rate: sustainedRpsOf(budget) * this.shareOf(intent.reason) };
     });
     const nowSec = Math.floor(now / SECOND);
     // Hot loop (a new leader places every item at once): plain loops, one slot map per demand.
@@ -114,7 +126,11 @@ export class CapacityPlacement implements Placement {
       for (let i = 0; i < demands.length; i++) {
         const d = demands[i] as (typeof demands)[number];
         const load = loadAt(i, s);
-        if (load !== 0 && load + d.calls > d.cap + EPS) return false;
+        const cap = slotCap(d.rate, s);
+        if (load + d.calls <= cap + EPS) continue;
+        // A sync that costs more than any slot holds still gets an empty slot (never dropped).
+        if (load === 0 && cap >= 1 && d.calls > Math.floor(d.rate + EPS)) continue;
+        return false;
       }
       return true;
     };
@@ -122,19 +138,27 @@ export class CapacityPlacement implements Placement {
       let score = 0;
       for (let i = 0; i < demands.length; i++) {
         const d = demands[i] as (typeof demands)[number];
-        const v = (loadAt(i, s) + d.calls) / Math.max(d.cap, EPS);
+        const v = (loadAt(i, s) + d.calls) / Math.max(d.rate, EPS);
         if (v > score) score = v;
       }
       return score;
     };
-    const at = (s: number): number => Math.max(intent.earliest, now, s * SECOND);
+    // Within its second a job starts after the ones already there, at the limiter's spacing: the
+    // jobs of one slot reach the workers' limiter one by one instead of all at the second's start
+    // (where all but the first few would be deferred and come back together).
+    const at = (s: number): number => {
+      const d = demands[0];
+      const offset = d ? Math.min(SECOND - 1, Math.floor((Math.max(0, loadAt(0, s)) * SECOND) / Math.max(slotCap(d.rate, s), 1))) : 0;
+      return Math.max(intent.earliest, now, s * SECOND + offset);
+    };
 
     if (intent.reason === 'refresh' && intent.deadline !== undefined && item.refresh.policy === 'periodic') {
       const dlSec = Math.floor(intent.deadline / SECOND);
       const fraction = intent.respread ? this.respreadFraction : this.spreadFraction;
       const spreadSec = Math.floor((fraction * item.refresh.intervalMs) / SECOND);
       // Not in the current second: that would be a second call right after the one just made.
-      const lo = Math.max(nowSec + 1, dlSec - spreadSec);
+      // A re-spread also stays clear of a catch-up under way (see catchUpClearOf).
+      const lo = Math.max(nowSec + 1, dlSec - spreadSec, intent.respread ? Math.min(dlSec, this.catchUpClearOf(demands, nowSec)) : 0);
       if (lo <= dlSec) {
         const step = Math.max(1, Math.ceil((dlSec - lo + 1) / MAX_CANDIDATES));
         let best: number | undefined;
@@ -162,12 +186,55 @@ export class CapacityPlacement implements Placement {
       }
     }
     const start = Math.max(nowSec, Math.ceil(intent.earliest / SECOND) - (intent.earliest % SECOND === 0 ? 0 : 1));
-    return at(this.firstFit(demands, start, fits, intent.reason));
+    const slot = this.firstFit(demands, start, fits, intent.reason);
+    const plannedAt = at(slot);
+    if (preempted) this.displaceCatchUp(demands, slot);
+    return plannedAt;
   }
 
-  private firstFit(demands: Array<{ key: string; calls: number }>, start: number, fits: (s: number) => boolean, reason: string): number {
+  /**
+   * The first slot a re-spread refresh may take while a catch-up is under way: after the
+   * catch-up's last planned slot, stretched by the share new specs may take from it. Specs
+   * arriving later push catch-up work back (displaceCatchUp) and the queue runs catch-up before
+   * routine work, so a refresh planned near the catch-up's end would run late, bunched with the
+   * ones after it: the one spike the interval after a recovery would otherwise have.
+   */
+  private catchUpClearOf(demands: ReadonlyArray<{ key: string }>, nowSec: number): number {
+    let clear = 0;
+    for (const d of demands) {
+      let end = -1;
+      for (const s of this.catchUp.slotsOf(d.key)?.keys() ?? []) if (s > end) end = s;
+      if (end < nowSec) continue;
+      const stretch = Math.ceil(((end - nowSec + 1) * this.reservedShare) / Math.max(1 - this.reservedShare, EPS));
+      clear = Math.max(clear, end + 1 + stretch);
+    }
+    return clear;
+  }
+
+  /**
+   * A spec placed over a full slot pushes catch-up out of it: the queue runs the spec first and
+   * the workers' limiter admits no more, so one catch-up sync of that second runs a second later,
+   * and so on down the line: the catch-up ends later by the spec's calls. The calendar says so,
+   * moving that much catch-up load from the slot to the first slot after it with room, so that
+   * refreshes planned meanwhile are not put where the displaced catch-up will run.
+   */
+  private displaceCatchUp(demands: ReadonlyArray<{ key: string; calls: number; rate: number }>, slot: number): void {
+    for (const d of demands) {
+      // The spec itself is reserved in the slot after this (the planner's reserve).
+      const over = Math.min(this.catchUp.load(d.key, slot), this.calendar.load(d.key, slot) + d.calls - slotCap(d.rate, slot));
+      if (over <= EPS) continue;
+      let t = slot + 1;
+      while (t < slot + this.horizonSeconds && this.calendar.load(d.key, t) + over > slotCap(d.rate, t) + EPS) t++;
+      this.calendar.remove(d.key, slot, over);
+      this.catchUp.remove(d.key, slot, over);
+      this.calendar.add(d.key, t, over);
+      this.catchUp.add(d.key, t, over);
+    }
+  }
+
+  private firstFit(demands: Array<{ key: string; calls: number; rate: number }>, start: number, fits: (s: number) => boolean, reason: string): number {
     const lane = reason as PlannedSync['reason'];
-    const hint = `${demands.map((d) => `${d.key}:${d.calls}`).join(',')}|${this.shareOf(lane)}|${isSpecLane(lane) ? 'spec' : 'other'}`;
+    const hint = `${demands.map((d) => `${d.key}:${d.calls}:${d.rate}`).join(',')}|${isSpecLane(lane) ? 'spec' : 'other'}`;
     // A hint is a lower bound only for scans starting inside the range it proved full.
     const known = this.cursors.get(hint);
     const from = known && start >= known.start && start <= known.free ? known.free : start;
@@ -220,7 +287,8 @@ export class CapacityPlacement implements Placement {
       const providerKey = key.slice(0, i);
       const operation = key.slice(i + 1);
       const budget = this.budgetOf(providerKey, operation);
-      out.push({ providerKey, operation, budgetRps: budget, plannedCalls: this.calendar.sum(key, from, from + windowSeconds - 1), availableCalls: budget * windowSeconds });
+      const plannedCalls = this.calendar.sum(key, from, from + windowSeconds - 1);
+      out.push({ providerKey, operation, budgetRps: budget, plannedCalls, availableCalls: sustainedRpsOf(budget) * windowSeconds });
     }
     return out;
   }

@@ -4,7 +4,7 @@
 // harmless, the ids being deterministic).
 import type { Logger, SyncJob } from '@herdless/core';
 import type { SyncEnqueuer } from './enqueuer.js';
-import type { PlanChange, PlannedSync } from './planner.js';
+import { isSpecLane, type PlanChange, type PlannedSync } from './planner.js';
 
 export interface DispatcherOptions {
   enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel'>;
@@ -30,7 +30,13 @@ export function syncJobOf(job: PlannedSync, epoch: number): SyncJob {
   return data;
 }
 
+/** A change that adds a new or changed spec's sync: it goes to Redis before the others. */
+const isUrgent = (change: PlanChange): boolean => change.add !== undefined && isSpecLane(change.add.reason);
+
 export class Dispatcher {
+  /** Changes not sent yet, in order; specs first (a new leader's thousands of catch-up jobs, or a
+   *  recovery's refreshes, must not hold a new ExternalSecret's job back for seconds). */
+  private readonly urgent = new Map<string, PlanChange>();
   private readonly waiting = new Map<string, PlanChange>();
   private readonly inFlight = new Set<string>();
   private readonly concurrency: number;
@@ -45,6 +51,7 @@ export class Dispatcher {
     this.concurrency = opts.concurrency ?? 32;
     this.now = opts.now ?? Date.now;
     opts.signal.addEventListener('abort', () => {
+      this.urgent.clear();
       this.waiting.clear();
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.notifyIdle();
@@ -54,38 +61,51 @@ export class Dispatcher {
   submit(change: PlanChange | undefined): void {
     if (!change || this.opts.signal.aborted) return;
     if (change.cancel.length === 0 && !change.add) return;
-    const before = this.waiting.get(change.uid);
-    this.waiting.set(change.uid, before ? merge(before, change, true) : change);
+    const before = this.takeWaiting(change.uid);
+    this.putWaiting(before ? merge(before, change, true) : change);
     this.pump();
+  }
+
+  private takeWaiting(uid: string): PlanChange | undefined {
+    const c = this.urgent.get(uid) ?? this.waiting.get(uid);
+    this.urgent.delete(uid);
+    this.waiting.delete(uid);
+    return c;
+  }
+
+  private putWaiting(change: PlanChange): void {
+    (isUrgent(change) ? this.urgent : this.waiting).set(change.uid, change);
   }
 
   /** True while a change for this ExternalSecret has not reached Redis yet. */
   has(uid: string): boolean {
-    return this.waiting.has(uid) || this.inFlight.has(uid);
+    return this.urgent.has(uid) || this.waiting.has(uid) || this.inFlight.has(uid);
   }
 
   /** Resolves when nothing is waiting or in flight (or the signal aborted and in-flight work ended). */
   idle(): Promise<void> {
-    if (this.inFlight.size === 0 && (this.waiting.size === 0 || this.opts.signal.aborted)) return Promise.resolve();
+    if (this.inFlight.size === 0 && (this.urgent.size + this.waiting.size === 0 || this.opts.signal.aborted)) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   get backlog(): number {
-    return this.waiting.size + this.inFlight.size;
+    return this.urgent.size + this.waiting.size + this.inFlight.size;
   }
 
   private pump(): void {
     if (this.opts.signal.aborted || this.retryTimer) return;
-    for (const [uid, change] of this.waiting) {
-      if (this.inFlight.size >= this.concurrency) break;
-      if (this.inFlight.has(uid)) continue;
-      this.waiting.delete(uid);
-      this.inFlight.add(uid);
-      void this.apply(change).finally(() => {
-        this.inFlight.delete(uid);
-        this.pump();
-        this.notifyIdle();
-      });
+    for (const queue of [this.urgent, this.waiting]) {
+      for (const [uid, change] of queue) {
+        if (this.inFlight.size >= this.concurrency) return;
+        if (this.inFlight.has(uid)) continue;
+        queue.delete(uid);
+        this.inFlight.add(uid);
+        void this.apply(change).finally(() => {
+          this.inFlight.delete(uid);
+          this.pump();
+          this.notifyIdle();
+        });
+      }
     }
   }
 
@@ -105,8 +125,8 @@ export class Dispatcher {
       this.failures++;
       const delay = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
       this.opts.logger.warn({ err: (e as Error).message, uid: change.uid, retryInMs: delay }, 'queue operation failed; retrying');
-      const later = this.waiting.get(change.uid);
-      this.waiting.set(change.uid, later ? merge(change, later, false) : change);
+      const later = this.takeWaiting(change.uid);
+      this.putWaiting(later ? merge(change, later, false) : change);
       if (!this.retryTimer && !this.opts.signal.aborted) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
@@ -118,7 +138,7 @@ export class Dispatcher {
 
   private notifyIdle(): void {
     if (this.inFlight.size > 0) return;
-    if (this.waiting.size > 0 && !this.opts.signal.aborted) return;
+    if (this.urgent.size + this.waiting.size > 0 && !this.opts.signal.aborted) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

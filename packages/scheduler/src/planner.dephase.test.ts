@@ -2,7 +2,9 @@
 // or a recovery after downtime) must not stay in phase. Every job runs in its planned second,
 // or later when the workers' limiter (the budget per second) makes it wait, and reports back as
 // the worker's status would; the per-second calls of the interval after the
-// burst are then as flat as the fleet allows (peak/mean ≤ 1.2), and no refresh is late.
+// burst are then as flat as the fleet allows (peak/mean ≤ 1.2), and no refresh is late. The
+// limiter admits what the real one does on the budget (sustainedRpsOf, below the budget), and
+// new ExternalSecrets may keep arriving during the burst (they preempt the catch-up).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBudgets } from './budgets.js';
@@ -10,7 +12,7 @@ import { CapacityPlacement } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
 import { FIXTURE_PROVIDER_KEY, planItem } from './plan-item.fixture.js';
 import { LANE_PRIORITY, Planner, type PlanChange } from './planner.js';
-import type { SyncReason } from '@herdless/core';
+import { sustainedRpsOf, type SyncReason } from '@herdless/core';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const KEY = FIXTURE_PROVIDER_KEY;
@@ -29,7 +31,13 @@ function item(i: number, intervalS: number, state: Partial<PlanItem>): PlanItem 
  * Runs the fleet for `seconds` virtual seconds from T0: `start` says how each item looks when the
  * leader starts. Returns the calls per second and the refreshes that ran after their deadline.
  */
-function simulate(fleet: Fleet, start: 'created' | 'overdue', respreadFraction: number, seconds: number): { calls: number[]; late: number; burstEnd: number; lost: number; stale: number } {
+function simulate(
+  fleet: Fleet,
+  start: 'created' | 'overdue',
+  respreadFraction: number,
+  seconds: number,
+  arrivals: { perSecond: number; forSeconds: number } = { perSecond: 0, forSeconds: 0 },
+): { calls: number[]; late: number; burstEnd: number; lost: number; stale: number } {
   const placement = new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${fleet.budgetRps}`), respreadFraction });
   const planner = new Planner({ placement });
   const items = new Map<string, PlanItem>();
@@ -56,14 +64,14 @@ function simulate(fleet: Fleet, start: 'created' | 'overdue', respreadFraction: 
   /** Due jobs per lane priority, in planned order. */
   const ready = new Map<number, Array<{ uid: string; id: string }>>();
   let lost = 0;
-  const apply = (changes: Array<PlanChange | undefined>): void => {
+  const apply = (changes: Array<PlanChange | undefined>, dispatched = true): void => {
     for (const c of changes) {
       if (!c) continue;
       for (const old of c.cancel) if (queue.get(old.uid)?.id === old.id) queue.delete(old.uid);
       if (c.add) {
         const second = Math.floor(c.add.plannedAt / 1000);
         // The current second has been dispatched already: a job planned into it would run late.
-        if (second <= now && now > t0s) lost++;
+        if ((dispatched ? second <= now : second < now) && now > t0s) lost++;
         queue.set(c.uid, { id: c.add.id, second, deadline: c.add.deadline, reason: c.add.reason });
         index(c.uid, c.add.id, second);
       }
@@ -83,12 +91,20 @@ function simulate(fleet: Fleet, start: 'created' | 'overdue', respreadFraction: 
   }
   apply(planner.observeAll(items.values(), T0));
   const calls: number[] = [];
+  const admitted = (k: number): number => Math.floor(k * sustainedRpsOf(fleet.budgetRps) + 1e-9);
   let late = 0;
   let burstEnd = 0;
   for (let k = 0; k < seconds; k++) {
     const s = t0s + k;
     now = s;
-    // The workers take due jobs by lane, then planned time, at most the budget per second (their limiter).
+    // New ExternalSecrets created this second (before the second's jobs are taken).
+    for (let n = 0; k < arrivals.forSeconds && n < arrivals.perSecond; n++) {
+      const created = item(fleet.count + k * arrivals.perSecond + n, fleet.intervalS, {});
+      items.set(created.uid, created);
+      apply([planner.observe(created, s * 1000)], false);
+    }
+    // The workers take due jobs by lane, then planned time, at most what their limiter admits on
+    // the budget (a fractional rate: the calls due by the second's end less those due by its start).
     const seconds = k === 0 ? [...bySecond.keys()].filter((x) => x <= s).sort((a, b) => a - b) : [s];
     for (const sec of seconds) {
       for (const e of bySecond.get(sec) ?? []) {
@@ -102,7 +118,7 @@ function simulate(fleet: Fleet, start: 'created' | 'overdue', respreadFraction: 
     const due: Array<[string, { id: string; second: number; deadline: number | undefined; reason: SyncReason }]> = [];
     for (const lane of [...ready.keys()].sort((a, b) => a - b)) {
       const list = ready.get(lane) ?? [];
-      while (list.length > 0 && due.length < fleet.budgetRps) {
+      while (list.length > 0 && due.length < admitted(k + 1) - admitted(k)) {
         const e = list.shift() as { uid: string; id: string };
         const j = queue.get(e.uid);
         if (j?.id === e.id) due.push([e.uid, j]);
@@ -146,8 +162,12 @@ describe('the planner de-phases a burst (virtual time)', () => {
           // its mean is at least 5 calls a second: below that, one call more in a second is
           // already over 1.2 × the mean, whatever the plan.
           fleetArb.filter((f) => f.count / f.intervalS <= 0.6 * f.budgetRps && f.count / f.intervalS >= 5),
-          (fleet) => {
-            const { calls, late, burstEnd, lost, stale } = simulate(fleet, start, 1, 3 * fleet.intervalS + Math.ceil(fleet.count / fleet.budgetRps));
+          // New ExternalSecrets created during a recovery, as the lab's recovery storm does.
+          fc.integer({ min: 0, max: start === 'overdue' ? 2 : 0 }),
+          (fleet, newPerSecond) => {
+            const burstSeconds = Math.ceil(fleet.count / fleet.budgetRps);
+            const arrivals = { perSecond: newPerSecond, forSeconds: burstSeconds };
+            const { calls, late, burstEnd, lost, stale } = simulate(fleet, start, 1, 3 * fleet.intervalS + 2 * burstSeconds, arrivals);
             expect({ lost, stale }).toEqual({ lost: 0, stale: 0 });
             const { peak, mean } = interval(calls, burstEnd, fleet.intervalS);
             expect(mean).toBeGreaterThan(0.9 * (fleet.count / fleet.intervalS));

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sustainedRpsOf } from '@herdless/core';
 import { admit, effectiveRps, limiterParams, measuredRps, onThrottled, steadyRps, type LimiterState } from './limiter-math.js';
 
 /** Most calls in any window [t, t + 1000 ms) of sorted call times. */
@@ -37,7 +38,8 @@ describe('limiter math (GCRA + adaptive rate)', () => {
             const a = admit(p, s, e.atMs);
             s = a.state;
             if (a.allowed) callTimes.push(e.atMs + a.waitMs);
-            else expect(a.waitMs).toBeGreaterThan(maxWaitMs);
+            // Denied: it comes back when its place in line is within half of maxWaitMs.
+            else expect(a.waitMs).toBeGreaterThan(maxWaitMs / 2);
           }
           expect(maxPerSecond(callTimes)).toBeLessThanOrEqual(budgetRps);
           // Calls reach the store up to arrivalJitterMs after their admission, each by its own delay.
@@ -46,6 +48,32 @@ describe('limiter math (GCRA + adaptive rate)', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+
+  it('calls denied together get places in line, spaced at the rate, and each is admitted when it comes back (no herd)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 2, max: 500 }), fc.integer({ min: 0, max: 1000 }), (budgetRps, denied, maxWaitMs) => {
+        const p = limiterParams(budgetRps, { maxWaitMs });
+        let s: LimiterState = {};
+        // Fill what may be reserved now, then `denied` more callers ask at the same moment.
+        while (admit(p, s, 1_000).allowed) s = admit(p, s, 1_000).state;
+        const comeBack: number[] = [];
+        for (let i = 0; i < denied; i++) {
+          const a = admit(p, s, 1_000);
+          expect(a.allowed).toBe(false);
+          s = a.state;
+          comeBack.push(1_000 + a.waitMs);
+        }
+        const spacing = 1000 / steadyRps(p);
+        for (let i = 1; i < denied; i++) expect(comeBack[i]! - comeBack[i - 1]!).toBeCloseTo(spacing, 1);
+        // Each comes back at its time (in line order) and is admitted at the first try.
+        for (const at of comeBack) {
+          const a = admit(p, s, at);
+          expect(a.allowed).toBe(true);
+          s = a.state;
+        }
+      }),
     );
   });
 
@@ -107,6 +135,14 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     expect(effectiveRps(p, t.state, 11_000 + p.rampMs)).toBeCloseTo(22 * 0.9);
     // Without counts (nothing admitted lately), the rate in force is what was throttled.
     expect(onThrottled(p, {}, 0).rateRps).toBeCloseTo(steadyRps(p) * 0.7);
+  });
+
+  it("the planner's rate (core's sustainedRpsOf) is the rate the limiter admits at its defaults", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.5, max: 10_000, noNaN: true }), (budgetRps) => {
+        expect(sustainedRpsOf(budgetRps)).toBeCloseTo(steadyRps(limiterParams(budgetRps)), 9);
+      }),
+    );
   });
 
   it('the rate never leaves [minRps, steady rate]', () => {

@@ -2,6 +2,7 @@
 // lua/limiter-*.lua run exactly this against the state in Redis (one copy per bucket, shared by
 // every worker); this copy exists so property tests can check the invariants without Redis.
 // Keep the two in step: same names, same order of operations.
+import { LIMITER_ARRIVAL_ALLOWANCE_MS } from '@herdless/core';
 
 /** Limiter settings for one bucket (provider key + operation). */
 export interface LimiterParams {
@@ -48,6 +49,8 @@ export interface LimiterState {
   winSec?: number | undefined;
   winCount?: number | undefined;
   prevCount?: number | undefined;
+  /** The last place in line given to a denied call (epoch ms): see admit. */
+  lineMs?: number | undefined;
 }
 
 /** The admission counters after one more admission at nowMs. */
@@ -71,7 +74,8 @@ export function measuredRps(s: LimiterState, nowMs: number): number | undefined 
 
 export const DEFAULT_LIMITER_TUNING = {
   burst: 1,
-  arrivalJitterMs: 60,
+  // The planner plans at the rate these two defaults give (core's sustainedRpsOf).
+  arrivalJitterMs: LIMITER_ARRIVAL_ALLOWANCE_MS,
   maxWaitMs: 250,
   decreaseFactor: 0.7,
   ceilingFactor: 0.9,
@@ -143,13 +147,21 @@ export function intervalMs(rps: number): number {
 
 export interface Admission {
   allowed: boolean;
-  /** allowed: how long to wait before calling; denied: how long until a call would conform. */
+  /** allowed: how long to wait before calling; denied: when to come back (its place in line). */
   waitMs: number;
   rateRps: number;
   state: LimiterState;
 }
 
-/** GCRA: admit one call at nowMs if it conforms within maxWaitMs, reserving its slot. */
+/**
+ * GCRA: admit one call at nowMs if it conforms within maxWaitMs, reserving its slot. A denied
+ * call gets a place in line instead: one interval after the last place given (or after the
+ * reserved slots), and comes back when that place is within half of maxWaitMs. Without the line
+ * every call denied in the same moment would be told the same time and come back together, to
+ * be denied again but one (a herd in our own queue, thousands of Redis commands per sync when
+ * the budget binds); with it they come back spaced at the rate, about one admission each.
+ * The line reserves nothing: a call that comes back and finds its place taken queues again.
+ */
 export function admit(p: LimiterParams, s: LimiterState, nowMs: number): Admission {
   const rate = effectiveRps(p, s, nowMs);
   const t = intervalMs(rate);
@@ -157,7 +169,8 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number): Admissi
   const newTat = tat + t;
   const waitMs = newTat - p.burst * t - nowMs;
   if (waitMs <= p.maxWaitMs) return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, tatMs: newTat, ...countAdmission(s, nowMs) } };
-  return { allowed: false, waitMs, rateRps: rate, state: s };
+  const lineMs = Math.max(s.lineMs ?? 0, tat) + t;
+  return { allowed: false, waitMs: lineMs - p.burst * t - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, lineMs } };
 }
 
 /**
