@@ -6,6 +6,7 @@ export * from './plan-item.js';
 export { createPlanner, EsoPlacement, esoRetryDelayMs, seededRandom, type PolicyConfig } from './policies.js';
 export { CapacityPlacement, budgetKeyOf, type CapacityOptions, type CapacityReport } from './capacity-placement.js';
 export { SlotCalendar } from './slot-calendar.js';
+export { simulateFleet, peakAndMean, fleetItem, VIRTUAL_T0, type VirtualFleet, type FleetStart, type SimulationOptions, type SimulationResult } from './virtual-fleet.js';
 export * from './budgets.js';
 export { LeaderElector, type LeaderElectionOptions } from './leader.js';
 export { SyncEnqueuer, JOB_RETENTION, type QueuedSyncJob } from './enqueuer.js';

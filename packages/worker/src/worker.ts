@@ -1,6 +1,8 @@
 // The worker process: one BullMQ Worker per shard queue, each job one syncExternalSecret pass.
-// A throttled job goes back to delayed until the limiter's time (plus jitter): no attempt
-// burned, no worker slot held while it waits.
+// A throttled job goes back to delayed until the limiter's time: no attempt burned, no worker
+// slot held while it waits. Denied by the limiter, it carries the ticket for the slot reserved
+// for it (job data) and comes back just before that slot; otherwise (an open breaker) it comes
+// back after the retry time plus jitter.
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -13,6 +15,7 @@ import {
   syncQueueName,
   type Logger,
 } from '@herdless/core';
+import { withLimiterTicket, type TicketBox } from '@herdless/providers';
 import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
@@ -53,8 +56,9 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       syncs.inc({ result: 'invalid', reason: '' });
       return 'invalid';
     }
+    const box: TicketBox = { ticket: parsed.data.limiterTicket };
     try {
-      const outcome = await syncExternalSecret(parsed.data, deps);
+      const outcome = await withLimiterTicket(box, () => syncExternalSecret(parsed.data, deps));
       syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
       return outcome.result;
     } catch (e) {
@@ -62,10 +66,15 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
         // While a breaker is open every deferred job gets the same retry time (the next probe):
         // spread them over half of it, so a probe does not wake thousands of jobs at once.
         const base = e.retryAfterMs ?? 1000;
-        const spread = e.reason === Reasons.ProviderUnavailable ? Math.max(config.throttleJitterMs, base / 2) : config.throttleJitterMs;
-        const wait = base + Math.floor(Math.random() * spread);
         syncs.inc({ result: 'throttled', reason: e.reason });
-        await job.moveToDelayed(Date.now() + wait, token);
+        if (box.denied) {
+          // Its slot is reserved: no jitter (the line is already spaced at the rate).
+          await job.updateData({ ...parsed.data, limiterTicket: box.denied });
+          await job.moveToDelayed(Date.now() + base, token);
+          throw new DelayedError();
+        }
+        const spread = e.reason === Reasons.ProviderUnavailable ? Math.max(config.throttleJitterMs, base / 2) : config.throttleJitterMs;
+        await job.moveToDelayed(Date.now() + base + Math.floor(Math.random() * spread), token);
         throw new DelayedError();
       }
       throw e;

@@ -5,11 +5,11 @@ import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 import { parseContenders, type LabSettings, type ScenarioName } from '../lab/lab-config.js';
 
-export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker'] as const;
+export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner'] as const;
 export type BenchScenario = (typeof BENCH_SCENARIOS)[number];
 
 export const benchConfigSchema = z.object({
-  /** Comma-separated: burst, recovery, steady, worker (default: all four). */
+  /** Comma-separated: burst, recovery, steady, worker, planner (default: the first four; planner runs in virtual time). */
   scenarios: z.string().default('burst,recovery,steady,worker'),
   /** The real ESO cannot finish 10,000 in minutes at its defaults; add eso-real explicitly. */
   contender: z.string().default('herdless,eso,eso-jitter'),
@@ -31,6 +31,11 @@ export const benchConfigSchema = z.object({
   /** worker bench: ExternalSecrets synced with a quota that never binds, per worker count. */
   workerCount: z.coerce.number().int().min(1).default(3_000),
   workerCounts: z.string().default('1,2'),
+  /** planner (virtual time): fleet size, refresh interval, budget, new ExternalSecrets per second during the recovery. */
+  plannerCount: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+  plannerRefreshInterval: z.string().default('1h'),
+  plannerBudgetRps: z.coerce.number().positive().default(50),
+  plannerNewPerSecond: z.coerce.number().int().min(0).default(2),
   seed: z.coerce.number().int().default(1),
   timeoutSeconds: z.coerce.number().int().min(10).default(900),
   /** Results: <out-dir>/<date>.json and the HTML report in <out-dir>/<date>/. */
@@ -51,7 +56,7 @@ export function parseBenchScenarios(text: string): BenchScenario[] {
 }
 
 /** The lab settings of one bench storm. */
-export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker'>): LabSettings {
+export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker' | 'planner'>): LabSettings {
   const common = {
     contenders: parseContenders(config.contender, config.esoConcurrent),
     workers: config.workers,

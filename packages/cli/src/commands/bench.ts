@@ -7,6 +7,8 @@ import { loadConfig } from '@herdless/core';
 import { formatSummaryMarkdown, formatSummaryTable, machineLine, writeReport, type ScenarioRun } from '@herdless/lab';
 import { benchConfigSchema, benchSettings, parseBenchScenarios, workerBenchSettings } from '../bench/bench-config.js';
 import { createProgress } from '../lab/lab-progress.js';
+import { formatPlannerBench, runPlannerBench, type PlannerBenchRow } from '../bench/planner-bench.js';
+import { parseGoDuration } from '@herdless/core';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
 
 export async function runBenchCommand(argv: string[]): Promise<number> {
@@ -28,13 +30,23 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
   await mkdir(outDir, { recursive: true });
   const jsonPath = join(outDir, `${date}.json`);
   // Written after every scenario, so a long bench stopped half-way keeps what it measured.
+  let planner: PlannerBenchRow[] = [];
   const save = async (worker?: unknown[]) => {
-    const report = labReport('bench', command, [...runs, ...workerRuns], worker?.length ? { worker } : undefined);
+    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}) };
+    const report = labReport('bench', command, [...runs, ...workerRuns], Object.keys(extra).length ? extra : undefined);
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     return report;
   };
   try {
     for (const scenario of scenarios) {
+      if (scenario === 'planner') {
+        planner = runPlannerBench(
+          { count: config.plannerCount, intervalS: parseGoDuration(config.plannerRefreshInterval) / 1000, budgetRps: config.plannerBudgetRps, newPerSecond: config.plannerNewPerSecond },
+          progress.say,
+        );
+        await save();
+        continue;
+      }
       if (scenario === 'worker') {
         for (const workers of config.workerCounts.split(',').map(Number).filter((n) => n > 0)) {
           const settings = workerBenchSettings(config, workers);
@@ -79,6 +91,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
 
   console.log(`\n${machineLine(report)}\n`);
   for (const run of report.runs) console.log(`${formatSummaryTable(run)}\n`);
+  if (planner.length) console.log(`${formatPlannerBench(planner)}\n`);
   for (const w of worker) {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +

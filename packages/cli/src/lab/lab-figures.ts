@@ -148,10 +148,13 @@ export function computeResult(obs: RunObservation): ContenderResult {
   }
   latencies.sort((a, b) => a - b);
   const probeLatencies: number[] = [];
+  const probes: Array<{ t: number; seconds: number }> = [];
   for (const [name, created] of obs.probesCreatedAt ?? []) {
     const at = obs.records.get(name)?.readyAt;
     // One that never became Ready counts as waiting until the end of the run.
-    probeLatencies.push(Math.max(0, ((at ?? obs.endMs) - created) / 1000));
+    const seconds = Math.max(0, ((at ?? obs.endMs) - created) / 1000);
+    probeLatencies.push(seconds);
+    probes.push({ t: Math.round((created - obs.t0) / 100) / 10, seconds: Math.round(seconds * 1000) / 1000 });
   }
   probeLatencies.sort((a, b) => a - b);
   let lastCreate = 0;
@@ -220,6 +223,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     processes: obs.processes,
     series,
     createToReadySeconds: latencies.map((v) => round(v)),
+    ...(obs.probesCreatedAt ? { newDuringStorm: probes } : {}),
     events: obs.events,
   };
 }

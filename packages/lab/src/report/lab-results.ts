@@ -100,6 +100,8 @@ export interface ContenderResult {
   series: SecondSample[];
   /** Create-to-Ready latency of every ExternalSecret that became Ready (seconds, ascending). */
   createToReadySeconds: number[];
+  /** New ExternalSecrets created during a recovery storm: when (s into the run) and how long to Ready. */
+  newDuringStorm?: Array<{ t: number; seconds: number }>;
   /** Marks on the time axis (outage, controller stopped, leader killed …). */
   events: Array<{ t: number; what: string }>;
 }
