@@ -15,14 +15,6 @@ export const LANE_PRIORITY: Record<SyncReason, number> = {
   refresh: 4,
 };
 
-/**
- * A slot the workers' rate limiter reserved for a call it denied: the job brings it back when it
- * runs again, and the call is made in that slot without asking for another. Names a bucket
- * (provider key and operation) and holds numbers: never a secret value.
- */
-export const limiterTicketSchema = z.object({ bucket: z.string().min(1), slotMs: z.number(), epoch: z.number().int().nonnegative() }).strict();
-export type LimiterTicketRef = z.infer<typeof limiterTicketSchema>;
-
 export const syncJobSchema = z
   .object({
     namespace: z.string().min(1),
@@ -39,8 +31,6 @@ export const syncJobSchema = z
     epoch: z.number().int().nonnegative(),
     /** W3C trace context of the planning span. */
     traceparent: z.string().optional(),
-    /** Set by a worker whose call the rate limiter denied: the slot reserved for it. */
-    limiterTicket: limiterTicketSchema.optional(),
   })
   .strict();
 export type SyncJob = z.infer<typeof syncJobSchema>;

@@ -4,11 +4,9 @@
   to decreaseFactor × the rate in force, and the rate it will climb back to (ceil) is set just
   below the rate that was throttled; limiter-acquire ramps from base to ceil, holds, then probes.
   A throttle met while probing doubles the hold (up to maxHoldMs); one met after full recovery
-  starts over with the default hold. A decrease also starts a new ticket epoch and gives back
-  the slots reserved for denied calls (they were spaced at the old rate): their holders come
-  back, find their tickets expired, and queue again at the new rate.
+  starts over with the default hold.
 
-  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, w, wc, pc (admissions per second), ep, held
+  KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, w, wc, pc (admissions per second)
   ARGV[1]  steadyRps       ARGV[2]  minRps         ARGV[3]  rampMs
   ARGV[4]  holdMs          ARGV[5]  probeRpsPerSec ARGV[6]  decreaseFactor
   ARGV[7]  ceilingFactor   ARGV[8]  cooldownMs     ARGV[9]  ttlMs
@@ -77,12 +75,5 @@ local newBase = math.max(minRps, rate * decrease)
 local newCeil = math.max(newBase, rate * ceilingFactor)
 redis.call('HSET', KEYS[1], 'base', string.format('%.6f', newBase), 'ceil', string.format('%.6f', newCeil),
   'at', string.format('%.3f', now), 'hold', string.format('%.0f', newHold))
-redis.call('HINCRBY', KEYS[1], 'ep', 1)
--- Give back the slots reserved for denied calls (limiter-math.ts onThrottled); admitted calls keep theirs.
-local tat = tonumber(redis.call('HGET', KEYS[1], 'tat'))
-local held = math.max(tonumber(redis.call('HGET', KEYS[1], 'held')) or now, now)
-if tat and tat > held then
-  redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', held))
-end
 redis.call('PEXPIRE', KEYS[1], ttlMs)
 return { 1, string.format('%.6f', newBase) }

@@ -1,8 +1,6 @@
 // The worker process: one BullMQ Worker per shard queue, each job one syncExternalSecret pass.
-// A throttled job goes back to delayed until the limiter's time: no attempt burned, no worker
-// slot held while it waits. Denied by the limiter, it carries the ticket for the slot reserved
-// for it (job data) and comes back just before that slot; otherwise (an open breaker) it comes
-// back after the retry time plus jitter.
+// A throttled job goes back to delayed until the limiter's time (plus jitter): no attempt
+// burned, no worker slot held while it waits.
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -15,7 +13,7 @@ import {
   syncQueueName,
   type Logger,
 } from '@herdless/core';
-import { withLimiterTicket, type TicketBox } from '@herdless/providers';
+import { withUrgentCalls } from '@herdless/providers';
 import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
@@ -56,9 +54,10 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       syncs.inc({ result: 'invalid', reason: '' });
       return 'invalid';
     }
-    const box: TicketBox = { ticket: parsed.data.limiterTicket };
     try {
-      const outcome = await withLimiterTicket(box, () => syncExternalSecret(parsed.data, deps));
+      // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting).
+      const urgent = parsed.data.reason === 'new' || parsed.data.reason === 'changed';
+      const outcome = await withUrgentCalls(urgent, () => syncExternalSecret(parsed.data, deps));
       syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
       return outcome.result;
     } catch (e) {
@@ -66,15 +65,10 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
         // While a breaker is open every deferred job gets the same retry time (the next probe):
         // spread them over half of it, so a probe does not wake thousands of jobs at once.
         const base = e.retryAfterMs ?? 1000;
-        syncs.inc({ result: 'throttled', reason: e.reason });
-        if (box.denied) {
-          // Its slot is reserved: no jitter (the line is already spaced at the rate).
-          await job.updateData({ ...parsed.data, limiterTicket: box.denied });
-          await job.moveToDelayed(Date.now() + base, token);
-          throw new DelayedError();
-        }
         const spread = e.reason === Reasons.ProviderUnavailable ? Math.max(config.throttleJitterMs, base / 2) : config.throttleJitterMs;
-        await job.moveToDelayed(Date.now() + base + Math.floor(Math.random() * spread), token);
+        const wait = base + Math.floor(Math.random() * spread);
+        syncs.inc({ result: 'throttled', reason: e.reason });
+        await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
       throw e;

@@ -1,8 +1,7 @@
 // The call path the worker wraps around providers: coalesce → batch → distributed rate
 // limiter → circuit breaker → provider SDK. A call either runs, or throws a `throttled`
 // HerdlessError whose retryAfterMs says when to come back (the limiter's next slot or the
-// breaker's next probe), so the worker re-delays the job without burning an attempt; a limiter
-// denial also leaves a ticket for the slot it reserved, which the job brings back (limiter-tickets.ts).
+// breaker's next probe), so the worker re-delays the job without burning an attempt.
 // State: limiter buckets in Redis (shared by all workers, numbers only); breakers, coalescing
 // and batching in this process's memory. Never a secret value in Redis, logs or metrics.
 import { HerdlessError, Reasons, throttled, type FindSpec, type RemoteRef } from '@herdless/core';
@@ -17,7 +16,7 @@ import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type Breaker
 import { Coalescer } from './coalescer.js';
 import { intervalMs, limiterParams, type LimiterParams } from './limiter-math.js';
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
-import { canKeepLimiterTicket, keepLimiterTicket, takeLimiterTicket } from './limiter-tickets.js';
+import { callsAreUrgent } from './urgent-calls.js';
 import { batchingCanWin, ReadBatcher, type BatchingMode } from './read-batcher.js';
 
 export interface CallPathOptions {
@@ -176,15 +175,11 @@ export class CallPath {
     // An open breaker costs no token: check it before the limiter.
     breaker.assertCallable(operation);
     const limits = this.limitsOf(providerKey, bucket);
-    const ticketBucket = `${providerKey}#${bucket}`;
-    // The slot reserved when this job's call was denied before (its first call to this bucket).
-    let ticket = takeLimiterTicket(ticketBucket);
     let decision: LimiterDecision | undefined;
     for (let attempt = 1; ; attempt++) {
       const askedAtMs = Date.now();
       try {
-        decision = await this.limiter.acquire(providerKey, bucket, limits, ticket, canKeepLimiterTicket());
-        ticket = undefined;
+        decision = await this.limiter.acquire(providerKey, bucket, limits, callsAreUrgent());
       } catch (e) {
         // Without the shared limiter no worker may call: that is how the budget holds.
         throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
@@ -192,11 +187,10 @@ export class CallPath {
       this.metrics.limiterRate.set(labels, decision.rateRps);
       if (!decision.allowed) {
         this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
-        if (decision.ticket) keepLimiterTicket({ bucket: ticketBucket, ...decision.ticket });
         throw throttled(
           Reasons.ProviderThrottled,
-          `${operation} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); slot reserved in ${Math.ceil(decision.slotMs - Date.now())} ms`,
-          Math.max(0, Math.floor(decision.waitMs)),
+          `${operation} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
+          Math.ceil(decision.waitMs),
         );
       }
       if (decision.waitMs > 0) await sleep(decision.waitMs);

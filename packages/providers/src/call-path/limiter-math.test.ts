@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sustainedRpsOf } from '@herdless/core';
-import { admit, effectiveRps, limiterParams, measuredRps, onThrottled, steadyRps, type LimiterState, type LimiterTicket } from './limiter-math.js';
+import { admit, effectiveRps, limiterParams, measuredRps, onThrottled, steadyRps, type LimiterState } from './limiter-math.js';
 
 /** Most calls in any window [t, t + 1000 ms) of sorted call times. */
 function maxPerSecond(times: number[]): number {
@@ -33,22 +33,13 @@ describe('limiter math (GCRA + adaptive rate)', () => {
           const p = limiterParams(budgetRps, { burst: burstWanted, maxWaitMs });
           let s: LimiterState = {};
           const callTimes: number[] = [];
-          // Denied calls come back with their tickets (half of maxWaitMs before the slot) and call.
-          const queue: Array<{ atMs: number; throttle: boolean; ticket?: LimiterTicket }> = [...events];
-          queue.sort((a, b) => a.atMs - b.atMs);
-          while (queue.length > 0) {
-            const e = queue.shift() as (typeof queue)[number];
+          for (const e of [...events].sort((a, b) => a.atMs - b.atMs)) {
             if (e.throttle) s = onThrottled(p, s, e.atMs).state;
-            const a = admit(p, s, e.atMs, e.ticket);
+            const a = admit(p, s, e.atMs);
             s = a.state;
             if (a.allowed) callTimes.push(e.atMs + a.waitMs);
-            else {
-              expect(a.waitMs).toBeGreaterThan(maxWaitMs / 2);
-              expect(a.ticket).toBeDefined();
-              const back = { atMs: e.atMs + a.waitMs, throttle: false, ticket: a.ticket as LimiterTicket };
-              const i = queue.findIndex((q) => q.atMs > back.atMs);
-              queue.splice(i < 0 ? queue.length : i, 0, back);
-            }
+            // Denied: it comes back when its place in line is within half of maxWaitMs.
+            else expect(a.waitMs).toBeGreaterThan(maxWaitMs / 2);
           }
           expect(maxPerSecond(callTimes)).toBeLessThanOrEqual(budgetRps);
           // Calls reach the store up to arrivalJitterMs after their admission, each by its own delay.
@@ -60,71 +51,54 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     );
   });
 
-  it('calls denied together get tickets for slots spaced at the rate; each is admitted once when it comes back, ahead of newcomers (no herd)', () => {
+  it('calls denied together get places in line, spaced at the rate, and each is admitted when it comes back (no herd)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 2, max: 500 }), fc.integer({ min: 0, max: 1000 }), (budgetRps, denied, maxWaitMs) => {
         const p = limiterParams(budgetRps, { maxWaitMs });
         let s: LimiterState = {};
         // Fill what may be reserved now, then `denied` more callers ask at the same moment.
-        for (let a = admit(p, s, 1_000); a.allowed; a = admit(p, s, 1_000)) s = a.state;
-        const tickets: Array<{ at: number; ticket: LimiterTicket }> = [];
+        while (admit(p, s, 1_000).allowed) s = admit(p, s, 1_000).state;
+        const comeBack: number[] = [];
         for (let i = 0; i < denied; i++) {
           const a = admit(p, s, 1_000);
           expect(a.allowed).toBe(false);
           s = a.state;
-          tickets.push({ at: 1_000 + a.waitMs, ticket: a.ticket as LimiterTicket });
+          comeBack.push(1_000 + a.waitMs);
         }
         const spacing = 1000 / steadyRps(p);
-        for (let i = 1; i < denied; i++) expect(tickets[i]!.ticket.slotMs - tickets[i - 1]!.ticket.slotMs).toBeCloseTo(spacing, 1);
-        // Each comes back at its time with its ticket and is admitted at the first try, in its
-        // slot, although a newcomer asks at the same moment each time (and is sent to the back).
-        for (const { at, ticket } of tickets) {
-          const a = admit(p, s, at, ticket);
+        for (let i = 1; i < denied; i++) expect(comeBack[i]! - comeBack[i - 1]!).toBeCloseTo(spacing, 1);
+        // Each comes back at its time (in line order) and is admitted at the first try.
+        for (const at of comeBack) {
+          const a = admit(p, s, at);
           expect(a.allowed).toBe(true);
-          expect(at + a.waitMs).toBeCloseTo(ticket.slotMs, 6);
           s = a.state;
-          const newcomer = admit(p, s, at);
-          const newcomerSlot = newcomer.allowed ? at + newcomer.waitMs : (newcomer.ticket as LimiterTicket).slotMs;
-          expect(newcomerSlot).toBeGreaterThan(tickets[tickets.length - 1]!.ticket.slotMs);
-          s = newcomer.state;
         }
       }),
     );
   });
 
-  it('a caller that cannot keep a ticket is denied without reserving anything (no slot lost, no runaway)', () => {
+  it('an urgent call (a new or changed spec) skips the line: back before the line, admitted when it comes back', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 1000 }), (budgetRps, callers, maxWaitMs) => {
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 1000 }), (budgetRps, lineLength, maxWaitMs) => {
         const p = limiterParams(budgetRps, { maxWaitMs });
         let s: LimiterState = {};
         for (let a = admit(p, s, 1_000); a.allowed; a = admit(p, s, 1_000)) s = a.state;
-        for (let i = 0; i < callers; i++) {
-          const a = admit(p, s, 1_000, undefined, false);
-          expect(a.allowed).toBe(false);
-          expect(a.ticket).toBeUndefined();
-          expect(a.state).toEqual(s);
-          expect(a.waitMs).toBeGreaterThan(maxWaitMs);
-          // Coming back when told, it is admitted.
-          expect(admit(p, s, 1_000 + a.waitMs, undefined, false).allowed).toBe(true);
+        let lastInLine = 0;
+        for (let i = 0; i < lineLength; i++) {
+          const a = admit(p, s, 1_000);
+          s = a.state;
+          lastInLine = 1_000 + a.waitMs;
         }
+        const urgent = admit(p, s, 1_000, true);
+        expect(urgent.allowed).toBe(false);
+        expect(urgent.state).toEqual(s);
+        if (lineLength > 1) expect(1_000 + urgent.waitMs).toBeLessThan(lastInLine);
+        expect(admit(p, s, 1_000 + urgent.waitMs, true).allowed).toBe(true);
       }),
     );
   });
 
-  it('a throttle expires the tickets (new epoch) and gives back the slots reserved beyond maxWaitMs', () => {
-    const p = limiterParams(20, { maxWaitMs: 100 });
-    let s: LimiterState = {};
-    for (let a = admit(p, s, 1_000); a.allowed; a = admit(p, s, 1_000)) s = a.state;
-    const denied = admit(p, s, 1_000);
-    s = denied.state;
-    s = onThrottled(p, s, 1_001).state;
-    expect(s.tatMs).toBeLessThanOrEqual((denied.ticket as LimiterTicket).slotMs);
-    const back = admit(p, s, 1_000 + denied.waitMs, denied.ticket);
-    // The old ticket counts for nothing: a new slot at the lowered rate, with a new ticket.
-    expect(back.ticket?.epoch ?? -1).not.toBe(denied.ticket?.epoch);
-  });
-
-  it('a denied call that comes back after waitMs with its ticket is admitted (the retry time is honest)', () => {
+  it('a denied call that comes back after waitMs is admitted (the retry time is honest)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 300 }), (budgetRps, calls) => {
         const p = limiterParams(budgetRps, { maxWaitMs: 0 });
@@ -133,7 +107,7 @@ describe('limiter math (GCRA + adaptive rate)', () => {
           const a = admit(p, s, 1_000);
           s = a.state;
           if (!a.allowed) {
-            const again = admit(p, s, 1_000 + a.waitMs, a.ticket);
+            const again = admit(p, s, 1_000 + a.waitMs);
             expect(again.allowed).toBe(true);
             return;
           }

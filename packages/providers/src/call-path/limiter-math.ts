@@ -49,20 +49,8 @@ export interface LimiterState {
   winSec?: number | undefined;
   winCount?: number | undefined;
   prevCount?: number | undefined;
-  /** Tickets of this epoch are valid; a throttle starts a new one (see onThrottled). */
-  epoch?: number | undefined;
-  /** The theoretical arrival time after the last admitted call (fresh or with a ticket): what
-   *  a throttle may not give back. */
-  heldMs?: number | undefined;
-}
-
-/**
- * A slot reserved for a denied call: it comes back with this and calls at slotMs without
- * asking for another. Numbers only (a time and the bucket's epoch).
- */
-export interface LimiterTicket {
-  slotMs: number;
-  epoch: number;
+  /** The last place in line given to a denied call (epoch ms): see admit. */
+  lineMs?: number | undefined;
 }
 
 /** The admission counters after one more admission at nowMs. */
@@ -159,57 +147,35 @@ export function intervalMs(rps: number): number {
 
 export interface Admission {
   allowed: boolean;
-  /** allowed: how long to wait before calling; denied: when to come back with its ticket. */
+  /** allowed: how long to wait before calling; denied: when to come back (its place in line). */
   waitMs: number;
   rateRps: number;
   state: LimiterState;
-  /** denied: the slot reserved for it. */
-  ticket?: LimiterTicket;
-}
-
-/** How late past its slot a ticket may still be used (the call path's own late-slot guard applies too). */
-export function ticketToleranceMs(p: Pick<LimiterParams, 'arrivalJitterMs'>): number {
-  return p.arrivalJitterMs / 2;
 }
 
 /**
- * GCRA: admit one call at nowMs if it conforms within maxWaitMs, reserving its slot. A call that
- * would wait longer is denied but its slot is reserved all the same, and it gets a ticket for it:
- * it leaves (the worker moves its job back to delayed, holding no worker slot), comes back half
- * of maxWaitMs before the slot and calls then without asking for another. So the denied form a
- * line in arrival order, spaced at the rate: each is denied once and admitted once. (Without the
- * reservation, every call denied in one moment would be told the same time and come back
- * together, to be denied again but one: a herd in our own queue, thousands of Redis commands a
- * sync when the budget binds, and the calls that kept losing waited longest.)
- * A ticket from an older epoch (a throttle since), or one brought back too late, counts for
- * nothing: the call is new again. One brought back too early is sent away with the same ticket.
- * With `reserve` false (a caller with no job to keep a ticket) a denial reserves nothing and
- * says when the next slot conforms, as plain GCRA does.
+ * GCRA: admit one call at nowMs if it conforms within maxWaitMs, reserving its slot. A denied
+ * call gets a place in line instead: one interval after the last place given (or after the
+ * reserved slots), and comes back when that place is within half of maxWaitMs. Without the line
+ * every call denied in the same moment would be told the same time and come back together, to
+ * be denied again but one (a herd in our own queue, thousands of Redis commands per sync when
+ * the budget binds); with it they come back spaced at the rate, about one admission each.
+ * The line reserves nothing: a call that comes back and finds its place taken queues again.
+ * Urgent calls (new or changed specs, few by design: the planner reserves them a share) skip
+ * the line and come back as soon as the reserved slots drain.
  */
-export function admit(p: LimiterParams, s: LimiterState, nowMs: number, ticket?: LimiterTicket, reserve = true): Admission {
+export function admit(p: LimiterParams, s: LimiterState, nowMs: number, urgent = false): Admission {
   const rate = effectiveRps(p, s, nowMs);
   const t = intervalMs(rate);
-  const epoch = s.epoch ?? 0;
-  if (ticket && ticket.epoch === epoch && nowMs - ticket.slotMs <= ticketToleranceMs(p)) {
-    const waitMs = ticket.slotMs - nowMs;
-    if (waitMs <= p.maxWaitMs) {
-      const heldMs = Math.max(s.heldMs ?? 0, ticket.slotMs + p.burst * t);
-      return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, heldMs, ...countAdmission(s, nowMs) } };
-    }
-    return { allowed: false, waitMs: waitMs - p.maxWaitMs / 2, rateRps: rate, state: s, ticket };
-  }
   const tat = Math.max(s.tatMs ?? nowMs, nowMs);
   const newTat = tat + t;
   const waitMs = newTat - p.burst * t - nowMs;
-  if (waitMs <= p.maxWaitMs) {
-    const heldMs = Math.max(s.heldMs ?? 0, newTat);
-    return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, tatMs: newTat, heldMs, ...countAdmission(s, nowMs) } };
-  }
-  // A caller that cannot bring a ticket back (no job to keep it) reserves nothing: a slot
-  // reserved for nobody is a slot lost, and callers retrying without tickets would push the
-  // reservations ever further ahead.
-  if (!reserve) return { allowed: false, waitMs, rateRps: rate, state: s };
-  return { allowed: false, waitMs: waitMs - p.maxWaitMs / 2, rateRps: rate, state: { ...s, tatMs: newTat }, ticket: { slotMs: nowMs + waitMs, epoch } };
+  if (waitMs <= p.maxWaitMs) return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, tatMs: newTat, ...countAdmission(s, nowMs) } };
+  // An urgent call (a new or changed spec: someone is waiting for it) does not join the line:
+  // it comes back as soon as the slots already reserved have drained to half of maxWaitMs.
+  if (urgent) return { allowed: false, waitMs: waitMs - p.maxWaitMs / 2, rateRps: rate, state: s };
+  const lineMs = Math.max(s.lineMs ?? 0, tat) + t;
+  return { allowed: false, waitMs: lineMs - p.burst * t - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, lineMs } };
 }
 
 /**
@@ -234,8 +200,5 @@ export function onThrottled(p: LimiterParams, s: LimiterState, nowMs: number): {
   const throttledRps = measured !== undefined && measured >= 1 ? Math.min(cur, measured) : cur;
   const baseRps = Math.max(p.minRps, throttledRps * p.decreaseFactor);
   const ceilRps = Math.max(baseRps, throttledRps * p.ceilingFactor);
-  // Slots reserved for denied calls were spaced at the old rate: their tickets expire (new epoch)
-  // and the reservations are given back; admitted calls (waiting in-process) keep theirs.
-  const tatMs = s.tatMs === undefined ? undefined : Math.min(s.tatMs, Math.max(s.heldMs ?? nowMs, nowMs));
-  return { decreased: true, rateRps: baseRps, state: { ...s, baseRps, ceilRps, decreasedAtMs: nowMs, holdMs, tatMs, epoch: (s.epoch ?? 0) + 1 } };
+  return { decreased: true, rateRps: baseRps, state: { ...s, baseRps, ceilRps, decreasedAtMs: nowMs, holdMs } };
 }

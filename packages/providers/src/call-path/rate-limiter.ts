@@ -4,7 +4,7 @@
 // numbers (times, rates): never a secret value.
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { limiterParams, steadyRps, ticketToleranceMs, type LimiterParams, type LimiterTicket } from './limiter-math.js';
+import { limiterParams, steadyRps, type LimiterParams } from './limiter-math.js';
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);
 
@@ -29,11 +29,8 @@ interface LimiterCommands {
     holdMs: number,
     probeRpsPerSec: number,
     ttlMs: number,
-    ticketSlotMs: string,
-    ticketEpoch: number,
-    ticketToleranceMs: number,
-    reserve: string,
-  ): Promise<[number, string, string, string, string]>;
+    urgent: string,
+  ): Promise<[number, string, string, string]>;
   herdlessLimiterThrottled(
     key: string,
     steadyRps: number,
@@ -61,14 +58,12 @@ function withCommands(redis: Redis): Redis & LimiterCommands {
 
 export interface LimiterDecision {
   allowed: boolean;
-  /** allowed: wait this long, then call; denied: come back after this long, with the ticket. */
+  /** allowed: wait this long, then call; denied: the earliest a call would conform. */
   waitMs: number;
   /** The bucket's rate in force (adaptive), for the metric. */
   rateRps: number;
-  /** Redis time (epoch ms) of the call's slot (reserved for it also when denied). */
+  /** Redis time (epoch ms) the call conforms at: now + waitMs on Redis's clock. */
   slotMs: number;
-  /** denied: the reserved slot, to bring back (see limiter-math.ts admit). */
-  ticket?: LimiterTicket;
 }
 
 /** Budget and tuning for one bucket; the call path resolves them from config per provider key. */
@@ -97,12 +92,11 @@ export class RedisRateLimiter {
   }
 
   /**
-   * Admits one call now or within maxWaitMs; otherwise reserves a later slot and says when to come
-   * back with the ticket for it (only when `reserve`: a caller that can keep one). A ticket from
-   * an earlier denial is presented here.
+   * Admits one call now, or reserves its slot within maxWaitMs; otherwise gives it a place in line
+   * and says when to come back. An urgent call (a new or changed spec) skips the line.
    */
-  async acquire(providerKey: string, operation: string, limits: BucketLimits, ticket?: LimiterTicket, reserve = true): Promise<LimiterDecision> {
-    const [allowed, waitMs, rateRps, slotMs, epoch] = await this.redis.herdlessLimiterAcquire(
+  async acquire(providerKey: string, operation: string, limits: BucketLimits, urgent = false): Promise<LimiterDecision> {
+    const [allowed, waitMs, rateRps, slotMs] = await this.redis.herdlessLimiterAcquire(
       this.keyOf(providerKey, operation),
       steadyRps(limits),
       limits.burst,
@@ -112,14 +106,9 @@ export class RedisRateLimiter {
       limits.holdMs,
       limits.probeRpsPerSec,
       ttlMsOf(limits),
-      ticket ? ticket.slotMs.toFixed(4) : '',
-      ticket?.epoch ?? 0,
-      ticketToleranceMs(limits),
-      reserve ? '1' : '0',
+      urgent ? '1' : '0',
     );
-    const decision: LimiterDecision = { allowed: allowed === 1, waitMs: Number(waitMs), rateRps: Number(rateRps), slotMs: Number(slotMs) };
-    if (allowed !== 1 && reserve) decision.ticket = { slotMs: Number(slotMs), epoch: Number(epoch) };
-    return decision;
+    return { allowed: allowed === 1, waitMs: Number(waitMs), rateRps: Number(rateRps), slotMs: Number(slotMs) };
   }
 
   /** Tells every worker's bucket that the store throttled a call; returns the rate now in force. */
