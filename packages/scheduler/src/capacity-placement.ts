@@ -63,6 +63,8 @@ export class CapacityPlacement implements Placement {
   readonly calendar = new SlotCalendar();
   /** The overdue lane's share of each slot's load (also counted in `calendar`). */
   private readonly catchUp = new SlotCalendar();
+  /** Calls of overdue jobs planned and not yet done, per budget key (past slots included). */
+  private readonly pendingCatchUp = new Map<string, number>();
   private readonly budgets: BudgetTable;
   private readonly routineShare: number;
   private readonly nonSpecShare: number;
@@ -194,19 +196,21 @@ export class CapacityPlacement implements Placement {
 
   /**
    * The first slot a re-spread refresh may take while a catch-up is under way: after the
-   * catch-up's last planned slot, stretched by the share new specs may take from it. Specs
-   * arriving later push catch-up work back (displaceCatchUp) and the queue runs catch-up before
-   * routine work, so a refresh planned near the catch-up's end would run late, bunched with the
-   * ones after it: the one spike the interval after a recovery would otherwise have.
+   * catch-up still to run (its planned overdue jobs not yet done, at the limiter's rate, late
+   * ones included), stretched by the share new specs may take from it. Specs push catch-up work
+   * back (displaceCatchUp), the queue runs catch-up before routine work, and a catch-up slowed
+   * by anything else (the API server, deferrals) ends later than planned: a refresh planned near
+   * the catch-up's end would run late, bunched with the ones after it, and that bunch would come
+   * back every interval.
    */
   private catchUpClearOf(demands: ReadonlyArray<{ key: string }>, nowSec: number): number {
     let clear = 0;
     for (const d of demands) {
-      let end = -1;
-      for (const s of this.catchUp.slotsOf(d.key)?.keys() ?? []) if (s > end) end = s;
-      if (end < nowSec) continue;
-      const stretch = Math.ceil(((end - nowSec + 1) * this.reservedShare) / Math.max(1 - this.reservedShare, EPS));
-      clear = Math.max(clear, end + 1 + stretch);
+      const pending = this.pendingCatchUp.get(d.key) ?? 0;
+      if (pending <= EPS) continue;
+      const seconds = pending / Math.max(sustainedRpsOf(this.budgetRps.get(d.key) ?? 1), EPS);
+      const stretch = (seconds * this.reservedShare) / Math.max(1 - this.reservedShare, EPS);
+      clear = Math.max(clear, nowSec + Math.ceil(seconds + stretch) + 1);
     }
     return clear;
   }
@@ -252,7 +256,10 @@ export class CapacityPlacement implements Placement {
     for (const c of callsOf(job)) {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.add(key, s, c.calls);
-      if (job.reason === 'overdue') this.catchUp.add(key, s, c.calls);
+      if (job.reason === 'overdue') {
+        this.catchUp.add(key, s, c.calls);
+        this.pendingCatchUp.set(key, (this.pendingCatchUp.get(key) ?? 0) + c.calls);
+      }
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) this.late.set(job.providerKey, (this.late.get(job.providerKey) ?? 0) + 1);
   }
@@ -262,7 +269,12 @@ export class CapacityPlacement implements Placement {
     for (const c of callsOf(job)) {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.remove(key, s, c.calls);
-      if (job.reason === 'overdue') this.catchUp.remove(key, s, c.calls);
+      if (job.reason === 'overdue') {
+        this.catchUp.remove(key, s, c.calls);
+        const left = (this.pendingCatchUp.get(key) ?? 0) - c.calls;
+        if (left > EPS) this.pendingCatchUp.set(key, left);
+        else this.pendingCatchUp.delete(key);
+      }
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) {
       const n = (this.late.get(job.providerKey) ?? 1) - 1;
