@@ -99,7 +99,11 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
         `${w.redisCommandsPerSync ?? '–'} Redis commands/sync`,
     );
   }
-  // The README's "Lab and bench" section embeds these two files.
+  // The README's "Lab and bench" section embeds these two files (storm runs only).
+  if (report.runs.length === 0) {
+    console.log(`\nresults: ${jsonPath}`);
+    return 0;
+  }
   const markdown = [`Machine: ${machineLine(report)}`, '', ...report.runs.map((r) => formatSummaryMarkdown(r) + '\n')].join('\n');
   await writeFile(join(outDir, 'latest.md'), markdown + '\n');
   const burstChart = Object.keys(written.svgPaths).find((id) => id.endsWith('provider-rate'));
