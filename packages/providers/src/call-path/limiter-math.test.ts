@@ -136,9 +136,11 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     const t = onThrottled(p, {}, 0);
     expect(t.decreased).toBe(true);
     expect(effectiveRps(p, t.state, 0)).toBeCloseTo(70);
-    expect(effectiveRps(p, t.state, 5_000)).toBeCloseTo(90);
-    expect(effectiveRps(p, t.state, 14_000)).toBeCloseTo(90);
-    expect(effectiveRps(p, t.state, 20_000)).toBeCloseTo(90 + 2 * 5);
+    const ceil = 100 * p.ceilingFactor;
+    expect(ceil).toBeLessThan(100);
+    expect(effectiveRps(p, t.state, 5_000)).toBeCloseTo(ceil);
+    expect(effectiveRps(p, t.state, 14_000)).toBeCloseTo(ceil);
+    expect(effectiveRps(p, t.state, 20_000)).toBeCloseTo(ceil + 2 * 5);
     expect(effectiveRps(p, t.state, 60_000)).toBe(100);
     // A second throttle within the cooldown answers calls sent before the first: no new decrease.
     expect(onThrottled(p, t.state, 500).decreased).toBe(false);
@@ -153,7 +155,7 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     expect(measuredRps(s, 11_000)).toBeCloseTo(22);
     const t = onThrottled(p, s, 11_000);
     expect(t.rateRps).toBeCloseTo(22 * 0.7);
-    expect(effectiveRps(p, t.state, 11_000 + p.rampMs)).toBeCloseTo(22 * 0.9);
+    expect(effectiveRps(p, t.state, 11_000 + p.rampMs)).toBeCloseTo(22 * p.ceilingFactor);
     // Without counts (nothing admitted lately), the rate in force is what was throttled.
     expect(onThrottled(p, {}, 0).rateRps).toBeCloseTo(steadyRps(p) * 0.7);
   });
