@@ -15,6 +15,9 @@ export const LANE_PRIORITY: Record<SyncReason, number> = {
   refresh: 4,
 };
 
+/** New or changed spec: someone is waiting for it (the planner's reserve, the limiter's urgent calls). */
+export const isSpecLane = (reason: SyncReason): boolean => reason === 'new' || reason === 'changed';
+
 export const syncJobSchema = z
   .object({
     namespace: z.string().min(1),
@@ -54,7 +57,7 @@ export function syncQueueName(shard: string = DEFAULT_SHARD): string {
  * not be integers nor contain ':'; a uid always has letters and '-'.
  */
 export function syncJobId(job: Pick<SyncJob, 'uid' | 'generation' | 'plannedAt' | 'reason'>): string {
-  const lane = job.reason === 'new' || job.reason === 'changed' ? 'spec' : job.reason;
+  const lane = isSpecLane(job.reason) ? 'spec' : job.reason;
   return `${job.uid}.g${job.generation}.${lane}.${Math.floor(job.plannedAt / 1000)}`;
 }
 

@@ -1,7 +1,7 @@
 // What is planned: for each ExternalSecret, when its next sync runs and in which lane.
 // Pure: state and time in, decisions out. It knows nothing of Kubernetes or Redis; the
 // leader session feeds it PlanItems and turns its PlanChanges into queue operations.
-import { LANE_PRIORITY, Reasons, syncJobId, type SyncReason } from '@herdless/core';
+import { isSpecLane, LANE_PRIORITY, Reasons, syncJobId, type SyncReason } from '@herdless/core';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 
 /** A sync the planner considers pending on the queue (planned by it or adopted from the queue). */
@@ -89,8 +89,7 @@ const SECOND = 1000;
 /** How long past its slot a routine job may be and still serve its item (longer than a failover). */
 export const STALE_ROUTINE_MS = 60_000;
 const floorSecond = (ms: number): number => Math.floor(ms / SECOND) * SECOND;
-/** New or changed spec: someone is waiting for it. */
-export const isSpecLane = (reason: SyncReason): boolean => reason === 'new' || reason === 'changed';
+export { isSpecLane };
 
 /** Has the worker attempted a sync at or after `t`? (lastAttemptTime, else refreshTime; second precision) */
 function attemptedSince(item: PlanItem, t: number): boolean {

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import {
   Counter,
   isHerdlessError,
+  isSpecLane,
   kubeClients,
   loadKubeConfig,
   Reasons,
@@ -56,8 +57,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     }
     try {
       // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting).
-      const urgent = parsed.data.reason === 'new' || parsed.data.reason === 'changed';
-      const outcome = await withUrgentCalls(urgent, () => syncExternalSecret(parsed.data, deps));
+      const outcome = await withUrgentCalls(isSpecLane(parsed.data.reason), () => syncExternalSecret(parsed.data, deps));
       syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
       return outcome.result;
     } catch (e) {

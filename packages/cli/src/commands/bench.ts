@@ -3,12 +3,11 @@
 // SVG charts beside it); it asserts nothing — benchmarks are not tests.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadConfig } from '@herdless/core';
+import { loadConfig, parseGoDuration } from '@herdless/core';
 import { formatSummaryMarkdown, formatSummaryTable, machineLine, writeReport, type ScenarioRun } from '@herdless/lab';
 import { benchConfigSchema, benchSettings, parseBenchScenarios, workerBenchSettings } from '../bench/bench-config.js';
 import { createProgress } from '../lab/lab-progress.js';
 import { formatPlannerBench, runPlannerBench, type PlannerBenchRow } from '../bench/planner-bench.js';
-import { parseGoDuration } from '@herdless/core';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
 
 export async function runBenchCommand(argv: string[]): Promise<number> {
@@ -87,7 +86,6 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     };
   });
   const report = await save(worker);
-  const written = await writeReport(report, join(outDir, date));
 
   console.log(`\n${machineLine(report)}\n`);
   for (const run of report.runs) console.log(`${formatSummaryTable(run)}\n`);
@@ -99,11 +97,13 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
         `${w.redisCommandsPerSync ?? '–'} Redis commands/sync`,
     );
   }
-  // The README's "Lab and bench" section embeds these two files (storm runs only).
+  // A planner-only bench has no storm: no HTML report, and the README's files stay as they are.
   if (report.runs.length === 0) {
     console.log(`\nresults: ${jsonPath}`);
     return 0;
   }
+  const written = await writeReport(report, join(outDir, date));
+  // The README's "Lab and bench" section embeds these two files.
   const markdown = [`Machine: ${machineLine(report)}`, '', ...report.runs.map((r) => formatSummaryMarkdown(r) + '\n')].join('\n');
   await writeFile(join(outDir, 'latest.md'), markdown + '\n');
   const burstChart = Object.keys(written.svgPaths).find((id) => id.endsWith('provider-rate'));
