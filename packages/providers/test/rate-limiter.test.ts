@@ -75,7 +75,7 @@ describe('RedisRateLimiter (real Redis)', () => {
     // The other client sees the lowered rate.
     expect((await b.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeLessThan(75);
 
-    await sleep(450); // past the ramp: at the ceiling, ceilingFactor (80 %) of the throttled rate
+    await sleep(450); // past the ramp: at the ceiling, ceilingFactor (70 %) of the throttled rate
     expect((await b.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeCloseTo(100 * limits.ceilingFactor, 0);
     await sleep(600); // past the hold: probing back up to the full rate
     expect((await a.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeCloseTo(100);

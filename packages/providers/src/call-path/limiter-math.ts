@@ -79,10 +79,11 @@ export const DEFAULT_LIMITER_TUNING = {
   maxWaitMs: 250,
   decreaseFactor: 0.7,
   // The rate measured when a throttle comes includes the store's burst allowance (a token
-  // bucket of about one second's quota, at AWS and at our endpoint): 0.9 of it could sit above
-  // the quota (10.3/s against 10/s, seen under load), to be throttled again a minute later when
-  // the bucket ran dry. 0.8 lands under it.
-  ceilingFactor: 0.8,
+  // bucket of about one second's quota, at AWS and at our endpoint): measured 1.14× and 1.27×
+  // the quota in CI runs under load. A ceiling a few per cent above the quota drains the
+  // store's bucket and is throttled again 10–50 s later (seen at 0.9 and at 0.8); 0.7 stays
+  // under a measured rate up to 1.43× the quota. The probe after the hold climbs back.
+  ceilingFactor: 0.7,
   rampMs: 5_000,
   holdMs: 60_000,
   maxHoldMs: 15 * 60_000,
