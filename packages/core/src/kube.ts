@@ -1,5 +1,6 @@
 // Kubernetes client helpers shared by every process: one way to load credentials, the typed
 // API handles Herdless uses, and the error tests (404, 409) the call sites branch on.
+import type { Agent } from 'node:http';
 import {
   ApiException,
   CoordinationV1Api,
@@ -12,12 +13,58 @@ import {
 
 export { KubeConfig } from '@kubernetes/client-node';
 
-/** From a kubeconfig file when given, else the in-cluster ServiceAccount. */
+/** From a kubeconfig file when given, else the in-cluster ServiceAccount; its requests share keep-alive connections. */
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromCluster();
+  return withPooledAgents(kc);
+}
+
+/** Agents kept per KubeConfig: one per distinct server and TLS identity (rotated certificates make a new one). */
+const MAX_AGENTS = 4;
+
+type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerify?: boolean } | null, options: Record<string, unknown>) => Agent;
+
+/**
+ * @kubernetes/client-node 1.4 builds a new https.Agent for every request and every watch
+ * (its private `createAgent`; kubernetes-client/javascript#2893), so each API call opened a new
+ * TCP connection with a full TLS handshake, on our side and on the API server's: at thousands
+ * of syncs that was most of a worker's CPU and a good part of the API server's. This replaces
+ * the factory on this one KubeConfig with one that hands out the same keep-alive agent for the
+ * same server and TLS identity. Throws when the library no longer has the method, so an
+ * upgrade that changes it fails loudly (kube.test.ts) instead of silently losing the pool.
+ */
+export function withPooledAgents(kc: KubeConfig): KubeConfig {
+  const target = kc as unknown as { createAgent?: AgentFactory };
+  const original = target.createAgent;
+  if (typeof original !== 'function') {
+    throw new Error('@kubernetes/client-node no longer has KubeConfig.createAgent: review withPooledAgents in @herdless/core kube.ts');
+  }
+  // Few entries (one per server and identity): a linear scan comparing the options is cheaper
+  // than hashing the CA and key on every request.
+  const agents: Array<{ identity: unknown[]; agent: Agent }> = [];
+  target.createAgent = function pooledAgent(cluster, options) {
+    const identity = identityOf(cluster, options);
+    let entry = agents.find((a) => sameIdentity(a.identity, identity));
+    if (!entry) {
+      if (agents.length >= MAX_AGENTS) agents.shift()?.agent.destroy();
+      entry = { identity, agent: original.call(this, cluster, { ...options, keepAlive: true }) };
+      agents.push(entry);
+    }
+    return entry.agent;
+  };
   return kc;
+}
+
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
+
+function identityOf(cluster: Parameters<AgentFactory>[0], options: Record<string, unknown>): unknown[] {
+  return [cluster?.server, cluster?.proxyUrl, cluster?.skipTLSVerify, ...TLS_OPTIONS.map((name) => options[name])];
+}
+
+function sameIdentity(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => (Buffer.isBuffer(x) && Buffer.isBuffer(b[i]) ? x.equals(b[i]) : x === b[i]));
 }
 
 export interface KubeClients {

@@ -102,5 +102,6 @@ export function workerBenchSettings(config: BenchConfig, workers: number): LabSe
     quotaRps: 100_000,
     budgetRps: 100_000,
     workers,
+    startAfterCreate: true,
   };
 }

@@ -79,6 +79,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
       apiWritesPerSync: c.figures.apiWritesPerSync,
       workerCpuMsPerSync: c.figures.workerCpuMsPerSync ?? null,
       redisCommandsPerSync: c.figures.redisCommandsPerSync ?? null,
+      redisRoundTripsPerSync: c.figures.redisRoundTripsPerSync ?? null,
       // What one worker process could sync per second of its own CPU: the worker's ceiling
       // when nothing else (the API server above all) is the bottleneck.
       syncsPerWorkerCpuSecond: c.figures.workerCpuMsPerSync ? Math.round(1000 / c.figures.workerCpuMsPerSync) : null,
@@ -94,7 +95,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
         `${w.apiWritesPerSync ?? '–'} API writes/sync, ${w.workerCpuMsPerSync ?? '–'} worker CPU ms/sync (${w.syncsPerWorkerCpuSecond ?? '–'} syncs per worker CPU second), ` +
-        `${w.redisCommandsPerSync ?? '–'} Redis commands/sync`,
+        `${w.redisRoundTripsPerSync ?? '–'} Redis round trips/sync (${w.redisCommandsPerSync ?? '–'} commands, Lua scripts' own included)`,
     );
   }
   // A planner-only bench has no storm: no HTML report, and the README's files stay as they are.

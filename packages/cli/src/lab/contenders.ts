@@ -30,7 +30,8 @@ export interface Controller {
   queueDepth(): Promise<number | null>;
   redisPeakMemoryBytes(): Promise<number | null>;
   /** Commands the lab Redis has processed so far (INFO stats); null without Redis. */
-  redisCommandsProcessed(): Promise<number | null>;
+  /** Redis's counters so far: commands (Lua scripts' own included) and read events (round trips). */
+  redisCounters(): Promise<{ commands: number; roundTrips: number } | null>;
   close(): Promise<void>;
 }
 
@@ -152,12 +153,13 @@ class HerdlessController implements Controller {
     return peak ? Number(peak[1]) : null;
   }
 
-  async redisCommandsProcessed(): Promise<number | null> {
+  async redisCounters(): Promise<{ commands: number; roundTrips: number } | null> {
     const c = this.connect();
     if (!c) return null;
     const info = await c.redis.info('stats');
-    const total = /total_commands_processed:(\d+)/.exec(info);
-    return total ? Number(total[1]) : null;
+    const commands = /total_commands_processed:(\d+)/.exec(info);
+    const reads = /total_reads_processed:(\d+)/.exec(info);
+    return commands && reads ? { commands: Number(commands[1]), roundTrips: Number(reads[1]) } : null;
   }
 
   async close(): Promise<void> {
@@ -225,7 +227,7 @@ class RealEso implements Controller {
     return null;
   }
 
-  async redisCommandsProcessed(): Promise<number | null> {
+  async redisCounters(): Promise<{ commands: number; roundTrips: number } | null> {
     return null;
   }
 

@@ -71,6 +71,8 @@ export interface LabSettings {
   esoClientBurst?: number;
   logLevel: LabConfig['logLevel'];
   timeCompressed: boolean;
+  /** Start the controller only once the whole storm exists (the worker bench: the workers' own rate, not the creation's). */
+  startAfterCreate?: boolean;
 }
 
 /** One contender run: a kind, and for eso-real the --concurrent it runs with. */

@@ -36,6 +36,7 @@ function observation(over: Partial<RunObservation> = {}): RunObservation {
     apiWrites: 6,
     redisPeakMemoryBytes: null,
     redisCommands: 50,
+    redisRoundTrips: 14,
     processes: [
       { name: 'worker-1-1', cpuSeconds: 0.01, peakRssBytes: 1 },
       { name: 'worker-1-2', cpuSeconds: 0.03, peakRssBytes: 1 },
@@ -73,8 +74,13 @@ describe('lab figures', () => {
   it('charges Redis commands and the worker processes\' CPU (not the scheduler\'s) to each sync', () => {
     const r = computeResult(observation());
     expect(r.figures.redisCommandsPerSync).toBe(25);
+    expect(r.figures.redisRoundTripsPerSync).toBe(7);
     expect(r.figures.workerCpuMsPerSync).toBe(20);
-    expect(computeResult(observation({ redisCommands: null, processes: [] })).figures).toMatchObject({ redisCommandsPerSync: null, workerCpuMsPerSync: null });
+    expect(computeResult(observation({ redisCommands: null, redisRoundTrips: null, processes: [] })).figures).toMatchObject({
+      redisCommandsPerSync: null,
+      redisRoundTripsPerSync: null,
+      workerCpuMsPerSync: null,
+    });
   });
 
   it('measures convergence against the physical limit (calls needed / quota)', () => {

@@ -88,12 +88,12 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     // The ESO models and the real ESO have no budget: the annotation would put them behind
     // the workers' limiter, which the reference controller does not have.
     await prepareStore(kc, env.aws, plan, run.kind === 'herdless' ? settings.budgetRps : undefined);
-    await controller.start();
+    if (!settings.startAfterCreate) await controller.start();
     await observer.start();
     const access = { server: env.controlPlane.server, caPem: env.controlPlane.caPem, adminToken: env.controlPlane.adminToken };
     const writesBefore = countWrites(await fetchApiServerMetrics(access));
     env.aws.resetRequests();
-    const redisCommandsBefore = await controller.redisCommandsProcessed().catch(() => null);
+    const redisBefore = await controller.redisCounters().catch(() => null);
 
     // The AWS endpoint runs in this process: a stalled event loop here delays and bunches the
     // requests it timestamps. Its worst delay goes into the notes, to read the per-second peaks by.
@@ -138,6 +138,13 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const createdAt = await createStorm(kc, plan, settings.refreshInterval);
     mark(`created ${settings.count} ExternalSecrets in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const names = [...createdAt.keys()];
+    let converge: RunObservation['converge'] = { fromMs: t0, kind: 'ready' };
+    if (settings.startAfterCreate) {
+      const start = Date.now();
+      await controller.start();
+      mark('controller started');
+      converge = { fromMs: start, kind: 'ready' };
+    }
     const notes: string[] = [];
     let complete = true;
     const waitFor = async (what: string, ok: () => boolean): Promise<boolean> => {
@@ -155,7 +162,6 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     };
     const allReady = () => observer.readyCount >= settings.count;
 
-    let converge: RunObservation['converge'] = { fromMs: t0, kind: 'ready' };
     let probesCreatedAt: Map<string, number> | undefined;
     let window: RunObservation['window'];
     switch (settings.scenario) {
@@ -245,7 +251,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     env.usage.sample();
     const writesAfter = countWrites(await fetchApiServerMetrics(access));
     const redisPeak = await controller.redisPeakMemoryBytes().catch(() => null);
-    const redisCommandsAfter = await controller.redisCommandsProcessed().catch(() => null);
+    const redisAfter = await controller.redisCounters().catch(() => null);
     const replies: ProviderReply[] = [
       ...env.aws.requests().map((r) => ({ atMs: r.atMs, outcome: r.outcome, operation: r.operation })),
       ...env.outage.outageReplies.filter((at) => at >= t0).map((atMs) => ({ atMs, outcome: 'error' as const })),
@@ -274,7 +280,8 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       apiWrites: Math.max(0, writesAfter - writesBefore - settings.count),
       redisPeakMemoryBytes: redisPeak,
       // The lab's own probes (queue depth, INFO) are a few commands a second; they are counted too.
-      redisCommands: redisCommandsBefore !== null && redisCommandsAfter !== null ? redisCommandsAfter - redisCommandsBefore : null,
+      redisCommands: redisBefore && redisAfter ? redisAfter.commands - redisBefore.commands : null,
+      redisRoundTrips: redisBefore && redisAfter ? redisAfter.roundTrips - redisBefore.roundTrips : null,
       processes: env.usage.usage(),
       events,
     });

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { crdManifests } from '@herdless/core';
+import { crdManifests, loadKubeConfig } from '@herdless/core';
 import { freeLoopbackPorts } from '../free-port.js';
 import { forgetDirectory, removeDirectoryOnExit, type ManagedProcess } from '../process-group.js';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from '../toolchain.js';
@@ -143,11 +143,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     });
     processes.push(controllerManager);
 
-    const kubeConfig = () => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfigPath);
-      return kc;
-    };
+    const kubeConfig = () => loadKubeConfig(kubeconfigPath);
     const kc = kubeConfig();
     await Promise.all([
       installCrds(kc, opts.crds ?? crdManifests(), timeoutMs),

@@ -81,6 +81,11 @@ export interface ContenderFigures {
   redisPeakMemoryBytes: number | null;
   /** Redis commands per successful sync (all clients; Herdless contenders only). */
   redisCommandsPerSync?: number | null;
+  /**
+   * Redis round trips per successful sync: the server's read events (a pipelined batch is one),
+   * where the command count above also counts each command a Lua script runs.
+   */
+  redisRoundTripsPerSync?: number | null;
   /** CPU milliseconds Herdless's worker processes spent per successful sync. */
   workerCpuMsPerSync?: number | null;
   allReady: boolean;
