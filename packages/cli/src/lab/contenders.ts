@@ -29,8 +29,7 @@ export interface Controller {
   /** Items ready to run but not yet running; null when not observable. */
   queueDepth(): Promise<number | null>;
   redisPeakMemoryBytes(): Promise<number | null>;
-  /** Commands the lab Redis has processed so far (INFO stats); null without Redis. */
-  /** Redis's counters so far: commands (Lua scripts' own included) and read events (round trips). */
+  /** The lab Redis's counters so far (INFO stats): commands (Lua scripts' own included) and read events (round trips); null without Redis. */
   redisCounters(): Promise<{ commands: number; roundTrips: number } | null>;
   close(): Promise<void>;
 }

@@ -53,7 +53,7 @@ export interface RunObservation {
   /** Commands Redis processed during the run (every client: schedulers, workers, the lab's probes). */
   redisCommands: number | null;
   /** Read events Redis processed during the run: the round trips clients made (a pipeline counts once). */
-  redisRoundTrips?: number | null;
+  redisRoundTrips: number | null;
   processes: ProcessUsage[];
   events: Array<{ t: number; what: string }>;
 }
@@ -211,7 +211,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     apiWritesPerSync: obs.apiWrites !== null && syncs > 0 ? round(obs.apiWrites / syncs) : null,
     redisPeakMemoryBytes: obs.redisPeakMemoryBytes,
     redisCommandsPerSync: obs.redisCommands !== null && syncs > 0 ? round(obs.redisCommands / syncs, 1) : null,
-    redisRoundTripsPerSync: obs.redisRoundTrips != null && syncs > 0 ? round(obs.redisRoundTrips / syncs, 1) : null,
+    redisRoundTripsPerSync: obs.redisRoundTrips !== null && syncs > 0 ? round(obs.redisRoundTrips / syncs, 1) : null,
     workerCpuMsPerSync: workerCpu > 0 && syncs > 0 ? round((workerCpu * 1000) / syncs, 2) : null,
     allReady: readyCount === obs.count,
     readyCount,
