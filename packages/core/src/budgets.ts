@@ -106,3 +106,13 @@ export const LIMITER_ARRIVAL_ALLOWANCE_MS = 60;
 export function sustainedRpsOf(budgetRps: number): number {
   return (budgetRps * 1000) / (1000 + LIMITER_ARRIVAL_ALLOWANCE_MS);
 }
+
+/** Share of a budget routine refreshes may use (the planner plans them at it, the limiter holds them to it). */
+export const DEFAULT_TARGET_UTILISATION = 0.8;
+/** Share of each budget reserved for new or changed specs. */
+export const DEFAULT_RESERVED_SHARE = 0.2;
+
+/** Routine refreshes' share of a budget: the target utilisation, never into the specs' reserve. */
+export function routineShareOf(targetUtilisation = DEFAULT_TARGET_UTILISATION, reservedShare = DEFAULT_RESERVED_SHARE): number {
+  return Math.min(targetUtilisation, 1 - reservedShare);
+}

@@ -1,6 +1,7 @@
 // One validated configuration object per process, from flags and the environment (flags win).
 // This module is the only place in Herdless that reads process.env.
 import { z } from 'zod';
+import { DEFAULT_RESERVED_SHARE, DEFAULT_TARGET_UTILISATION } from './budgets.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -92,6 +93,11 @@ export const commonConfigShape = {
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
   otelEndpoint: z.string().url().optional(),
+  /** Share of a budget routine refreshes may use: the scheduler plans them at it and the workers'
+   *  limiter holds them to it (the rest absorbs retries and new specs). Same value on both. */
+  targetUtilisation: z.coerce.number().gt(0).max(1).default(DEFAULT_TARGET_UTILISATION),
+  /** Share of each budget reserved for new or changed specs (routine refreshes never use it). Same value on both. */
+  reservedShare: z.coerce.number().min(0).lt(1).default(DEFAULT_RESERVED_SHARE),
 } as const;
 
 /** Booleans from flags or env ("true"/"false"/"1"/"0"). */

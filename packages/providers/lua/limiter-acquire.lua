@@ -17,6 +17,8 @@
   ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
   'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
   ARGV[9]  '1' for an urgent call (a new or changed spec): denied, it skips the line
+  ARGV[10] routine share: > 0 for a routine call, held to that share of the rate as well
+           (fields rtat and rline: its own GCRA and line, limiter-math.ts admit)
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
   rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
   and traces) }
@@ -30,16 +32,18 @@ local holdMs = tonumber(ARGV[6])
 local probe = tonumber(ARGV[7])
 local ttlMs = tonumber(ARGV[8])
 local urgent = ARGV[9] == '1'
+local routineShare = tonumber(ARGV[10]) or 0
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 
-local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'rline')
 local tat = tonumber(s[1])
 local base = tonumber(s[2])
 local ceil = tonumber(s[3])
 local at = tonumber(s[4])
 holdMs = tonumber(s[5]) or holdMs
+local rtat = tonumber(s[6])
 
 local rate = steady
 if at and base and ceil then
@@ -57,8 +61,19 @@ end
 -- 10 us margin: epoch ms in a double have ~0.2 us precision; see limiter-math.ts intervalMs.
 local interval = 1000 / rate + 0.01
 if not tat or tat < now then tat = now end
-local newTat = tat + interval
-local wait = newTat - burst * interval - now
+local routine = (not urgent) and routineShare > 0
+local rinterval = 0
+if routine then
+  rinterval = 1000 / (rate * math.min(1, routineShare)) + 0.01
+  if not rtat or rtat < now then rtat = now end
+else
+  rtat = 0
+end
+-- Sent at its slot in the bucket, or later if the routine share binds.
+local mainSend = tat + interval - burst * interval
+local send = math.max(mainSend, rtat)
+local newTat = send + burst * interval
+local wait = send - now
 if wait <= maxWait then
   -- Count the admission (limiter-math.ts countAdmission): the measured rate a throttle uses.
   local cnt = redis.call('HMGET', KEYS[1], 'w', 'wc')
@@ -73,6 +88,7 @@ if wait <= maxWait then
     if w == sec - 1 then pc = wc else pc = 0 end
     redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat), 'w', sec, 'wc', 1, 'pc', pc)
   end
+  if routine then redis.call('HSET', KEYS[1], 'rtat', string.format('%.4f', send + rinterval)) end
   redis.call('PEXPIRE', KEYS[1], ttlMs)
   wait = math.max(0, wait)
   return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
@@ -80,6 +96,16 @@ end
 -- Denied and urgent: back when the reserved slots have drained to half of maxWait, no line.
 if urgent then
   return { 0, string.format('%.3f', wait - maxWait / 2), string.format('%.6f', rate), string.format('%.6f', now + wait - maxWait / 2) }
+end
+-- Denied by the routine share: a place in the routine line.
+if routine and rtat > mainSend then
+  local rline = tonumber(s[7]) or 0
+  if rline < rtat then rline = rtat end
+  rline = rline + rinterval
+  redis.call('HSET', KEYS[1], 'rline', string.format('%.4f', rline))
+  redis.call('PEXPIRE', KEYS[1], ttlMs)
+  wait = rline - rinterval - maxWait / 2 - now
+  return { 0, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
 end
 -- Denied: a place in line, one interval after the last one given (limiter-math.ts admit).
 local line = tonumber(redis.call('HGET', KEYS[1], 'line')) or 0

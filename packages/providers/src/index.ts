@@ -12,7 +12,7 @@ export * from './call-path/limiter-math.js';
 export { RedisRateLimiter, type LimiterDecision, type BucketLimits, type RateLimiterOptions } from './call-path/rate-limiter.js';
 export * from './call-path/budgets.js';
 export * from './call-path/call-path.js';
-export { withUrgentCalls, callsAreUrgent } from './call-path/urgent-calls.js';
+export { callLaneOf, currentCallLane, withCallLane, type CallLane } from './call-path/call-lane.js';
 export { ProviderBreaker, BREAKER_STATE_VALUE, type BreakerOptions, type BreakerState } from './call-path/circuit-breakers.js';
 export { Coalescer } from './call-path/coalescer.js';
 export { ReadBatcher, shouldBatch, type BatchingMode } from './call-path/read-batcher.js';

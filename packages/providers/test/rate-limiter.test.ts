@@ -101,6 +101,33 @@ describe('RedisRateLimiter (real Redis)', () => {
     expect(readmitted).toBe(comeBack.length);
   });
 
+  it('routine calls (planned refreshes) keep to the routine share; the others still get the rest', async () => {
+    const limits = limiterParams(40, { maxWaitMs: 100, routineShare: 0.5 });
+    const limiters = clients.map((c) => new RedisRateLimiter(c));
+    const key = 'aws-sm|us-east-1|routine|';
+    const routine: number[] = [];
+    const others: number[] = [];
+    const until = Date.now() + 3_000;
+    // Two clients send a backlog of routine calls as fast as they are let; two send other calls.
+    await Promise.all(
+      limiters.map(async (l, i) => {
+        const lane = i < 2 ? 'routine' : 'other';
+        while (Date.now() < until) {
+          const d = await l.acquire(key, 'GetSecretValue', limits, lane);
+          if (d.allowed) (lane === 'routine' ? routine : others).push(d.slotMs);
+          else await sleep(Math.max(1, d.waitMs));
+        }
+      }),
+    );
+    const steady = 40 * (1000 / 1060);
+    // Routine: at most half the rate in any second, and about half over the run.
+    expect(maxPerSecond(routine)).toBeLessThanOrEqual(Math.ceil(steady * 0.5));
+    expect(routine.length).toBeGreaterThan(3 * steady * 0.5 * 0.8);
+    // Together: within the budget, and the other calls took the rest.
+    expect(maxPerSecond([...routine, ...others])).toBeLessThanOrEqual(40);
+    expect(others.length).toBeGreaterThan(3 * steady * 0.3);
+  });
+
   it('buckets are per provider key and operation, and hold no value', async () => {
     const limiter = new RedisRateLimiter(clients[0] as Redis);
     const limits = limiterParams(10);

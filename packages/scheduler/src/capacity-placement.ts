@@ -5,7 +5,7 @@
 // a slot, new specs preempt it). When no slot before the deadline has room, it slips to the first
 // slot after it (deadline order) and is counted as late — work is never dropped.
 import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
-import { sustainedRpsOf } from '@herdless/core';
+import { DEFAULT_RESERVED_SHARE, routineShareOf, sustainedRpsOf } from '@herdless/core';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 import { isSpecLane, jitterFraction, type Intent, type Placement, type PlannedSync } from './planner.js';
 import { SlotCalendar } from './slot-calendar.js';
@@ -81,10 +81,10 @@ export class CapacityPlacement implements Placement {
 
   constructor(opts: CapacityOptions = {}) {
     this.budgets = opts.budgets ?? DEFAULT_BUDGETS;
-    const reserved = opts.reservedShare ?? 0.2;
+    const reserved = opts.reservedShare ?? DEFAULT_RESERVED_SHARE;
     this.reservedShare = reserved;
     this.nonSpecShare = 1 - reserved;
-    this.routineShare = Math.min(opts.targetUtilisation ?? 0.8, this.nonSpecShare);
+    this.routineShare = routineShareOf(opts.targetUtilisation, reserved);
     this.spreadFraction = opts.spreadFraction ?? 0.1;
     this.respreadFraction = Math.max(this.spreadFraction, opts.respreadFraction ?? 1);
     this.horizonSeconds = opts.horizonSeconds ?? 7 * 24 * 3600;

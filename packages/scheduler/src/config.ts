@@ -30,10 +30,6 @@ export const schedulerConfigSchema = z
     seed: z.coerce.number().int().optional(),
     /** Budgets in requests/second per provider type, e.g. "aws-sm=50,aws-ps=8"; a store's herdless.io/budget-rps overrides. */
     budgets: z.string().default(''),
-    /** Share of a budget that routine refreshes may plan (the rest absorbs retries and new specs). */
-    targetUtilisation: fraction.default(0.8),
-    /** Share of each budget reserved for new or changed specs. */
-    reservedShare: fraction.default(0.2),
     /** The window before a deadline a refresh may be placed in, as a fraction of the interval. */
     spreadFraction: fraction.default(0.1),
     /** The same window for the refresh after an off-plan sync (new, changed, retry, overdue): 1 = the whole interval. */

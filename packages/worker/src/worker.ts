@@ -6,7 +6,6 @@ import { Redis } from 'ioredis';
 import {
   Counter,
   isHerdlessError,
-  isSpecLane,
   kubeClients,
   loadKubeConfig,
   Reasons,
@@ -14,7 +13,7 @@ import {
   syncQueueName,
   type Logger,
 } from '@herdless/core';
-import { withUrgentCalls } from '@herdless/providers';
+import { callLaneOf, withCallLane } from '@herdless/providers';
 import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
@@ -56,8 +55,9 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       return 'invalid';
     }
     try {
-      // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting).
-      const outcome = await withUrgentCalls(isSpecLane(parsed.data.reason), () => syncExternalSecret(parsed.data, deps));
+      // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting);
+      // a routine refresh's calls keep to the routine share of the budget, as they were planned.
+      const outcome = await withCallLane(callLaneOf(parsed.data.reason), () => syncExternalSecret(parsed.data, deps));
       syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
       return outcome.result;
     } catch (e) {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { createLogger, loadConfig, startMetricsServer } from '@herdless/core';
+import { createLogger, loadConfig, routineShareOf, startMetricsServer } from '@herdless/core';
 import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
 import { onShutdown } from './lifecycle.js';
@@ -21,6 +21,8 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     coalesceWindowMs: config.coalesceWindowMs,
     batching: config.batching,
     keyPrefix: config.queuePrefix,
+    // Routine refreshes keep to the share the scheduler plans them at.
+    limiter: { routineShare: routineShareOf(config.targetUtilisation, config.reservedShare) },
   });
   const worker = await runWorker(config, { logger, providers: (ctx) => callPath.createProvider(ctx, clients) });
   await onShutdown(async () => {

@@ -96,6 +96,32 @@ describe('lab figures', () => {
     expect(convergeSeconds(observation({ converge: { fromMs: T0 + 2_000, kind: 'synced' } }))).toBeNull();
   });
 
+  it('splits the syncs after a disruption into each ExternalSecret\'s first (the catch-up) and the rest', () => {
+    const records = new Map<string, FleetRecord>([
+      ['a', { ready: true, refreshTimes: [], syncObservedAt: [T0 + 500, T0 + 1_200, T0 + 1_800, T0 + 3_500] }],
+      ['b', { ready: true, refreshTimes: [], syncObservedAt: [T0 + 3_100] }],
+      // A probe created during the storm: a new ExternalSecret, not part of the catch-up.
+      ['p', { ready: true, refreshTimes: [], syncObservedAt: [T0 + 1_500] }],
+    ]);
+    const series = computeResult(observation({ records, converge: { fromMs: T0 + 1_000, kind: 'synced' } })).series;
+    expect(series.slice(0, 4).map((s) => [s.syncs, s.catchUpSyncs])).toEqual([
+      [1, 0],
+      [3, 1],
+      [0, 0],
+      [2, 1],
+    ]);
+    expect(computeResult(observation()).series[0]?.catchUpSyncs).toBeUndefined();
+  });
+
+  it('measures the steady window over the whole seconds inside it (not the second it starts in)', () => {
+    // 5 calls in second 0 (before the window starts at 0.5 s), then 2, 2 and 3 a second.
+    const at = (ms: number[]) => ms.map((m) => ({ atMs: T0 + m, outcome: 'ok' as const }));
+    const replies = at([100, 200, 300, 400, 600, 1_100, 1_600, 2_100, 2_600, 3_100, 3_400, 3_700]);
+    const r = computeResult(observation({ replies, window: { startMs: T0 + 500, endMs: T0 + 4_000 } }));
+    expect(r.figures.steadyPeakRps).toBe(3);
+    expect(r.figures.steadyMeanRps).toBeCloseTo(7 / 3);
+  });
+
   it('counts a refresh as on time up to the tolerance after its deadline, and a missing one as late', () => {
     const records = new Map<string, FleetRecord>([
       ['a', { ready: true, refreshTimes: [0, 10_000, 21_000, 35_000], syncObservedAt: [] }],

@@ -81,10 +81,18 @@ export function perSecondSeries(obs: RunObservation): SecondSample[] {
     const s = series[Math.floor((r.atMs - obs.t0) / 1000)];
     if (s) s[r.outcome] += 1;
   }
-  for (const rec of obs.records.values()) {
+  const after = obs.converge.kind === 'synced' ? obs.converge.fromMs : undefined;
+  if (after !== undefined) for (const s of series) s.catchUpSyncs = 0;
+  for (const [name, rec] of obs.records) {
+    let first = after !== undefined && obs.createdAt.has(name);
     for (const at of rec.syncObservedAt) {
       const s = series[Math.floor((at - obs.t0) / 1000)];
-      if (s) s.syncs += 1;
+      if (!s) continue;
+      s.syncs += 1;
+      if (first && after !== undefined && at >= after) {
+        s.catchUpSyncs = (s.catchUpSyncs ?? 0) + 1;
+        first = false;
+      }
     }
   }
   return series;
@@ -137,7 +145,8 @@ export function computeResult(obs: RunObservation): ContenderResult {
   const whole = peakAndMean(active);
   let steady: ReturnType<typeof peakAndMean> | null = null;
   if (obs.window) {
-    const from = Math.max(0, Math.floor((obs.window.startMs - obs.t0) / 1000));
+    // Whole seconds inside the window only: the second it starts in holds calls made before it.
+    const from = Math.max(0, Math.ceil((obs.window.startMs - obs.t0) / 1000));
     const to = Math.floor((obs.window.endMs - obs.t0) / 1000);
     steady = peakAndMean(totals.slice(from, to));
   }

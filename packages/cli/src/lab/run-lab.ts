@@ -275,7 +275,8 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       samples,
       converge,
       ...(window ? { window } : {}),
-      callsNeeded: settings.count,
+      // The new ExternalSecrets created during a recovery's catch-up need their calls within it too.
+      callsNeeded: settings.count + (probesCreatedAt?.size ?? 0),
       // The storm's own creates are the lab's writes, not the controller's.
       apiWrites: Math.max(0, writesAfter - writesBefore - settings.count),
       redisPeakMemoryBytes: redisPeak,

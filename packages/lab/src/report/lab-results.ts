@@ -25,6 +25,9 @@ export interface SecondSample {
   ready: number;
   /** Syncs completed in this second (status.refreshTime changes observed). */
   syncs: number;
+  /** After a disruption (recovery, outage): of `syncs`, those that were an ExternalSecret's first
+   *  since the controller or the store came back (the catch-up); the rest are refreshes and new specs. */
+  catchUpSyncs?: number;
   /** Jobs waiting or delayed on the queue (ESO: its workqueue depth); null when not observable. */
   queueDepth: number | null;
 }

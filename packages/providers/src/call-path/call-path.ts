@@ -16,7 +16,7 @@ import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type Breaker
 import { Coalescer } from './coalescer.js';
 import { intervalMs, limiterParams, type LimiterParams } from './limiter-math.js';
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
-import { callsAreUrgent } from './urgent-calls.js';
+import { currentCallLane } from './call-lane.js';
 import { batchingCanWin, ReadBatcher, type BatchingMode } from './read-batcher.js';
 
 export interface CallPathOptions {
@@ -179,7 +179,7 @@ export class CallPath {
     for (let attempt = 1; ; attempt++) {
       const askedAtMs = Date.now();
       try {
-        decision = await this.limiter.acquire(providerKey, bucket, limits, callsAreUrgent());
+        decision = await this.limiter.acquire(providerKey, bucket, limits, currentCallLane());
       } catch (e) {
         // Without the shared limiter no worker may call: that is how the budget holds.
         throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sustainedRpsOf } from '@herdless/core';
+import type { CallLane } from './call-lane.js';
 import { admit, effectiveRps, limiterParams, measuredRps, onThrottled, steadyRps, type LimiterState } from './limiter-math.js';
 
 /** Most calls in any window [t, t + 1000 ms) of sorted call times. */
@@ -15,7 +16,7 @@ function maxPerSecond(times: number[]): number {
   return best;
 }
 
-const arrivals = fc.array(fc.record({ atMs: fc.integer({ min: 0, max: 5_000 }), throttle: fc.boolean() }), {
+const arrivals = fc.array(fc.record({ atMs: fc.integer({ min: 0, max: 5_000 }), throttle: fc.boolean(), lane: fc.constantFrom<CallLane>('urgent', 'routine', 'other') }), {
   minLength: 1,
   maxLength: 400,
 });
@@ -29,19 +30,26 @@ describe('limiter math (GCRA + adaptive rate)', () => {
         fc.integer({ min: 0, max: 1_000 }),
         arrivals,
         fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 50 }),
-        (budgetRps, burstWanted, maxWaitMs, events, lateness) => {
-          const p = limiterParams(budgetRps, { burst: burstWanted, maxWaitMs });
+        fc.double({ min: 0.05, max: 1, noNaN: true }),
+        (budgetRps, burstWanted, maxWaitMs, events, lateness, routineShare) => {
+          const p = limiterParams(budgetRps, { burst: burstWanted, maxWaitMs, routineShare });
           let s: LimiterState = {};
           const callTimes: number[] = [];
+          const routineTimes: number[] = [];
           for (const e of [...events].sort((a, b) => a.atMs - b.atMs)) {
             if (e.throttle) s = onThrottled(p, s, e.atMs).state;
-            const a = admit(p, s, e.atMs);
+            const a = admit(p, s, e.atMs, e.lane);
             s = a.state;
-            if (a.allowed) callTimes.push(e.atMs + a.waitMs);
+            if (a.allowed) {
+              callTimes.push(e.atMs + a.waitMs);
+              if (e.lane === 'routine') routineTimes.push(e.atMs + a.waitMs);
+            }
             // Denied: it comes back when its place in line is within half of maxWaitMs.
             else expect(a.waitMs).toBeGreaterThan(maxWaitMs / 2);
           }
           expect(maxPerSecond(callTimes)).toBeLessThanOrEqual(budgetRps);
+          // Routine calls alone keep to their share of the rate.
+          expect(maxPerSecond(routineTimes)).toBeLessThanOrEqual(Math.ceil(steadyRps(p) * routineShare));
           // Calls reach the store up to arrivalJitterMs after their admission, each by its own delay.
           const arrived = callTimes.map((t, i) => t + (lateness[i % lateness.length] as number) * p.arrivalJitterMs);
           expect(maxPerSecond(arrived)).toBeLessThanOrEqual(budgetRps);
@@ -89,13 +97,57 @@ describe('limiter math (GCRA + adaptive rate)', () => {
           s = a.state;
           lastInLine = 1_000 + a.waitMs;
         }
-        const urgent = admit(p, s, 1_000, true);
+        const urgent = admit(p, s, 1_000, 'urgent');
         expect(urgent.allowed).toBe(false);
         expect(urgent.state).toEqual(s);
         if (lineLength > 1) expect(1_000 + urgent.waitMs).toBeLessThan(lastInLine);
-        expect(admit(p, s, 1_000 + urgent.waitMs, true).allowed).toBe(true);
+        expect(admit(p, s, 1_000 + urgent.waitMs, 'urgent').allowed).toBe(true);
       }),
     );
+  });
+
+  it('routine calls that run late drain at the routine share, and the rest of the rate stays free for the others', () => {
+    const p = limiterParams(50, { routineShare: 0.8 });
+    let s: LimiterState = {};
+    // 1,000 routine calls all due at once (a backlog after a stall), each coming back when told;
+    // meanwhile another call every 200 ms (a new spec, urgent; a catch-up, other).
+    const comeBack = Array.from({ length: 1_000 }, () => 0);
+    const routine: number[] = [];
+    const others: Array<{ askedMs: number; sentMs: number }> = [];
+    for (let now = 0; now < 10_000; now++) {
+      if (now % 200 === 0) {
+        const lane: CallLane = now % 400 === 0 ? 'urgent' : 'other';
+        for (let at = now; ; ) {
+          const a = admit(p, s, at, lane);
+          s = a.state;
+          if (a.allowed) {
+            others.push({ askedMs: now, sentMs: at + a.waitMs });
+            break;
+          }
+          at += Math.max(1, Math.ceil(a.waitMs));
+        }
+      }
+      for (let i = 0; i < comeBack.length; i++) {
+        if (comeBack[i] !== now) continue;
+        const a = admit(p, s, now, 'routine');
+        s = a.state;
+        if (a.allowed) {
+          routine.push(now + a.waitMs);
+          comeBack[i] = -1;
+        } else comeBack[i] = now + Math.max(1, Math.ceil(a.waitMs));
+      }
+    }
+    const share = steadyRps(p) * 0.8;
+    // Over the 10 s the backlog drained at the routine share, not at the whole rate (a little
+    // under it: a routine call whose moment another call took goes one main interval later, and
+    // the routine spacing counts from when it is sent) …
+    expect(routine.length).toBeGreaterThan(share * 10 * 0.9);
+    expect(routine.length).toBeLessThanOrEqual(Math.ceil(share * 10) + 1);
+    expect(maxPerSecond(routine)).toBeLessThanOrEqual(Math.ceil(share));
+    // … and every other call went out about as soon as it asked, not behind the backlog (within
+    // the in-process wait and one routine interval: admitted routine calls hold slots that far ahead).
+    expect(others).toHaveLength(50);
+    for (const o of others) expect(o.sentMs - o.askedMs).toBeLessThanOrEqual(p.maxWaitMs + 1000 / share);
   });
 
   it('a denied call that comes back after waitMs is admitted (the retry time is honest)', () => {

@@ -2,12 +2,15 @@
 // lua/limiter-*.lua run exactly this against the state in Redis (one copy per bucket, shared by
 // every worker); this copy exists so property tests can check the invariants without Redis.
 // Keep the two in step: same names, same order of operations.
-import { LIMITER_ARRIVAL_ALLOWANCE_MS } from '@herdless/core';
+import { DEFAULT_TARGET_UTILISATION, LIMITER_ARRIVAL_ALLOWANCE_MS } from '@herdless/core';
+import type { CallLane } from './call-lane.js';
 
 /** Limiter settings for one bucket (provider key + operation). */
 export interface LimiterParams {
   /** The most calls admitted in any one-second window (the configured share of the quota). */
   budgetRps: number;
+  /** Routine refreshes' share of the rate in force (the planner's routine share): see admit. */
+  routineShare: number;
   /** Calls admitted at once after idle; carved out of the budget (see steadyRps). */
   burst: number;
   /** How much earlier or later than its admission a call may reach the store (event loop, network).
@@ -51,6 +54,9 @@ export interface LimiterState {
   prevCount?: number | undefined;
   /** The last place in line given to a denied call (epoch ms): see admit. */
   lineMs?: number | undefined;
+  /** Routine calls' own theoretical arrival time and line, at their share of the rate: see admit. */
+  routineTatMs?: number | undefined;
+  routineLineMs?: number | undefined;
 }
 
 /** The admission counters after one more admission at nowMs. */
@@ -99,10 +105,12 @@ export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParam
   const burst = Math.max(1, Math.min(Math.floor(opts.burst ?? DEFAULT_LIMITER_TUNING.burst), Math.floor(budgetRps)));
   const arrivalJitterMs = opts.arrivalJitterMs ?? DEFAULT_LIMITER_TUNING.arrivalJitterMs;
   if (!(arrivalJitterMs >= 0 && arrivalJitterMs < 1000)) throw new RangeError(`expected 0 <= arrivalJitterMs < 1000, found ${arrivalJitterMs}`);
+  if (opts.routineShare !== undefined && !(opts.routineShare > 0 && opts.routineShare <= 1)) throw new RangeError(`expected 0 < routineShare <= 1, found ${opts.routineShare}`);
   return {
     budgetRps,
     burst,
     arrivalJitterMs,
+    routineShare: opts.routineShare ?? DEFAULT_TARGET_UTILISATION,
     maxWaitMs: opts.maxWaitMs ?? DEFAULT_LIMITER_TUNING.maxWaitMs,
     minRps: opts.minRps ?? Math.min(1, steadyRps({ budgetRps, burst, arrivalJitterMs })),
     decreaseFactor: opts.decreaseFactor ?? DEFAULT_LIMITER_TUNING.decreaseFactor,
@@ -168,17 +176,36 @@ export interface Admission {
  * The line reserves nothing: a call that comes back and finds its place taken queues again.
  * Urgent calls (new or changed specs, few by design: the planner reserves them a share) skip
  * the line and come back as soon as the reserved slots drain.
+ *
+ * A routine call (a planned refresh) also passes a second GCRA at `routineShare` of the rate in
+ * force, with its own line: routine refreshes that run late (after a stall of the
+ * API server, or behind a catch-up that ran long) drain at the share the planner plans them at,
+ * not at the whole budget, so they never crowd out new specs and never make a peak.
  */
-export function admit(p: LimiterParams, s: LimiterState, nowMs: number, urgent = false): Admission {
+export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: CallLane = 'other'): Admission {
+  const urgent = lane === 'urgent';
   const rate = effectiveRps(p, s, nowMs);
   const t = intervalMs(rate);
   const tat = Math.max(s.tatMs ?? nowMs, nowMs);
-  const newTat = tat + t;
-  const waitMs = newTat - p.burst * t - nowMs;
-  if (waitMs <= p.maxWaitMs) return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state: { ...s, tatMs: newTat, ...countAdmission(s, nowMs) } };
+  const routine = lane === 'routine';
+  const rt = routine ? intervalMs(rate * p.routineShare) : 0;
+  const routineTat = routine ? Math.max(s.routineTatMs ?? nowMs, nowMs) : -Infinity;
+  // The call is sent at its slot in the main bucket, or later if the routine share binds.
+  const sendMs = Math.max(tat + t - p.burst * t, routineTat);
+  const waitMs = sendMs - nowMs;
+  if (waitMs <= p.maxWaitMs) {
+    const state: LimiterState = { ...s, tatMs: sendMs + p.burst * t, ...countAdmission(s, nowMs) };
+    if (routine) state.routineTatMs = sendMs + rt;
+    return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state };
+  }
   // An urgent call (a new or changed spec: someone is waiting for it) does not join the line:
   // it comes back as soon as the slots already reserved have drained to half of maxWaitMs.
   if (urgent) return { allowed: false, waitMs: waitMs - p.maxWaitMs / 2, rateRps: rate, state: s };
+  if (routine && routineTat > tat + t - p.burst * t) {
+    // The routine share binds: a place in the routine line.
+    const routineLineMs = Math.max(s.routineLineMs ?? 0, routineTat) + rt;
+    return { allowed: false, waitMs: routineLineMs - rt - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, routineLineMs } };
+  }
   const lineMs = Math.max(s.lineMs ?? 0, tat) + t;
   return { allowed: false, waitMs: lineMs - p.burst * t - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, lineMs } };
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import { limiterParams, steadyRps, type LimiterParams } from './limiter-math.js';
+import type { CallLane } from './call-lane.js';
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);
 
@@ -30,6 +31,7 @@ interface LimiterCommands {
     probeRpsPerSec: number,
     ttlMs: number,
     urgent: string,
+    routineShare: number,
   ): Promise<[number, string, string, string]>;
   herdlessLimiterThrottled(
     key: string,
@@ -93,9 +95,10 @@ export class RedisRateLimiter {
 
   /**
    * Admits one call now, or reserves its slot within maxWaitMs; otherwise gives it a place in line
-   * and says when to come back. An urgent call (a new or changed spec) skips the line.
+   * and says when to come back. An urgent call (a new or changed spec) skips the line; a routine
+   * one (a planned refresh) is held to the routine share of the rate as well.
    */
-  async acquire(providerKey: string, operation: string, limits: BucketLimits, urgent = false): Promise<LimiterDecision> {
+  async acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other'): Promise<LimiterDecision> {
     const [allowed, waitMs, rateRps, slotMs] = await this.redis.herdlessLimiterAcquire(
       this.keyOf(providerKey, operation),
       steadyRps(limits),
@@ -106,7 +109,8 @@ export class RedisRateLimiter {
       limits.holdMs,
       limits.probeRpsPerSec,
       ttlMsOf(limits),
-      urgent ? '1' : '0',
+      lane === 'urgent' ? '1' : '0',
+      lane === 'routine' ? limits.routineShare : 0,
     );
     return { allowed: allowed === 1, waitMs: Number(waitMs), rateRps: Number(rateRps), slotMs: Number(slotMs) };
   }
