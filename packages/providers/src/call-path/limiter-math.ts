@@ -2,7 +2,7 @@
 // lua/limiter-*.lua run exactly this against the state in Redis (one copy per bucket, shared by
 // every worker); this copy exists so property tests can check the invariants without Redis.
 // Keep the two in step: same names, same order of operations.
-import { DEFAULT_TARGET_UTILISATION, LIMITER_ARRIVAL_ALLOWANCE_MS } from '@herdless/core';
+import { LIMITER_ARRIVAL_ALLOWANCE_MS, routineShareOf } from '@herdless/core';
 import type { CallLane } from './call-lane.js';
 
 /** Limiter settings for one bucket (provider key + operation). */
@@ -110,7 +110,7 @@ export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParam
     budgetRps,
     burst,
     arrivalJitterMs,
-    routineShare: opts.routineShare ?? DEFAULT_TARGET_UTILISATION,
+    routineShare: opts.routineShare ?? routineShareOf(),
     maxWaitMs: opts.maxWaitMs ?? DEFAULT_LIMITER_TUNING.maxWaitMs,
     minRps: opts.minRps ?? Math.min(1, steadyRps({ budgetRps, burst, arrivalJitterMs })),
     decreaseFactor: opts.decreaseFactor ?? DEFAULT_LIMITER_TUNING.decreaseFactor,
