@@ -32,11 +32,10 @@ export async function applySecret(kube: KubeClients, es: ExternalSecret, rendere
   if (cached && cached.metadata?.annotations?.[DATA_HASH_ANNOTATION] === rendered.hash && ownedAsWanted(es, cached)) {
     return 'unchanged';
   }
-  // Warm cache (it has listed once) and no managed Secret of that name: most likely none at all
-  // (a first sync), so create without reading first; a 409 (it exists after all: unmanaged, or
-  // not yet in the cache) falls through to the read-then-write loop. Merge never creates. A cold
-  // cache (the worker just started) knows nothing yet: read first.
-  if (caches?.warm() && !cached && policy !== 'Merge') {
+  // Warm cache and no managed Secret of that name: most likely none at all (a first sync), so
+  // create without reading first; a 409 (it exists after all: unmanaged, or not yet in the
+  // cache) falls through to the read-then-write loop. Merge never creates.
+  if (caches && !cached && policy !== 'Merge') {
     try {
       await kube.core.createNamespacedSecret({ namespace, body: buildSecret(es, rendered, undefined) });
       return 'created';

@@ -20,12 +20,7 @@ export interface WorkerCaches {
   store(kind: StoreKind, name: string, namespace?: string): KubernetesObject | undefined;
   /** Only Secrets Herdless manages (label reconcile.external-secrets.io/managed=true). */
   managedSecret(namespace: string, name: string): V1Secret | undefined;
-  /** Every cache has listed once: a miss now means "not there" (more or less: a watch lags a little). */
-  warm(): boolean;
-  /** Starts the informers and returns at once: until warm, lookups miss and reads go direct. */
-  start(): void;
-  /** Resolves when every cache is warm. */
-  synced(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,23 +61,14 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger): WorkerCac
     }),
   };
   const all = Object.values(informers);
-  let warm = false;
-  let synced: Promise<void> | undefined;
   return {
     externalSecret: (namespace, name) => informers.es!.get(name, namespace),
     store: (kind, name, namespace) =>
       kind === 'ClusterSecretStore' ? informers.css!.get(name) : informers.ss!.get(name, namespace),
     managedSecret: (namespace, name) => informers.secrets!.get(name, namespace) as V1Secret | undefined,
-    warm: () => warm,
-    start() {
-      for (const i of all) void i.start();
-      synced = Promise.all(all.map((i) => i.synced())).then(() => {
-        warm = true;
-      });
-    },
-    synced() {
-      if (!synced) throw new Error('expected start() before synced()');
-      return synced;
+    async start() {
+      await Promise.all(all.map((i) => i.start()));
+      await Promise.all(all.map((i) => i.synced()));
     },
     async stop() {
       await Promise.all(all.map((i) => i.stop()));

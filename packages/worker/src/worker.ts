@@ -34,12 +34,9 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
   const kube = kubeClients(loadKubeConfig(config.kubeconfig));
   // BullMQ needs maxRetriesPerRequest: null on a worker's blocking connection.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-  // Jobs are taken at once: until the caches have listed (seconds at tens of thousands of
-  // objects) a sync reads what it needs directly, which after a restart is cheaper than making
-  // the whole backlog wait for the lists.
+  // Warm caches first: a worker that starts taking jobs cold would read everything directly.
   const caches = createWorkerCaches(kube, logger);
-  caches.start();
-  void caches.synced().then(() => logger.info('worker caches warm'));
+  await caches.start();
   const deps = {
     kube,
     caches,
