@@ -191,7 +191,8 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   const rt = routine ? intervalMs(rate * p.routineShare) : 0;
   const routineTat = routine ? Math.max(s.routineTatMs ?? nowMs, nowMs) : -Infinity;
   // The call is sent at its slot in the main bucket, or later if the routine share binds.
-  const sendMs = Math.max(tat + t - p.burst * t, routineTat);
+  const mainSendMs = tat + t - p.burst * t;
+  const sendMs = Math.max(mainSendMs, routineTat);
   const waitMs = sendMs - nowMs;
   if (waitMs <= p.maxWaitMs) {
     const state: LimiterState = { ...s, tatMs: sendMs + p.burst * t, ...countAdmission(s, nowMs) };
@@ -201,7 +202,7 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   // An urgent call (a new or changed spec: someone is waiting for it) does not join the line:
   // it comes back as soon as the slots already reserved have drained to half of maxWaitMs.
   if (urgent) return { allowed: false, waitMs: waitMs - p.maxWaitMs / 2, rateRps: rate, state: s };
-  if (routine && routineTat > tat + t - p.burst * t) {
+  if (routine && routineTat > mainSendMs) {
     // The routine share binds: a place in the routine line.
     const routineLineMs = Math.max(s.routineLineMs ?? 0, routineTat) + rt;
     return { allowed: false, waitMs: routineLineMs - rt - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, routineLineMs } };
