@@ -8,7 +8,10 @@
 // the whole round at once and --coalesce-window-ms lets each value read once serve every job
 // that asks for it in that round. On a loaded 2-core machine a round of 1,000 jobs was seen
 // to spread past 5 s (a late job then re-read its key alone), and once past 30 s under a full
-// CI run, so the window is 60 s. The stderr line says how long each round took.
+// CI run, so the window is 60 s; it counts from when a value arrives, so a job that starts
+// within 60 s after its key's batch came back still shares it (once in a full CI run a job
+// read its key 84 s into the round, after a window counted from the read's start had closed).
+// The stderr line says how long each round took and what the worker warned about.
 import { PARAMETER_STORE_THROUGHPUT_OPERATIONS } from '@herdless/lab';
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -82,6 +85,18 @@ function countByOperation(records: ReadonlyArray<{ operation: string; outcome: s
   return out;
 }
 
+/** The worker's warnings and errors so far, counted by message (a stalled job runs twice). */
+function workerWarnings(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of workers) {
+    for (const line of w.output().split('\n')) {
+      const msg = /"msg":"([^"]*)"/.exec(line)?.[1];
+      if (msg !== undefined) out[msg] = (out[msg] ?? 0) + 1;
+    }
+  }
+  return out;
+}
+
 /** Runs ROUNDS refresh rounds of the fleet; the store calls each cost (all outcomes). */
 async function rounds(fleet: Fleet, operations: readonly string[]): Promise<number[]> {
   const queue = queueOf(enqueuer as SyncEnqueuer);
@@ -92,7 +107,7 @@ async function rounds(fleet: Fleet, operations: readonly string[]): Promise<numb
     await waitForDrained(queue, 180_000);
     const calls = (await (aws as SpawnedAwsEndpoint).requests({ sinceMs: since })).filter((c) => operations.includes(c.operation));
     const last = calls.reduce((m, c) => Math.max(m, c.atMs), since);
-    process.stderr.write(`[call-path d] round ${r + 1}: drained after ${((Date.now() - since) / 1000).toFixed(1)} s, calls at +${calls.map((c) => ((c.atMs - since) / 1000).toFixed(1)).join(', +')} s (last +${((last - since) / 1000).toFixed(1)} s)\n`);
+    process.stderr.write(`[call-path d] round ${r + 1}: drained after ${((Date.now() - since) / 1000).toFixed(1)} s, calls at +${calls.map((c) => ((c.atMs - since) / 1000).toFixed(1)).join(', +')} s (last +${((last - since) / 1000).toFixed(1)} s); worker warnings ${JSON.stringify(workerWarnings())}\n`);
     costs.push(calls.length);
     // Let the coalescing window of this round pass, so the next round reads afresh.
     await sleep(WINDOW_MS + 500);

@@ -87,6 +87,9 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       logger.warn({ jobId: job?.id, err: err.message }, 'sync job failed');
     });
     worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
+    // A job whose lock lapsed runs again (BullMQ's stalled-job check): say so, it costs a second pass.
+    worker.on('lockRenewalFailed', (jobIds) => logger.warn({ jobs: jobIds.length }, 'could not renew the locks of active jobs'));
+    worker.on('stalled', (jobId) => logger.warn({ jobId }, 'sync job stalled (its lock lapsed); it runs again'));
     return worker;
   });
   logger.info({ shards: config.shards, concurrency: config.concurrency }, 'worker started');

@@ -52,6 +52,29 @@ describe('Coalescer', () => {
     await expect(c.run('bad', () => Promise.reject(new Error('x')))).rejects.toThrow('x');
     expect(await c.run('bad', async () => 7)).toBe(7);
   });
+
+  it('the window counts from when the value arrived, so a read in flight longer than the window (a batch) is still shared after it', async () => {
+    let nowMs = 0;
+    const c = new Coalescer<string>(1_000, () => nowMs);
+    let calls = 0;
+    let arrive: (v: string) => void = () => undefined;
+    const batched = () => {
+      calls++;
+      return new Promise<string>((r) => (arrive = r));
+    };
+    const first = c.run('k', batched);
+    nowMs = 1_500; // the batch waited longer than the window before it was sent
+    const joined = c.run('k', batched);
+    arrive('v1');
+    expect([await first, await joined, calls]).toEqual(['v1', 'v1', 1]);
+    nowMs = 2_400; // 900 ms after the value arrived: shared
+    expect(await c.run('k', batched)).toBe('v1');
+    expect([calls, c.joined]).toEqual([1, 2]);
+    nowMs = 2_500; // the window after its arrival has passed: read again
+    const again = c.run('k', batched);
+    arrive('v2');
+    expect([await again, calls]).toEqual(['v2', 2]);
+  });
 });
 
 describe('ProviderBreaker', () => {

@@ -1,9 +1,19 @@
 // In-memory coalescing: identical reads that arrive while one is in flight, or within a short
-// window after it started, share its result. Values stay in this process's memory for at
-// most the window; failures are shared only with the calls already waiting.
+// window after its value arrived, share its result. The window counts from the value's arrival,
+// not from the read's start: a batched read is in flight for the batch window, and a window
+// counted from its start would leave later identical reads nothing to share. Values stay in
+// this process's memory for at most the window after they arrive; failures are shared only
+// with the calls already waiting.
+
+interface Entry<T> {
+  promise: Promise<T>;
+  /** When the value arrived (epoch ms); undefined while the read is in flight. */
+  settledMs: number | undefined;
+  failed: boolean;
+}
 
 export class Coalescer<T> {
-  private readonly entries = new Map<string, { promise: Promise<T>; startedMs: number; settled: boolean; failed: boolean }>();
+  private readonly entries = new Map<string, Entry<T>>();
   /** Calls that joined another one instead of running (for the metric). */
   joined = 0;
 
@@ -14,21 +24,19 @@ export class Coalescer<T> {
 
   run(key: string, call: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);
-    if (hit && !hit.failed && (!hit.settled || this.now() - hit.startedMs < this.windowMs)) {
+    if (hit && !hit.failed && (hit.settledMs === undefined || this.now() - hit.settledMs < this.windowMs)) {
       this.joined++;
       return hit.promise;
     }
-    const entry = { promise: undefined as unknown as Promise<T>, startedMs: this.now(), settled: false, failed: false };
+    const entry: Entry<T> = { promise: undefined as unknown as Promise<T>, settledMs: undefined, failed: false };
     entry.promise = call().then(
       (value) => {
-        entry.settled = true;
-        const left = entry.startedMs + this.windowMs - this.now();
-        if (left > 0) setTimeout(() => this.forget(key, entry), left).unref();
+        entry.settledMs = this.now();
+        if (this.windowMs > 0) setTimeout(() => this.forget(key, entry), this.windowMs).unref();
         else this.forget(key, entry);
         return value;
       },
       (error: unknown) => {
-        entry.settled = true;
         entry.failed = true;
         this.forget(key, entry);
         throw error;
@@ -42,7 +50,7 @@ export class Coalescer<T> {
     return this.entries.size;
   }
 
-  private forget(key: string, entry: unknown): void {
+  private forget(key: string, entry: Entry<T>): void {
     if (this.entries.get(key) === entry) this.entries.delete(key);
   }
 }
