@@ -91,7 +91,11 @@ function workerWarnings(): Record<string, number> {
   for (const w of workers) {
     for (const line of w.output().split('\n')) {
       const msg = /"msg":"([^"]*)"/.exec(line)?.[1];
-      if (msg !== undefined) out[msg] = (out[msg] ?? 0) + 1;
+      if (msg === undefined) continue;
+      // The error's text without job ids, so that one cause counts once.
+      const err = /"err":"([^"]*)"/.exec(line)?.[1]?.replace(/[0-9a-f]{8,}|\d+/g, '#').slice(0, 160);
+      const k = err === undefined ? msg : `${msg}: ${err}`;
+      out[k] = (out[k] ?? 0) + 1;
     }
   }
   return out;

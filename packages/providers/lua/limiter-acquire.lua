@@ -1,7 +1,7 @@
 --[[
   limiter-acquire: GCRA admission with an adaptive rate, for one bucket (provider key +
   operation) shared by every worker. Mirrors src/call-path/limiter-math.ts (admit and
-  effectiveRps); keep them in step.
+  effectiveRps); keep them in step. limiter-common.lua is loaded in front of it.
 
   Invariant: with burst b and steady rate r <= budget - b + 1 (limiter-math.ts's steadyRps, which
   also leaves room for arrival jitter), no one-second window holds more than `budget` admitted
@@ -34,8 +34,7 @@ local ttlMs = tonumber(ARGV[8])
 local urgent = ARGV[9] == '1'
 local routineShare = tonumber(ARGV[10]) or 0
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local now = redisNowMs()
 
 local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'rline')
 local tat = tonumber(s[1])
@@ -45,18 +44,7 @@ local at = tonumber(s[4])
 holdMs = tonumber(s[5]) or holdMs
 local rtat = tonumber(s[6])
 
-local rate = steady
-if at and base and ceil then
-  local dt = math.max(0, now - at)
-  if dt < rampMs then
-    rate = base + (ceil - base) * dt / rampMs
-  elseif dt < rampMs + holdMs then
-    rate = ceil
-  else
-    rate = ceil + probe * (dt - rampMs - holdMs) / 1000
-  end
-  rate = math.min(steady, math.max(minRps, rate))
-end
+local rate = rateInForce(steady, minRps, rampMs, holdMs, probe, base, ceil, at, now)
 
 -- 10 us margin: epoch ms in a double have ~0.2 us precision; see limiter-math.ts intervalMs.
 local interval = 1000 / rate + 0.01

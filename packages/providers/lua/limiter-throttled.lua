@@ -4,7 +4,7 @@
   to decreaseFactor × the rate in force, and the rate it will climb back to (ceil) is set just
   below the rate that was throttled; limiter-acquire ramps from base to ceil, holds, then probes.
   A throttle met while probing doubles the hold (up to maxHoldMs); one met after full recovery
-  starts over with the default hold.
+  starts over with the default hold. limiter-common.lua is loaded in front of it.
 
   KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, w, wc, pc (admissions per second)
   ARGV[1]  steadyRps       ARGV[2]  minRps         ARGV[3]  rampMs
@@ -24,8 +24,7 @@ local cooldown = tonumber(ARGV[8])
 local ttlMs = tonumber(ARGV[9])
 local maxHold = tonumber(ARGV[10])
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local now = redisNowMs()
 
 local s = redis.call('HMGET', KEYS[1], 'base', 'ceil', 'at', 'hold')
 local base = tonumber(s[1])
@@ -34,17 +33,8 @@ local at = tonumber(s[3])
 local prevHold = tonumber(s[4]) or holdMs
 local newHold = holdMs
 
-local rate = steady
-if at and base and ceil then
-  local dt = math.max(0, now - at)
-  if dt < rampMs then
-    rate = base + (ceil - base) * dt / rampMs
-  elseif dt < rampMs + prevHold then
-    rate = ceil
-  else
-    rate = ceil + probe * (dt - rampMs - prevHold) / 1000
-  end
-  rate = math.min(steady, math.max(minRps, rate))
+local rate, dt = rateInForce(steady, minRps, rampMs, prevHold, probe, base, ceil, at, now)
+if dt then
   if dt < cooldown then
     return { 0, string.format('%.6f', rate) }
   end

@@ -117,7 +117,7 @@ export class CapacityPlacement implements Placement {
       const budget = budgetRpsOf(this.budgets, item.providerType, c.operation, item.storeBudgetRps);
       this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), budget);
       // The lane's share of what the workers' limiter admits (not of the budget: see sustainedRpsOf).
-      return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, rate: sustainedRpsOf(budget) * this.shareOf(intent.reason) };
+      return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, budget, rate: sustainedRpsOf(budget) * this.shareOf(intent.reason) };
     });
     const nowSec = Math.floor(now / SECOND);
     // Hot loop (a new leader places every item at once): plain loops, one slot map per demand.
@@ -203,12 +203,12 @@ export class CapacityPlacement implements Placement {
    * the catch-up's end would run late, bunched with the ones after it, and that bunch would come
    * back every interval.
    */
-  private catchUpClearOf(demands: ReadonlyArray<{ key: string }>, nowSec: number): number {
+  private catchUpClearOf(demands: ReadonlyArray<{ key: string; budget: number }>, nowSec: number): number {
     let clear = 0;
     for (const d of demands) {
       const pending = this.pendingCatchUp.get(d.key) ?? 0;
       if (pending <= EPS) continue;
-      const seconds = pending / Math.max(sustainedRpsOf(this.budgetRps.get(d.key) ?? 1), EPS);
+      const seconds = pending / Math.max(sustainedRpsOf(d.budget), EPS);
       const stretch = (seconds * this.reservedShare) / Math.max(1 - this.reservedShare, EPS);
       clear = Math.max(clear, nowSec + Math.ceil(seconds + stretch) + 1);
     }

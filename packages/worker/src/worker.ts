@@ -1,6 +1,7 @@
 // The worker process: one BullMQ Worker per shard queue, each job one syncExternalSecret pass.
 // A throttled job goes back to delayed until the limiter's time (plus jitter): no attempt
 // burned, no worker slot held while it waits.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -18,6 +19,14 @@ import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
+
+const stalledJobs = new Counter({
+  name: 'herdless_sync_jobs_stalled_total',
+  help: 'Sync jobs whose lock lapsed while they ran (BullMQ moved them back to wait; they run again).',
+});
+
+/** A stall of this process longer than this is logged: job locks lapse after 30 s without renewal. */
+const LOOP_STALL_WARN_MS = 5_000;
 
 const syncs = new Counter({
   name: 'herdless_syncs_total',
@@ -89,13 +98,27 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     worker.on('error', (err) => logger.error({ err: err.message }, 'worker error'));
     // A job whose lock lapsed runs again (BullMQ's stalled-job check): say so, it costs a second pass.
     worker.on('lockRenewalFailed', (jobIds) => logger.warn({ jobs: jobIds.length }, 'could not renew the locks of active jobs'));
-    worker.on('stalled', (jobId) => logger.warn({ jobId }, 'sync job stalled (its lock lapsed); it runs again'));
+    worker.on('stalled', (jobId) => {
+      stalledJobs.inc();
+      logger.warn({ jobId }, 'sync job stalled (its lock lapsed); it runs again');
+    });
     return worker;
   });
   logger.info({ shards: config.shards, concurrency: config.concurrency }, 'worker started');
+  // The lock renewals of active jobs run on this event loop: a long stall of it (a huge list to
+  // parse, no CPU on a loaded machine) lets locks lapse and jobs run twice. Say when it happens.
+  const loopDelay = monitorEventLoopDelay({ resolution: 50 });
+  loopDelay.enable();
+  const loopWatch = setInterval(() => {
+    const maxMs = loopDelay.max / 1e6;
+    if (maxMs > LOOP_STALL_WARN_MS) logger.warn({ maxMs: Math.round(maxMs) }, 'worker event loop stalled');
+    loopDelay.reset();
+  }, 10_000).unref();
 
   return {
     async close() {
+      clearInterval(loopWatch);
+      loopDelay.disable();
       await Promise.all(workers.map((w) => w.close()));
       await caches.stop();
       connection.disconnect();

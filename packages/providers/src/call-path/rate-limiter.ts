@@ -9,8 +9,13 @@ import type { CallLane } from './call-lane.js';
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);
 
-function loadScript(name: string): string {
+function readLua(name: string): string {
   return readFileSync(new URL(`${name}.lua`, LUA_DIR), 'utf8');
+}
+
+/** A script with the common part (the clock, the rate in force) in front of it. */
+function loadScript(name: string): string {
+  return `${readLua('limiter-common')}\n${readLua(name)}`;
 }
 
 /** The Lua scripts by name, read once per process. */
