@@ -30,7 +30,7 @@ function observation(over: Partial<RunObservation> = {}): RunObservation {
       { atMs: T0 + 960, outcome: 'throttled' },
       { atMs: T0 + 3_000, outcome: 'ok' },
     ],
-    samples: new Map([[4, { ready: 2, queueDepth: 0 }]]),
+    samples: new Map([[4, { ready: 2, queueDepth: 0, loopMaxMs: 12 }]]),
     converge: { fromMs: T0, kind: 'ready' },
     callsNeeded: 2,
     apiWrites: 6,
@@ -69,6 +69,9 @@ describe('lab figures', () => {
     expect(r.figures.throttled).toBe(2);
     expect(r.figures.callsPerRefresh).toBe(2);
     expect(r.figures.apiWritesPerSync).toBe(3);
+    // The lab process's event-loop delay goes with the second it was sampled in, where sampled.
+    expect(r.series[4]).toMatchObject({ ready: 2, queueDepth: 0, loopMaxMs: 12 });
+    expect(r.series[3]).not.toHaveProperty('loopMaxMs');
   });
 
   it('charges Redis commands and the worker processes\' CPU (not the scheduler\'s) to each sync', () => {

@@ -41,7 +41,7 @@ export interface RunObservation {
   records: ReadonlyMap<string, FleetRecord>;
   replies: readonly ProviderReply[];
   /** Per second since t0: Ready count and queue depth sampled at its end. */
-  samples: ReadonlyMap<number, { ready: number; queueDepth: number | null }>;
+  samples: ReadonlyMap<number, { ready: number; queueDepth: number | null; loopMaxMs?: number }>;
   /** Convergence is measured from here: every ExternalSecret Ready (burst) or synced again (after a disruption). */
   converge: { fromMs: number; kind: 'ready' | 'synced' };
   /** The steady window (after convergence), for peak/mean and deadlines; absent for one-shot storms. */
@@ -71,6 +71,7 @@ export function perSecondSeries(obs: RunObservation): SecondSample[] {
     ready: obs.samples.get(t)?.ready ?? 0,
     syncs: 0,
     queueDepth: obs.samples.get(t)?.queueDepth ?? null,
+    ...(obs.samples.get(t)?.loopMaxMs === undefined ? {} : { loopMaxMs: obs.samples.get(t)?.loopMaxMs }),
   }));
   // Carry the last Ready count over seconds the sampler missed.
   for (let t = 1; t < series.length; t++) {

@@ -99,13 +99,16 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     // requests it timestamps. Its worst delay goes into the notes, to read the per-second peaks by.
     const loopDelay = monitorEventLoopDelay({ resolution: 20 });
     loopDelay.enable();
+    // And per second, into the series, to read a one-second bump against.
+    const secondLoopDelay = monitorEventLoopDelay({ resolution: 20 });
+    secondLoopDelay.enable();
     const t0 = Date.now();
     const events: RunObservation['events'] = [];
     const mark = (what: string) => {
       events.push({ t: Math.round((Date.now() - t0) / 100) / 10, what });
       say(`${run.label}: ${what}`);
     };
-    const samples = new Map<number, { ready: number; queueDepth: number | null }>();
+    const samples = new Map<number, { ready: number; queueDepth: number | null; loopMaxMs?: number }>();
     let phase = 'storm';
     progress.begin(run.label, settings.count);
     let sampling = false;
@@ -115,8 +118,10 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       void (async () => {
         const now = Date.now();
         const t = Math.floor((now - t0) / 1000);
+        const loopMaxMs = Math.round(secondLoopDelay.max / 1e6);
+        secondLoopDelay.reset();
         const queueDepth = await controller.queueDepth().catch(() => null);
-        samples.set(t, { ready: observer.readyCount, queueDepth });
+        samples.set(t, { ready: observer.readyCount, queueDepth, loopMaxMs });
         env.usage.sample();
         const last = env.aws.requestsPerSecond({ sinceMs: now - 2000 }).at(-2);
         const throttled = Object.values(env.aws.counts()).reduce((s, c) => s + c.throttled, 0);
@@ -245,6 +250,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     }
     const endMs = Date.now();
     loopDelay.disable();
+    secondLoopDelay.disable();
     notes.push(`lab process event-loop delay (where the AWS endpoint timestamps requests): p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
     clearInterval(ticker);
     ticker = undefined;

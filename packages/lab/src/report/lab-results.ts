@@ -30,6 +30,9 @@ export interface SecondSample {
   catchUpSyncs?: number;
   /** Jobs waiting or delayed on the queue (ESO: its workqueue depth); null when not observable. */
   queueDepth: number | null;
+  /** The lab process's longest event-loop delay in the sampler's last second (ms): the AWS
+   *  endpoint timestamps requests there, so a long one moves calls into the next second. */
+  loopMaxMs?: number;
 }
 
 export interface ProcessUsage {
