@@ -63,16 +63,19 @@ export const DEADLINE_TOLERANCE_MS = 2_000;
 
 export function perSecondSeries(obs: RunObservation): SecondSample[] {
   const lastSecond = Math.max(0, Math.floor((obs.endMs - obs.t0) / 1000));
-  const series: SecondSample[] = Array.from({ length: lastSecond + 1 }, (_, t) => ({
-    t,
-    ok: 0,
-    throttled: 0,
-    error: 0,
-    ready: obs.samples.get(t)?.ready ?? 0,
-    syncs: 0,
-    queueDepth: obs.samples.get(t)?.queueDepth ?? null,
-    ...(obs.samples.get(t)?.loopMaxMs === undefined ? {} : { loopMaxMs: obs.samples.get(t)?.loopMaxMs }),
-  }));
+  const series: SecondSample[] = Array.from({ length: lastSecond + 1 }, (_, t) => {
+    const sample = obs.samples.get(t);
+    return {
+      t,
+      ok: 0,
+      throttled: 0,
+      error: 0,
+      ready: sample?.ready ?? 0,
+      syncs: 0,
+      queueDepth: sample?.queueDepth ?? null,
+      ...(sample?.loopMaxMs === undefined ? {} : { loopMaxMs: sample.loopMaxMs }),
+    };
+  });
   // Carry the last Ready count over seconds the sampler missed.
   for (let t = 1; t < series.length; t++) {
     const s = series[t] as SecondSample;
