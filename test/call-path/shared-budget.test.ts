@@ -2,7 +2,10 @@
 // each reading its own Secrets Manager secret, are all due at once; the endpoint's quota is the
 // budget B itself, so a second over B would be throttled. The endpoint's per-second log must
 // show no second over B and no ThrottlingException.
+import { mergeHistograms } from '@herdless/core';
+import { freeLoopbackPorts } from '@herdless/lab';
 import type { SyncEnqueuer } from '@herdless/scheduler';
+import { SYNC_START_LATENESS } from '@herdless/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { peakOf, perSecond, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
@@ -15,6 +18,7 @@ import {
   openEnqueuer,
   queueOf,
   runId,
+  scrapeMetrics,
   spawnWorkers,
   waitForDrained,
   type AdminClients,
@@ -32,6 +36,7 @@ let aws: SpawnedAwsEndpoint | undefined;
 let enqueuer: SyncEnqueuer | undefined;
 let fleet: Fleet | undefined;
 const workers: HerdlessProcess[] = [];
+let metricsPorts: number[] = [];
 
 beforeAll(async () => {
   admin = adminClients(inject('kubeconfigPath'));
@@ -40,6 +45,7 @@ beforeAll(async () => {
   await aws.setQuota('GetSecretValue', B, B);
   await aws.putSecrets(Array.from({ length: JOBS }, (_, i) => ({ name: `budget-${run}/s-${i}`, secretString: `v${i}` })));
   enqueuer = openEnqueuer(inject('redisUrl'), `cpa${run}`);
+  metricsPorts = await freeLoopbackPorts(WORKERS);
   workers.push(
     ...spawnWorkers(WORKERS, {
       redisUrl: inject('redisUrl'),
@@ -48,6 +54,7 @@ beforeAll(async () => {
       awsUrl: aws.url,
       budgets: `aws-sm=${B}`,
       concurrency: 25,
+      metricsPorts,
     }),
   );
   const t = Date.now();
@@ -88,5 +95,16 @@ describe('four worker processes share one provider budget', () => {
     expect(calls.filter((c) => c.outcome === 'ok').length).toBe(JOBS);
     const { names, reasons } = await notReady(admin, f);
     expect({ notReady: names.length, reasons }).toEqual({ notReady: 0, reasons: {} });
+
+    // The workers' own account of it, from their /metrics: every job's pass started, all planned
+    // for the same moment, and the budget spread them out. Job k cannot be admitted before about
+    // (k - B) / B seconds, so the mean lateness is at least about JOBS / (2B) (62.5 s at the
+    // defaults); the bound below allows a fifth less. A worker that ran jobs ahead of the
+    // budget, or a metric that counted deferred passes as started ones, would break it.
+    const lateness = mergeHistograms(await scrapeMetrics(metricsPorts), SYNC_START_LATENESS, 'reason').get('new');
+    const meanS = lateness && lateness.count > 0 ? lateness.sum / lateness.count : 0;
+    process.stderr.write(`[call-path a] start lateness (planned → pass start), lane new: n=${lateness?.count ?? 0}, mean ${meanS.toFixed(1)} s\n`);
+    expect(lateness?.count).toBeGreaterThanOrEqual(JOBS);
+    expect(meanS).toBeGreaterThan((0.8 * JOBS) / (2 * B));
   });
 });

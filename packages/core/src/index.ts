@@ -10,6 +10,7 @@ export * from './logger.js';
 export * from './kube.js';
 export * from './informer.js';
 export * from './metrics.js';
+export * from './metrics-text.js';
 export * from './status.js';
 export * from './budgets.js';
 export * from './seeded-random.js';

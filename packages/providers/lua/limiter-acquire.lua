@@ -12,11 +12,13 @@
 
   KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, admissions per epoch second
            (w: the second, wc: its count, pc: the previous second's) for limiter-throttled,
-           and line: the last place in line given to a denied call
+           line: the last place in line given to a denied call, uline: the same for urgent
+           calls
   ARGV[1]  steadyRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
   ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
   'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
-  ARGV[9]  '1' for an urgent call (a new or changed spec): denied, it skips the line
+  ARGV[9]  '1' for an urgent call (a new or changed spec): denied, it gets a place in the
+           urgent line (field uline) instead of the line
   ARGV[10] routine share: > 0 for a routine call, held to that share of the rate as well
            (fields rtat and rline: its own GCRA and line, limiter-math.ts admit)
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
@@ -36,7 +38,7 @@ local routineShare = tonumber(ARGV[10]) or 0
 
 local now = redisNowMs()
 
-local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'rline')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat')
 local tat = tonumber(s[1])
 local base = tonumber(s[2])
 local ceil = tonumber(s[3])
@@ -81,25 +83,21 @@ if wait <= maxWait then
   wait = math.max(0, wait)
   return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
 end
--- Denied and urgent: back when the reserved slots have drained to half of maxWait, no line.
-if urgent then
-  return { 0, string.format('%.3f', wait - maxWait / 2), string.format('%.6f', rate), string.format('%.6f', now + wait - maxWait / 2) }
-end
--- Denied by the routine share: a place in the routine line.
-if routine and rtat > mainSend then
-  local rline = tonumber(s[7]) or 0
-  if rline < rtat then rline = rtat end
-  rline = rline + rinterval
-  redis.call('HSET', KEYS[1], 'rline', string.format('%.4f', rline))
+-- Denied: a place in one of the lines (field line, uline or rline), one step after the last
+-- place given there and not before `from`; the caller is told to come back `lead` ms before
+-- it, less half of maxWait (limiter-math.ts admit).
+local function comeBackInLine(field, from, step, lead)
+  local place = tonumber(redis.call('HGET', KEYS[1], field)) or 0
+  if place < from then place = from end
+  place = place + step
+  redis.call('HSET', KEYS[1], field, string.format('%.4f', place))
   redis.call('PEXPIRE', KEYS[1], ttlMs)
-  wait = rline - rinterval - maxWait / 2 - now
-  return { 0, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
+  local back = place - lead - maxWait / 2 - now
+  return { 0, string.format('%.3f', back), string.format('%.6f', rate), string.format('%.6f', now + back) }
 end
--- Denied: a place in line, one interval after the last one given (limiter-math.ts admit).
-local line = tonumber(redis.call('HGET', KEYS[1], 'line')) or 0
-if line < tat then line = tat end
-line = line + interval
-redis.call('HSET', KEYS[1], 'line', string.format('%.4f', line))
-redis.call('PEXPIRE', KEYS[1], ttlMs)
-wait = line - burst * interval - maxWait / 2 - now
-return { 0, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
+-- Urgent: the urgent line, which starts at the reserved slots (not behind deferred work).
+if urgent then return comeBackInLine('uline', tat, interval, burst * interval) end
+-- Held by the routine share: the routine line, at the share's interval.
+if routine and rtat > mainSend then return comeBackInLine('rline', rtat, rinterval, rinterval) end
+-- Anything else: the line of deferred work.
+return comeBackInLine('line', tat, interval, burst * interval)

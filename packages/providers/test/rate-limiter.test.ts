@@ -106,22 +106,37 @@ describe('RedisRateLimiter (real Redis)', () => {
     expect((await a.acquire(key, 'BatchGetSecretValue', limits)).rateRps).toBeCloseTo(100);
   });
 
-  it('callers denied together are given places in line at the rate, and each is admitted when it comes back', async () => {
+  // Urgent calls (new or changed specs) have a line of their own: thousands of new specs the
+  // workers fell behind on must come back spaced too, not all at once.
+  it.each(['other', 'urgent'] as const)('callers denied together are given places in line at the rate, and each is admitted when it comes back (%s calls)', async (lane) => {
     const limits = limiterParams(20, { maxWaitMs: 100 });
     const limiters = clients.map((c) => new RedisRateLimiter(c));
-    const key = 'aws-sm|us-east-1|line|';
+    const key = `aws-sm|us-east-1|line-${lane}|`;
     // 4 clients × 15 callers at once: ~3 admitted within maxWaitMs, the rest denied.
-    const first = (await Promise.all(limiters.flatMap((l) => Array.from({ length: 15 }, () => l.acquire(key, 'GetSecretValue', limits))))).filter((d) => !d.allowed);
+    const first = (await Promise.all(limiters.flatMap((l) => Array.from({ length: 15 }, () => l.acquire(key, 'GetSecretValue', limits, lane))))).filter((d) => !d.allowed);
     expect(first.length).toBeGreaterThan(50);
     const comeBack = first.map((d) => d.slotMs).sort((a, b) => a - b);
     const spacing = 1000 / 20 * 1.06; // the interval at the steady rate (the budget less the arrival allowance)
     for (let i = 1; i < comeBack.length; i++) expect(comeBack[i]! - comeBack[i - 1]!).toBeCloseTo(spacing, 0);
     // Coming back at their times, they are admitted about one acquire each (without the line
     // they would all come back together and retry as a herd), within the budget.
-    const { slots, attempts } = await comeBackWhenTold(limiters, key, limits, 'other', comeBack);
+    const { slots, attempts } = await comeBackWhenTold(limiters, key, limits, lane, comeBack);
     expect(slots).toHaveLength(comeBack.length);
     expect(attempts).toBeLessThan(1.5 * comeBack.length);
     expect(maxPerSecond(slots)).toBeLessThanOrEqual(20);
+  });
+
+  it('an urgent call denied behind a line of deferred work comes back before that line ends', async () => {
+    const limits = limiterParams(20, { maxWaitMs: 100 });
+    const limiter = new RedisRateLimiter(clients[0] as Redis);
+    const key = 'aws-sm|us-east-1|urgent-ahead|';
+    const line = (await Promise.all(Array.from({ length: 40 }, () => limiter.acquire(key, 'GetSecretValue', limits, 'other')))).filter((d) => !d.allowed);
+    expect(line.length).toBeGreaterThan(30);
+    const lastInLine = Math.max(...line.map((d) => d.slotMs));
+    const urgent = await limiter.acquire(key, 'GetSecretValue', limits, 'urgent');
+    expect(urgent.allowed).toBe(false);
+    // The line runs about 2 s; the urgent call is told to come back when the slots reserved now drain.
+    expect(urgent.slotMs).toBeLessThan(lastInLine - 1000);
   });
 
   it('routine calls (planned refreshes) queue in their own line at the routine share; other calls are not held behind them', async () => {

@@ -6,6 +6,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   Counter,
+  Histogram,
   isHerdlessError,
   kubeClients,
   loadKubeConfig,
@@ -32,6 +33,17 @@ const syncs = new Counter({
   name: 'herdless_syncs_total',
   help: 'Sync passes by result (created, updated, unchanged, skipped, gone, stale, covered, failed, throttled) and reason.',
   labelNames: ['result', 'reason'],
+});
+
+/** Exported for the lab and the tests, which read it back from every worker's /metrics. */
+export const SYNC_START_LATENESS = 'herdless_sync_start_lateness_seconds';
+const startLateness = new Histogram({
+  name: SYNC_START_LATENESS,
+  help:
+    'Time from a sync job\'s planned time to the start of the pass that ran it (passes deferred by the limiter or a breaker are not counted; ' +
+    'their wait shows in the pass that runs), by the job\'s reason (its lane). Growing values: the workers run behind the plan.',
+  labelNames: ['reason'],
+  buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
 });
 
 export interface RunningWorker {
@@ -63,11 +75,14 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       syncs.inc({ result: 'invalid', reason: '' });
       return 'invalid';
     }
+    const startedAt = Date.now();
+    const observeLateness = () => startLateness.observe({ reason: parsed.data.reason }, Math.max(0, startedAt - parsed.data.plannedAt) / 1000);
     try {
       // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting);
       // a routine refresh's calls keep to the routine share of the budget, as they were planned.
       const outcome = await withCallLane(callLaneOf(parsed.data.reason), () => syncExternalSecret(parsed.data, deps));
       syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
+      observeLateness();
       return outcome.result;
     } catch (e) {
       if (isHerdlessError(e) && e.retry === 'throttled') {
@@ -80,6 +95,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
         await job.moveToDelayed(Date.now() + wait, token);
         throw new DelayedError();
       }
+      observeLateness();
       throw e;
     }
   };

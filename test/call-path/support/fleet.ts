@@ -164,6 +164,8 @@ export interface WorkerOptions {
   budgets: string;
   concurrency?: number;
   extra?: string[];
+  /** One /metrics port per worker (default: none served). */
+  metricsPorts?: readonly number[];
 }
 
 export function spawnWorkers(n: number, o: WorkerOptions): HerdlessProcess[] {
@@ -177,8 +179,20 @@ export function spawnWorkers(n: number, o: WorkerOptions): HerdlessProcess[] {
       '--budgets', o.budgets,
       '--concurrency', String(o.concurrency ?? 50),
       '--log-level', 'warn',
+      ...(o.metricsPorts ? ['--metrics-port', String(o.metricsPorts[i])] : []),
       ...(o.extra ?? []),
     ]),
+  );
+}
+
+/** Each port's /metrics text (the workers' Prometheus endpoints on loopback). */
+export async function scrapeMetrics(ports: readonly number[]): Promise<string[]> {
+  return Promise.all(
+    ports.map(async (port) => {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`GET :${port}/metrics answered ${res.status}`);
+      return res.text();
+    }),
   );
 }
 

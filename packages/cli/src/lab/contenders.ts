@@ -7,7 +7,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { syncQueueName } from '@herdless/core';
-import { startEso, ESO_VERSION, type EsoProcess } from '@herdless/lab';
+import { freeLoopbackPort, startEso, ESO_VERSION, type EsoProcess } from '@herdless/lab';
 import { sumMetric } from './api-server-metrics.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
 import type { LabEnvironment } from './lab-environment.js';
@@ -31,6 +31,8 @@ export interface Controller {
   redisPeakMemoryBytes(): Promise<number | null>;
   /** The lab Redis's counters so far (INFO stats): commands (Lua scripts' own included) and read events (round trips); null without Redis. */
   redisCounters(): Promise<{ commands: number; roundTrips: number } | null>;
+  /** The /metrics text of each worker process running now (Herdless's; none for ESO). */
+  workerMetrics(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ class HerdlessController implements Controller {
   readonly flags: string[] = [];
   private schedulers: Array<{ identity: string; child: ChildProcess }> = [];
   private workers: ChildProcess[] = [];
+  private workerMetricsPorts: number[] = [];
   private starts = 0;
   private redis?: Redis;
   private queue?: Queue;
@@ -87,13 +90,16 @@ class HerdlessController implements Controller {
     }
     for (let w = 1; w <= this.settings.workers; w++) {
       const args = ['worker', ...this.common(), '--aws-endpoint', this.env.awsUrl, '--concurrency', String(this.settings.concurrency)];
+      // Each worker serves /metrics on loopback, for the figures the lab reads back at the end.
+      const metricsPort = await freeLoopbackPort();
       // The workers' limiter enforces the budget the planner plans with.
       // The ESO models call the store as ESO does: one GetSecretValue per sync, no batching, no
       // coalescing, and no limiter below the call path's default budget.
       if (this.run.kind === 'herdless') args.push('--budgets', `aws-sm=${this.settings.budgetRps}`);
       else args.push('--batching', 'never', '--coalesce-window-ms', '0');
       if (w === 1) this.recordFlags(`herdless ${args.join(' ')}  (× ${this.settings.workers})`);
-      this.workers.push(this.env.spawnHerdless(`worker-${this.starts}-${w}`, args));
+      this.workers.push(this.env.spawnHerdless(`worker-${this.starts}-${w}`, [...args, '--metrics-port', String(metricsPort)]));
+      this.workerMetricsPorts.push(metricsPort);
     }
   }
 
@@ -106,6 +112,17 @@ class HerdlessController implements Controller {
     await Promise.all([...this.schedulers.map((s) => this.env.stopChild(s.child)), ...this.workers.map((w) => this.env.stopChild(w))]);
     this.schedulers = [];
     this.workers = [];
+    this.workerMetricsPorts = [];
+  }
+
+  async workerMetrics(): Promise<string[]> {
+    return Promise.all(
+      this.workerMetricsPorts.map(async (port) => {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+        if (!res.ok) throw new Error(`worker GET :${port}/metrics answered ${res.status}`);
+        return res.text();
+      }),
+    );
   }
 
   async killActive(): Promise<string> {
@@ -228,6 +245,10 @@ class RealEso implements Controller {
 
   async redisCounters(): Promise<{ commands: number; roundTrips: number } | null> {
     return null;
+  }
+
+  async workerMetrics(): Promise<string[]> {
+    return [];
   }
 
   async close(): Promise<void> {

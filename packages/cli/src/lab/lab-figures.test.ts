@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetRecord } from './fleet-observer.js';
-import { computeResult, convergeSeconds, deadlineShare, type RunObservation } from './lab-figures.js';
+import { computeResult, convergeSeconds, deadlineShare, latenessNote, type RunObservation } from './lab-figures.js';
 
 const T0 = 1_000_000;
 
@@ -132,5 +132,33 @@ describe('lab figures', () => {
     ]);
     // Deadlines in [5 s, 40 s]: a → 10 s (on time), 20 s (1 s late: tolerated), 31 s (4 s late); b → 10 s (never).
     expect(deadlineShare(observation({ records, window: { startMs: 5_000, endMs: 40_000 } }))).toEqual({ due: 4, onTime: 2 });
+  });
+});
+
+describe('latenessNote', () => {
+  // Two workers' /metrics, as prom-client writes a histogram (cumulative buckets, sum, count).
+  const worker = (refresh: number[], news: number[]) => {
+    const bounds = [0.5, 1, 5];
+    const lines: string[] = ['# HELP l_seconds x', '# TYPE l_seconds histogram'];
+    for (const [reason, values] of [['refresh', refresh], ['new', news]] as const) {
+      for (const le of bounds) lines.push(`l_seconds_bucket{le="${le}",reason="${reason}"} ${values.filter((v) => v <= le).length}`);
+      lines.push(`l_seconds_bucket{le="+Inf",reason="${reason}"} ${values.length}`);
+      lines.push(`l_seconds_sum{reason="${reason}"} ${values.reduce((a, b) => a + b, 0)}`);
+      lines.push(`l_seconds_count{reason="${reason}"} ${values.length}`);
+    }
+    return lines.join('\n');
+  };
+
+  it('merges the workers and reports each lane, most urgent first, with the share over 1 s', () => {
+    const note = latenessNote([worker([0.1, 0.2, 3], [0.1]), worker([0.3, 0.4, 9, 0.2, 0.1, 0.1, 0.2], [])], 'l_seconds');
+    expect(note).toBe(
+      "workers' start lateness (planned time → the pass that ran; workers running at the end): " +
+        'new n=1, p50 ≤ 0.5 s, p99 ≤ 0.5 s, over 1 s 0.0 %; refresh n=10, p50 ≤ 0.5 s, p99 > 5 s, over 1 s 20.0 %',
+    );
+  });
+
+  it('says nothing when no worker reported the metric', () => {
+    expect(latenessNote([], 'l_seconds')).toBeUndefined();
+    expect(latenessNote([worker([], [])], 'l_seconds')).toBeUndefined();
   });
 });

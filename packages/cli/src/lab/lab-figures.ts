@@ -1,5 +1,6 @@
 // From what a run observed to the figures of its report: pure (observations in, figures out),
 // so the arithmetic is unit-tested without servers. Every figure is defined here once.
+import { mergeHistograms, quantileUpperBound, shareAbove } from '@herdless/core';
 import { peakAndMean, percentile, type ContenderFigures, type ContenderResult, type ProcessUsage, type SecondSample } from '@herdless/lab';
 import type { FleetRecord } from './fleet-observer.js';
 
@@ -242,4 +243,27 @@ export function computeResult(obs: RunObservation): ContenderResult {
     ...(obs.probesCreatedAt ? { newDuringStorm: probes } : {}),
     events: obs.events,
   };
+}
+
+/** The order lanes are reported in (core's sync reasons, most urgent first). */
+const LANES = ['new', 'changed', 'retry', 'overdue', 'refresh'];
+
+/**
+ * The workers' start lateness (planned time → start of the pass that ran the job, from their
+ * herdless_sync_start_lateness_seconds histograms), per lane, as a line for the run's notes:
+ * upper bounds of the median and p99 from the buckets, and the share that started over 1 s late.
+ * Undefined when no worker reported any.
+ */
+export function latenessNote(metricsTexts: readonly string[], metric: string): string | undefined {
+  const byLane = mergeHistograms(metricsTexts, metric, 'reason');
+  const parts: string[] = [];
+  for (const lane of [...LANES, ...[...byLane.keys()].filter((k) => !LANES.includes(k)).sort()]) {
+    const h = byLane.get(lane);
+    if (!h || h.count === 0) continue;
+    const lastBound = h.buckets.filter((b) => Number.isFinite(b.le)).at(-1)?.le;
+    const fmt = (v: number | undefined) => (v === undefined ? '?' : Number.isFinite(v) ? `≤ ${v} s` : `> ${lastBound} s`);
+    const over1 = (shareAbove(h, 1) * 100).toFixed(1);
+    parts.push(`${lane} n=${h.count}, p50 ${fmt(quantileUpperBound(h, 0.5))}, p99 ${fmt(quantileUpperBound(h, 0.99))}, over 1 s ${over1} %`);
+  }
+  return parts.length === 0 ? undefined : `workers' start lateness (planned time → the pass that ran; workers running at the end): ${parts.join('; ')}`;
 }

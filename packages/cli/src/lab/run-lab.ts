@@ -17,7 +17,8 @@ import { createController, LAB_NAMESPACE } from './contenders.js';
 import { FleetObserver } from './fleet-observer.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
 import { startLabEnvironment } from './lab-environment.js';
-import { computeResult, type ProviderReply, type RunObservation } from './lab-figures.js';
+import { SYNC_START_LATENESS } from '@herdless/worker';
+import { computeResult, latenessNote, type ProviderReply, type RunObservation } from './lab-figures.js';
 import type { LabProgress } from './lab-progress.js';
 import { createStorm, createTrickle, planStorm, prepareStore, type StormPlan } from './storm.js';
 
@@ -252,6 +253,13 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     loopDelay.disable();
     secondLoopDelay.disable();
     notes.push(`lab process event-loop delay (where the AWS endpoint timestamps requests): p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
+    // Whether the workers ran jobs when planned: read from their own histograms before they stop.
+    try {
+      const lateness = latenessNote(await controller.workerMetrics(), SYNC_START_LATENESS);
+      if (lateness) notes.push(lateness);
+    } catch (error) {
+      notes.push(`workers' start lateness not read: ${(error as Error).message}`);
+    }
     clearInterval(ticker);
     ticker = undefined;
     env.usage.sample();

@@ -54,6 +54,8 @@ export interface LimiterState {
   prevCount?: number | undefined;
   /** The last place in line given to a denied call (epoch ms): see admit. */
   lineMs?: number | undefined;
+  /** The last place given to a denied urgent call (new or changed spec): their own line, see admit. */
+  urgentLineMs?: number | undefined;
   /** Routine calls' own theoretical arrival time and line, at their share of the rate: see admit. */
   routineTatMs?: number | undefined;
   routineLineMs?: number | undefined;
@@ -174,8 +176,10 @@ export interface Admission {
  * be denied again but one (a herd in our own queue, thousands of Redis commands per sync when
  * the budget binds); with it they come back spaced at the rate, about one admission each.
  * The line reserves nothing: a call that comes back and finds its place taken queues again.
- * Urgent calls (new or changed specs, few by design: the planner reserves them a share) skip
- * the line and come back as soon as the reserved slots drain.
+ * Urgent calls (new or changed specs: someone is waiting) do not wait behind that line: they
+ * have their own, which starts at the reserved slots, so a lone new spec comes back as soon as
+ * those drain and thousands of them (a mass creation the workers fell behind on) come back
+ * spaced at the rate, in turn, instead of all at the same moment.
  *
  * A routine call (a planned refresh) also passes a second GCRA at `routineShare` of the rate in
  * force, with its own line: routine refreshes that run late (after a stall of the
@@ -199,9 +203,12 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
     if (routine) state.routineTatMs = sendMs + rt;
     return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state };
   }
-  // An urgent call (a new or changed spec: someone is waiting for it) does not join the line:
-  // it comes back as soon as the slots already reserved have drained to half of maxWaitMs.
-  if (urgent) return { allowed: false, waitMs: waitMs - p.maxWaitMs / 2, rateRps: rate, state: s };
+  // An urgent call (a new or changed spec: someone is waiting for it) does not join the line of
+  // deferred work: a place in the urgent line, which starts at the slots already reserved.
+  if (urgent) {
+    const urgentLineMs = Math.max(s.urgentLineMs ?? 0, tat) + t;
+    return { allowed: false, waitMs: urgentLineMs - p.burst * t - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, urgentLineMs } };
+  }
   if (routine && routineTat > mainSendMs) {
     // The routine share binds: a place in the routine line.
     const routineLineMs = Math.max(s.routineLineMs ?? 0, routineTat) + rt;

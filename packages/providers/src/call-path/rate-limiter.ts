@@ -100,7 +100,7 @@ export class RedisRateLimiter {
 
   /**
    * Admits one call now, or reserves its slot within maxWaitMs; otherwise gives it a place in line
-   * and says when to come back. An urgent call (a new or changed spec) skips the line; a routine
+   * and says when to come back. An urgent call (a new or changed spec) has its own line; a routine
    * one (a planned refresh) is held to the routine share of the rate as well.
    */
   async acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other'): Promise<LimiterDecision> {
