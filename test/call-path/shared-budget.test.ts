@@ -3,7 +3,7 @@
 // budget B itself, so a second over B would be throttled. The endpoint's per-second log must
 // show no second over B and no ThrottlingException.
 import { mergeHistograms } from '@herdless/core';
-import { freeLoopbackPorts } from '@herdless/lab';
+import { freeLoopbackPorts, scrapeLoopbackMetrics } from '@herdless/lab';
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { SYNC_START_LATENESS } from '@herdless/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -18,7 +18,6 @@ import {
   openEnqueuer,
   queueOf,
   runId,
-  scrapeMetrics,
   spawnWorkers,
   waitForDrained,
   type AdminClients,
@@ -101,7 +100,7 @@ describe('four worker processes share one provider budget', () => {
     // (k - B) / B seconds, so the mean lateness is at least about JOBS / (2B) (62.5 s at the
     // defaults); the bound below allows a fifth less. A worker that ran jobs ahead of the
     // budget, or a metric that counted deferred passes as started ones, would break it.
-    const lateness = mergeHistograms(await scrapeMetrics(metricsPorts), SYNC_START_LATENESS, 'reason').get('new');
+    const lateness = mergeHistograms(await scrapeLoopbackMetrics(metricsPorts), SYNC_START_LATENESS, 'reason').get('new');
     const meanS = lateness && lateness.count > 0 ? lateness.sum / lateness.count : 0;
     process.stderr.write(`[call-path a] start lateness (planned → pass start), lane new: n=${lateness?.count ?? 0}, mean ${meanS.toFixed(1)} s\n`);
     expect(lateness?.count).toBeGreaterThanOrEqual(JOBS);

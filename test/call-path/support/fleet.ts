@@ -185,17 +185,6 @@ export function spawnWorkers(n: number, o: WorkerOptions): HerdlessProcess[] {
   );
 }
 
-/** Each port's /metrics text (the workers' Prometheus endpoints on loopback). */
-export async function scrapeMetrics(ports: readonly number[]): Promise<string[]> {
-  return Promise.all(
-    ports.map(async (port) => {
-      const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`GET :${port}/metrics answered ${res.status}`);
-      return res.text();
-    }),
-  );
-}
-
 /** The most requests in any one-second window [t, t + 1000) of the records (by arrival). */
 export function maxSlidingWindow(records: readonly RequestRecord[], windowMs = 1000): number {
   const times = records.map((r) => r.atMs).sort((a, b) => a - b);

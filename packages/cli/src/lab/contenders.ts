@@ -7,7 +7,7 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { syncQueueName } from '@herdless/core';
-import { freeLoopbackPort, startEso, ESO_VERSION, type EsoProcess } from '@herdless/lab';
+import { freeLoopbackPorts, scrapeLoopbackMetrics, startEso, ESO_VERSION, type EsoProcess } from '@herdless/lab';
 import { sumMetric } from './api-server-metrics.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
 import type { LabEnvironment } from './lab-environment.js';
@@ -88,10 +88,11 @@ class HerdlessController implements Controller {
       if (this.flags.length === 0 || r === 1) this.recordFlags(`herdless ${args.join(' ')}`);
       this.schedulers.push({ identity, child: this.env.spawnHerdless(identity, args) });
     }
+    // Each worker serves /metrics on loopback, for the figures the lab reads back at the end.
+    const metricsPorts = await freeLoopbackPorts(this.settings.workers);
     for (let w = 1; w <= this.settings.workers; w++) {
       const args = ['worker', ...this.common(), '--aws-endpoint', this.env.awsUrl, '--concurrency', String(this.settings.concurrency)];
-      // Each worker serves /metrics on loopback, for the figures the lab reads back at the end.
-      const metricsPort = await freeLoopbackPort();
+      const metricsPort = metricsPorts[w - 1] as number;
       // The workers' limiter enforces the budget the planner plans with.
       // The ESO models call the store as ESO does: one GetSecretValue per sync, no batching, no
       // coalescing, and no limiter below the call path's default budget.
@@ -116,13 +117,7 @@ class HerdlessController implements Controller {
   }
 
   async workerMetrics(): Promise<string[]> {
-    return Promise.all(
-      this.workerMetricsPorts.map(async (port) => {
-        const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
-        if (!res.ok) throw new Error(`worker GET :${port}/metrics answered ${res.status}`);
-        return res.text();
-      }),
-    );
+    return scrapeLoopbackMetrics(this.workerMetricsPorts);
   }
 
   async killActive(): Promise<string> {

@@ -1,9 +1,9 @@
 // Which lane a provider call belongs to: the worker runs each sync inside withCallLane, and the
 // call path tells the rate limiter (limiter-math.ts admit). A new or changed spec's calls are
 // urgent: denied, they queue in their own line instead of behind deferred catch-up and refresh
-// calls. A routine refresh's
-// calls are held to the routine share of the budget, as the planner plans them. AsyncLocalStorage
-// carries the lane through the provider code (and into a batch or coalesced call the sync starts).
+// calls. A routine refresh's calls are held to the routine share of the budget, as the planner
+// plans them. AsyncLocalStorage carries the lane through the provider code (and into a batch or
+// coalesced call the sync starts).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { isSpecLane, type SyncReason } from '@herdless/core';
 

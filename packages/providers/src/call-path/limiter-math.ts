@@ -203,19 +203,19 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
     if (routine) state.routineTatMs = sendMs + rt;
     return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state };
   }
+  // Denied: a place in one of the lines, one step after the last place given there and not
+  // before `from`; the caller comes back `lead` ms before it, less half of maxWaitMs (the Lua
+  // script's comeBackInLine).
+  const comeBackInLine = (field: 'lineMs' | 'urgentLineMs' | 'routineLineMs', from: number, step: number, lead: number): Admission => {
+    const place = Math.max(s[field] ?? 0, from) + step;
+    return { allowed: false, waitMs: place - lead - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, [field]: place } };
+  };
   // An urgent call (a new or changed spec: someone is waiting for it) does not join the line of
   // deferred work: a place in the urgent line, which starts at the slots already reserved.
-  if (urgent) {
-    const urgentLineMs = Math.max(s.urgentLineMs ?? 0, tat) + t;
-    return { allowed: false, waitMs: urgentLineMs - p.burst * t - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, urgentLineMs } };
-  }
-  if (routine && routineTat > mainSendMs) {
-    // The routine share binds: a place in the routine line.
-    const routineLineMs = Math.max(s.routineLineMs ?? 0, routineTat) + rt;
-    return { allowed: false, waitMs: routineLineMs - rt - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, routineLineMs } };
-  }
-  const lineMs = Math.max(s.lineMs ?? 0, tat) + t;
-  return { allowed: false, waitMs: lineMs - p.burst * t - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, lineMs } };
+  if (urgent) return comeBackInLine('urgentLineMs', tat, t, p.burst * t);
+  // The routine share binds: a place in the routine line.
+  if (routine && routineTat > mainSendMs) return comeBackInLine('routineLineMs', routineTat, rt, rt);
+  return comeBackInLine('lineMs', tat, t, p.burst * t);
 }
 
 /**
