@@ -19,9 +19,22 @@ export interface FleetRecord {
   syncObservedAt: number[];
 }
 
+type EsList = { metadata?: { resourceVersion?: string; continue?: string }; items: EsObject[] };
+
+export interface FleetObserverOptions {
+  /** Objects per list page (default 500). */
+  pageSize?: number;
+  /** Asks the server to end each watch after this long (default: the server's own, 30–60 min). */
+  watchTimeoutSeconds?: number;
+}
+
 export class FleetObserver {
   readonly records = new Map<string, FleetRecord>();
   readyCount = 0;
+  /** Lists made (each of one or more pages) and watches opened, for the observer's own test. */
+  lists = 0;
+  pages = 0;
+  watches = 0;
   private abort?: AbortController;
   private stopped = false;
   private readonly path: string;
@@ -29,19 +42,36 @@ export class FleetObserver {
   constructor(
     private readonly kc: KubeConfig,
     private readonly namespace: string,
+    private readonly opts: FleetObserverOptions = {},
   ) {
     this.path = `/apis/${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}/namespaces/${namespace}/${PLURALS.ExternalSecret}`;
   }
 
   async start(): Promise<void> {
-    const list = await this.list();
-    for (const item of list.items) this.observe(item);
-    await this.watchFrom(list.metadata?.resourceVersion);
+    const resourceVersion = await this.listAll();
+    this.watchFrom(resourceVersion);
+  }
+
+  /**
+   * Lists in pages and observes each item; returns the list's resourceVersion. Pages keep a
+   * relist of 100,000 objects from holding the lab's event loop (where the AWS endpoint answers)
+   * for seconds, as one list of them all did.
+   */
+  private async listAll(): Promise<string | undefined> {
+    const api = this.kc.makeApiClient(CustomObjectsApi);
+    let cont: string | undefined;
+    this.lists++;
+    for (;;) {
+      const page = await this.listPage(api, cont);
+      this.pages++;
+      for (const item of page.items) this.observe(item);
+      cont = page.metadata?.continue || undefined;
+      if (!cont) return page.metadata?.resourceVersion;
+    }
   }
 
   /** A CRD just Established answers 429 "storage is (re)initializing" for a moment: retry that. */
-  private async list(): Promise<{ metadata?: { resourceVersion?: string }; items: EsObject[] }> {
-    const api = this.kc.makeApiClient(CustomObjectsApi);
+  private async listPage(api: CustomObjectsApi, cont: string | undefined): Promise<EsList> {
     for (let attempt = 0; ; attempt++) {
       try {
         return (await api.listNamespacedCustomObject({
@@ -49,7 +79,9 @@ export class FleetObserver {
           version: EXTERNAL_SECRETS_VERSION,
           plural: PLURALS.ExternalSecret,
           namespace: this.namespace,
-        })) as { metadata?: { resourceVersion?: string }; items: EsObject[] };
+          limit: this.opts.pageSize ?? 500,
+          ...(cont ? { _continue: cont } : {}),
+        })) as EsList;
       } catch (error) {
         if ((error as { code?: number }).code !== 429 || attempt >= 50) throw error;
         await new Promise((r) => setTimeout(r, 200));
@@ -57,24 +89,48 @@ export class FleetObserver {
     }
   }
 
-  private async watchFrom(resourceVersion: string | undefined): Promise<void> {
+  /**
+   * Watches from `resourceVersion`. When the server ends the watch (its timeout), the next one
+   * starts where it left off, without a list, as does one cut by an error (after 200 ms); only
+   * a 410 (too old) or another error event in the stream lists again.
+   */
+  private watchFrom(resourceVersion: string | undefined): void {
     if (this.stopped) return;
-    this.abort = await new Watch(this.kc).watch(
-      this.path,
-      { allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}) },
-      (phase, obj: EsObject) => {
-        if (phase === 'BOOKMARK') {
-          resourceVersion = obj.metadata.resourceVersion;
-          return;
-        }
-        if (phase === 'ADDED' || phase === 'MODIFIED') this.observe(obj);
-        resourceVersion = obj.metadata?.resourceVersion ?? resourceVersion;
-      },
-      () => {
-        // Closed by the server (timeout, 410) or by stop(): list again and go on.
-        if (!this.stopped) setTimeout(() => void this.start().catch(() => undefined), 200);
-      },
-    );
+    let relist = resourceVersion === undefined;
+    this.watches++;
+    const timeoutSeconds = this.opts.watchTimeoutSeconds;
+    void new Watch(this.kc)
+      .watch(
+        this.path,
+        { allowWatchBookmarks: true, ...(resourceVersion ? { resourceVersion } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) },
+        (phase, obj: EsObject) => {
+          if (phase === 'ERROR') {
+            relist = true; // a Status (410 Gone or another error); the server ends the watch after it
+            return;
+          }
+          if (phase === 'ADDED' || phase === 'MODIFIED') this.observe(obj);
+          resourceVersion = obj.metadata?.resourceVersion ?? resourceVersion;
+        },
+        (err: unknown) => {
+          if (this.stopped) return;
+          if (relist || (err as { statusCode?: number } | null)?.statusCode === 410) {
+            setTimeout(() => void this.start().catch(() => this.retryStart()), 200);
+          } else if (err) {
+            // A cut stream or a failed request: watch again from where it was (a 410 then lists).
+            setTimeout(() => this.watchFrom(resourceVersion), 200);
+          } else {
+            this.watchFrom(resourceVersion);
+          }
+        },
+      )
+      .then((abort) => {
+        this.abort = abort;
+        if (this.stopped) abort.abort();
+      });
+  }
+
+  private retryStart(): void {
+    if (!this.stopped) setTimeout(() => void this.start().catch(() => this.retryStart()), 1000);
   }
 
   private observe(obj: EsObject): void {
