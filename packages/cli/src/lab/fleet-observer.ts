@@ -114,7 +114,7 @@ export class FleetObserver {
         (err: unknown) => {
           if (this.stopped) return;
           if (relist || (err as { statusCode?: number } | null)?.statusCode === 410) {
-            setTimeout(() => void this.start().catch(() => this.retryStart()), 200);
+            this.restart(200);
           } else if (err) {
             // A cut stream or a failed request: watch again from where it was (a 410 then lists).
             setTimeout(() => this.watchFrom(resourceVersion), 200);
@@ -129,8 +129,9 @@ export class FleetObserver {
       });
   }
 
-  private retryStart(): void {
-    if (!this.stopped) setTimeout(() => void this.start().catch(() => this.retryStart()), 1000);
+  /** Lists and watches again after `delayMs`; a failed list tries again every second. */
+  private restart(delayMs: number): void {
+    if (!this.stopped) setTimeout(() => void this.start().catch(() => this.restart(1000)), delayMs);
   }
 
   private observe(obj: EsObject): void {
