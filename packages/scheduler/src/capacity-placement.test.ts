@@ -112,6 +112,39 @@ describe('capacity-aware placement', () => {
     expect(refresh.plannedAt).toBeGreaterThanOrEqual(T0 + 10_000);
   });
 
+  it('a re-spread refresh goes behind the specs still to run, and moves behind them when more arrive', () => {
+    const { planner } = herdless(10);
+    const interval = 600;
+    const rate = sustainedRpsOf(10);
+    // 100 new specs; the first 50 ran in the first 5 s.
+    planner.observeAll(Array.from({ length: 100 }, (_, i) => item(i, { refresh: { policy: 'periodic', intervalMs: interval * 1000 } })), T0);
+    const ran = (i: number): PlanItem => synced(i, T0 + 5_000, { refresh: { policy: 'periodic', intervalMs: interval * 1000 } });
+    const refreshes = planner.observeAll(Array.from({ length: 50 }, (_, i) => ran(i)), T0 + 5_500).map((c) => c.add as PlannedSync);
+    // Behind the 50 specs left, drained at the non-reserved share of the rate (a margin for workers below it).
+    const clearAt = (pending: number, nowSec: number) => (nowSec + Math.ceil(pending / (rate * 0.8)) + 1) * 1000;
+    expect(refreshes.every((j) => j.reason === 'refresh' && j.plannedAt >= clearAt(50, T0 / 1000 + 5))).toBe(true);
+    // 3,000 more specs arrive: the backlog now ends about 400 s later. A second later, the
+    // refreshes planned inside it move behind it (new ids, the old jobs cancelled); the others stay.
+    planner.observeAll(Array.from({ length: 3000 }, (_, i) => item(1000 + i)), T0 + 6_000);
+    const clear = clearAt(3050, T0 / 1000 + 6);
+    const inside = refreshes.filter((j) => j.plannedAt < clear);
+    expect(inside.length).toBeGreaterThan(10);
+    expect(planner.rebalance(T0 + 6_500)).toHaveLength(inside.length); // the first pass of this planner
+    for (const j of inside) expect(planner.planned(j.uid)?.plannedAt).toBeGreaterThanOrEqual(clear);
+    const moved = planner.rebalance(T0 + 7_000);
+    expect(moved).toEqual([]); // at most once a second
+    const again = planner.rebalance(T0 + 7_500);
+    expect(again).toEqual([]); // all are behind it now
+    expect(planner.movedBehindBacklog).toBe(inside.length);
+    for (const j of refreshes) {
+      const now = planner.planned(j.uid) as PlannedSync;
+      expect(now.plannedAt).toBeLessThanOrEqual(now.deadline as number);
+      if (j.plannedAt >= clear) expect(now.id).toBe(j.id);
+      else expect(now.id).not.toBe(j.id);
+    }
+    expect(clear).toBeLessThan(T0 + interval * 1000);
+  });
+
   it('a store annotation overrides the provider type budget, clamped to the AWS quota', () => {
     const { planner, placement } = herdless(10);
     planner.observeAll(Array.from({ length: 50 }, (_, i) => item(i, { storeBudgetRps: 25 })), T0);

@@ -1,7 +1,7 @@
 // The planner's metrics: planned versus available provider calls per provider key and
 // operation (the overload signal), syncs planned after their deadline, and plan size.
 // Labels are identities (provider keys), never values.
-import { Gauge } from '@herdless/core';
+import { Counter, Gauge } from '@herdless/core';
 import { CapacityPlacement } from './capacity-placement.js';
 import type { Planner } from './planner.js';
 
@@ -22,7 +22,16 @@ export const lateSyncs = new Gauge({
 });
 export const plannedJobs = new Gauge({ name: 'herdless_planner_planned_jobs', help: 'Syncs the leader has planned and not yet seen done.' });
 
+export const movedRefreshes = new Counter({
+  name: 'herdless_planner_moved_refreshes_total',
+  help: 'Re-spread refreshes moved behind a backlog of new specs or catch-up that outlasted them.',
+});
+const movedSeen = new WeakMap<Planner, number>();
+
 export function recordPlannerMetrics(planner: Planner, placement: unknown, now: number): void {
+  const moved = planner.movedBehindBacklog - (movedSeen.get(planner) ?? 0);
+  if (moved > 0) movedRefreshes.inc(moved);
+  movedSeen.set(planner, planner.movedBehindBacklog);
   let n = 0;
   for (const _ of planner.plannedJobs()) n++;
   plannedJobs.set(n);

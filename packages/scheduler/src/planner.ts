@@ -2,6 +2,7 @@
 // Pure: state and time in, decisions out. It knows nothing of Kubernetes or Redis; the
 // leader session feeds it PlanItems and turns its PlanChanges into queue operations.
 import { isSpecLane, LANE_PRIORITY, Reasons, syncJobId, type SyncReason } from '@herdless/core';
+import { Heap } from 'heap-js';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 
 /** A sync the planner considers pending on the queue (planned by it or adopted from the queue). */
@@ -227,6 +228,21 @@ export interface Placement {
   /** The calendar now holds this job (planned here or adopted from the queue). */
   reserve(job: PlannedSync): void;
   release(job: PlannedSync): void;
+  /**
+   * The first second (epoch s) a re-spread refresh may take behind the backlog (new specs,
+   * catch-up) still to run on its budget keys, or undefined when there is none (see
+   * Planner.rebalance).
+   */
+  backlogClearOf?(job: PlannedSync, now: number): number | undefined;
+  /** The latest of those seconds over every budget key, or undefined when no backlog is pending. */
+  backlogHorizon?(now: number): number | undefined;
+}
+
+/** A re-spread refresh placed while a backlog was pending, by its planned time (see rebalance). */
+interface BehindBacklog {
+  uid: string;
+  id: string;
+  plannedAt: number;
 }
 
 export const deadlinePlacement: Placement = {
@@ -252,6 +268,11 @@ interface Entry {
 export class Planner {
   private readonly entries = new Map<string, Entry>();
   readonly placement: Placement;
+  /** Re-spread refreshes placed while a backlog was still to run, earliest first (see rebalance). */
+  private readonly behindBacklog = new Heap<BehindBacklog>((a, b) => a.plannedAt - b.plannedAt);
+  private lastRebalanceMs = -Infinity;
+  /** Re-spread refreshes moved behind a backlog (rebalance), for the metric. */
+  movedBehindBacklog = 0;
 
   constructor(private readonly opts: PlannerOptions = {}) {
     this.placement = opts.placement ?? deadlinePlacement;
@@ -330,6 +351,14 @@ export class Planner {
       }
       return undefined;
     }
+    return this.placeAnew(entry, now);
+  }
+
+  /** Places the entry's intent (its current job, if any, is cancelled). */
+  private placeAnew(entry: Entry, now: number): PlanChange {
+    const item = entry.item as PlanItem;
+    const intent = entry.intent as Extract<Intent, { kind: 'sync' }>;
+    const current = entry.memory.planned;
     if (current) this.placement.release(current);
     const plannedAt = this.placement.place(intent, item, now);
     const job: PlannedSync = {
@@ -349,7 +378,51 @@ export class Planner {
     job.id = syncJobId(job);
     this.placement.reserve(job);
     entry.memory.planned = job;
+    if (intent.respread && this.placement.backlogClearOf?.(job, now) !== undefined) this.behindBacklog.push({ uid: item.uid, id: job.id, plannedAt: job.plannedAt });
     return { uid: item.uid, cancel: current && current.id !== job.id ? [current] : [], add: job };
+  }
+
+  /**
+   * Moves re-spread refreshes out of a backlog that outlasted them. A refresh re-spread while new
+   * specs (or a catch-up) were still to run is placed after what was pending then; specs created
+   * later, and workers running below the limiter's rate, make the backlog end later, and the queue
+   * runs it first: the refreshes planned inside it would all run at its end, together, and that
+   * bunch would come back every interval. Such a refresh moves behind the backlog as it stands now,
+   * if there is room before its deadline. Runs at most once a second; returns the queue's changes.
+   */
+  rebalance(now: number): PlanChange[] {
+    const changes: PlanChange[] = [];
+    const { backlogClearOf, backlogHorizon } = this.placement;
+    if (!backlogClearOf || !backlogHorizon || this.behindBacklog.length === 0 || now - this.lastRebalanceMs < SECOND) return changes;
+    this.lastRebalanceMs = now;
+    const horizon = backlogHorizon.call(this.placement, now);
+    if (horizon === undefined) {
+      // No backlog left: nothing can outlast a refresh until the next one, placed anew.
+      this.behindBacklog.clear();
+      return changes;
+    }
+    // Only refreshes planned before the latest backlog's end can be inside one.
+    const stays: BehindBacklog[] = [];
+    for (let e = this.behindBacklog.peek(); e !== undefined && e.plannedAt < horizon * SECOND; e = this.behindBacklog.peek()) {
+      this.behindBacklog.pop();
+      const entry = this.entries.get(e.uid);
+      const job = entry?.memory.planned;
+      const intent = entry?.intent;
+      // Replaced, gone, or due now (it may be running): no longer followed.
+      if (!entry || job?.id !== e.id || job.deadline === undefined || intent?.kind !== 'sync' || !intent.respread || job.plannedAt <= now + SECOND) continue;
+      const clear = backlogClearOf.call(this.placement, job, now);
+      if (clear === undefined) continue;
+      // Clear of its own backlog already, or no room after it before the deadline (overload): it stays.
+      if (Math.floor(job.plannedAt / SECOND) >= clear || Math.floor(job.deadline / SECOND) <= clear) {
+        stays.push(e);
+        continue;
+      }
+      // Placed anew at or after `clear`: followed again under its new id.
+      changes.push(this.placeAnew(entry, now));
+      this.movedBehindBacklog++;
+    }
+    for (const e of stays) this.behindBacklog.push(e);
+    return changes;
   }
 
   /** The ExternalSecret is gone: its pending job goes too. */

@@ -124,6 +124,8 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       if (item) items.push(item);
     }
     for (const change of planner.observeAll(items, t)) dispatcher.submit(change);
+    // Re-spread refreshes a backlog outlasted move behind it (at most once a second).
+    for (const change of planner.rebalance(t)) dispatcher.submit(change);
     opts.onPlanned?.(planner);
   }
 

@@ -1,6 +1,7 @@
 // The planner over time, in virtual seconds: a fleet of ExternalSecrets, the real Planner and
 // CapacityPlacement, a queue that runs due jobs by lane and planned time, and workers whose
-// limiter admits what the real one does on the budget (sustainedRpsOf). Each sync reports back
+// limiter admits what the real one does on the budget (sustainedRpsOf), or a share of it
+// (workerShare: the lab's workers run a little below it). Each sync reports back
 // as the worker's status would. Used by the planner's property tests (planner.dephase.test.ts)
 // and by `herdless bench planner`, which runs fleets too large for the lab on this machine.
 // No Redis, no API server: this measures the plan, not the system (the lab does that).
@@ -30,6 +31,10 @@ export interface SimulationOptions {
   respreadFraction?: number;
   /** New ExternalSecrets created per second during the first `forSeconds` seconds. */
   arrivals?: { perSecond: number; forSeconds: number };
+  /** The share of the limiter's rate the workers achieve (default 1). The lab's workers run a
+   *  little below it (the API server, stalls, late slots): a plan that assumes the whole rate
+   *  finds its backlog ending later than planned. */
+  workerShare?: number;
 }
 
 export interface SimulationResult {
@@ -132,7 +137,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
   }
   apply(planner.observeAll(items.values(), T0));
   const calls: number[] = [];
-  const rate = sustainedRpsOf(fleet.budgetRps);
+  const rate = sustainedRpsOf(fleet.budgetRps) * (opts.workerShare ?? 1);
   const admitted = (k: number): number => Math.floor(k * rate + 1e-9);
   let late = 0;
   let refreshes = 0;
@@ -146,6 +151,8 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       items.set(created.uid, created);
       apply([planner.observe(created, s * 1000)], false);
     }
+    // The leader moves re-spread refreshes out of a backlog that outlasted them (once a second).
+    apply(planner.rebalance(s * 1000), false);
     // The workers take due jobs by lane, then planned time, at most what their limiter admits on
     // the budget (a fractional rate: the calls due by the second's end less those due by its start).
     const due = k === 0 ? [...bySecond.keys()].filter((x) => x <= s).sort((a, b) => a - b) : [s];

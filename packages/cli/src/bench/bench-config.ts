@@ -36,6 +36,8 @@ export const benchConfigSchema = z.object({
   plannerRefreshInterval: z.string().default('1h'),
   plannerBudgetRps: z.coerce.number().positive().default(50),
   plannerNewPerSecond: z.coerce.number().int().min(0).default(2),
+  /** The share of the limiter's rate the modelled workers reach (the lab's: 0.92–0.98). */
+  plannerWorkerShare: z.coerce.number().gt(0).max(1).default(1),
   seed: z.coerce.number().int().default(1),
   timeoutSeconds: z.coerce.number().int().min(10).default(900),
   /** Results: <out-dir>/<date>.json and the HTML report in <out-dir>/<date>/. */

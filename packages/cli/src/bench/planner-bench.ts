@@ -11,6 +11,8 @@ export interface PlannerBenchSettings {
   budgetRps: number;
   /** New ExternalSecrets per second during the recovery's catch-up. */
   newPerSecond: number;
+  /** The share of the limiter's rate the modelled workers reach (default 1). */
+  workerShare?: number;
 }
 
 export interface PlannerBenchRow {
@@ -18,6 +20,7 @@ export interface PlannerBenchRow {
   count: number;
   intervalS: number;
   budgetRps: number;
+  workerShare: number;
   /** Seconds until the last item of the initial burst synced (burst, recovery). */
   burstSeconds: number | null;
   /** The burst's physical limit: items / budget. */
@@ -40,9 +43,10 @@ export function runPlannerBench(settings: PlannerBenchSettings, say: (line: stri
   const fleet = { count: settings.count, intervalS: settings.intervalS, budgetRps: settings.budgetRps };
   const burstGuess = Math.ceil(settings.count / settings.budgetRps);
   for (const start of ['steady', 'created', 'overdue'] as const) {
-    say(`bench planner: ${start}, ${settings.count.toLocaleString('en-US')} ExternalSecrets, interval ${settings.intervalS} s, budget ${settings.budgetRps}/s (virtual time)`);
-    const seconds = start === 'steady' ? 2 * settings.intervalS : 2 * burstGuess + 2 * settings.intervalS;
-    const arrivals = start === 'overdue' ? { arrivals: { perSecond: settings.newPerSecond, forSeconds: burstGuess } } : {};
+    say(`bench planner: ${start}, ${settings.count.toLocaleString('en-US')} ExternalSecrets, interval ${settings.intervalS} s, budget ${settings.budgetRps}/s, workers at ${settings.workerShare ?? 1} of the limiter's rate (virtual time)`);
+    const seconds = start === 'steady' ? 2 * settings.intervalS : Math.ceil((2 * burstGuess) / (settings.workerShare ?? 1)) + 2 * settings.intervalS;
+    const workerShare = settings.workerShare ?? 1;
+    const arrivals = { workerShare, ...(start === 'overdue' ? { arrivals: { perSecond: settings.newPerSecond, forSeconds: burstGuess } } : {}) };
     const t = process.hrtime.bigint();
     const r = simulateFleet(fleet, start, seconds, arrivals);
     const wallSeconds = Number(process.hrtime.bigint() - t) / 1e9;
@@ -56,6 +60,7 @@ export function runPlannerBench(settings: PlannerBenchSettings, say: (line: stri
       count: settings.count,
       intervalS: settings.intervalS,
       budgetRps: settings.budgetRps,
+      workerShare: settings.workerShare ?? 1,
       burstSeconds: start === 'steady' ? null : r.burstEnd + 1,
       physicalLimitSeconds: start === 'steady' ? null : round(settings.count / settings.budgetRps, 1),
       peakRps: peak,
@@ -76,7 +81,7 @@ export function formatPlannerBench(rows: PlannerBenchRow[]): string {
   for (const r of rows) {
     const burst = r.burstSeconds === null ? '' : `, burst synced in ${r.burstSeconds} s (${(r.burstSeconds / (r.physicalLimitSeconds as number)).toFixed(2)}× items/budget)`;
     lines.push(
-      `  ${r.start.padEnd(8)} ${r.count.toLocaleString('en-US')} items, interval ${r.intervalS} s, budget ${r.budgetRps}/s${burst}; ` +
+      `  ${r.start.padEnd(8)} ${r.count.toLocaleString('en-US')} items, interval ${r.intervalS} s, budget ${r.budgetRps}/s, workers at ${r.workerShare}${burst}; ` +
         `${r.start === 'steady' ? 'two intervals' : 'the interval after'}: peak ${r.peakRps}/s, mean ${r.meanRps}/s, peak/mean ${r.peakToMean}, ` +
         `${r.refreshes.toLocaleString('en-US')} refreshes, ${(r.onTimeShare * 100).toFixed(2)} % on time (${r.late} late); ${r.wallSeconds} s wall, ${r.microsPerSync} µs/sync`,
     );

@@ -40,7 +40,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     for (const scenario of scenarios) {
       if (scenario === 'planner') {
         planner = runPlannerBench(
-          { count: config.plannerCount, intervalS: parseGoDuration(config.plannerRefreshInterval) / 1000, budgetRps: config.plannerBudgetRps, newPerSecond: config.plannerNewPerSecond },
+          { count: config.plannerCount, intervalS: parseGoDuration(config.plannerRefreshInterval) / 1000, budgetRps: config.plannerBudgetRps, newPerSecond: config.plannerNewPerSecond, workerShare: config.plannerWorkerShare },
           progress.say,
         );
         await save();
