@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBudgets } from './budgets.js';
 import { sustainedRpsOf } from '@herdless/core';
-import { CapacityPlacement, budgetKeyOf, slotCap } from './capacity-placement.js';
+import { CapacityPlacement, MAX_GRACE_SECONDS, budgetKeyOf, slotCap } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
 import { FIXTURE_PROVIDER_KEY, planItem } from './plan-item.fixture.js';
 import { Planner, type PlannedSync } from './planner.js';
@@ -58,6 +58,26 @@ describe('capacity-aware placement', () => {
     // 1000 calls over 361 slots: flat (2 or 3 per slot), under the routine share (8/s).
     const loads = placement.calendar.entries(GSV).map(([, n]) => n);
     expect(Math.max(...loads)).toBeLessThanOrEqual(3);
+  });
+
+  it('a refresh keeps a few seconds before its deadline, and uses them only when the rest of its window is full', () => {
+    // An empty calendar: every slot ties and the later wins, but not the last 10 s (a tenth of the 6-min window, at most 10).
+    const { planner } = herdless(10);
+    const alone = planner.observe(synced(1, T0 - 30 * 60_000), T0)?.add as PlannedSync;
+    expect((alone.deadline as number) - alone.plannedAt).toBe(MAX_GRACE_SECONDS * 1000);
+    // A 36-slot window at 0.75 refreshes a second (budget 1): 3 grace seconds.
+    const tight = herdless(1, { spreadFraction: 0.01 });
+    const last = T0 - 30 * 60_000;
+    const jobs = tight.planner.observeAll(Array.from({ length: 40 }, (_, i) => synced(i, last)), T0).map((c) => c.add as PlannedSync);
+    const deadline = last + HOUR;
+    const inGrace = jobs.map((j, i) => ({ i, grace: j.plannedAt > deadline - 3000 && j.plannedAt <= deadline }));
+    const firstGrace = inGrace.find((g) => g.grace)?.i;
+    expect(firstGrace).toBeDefined();
+    // Every refresh placed before the first one in the grace seconds took a slot before them,
+    // and every slot before them is full by then.
+    expect(jobs.slice(0, firstGrace).every((j) => j.plannedAt <= deadline - 3000)).toBe(true);
+    expect(firstGrace).toBe(jobs.filter((j) => j.plannedAt <= deadline - 3000).length);
+    expect(jobs.slice(0, firstGrace).length).toBeGreaterThanOrEqual(20);
   });
 
   it('overload slips refreshes past their deadline in deadline order and counts them, dropping none', () => {

@@ -39,6 +39,8 @@ export interface CapacityReport {
 
 const SECOND = 1000;
 const EPS = 1e-9;
+/** A refresh keeps up to this many seconds (a tenth of its window) before its deadline when it can. */
+export const MAX_GRACE_SECONDS = 10;
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
@@ -163,25 +165,33 @@ export class CapacityPlacement implements Placement {
       const lo = Math.max(nowSec + 1, dlSec - spreadSec, intent.respread ? Math.min(dlSec, this.backlogClear(demands, nowSec)) : 0);
       if (lo <= dlSec) {
         const step = Math.max(1, Math.ceil((dlSec - lo + 1) / MAX_CANDIDATES));
-        let best: number | undefined;
-        let bestScore = Infinity;
-        let ties = 0;
         // From the deadline backwards, so that between equals the later slot wins (fewer calls).
         // A re-spread breaks ties at random instead (deterministic per item and slot): a burst
         // placed latest-first piles its surplus at the end of the window, a random pick fills
         // the whole window level by level.
-        for (let s = dlSec; s >= lo; s -= step) {
-          if (!fits(s)) continue;
+        // The last seconds before the deadline (a tenth of the window, at most 10 s) win only when
+        // strictly less loaded than every other: the later slot winning between equals, a refresh
+        // would otherwise often sit in its deadline's own second, where any pause of the workers,
+        // however short, makes it late.
+        const graceSec = Math.min(MAX_GRACE_SECONDS, Math.floor((this.spreadFraction * item.refresh.intervalMs) / SECOND / 10));
+        const soft = Math.max(lo - 1, dlSec - graceSec);
+        let best: number | undefined;
+        let bestScore = Infinity;
+        let ties = 0;
+        const consider = (s: number, tiesWin: boolean): void => {
+          if (!fits(s)) return;
           const score = scoreAt(s);
           if (score < bestScore - EPS) {
             best = s;
             bestScore = score;
             ties = 1;
-          } else if (intent.respread && score <= bestScore + EPS) {
+          } else if (tiesWin && intent.respread && score <= bestScore + EPS) {
             ties++;
             if (jitterFraction(item.uid, s) * ties < 1) best = s;
           }
-        }
+        };
+        for (let s = soft; s >= lo; s -= step) consider(s, true);
+        for (let s = dlSec; s > soft; s -= step) consider(s, false);
         if (best !== undefined) return Math.min(at(best), intent.deadline);
         // Overload: no room before the deadline. Slip to the first slot with room after it.
         return at(this.firstFit(demands, dlSec + 1, fits, intent.reason));
