@@ -54,6 +54,12 @@ export function slotCap(rate: number, second: number): number {
 
 export const budgetKeyOf = (providerKey: string, operation: string): string => `${providerKey}#${operation}`;
 
+/** The provider key and operation of a budget key (budgetKeyOf's inverse). */
+function splitBudgetKey(key: string): { providerKey: string; operation: string } {
+  const i = key.lastIndexOf('#');
+  return { providerKey: key.slice(0, i), operation: key.slice(i + 1) };
+}
+
 /** Calls of a job; an adopted job whose item is not known yet counts one call of the primary operation. */
 function callsOf(job: Pick<PlannedSync, 'calls' | 'cost' | 'providerKey'>): OperationCalls[] {
   if (job.calls && job.calls.length > 0) return job.calls;
@@ -226,9 +232,10 @@ export class CapacityPlacement implements Placement {
 
   backlogHorizon(now: number): number | undefined {
     let clear = 0;
+    const nowSec = Math.floor(now / SECOND);
     for (const key of this.pendingBacklog.keys()) {
-      const i = key.lastIndexOf('#');
-      clear = Math.max(clear, this.backlogClear([{ key, budget: this.budgetOf(key.slice(0, i), key.slice(i + 1)) }], Math.floor(now / SECOND)));
+      const { providerKey, operation } = splitBudgetKey(key);
+      clear = Math.max(clear, this.backlogClear([{ key, budget: this.budgetOf(providerKey, operation) }], nowSec));
     }
     return clear > 0 ? clear : undefined;
   }
@@ -322,9 +329,7 @@ export class CapacityPlacement implements Placement {
     const from = Math.floor(now / SECOND);
     const out: CapacityReport[] = [];
     for (const key of this.calendar.keys()) {
-      const i = key.lastIndexOf('#');
-      const providerKey = key.slice(0, i);
-      const operation = key.slice(i + 1);
+      const { providerKey, operation } = splitBudgetKey(key);
       const budget = this.budgetOf(providerKey, operation);
       const plannedCalls = this.calendar.sum(key, from, from + windowSeconds - 1);
       out.push({ providerKey, operation, budgetRps: budget, plannedCalls, availableCalls: sustainedRpsOf(budget) * windowSeconds });

@@ -42,13 +42,13 @@ export function runPlannerBench(settings: PlannerBenchSettings, say: (line: stri
   const rows: PlannerBenchRow[] = [];
   const fleet = { count: settings.count, intervalS: settings.intervalS, budgetRps: settings.budgetRps };
   const burstGuess = Math.ceil(settings.count / settings.budgetRps);
+  const workerShare = settings.workerShare ?? 1;
   for (const start of ['steady', 'created', 'overdue'] as const) {
-    say(`bench planner: ${start}, ${settings.count.toLocaleString('en-US')} ExternalSecrets, interval ${settings.intervalS} s, budget ${settings.budgetRps}/s, workers at ${settings.workerShare ?? 1} of the limiter's rate (virtual time)`);
-    const seconds = start === 'steady' ? 2 * settings.intervalS : Math.ceil((2 * burstGuess) / (settings.workerShare ?? 1)) + 2 * settings.intervalS;
-    const workerShare = settings.workerShare ?? 1;
-    const arrivals = { workerShare, ...(start === 'overdue' ? { arrivals: { perSecond: settings.newPerSecond, forSeconds: burstGuess } } : {}) };
+    say(`bench planner: ${start}, ${settings.count.toLocaleString('en-US')} ExternalSecrets, interval ${settings.intervalS} s, budget ${settings.budgetRps}/s, workers at ${workerShare} of the limiter's rate (virtual time)`);
+    const seconds = start === 'steady' ? 2 * settings.intervalS : Math.ceil((2 * burstGuess) / workerShare) + 2 * settings.intervalS;
+    const options = { workerShare, ...(start === 'overdue' ? { arrivals: { perSecond: settings.newPerSecond, forSeconds: burstGuess } } : {}) };
     const t = process.hrtime.bigint();
-    const r = simulateFleet(fleet, start, seconds, arrivals);
+    const r = simulateFleet(fleet, start, seconds, options);
     const wallSeconds = Number(process.hrtime.bigint() - t) / 1e9;
     const from = start === 'steady' ? 0 : r.burstEnd;
     const length = start === 'steady' ? seconds - 2 : settings.intervalS;
@@ -60,7 +60,7 @@ export function runPlannerBench(settings: PlannerBenchSettings, say: (line: stri
       count: settings.count,
       intervalS: settings.intervalS,
       budgetRps: settings.budgetRps,
-      workerShare: settings.workerShare ?? 1,
+      workerShare,
       burstSeconds: start === 'steady' ? null : r.burstEnd + 1,
       physicalLimitSeconds: start === 'steady' ? null : round(settings.count / settings.budgetRps, 1),
       peakRps: peak,
