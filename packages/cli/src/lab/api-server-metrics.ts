@@ -14,18 +14,23 @@ export interface ApiServerAccess {
 }
 
 export function fetchApiServerMetrics(access: ApiServerAccess): Promise<string> {
+  return getApiServer(access, '/metrics');
+}
+
+/** GET a path of the API server as its admin; the body on 200, an error otherwise. */
+export function getApiServer(access: ApiServerAccess, path: string, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(
-      `${access.server}/metrics`,
-      { ca: access.caPem, headers: { Authorization: `Bearer ${access.adminToken}` }, timeout: 10_000 },
+      `${access.server}${path}`,
+      { ca: access.caPem, headers: { Authorization: `Bearer ${access.adminToken}` }, timeout: timeoutMs },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET /metrics answered ${res.statusCode}`))));
+        res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`GET ${path} answered ${res.statusCode}`))));
       },
     );
-    req.on('timeout', () => req.destroy(new Error('GET /metrics timed out')));
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
     req.on('error', reject);
     req.end();
   });

@@ -33,6 +33,9 @@ export interface Controller {
   redisCounters(): Promise<{ commands: number; roundTrips: number } | null>;
   /** The /metrics text of each worker process running now (Herdless's; none for ESO). */
   workerMetrics(): Promise<string[]>;
+  /** For the per-second pause probe: each running process's /metrics (by port, so counters can be
+   *  differenced), and one Redis PING's round trip (null without Redis). */
+  probeTargets(): { workerPorts: readonly number[]; schedulerPorts: readonly number[]; pingRedis?: () => Promise<unknown> };
   close(): Promise<void>;
 }
 
@@ -44,7 +47,7 @@ class HerdlessController implements Controller {
   readonly label: string;
   readonly description: string;
   readonly flags: string[] = [];
-  private schedulers: Array<{ identity: string; child: ChildProcess }> = [];
+  private schedulers: Array<{ identity: string; metricsPort: number; child: ChildProcess }> = [];
   private workers: ChildProcess[] = [];
   private workerMetricsPorts: number[] = [];
   private starts = 0;
@@ -73,6 +76,7 @@ class HerdlessController implements Controller {
     this.starts++;
     // Failover runs two replicas so that one takes over; the others need only one.
     const replicas = this.settings.scenario === 'failover' ? 2 : 1;
+    const schedulerPorts = await freeLoopbackPorts(replicas);
     for (let r = 1; r <= replicas; r++) {
       const identity = `scheduler-${this.starts}-${r}`;
       const args = [
@@ -86,7 +90,8 @@ class HerdlessController implements Controller {
         '--aws-endpoint', this.env.awsUrl,
       ];
       if (this.flags.length === 0 || r === 1) this.recordFlags(`herdless ${args.join(' ')}`);
-      this.schedulers.push({ identity, child: this.env.spawnHerdless(identity, args) });
+      const metricsPort = schedulerPorts[r - 1] as number;
+      this.schedulers.push({ identity, metricsPort, child: this.env.spawnHerdless(identity, [...args, '--metrics-port', String(metricsPort)]) });
     }
     // Each worker serves /metrics on loopback, for the figures the lab reads back at the end.
     const metricsPorts = await freeLoopbackPorts(this.settings.workers);
@@ -118,6 +123,15 @@ class HerdlessController implements Controller {
 
   async workerMetrics(): Promise<string[]> {
     return scrapeLoopbackMetrics(this.workerMetricsPorts);
+  }
+
+  probeTargets(): ReturnType<Controller['probeTargets']> {
+    const c = this.connect();
+    return {
+      workerPorts: this.workerMetricsPorts,
+      schedulerPorts: this.schedulers.map((s) => s.metricsPort),
+      ...(c ? { pingRedis: () => c.redis.ping() } : {}),
+    };
   }
 
   async killActive(): Promise<string> {
@@ -244,6 +258,10 @@ class RealEso implements Controller {
 
   async workerMetrics(): Promise<string[]> {
     return [];
+  }
+
+  probeTargets(): ReturnType<Controller['probeTargets']> {
+    return { workerPorts: [], schedulerPorts: [] };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 // From what a run observed to the figures of its report: pure (observations in, figures out),
 // so the arithmetic is unit-tested without servers. Every figure is defined here once.
 import { mergeHistograms, quantileUpperBound, shareAbove } from '@herdless/core';
-import { peakAndMean, percentile, type ContenderFigures, type ContenderResult, type ProcessUsage, type SecondSample } from '@herdless/lab';
+import { peakAndMean, percentile, type ContenderFigures, type ContenderResult, type PauseSample, type ProcessUsage, type SecondSample } from '@herdless/lab';
+import { dipNote } from './pause-probe.js';
 import type { FleetRecord } from './fleet-observer.js';
 
 export interface ProviderReply {
@@ -43,6 +44,8 @@ export interface RunObservation {
   replies: readonly ProviderReply[];
   /** Per second since t0: Ready count and queue depth sampled at its end. */
   samples: ReadonlyMap<number, { ready: number; queueDepth: number | null; loopMaxMs?: number }>;
+  /** Per second since t0: what the pause probe saw of the other processes (see pause-probe.ts). */
+  probes?: ReadonlyMap<number, PauseSample>;
   /** Convergence is measured from here: every ExternalSecret Ready (burst) or synced again (after a disruption). */
   converge: { fromMs: number; kind: 'ready' | 'synced' };
   /** The steady window (after convergence), for peak/mean and deadlines; absent for one-shot storms. */
@@ -75,6 +78,7 @@ export function perSecondSeries(obs: RunObservation): SecondSample[] {
       syncs: 0,
       queueDepth: sample?.queueDepth ?? null,
       ...(sample?.loopMaxMs === undefined ? {} : { loopMaxMs: sample.loopMaxMs }),
+      ...(obs.probes?.has(t) ? { probe: obs.probes.get(t) as PauseSample } : {}),
     };
   });
   // Carry the last Ready count over seconds the sampler missed.
@@ -149,11 +153,14 @@ export function computeResult(obs: RunObservation): ContenderResult {
   const active = firstActive >= 0 ? totals.slice(firstActive, lastActive + 1) : [];
   const whole = peakAndMean(active);
   let steady: ReturnType<typeof peakAndMean> | null = null;
+  const notes = [...obs.notes];
   if (obs.window) {
     // Whole seconds inside the window only: the second it starts in holds calls made before it.
     const from = Math.max(0, Math.ceil((obs.window.startMs - obs.t0) / 1000));
     const to = Math.floor((obs.window.endMs - obs.t0) / 1000);
     steady = peakAndMean(totals.slice(from, to));
+    const dips = obs.probes ? dipNote(series, { startS: from, endS: to }, obs.probes) : undefined;
+    if (dips) notes.push(dips);
   }
   const latencies: number[] = [];
   let readyCount = 0;
@@ -235,7 +242,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     description: obs.description,
     flags: obs.flags,
     complete: obs.complete,
-    notes: obs.notes,
+    notes,
     figures,
     processes: obs.processes,
     series,

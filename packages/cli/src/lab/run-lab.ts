@@ -7,12 +7,14 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   ensureControlPlaneBinaries,
   ensureEsoBinary,
+  scrapeLoopbackMetrics,
   type ContenderResult,
   type LabReport,
   type MachineInfo,
   type ScenarioRun,
 } from '@herdless/lab';
-import { countWrites, fetchApiServerMetrics } from './api-server-metrics.js';
+import { countWrites, fetchApiServerMetrics, getApiServer } from './api-server-metrics.js';
+import { startPauseProbe } from './pause-probe.js';
 import { createController, LAB_NAMESPACE } from './contenders.js';
 import { FleetObserver } from './fleet-observer.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
@@ -82,6 +84,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
   const controller = createController(run, settings, env);
   const observer = new FleetObserver(env.controlPlane.kubeConfig(), LAB_NAMESPACE);
   let ticker: NodeJS.Timeout | undefined;
+  let pauseProbe: ReturnType<typeof startPauseProbe> | undefined;
   try {
     const kc = env.controlPlane.kubeConfig();
     for (const op of ['GetSecretValue', 'BatchGetSecretValue'] as const) env.aws.setQuota(op, settings.quotaRps, settings.quotaRps);
@@ -104,6 +107,16 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const secondLoopDelay = monitorEventLoopDelay({ resolution: 20 });
     secondLoopDelay.enable();
     const t0 = Date.now();
+    // Who paused when the calls dip: the workers, the scheduler, Redis or the API server.
+    pauseProbe = startPauseProbe(t0, () => {
+      const tg = controller.probeTargets();
+      return {
+        ...tg,
+        // A quorum read (no resourceVersion): through the API server to etcd.
+        readApi: () => getApiServer(access, `/api/v1/namespaces/${LAB_NAMESPACE}`, 5_000),
+        scrape: async (port) => (await scrapeLoopbackMetrics([port], 5_000))[0] as string,
+      };
+    });
     const events: RunObservation['events'] = [];
     const mark = (what: string) => {
       events.push({ t: Math.round((Date.now() - t0) / 100) / 10, what });
@@ -262,6 +275,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     }
     clearInterval(ticker);
     ticker = undefined;
+    pauseProbe.stop();
     env.usage.sample();
     const writesAfter = countWrites(await fetchApiServerMetrics(access));
     const redisPeak = await controller.redisPeakMemoryBytes().catch(() => null);
@@ -287,6 +301,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       records: observer.records,
       replies,
       samples,
+      probes: pauseProbe.samples,
       converge,
       ...(window ? { window } : {}),
       // The new ExternalSecrets created during a recovery's catch-up need their calls within it too.
@@ -307,6 +322,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     return result;
   } finally {
     if (ticker) clearInterval(ticker);
+    pauseProbe?.stop();
     progress.end();
     observer.stop();
     await controller.close().catch(() => undefined);

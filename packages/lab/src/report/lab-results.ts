@@ -33,7 +33,27 @@ export interface SecondSample {
   /** The lab process's longest event-loop delay in the sampler's last second (ms): the AWS
    *  endpoint timestamps requests there, so a long one moves calls into the next second. */
   loopMaxMs?: number;
+  /** What the lab's per-second probe of the other processes saw (absent for ESO and old runs). */
+  probe?: PauseSample;
 }
+
+/** What the probe saw in one second; a field is absent when its target did not answer in time
+ *  (then the next second's figure covers the stall: the loop histogram keeps its max). */
+export interface PauseSample {
+  /** The longest event-loop delay of any worker since the previous scrape (ms). */
+  workerLoopMaxMs?: number;
+  /** Garbage-collection time of all workers together since the previous scrape (ms). */
+  workerGcMs?: number;
+  /** Informer restarts (relists after an error or a 410) of all workers since the previous scrape. */
+  informerRestarts?: number;
+  /** The scheduler's (or schedulers') longest event-loop delay since the previous scrape (ms). */
+  schedulerLoopMaxMs?: number;
+  /** One Redis PING, sent at the start of the second (ms; the timeout when it did not answer). */
+  redisMs?: number;
+  /** One quorum read through the API server (etcd included), sent at the start of the second (ms). */
+  apiMs?: number;
+}
+
 
 export interface ProcessUsage {
   name: string;

@@ -1,0 +1,133 @@
+// Which process paused? Once a second the lab asks every process a sync depends on how it is
+// doing: each worker's and scheduler's longest event-loop delay and garbage-collection time
+// since the last ask (their /metrics: prom-client resets the loop histogram on each scrape), the
+// workers' informer restarts, one Redis PING and one read through the API server to etcd. A
+// second in which the provider calls drop can then be read against who stalled.
+import type { PauseSample } from '@herdless/lab';
+import { sumMetric } from './api-server-metrics.js';
+
+export interface ProcessFigures {
+  loopMaxMs: number;
+  /** Cumulative since the process started. */
+  gcSeconds: number;
+  informerRestarts: number;
+}
+
+/** The figures the probe reads from one process's Prometheus text (prom-client's defaults). */
+export function processFigures(metricsText: string): ProcessFigures {
+  return {
+    loopMaxMs: Math.round(sumMetric(metricsText, 'nodejs_eventloop_lag_max_seconds') * 1000),
+    gcSeconds: sumMetric(metricsText, 'nodejs_gc_duration_seconds_sum'),
+    informerRestarts: sumMetric(metricsText, 'herdless_informer_restarts_total'),
+  };
+}
+
+export interface ProbeTargets {
+  workerPorts: readonly number[];
+  schedulerPorts: readonly number[];
+  pingRedis?: () => Promise<unknown>;
+  readApi: () => Promise<unknown>;
+  scrape: (port: number) => Promise<string>;
+}
+
+/** Probes every second until stopped; `samples` is keyed by the second since t0 the probe began. */
+export function startPauseProbe(t0: number, targets: () => ProbeTargets, timeoutMs = 2_000): { samples: Map<number, PauseSample>; stop: () => void } {
+  const samples = new Map<number, PauseSample>();
+  const previous = new Map<number, ProcessFigures>();
+  let busy = false;
+  const timed = async (what: () => Promise<unknown>): Promise<number> => {
+    const start = performance.now();
+    await Promise.race([what().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    return Math.round(performance.now() - start);
+  };
+  const tick = async () => {
+    const t = Math.floor((Date.now() - t0) / 1000);
+    const tg = targets();
+    const sample: PauseSample = {};
+    const scrapeAll = async (ports: readonly number[]) =>
+      (
+        await Promise.all(
+          ports.map(async (port) => {
+            try {
+              const text = await Promise.race([tg.scrape(port), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref())]);
+              const now = processFigures(text);
+              const before = previous.get(port);
+              previous.set(port, now);
+              return { now, before };
+            } catch {
+              return undefined;
+            }
+          }),
+        )
+      ).filter((x) => x !== undefined);
+    const [workers, schedulers, redisMs, apiMs] = await Promise.all([
+      scrapeAll(tg.workerPorts),
+      scrapeAll(tg.schedulerPorts),
+      tg.pingRedis ? timed(tg.pingRedis) : Promise.resolve(undefined),
+      timed(tg.readApi),
+    ]);
+    if (workers.length > 0) {
+      sample.workerLoopMaxMs = Math.max(...workers.map((w) => w.now.loopMaxMs));
+      const counted = workers.filter((w) => w.before);
+      if (counted.length > 0) {
+        sample.workerGcMs = Math.round(counted.reduce((s, w) => s + (w.now.gcSeconds - (w.before?.gcSeconds ?? 0)), 0) * 1000);
+        sample.informerRestarts = counted.reduce((s, w) => s + (w.now.informerRestarts - (w.before?.informerRestarts ?? 0)), 0);
+      }
+    }
+    if (schedulers.length > 0) sample.schedulerLoopMaxMs = Math.max(...schedulers.map((s) => s.now.loopMaxMs));
+    if (redisMs !== undefined) sample.redisMs = redisMs;
+    sample.apiMs = apiMs;
+    // Two probes in one second (a late timer): keep the worse of each figure, the sum of counts.
+    const earlier = samples.get(t);
+    samples.set(t, earlier ? mergeSamples(earlier, sample) : sample);
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void tick().finally(() => (busy = false));
+  }, 1000);
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+function mergeSamples(a: PauseSample, b: PauseSample): PauseSample {
+  const out: PauseSample = {};
+  const max = (x?: number, y?: number) => (x === undefined ? y : y === undefined ? x : Math.max(x, y));
+  const sum = (x?: number, y?: number) => (x === undefined ? y : y === undefined ? x : x + y);
+  const set = (key: keyof PauseSample, v: number | undefined) => {
+    if (v !== undefined) out[key] = v;
+  };
+  set('workerLoopMaxMs', max(a.workerLoopMaxMs, b.workerLoopMaxMs));
+  set('workerGcMs', sum(a.workerGcMs, b.workerGcMs));
+  set('informerRestarts', sum(a.informerRestarts, b.informerRestarts));
+  set('schedulerLoopMaxMs', max(a.schedulerLoopMaxMs, b.schedulerLoopMaxMs));
+  set('redisMs', max(a.redisMs, b.redisMs));
+  set('apiMs', max(a.apiMs, b.apiMs));
+  return out;
+}
+
+/**
+ * The seconds of a window in which the provider calls fell below half the window's mean, each
+ * with what the probe saw in it and the second after (a stall shows in the scrape that follows
+ * it), for the report's notes. Empty when there is no such second.
+ */
+export function dipNote(series: ReadonlyArray<{ t: number; ok: number; throttled: number; error: number }>, window: { startS: number; endS: number }, probes: ReadonlyMap<number, PauseSample>): string | undefined {
+  const inWindow = series.filter((s) => s.t >= window.startS && s.t < window.endS);
+  if (inWindow.length === 0) return undefined;
+  const calls = (s: { ok: number; throttled: number; error: number }) => s.ok + s.throttled + s.error;
+  const mean = inWindow.reduce((sum, s) => sum + calls(s), 0) / inWindow.length;
+  const dips = inWindow.filter((s) => calls(s) < mean / 2);
+  if (dips.length === 0) return undefined;
+  const show = (p: PauseSample | undefined) =>
+    p === undefined
+      ? 'no probe'
+      : [
+          `worker loop ${p.workerLoopMaxMs ?? '?'} ms`,
+          `worker GC ${p.workerGcMs ?? '?'} ms`,
+          `relists ${p.informerRestarts ?? '?'}`,
+          `scheduler loop ${p.schedulerLoopMaxMs ?? '?'} ms`,
+          `Redis ${p.redisMs ?? '?'} ms`,
+          `API ${p.apiMs ?? '?'} ms`,
+        ].join(', ');
+  const lines = dips.slice(0, 20).map((d) => `t=${d.t} s: ${calls(d)} calls; probe [${show(probes.get(d.t))}]; next second [${show(probes.get(d.t + 1))}]`);
+  return `seconds of the observed window below half its mean of ${mean.toFixed(1)} calls/s: ${dips.length}${dips.length > 20 ? ' (first 20)' : ''}: ${lines.join('; ')}`;
+}
