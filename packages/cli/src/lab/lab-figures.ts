@@ -159,7 +159,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     const from = Math.max(0, Math.ceil((obs.window.startMs - obs.t0) / 1000));
     const to = Math.floor((obs.window.endMs - obs.t0) / 1000);
     steady = peakAndMean(totals.slice(from, to));
-    const dips = obs.probes ? dipNote(series, { startS: from, endS: to }, obs.probes) : undefined;
+    const dips = obs.probes ? dipNote(totals, { startS: from, endS: to, mean: steady.mean }, obs.probes) : undefined;
     if (dips) notes.push(dips);
   }
   const latencies: number[] = [];

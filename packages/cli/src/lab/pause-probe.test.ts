@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { peakAndMean } from '@herdless/lab';
 import { dipNote, processFigures, startPauseProbe } from './pause-probe.js';
 
 const METRICS = (loopMaxS: number, gcS: number, restarts: number) =>
@@ -21,15 +22,16 @@ describe('processFigures', () => {
 });
 
 describe('dipNote', () => {
-  const series = Array.from({ length: 10 }, (_, t) => ({ t, ok: t === 5 ? 4 : 50, throttled: 0, error: 0 }));
+  const totals = Array.from({ length: 10 }, (_, t) => (t === 5 ? 4 : 50));
+  const windowOf = (startS: number, endS: number) => ({ startS, endS, mean: peakAndMean(totals.slice(startS, endS)).mean });
   it('names the seconds below half the window mean with the probe of that second and the next', () => {
-    const note = dipNote(series, { startS: 0, endS: 10 }, new Map([[6, { workerLoopMaxMs: 1900, apiMs: 12 }]]));
+    const note = dipNote(totals, windowOf(0, 10), new Map([[6, { workerLoopMaxMs: 1900, apiMs: 12 }]]));
     expect(note).toContain('t=5 s: 4 calls; probe [no probe]; next second [worker loop 1900 ms');
     expect(note).toContain('API 12 ms');
     expect(note).toMatch(/mean of 45\.4 calls\/s: 1:/);
   });
   it('says nothing of a window without a dip or of seconds outside it', () => {
-    expect(dipNote(series, { startS: 6, endS: 10 }, new Map())).toBeUndefined();
+    expect(dipNote(totals, windowOf(6, 10), new Map())).toBeUndefined();
   });
 });
 

@@ -35,9 +35,13 @@ export function startPauseProbe(t0: number, targets: () => ProbeTargets, timeout
   const samples = new Map<number, PauseSample>();
   const previous = new Map<number, ProcessFigures>();
   let busy = false;
+  // A target that does not answer within timeoutMs counts as a stall of that long (the next
+  // second's figures cover the rest): the probe never waits longer than that for anyone.
+  const within = <T>(p: Promise<T>): Promise<T> =>
+    Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref())]);
   const timed = async (what: () => Promise<unknown>): Promise<number> => {
     const start = performance.now();
-    await Promise.race([what().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await within(what()).catch(() => undefined);
     return Math.round(performance.now() - start);
   };
   const tick = async () => {
@@ -49,7 +53,7 @@ export function startPauseProbe(t0: number, targets: () => ProbeTargets, timeout
         await Promise.all(
           ports.map(async (port) => {
             try {
-              const text = await Promise.race([tg.scrape(port), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref())]);
+              const text = await within(tg.scrape(port));
               const now = processFigures(text);
               const before = previous.get(port);
               previous.set(port, now);
@@ -108,14 +112,12 @@ function mergeSamples(a: PauseSample, b: PauseSample): PauseSample {
 /**
  * The seconds of a window in which the provider calls fell below half the window's mean, each
  * with what the probe saw in it and the second after (a stall shows in the scrape that follows
- * it), for the report's notes. Empty when there is no such second.
+ * it), for the report's notes. `totals` are the calls per second since t0 and `mean` the window's
+ * mean of them (computeResult's steady figures). Undefined when there is no such second.
  */
-export function dipNote(series: ReadonlyArray<{ t: number; ok: number; throttled: number; error: number }>, window: { startS: number; endS: number }, probes: ReadonlyMap<number, PauseSample>): string | undefined {
-  const inWindow = series.filter((s) => s.t >= window.startS && s.t < window.endS);
-  if (inWindow.length === 0) return undefined;
-  const calls = (s: { ok: number; throttled: number; error: number }) => s.ok + s.throttled + s.error;
-  const mean = inWindow.reduce((sum, s) => sum + calls(s), 0) / inWindow.length;
-  const dips = inWindow.filter((s) => calls(s) < mean / 2);
+export function dipNote(totals: readonly number[], window: { startS: number; endS: number; mean: number }, probes: ReadonlyMap<number, PauseSample>): string | undefined {
+  const dips: number[] = [];
+  for (let t = Math.max(0, window.startS); t < Math.min(window.endS, totals.length); t++) if ((totals[t] as number) < window.mean / 2) dips.push(t);
   if (dips.length === 0) return undefined;
   const show = (p: PauseSample | undefined) =>
     p === undefined
@@ -128,6 +130,6 @@ export function dipNote(series: ReadonlyArray<{ t: number; ok: number; throttled
           `Redis ${p.redisMs ?? '?'} ms`,
           `API ${p.apiMs ?? '?'} ms`,
         ].join(', ');
-  const lines = dips.slice(0, 20).map((d) => `t=${d.t} s: ${calls(d)} calls; probe [${show(probes.get(d.t))}]; next second [${show(probes.get(d.t + 1))}]`);
-  return `seconds of the observed window below half its mean of ${mean.toFixed(1)} calls/s: ${dips.length}${dips.length > 20 ? ' (first 20)' : ''}: ${lines.join('; ')}`;
+  const lines = dips.slice(0, 20).map((t) => `t=${t} s: ${totals[t]} calls; probe [${show(probes.get(t))}]; next second [${show(probes.get(t + 1))}]`);
+  return `seconds of the observed window below half its mean of ${window.mean.toFixed(1)} calls/s: ${dips.length}${dips.length > 20 ? ' (first 20)' : ''}: ${lines.join('; ')}`;
 }
