@@ -169,6 +169,33 @@ describe('CallPath (real Redis, our AWS endpoint, real SDK)', () => {
     }
   });
 
+  it('counts each call it sends by lane, as the store counts them', async () => {
+    endpoint.clearSecrets();
+    endpoint.resetRequests();
+    for (let i = 0; i < 12; i++) endpoint.putSecret({ name: `lane/${i}`, secretString: 'x' });
+    const { callPathMetrics, withCallLane } = await import('../src/index.js');
+    const sentByLane = async () => {
+      const out: Record<string, number> = {};
+      for (const v of (await callPathMetrics().sent.get()).values) out[String(v.labels.lane)] = (out[String(v.labels.lane)] ?? 0) + v.value;
+      return out;
+    };
+    const [worker] = await startWorkers(endpoint, 1, { batching: 'never' });
+    try {
+      const before = await sentByLane();
+      const read = (i: number) => (worker as Worker).provider.getSecret({ key: `lane/${i}` });
+      // Distinct keys (no coalescing): 3 routine, 5 urgent, 4 outside any sync.
+      await Promise.all([0, 1, 2].map((i) => withCallLane('routine', () => read(i))));
+      await Promise.all([3, 4, 5, 6, 7].map((i) => withCallLane('urgent', () => read(i))));
+      await Promise.all([8, 9, 10, 11].map(read));
+      const after = await sentByLane();
+      const delta = (lane: string) => (after[lane] ?? 0) - (before[lane] ?? 0);
+      expect({ routine: delta('routine'), urgent: delta('urgent'), other: delta('other') }).toEqual({ routine: 3, urgent: 5, other: 4 });
+      expect(endpoint.counts()['GetSecretValue']?.ok).toBe(12);
+    } finally {
+      await stopWorkers([worker as Worker]);
+    }
+  });
+
   it('with the store quota (15/s) below the budget (50/s), the limiter converges and throttles stop', async () => {
     endpoint.clearSecrets();
     endpoint.resetRequests();

@@ -87,7 +87,7 @@ class HerdlessController implements Controller {
         '--policy', this.run.kind,
         '--seed', String(this.settings.seed),
         '--budgets', `aws-sm=${this.settings.budgetRps}`,
-        '--aws-endpoint', this.env.awsUrl,
+        '--aws-endpoint', this.env.aws.url,
       ];
       if (this.flags.length === 0 || r === 1) this.recordFlags(`herdless ${args.join(' ')}`);
       const metricsPort = schedulerPorts[r - 1] as number;
@@ -96,7 +96,7 @@ class HerdlessController implements Controller {
     // Each worker serves /metrics on loopback, for the figures the lab reads back at the end.
     const metricsPorts = await freeLoopbackPorts(this.settings.workers);
     for (let w = 1; w <= this.settings.workers; w++) {
-      const args = ['worker', ...this.common(), '--aws-endpoint', this.env.awsUrl, '--concurrency', String(this.settings.concurrency)];
+      const args = ['worker', ...this.common(), '--aws-endpoint', this.env.aws.url, '--concurrency', String(this.settings.concurrency)];
       const metricsPort = metricsPorts[w - 1] as number;
       // The workers' limiter enforces the budget the planner plans with.
       // The ESO models call the store as ESO does: one GetSecretValue per sync, no batching, no
@@ -214,7 +214,7 @@ class RealEso implements Controller {
     this.starts++;
     this.eso = await startEso({
       kubeconfigPath: this.env.controlPlane.kubeconfigPath,
-      awsEndpointUrl: this.env.awsUrl,
+      awsEndpointUrl: this.env.aws.url,
       namespace: LAB_NAMESPACE,
       ...(this.run.esoConcurrent !== undefined && this.run.esoConcurrent !== 1 ? { concurrent: this.run.esoConcurrent } : {}),
       ...(this.settings.esoClientQps !== undefined ? { clientQps: this.settings.esoClientQps } : {}),

@@ -1,22 +1,13 @@
-// Stands up one contender's world — a fresh local control plane, our AWS endpoint behind a
-// switchable outage front, and (for Herdless) a private Redis — and tears all of it down,
-// whatever happened in between. Every contender gets its own, so each meets identical input.
+// Stands up one contender's world — a fresh local control plane, our AWS endpoint in a process
+// of its own, and (for Herdless) a private Redis — and tears all of it down, whatever happened
+// in between. Every contender gets its own, so each meets identical input.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  ensureEsoBinary,
-  esoCrdManifests,
-  startAwsEndpoint,
-  startControlPlane,
-  startRedis,
-  type AwsEndpoint,
-  type ControlPlane,
-  type RedisServer,
-} from '@herdless/lab';
-import { startAwsOutageProxy, type AwsOutageProxy } from './aws-outage-proxy.js';
+import { ensureEsoBinary, esoCrdManifests, startControlPlane, startRedis, type ControlPlane, type RedisServer } from '@herdless/lab';
+import { startAwsEndpointProcess, type LabAwsEndpoint } from './aws-endpoint-process.js';
 import { ProcessUsageTracker } from './process-usage.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -24,10 +15,8 @@ const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 export interface LabEnvironment {
   controlPlane: ControlPlane;
   redis?: RedisServer;
-  aws: AwsEndpoint;
-  /** The URL controllers talk to (the outage front of `aws`). */
-  awsUrl: string;
-  outage: AwsOutageProxy;
+  /** Our AWS endpoint (its own process); controllers call `aws.url`. */
+  aws: LabAwsEndpoint;
   logDir: string;
   usage: ProcessUsageTracker;
   /** Starts `herdless <args>` from this checkout's build; its output goes to <logDir>/<name>.log. */
@@ -67,31 +56,27 @@ export async function startLabEnvironment(opts: EnvironmentOptions): Promise<Lab
     opts.say(`control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)} s${opts.esoCrds ? ' (ESO’s own CRDs)' : ''}`);
     const redis = opts.redis === false ? undefined : await startRedis();
     if (redis) stops.push(() => redis.stop());
-    const aws = await startAwsEndpoint();
-    stops.push(() => aws.stop());
-    const outage = await startAwsOutageProxy(aws.url);
-    stops.push(() => outage.stop());
+    const spawnHerdless = (name: string, args: string[]): ChildProcess => {
+      const fd = openSync(join(logDir, `${name}.log`), 'a');
+      let child: ChildProcess;
+      try {
+        child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', fd, fd] });
+      } finally {
+        closeSync(fd);
+      }
+      children.push(child);
+      usage.track(name, child.pid);
+      return child;
+    };
+    const aws = await startAwsEndpointProcess(spawnHerdless, join(logDir, 'aws-endpoint.log'));
     stops.push(async () => rmSync(logDir, { recursive: true, force: true }));
     return {
       controlPlane,
       ...(redis ? { redis } : {}),
       aws,
-      awsUrl: outage.url,
-      outage,
       logDir,
       usage,
-      spawnHerdless(name, args) {
-        const fd = openSync(join(logDir, `${name}.log`), 'a');
-        let child: ChildProcess;
-        try {
-          child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', fd, fd] });
-        } finally {
-          closeSync(fd);
-        }
-        children.push(child);
-        usage.track(name, child.pid);
-        return child;
-      },
+      spawnHerdless,
       stopChild,
       stop: stopAll,
     };

@@ -131,7 +131,28 @@ describe('lab figures', () => {
       ['b', { ready: true, refreshTimes: [0], syncObservedAt: [] }],
     ]);
     // Deadlines in [5 s, 40 s]: a → 10 s (on time), 20 s (1 s late: tolerated), 31 s (4 s late); b → 10 s (never).
-    expect(deadlineShare(observation({ records, window: { startMs: 5_000, endMs: 40_000 } }))).toEqual({ due: 4, onTime: 2 });
+    expect(deadlineShare(observation({ records, window: { startMs: 5_000, endMs: 40_000 } }))).toEqual({
+      due: 4,
+      onTime: 2,
+      missed: [
+        { deadlineMs: 31_000, lateMs: 4_000 },
+        { deadlineMs: 10_000, lateMs: null },
+      ],
+    });
+  });
+
+  it('notes the missed deadlines by how late and by the second they were due, and counts them in the series', () => {
+    const records = new Map<string, FleetRecord>([
+      ['a', { ready: true, refreshTimes: [0, 10_000, 21_000, 35_000], syncObservedAt: [] }],
+      ['b', { ready: true, refreshTimes: [0], syncObservedAt: [] }],
+      ['c', { ready: true, refreshTimes: [500, 30_600], syncObservedAt: [] }],
+    ]);
+    const r = computeResult(observation({ records, t0: 0, endMs: 40_000, window: { startMs: 5_000, endMs: 40_000 } }));
+    // c: due at 10.5 s, next seen 20.1 s later (over half the 10 s interval: one the observer missed).
+    expect(r.notes).toContain('refreshes past their deadline: 3; how late: up to 5 s 1, over half an interval 1, never 1; due at t= 10 (2), 31');
+    expect(r.series[10]?.lateDue).toBe(2);
+    expect(r.series[31]?.lateDue).toBe(1);
+    expect(r.series.filter((s) => s.lateDue !== undefined)).toHaveLength(2);
   });
 });
 

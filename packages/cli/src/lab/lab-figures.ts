@@ -2,7 +2,7 @@
 // so the arithmetic is unit-tested without servers. Every figure is defined here once.
 import { mergeHistograms, quantileUpperBound, shareAbove } from '@herdless/core';
 import { peakAndMean, percentile, type ContenderFigures, type ContenderResult, type PauseSample, type ProcessUsage, type SecondSample } from '@herdless/lab';
-import { dipNote } from './pause-probe.js';
+import { dipNote, peakNote } from './pause-probe.js';
 import type { FleetRecord } from './fleet-observer.js';
 
 export interface ProviderReply {
@@ -122,13 +122,20 @@ export function convergeSeconds(obs: RunObservation): number | null {
   return (last - obs.converge.fromMs) / 1000;
 }
 
+/** A refresh that missed its deadline: when it was due, and how late the next one came (null: never, by the window's end). */
+export interface MissedDeadline {
+  deadlineMs: number;
+  lateMs: number | null;
+}
+
 /**
  * Refreshes whose deadline (last refresh + interval) fell inside the window, and how many of
  * them happened by the deadline (with the tolerance). A deadline with no refresh after it by
  * the window's end is a miss.
  */
-export function deadlineShare(obs: RunObservation): { due: number; onTime: number } {
-  if (!obs.window) return { due: 0, onTime: 0 };
+export function deadlineShare(obs: RunObservation): { due: number; onTime: number; missed: MissedDeadline[] } {
+  const missed: MissedDeadline[] = [];
+  if (!obs.window) return { due: 0, onTime: 0, missed };
   const { startMs, endMs } = obs.window;
   let due = 0;
   let onTime = 0;
@@ -140,10 +147,41 @@ export function deadlineShare(obs: RunObservation): { due: number; onTime: numbe
       due++;
       const next = times[i + 1];
       if (next !== undefined && next <= deadline + DEADLINE_TOLERANCE_MS) onTime++;
+      else missed.push({ deadlineMs: deadline, lateMs: next === undefined ? null : next - deadline });
     }
   }
-  return { due, onTime };
+  return { due, onTime, missed };
 }
+
+/**
+ * The missed deadlines for the notes: how late (a refresh a whole interval late is one the
+ * observer did not see, not one the controller ran late), and the seconds they were due in,
+ * to read against the dips and the probe.
+ */
+export function missedNote(missed: readonly MissedDeadline[], t0: number, refreshIntervalMs: number): string | undefined {
+  if (missed.length === 0) return undefined;
+  // Over half an interval first: with a short interval the fixed bands would hide it.
+  const bandOf = (late: number | null) =>
+    late === null ? 'never' : late > refreshIntervalMs / 2 ? 'over half an interval' : late <= 5_000 ? 'up to 5 s' : late <= 30_000 ? '5–30 s' : '30 s – half an interval';
+  const order = ['up to 5 s', '5–30 s', '30 s – half an interval', 'over half an interval', 'never'];
+  const counts = new Map<string, number>();
+  for (const m of missed) counts.set(bandOf(m.lateMs), (counts.get(bandOf(m.lateMs)) ?? 0) + 1);
+  const byBand = order.filter((b) => counts.has(b)).map((b) => [b, counts.get(b) as number] as const);
+  const bySecond = new Map<number, number>();
+  for (const m of missed) {
+    const t = Math.floor((m.deadlineMs - t0) / 1000);
+    bySecond.set(t, (bySecond.get(t) ?? 0) + 1);
+  }
+  const seconds = [...bySecond].sort((a, b) => a[0] - b[0]);
+  const shown = seconds.slice(0, 40).map(([t, n]) => (n > 1 ? `${t} (${n})` : String(t)));
+  return (
+    `refreshes past their deadline: ${missed.length}; how late: ${byBand.map(([name, n]) => `${name} ${n}`).join(', ')}; ` +
+    `due at t= ${shown.join(', ')}${seconds.length > 40 ? ` … (${seconds.length} seconds in all)` : ''}`
+  );
+}
+
+/** The steady window's peak/mean bound (issue 10): seconds above it are named in the notes. */
+export const STEADY_PEAK_TO_MEAN_BOUND = 1.2;
 
 export function computeResult(obs: RunObservation): ContenderResult {
   const series = perSecondSeries(obs);
@@ -159,8 +197,13 @@ export function computeResult(obs: RunObservation): ContenderResult {
     const from = Math.max(0, Math.ceil((obs.window.startMs - obs.t0) / 1000));
     const to = Math.floor((obs.window.endMs - obs.t0) / 1000);
     steady = peakAndMean(totals.slice(from, to));
-    const dips = obs.probes ? dipNote(totals, { startS: from, endS: to, mean: steady.mean }, obs.probes) : undefined;
-    if (dips) notes.push(dips);
+    if (obs.probes) {
+      const window = { startS: from, endS: to, mean: steady.mean };
+      const dips = dipNote(totals, window, obs.probes);
+      if (dips) notes.push(dips);
+      const peaks = peakNote(totals, window, obs.probes, STEADY_PEAK_TO_MEAN_BOUND);
+      if (peaks) notes.push(peaks);
+    }
   }
   const latencies: number[] = [];
   let readyCount = 0;
@@ -197,6 +240,12 @@ export function computeResult(obs: RunObservation): ContenderResult {
   const converge = convergeSeconds(obs);
   const physicalLimitSeconds = obs.callsNeeded / obs.quotaRps;
   const deadlines = deadlineShare(obs);
+  const missed = missedNote(deadlines.missed, obs.t0, obs.refreshIntervalMs);
+  if (missed) notes.push(missed);
+  for (const m of deadlines.missed) {
+    const s = series[Math.floor((m.deadlineMs - obs.t0) / 1000)];
+    if (s) s.lateDue = (s.lateDue ?? 0) + 1;
+  }
   const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
   const figures: ContenderFigures = {
     providerPeakRps: whole.peak,

@@ -11,7 +11,13 @@ export interface ProcessFigures {
   /** Cumulative since the process started. */
   gcSeconds: number;
   informerRestarts: number;
+  /** Cumulative provider calls sent, by the lane of the sync that made them. */
+  sent: Record<SentLane, number>;
 }
+
+export const SENT_LANES = ['urgent', 'routine', 'other'] as const;
+export type SentLane = (typeof SENT_LANES)[number];
+const SENT_FIELD = { urgent: 'sentUrgent', routine: 'sentRoutine', other: 'sentOther' } as const satisfies Record<SentLane, keyof PauseSample>;
 
 /** The figures the probe reads from one process's Prometheus text (prom-client's defaults). */
 export function processFigures(metricsText: string): ProcessFigures {
@@ -19,6 +25,11 @@ export function processFigures(metricsText: string): ProcessFigures {
     loopMaxMs: Math.round(sumMetric(metricsText, 'nodejs_eventloop_lag_max_seconds') * 1000),
     gcSeconds: sumMetric(metricsText, 'nodejs_gc_duration_seconds_sum'),
     informerRestarts: sumMetric(metricsText, 'herdless_informer_restarts_total'),
+    sent: {
+      urgent: sumMetric(metricsText, 'herdless_provider_calls_sent_total', 'lane="urgent"'),
+      routine: sumMetric(metricsText, 'herdless_provider_calls_sent_total', 'lane="routine"'),
+      other: sumMetric(metricsText, 'herdless_provider_calls_sent_total', 'lane="other"'),
+    },
   };
 }
 
@@ -76,6 +87,7 @@ export function startPauseProbe(t0: number, targets: () => ProbeTargets, timeout
       if (counted.length > 0) {
         sample.workerGcMs = Math.round(counted.reduce((s, w) => s + (w.now.gcSeconds - (w.before?.gcSeconds ?? 0)), 0) * 1000);
         sample.informerRestarts = counted.reduce((s, w) => s + (w.now.informerRestarts - (w.before?.informerRestarts ?? 0)), 0);
+        for (const lane of SENT_LANES) sample[SENT_FIELD[lane]] = counted.reduce((s, w) => s + (w.now.sent[lane] - (w.before?.sent[lane] ?? 0)), 0);
       }
     }
     if (schedulers.length > 0) sample.schedulerLoopMaxMs = Math.max(...schedulers.map((s) => s.now.loopMaxMs));
@@ -103,10 +115,50 @@ function mergeSamples(a: PauseSample, b: PauseSample): PauseSample {
   set('workerLoopMaxMs', max(a.workerLoopMaxMs, b.workerLoopMaxMs));
   set('workerGcMs', sum(a.workerGcMs, b.workerGcMs));
   set('informerRestarts', sum(a.informerRestarts, b.informerRestarts));
+  for (const lane of SENT_LANES) set(SENT_FIELD[lane], sum(a[SENT_FIELD[lane]], b[SENT_FIELD[lane]]));
   set('schedulerLoopMaxMs', max(a.schedulerLoopMaxMs, b.schedulerLoopMaxMs));
   set('redisMs', max(a.redisMs, b.redisMs));
   set('apiMs', max(a.apiMs, b.apiMs));
   return out;
+}
+
+/** One second of the probe, for a note. */
+function showProbe(p: PauseSample | undefined): string {
+  if (p === undefined) return 'no probe';
+  return [
+    `sent urgent/routine/other ${p.sentUrgent ?? '?'}/${p.sentRoutine ?? '?'}/${p.sentOther ?? '?'}`,
+    `worker loop ${p.workerLoopMaxMs ?? '?'} ms`,
+    `worker GC ${p.workerGcMs ?? '?'} ms`,
+    `relists ${p.informerRestarts ?? '?'}`,
+    `scheduler loop ${p.schedulerLoopMaxMs ?? '?'} ms`,
+    `Redis ${p.redisMs ?? '?'} ms`,
+    `API ${p.apiMs ?? '?'} ms`,
+  ].join(', ');
+}
+
+export interface NoteWindow {
+  startS: number;
+  endS: number;
+  /** The window's mean calls per second (computeResult's steady figure). */
+  mean: number;
+}
+
+/** The seconds of the window whose calls `pick` selects, each with the probe of it and of a neighbour. */
+function secondsNote(
+  totals: readonly number[],
+  window: NoteWindow,
+  probes: ReadonlyMap<number, PauseSample>,
+  pick: (calls: number) => boolean,
+  neighbour: { offset: number; name: string },
+  title: string,
+): string | undefined {
+  const picked: number[] = [];
+  for (let t = Math.max(0, window.startS); t < Math.min(window.endS, totals.length); t++) if (pick(totals[t] as number)) picked.push(t);
+  if (picked.length === 0) return undefined;
+  const lines = picked
+    .slice(0, 20)
+    .map((t) => `t=${t} s: ${totals[t]} calls; probe [${showProbe(probes.get(t))}]; ${neighbour.name} [${showProbe(probes.get(t + neighbour.offset))}]`);
+  return `${title}: ${picked.length}${picked.length > 20 ? ' (first 20)' : ''}: ${lines.join('; ')}`;
 }
 
 /**
@@ -115,21 +167,28 @@ function mergeSamples(a: PauseSample, b: PauseSample): PauseSample {
  * it), for the report's notes. `totals` are the calls per second since t0 and `mean` the window's
  * mean of them (computeResult's steady figures). Undefined when there is no such second.
  */
-export function dipNote(totals: readonly number[], window: { startS: number; endS: number; mean: number }, probes: ReadonlyMap<number, PauseSample>): string | undefined {
-  const dips: number[] = [];
-  for (let t = Math.max(0, window.startS); t < Math.min(window.endS, totals.length); t++) if ((totals[t] as number) < window.mean / 2) dips.push(t);
-  if (dips.length === 0) return undefined;
-  const show = (p: PauseSample | undefined) =>
-    p === undefined
-      ? 'no probe'
-      : [
-          `worker loop ${p.workerLoopMaxMs ?? '?'} ms`,
-          `worker GC ${p.workerGcMs ?? '?'} ms`,
-          `relists ${p.informerRestarts ?? '?'}`,
-          `scheduler loop ${p.schedulerLoopMaxMs ?? '?'} ms`,
-          `Redis ${p.redisMs ?? '?'} ms`,
-          `API ${p.apiMs ?? '?'} ms`,
-        ].join(', ');
-  const lines = dips.slice(0, 20).map((t) => `t=${t} s: ${totals[t]} calls; probe [${show(probes.get(t))}]; next second [${show(probes.get(t + 1))}]`);
-  return `seconds of the observed window below half its mean of ${window.mean.toFixed(1)} calls/s: ${dips.length}${dips.length > 20 ? ' (first 20)' : ''}: ${lines.join('; ')}`;
+export function dipNote(totals: readonly number[], window: NoteWindow, probes: ReadonlyMap<number, PauseSample>): string | undefined {
+  return secondsNote(
+    totals,
+    window,
+    probes,
+    (calls) => calls < window.mean / 2,
+    { offset: 1, name: 'next second' },
+    `seconds of the observed window below half its mean of ${window.mean.toFixed(1)} calls/s`,
+  );
+}
+
+/**
+ * The seconds of a window above `ratio` × its mean (the peak/mean bound), each with the probe of
+ * it (which lanes the workers sent in it) and of the second before (a stall before a bump).
+ */
+export function peakNote(totals: readonly number[], window: NoteWindow, probes: ReadonlyMap<number, PauseSample>, ratio: number): string | undefined {
+  return secondsNote(
+    totals,
+    window,
+    probes,
+    (calls) => calls > window.mean * ratio,
+    { offset: -1, name: 'second before' },
+    `seconds of the observed window above ${ratio} × its mean of ${window.mean.toFixed(1)} calls/s`,
+  );
 }

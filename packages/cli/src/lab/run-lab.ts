@@ -87,7 +87,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
   let pauseProbe: ReturnType<typeof startPauseProbe> | undefined;
   try {
     const kc = env.controlPlane.kubeConfig();
-    for (const op of ['GetSecretValue', 'BatchGetSecretValue'] as const) env.aws.setQuota(op, settings.quotaRps, settings.quotaRps);
+    for (const op of ['GetSecretValue', 'BatchGetSecretValue'] as const) await env.aws.setQuota(op, settings.quotaRps, settings.quotaRps);
     const plan = planStorm(settings.count, settings.remoteSecrets, settings.seed);
     // The ESO models and the real ESO have no budget: the annotation would put them behind
     // the workers' limiter, which the reference controller does not have.
@@ -96,11 +96,12 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     await observer.start();
     const access = { server: env.controlPlane.server, caPem: env.controlPlane.caPem, adminToken: env.controlPlane.adminToken };
     const writesBefore = countWrites(await fetchApiServerMetrics(access));
-    env.aws.resetRequests();
+    await env.aws.resetRequests();
     const redisBefore = await controller.redisCounters().catch(() => null);
 
-    // The AWS endpoint runs in this process: a stalled event loop here delays and bunches the
-    // requests it timestamps. Its worst delay goes into the notes, to read the per-second peaks by.
+    // This process's event loop (it creates the fleet and parses every status update): its
+    // worst delay goes into the notes, and per second into the series (the AWS endpoint, which
+    // timestamps the calls, runs in a process of its own).
     const loopDelay = monitorEventLoopDelay({ resolution: 20 });
     loopDelay.enable();
     // And per second, into the series, to read a one-second bump against.
@@ -137,8 +138,11 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
         const queueDepth = await controller.queueDepth().catch(() => null);
         samples.set(t, { ready: observer.readyCount, queueDepth, loopMaxMs });
         env.usage.sample();
-        const last = env.aws.requestsPerSecond({ sinceMs: now - 2000 }).at(-2);
-        const throttled = Object.values(env.aws.counts()).reduce((s, c) => s + c.throttled, 0);
+        const [recent, throttled] = await Promise.all([
+          env.aws.callsPerSecond(now - 2000).catch(() => []),
+          env.aws.throttledSince(t0).catch(() => 0),
+        ]);
+        const last = recent.at(-2);
         progress.tick({
           t,
           phase,
@@ -147,7 +151,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
           syncs: observer.syncCount(),
           pending: settings.count - observer.readyCount,
           throttled,
-          rateRps: last ? last.ok + last.throttled + last.error : 0,
+          rateRps: last ? last.calls : 0,
           quotaRps: settings.quotaRps,
           queueDepth,
         });
@@ -246,10 +250,10 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
         await waitFor('every ExternalSecret to be Ready', allReady);
         await sleep(settings.refreshIntervalMs / 2);
         phase = 'outage';
-        env.outage.setOutage(true);
+        await env.aws.setOutage(true);
         mark(`AWS endpoint down (500 InternalServiceError) for ${settings.outageMs / 1000} s`);
         await sleep(settings.outageMs);
-        env.outage.setOutage(false);
+        await env.aws.setOutage(false);
         const back = Date.now();
         phase = 'recovery';
         mark('AWS endpoint back');
@@ -265,7 +269,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const endMs = Date.now();
     loopDelay.disable();
     secondLoopDelay.disable();
-    notes.push(`lab process event-loop delay (where the AWS endpoint timestamps requests): p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
+    notes.push(`lab process event-loop delay (the AWS endpoint has its own process): p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
     // Whether the workers ran jobs when planned: read from their own histograms before they stop.
     try {
       const lateness = latenessNote(await controller.workerMetrics(), SYNC_START_LATENESS);
@@ -280,10 +284,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const writesAfter = countWrites(await fetchApiServerMetrics(access));
     const redisPeak = await controller.redisPeakMemoryBytes().catch(() => null);
     const redisAfter = await controller.redisCounters().catch(() => null);
-    const replies: ProviderReply[] = [
-      ...env.aws.requests().map((r) => ({ atMs: r.atMs, outcome: r.outcome, operation: r.operation })),
-      ...env.outage.outageReplies.filter((at) => at >= t0).map((atMs) => ({ atMs, outcome: 'error' as const })),
-    ];
+    const replies: ProviderReply[] = (await env.aws.requests(t0)).map((r) => ({ atMs: r.atMs, outcome: r.outcome, operation: r.operation }));
     progress.end();
     const result = computeResult({
       label: run.label,

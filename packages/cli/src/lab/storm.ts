@@ -2,7 +2,6 @@
 // seed, so every contender (and every run with the same --seed) meets identical input.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS } from '@herdless/core';
-import type { AwsEndpoint } from '@herdless/lab';
 import { LAB_NAMESPACE, SYSTEM_NAMESPACE } from './contenders.js';
 import { seededRandom, seededShuffle } from '@herdless/core';
 
@@ -28,8 +27,13 @@ export function planStorm(count: number, remoteSecrets: number, seed: number): S
 
 /** Remote secrets in our AWS endpoint, the namespaces, the credentials and the SecretStore. */
 /** The lab's store; `budgetRps` (Herdless only) becomes its herdless.io/budget-rps annotation. */
-export async function prepareStore(kc: KubeConfig, aws: AwsEndpoint, plan: StormPlan, budgetRps: number | undefined): Promise<void> {
-  for (const { key, value } of plan.remoteValues) aws.putSecret({ name: key, secretString: value });
+export async function prepareStore(
+  kc: KubeConfig,
+  aws: { region: string; putSecret(secret: { name: string; secretString: string }): Promise<unknown> },
+  plan: StormPlan,
+  budgetRps: number | undefined,
+): Promise<void> {
+  for (const { key, value } of plan.remoteValues) await aws.putSecret({ name: key, secretString: value });
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   for (const name of [SYSTEM_NAMESPACE, LAB_NAMESPACE]) await core.createNamespace({ body: { metadata: { name } } });

@@ -164,7 +164,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       const body = req.method === 'GET' || req.method === 'DELETE' ? {} : parseJson(await readBody(req));
       switch (route) {
         case 'GET /_herdless/health':
-          return send(res, 200, { ok: true });
+          return send(res, 200, { ok: true, region, accountId });
         case 'GET /_herdless/faults':
           return send(res, 200, faults.state());
         case 'PUT /_herdless/faults':

@@ -30,9 +30,13 @@ export interface SecondSample {
   catchUpSyncs?: number;
   /** Jobs waiting or delayed on the queue (ESO: its workqueue depth); null when not observable. */
   queueDepth: number | null;
-  /** The lab process's longest event-loop delay in the sampler's last second (ms): the AWS
-   *  endpoint timestamps requests there, so a long one moves calls into the next second. */
+  /** The lab process's longest event-loop delay in the sampler's last second (ms). Runs before
+   *  the AWS endpoint had a process of its own: it timestamped requests there, so a long one
+   *  moved calls into the next second. */
   loopMaxMs?: number;
+  /** Steady window: refreshes due (deadline) in this second that came later than the deadline
+   *  and its tolerance, or never. */
+  lateDue?: number;
   /** What the lab's per-second probe of the other processes saw (absent for ESO and old runs). */
   probe?: PauseSample;
 }
@@ -52,6 +56,12 @@ export interface PauseSample {
   redisMs?: number;
   /** One quorum read through the API server (etcd included), sent at the start of the second (ms). */
   apiMs?: number;
+  /** Provider calls the workers sent since the previous scrape, by the lane of the sync that
+   *  made them (new/changed spec, planned refresh, retry or catch-up). Scrapes are not aligned
+   *  with the endpoint's seconds: read them against the neighbouring seconds too. */
+  sentUrgent?: number;
+  sentRoutine?: number;
+  sentOther?: number;
 }
 
 

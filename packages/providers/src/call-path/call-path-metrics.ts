@@ -12,6 +12,7 @@ function gauge(name: string, help: string, labelNames: string[]): Gauge<string> 
 
 export interface CallPathMetrics {
   requests: Counter<string>;
+  sent: Counter<string>;
   limiterRate: Gauge<string>;
   limiterDecisions: Counter<string>;
   breakerState: Gauge<string>;
@@ -27,6 +28,11 @@ export function callPathMetrics(): CallPathMetrics {
       'herdless_provider_requests_total',
       'Requests sent to a secret store, by provider key, operation and outcome (ok, throttled, error).',
       ['provider_key', 'operation', 'outcome'],
+    ),
+    sent: counter(
+      'herdless_provider_calls_sent_total',
+      'Calls handed to a store client after the rate limiter admitted them, by provider key, operation and lane (urgent, routine, other), counted when sent.',
+      ['provider_key', 'operation', 'lane'],
     ),
     limiterRate: gauge(
       'herdless_rate_limiter_rate_rps',

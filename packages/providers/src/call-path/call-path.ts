@@ -175,11 +175,12 @@ export class CallPath {
     // An open breaker costs no token: check it before the limiter.
     breaker.assertCallable(operation);
     const limits = this.limitsOf(providerKey, bucket);
+    const lane = currentCallLane();
     let decision: LimiterDecision | undefined;
     for (let attempt = 1; ; attempt++) {
       const askedAtMs = Date.now();
       try {
-        decision = await this.limiter.acquire(providerKey, bucket, limits, currentCallLane());
+        decision = await this.limiter.acquire(providerKey, bucket, limits, lane);
       } catch (e) {
         // Without the shared limiter no worker may call: that is how the budget holds.
         throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
@@ -211,6 +212,9 @@ export class CallPath {
       }
     }
     this.metrics.limiterDecisions.inc({ ...labels, decision: decision.waitMs > 0 ? 'waited' : 'now' });
+    // Counted when sent (the requests counter counts on the reply): the lab's probe reads which
+    // lane made a second's calls.
+    this.metrics.sent.inc({ ...labels, lane });
     try {
       const out = await breaker.fire(operation, call);
       this.metrics.requests.inc({ ...labels, outcome: 'ok' });
