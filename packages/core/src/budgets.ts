@@ -116,32 +116,3 @@ export const DEFAULT_RESERVED_SHARE = 0.2;
 export function routineShareOf(targetUtilisation = DEFAULT_TARGET_UTILISATION, reservedShare = DEFAULT_RESERVED_SHARE): number {
   return Math.min(targetUtilisation, 1 - reservedShare);
 }
-
-/**
- * The Redis key of the workers' limiter bucket for a provider key and quota bucket (operation).
- * The provider key in braces is a Redis Cluster hash tag: every bucket of a provider key, and
- * its routine pace, live in one slot.
- */
-export function limiterKeyOf(prefix: string, providerKey: string, bucket: string): string {
-  return `${prefix}:limiter:{${providerKey.replace(/[{}]/g, '_')}}:${bucket}`;
-}
-
-/**
- * Where the leading scheduler publishes a bucket's routine pace: the rate routine refreshes may
- * run at (calls/s), from its plan of the coming minute. A number only, with a short TTL, so the
- * workers fall back to the routine share when no leader is publishing.
- */
-export function routinePaceKeyOf(prefix: string, providerKey: string, bucket: string): string {
-  return `${limiterKeyOf(prefix, providerKey, bucket)}:pace`;
-}
-
-/** A published pace lives this long; the leader publishes about once a second. */
-export const ROUTINE_PACE_TTL_MS = 5_000;
-
-/**
- * Routine refreshes may run this much faster than the plan's mean for the coming minute. On
- * time they never need more (and never less than the coming seconds' fullest slot); after a
- * pause of the workers, the refreshes it held catch up at this margin over the plan instead of
- * at the whole routine share, so the pause does not turn into a peak of the per-second rate.
- */
-export const ROUTINE_PACE_HEADROOM = 1.15;

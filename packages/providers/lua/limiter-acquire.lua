@@ -21,8 +21,6 @@
            urgent line (field uline) instead of the line
   ARGV[10] routine share: > 0 for a routine call, held to that share of the rate as well
            (fields rtat and rline: its own GCRA and line, limiter-math.ts admit)
-  KEYS[2]  the bucket's routine pace (a number, calls/s, set by the leading scheduler with a
-           short TTL): while present, a routine call is held to it too (the lower of the two)
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
   rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
   and traces) }
@@ -56,10 +54,7 @@ if not tat or tat < now then tat = now end
 local routine = (not urgent) and routineShare > 0
 local rinterval = 0
 if routine then
-  local routineRate = rate * math.min(1, routineShare)
-  local pace = tonumber(redis.call('GET', KEYS[2]))
-  if pace and pace > 0 and pace < routineRate then routineRate = pace end
-  rinterval = 1000 / routineRate + 0.01
+  rinterval = 1000 / (rate * math.min(1, routineShare)) + 0.01
   if not rtat or rtat < now then rtat = now end
 else
   rtat = 0

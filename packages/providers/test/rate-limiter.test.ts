@@ -2,7 +2,6 @@
 // be) share one bucket, and throttling replies lower and then restore its rate for all.
 import { startRedis, type RedisServer } from '@herdless/lab';
 import { Redis } from 'ioredis';
-import { routinePaceKeyOf } from '@herdless/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limiterParams, RedisRateLimiter, type CallLane, type LimiterParams } from '../src/index.js';
 
@@ -165,26 +164,6 @@ describe('RedisRateLimiter (real Redis)', () => {
     expect(slots).toHaveLength(comeBack.length);
     expect(attempts).toBeLessThan(1.5 * comeBack.length);
     expect(maxPerSecond([...admitted, ...slots])).toBeLessThanOrEqual(Math.ceil(steady * 0.5));
-  });
-
-  it('while a routine pace is published for the bucket, routine calls keep to it; when it expires, to the share', async () => {
-    const limits = limiterParams(40, { maxWaitMs: 100, routineShare: 0.5 });
-    const limiters = clients.map((c) => new RedisRateLimiter(c));
-    const key = 'aws-sm|us-east-1|paced|';
-    const paceKey = routinePaceKeyOf('herdless', key, 'GetSecretValue');
-    // The leading scheduler's pace: 5 calls/s, below the routine share (about 18.9/s).
-    await (clients[0] as Redis).set(paceKey, '5', 'PX', 60_000);
-    const first = await Promise.all(limiters.flatMap((l) => Array.from({ length: 5 }, () => l.acquire(key, 'GetSecretValue', limits, 'routine'))));
-    const comeBack = first.filter((d) => !d.allowed).map((d) => d.slotMs).sort((a, b) => a - b);
-    // The routine line is spaced at the pace's interval (200 ms), not the share's (53 ms).
-    expect(comeBack.length).toBeGreaterThan(15);
-    for (let i = 1; i < comeBack.length; i++) expect(comeBack[i]! - comeBack[i - 1]!).toBeCloseTo(200.01, 0);
-    // Without a pace (expired: no leader publishing), the share's interval again.
-    await (clients[0] as Redis).del(paceKey);
-    const key2 = 'aws-sm|us-east-1|unpaced|';
-    const second = await Promise.all(limiters.flatMap((l) => Array.from({ length: 5 }, () => l.acquire(key2, 'GetSecretValue', limits, 'routine'))));
-    const line = second.filter((d) => !d.allowed).map((d) => d.slotMs).sort((a, b) => a - b);
-    for (let i = 1; i < line.length; i++) expect(line[i]! - line[i - 1]!).toBeCloseTo(1000 / (40 * (1000 / 1060) * 0.5) + 0.01, 0);
   });
 
   it('buckets are per provider key and operation, and hold no value', async () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBudgets } from './budgets.js';
 import { sustainedRpsOf } from '@herdless/core';
-import { ROUTINE_PACE_HEADROOM } from '@herdless/core';
 import { CapacityPlacement, GRACE_WINDOW_FRACTION, MAX_GRACE_SECONDS, budgetKeyOf, slotCap } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
 import { FIXTURE_PROVIDER_KEY, planItem } from './plan-item.fixture.js';
@@ -82,29 +81,6 @@ describe('capacity-aware placement', () => {
     expect(firstGrace).toBe(jobs.filter((j) => j.plannedAt <= deadline - graceMs).length);
     // 29 slots before the grace at 0.75 a second.
     expect(jobs.slice(0, firstGrace).length).toBeGreaterThanOrEqual(21);
-  });
-
-  it('publishes a routine pace per provider key and operation: the coming minute\'s mean with the headroom, never below the coming slots', () => {
-    const { planner, placement } = herdless(10);
-    expect(placement.routinePaces(T0)).toEqual([]);
-    // 1,000 refreshes due in the next 10 minutes, spread over their windows: about 1.7 a second.
-    const items = Array.from({ length: 1000 }, (_, i) => synced(i, T0 - HOUR + 60_000 + i * 600));
-    planner.observeAll(items, T0);
-    const now = T0 + 120_000;
-    const from = Math.floor(now / 1000);
-    const mean = placement.calendar.sum(GSV, from, from + 59) / 60;
-    let fullest = 0;
-    for (let s = from; s < from + 10; s++) fullest = Math.max(fullest, placement.calendar.load(GSV, s));
-    const [pace, ...others] = placement.routinePaces(now);
-    expect(others).toEqual([]);
-    expect(pace).toMatchObject({ providerKey: KEY, operation: 'GetSecretValue' });
-    expect(mean).toBeGreaterThan(1);
-    expect(pace?.paceRps).toBeCloseTo(Math.max(mean * ROUTINE_PACE_HEADROOM, fullest), 9);
-    // A slot fuller than the minute's mean with the headroom sets the pace: a refresh on time never waits for it.
-    placement.calendar.add(GSV, from + 3, 20);
-    expect(placement.routinePaces(now)[0]?.paceRps).toBe(placement.calendar.load(GSV, from + 3));
-    // Nothing planned in the coming minute: one call a second.
-    expect(placement.routinePaces(T0 + 2 * HOUR)[0]?.paceRps).toBe(1);
   });
 
   it('overload slips refreshes past their deadline in deadline order and counts them, dropping none', () => {

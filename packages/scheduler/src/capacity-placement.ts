@@ -5,7 +5,7 @@
 // a slot, new specs preempt it). When no slot before the deadline has room, it slips to the first
 // slot after it (deadline order) and is counted as late — work is never dropped.
 import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
-import { DEFAULT_RESERVED_SHARE, ROUTINE_PACE_HEADROOM, routineShareOf, sustainedRpsOf } from '@herdless/core';
+import { DEFAULT_RESERVED_SHARE, routineShareOf, sustainedRpsOf } from '@herdless/core';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 import { isSpecLane, jitterFraction, type Intent, type Placement, type PlannedSync } from './planner.js';
 import { SlotCalendar } from './slot-calendar.js';
@@ -41,16 +41,12 @@ const SECOND = 1000;
 const EPS = 1e-9;
 /**
  * A refresh keeps up to this many seconds (a fifth of its window) before its deadline when it
- * can: the time refreshes held by a pause of the workers need to catch up at the routine pace
- * (core's ROUTINE_PACE_HEADROOM: 15 % over the plan drains a pause of P seconds in about 7·P).
+ * can: the time refreshes held by a pause of the workers need to catch up at the routine share
+ * (about 1.2 times the plan in a steady fleet: a pause of P seconds drains in about 5·P).
  */
 export const MAX_GRACE_SECONDS = 30;
 /** The grace is at most this fraction of the refresh window. */
 export const GRACE_WINDOW_FRACTION = 0.2;
-/** The routine pace follows the plan's mean over this many coming seconds … */
-const PACE_WINDOW_SECONDS = 60;
-/** … and never falls below the fullest of this many coming slots. */
-const PACE_NEAR_SECONDS = 10;
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
@@ -343,24 +339,6 @@ export class CapacityPlacement implements Placement {
       const budget = this.budgetOf(providerKey, operation);
       const plannedCalls = this.calendar.sum(key, from, from + windowSeconds - 1);
       out.push({ providerKey, operation, budgetRps: budget, plannedCalls, availableCalls: sustainedRpsOf(budget) * windowSeconds });
-    }
-    return out;
-  }
-
-  /**
-   * The routine pace of each provider key and operation with calls planned, for the workers'
-   * limiter (published by the leader: core's routinePaceKeyOf): the plan's mean over the coming
-   * minute with ROUTINE_PACE_HEADROOM, never below the fullest slot of the coming ten seconds (a
-   * refresh on time never waits for it), and at least one call a second.
-   */
-  routinePaces(now: number): Array<{ providerKey: string; operation: string; paceRps: number }> {
-    const from = Math.floor(now / SECOND);
-    const out: Array<{ providerKey: string; operation: string; paceRps: number }> = [];
-    for (const key of this.calendar.keys()) {
-      const mean = this.calendar.sum(key, from, from + PACE_WINDOW_SECONDS - 1) / PACE_WINDOW_SECONDS;
-      let fullest = 0;
-      for (let s = from; s < from + PACE_NEAR_SECONDS; s++) fullest = Math.max(fullest, this.calendar.load(key, s));
-      out.push({ ...splitBudgetKey(key), paceRps: Math.max(1, mean * ROUTINE_PACE_HEADROOM, fullest) });
     }
     return out;
   }

@@ -1,15 +1,12 @@
 // The scheduler process (the CLI serves /metrics on config.metricsPort): warm informers on every replica, a Lease campaign, and — while this
 // replica holds the Lease — one leader session that plans and enqueues. Stopping ends the
 // session first, then releases the Lease, so no enqueue follows the release.
-import { Redis } from 'ioredis';
 import { createLogger, kubeClients, loadKubeConfig, type Logger } from '@herdless/core';
-import { CapacityPlacement } from './capacity-placement.js';
 import type { SchedulerConfig } from './config.js';
 import { SyncEnqueuer } from './enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { recordPlannerMetrics } from './metrics.js';
-import { RoutinePacePublisher } from './pace-publisher.js';
 import { createPlanner } from './policies.js';
 import type { Planner } from './planner.js';
 import { runLeaderSession } from './session.js';
@@ -50,21 +47,14 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     releaseOnCancel: true,
     logger,
     onNewLeader: (holder) => logger.info({ leader: holder }, 'leader observed'),
-    onStartedLeading: (epoch, signal) => {
-      // A fresh planner per term: its memory is rebuilt from Kubernetes and the queue.
-      const planner = createPlanner(config);
-      // Once a second, the workers' limiter learns the routine pace of the plan (a capacity
-      // plan only: the ESO models have none). Nothing is published before the first plan.
-      const pacing = planner.placement instanceof CapacityPlacement ? planner.placement : undefined;
-      const pacer = pacing ? setInterval(() => void pacePublisher.publish(pacing, (options.now ?? Date.now)()), 1000) : undefined;
-      const stopPacing = () => clearInterval(pacer);
-      signal.addEventListener('abort', stopPacing, { once: true });
-      return runLeaderSession({
+    onStartedLeading: (epoch, signal) =>
+      runLeaderSession({
         epoch,
         signal,
         informers,
         enqueuer,
-        planner,
+        // A fresh planner per term: its memory is rebuilt from Kubernetes and the queue.
+        planner: createPlanner(config),
         shards: config.shards,
         ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
         logger: logger.child({ epoch }),
@@ -73,12 +63,8 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           recordMetricsThrottled(planner);
           options.onPlanned?.(planner);
         },
-      }).finally(stopPacing);
-    },
+      }),
   });
-  const paceRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
-  paceRedis.on('error', () => undefined); // the publisher logs failed writes
-  const pacePublisher = new RoutinePacePublisher(paceRedis, config.queuePrefix, logger);
 
   let lastMetricsMs = 0;
   const recordMetricsThrottled = (planner: Planner): void => {
@@ -97,7 +83,6 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       await campaign;
       await informers.stop();
       await enqueuer.close();
-      paceRedis.disconnect();
       logger.info('scheduler stopped');
     })());
   options.signal?.addEventListener('abort', () => void stop(), { once: true });

@@ -2,10 +2,9 @@
 // deterministic id and the new-spec priority; a spec edit replaces it; a delete removes it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { Redis } from 'ioredis';
-import { LANE_PRIORITY, ROUTINE_PACE_TTL_MS, routinePaceKeyOf, syncJobId } from '@herdless/core';
+import { LANE_PRIORITY, syncJobId } from '@herdless/core';
 import { startScheduler, type SchedulerHandle } from '../src/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, uniqueNamespace } from '../../../test/support/index.js';
 import { createExternalSecret, createSecretStore, logger, readQueue, testConfig, uniquePrefix, waitFor } from './support.js';
 
 describe('scheduler enqueues ExternalSecrets', () => {
@@ -42,24 +41,6 @@ describe('scheduler enqueues ExternalSecrets', () => {
     // Nothing else was added for it, even though the informer delivered it more than once.
     await new Promise((r) => setTimeout(r, 1000));
     expect((await readQueue(prefix)).addedEvents.filter((id) => id.startsWith(uid))).toEqual([job.id]);
-  });
-
-  it('while leading, it publishes the routine pace of each planned provider key to the workers\' limiter: a number with a short TTL', async () => {
-    await createExternalSecret(kc, namespace, 'paced');
-    const redis = new Redis(injected('redisUrl'));
-    try {
-      const key = routinePaceKeyOf(prefix, 'aws-sm|us-east-1|ambient|', 'GetSecretValue');
-      const pace = await waitFor('a published pace', async () => (await redis.get(key)) ?? undefined);
-      // Nothing but new specs planned in the coming minute: their calls at least, at least one a second.
-      expect(Number(pace)).toBeGreaterThanOrEqual(1);
-      const ttl = await redis.pttl(key);
-      expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(ROUTINE_PACE_TTL_MS);
-      // Published again each second: the TTL is renewed.
-      await waitFor('a renewed TTL', async () => ((await redis.pttl(key)) > ttl ? true : undefined));
-    } finally {
-      redis.disconnect();
-    }
   });
 
   it('a spec edit replaces the pending job; a delete removes it', async () => {

@@ -152,37 +152,6 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     for (const o of others) expect(o.sentMs - o.askedMs).toBeLessThanOrEqual(p.maxWaitMs + 1000 / share);
   });
 
-  it('with a routine pace published, late routine calls drain at the pace (the lower of pace and share)', () => {
-    const p = limiterParams(50, { routineShare: 0.8 });
-    const drain = (pace: number | undefined): number[] => {
-      let s: LimiterState = {};
-      const comeBack = Array.from({ length: 1_000 }, () => 0);
-      const sent: number[] = [];
-      for (let now = 0; now < 10_000; now++) {
-        for (let i = 0; i < comeBack.length; i++) {
-          if (comeBack[i] !== now) continue;
-          const a = admit(p, s, now, 'routine', pace);
-          s = a.state;
-          if (a.allowed) {
-            sent.push(now + a.waitMs);
-            comeBack[i] = -1;
-          } else comeBack[i] = now + Math.max(1, Math.ceil(a.waitMs));
-        }
-      }
-      return sent.filter((t) => t < 10_000);
-    };
-    const share = steadyRps(p) * 0.8;
-    const paced = drain(20);
-    expect(paced.length).toBeGreaterThan(20 * 10 * 0.95);
-    expect(paced.length).toBeLessThanOrEqual(20 * 10 + 1);
-    expect(maxPerSecond(paced)).toBeLessThanOrEqual(20);
-    // A pace above the share changes nothing: the share still holds.
-    const above = drain(share * 2);
-    expect(above.length).toBeGreaterThan(share * 10 * 0.95);
-    expect(maxPerSecond(above)).toBeLessThanOrEqual(Math.ceil(share));
-    expect(drain(undefined)).toEqual(above);
-  });
-
   it('a denied call that comes back after waitMs is admitted (the retry time is honest)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 300 }), (budgetRps, calls) => {

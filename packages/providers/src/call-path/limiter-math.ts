@@ -184,19 +184,15 @@ export interface Admission {
  * A routine call (a planned refresh) also passes a second GCRA at `routineShare` of the rate in
  * force, with its own line: routine refreshes that run late (after a stall of the
  * API server, or behind a catch-up that ran long) drain at the share the planner plans them at,
- * not at the whole budget, so they never crowd out new specs and never make a peak. While the
- * leading scheduler publishes a routine pace for the bucket (its plan of the coming minute with
- * a margin: core's ROUTINE_PACE_HEADROOM), routine calls keep to the lower of the two: refreshes
- * a pause held then catch up just above the planned rate instead of at the whole share.
+ * not at the whole budget, so they never crowd out new specs and never make a peak.
  */
-export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: CallLane = 'other', routinePaceRps?: number): Admission {
+export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: CallLane = 'other'): Admission {
   const urgent = lane === 'urgent';
   const rate = effectiveRps(p, s, nowMs);
   const t = intervalMs(rate);
   const tat = Math.max(s.tatMs ?? nowMs, nowMs);
   const routine = lane === 'routine';
-  const routineRate = routinePaceRps !== undefined && routinePaceRps > 0 ? Math.min(rate * p.routineShare, routinePaceRps) : rate * p.routineShare;
-  const rt = routine ? intervalMs(routineRate) : 0;
+  const rt = routine ? intervalMs(rate * p.routineShare) : 0;
   const routineTat = routine ? Math.max(s.routineTatMs ?? nowMs, nowMs) : -Infinity;
   // The call is sent at its slot in the main bucket, or later if the routine share binds.
   const mainSendMs = tat + t - p.burst * t;

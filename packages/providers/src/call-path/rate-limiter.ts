@@ -4,7 +4,6 @@
 // numbers (times, rates): never a secret value.
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { limiterKeyOf, routinePaceKeyOf } from '@herdless/core';
 import { limiterParams, steadyRps, type LimiterParams } from './limiter-math.js';
 import type { CallLane } from './call-lane.js';
 
@@ -28,7 +27,6 @@ const SCRIPTS = {
 interface LimiterCommands {
   herdlessLimiterAcquire(
     key: string,
-    paceKey: string,
     steadyRps: number,
     burst: number,
     maxWaitMs: number,
@@ -59,7 +57,7 @@ interface LimiterCommands {
 function withCommands(redis: Redis): Redis & LimiterCommands {
   const r = redis as Redis & Partial<LimiterCommands>;
   if (typeof r.herdlessLimiterAcquire !== 'function') {
-    redis.defineCommand('herdlessLimiterAcquire', { numberOfKeys: 2, lua: SCRIPTS.limiterAcquire });
+    redis.defineCommand('herdlessLimiterAcquire', { numberOfKeys: 1, lua: SCRIPTS.limiterAcquire });
     redis.defineCommand('herdlessLimiterThrottled', { numberOfKeys: 1, lua: SCRIPTS.limiterThrottled });
   }
   return redis as Redis & LimiterCommands;
@@ -97,19 +95,17 @@ export class RedisRateLimiter {
    * operation of one provider key lives in one slot.
    */
   keyOf(providerKey: string, operation: string): string {
-    return limiterKeyOf(this.keyPrefix, providerKey, operation);
+    return `${this.keyPrefix}:limiter:{${providerKey.replace(/[{}]/g, '_')}}:${operation}`;
   }
 
   /**
    * Admits one call now, or reserves its slot within maxWaitMs; otherwise gives it a place in line
    * and says when to come back. An urgent call (a new or changed spec) has its own line; a routine
-   * one (a planned refresh) is held to the routine share of the rate as well, and to the pace the
-   * leading scheduler publishes for the bucket (routinePaceKeyOf) while one is published.
+   * one (a planned refresh) is held to the routine share of the rate as well.
    */
   async acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other'): Promise<LimiterDecision> {
     const [allowed, waitMs, rateRps, slotMs] = await this.redis.herdlessLimiterAcquire(
       this.keyOf(providerKey, operation),
-      routinePaceKeyOf(this.keyPrefix, providerKey, operation),
       steadyRps(limits),
       limits.burst,
       limits.maxWaitMs,
