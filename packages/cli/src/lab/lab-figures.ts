@@ -165,7 +165,10 @@ export function missedNote(missed: readonly MissedDeadline[], t0: number, refres
     late === null ? 'never' : late > refreshIntervalMs / 2 ? 'over half an interval' : late <= 5_000 ? 'up to 5 s' : late <= 30_000 ? '5–30 s' : '30 s – half an interval';
   const order = ['up to 5 s', '5–30 s', '30 s – half an interval', 'over half an interval', 'never'];
   const counts = new Map<string, number>();
-  for (const m of missed) counts.set(bandOf(m.lateMs), (counts.get(bandOf(m.lateMs)) ?? 0) + 1);
+  for (const m of missed) {
+    const band = bandOf(m.lateMs);
+    counts.set(band, (counts.get(band) ?? 0) + 1);
+  }
   const byBand = order.filter((b) => counts.has(b)).map((b) => [b, counts.get(b) as number] as const);
   const bySecond = new Map<number, number>();
   for (const m of missed) {

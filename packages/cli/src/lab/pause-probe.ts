@@ -25,11 +25,7 @@ export function processFigures(metricsText: string): ProcessFigures {
     loopMaxMs: Math.round(sumMetric(metricsText, 'nodejs_eventloop_lag_max_seconds') * 1000),
     gcSeconds: sumMetric(metricsText, 'nodejs_gc_duration_seconds_sum'),
     informerRestarts: sumMetric(metricsText, 'herdless_informer_restarts_total'),
-    sent: {
-      urgent: sumMetric(metricsText, 'herdless_provider_calls_sent_total', 'lane="urgent"'),
-      routine: sumMetric(metricsText, 'herdless_provider_calls_sent_total', 'lane="routine"'),
-      other: sumMetric(metricsText, 'herdless_provider_calls_sent_total', 'lane="other"'),
-    },
+    sent: Object.fromEntries(SENT_LANES.map((lane) => [lane, sumMetric(metricsText, 'herdless_provider_calls_sent_total', `lane="${lane}"`)])) as Record<SentLane, number>,
   };
 }
 
