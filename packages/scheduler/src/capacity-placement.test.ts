@@ -60,18 +60,38 @@ describe('capacity-aware placement', () => {
     expect(Math.max(...loads)).toBeLessThanOrEqual(3);
   });
 
-  it('a refresh keeps a few seconds before its deadline, and uses them only when the rest of its window is full', () => {
-    // An empty calendar: every slot ties and the later wins, but not the last 30 s (a fifth of the 6-min window, at most 30).
+  it('a refresh re-spread after an off-plan sync keeps a margin before its deadline, the refreshes after it keep that margin, and use it only when the rest of the window is full', () => {
     const { planner } = herdless(10);
-    const alone = planner.observe(synced(1, T0 - 30 * 60_000), T0)?.add as PlannedSync;
-    expect((alone.deadline as number) - alone.plannedAt).toBe(MAX_GRACE_SECONDS * 1000);
+    // A new ExternalSecret syncs off-plan; its next refresh is re-spread over the interval (a
+    // slot at random between equals), outside the grace (a fifth of the 6-min window, at most 30 s).
+    const created = planner.observe(item(1), T0)?.add as PlannedSync;
+    expect(created.reason).toBe('new');
+    const first = planner.observe(synced(1, T0), T0 + 500)?.add as PlannedSync;
+    expect((first.deadline as number) - first.plannedAt).toBeGreaterThanOrEqual(MAX_GRACE_SECONDS * 1000);
+    // It runs in its slot: the routine refresh after it keeps the grace, in the latest slot
+    // outside it (the calendar is empty: the later slot wins between equals).
+    const second = planner.observe(synced(1, first.plannedAt), first.plannedAt + 500)?.add as PlannedSync;
+    expect(second.reason).toBe('refresh');
+    expect(second.deadline).toBe(first.plannedAt + HOUR);
+    expect((second.deadline as number) - second.plannedAt).toBe(MAX_GRACE_SECONDS * 1000);
+    // A plan rebuilt from nothing (no job known for the item) keeps the phase it finds: the
+    // refresh takes its deadline's own second, as it did before.
+    const rebuilt = herdless(10).planner.observe(synced(2, T0 - 30 * 60_000), T0)?.add as PlannedSync;
+    expect(Math.floor((rebuilt.deadline as number) / 1000)).toBe(Math.floor(rebuilt.plannedAt / 1000));
+
     // A 36-slot window at 0.75 refreshes a second (budget 1): 7 grace seconds (a fifth of 36).
     const graceMs = Math.floor(36 * GRACE_WINDOW_FRACTION) * 1000;
     expect(graceMs).toBe(7000);
     const tight = herdless(1, { spreadFraction: 0.01 });
     const last = T0 - 30 * 60_000;
-    const jobs = tight.planner.observeAll(Array.from({ length: 40 }, (_, i) => synced(i, last)), T0).map((c) => c.add as PlannedSync);
     const deadline = last + HOUR;
+    // Each refresh found on the queue kept 30 s before its deadline (adopted after a failover).
+    for (let i = 0; i < 40; i++) {
+      const id = `r${i}`;
+      tight.planner.adopt({ id, uid: item(i).uid, namespace: 'ns', name: `es-${i}`, generation: 1, reason: 'refresh', plannedAt: last - 30_000, deadline: last, providerKey: KEY, shard: 'default', cost: 1 });
+    }
+    const jobs = tight.planner.observeAll(Array.from({ length: 40 }, (_, i) => synced(i, last)), T0).map((c) => c.add as PlannedSync);
+    expect(jobs).toHaveLength(40);
     const inGrace = jobs.map((j, i) => ({ i, grace: j.plannedAt > deadline - graceMs && j.plannedAt <= deadline }));
     const firstGrace = inGrace.find((g) => g.grace)?.i;
     expect(firstGrace).toBeDefined();

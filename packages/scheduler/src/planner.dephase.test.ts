@@ -7,6 +7,7 @@
 // new ExternalSecrets may keep arriving during the burst (they preempt the catch-up).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { GRACE_WINDOW_FRACTION, MAX_GRACE_SECONDS } from './capacity-placement.js';
 import { peakAndMean as interval, simulateFleet, type FleetStart, type SimulationOptions, type VirtualFleet as Fleet } from './virtual-fleet.js';
 
 function simulate(fleet: Fleet, start: FleetStart, respreadFraction: number, seconds: number, arrivals?: SimulationOptions['arrivals']) {
@@ -33,12 +34,25 @@ describe('the planner de-phases a burst (virtual time)', () => {
           (fleet, newPerSecond) => {
             const burstSeconds = Math.ceil(fleet.count / fleet.budgetRps);
             const arrivals = { perSecond: newPerSecond, forSeconds: burstSeconds };
-            const { calls, late, burstEnd, lost, stale } = simulate(fleet, start, 1, 3 * fleet.intervalS + 2 * burstSeconds, arrivals);
+            // The seconds each refresh ran before its deadline, by the second it ran.
+            const margins: Array<[number, number]> = [];
+            const { calls, late, burstEnd, lost, stale } = simulateFleet(fleet, start, 3 * fleet.intervalS + 2 * burstSeconds, {
+              respreadFraction: 1,
+              arrivals,
+              onRefresh: (margin, second) => margins.push([second, margin]),
+            });
             expect({ lost, stale }).toEqual({ lost: 0, stale: 0 });
             const { peak, mean } = interval(calls, burstEnd, fleet.intervalS);
             expect(mean).toBeGreaterThan(0.9 * (fleet.count / fleet.intervalS));
             expect(peak / mean).toBeLessThanOrEqual(1.2);
             expect(late).toBe(0);
+            // The refreshes were re-spread after the burst, outside the grace; the routine ones
+            // after them keep it: none runs in the last seconds before its deadline, where a
+            // pause of the workers would make it late.
+            const grace = Math.min(MAX_GRACE_SECONDS, Math.floor(GRACE_WINDOW_FRACTION * 0.1 * fleet.intervalS));
+            const after = margins.filter(([second]) => second > burstEnd + fleet.intervalS);
+            expect(after.length).toBeGreaterThan(0.9 * fleet.count);
+            expect(Math.min(...after.map(([, margin]) => margin))).toBeGreaterThanOrEqual(grace);
           },
         ),
         { numRuns: 8 },

@@ -50,6 +50,9 @@ export type Intent =
       /** The last sync ran when a backlog allowed (new, changed, retry, overdue), not in a slot of
        *  its own: its refresh may go anywhere before the deadline, so a burst does not stay in phase. */
       respread?: boolean;
+      /** How long before its deadline the previous refresh ran (absent: not known, as in a plan
+       *  rebuilt from nothing). The margin a refresh keeps grows from it step by step. */
+      keptMarginMs?: number;
     }
   | { kind: 'wait'; why: WaitReason };
 
@@ -195,7 +198,11 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
   // A failover forgets it, and the refresh keeps its narrow window.
   const ranLate = planned?.deadline !== undefined && (item.lastSyncMs ?? 0) >= floorSecond(planned.deadline) + SECOND;
   const respread = planned !== undefined && (planned.reason !== 'refresh' || ranLate);
-  return { intent: { kind: 'sync', reason: 'refresh', earliest: now, deadline, ...(respread ? { respread } : {}) }, memory: mem };
+  const keptMarginMs = planned?.deadline !== undefined ? Math.max(0, floorSecond(planned.deadline) - floorSecond(planned.plannedAt)) : undefined;
+  return {
+    intent: { kind: 'sync', reason: 'refresh', earliest: now, deadline, ...(respread ? { respread } : {}), ...(keptMarginMs !== undefined ? { keptMarginMs } : {}) },
+    memory: mem,
+  };
 }
 
 /** Does a pending job already serve this intent? Then it is kept (no second job, same id). */

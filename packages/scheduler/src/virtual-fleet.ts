@@ -35,6 +35,8 @@ export interface SimulationOptions {
    *  little below it (the API server, stalls, late slots): a plan that assumes the whole rate
    *  finds its backlog ending later than planned. */
   workerShare?: number;
+  /** Called for each refresh run: the seconds it ran before its deadline (negative when late). */
+  onRefresh?: (marginSeconds: number, second: number) => void;
 }
 
 export interface SimulationResult {
@@ -187,6 +189,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       if (job.reason === 'refresh' && job.deadline !== undefined) {
         refreshes++;
         if (s * 1000 > job.deadline + 999) late++;
+        opts.onRefresh?.(Math.floor(job.deadline / 1000) - s, k);
       }
       const before = items.get(uid) as PlanItem;
       if (before.lastSyncMs === undefined || before.lastSyncMs < T0) burstEnd = k;
