@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseBudgets } from './budgets.js';
 import { sustainedRpsOf } from '@herdless/core';
-import { CapacityPlacement, GRACE_WINDOW_FRACTION, MAX_GRACE_SECONDS, budgetKeyOf, slotCap } from './capacity-placement.js';
+import { CapacityPlacement, MAX_GRACE_SECONDS, budgetKeyOf, graceSecondsOf, slotCap } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
 import { FIXTURE_PROVIDER_KEY, planItem } from './plan-item.fixture.js';
 import { Planner, type PlannedSync } from './planner.js';
@@ -80,7 +80,7 @@ describe('capacity-aware placement', () => {
     expect(Math.floor((rebuilt.deadline as number) / 1000)).toBe(Math.floor(rebuilt.plannedAt / 1000));
 
     // A 36-slot window at 0.75 refreshes a second (budget 1): 7 grace seconds (a fifth of 36).
-    const graceMs = Math.floor(36 * GRACE_WINDOW_FRACTION) * 1000;
+    const graceMs = graceSecondsOf(HOUR, 0.01) * 1000;
     expect(graceMs).toBe(7000);
     const tight = herdless(1, { spreadFraction: 0.01 });
     const last = T0 - 30 * 60_000;

@@ -47,6 +47,13 @@ const EPS = 1e-9;
 export const MAX_GRACE_SECONDS = 30;
 /** The grace is at most this fraction of the refresh window. */
 export const GRACE_WINDOW_FRACTION = 0.2;
+/** Default refresh window before the deadline, as a fraction of the interval. */
+export const DEFAULT_SPREAD_FRACTION = 0.1;
+
+/** Whole seconds a refresh keeps before its deadline when it can: a fifth of its window, at most 30. */
+export function graceSecondsOf(intervalMs: number, spreadFraction = DEFAULT_SPREAD_FRACTION): number {
+  return Math.min(MAX_GRACE_SECONDS, Math.floor((GRACE_WINDOW_FRACTION * spreadFraction * intervalMs) / SECOND));
+}
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
@@ -99,7 +106,7 @@ export class CapacityPlacement implements Placement {
     this.reservedShare = reserved;
     this.nonSpecShare = 1 - reserved;
     this.routineShare = routineShareOf(opts.targetUtilisation, reserved);
-    this.spreadFraction = opts.spreadFraction ?? 0.1;
+    this.spreadFraction = opts.spreadFraction ?? DEFAULT_SPREAD_FRACTION;
     this.respreadFraction = Math.max(this.spreadFraction, opts.respreadFraction ?? 1);
     this.horizonSeconds = opts.horizonSeconds ?? 7 * 24 * 3600;
   }
@@ -188,9 +195,9 @@ export class CapacityPlacement implements Placement {
         // slot of the window has room. The slots nearest a deadline are the emptiest (only the
         // refreshes synced in the last seconds reach them): letting them win whenever strictly
         // less loaded, as before, put nearly every refresh of a steady fleet in its deadline's
-        // own second (virtual time, 9,000 at a 30-min interval after their creation: 8,951 of an interval's
-        // 8,995 refreshes; now none).
-        const fullGraceSec = Math.min(MAX_GRACE_SECONDS, Math.floor((GRACE_WINDOW_FRACTION * this.spreadFraction * item.refresh.intervalMs) / SECOND));
+        // own second (virtual time, 9,000 at a 30-min interval after their creation: 8,951 of
+        // an interval's 8,995 refreshes; now none).
+        const fullGraceSec = graceSecondsOf(item.refresh.intervalMs, this.spreadFraction);
         // A routine refresh keeps the margin its previous plan kept (none when not known: a plan
         // rebuilt from nothing keeps the phase it finds); a re-spread one takes the whole grace.
         // Growing the margin as the refreshes come round would move a whole window of refreshes

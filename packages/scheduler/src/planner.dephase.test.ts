@@ -7,7 +7,7 @@
 // new ExternalSecrets may keep arriving during the burst (they preempt the catch-up).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GRACE_WINDOW_FRACTION, MAX_GRACE_SECONDS } from './capacity-placement.js';
+import { graceSecondsOf } from './capacity-placement.js';
 import { peakAndMean as interval, simulateFleet, type FleetStart, type SimulationOptions, type VirtualFleet as Fleet } from './virtual-fleet.js';
 
 function simulate(fleet: Fleet, start: FleetStart, respreadFraction: number, seconds: number, arrivals?: SimulationOptions['arrivals']) {
@@ -49,7 +49,7 @@ describe('the planner de-phases a burst (virtual time)', () => {
             // The refreshes were re-spread after the burst, outside the grace; the routine ones
             // after them keep it: none runs in the last seconds before its deadline, where a
             // pause of the workers would make it late.
-            const grace = Math.min(MAX_GRACE_SECONDS, Math.floor(GRACE_WINDOW_FRACTION * 0.1 * fleet.intervalS));
+            const grace = graceSecondsOf(fleet.intervalS * 1000);
             const after = margins.filter(([second]) => second > burstEnd + fleet.intervalS);
             expect(after.length).toBeGreaterThan(0.9 * fleet.count);
             expect(Math.min(...after.map(([, margin]) => margin))).toBeGreaterThanOrEqual(grace);

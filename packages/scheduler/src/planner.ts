@@ -50,8 +50,9 @@ export type Intent =
       /** The last sync ran when a backlog allowed (new, changed, retry, overdue), not in a slot of
        *  its own: its refresh may go anywhere before the deadline, so a burst does not stay in phase. */
       respread?: boolean;
-      /** How long before its deadline the previous refresh ran (absent: not known, as in a plan
-       *  rebuilt from nothing). The margin a refresh keeps grows from it step by step. */
+      /** How long before its deadline the previous job was planned, in whole seconds (absent:
+       *  no job known, as in a plan rebuilt from nothing). A routine refresh keeps that margin,
+       *  up to the grace (CapacityPlacement). */
       keptMarginMs?: number;
     }
   | { kind: 'wait'; why: WaitReason };
