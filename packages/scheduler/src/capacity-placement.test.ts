@@ -155,6 +155,21 @@ describe('capacity-aware placement', () => {
     expect(refresh.plannedAt).toBeGreaterThanOrEqual(T0 + 10_000);
   });
 
+  it('a catch-up sync bigger than a slot, displaced by a spec, is counted in the next empty slot', () => {
+    const { planner, placement } = herdless(1);
+    const big = (i: number): PlanItem => synced(i, T0 - 2 * HOUR, { cost: 2, calls: [{ operation: 'GetSecretValue', calls: 2 }] });
+    const catchUp = planner.observe(big(1), T0)?.add as PlannedSync;
+    expect(catchUp).toMatchObject({ reason: 'overdue', plannedAt: T0 });
+    const spec = planner.observe(item(2), T0 + 100)?.add as PlannedSync;
+    expect(Math.floor(spec.plannedAt / 1000)).toBe(T0 / 1000);
+    // Not a week away (the horizon), where nothing would see it: the first slot with room for it alone.
+    const loads = placement.calendar.entries(GSV).filter(([, n]) => n > 0);
+    expect(loads.map(([, n]) => n).sort()).toEqual([1, 2]);
+    const displacedTo = (loads.find(([, n]) => n === 2) as [number, number])[0];
+    expect(displacedTo - T0 / 1000).toBeGreaterThan(0);
+    expect(displacedTo - T0 / 1000).toBeLessThanOrEqual(3);
+  });
+
   it('a re-spread refresh goes behind the specs still to run, and moves behind them when more arrive', () => {
     const { planner } = herdless(10);
     const interval = 600;

@@ -289,7 +289,13 @@ export class CapacityPlacement implements Placement {
       const over = Math.min(this.catchUp.load(d.key, slot), this.calendar.load(d.key, slot) + d.calls - slotCap(d.rate, slot));
       if (over <= EPS) continue;
       let t = slot + 1;
-      while (t < slot + this.horizonSeconds && this.calendar.load(d.key, t) + over > slotCap(d.rate, t) + EPS) t++;
+      // Room as fits counts it: a sync bigger than any slot goes alone into an empty one.
+      const room = (s: number): boolean => {
+        const load = this.calendar.load(d.key, s);
+        const cap = slotCap(d.rate, s);
+        return load + over <= cap + EPS || (load === 0 && cap >= 1 && over > Math.floor(d.rate + EPS));
+      };
+      while (t < slot + this.horizonSeconds && !room(t)) t++;
       this.calendar.remove(d.key, slot, over);
       this.catchUp.remove(d.key, slot, over);
       this.calendar.add(d.key, t, over);
