@@ -38,6 +38,39 @@ export const syncJobSchema = z
   .strict();
 export type SyncJob = z.infer<typeof syncJobSchema>;
 
+/**
+ * How long past its slot a routine job may be and still serve its ExternalSecret (longer than a
+ * failover). A leader that finds an older one on the queue, for a refresh whose deadline has
+ * passed, replaces it with a catch-up job placed at the catch-up share (the planner's servesIntent).
+ */
+export const STALE_ROUTINE_MS = 60_000;
+
+/**
+ * A leader's term as the scheduler publishes it in Redis for the workers: its epoch (the Lease's
+ * leaseTransitions) and when it began (epoch ms, the scheduler's clock, like plannedAt).
+ */
+export const leaderTermSchema = z.object({ epoch: z.number().int().nonnegative(), since: z.number().int() }).strict();
+export type LeaderTerm = z.infer<typeof leaderTermSchema>;
+
+/** The Redis key of the current leader's term (beside the queues, under the same prefix). */
+export const leaderTermKey = (prefix: string): string => `${prefix}:leader-term`;
+
+/**
+ * Will the leader of `term` replace this job rather than let it run? A routine refresh planned in
+ * an earlier term, whose deadline had passed and whose slot was more than STALE_ROUTINE_MS gone
+ * when the term began: every job like that is left from a time no leader ran (a restart after an
+ * outage), and the new leader plans a catch-up job for its ExternalSecret instead (or cancels it
+ * if the ExternalSecret moved on). A worker that meets one completes it without a call: running
+ * it would spend the routine share on work the catch-up already covers, and deferring it at the
+ * limiter (thousands at once after a long outage) costs the workers and Redis the restart's
+ * first seconds. Judged from the term's start, not the worker's clock, so that a job the leader
+ * kept is never dropped.
+ */
+export function supersededByTerm(job: Pick<SyncJob, 'reason' | 'epoch' | 'plannedAt' | 'deadline'>, term: LeaderTerm | undefined): boolean {
+  if (!term || job.reason !== 'refresh' || job.deadline === undefined) return false;
+  return job.epoch < term.epoch && job.deadline < term.since && job.plannedAt < term.since - STALE_ROUTINE_MS;
+}
+
 export const DEFAULT_SHARD = 'default';
 export const DEFAULT_QUEUE_PREFIX = 'herdless';
 

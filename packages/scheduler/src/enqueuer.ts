@@ -2,7 +2,7 @@
 // Job ids are deterministic (core's syncJobId), so adding a decision twice — a retry after a
 // Redis error, or a deposed leader's late write — leaves one job. Payloads carry identity only.
 import { Queue, type Job } from 'bullmq';
-import { LANE_PRIORITY, syncJobSchema, syncQueueName, uidOfJobId, type Logger, type SyncJob } from '@herdless/core';
+import { LANE_PRIORITY, leaderTermKey, syncJobSchema, syncQueueName, uidOfJobId, type LeaderTerm, type Logger, type SyncJob } from '@herdless/core';
 
 export interface EnqueuerOptions {
   redisUrl: string;
@@ -32,6 +32,17 @@ export const JOB_RETENTION = {
   removeOnComplete: true,
   removeOnFail: { count: 1000, age: 24 * 3600 },
 } as const;
+
+/** SET the term unless the key holds a later epoch (KEYS[1]; ARGV: epoch, the term's JSON). */
+const PUBLISH_TERM = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, term = pcall(cjson.decode, current)
+  if ok and type(term) == 'table' and tonumber(term.epoch) and tonumber(term.epoch) > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
 
 export class SyncEnqueuer {
   private readonly queues = new Map<string, Queue>();
@@ -84,6 +95,17 @@ export class SyncEnqueuer {
       delay: Math.max(0, data.plannedAt - now),
       ...JOB_RETENTION,
     });
+  }
+
+  /**
+   * Publishes a leader's term for the workers (core's supersededByTerm), unless a later term is
+   * already there: a deposed leader that starts late never hides its successor's. True when set.
+   */
+  async publishTerm(term: LeaderTerm): Promise<boolean> {
+    const client = await this.queue(this.opts.shards[0] as string).client;
+    client.defineCommand('herdlessPublishTerm', { numberOfKeys: 1, lua: PUBLISH_TERM });
+    const set: unknown = await client.runCommand('herdlessPublishTerm', [leaderTermKey(this.opts.prefix), String(term.epoch), JSON.stringify(term)]);
+    return Number(set) === 1;
   }
 
   /** Removes a pending job. False when it is running (active jobs are locked) or already gone. */

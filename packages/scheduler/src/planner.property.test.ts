@@ -4,7 +4,7 @@
 // a new leader re-planning from the queue never plans an item twice.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RESERVED_SHARE, sustainedRpsOf } from '@herdless/core';
+import { DEFAULT_RESERVED_SHARE, supersededByTerm, sustainedRpsOf, syncJobId } from '@herdless/core';
 import { parseBudgets } from './budgets.js';
 import { CapacityPlacement, budgetKeyOf } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
@@ -155,6 +155,62 @@ describe('planner invariants (property-based)', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('a routine job the workers drop as superseded by a term is one the leader of that term replaces', () => {
+    let dropped = 0;
+    fc.assert(
+      fc.property(
+        fc.record({
+          interval: fc.constantFrom(...INTERVALS),
+          /** The job's deadline, from the term's start (before it, mostly). */
+          deadlineFromSince: fc.integer({ min: -3 * 3_600_000, max: 600_000 }),
+          /** Its slot before the deadline, as a fraction of the interval (a routine window). */
+          slotBefore: fc.double({ min: 0, max: 0.1, noNaN: true }),
+          jobEpoch: fc.integer({ min: 0, max: 4 }),
+          termEpoch: fc.integer({ min: 0, max: 4 }),
+          /** When the leader plans, after the term began. */
+          planningAfterMs: fc.integer({ min: 0, max: 60_000 }),
+          state: fc.constantFrom('synced', 'changed', 'failing'),
+        }),
+        (a) => {
+          const since = T0;
+          const deadline = since + a.deadlineFromSince;
+          const plannedAt = Math.round(deadline - a.slotBefore * a.interval);
+          const synced = { ...toItem(1, { kind: 'refresh', interval: a.interval, phase: 0, cost: 1, attempts: 1 }), lastSyncMs: deadline - a.interval, lastAttemptMs: deadline - a.interval };
+          const item: PlanItem =
+            a.state === 'changed'
+              ? { ...synced, syncedGeneration: 1 }
+              : a.state === 'failing'
+                ? { ...synced, lastAttemptMs: since - 1000, failedAttempts: 1, ready: { status: 'False', reason: 'ProviderUnavailable' } }
+                : synced;
+          const job: PlannedSync = {
+            id: syncJobId({ uid: item.uid, generation: item.generation, plannedAt, reason: 'refresh' }),
+            uid: item.uid,
+            namespace: item.namespace,
+            name: item.name,
+            generation: item.generation,
+            reason: 'refresh',
+            plannedAt,
+            deadline,
+            providerKey: KEY,
+            shard: 'default',
+            cost: 1,
+          };
+          const { planner: p } = planner(10);
+          p.adopt(job);
+          p.observeAll([item], since + a.planningAfterMs);
+          const kept = [...p.plannedJobs()].some((j) => j.id === job.id);
+          if (supersededByTerm({ reason: 'refresh', epoch: a.jobEpoch, plannedAt, deadline }, { epoch: a.termEpoch, since })) {
+            dropped++;
+            expect(kept).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Not vacuous: the workers' rule names some of these jobs.
+    expect(dropped).toBeGreaterThan(30);
   });
 
   it('re-planning after a failover never plans an item twice', () => {

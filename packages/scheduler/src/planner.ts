@@ -1,7 +1,7 @@
 // What is planned: for each ExternalSecret, when its next sync runs and in which lane.
 // Pure: state and time in, decisions out. It knows nothing of Kubernetes or Redis; the
 // leader session feeds it PlanItems and turns its PlanChanges into queue operations.
-import { isSpecLane, LANE_PRIORITY, Reasons, syncJobId, type SyncReason } from '@herdless/core';
+import { isSpecLane, LANE_PRIORITY, Reasons, STALE_ROUTINE_MS, syncJobId, type SyncReason } from '@herdless/core';
 import { Heap } from 'heap-js';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 
@@ -91,8 +91,6 @@ export interface ItemMemory {
 }
 
 const SECOND = 1000;
-/** How long past its slot a routine job may be and still serve its item (longer than a failover). */
-export const STALE_ROUTINE_MS = 60_000;
 const floorSecond = (ms: number): number => Math.floor(ms / SECOND) * SECOND;
 export { isSpecLane };
 
@@ -221,7 +219,9 @@ export function servesIntent(job: PlannedSync, intent: Intent, item: PlanItem): 
     case 'refresh':
       // A routine job long past its slot (left on the queue while no leader ran) would run
       // outside the calendar, unseen by every placement: it is replaced by a catch-up job
-      // placed at the catch-up share. One that is only a little late (a failover) stays.
+      // placed at the catch-up share. One that is only a little late (a failover) stays. The
+      // workers complete the replaced ones without running them (core's supersededByTerm, which
+      // must only ever name jobs this rule replaces: planner.property.test.ts checks it).
       if (intent.reason === 'overdue' && job.reason === 'refresh' && job.plannedAt < intent.earliest - STALE_ROUTINE_MS) return false;
       return (job.reason === 'refresh' || job.reason === 'overdue') && job.deadline === intent.deadline;
   }

@@ -137,6 +137,13 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   });
   let sweepTimer: NodeJS.Timeout | undefined;
   try {
+    // From now on the workers complete the stale routine jobs this term will replace without
+    // running them (core's supersededByTerm). Before any planning, so that `since` is no later
+    // than the time the planner judges the queue's jobs at. Without it they run as before.
+    // Not awaited: planning waits for Redis anyway, and a late publish only drops fewer jobs.
+    void opts.enqueuer.publishTerm({ epoch: opts.epoch, since: now() }).catch((e: unknown) => {
+      logger.warn({ err: (e as Error).message }, 'could not publish the leader term; the workers run stale routine jobs');
+    });
     await Promise.race([informers.synced(), aborted(signal)]);
     if (signal.aborted) return;
     // Rebuild from the queue first, so nothing already pending is enqueued a second time.

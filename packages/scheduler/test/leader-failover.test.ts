@@ -2,8 +2,10 @@
 // the lease timings, adopts what is on the queue, and enqueues nothing a second time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import { leaderTermKey, leaderTermSchema } from '@herdless/core';
 import { startScheduler, type SchedulerHandle } from '../src/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, uniqueNamespace } from '../../../test/support/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
 import { createExternalSecret, createSecretStore, logger, readQueueFor, testConfig, uniquePrefix, waitFor } from './support.js';
 
 describe('leader failover', () => {
@@ -13,6 +15,8 @@ describe('leader failover', () => {
   const schedulers: SchedulerHandle[] = [];
   const uids: string[] = [];
   const readQueue = () => readQueueFor(prefix, namespace, () => uids);
+  const redis = new Redis(injected('redisUrl'));
+  const term = async () => leaderTermSchema.parse(JSON.parse((await redis.get(leaderTermKey(prefix))) ?? 'null'));
 
   beforeAll(async () => {
     await createNamespace(kc, namespace);
@@ -21,6 +25,7 @@ describe('leader failover', () => {
 
   afterAll(async () => {
     await Promise.allSettled(schedulers.map((s) => s.stop()));
+    redis.disconnect();
     await deleteNamespace(kc, namespace);
   });
 
@@ -40,6 +45,8 @@ describe('leader failover', () => {
     expect(b.isLeader()).toBe(false);
     expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
     const epochA = a.epoch() as number;
+    // Each term is published for the workers (core's supersededByTerm).
+    await waitFor('term A', async () => ((await term()).epoch === epochA ? true : undefined));
 
     const stoppedAt = Date.now();
     await a.stop();
@@ -49,6 +56,11 @@ describe('leader failover', () => {
     // period or so. Without the release this would take at least the lease duration.
     expect(takeoverMs).toBeLessThan(6000);
     expect(b.epoch()).toBe(epochA + 1);
+    const termB = await waitFor('term B', async () => {
+      const t = await term();
+      return t.epoch === epochA + 1 ? t : undefined;
+    });
+    expect(termB.since).toBeGreaterThanOrEqual(stoppedAt);
     const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'failover', namespace });
     expect(lease.spec?.holderIdentity).toBe('replica-b');
 

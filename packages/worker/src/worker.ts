@@ -11,6 +11,8 @@ import {
   kubeClients,
   loadKubeConfig,
   Reasons,
+  STALE_ROUTINE_MS,
+  supersededByTerm,
   syncJobSchema,
   syncQueueName,
   type Logger,
@@ -20,6 +22,7 @@ import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
+import { LeaderTermReader } from './leader-term.js';
 
 const stalledJobs = new Counter({
   name: 'herdless_sync_jobs_stalled_total',
@@ -31,7 +34,7 @@ const LOOP_STALL_WARN_MS = 5_000;
 
 const syncs = new Counter({
   name: 'herdless_syncs_total',
-  help: 'Sync passes by result (created, updated, unchanged, skipped, gone, stale, covered, failed, throttled) and reason.',
+  help: 'Sync passes by result (created, updated, unchanged, skipped, gone, stale, covered, superseded, failed, throttled) and reason.',
   labelNames: ['result', 'reason'],
 });
 
@@ -68,6 +71,8 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     ...(config.awsEndpoint ? { awsEndpoint: config.awsEndpoint } : {}),
   };
 
+  const terms = new LeaderTermReader(connection, config.queuePrefix, logger);
+
   const process = async (job: Job, token?: string): Promise<string> => {
     const parsed = syncJobSchema.safeParse(job.data);
     if (!parsed.success) {
@@ -76,6 +81,14 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       return 'invalid';
     }
     const startedAt = Date.now();
+    // A routine job left from before the current leader's term, which that leader replaces with a
+    // catch-up job: completed without a call (see supersededByTerm). The term is read only for
+    // routine jobs long past their slot.
+    const sync = parsed.data;
+    if (sync.reason === 'refresh' && sync.plannedAt < startedAt - STALE_ROUTINE_MS && supersededByTerm(sync, await terms.current())) {
+      syncs.inc({ result: 'superseded', reason: '' });
+      return 'superseded';
+    }
     const observeLateness = () => startLateness.observe({ reason: parsed.data.reason }, Math.max(0, startedAt - parsed.data.plannedAt) / 1000);
     try {
       // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting);
