@@ -65,6 +65,15 @@ export function slotCap(rate: number, second: number): number {
   return Math.floor((second + 1) * rate + EPS) - Math.floor(second * rate + EPS);
 }
 
+/**
+ * Room for `calls` more in a slot that holds `load` at `rate`: within the slot's cap, or, for a
+ * sync that costs more than any slot holds, alone in an empty slot (never dropped).
+ */
+function hasRoom(load: number, calls: number, rate: number, second: number): boolean {
+  const cap = slotCap(rate, second);
+  return load + calls <= cap + EPS || (load === 0 && cap >= 1 && calls > Math.floor(rate + EPS));
+}
+
 export const budgetKeyOf = (providerKey: string, operation: string): string => `${providerKey}#${operation}`;
 
 /** The provider key and operation of a budget key (budgetKeyOf's inverse). */
@@ -148,12 +157,7 @@ export class CapacityPlacement implements Placement {
     const fits = (s: number): boolean => {
       for (let i = 0; i < demands.length; i++) {
         const d = demands[i] as (typeof demands)[number];
-        const load = loadAt(i, s);
-        const cap = slotCap(d.rate, s);
-        if (load + d.calls <= cap + EPS) continue;
-        // A sync that costs more than any slot holds still gets an empty slot (never dropped).
-        if (load === 0 && cap >= 1 && d.calls > Math.floor(d.rate + EPS)) continue;
-        return false;
+        if (!hasRoom(loadAt(i, s), d.calls, d.rate, s)) return false;
       }
       return true;
     };
@@ -289,13 +293,7 @@ export class CapacityPlacement implements Placement {
       const over = Math.min(this.catchUp.load(d.key, slot), this.calendar.load(d.key, slot) + d.calls - slotCap(d.rate, slot));
       if (over <= EPS) continue;
       let t = slot + 1;
-      // Room as fits counts it: a sync bigger than any slot goes alone into an empty one.
-      const room = (s: number): boolean => {
-        const load = this.calendar.load(d.key, s);
-        const cap = slotCap(d.rate, s);
-        return load + over <= cap + EPS || (load === 0 && cap >= 1 && over > Math.floor(d.rate + EPS));
-      };
-      while (t < slot + this.horizonSeconds && !room(t)) t++;
+      while (t < slot + this.horizonSeconds && !hasRoom(this.calendar.load(d.key, t), over, d.rate, t)) t++;
       this.calendar.remove(d.key, slot, over);
       this.catchUp.remove(d.key, slot, over);
       this.calendar.add(d.key, t, over);

@@ -4,7 +4,7 @@
 // a new leader re-planning from the queue never plans an item twice.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RESERVED_SHARE, supersededByTerm, sustainedRpsOf, syncJobId } from '@herdless/core';
+import { DEFAULT_RESERVED_SHARE, routineShareOf, supersededByTerm, sustainedRpsOf, syncJobId } from '@herdless/core';
 import { parseBudgets } from './budgets.js';
 import { CapacityPlacement, budgetKeyOf } from './capacity-placement.js';
 import type { PlanItem } from './plan-item.js';
@@ -109,7 +109,7 @@ describe('planner invariants (property-based)', () => {
         fc.integer({ min: 2, max: 12 }),
         (arbs, budget) => {
           // The routine share of the rate the workers' limiter admits, kept over time (slotCap).
-          const rate = sustainedRpsOf(budget) * 0.8;
+          const rate = sustainedRpsOf(budget) * routineShareOf();
           const capOf = (lo: number, dl: number): number => Math.floor((dl + 1) * rate + 1e-9) - Math.floor(lo * rate + 1e-9);
           // Keep only a fleet whose demand fits: in every item's window, the refreshes due in it fit the routine share.
           const fleet: Array<{ lo: number; dl: number; item: PlanItem }> = [];
