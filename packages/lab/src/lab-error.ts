@@ -8,6 +8,7 @@ export type LabErrorReason =
   | 'ProcessExited'
   | 'ReadinessTimeout'
   | 'CrdNotEstablished'
+  | 'CrdNotServed'
   | 'CrdNotInstalled'
   | 'CertificateGenerationFailed'
   | 'RedisServerMissing';

@@ -1,5 +1,7 @@
-// Installs CustomResourceDefinitions and waits until the API server serves them
-// (condition Established=True): before that, creating an ExternalSecret answers 404.
+// Installs CustomResourceDefinitions and waits until the API server serves them: first the
+// condition Established=True (before it, creating an ExternalSecret answers 404), then a list of
+// every served version answering 200. Established comes before the resource's storage and watch
+// cache are ready; in that gap a list answers 429 "storage is (re)initializing".
 import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { LabError } from '../lab-error.js';
 import { waitUntil } from '../wait-until.js';
@@ -23,6 +25,26 @@ export async function installCrds(kc: KubeConfig, manifests: object[], timeoutMs
       });
     }),
   );
+  await Promise.all(manifests.flatMap((m) => listPaths(m as V1CustomResourceDefinition)).map((path) => waitUntilListed(kc, path, timeoutMs)));
+}
+
+/** One cluster-wide list path per served version: `/apis/<group>/<version>/<plural>?limit=1`. */
+function listPaths(crd: V1CustomResourceDefinition): string[] {
+  const { group, names, versions } = crd.spec;
+  return versions.filter((v) => v.served).map((v) => `/apis/${group}/${v.name}/${names.plural}?limit=1`);
+}
+
+async function waitUntilListed(kc: KubeConfig, path: string, timeoutMs: number): Promise<void> {
+  let last = 0;
+  await waitUntil(
+    async () => {
+      last = (await rawJsonRequest(kc, 'GET', path)).status;
+      return last === 200 ? true : undefined;
+    },
+    { what: `${path} to list`, timeoutMs, intervalMs: 50 },
+  ).catch((cause: unknown) => {
+    throw new LabError('CrdNotServed', `${path} did not list within ${timeoutMs} ms (last HTTP ${last})`, { cause });
+  });
 }
 
 async function applyCrd(kc: KubeConfig, body: V1CustomResourceDefinition): Promise<void> {
