@@ -3,6 +3,7 @@
 // plane handle that @herdless/lab's createServiceAccountKubeconfig needs.
 import { randomBytes } from 'node:crypto';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll } from 'vitest';
 import { injected } from './provided-context.js';
 
 /** A fresh admin KubeConfig for the run's control plane. */
@@ -42,4 +43,26 @@ export async function deleteNamespace(kc: KubeConfig, name: string): Promise<voi
   } catch (error) {
     if (!(error instanceof ApiException && error.code === 404)) throw error;
   }
+}
+
+/** A unique namespace created before the suite's tests and deleted after them; call inside describe. */
+export function suiteNamespace(prefix: string): string {
+  const name = uniqueNamespace(prefix);
+  beforeAll(async () => {
+    await createNamespace(adminKubeConfig(), name);
+  });
+  afterAll(async () => {
+    await deleteNamespace(adminKubeConfig(), name);
+  });
+  return name;
+}
+
+/** Resolves to what the promise rejected with; fails the test when it resolved. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected the call to fail, it succeeded');
 }

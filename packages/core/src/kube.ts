@@ -5,11 +5,15 @@ import {
   ApiException,
   CoordinationV1Api,
   CoreV1Api,
+  createConfiguration,
   CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
+  ServerConfiguration,
   setHeaderOptions,
+  type Configuration,
 } from '@kubernetes/client-node';
+import { registerDirectAgent, releaseAgent, undiciHttpLibrary } from './kube-http.js';
 
 export { KubeConfig } from '@kubernetes/client-node';
 
@@ -48,8 +52,14 @@ export function withPooledAgents(kc: KubeConfig): KubeConfig {
     const identity = identityOf(cluster, options);
     let entry = agents.find((a) => sameIdentity(a.identity, identity));
     if (!entry) {
-      if (agents.length >= MAX_AGENTS) agents.shift()?.agent.destroy();
+      const dropped = agents.length >= MAX_AGENTS ? agents.shift() : undefined;
+      if (dropped) {
+        dropped.agent.destroy();
+        releaseAgent(dropped.agent);
+      }
       entry = { identity, agent: original.call(this, cluster, { ...options, keepAlive: true }) };
+      // A proxied cluster's agent is a proxy agent: its requests stay on the client's own transport.
+      if (!cluster?.proxyUrl) registerDirectAgent(entry.agent, options);
       agents.push(entry);
     }
     return entry.agent;
@@ -77,14 +87,24 @@ export interface KubeClients {
 export function kubeClients(kc: KubeConfig): KubeClients {
   return {
     kc,
-    core: kc.makeApiClient(CoreV1Api),
-    custom: kc.makeApiClient(CustomObjectsApi),
-    coordination: kc.makeApiClient(CoordinationV1Api),
+    core: apiClient(kc, CoreV1Api),
+    custom: apiClient(kc, CustomObjectsApi),
+    coordination: apiClient(kc, CoordinationV1Api),
   };
+}
+
+/** kc.makeApiClient with the undici transport (kube-http.ts); authentication stays the KubeConfig's. */
+export function apiClient<T>(kc: KubeConfig, ApiType: new (configuration: Configuration) => T): T {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('expected a current cluster in the kubeconfig, found none');
+  return new ApiType(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: kc }, httpApi: undiciHttpLibrary }));
 }
 
 /** Options for a JSON merge patch (the client's default content type is JSON Patch). */
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Options for an RFC 6902 JSON Patch (its `test` op is a precondition the server checks). */
+export const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 export function statusCodeOf(e: unknown): number | undefined {
   if (e instanceof ApiException) return e.code;

@@ -4,6 +4,7 @@ export { workerConfigSchema, type WorkerConfig } from './config.js';
 export { syncExternalSecret, shouldSkip, toHerdlessError, type ProviderSource, type SyncDeps, type SyncOutcome } from './sync.js';
 export { renderSecret, renderTemplateString, type RenderedSecret, type SecretData } from './render-secret.js';
 export { applySecret, type ApplyResult } from './apply-secret.js';
+export { markSynced, markFailed, StatusTargetGone } from './mark-status.js';
 export { resolveStore, matchesSelector } from './resolve-store.js';
 export { createWorkerCaches, type WorkerCaches } from './worker-caches.js';
 export { CredentialsCache } from './credentials-cache.js';

@@ -3,7 +3,9 @@
 import {
   EXTERNAL_SECRETS_GROUP,
   EXTERNAL_SECRETS_VERSION,
-  mergePatch,
+  isNotFound,
+  jsonPatch,
+  statusCodeOf,
   nextReadyCondition,
   PLURALS,
   readyConditionOf,
@@ -17,19 +19,51 @@ import {
   type KubeClients,
 } from '@herdless/core';
 
+/** The ExternalSecret a status was for is gone, or was deleted and recreated (another uid). */
+export class StatusTargetGone extends Error {
+  override readonly name = 'StatusTargetGone';
+}
+
+/**
+ * A JSON Patch whose first op tests the uid: the server applies it only to the object this sync
+ * read, never to one deleted and recreated under the same name meanwhile (it answers 422). A
+ * merge patch cannot say this: on the status subresource the server drops every metadata field
+ * of the patch, a uid included, and applies the rest (seen on kube-apiserver 1.37). The status's
+ * fields are set one by one (merge semantics) when the object has a status, as a whole when not.
+ */
 async function patchStatus(kube: KubeClients, es: ExternalSecret, status: ExternalSecretStatus): Promise<void> {
-  await kube.custom.patchNamespacedCustomObjectStatus(
-    {
-      group: EXTERNAL_SECRETS_GROUP,
-      version: EXTERNAL_SECRETS_VERSION,
-      plural: PLURALS.ExternalSecret,
-      namespace: es.metadata.namespace as string,
-      name: es.metadata.name as string,
-      // The uid precondition makes a patch for a deleted-and-recreated object fail (409).
-      body: { metadata: { uid: es.metadata.uid }, status },
-    },
-    mergePatch,
-  );
+  const target = {
+    group: EXTERNAL_SECRETS_GROUP,
+    version: EXTERNAL_SECRETS_VERSION,
+    plural: PLURALS.ExternalSecret,
+    namespace: es.metadata.namespace as string,
+    name: es.metadata.name as string,
+  };
+  const fields = es.status
+    ? Object.entries(status)
+        .filter(([, value]) => value !== undefined)
+        .map(([key, value]) => ({ op: 'add', path: `/status/${key}`, value: value as unknown }))
+    : [{ op: 'add', path: '/status', value: status as unknown }];
+  try {
+    await kube.custom.patchNamespacedCustomObjectStatus({ ...target, body: [{ op: 'test', path: '/metadata/uid', value: es.metadata.uid }, ...fields] }, jsonPatch);
+  } catch (e) {
+    if (isNotFound(e)) throw new StatusTargetGone(`ExternalSecret "${target.namespace}/${target.name}" was deleted`);
+    // 422 is also what an invalid status gets: only a changed uid makes it "gone".
+    if (statusCodeOf(e) === 422 && !(await stillThere(kube, target, es.metadata.uid))) {
+      throw new StatusTargetGone(`ExternalSecret "${target.namespace}/${target.name}" was deleted and recreated`);
+    }
+    throw e;
+  }
+}
+
+async function stillThere(kube: KubeClients, target: { group: string; version: string; plural: string; namespace: string; name: string }, uid: string | undefined): Promise<boolean> {
+  try {
+    const current = (await kube.custom.getNamespacedCustomObject(target)) as { metadata?: { uid?: string } };
+    return current.metadata?.uid === uid;
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
 }
 
 /**

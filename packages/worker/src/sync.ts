@@ -22,7 +22,7 @@ import {
 import type { Provider, ProviderContext } from '@herdless/providers';
 import { applySecret, type ApplyResult } from './apply-secret.js';
 import { fetchRemoteData } from './fetch-remote-data.js';
-import { markFailed, markSynced } from './mark-status.js';
+import { markFailed, markSynced, StatusTargetGone } from './mark-status.js';
 import { renderSecret } from './render-secret.js';
 import { resolveStore } from './resolve-store.js';
 import type { WorkerCaches } from './worker-caches.js';
@@ -69,9 +69,15 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
     await markSynced(deps.kube, es, deps.now(), late);
     return { result: applied };
   } catch (e) {
+    if (e instanceof StatusTargetGone) return { result: 'gone' };
     const error = toHerdlessError(e);
     if (error.retry === 'throttled') throw error;
-    await markFailed(deps.kube, es, error, deps.now());
+    try {
+      await markFailed(deps.kube, es, error, deps.now());
+    } catch (markError) {
+      if (markError instanceof StatusTargetGone) return { result: 'gone' };
+      throw markError;
+    }
     deps.logger.info({ namespace: job.namespace, name: job.name, reason: error.reason, retry: error.retry, msg2: error.message }, 'sync failed');
     return { result: 'failed', reason: error.reason, retry: error.retry };
   }

@@ -1,0 +1,109 @@
+// @herdless/core's kubeClients and its undici transport (kube-http.ts) against the real kube-apiserver: TLS verified against the run's
+// CA, a client certificate (the admin kubeconfig) and a bearer token (a ServiceAccount's), the
+// calls a worker makes (create, read, replace, merge patch of a custom resource's status) and
+// the answers its call sites branch on (404, 409, 403) as ApiException with their codes.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiException } from '@kubernetes/client-node';
+import { createCa, createServiceAccountKubeconfig } from '@herdless/lab';
+import { describe, expect, it } from 'vitest';
+import {
+  EXTERNAL_SECRETS_GROUP,
+  EXTERNAL_SECRETS_VERSION,
+  isConflict,
+  isNotFound,
+  kubeClients,
+  loadKubeConfig,
+  mergePatch,
+  PLURALS,
+  statusCodeOf,
+  type KubeClients,
+} from '@herdless/core';
+import { adminKubeConfig, controlPlaneAccess, injected, rejection, suiteNamespace } from '../support/index.js';
+
+describe('kubeClients against the API server', () => {
+  const namespace = suiteNamespace('kube-http');
+  const kube: KubeClients = kubeClients(loadKubeConfig(injected('kubeconfigPath')));
+
+  it('creates, reads and replaces a Secret; a stale replace is a 409, a missing one a 404', async () => {
+    const created = await kube.core.createNamespacedSecret({ namespace, body: { metadata: { name: 's' }, data: { k: Buffer.from('v1').toString('base64') } } });
+    expect(created.metadata?.resourceVersion).toBeTruthy();
+    const again = await rejection(kube.core.createNamespacedSecret({ namespace, body: { metadata: { name: 's' } } }));
+    expect(isConflict(again)).toBe(true);
+
+    const read = await kube.core.readNamespacedSecret({ namespace, name: 's' });
+    expect(Buffer.from(read.data?.k ?? '', 'base64').toString()).toBe('v1');
+    const replaced = await kube.core.replaceNamespacedSecret({ namespace, name: 's', body: { ...read, data: { k: Buffer.from('v2').toString('base64') } } });
+    expect(replaced.metadata?.resourceVersion).not.toBe(read.metadata?.resourceVersion);
+    const stale = await rejection(kube.core.replaceNamespacedSecret({ namespace, name: 's', body: read }));
+    expect(stale).toBeInstanceOf(ApiException);
+    expect(isConflict(stale)).toBe(true);
+
+    expect(isNotFound(await rejection(kube.core.readNamespacedSecret({ namespace, name: 'missing' })))).toBe(true);
+  });
+
+  it('merge-patches an ExternalSecret\'s status subresource (where a uid in the patch is no precondition)', async () => {
+    const es = (await kube.custom.createNamespacedCustomObject({
+      group: EXTERNAL_SECRETS_GROUP,
+      version: EXTERNAL_SECRETS_VERSION,
+      plural: PLURALS.ExternalSecret,
+      namespace,
+      body: {
+        apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
+        kind: 'ExternalSecret',
+        metadata: { name: 'es' },
+        spec: { secretStoreRef: { name: 'store', kind: 'SecretStore' }, target: { name: 't' }, data: [{ secretKey: 'k', remoteRef: { key: 'remote' } }] },
+      },
+    })) as { metadata: { uid: string } };
+    const target = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural: PLURALS.ExternalSecret, namespace, name: 'es' };
+    const refreshTime = '2026-11-27T10:00:00Z';
+    const patched = (await kube.custom.patchNamespacedCustomObjectStatus(
+      { ...target, body: { metadata: { uid: es.metadata.uid }, status: { refreshTime } } },
+      mergePatch,
+    )) as { status?: { refreshTime?: string } };
+    expect(patched.status?.refreshTime).toBe(refreshTime);
+    const read = (await kube.custom.getNamespacedCustomObject(target)) as { status?: { refreshTime?: string } };
+    expect(read.status?.refreshTime).toBe(refreshTime);
+
+    // On the status subresource the server drops the patch's metadata, a uid included, and
+    // applies the rest: why the worker's status writes test the uid in a JSON Patch instead
+    // (test/kube/mark-status.test.ts).
+    const otherUid = (await kube.custom.patchNamespacedCustomObjectStatus(
+      { ...target, body: { metadata: { uid: '00000000-0000-4000-8000-000000000000' }, status: { refreshTime: '2026-11-27T11:00:00Z' } } },
+      mergePatch,
+    )) as { metadata: { uid: string }; status?: { refreshTime?: string } };
+    expect(otherUid.metadata.uid).toBe(es.metadata.uid);
+    expect(otherUid.status?.refreshTime).toBe('2026-11-27T11:00:00Z');
+  });
+
+  it('authenticates with a ServiceAccount token: what it was not granted is a 403', async () => {
+    const sa = await createServiceAccountKubeconfig(controlPlaneAccess(), { namespace, name: `sa-${randomBytes(3).toString('hex')}` });
+    const asSa = kubeClients(loadKubeConfig(sa.kubeconfigPath));
+    const denied = await rejection(asSa.core.listNamespacedSecret({ namespace: 'kube-system' }));
+    expect(statusCodeOf(denied)).toBe(403);
+    // The same call as admin succeeds: the 403 is RBAC, not the transport.
+    await expect(kube.core.listNamespacedSecret({ namespace: 'kube-system' })).resolves.toBeTruthy();
+    // The token reached the server as that ServiceAccount (a 401 would mean it did not).
+    expect(String((denied as ApiException<string>).body)).toContain(sa.username);
+  });
+
+  it('a CA that did not sign the server\'s certificate is refused, not ignored', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herdless-other-ca-'));
+    try {
+      const otherCa = await createCa(dir, 'not-the-run-ca');
+      const wrong = loadKubeConfig(injected('kubeconfigPath'));
+      const cluster = wrong.getCurrentCluster() as { caData?: string; caFile?: string };
+      cluster.caData = Buffer.from(otherCa.certPem).toString('base64');
+      delete cluster.caFile;
+      const e = await rejection(kubeClients(wrong).core.readNamespace({ name: namespace }));
+      expect(statusCodeOf(e)).toBeUndefined();
+      expect(`${String(e)} ${String((e as Error).cause)}`).toMatch(/certificate/i);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The run's CA, as the kubeconfig has it: the same read succeeds.
+    expect((await kube.core.readNamespace({ name: namespace })).metadata?.name).toBe(namespace);
+  });
+});
