@@ -68,15 +68,25 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     progress.close();
   }
 
+  /** Issue 11's target for `herdless bench worker`: syncs a second per worker process. */
+  const WORKER_TARGET_SYNCS_PER_SECOND = 1000;
   const worker = workerRuns.map((r) => {
     const c = r.contenders[0]!;
+    const syncsPerSecond = c.figures.convergeSeconds ? Math.round((r.settings.count / c.figures.convergeSeconds) * 10) / 10 : null;
+    const apiServerCpu = c.processes.find((p) => p.name === 'kube-apiserver')?.cpuSeconds;
+    const writes = c.figures.apiWritesPerSync ? r.settings.count * c.figures.apiWritesPerSync : 0;
     return {
       workers: r.settings.workers,
       concurrency: r.settings.concurrency,
       count: r.settings.count,
       seconds: c.figures.convergeSeconds,
-      syncsPerSecond: c.figures.convergeSeconds ? Math.round((r.settings.count / c.figures.convergeSeconds) * 10) / 10 : null,
+      syncsPerSecond,
+      // The issue's figure: syncs a second per worker process, against its target.
+      syncsPerSecondPerWorker: syncsPerSecond === null ? null : Math.round((syncsPerSecond / r.settings.workers) * 10) / 10,
+      targetSyncsPerSecondPerWorker: WORKER_TARGET_SYNCS_PER_SECOND,
       apiWritesPerSync: c.figures.apiWritesPerSync,
+      // What a write cost the local API server: with the worker on the same 2 cores, the bound.
+      apiServerCpuMsPerWrite: apiServerCpu !== undefined && writes > 0 ? Math.round(((apiServerCpu * 1000) / writes) * 100) / 100 : null,
       workerCpuMsPerSync: c.figures.workerCpuMsPerSync ?? null,
       redisCommandsPerSync: c.figures.redisCommandsPerSync ?? null,
       redisRoundTripsPerSync: c.figures.redisRoundTripsPerSync ?? null,
@@ -95,8 +105,11 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
         `${w.apiWritesPerSync ?? '–'} API writes/sync, ${w.workerCpuMsPerSync ?? '–'} worker CPU ms/sync (${w.syncsPerWorkerCpuSecond ?? '–'} syncs per worker CPU second), ` +
-        `${w.redisRoundTripsPerSync ?? '–'} Redis round trips/sync (${w.redisCommandsPerSync ?? '–'} commands, Lua scripts' own included)`,
+        `${w.redisRoundTripsPerSync ?? '–'} Redis round trips/sync (${w.redisCommandsPerSync ?? '–'} commands, Lua scripts' own included), ` +
+        `API server ${w.apiServerCpuMsPerWrite ?? '–'} CPU ms/write`,
     );
+    const met = w.syncsPerSecondPerWorker !== null && w.syncsPerSecondPerWorker >= w.targetSyncsPerSecondPerWorker;
+    console.log(`  per worker process: ${w.syncsPerSecondPerWorker ?? '–'} syncs/s against a target of ${w.targetSyncsPerSecondPerWorker}: ${met ? 'met' : 'not met'}`);
   }
   // A planner-only bench has no storm: no HTML report, and the README's files stay as they are.
   if (report.runs.length === 0) {
