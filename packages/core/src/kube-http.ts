@@ -1,8 +1,10 @@
 // The Kubernetes client's request transport on undici. @kubernetes/client-node 1.4 sends every
 // API call through node-fetch over node:https; in the worker that was the largest share of its
 // CPU (node-fetch, node:http's client and agent, URL parsing: about 40 % of a sync, measured
-// with --cpu-prof in `herdless bench worker`). undici's client does the same request for about
-// half the CPU (a read of one object against the local control plane: 0.14 ms against 0.25 ms).
+// with --cpu-prof in `herdless bench worker`). undici's client does the same request for less
+// CPU (a read of one object against the local control plane: 0.11–0.14 ms against 0.16–0.25 ms);
+// end to end a worker's CPU a sync fell by about 13 % (bench/results/2026-11-27-worker-transport-ab.json).
+// HTTP/2 (undici's allowH2) was tried and cost more CPU a request than HTTP/1.1 keep-alive here.
 //
 // Only the transport changes: the client's generated API classes, its serializer, its errors
 // (ApiException with the HTTP code) and its authentication (applySecurityAuthentication sets the
@@ -60,6 +62,11 @@ const fallback = new IsomorphicFetchHttpLibrary();
 
 export const USER_AGENT = 'herdless';
 
+/** Named in the API server's audit log and priority-and-fairness matching (node-fetch sent its own name), unless the call set one. */
+function withUserAgent(headers: Record<string, string>): Record<string, string> {
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent') ? headers : { ...headers, 'user-agent': USER_AGENT };
+}
+
 async function send(ctx: RequestContext): Promise<ResponseContext> {
   const body = ctx.getBody();
   const dispatcher = dispatcherFor(ctx.getAgent());
@@ -67,8 +74,7 @@ async function send(ctx: RequestContext): Promise<ResponseContext> {
   const signal = ctx.getSignal();
   const res = await request(ctx.getUrl(), {
     method: ctx.getHttpMethod() as Dispatcher.HttpMethod,
-    // Named in the API server's audit log and priority-and-fairness matching (node-fetch sent its own name).
-    headers: { 'user-agent': USER_AGENT, ...ctx.getHeaders() },
+    headers: withUserAgent(ctx.getHeaders()),
     dispatcher,
     ...(body === undefined ? {} : { body }),
     ...(signal ? { signal } : {}),

@@ -5,7 +5,7 @@
 // (TLS, client certificates, tokens): test/kube/kube-http.test.ts.
 import { createServer, type Agent, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isConflict, isNotFound, kubeClients, loadKubeConfig, mergePatch, withPooledAgents } from './kube.js';
 import { USER_AGENT } from './kube-http.js';
@@ -140,6 +140,13 @@ describe('kubeClients', () => {
     // undici opens a second connection while it releases the first after a response, then
     // alternates between the two; without keep-alive it would be one per call.
     expect(s.connections()).toBeLessThanOrEqual(2);
+  });
+
+  it('keeps a user agent the call set', async () => {
+    const s = await recordingServer();
+    const { core } = kubeClients(withPooledAgents(kubeConfigFor(s.url)));
+    await core.readNamespace({ name: 'a' }, setHeaderOptions('User-Agent', 'someone-else'));
+    expect(s.seen[0]?.headers['user-agent']).toBe('someone-else');
   });
 
   it('is not what the client does on its own: makeApiClient sends through node-fetch', async () => {
