@@ -21,7 +21,7 @@ import {
   statusCodeOf,
   type KubeClients,
 } from '@herdless/core';
-import { adminKubeConfig, controlPlaneAccess, injected, rejection, suiteNamespace } from '../support/index.js';
+import { adminKubeConfig, controlPlaneAccess, injected, suiteNamespace } from '../support/index.js';
 
 describe('kubeClients against the API server', () => {
   const namespace = suiteNamespace('kube-http');
@@ -30,18 +30,18 @@ describe('kubeClients against the API server', () => {
   it('creates, reads and replaces a Secret; a stale replace is a 409, a missing one a 404', async () => {
     const created = await kube.core.createNamespacedSecret({ namespace, body: { metadata: { name: 's' }, data: { k: Buffer.from('v1').toString('base64') } } });
     expect(created.metadata?.resourceVersion).toBeTruthy();
-    const again = await rejection(kube.core.createNamespacedSecret({ namespace, body: { metadata: { name: 's' } } }));
+    const again = await kube.core.createNamespacedSecret({ namespace, body: { metadata: { name: 's' } } }).catch((e: unknown) => e);
     expect(isConflict(again)).toBe(true);
 
     const read = await kube.core.readNamespacedSecret({ namespace, name: 's' });
     expect(Buffer.from(read.data?.k ?? '', 'base64').toString()).toBe('v1');
     const replaced = await kube.core.replaceNamespacedSecret({ namespace, name: 's', body: { ...read, data: { k: Buffer.from('v2').toString('base64') } } });
     expect(replaced.metadata?.resourceVersion).not.toBe(read.metadata?.resourceVersion);
-    const stale = await rejection(kube.core.replaceNamespacedSecret({ namespace, name: 's', body: read }));
+    const stale = await kube.core.replaceNamespacedSecret({ namespace, name: 's', body: read }).catch((e: unknown) => e);
     expect(stale).toBeInstanceOf(ApiException);
     expect(isConflict(stale)).toBe(true);
 
-    expect(isNotFound(await rejection(kube.core.readNamespacedSecret({ namespace, name: 'missing' })))).toBe(true);
+    expect(isNotFound(await kube.core.readNamespacedSecret({ namespace, name: 'missing' }).catch((e: unknown) => e))).toBe(true);
   });
 
   it('merge-patches an ExternalSecret\'s status subresource (where a uid in the patch is no precondition)', async () => {
@@ -81,7 +81,7 @@ describe('kubeClients against the API server', () => {
   it('authenticates with a ServiceAccount token: what it was not granted is a 403', async () => {
     const sa = await createServiceAccountKubeconfig(controlPlaneAccess(), { namespace, name: `sa-${randomBytes(3).toString('hex')}` });
     const asSa = kubeClients(loadKubeConfig(sa.kubeconfigPath));
-    const denied = await rejection(asSa.core.listNamespacedSecret({ namespace: 'kube-system' }));
+    const denied = await asSa.core.listNamespacedSecret({ namespace: 'kube-system' }).catch((e: unknown) => e);
     expect(statusCodeOf(denied)).toBe(403);
     // The same call as admin succeeds: the 403 is RBAC, not the transport.
     await expect(kube.core.listNamespacedSecret({ namespace: 'kube-system' })).resolves.toBeTruthy();
@@ -97,9 +97,9 @@ describe('kubeClients against the API server', () => {
       const cluster = wrong.getCurrentCluster() as { caData?: string; caFile?: string };
       cluster.caData = Buffer.from(otherCa.certPem).toString('base64');
       delete cluster.caFile;
-      const e = await rejection(kubeClients(wrong).core.readNamespace({ name: namespace }));
-      expect(statusCodeOf(e)).toBeUndefined();
-      expect(`${String(e)} ${String((e as Error).cause)}`).toMatch(/certificate/i);
+      const untrusted = await kubeClients(wrong).core.readNamespace({ name: namespace }).catch((e: unknown) => e);
+      expect(statusCodeOf(untrusted)).toBeUndefined();
+      expect(`${String(untrusted)} ${String((untrusted as Error).cause)}`).toMatch(/certificate/i);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -56,13 +56,3 @@ export function suiteNamespace(prefix: string): string {
   });
   return name;
 }
-
-/** Resolves to what the promise rejected with; fails the test when it resolved. */
-export async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to fail, it succeeded');
-}

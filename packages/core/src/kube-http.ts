@@ -25,37 +25,31 @@ import {
 } from '@kubernetes/client-node';
 import { Agent as UndiciAgent, request, type Dispatcher } from 'undici';
 
-/** The TLS options an agent was made with, for agents undici may stand in for. */
-const connectOptions = new WeakMap<HttpAgent, ConnectionOptions>();
-const dispatchers = new WeakMap<HttpAgent, UndiciAgent>();
+/** The options of a TLS identity: what tells two agents apart, and what undici connects with. */
+export const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
 
-const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
+/** Agents undici may stand in for: the TLS options each was made with, and its undici Agent once made. */
+const direct = new WeakMap<HttpAgent, { connect: ConnectionOptions; dispatcher?: UndiciAgent }>();
 
 /** Called by the agent pool for a direct (not proxied) agent it created with these options. */
 export function registerDirectAgent(agent: HttpAgent, options: Record<string, unknown>): void {
   const connect: Record<string, unknown> = {};
   for (const name of TLS_OPTIONS) if (options[name] !== undefined) connect[name] = options[name];
-  connectOptions.set(agent, connect as ConnectionOptions);
+  direct.set(agent, { connect: connect as ConnectionOptions });
 }
 
 /** Called by the agent pool when it drops an agent: its undici counterpart closes too. */
 export function releaseAgent(agent: HttpAgent): void {
-  const dispatcher = dispatchers.get(agent);
-  dispatchers.delete(agent);
-  connectOptions.delete(agent);
+  const dispatcher = direct.get(agent)?.dispatcher;
+  direct.delete(agent);
   void dispatcher?.close().catch(() => undefined);
 }
 
 function dispatcherFor(agent: HttpAgent | undefined): UndiciAgent | undefined {
-  if (!agent) return undefined;
-  let dispatcher = dispatchers.get(agent);
-  if (!dispatcher) {
-    const connect = connectOptions.get(agent);
-    if (!connect) return undefined;
-    dispatcher = new UndiciAgent({ connect });
-    dispatchers.set(agent, dispatcher);
-  }
-  return dispatcher;
+  const entry = agent && direct.get(agent);
+  if (!entry) return undefined;
+  entry.dispatcher ??= new UndiciAgent({ connect: entry.connect });
+  return entry.dispatcher;
 }
 
 const fallback = new IsomorphicFetchHttpLibrary();

@@ -13,7 +13,7 @@ import {
   setHeaderOptions,
   type Configuration,
 } from '@kubernetes/client-node';
-import { registerDirectAgent, releaseAgent, undiciHttpLibrary } from './kube-http.js';
+import { registerDirectAgent, releaseAgent, TLS_OPTIONS, undiciHttpLibrary } from './kube-http.js';
 
 export { KubeConfig } from '@kubernetes/client-node';
 
@@ -66,8 +66,6 @@ export function withPooledAgents(kc: KubeConfig): KubeConfig {
   };
   return kc;
 }
-
-const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
 
 function identityOf(cluster: Parameters<AgentFactory>[0], options: Record<string, unknown>): unknown[] {
   return [cluster?.server, cluster?.proxyUrl, cluster?.skipTLSVerify, ...TLS_OPTIONS.map((name) => options[name])];

@@ -32,7 +32,7 @@ export class StatusTargetGone extends Error {
  * fields are set one by one (merge semantics) when the object has a status, as a whole when not.
  */
 async function patchStatus(kube: KubeClients, es: ExternalSecret, status: ExternalSecretStatus): Promise<void> {
-  const target = {
+  const target: ObjectRef = {
     group: EXTERNAL_SECRETS_GROUP,
     version: EXTERNAL_SECRETS_VERSION,
     plural: PLURALS.ExternalSecret,
@@ -56,7 +56,16 @@ async function patchStatus(kube: KubeClients, es: ExternalSecret, status: Extern
   }
 }
 
-async function stillThere(kube: KubeClients, target: { group: string; version: string; plural: string; namespace: string; name: string }, uid: string | undefined): Promise<boolean> {
+/** The ExternalSecret a status write is for, as the custom objects API names it. */
+interface ObjectRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+async function stillThere(kube: KubeClients, target: ObjectRef, uid: string | undefined): Promise<boolean> {
   try {
     const current = (await kube.custom.getNamespacedCustomObject(target)) as { metadata?: { uid?: string } };
     return current.metadata?.uid === uid;
