@@ -2,10 +2,10 @@
 // each reading its own Secrets Manager secret, are all due at once; the endpoint's quota is the
 // budget B itself, so a second over B would be throttled. The endpoint's per-second log must
 // show no second over B and no ThrottlingException.
-import { mergeHistograms } from '@herdless/core';
+import { mergeHistograms, sampleValues } from '@herdless/core';
 import { freeLoopbackPorts, scrapeLoopbackMetrics } from '@herdless/lab';
 import type { SyncEnqueuer } from '@herdless/scheduler';
-import { SYNC_START_LATENESS } from '@herdless/worker';
+import { SYNC_START_LATENESS, WORKER_START_CPU } from '@herdless/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { peakOf, perSecond, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
@@ -100,10 +100,16 @@ describe('four worker processes share one provider budget', () => {
     // (k - B) / B seconds, so the mean lateness is at least about JOBS / (2B) (62.5 s at the
     // defaults); the bound below allows a fifth less. A worker that ran jobs ahead of the
     // budget, or a metric that counted deferred passes as started ones, would break it.
-    const lateness = mergeHistograms(await scrapeLoopbackMetrics(metricsPorts), SYNC_START_LATENESS, 'reason').get('new');
+    const texts = await scrapeLoopbackMetrics(metricsPorts);
+    const lateness = mergeHistograms(texts, SYNC_START_LATENESS, 'reason').get('new');
     const meanS = lateness && lateness.count > 0 ? lateness.sum / lateness.count : 0;
     process.stderr.write(`[call-path a] start lateness (planned → pass start), lane new: n=${lateness?.count ?? 0}, mean ${meanS.toFixed(1)} s\n`);
     expect(lateness?.count).toBeGreaterThanOrEqual(JOBS);
     expect(meanS).toBeGreaterThan((0.8 * JOBS) / (2 * B));
+    // What each worker's start cost (the lab's CPU a sync after the start subtracts it): set once
+    // it takes jobs, and a Node process cannot load its modules and list its caches for nothing.
+    const startCpu = sampleValues(texts, WORKER_START_CPU);
+    expect(startCpu).toHaveLength(WORKERS);
+    for (const s of startCpu) expect(s).toBeGreaterThan(0.05);
   });
 });

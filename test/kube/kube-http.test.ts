@@ -1,6 +1,6 @@
 // @herdless/core's kubeClients and its undici transport (kube-http.ts) against the real kube-apiserver: TLS verified against the run's
 // CA, a client certificate (the admin kubeconfig) and a bearer token (a ServiceAccount's), the
-// calls a worker makes (create, read, replace, merge patch of a custom resource's status) and
+// calls a worker makes (create, read, replace, also through writeObject; merge patch of a custom resource's status) and
 // the answers its call sites branch on (404, 409, 403) as ApiException with their codes.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import {
   mergePatch,
   PLURALS,
   statusCodeOf,
+  writeObject,
   type KubeClients,
 } from '@herdless/core';
 import { adminKubeConfig, controlPlaneAccess, injected, suiteNamespace } from '../support/index.js';
@@ -42,6 +43,23 @@ describe('kubeClients against the API server', () => {
     expect(isConflict(stale)).toBe(true);
 
     expect(isNotFound(await kube.core.readNamespacedSecret({ namespace, name: 'missing' }).catch((e: unknown) => e))).toBe(true);
+  });
+
+  it('writeObject creates and replaces a Secret without reading the answer, and rejects as the client does', async () => {
+    const body = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'w' }, data: { k: Buffer.from('v1').toString('base64') } };
+    await writeObject(kube.kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body);
+    const read = await kube.core.readNamespacedSecret({ namespace, name: 'w' });
+    expect(Buffer.from(read.data?.k ?? '', 'base64').toString()).toBe('v1');
+    const again = await writeObject(kube.kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(ApiException);
+    expect(isConflict(again)).toBe(true);
+    expect((again as Error).message).toContain('secrets "w" already exists');
+    const replaced = { ...body, metadata: { name: 'w', resourceVersion: read.metadata?.resourceVersion }, data: { k: Buffer.from('v2').toString('base64') } };
+    await writeObject(kube.kc, 'PUT', `/api/v1/namespaces/${namespace}/secrets/w`, replaced);
+    expect(Buffer.from((await kube.core.readNamespacedSecret({ namespace, name: 'w' })).data?.k ?? '', 'base64').toString()).toBe('v2');
+    // The same resourceVersion again is stale now.
+    expect(isConflict(await writeObject(kube.kc, 'PUT', `/api/v1/namespaces/${namespace}/secrets/w`, replaced).catch((e: unknown) => e))).toBe(true);
+    expect(isNotFound(await writeObject(kube.kc, 'PUT', `/api/v1/namespaces/${namespace}/secrets/missing`, { ...body, metadata: { name: 'missing' } }).catch((e: unknown) => e))).toBe(true);
   });
 
   it('merge-patches an ExternalSecret\'s status subresource (where a uid in the patch is no precondition)', async () => {

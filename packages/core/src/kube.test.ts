@@ -7,7 +7,7 @@ import { createServer, type Agent, type IncomingHttpHeaders, type IncomingMessag
 import type { AddressInfo, Socket } from 'node:net';
 import { ApiException, CoreV1Api, KubeConfig, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isConflict, isNotFound, kubeClients, loadKubeConfig, mergePatch, withPooledAgents } from './kube.js';
+import { isConflict, isNotFound, kubeClients, loadKubeConfig, mergePatch, statusCodeOf, withPooledAgents, writeObject } from './kube.js';
 import { USER_AGENT } from './kube-http.js';
 
 let server: Server | undefined;
@@ -88,7 +88,8 @@ interface Seen {
   body: string;
 }
 
-/** Answers a Namespace for reads, the request's own body for writes, 404 and 409 Status for names that say so. */
+/** Answers a Namespace for reads, the request's own body for writes, 404 and 409 Status for names
+ *  that say so, a body that is not JSON for `not-json` (201) and `broken` (502, as a proxy would). */
 async function recordingServer(): Promise<{ url: string; seen: Seen[]; connections: () => number }> {
   const seen: Seen[] = [];
   let connections = 0;
@@ -109,6 +110,9 @@ async function recordingServer(): Promise<{ url: string; seen: Seen[]; connectio
       } else if (name === 'taken') {
         res.statusCode = 409;
         res.end(status(409, 'AlreadyExists'));
+      } else if (name === 'not-json' || name === 'broken') {
+        res.statusCode = name === 'broken' ? 502 : 201;
+        res.end('<html>not json</html>');
       } else {
         res.end(body || JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
       }
@@ -210,5 +214,39 @@ describe('kubeClients', () => {
       rmSync(path, { force: true });
     }
     expect(s.seen[0]?.headers['user-agent']).toBe(USER_AGENT);
+  });
+});
+
+describe('writeObject', () => {
+  it('sends the body with its content type over the same transport, and does not parse a success', async () => {
+    const s = await recordingServer();
+    const kc = withPooledAgents(kubeConfigFor(s.url));
+    // A 201 whose body is not JSON: a parse of it would reject.
+    await writeObject(kc, 'POST', '/api/v1/namespaces', { metadata: { name: 'not-json' } });
+    const ops = [{ op: 'test', path: '/metadata/uid', value: 'u' }];
+    await writeObject(kc, 'PATCH', '/api/v1/namespaces/a/status', ops, 'application/json-patch+json');
+    expect(s.seen.map((r) => `${r.method} ${r.url} ${r.headers['content-type']}`)).toEqual([
+      'POST /api/v1/namespaces application/json',
+      'PATCH /api/v1/namespaces/a/status application/json-patch+json',
+    ]);
+    expect(JSON.parse(s.seen[1]?.body ?? '')).toEqual(ops);
+    expect(s.seen.map((r) => r.headers['user-agent'])).toEqual([USER_AGENT, USER_AGENT]);
+    expect(s.seen[0]?.headers.authorization).toBe('Bearer not-a-secret');
+  });
+
+  it('rejects with the ApiException the generated client throws: code, Status body, its message', async () => {
+    const s = await recordingServer();
+    const kc = withPooledAgents(kubeConfigFor(s.url));
+    const taken = await writeObject(kc, 'POST', '/api/v1/namespaces', { metadata: { name: 'taken' } }).catch((e: unknown) => e);
+    expect(taken).toBeInstanceOf(ApiException);
+    expect(isConflict(taken)).toBe(true);
+    expect((taken as ApiException<{ reason?: string }>).body.reason).toBe('AlreadyExists');
+    expect((taken as Error).message).toContain('namespaces "taken" AlreadyExists');
+    const missing = await writeObject(kc, 'PUT', '/api/v1/namespaces/missing', {}).catch((e: unknown) => e);
+    expect(isNotFound(missing)).toBe(true);
+    // An answer that is not a Status (a proxy's page): still the code, the text as the body.
+    const broken = await writeObject(kc, 'PATCH', '/api/v1/namespaces/broken', {}).catch((e: unknown) => e);
+    expect(statusCodeOf(broken)).toBe(502);
+    expect((broken as ApiException<string>).body).toBe('<html>not json</html>');
   });
 });

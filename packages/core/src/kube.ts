@@ -16,6 +16,7 @@ import {
 import { registerDirectAgent, releaseAgent, TLS_OPTIONS, undiciHttpLibrary } from './kube-http.js';
 
 export { KubeConfig } from '@kubernetes/client-node';
+export { writeObject } from './kube-http.js';
 
 /** From a kubeconfig file when given, else the in-cluster ServiceAccount; its requests share keep-alive connections. */
 export function loadKubeConfig(path?: string): KubeConfig {
@@ -100,9 +101,6 @@ export function apiClient<T>(kc: KubeConfig, ApiType: new (configuration: Config
 
 /** Options for a JSON merge patch (the client's default content type is JSON Patch). */
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** Options for an RFC 6902 JSON Patch (its `test` op is a precondition the server checks). */
-export const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
 
 export function statusCodeOf(e: unknown): number | undefined {
   if (e instanceof ApiException) return e.code;

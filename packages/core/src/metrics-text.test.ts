@@ -1,6 +1,6 @@
-import { Histogram, Registry } from 'prom-client';
+import { Gauge, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { mergeHistograms, quantileUpperBound, shareAbove } from './metrics-text.js';
+import { mergeHistograms, quantileUpperBound, sampleValues, shareAbove } from './metrics-text.js';
 
 /** A process's /metrics text with one histogram, written by prom-client itself. */
 async function exposition(observations: Array<[string, number]>): Promise<string> {
@@ -34,5 +34,19 @@ describe('mergeHistograms', () => {
     expect(mergeHistograms([a], 'y_seconds', 'reason').size).toBe(0);
     expect(quantileUpperBound({ buckets: [], sum: 0, count: 0 }, 0.5)).toBeUndefined();
     expect(() => shareAbove(mergeHistograms([a], 'x_seconds', 'reason').get('refresh')!, 2)).toThrow(/le=2/);
+  });
+});
+
+describe('sampleValues', () => {
+  it('reads an unlabelled gauge from each process\'s text, and nothing of a labelled one or a longer name', async () => {
+    const text = async (v: number) => {
+      const registry = new Registry();
+      new Gauge({ name: 'x_start_seconds', help: 'x', registers: [registry] }).set(v);
+      new Gauge({ name: 'x_start_seconds_max', help: 'a name that starts the same', registers: [registry] }).set(99);
+      new Gauge({ name: 'y', help: 'labelled', labelNames: ['a'], registers: [registry] }).set({ a: 'b' }, 7);
+      return registry.metrics();
+    };
+    expect(sampleValues([await text(0.25), await text(1.5), 'other_metric 3'], 'x_start_seconds')).toEqual([0.25, 1.5]);
+    expect(sampleValues([await text(1)], 'y')).toEqual([]);
   });
 });

@@ -18,6 +18,21 @@ function labelsOf(text: string | undefined): Map<string, string> {
   return labels;
 }
 
+/** The values of the unlabelled gauge or counter `name`, one per text that has it. */
+export function sampleValues(texts: readonly string[], name: string): number[] {
+  const values: number[] = [];
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      const m = SAMPLE.exec(line);
+      if (!m || m[1] !== name || m[2] !== undefined) continue;
+      const value = Number(m[3]);
+      if (!Number.isFinite(value)) throw new Error(`${name}: not a number: ${m[3]}`);
+      values.push(value);
+    }
+  }
+  return values;
+}
+
 /**
  * The histogram `name` from each text, by the value of `byLabel` ('' when the series has none),
  * summed over the texts and over any other labels.

@@ -12,6 +12,7 @@ import {
   targetSecretName,
   terminal,
   transient,
+  writeObject,
   type ExternalSecret,
   type KubeClients,
 } from '@herdless/core';
@@ -37,7 +38,7 @@ export async function applySecret(kube: KubeClients, es: ExternalSecret, rendere
   // cache) falls through to the read-then-write loop. Merge never creates.
   if (caches && !cached && policy !== 'Merge') {
     try {
-      await kube.core.createNamespacedSecret({ namespace, body: buildSecret(es, rendered, undefined) });
+      await createSecret(kube, namespace, buildSecret(es, rendered, undefined));
       return 'created';
     } catch (e) {
       if (!isConflict(e)) throw e;
@@ -50,13 +51,13 @@ export async function applySecret(kube: KubeClients, es: ExternalSecret, rendere
         if (policy === 'Merge') {
           throw terminal(Reasons.TargetNotFound, `target Secret "${name}" does not exist; creationPolicy Merge only updates an existing Secret`);
         }
-        await kube.core.createNamespacedSecret({ namespace, body: buildSecret(es, rendered, undefined) });
+        await createSecret(kube, namespace, buildSecret(es, rendered, undefined));
         return 'created';
       }
       if (existing.metadata?.annotations?.[DATA_HASH_ANNOTATION] === rendered.hash && ownedAsWanted(es, existing)) {
         return 'unchanged';
       }
-      await kube.core.replaceNamespacedSecret({ namespace, name, body: buildSecret(es, rendered, existing) });
+      await writeObject(kube.kc, 'PUT', `${secretsPath(namespace)}/${encodeURIComponent(name)}`, buildSecret(es, rendered, existing));
       return 'updated';
     } catch (e) {
       // 409 on create (someone created it meanwhile) or on replace (stale resourceVersion):
@@ -66,6 +67,13 @@ export async function applySecret(kube: KubeClients, es: ExternalSecret, rendere
     }
   }
   throw transient(Reasons.TargetConflict, `target Secret "${name}" kept changing under us (${MAX_CONFLICT_RETRIES} conflicts in a row)`);
+}
+
+/** The worker never reads the Secret the server sends back: writeObject does not parse it. */
+const secretsPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
+
+function createSecret(kube: KubeClients, namespace: string, secret: V1Secret): Promise<void> {
+  return writeObject(kube.kc, 'POST', secretsPath(namespace), secret);
 }
 
 async function readSecret(kube: KubeClients, namespace: string, name: string): Promise<V1Secret | undefined> {

@@ -1,5 +1,5 @@
 // @herdless/worker: BullMQ workers that turn a sync job into a Secret. Never imports the scheduler.
-export { runWorker, SYNC_START_LATENESS, type RunningWorker } from './worker.js';
+export { runWorker, SYNC_START_LATENESS, WORKER_START_CPU, type RunningWorker } from './worker.js';
 export { workerConfigSchema, type WorkerConfig } from './config.js';
 export { syncExternalSecret, shouldSkip, toHerdlessError, type ProviderSource, type SyncDeps, type SyncOutcome } from './sync.js';
 export { renderSecret, renderTemplateString, type RenderedSecret, type SecretData } from './render-secret.js';

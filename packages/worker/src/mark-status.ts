@@ -4,7 +4,6 @@ import {
   EXTERNAL_SECRETS_GROUP,
   EXTERNAL_SECRETS_VERSION,
   isNotFound,
-  jsonPatch,
   statusCodeOf,
   nextReadyCondition,
   PLURALS,
@@ -13,6 +12,7 @@ import {
   syncedResourceVersionOf,
   targetSecretName,
   toKubeTime,
+  writeObject,
   type ExternalSecret,
   type ExternalSecretStatus,
   type HerdlessError,
@@ -45,7 +45,8 @@ async function patchStatus(kube: KubeClients, es: ExternalSecret, status: Extern
         .map(([key, value]) => ({ op: 'add', path: `/status/${key}`, value: value as unknown }))
     : [{ op: 'add', path: '/status', value: status as unknown }];
   try {
-    await kube.custom.patchNamespacedCustomObjectStatus({ ...target, body: [{ op: 'test', path: '/metadata/uid', value: es.metadata.uid }, ...fields] }, jsonPatch);
+    const path = `/apis/${target.group}/${target.version}/namespaces/${encodeURIComponent(target.namespace)}/${target.plural}/${encodeURIComponent(target.name)}/status`;
+    await writeObject(kube.kc, 'PATCH', path, [{ op: 'test', path: '/metadata/uid', value: es.metadata.uid }, ...fields], 'application/json-patch+json');
   } catch (e) {
     if (isNotFound(e)) throw new StatusTargetGone(`ExternalSecret "${target.namespace}/${target.name}" was deleted`);
     // 422 is also what an invalid status gets: only a changed uid makes it "gone".

@@ -42,10 +42,17 @@ export async function resolveStore(kube: KubeClients, es: ExternalSecret, caches
   throw terminal(Reasons.SecretStoreNotFound, `SecretStore "${ref.name}" not found in namespace "${namespace}"`);
 }
 
+/** Each cached store parsed once: the informer holds a new object for every change, so this never serves an old version. */
+const parsedStores = new WeakMap<object, SecretStore>();
+
 /** From the cache when there, else a direct read (a store created a moment ago may not be cached yet). */
 async function getStore(kube: KubeClients, caches: WorkerCaches | undefined, kind: StoreKind, name: string, namespace?: string): Promise<SecretStore | undefined> {
   const cached = caches?.store(kind, name, namespace);
-  if (cached) return parseSecretStore(cached);
+  if (cached) {
+    let parsed = parsedStores.get(cached);
+    if (!parsed) parsedStores.set(cached, (parsed = parseSecretStore(cached)));
+    return parsed;
+  }
   const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural: PLURALS[kind], name };
   try {
     const obj = namespace

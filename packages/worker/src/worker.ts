@@ -2,10 +2,12 @@
 // A throttled job goes back to delayed until the limiter's time (plus jitter): no attempt
 // burned, no worker slot held while it waits.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { cpuUsage } from 'node:process';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   Counter,
+  Gauge,
   Histogram,
   isHerdlessError,
   kubeClients,
@@ -47,6 +49,13 @@ const startLateness = new Histogram({
     'their wait shows in the pass that runs), by the job\'s reason (its lane). Growing values: the workers run behind the plan.',
   labelNames: ['reason'],
   buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+});
+
+/** Exported for the lab, which separates a worker's start from its syncs in `herdless bench worker`. */
+export const WORKER_START_CPU = 'herdless_worker_start_cpu_seconds';
+const startCpu = new Gauge({
+  name: WORKER_START_CPU,
+  help: 'CPU time (user and system) this process had used when it began taking jobs: its start, module loading and the first informer lists included.',
 });
 
 export interface RunningWorker {
@@ -133,6 +142,8 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     });
     return worker;
   });
+  const used = cpuUsage();
+  startCpu.set((used.user + used.system) / 1e6);
   logger.info({ shards: config.shards, concurrency: config.concurrency }, 'worker started');
   // The lock renewals of active jobs run on this event loop: a long stall of it (a huge list to
   // parse, no CPU on a loaded machine) lets locks lapse and jobs run twice. Say when it happens.

@@ -93,6 +93,10 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
       // What one worker process could sync per second of its own CPU: the worker's ceiling
       // when nothing else (the API server above all) is the bottleneck.
       syncsPerWorkerCpuSecond: c.figures.workerCpuMsPerSync ? Math.round(1000 / c.figures.workerCpuMsPerSync) : null,
+      // The same without the process's start (module loading, first informer lists): what a
+      // long-running worker spends a sync.
+      workerCpuMsPerSyncAfterStart: c.figures.workerCpuMsPerSyncAfterStart ?? null,
+      syncsPerWorkerCpuSecondAfterStart: c.figures.workerCpuMsPerSyncAfterStart ? Math.round(1000 / c.figures.workerCpuMsPerSyncAfterStart) : null,
       processes: c.processes,
     };
   });
@@ -104,7 +108,8 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
   for (const w of worker) {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
-        `${w.apiWritesPerSync ?? '–'} API writes/sync, ${w.workerCpuMsPerSync ?? '–'} worker CPU ms/sync (${w.syncsPerWorkerCpuSecond ?? '–'} syncs per worker CPU second), ` +
+        `${w.apiWritesPerSync ?? '–'} API writes/sync, ${w.workerCpuMsPerSync ?? '–'} worker CPU ms/sync (${w.syncsPerWorkerCpuSecond ?? '–'} syncs per worker CPU second; ` +
+        `after its start ${w.workerCpuMsPerSyncAfterStart ?? '–'} ms, ${w.syncsPerWorkerCpuSecondAfterStart ?? '–'}), ` +
         `${w.redisRoundTripsPerSync ?? '–'} Redis round trips/sync (${w.redisCommandsPerSync ?? '–'} commands, Lua scripts' own included), ` +
         `API server ${w.apiServerCpuMsPerWrite ?? '–'} CPU ms/write`,
     );

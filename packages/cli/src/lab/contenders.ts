@@ -11,6 +11,7 @@ import { freeLoopbackPorts, scrapeLoopbackMetrics, startEso, ESO_VERSION, type E
 import { sumMetric } from './api-server-metrics.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
 import type { LabEnvironment } from './lab-environment.js';
+import { WORKER_PROCESS_PREFIX } from './lab-figures.js';
 
 export const LAB_NAMESPACE = 'lab';
 export const SYSTEM_NAMESPACE = 'herdless-system';
@@ -104,7 +105,7 @@ class HerdlessController implements Controller {
       if (this.run.kind === 'herdless') args.push('--budgets', `aws-sm=${this.settings.budgetRps}`);
       else args.push('--batching', 'never', '--coalesce-window-ms', '0');
       if (w === 1) this.recordFlags(`herdless ${args.join(' ')}  (× ${this.settings.workers})`);
-      this.workers.push(this.env.spawnHerdless(`worker-${this.starts}-${w}`, [...args, '--metrics-port', String(metricsPort)]));
+      this.workers.push(this.env.spawnHerdless(`${WORKER_PROCESS_PREFIX}${this.starts}-${w}`, [...args, '--metrics-port', String(metricsPort)]));
       this.workerMetricsPorts.push(metricsPort);
     }
   }

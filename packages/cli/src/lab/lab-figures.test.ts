@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FleetRecord } from './fleet-observer.js';
-import { computeResult, convergeSeconds, deadlineShare, latenessNote, type RunObservation } from './lab-figures.js';
+import { computeResult, convergeSeconds, deadlineShare, latenessNote, workerStartCpuOf, type RunObservation } from './lab-figures.js';
 
 const T0 = 1_000_000;
 
@@ -84,6 +84,16 @@ describe('lab figures', () => {
       redisRoundTripsPerSync: null,
       workerCpuMsPerSync: null,
     });
+  });
+
+  it('leaves the workers\' start out of the CPU a sync after their start, only when every worker reported it', () => {
+    const processes = observation().processes;
+    // Two worker processes (the scheduler's gauge is never read): 0.01 + 0.03 s in all, 0.005 + 0.015 s of it before the first job.
+    expect(workerStartCpuOf(processes, [0.005, 0.015])).toEqual({ workerStartCpuSeconds: 0.02 });
+    expect(computeResult(observation(workerStartCpuOf(processes, [0.005, 0.015]))).figures).toMatchObject({ workerCpuMsPerSync: 20, workerCpuMsPerSyncAfterStart: 10 });
+    // One of the two restarted (or its metrics were not read): no figure rather than a wrong one.
+    expect(workerStartCpuOf(processes, [0.005])).toEqual({});
+    expect(computeResult(observation()).figures.workerCpuMsPerSyncAfterStart).toBeNull();
   });
 
   it('measures convergence against the physical limit (calls needed / quota)', () => {

@@ -59,7 +59,20 @@ export interface RunObservation {
   /** Read events Redis processed during the run: the round trips clients made (a pipeline counts once). */
   redisRoundTrips: number | null;
   processes: ProcessUsage[];
+  /** The CPU seconds Herdless's worker processes had used when they began taking jobs, added up;
+   *  absent when not every worker process the run started reported it (one was restarted). */
+  workerStartCpuSeconds?: number;
   events: Array<{ t: number; what: string }>;
+}
+
+/** Herdless's worker processes are named worker-<start>-<n> by the lab. */
+export const WORKER_PROCESS_PREFIX = 'worker-';
+
+/** The workers' start CPU added up, when every worker process the run started (by name) reported it. */
+export function workerStartCpuOf(processes: readonly ProcessUsage[], reported: readonly number[]): { workerStartCpuSeconds?: number } {
+  const started = processes.filter((p) => p.name.startsWith(WORKER_PROCESS_PREFIX)).length;
+  if (started === 0 || reported.length !== started) return {};
+  return { workerStartCpuSeconds: reported.reduce((a, b) => a + b, 0) };
 }
 
 /** Refreshes may land up to this much after the deadline and still count: refreshTime has one-second precision. */
@@ -235,8 +248,8 @@ export function computeResult(obs: RunObservation): ContenderResult {
   }
   let syncs = 0;
   for (const rec of obs.records.values()) syncs += rec.syncObservedAt.length;
-  // Herdless's worker processes are named worker-<start>-<n> by the lab.
-  const workerCpu = obs.processes.filter((p) => p.name.startsWith('worker-')).reduce((sum, p) => sum + p.cpuSeconds, 0);
+  const workerCpu = obs.processes.filter((p) => p.name.startsWith(WORKER_PROCESS_PREFIX)).reduce((sum, p) => sum + p.cpuSeconds, 0);
+  const workerStartCpu = obs.workerStartCpuSeconds;
   const calls = obs.replies.length;
   const throttled = obs.replies.filter((r) => r.outcome === 'throttled').length;
   const errors = obs.replies.filter((r) => r.outcome === 'error').length;
@@ -286,6 +299,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     redisCommandsPerSync: obs.redisCommands !== null && syncs > 0 ? round(obs.redisCommands / syncs, 1) : null,
     redisRoundTripsPerSync: obs.redisRoundTrips !== null && syncs > 0 ? round(obs.redisRoundTrips / syncs, 1) : null,
     workerCpuMsPerSync: workerCpu > 0 && syncs > 0 ? round((workerCpu * 1000) / syncs, 2) : null,
+    workerCpuMsPerSyncAfterStart: workerStartCpu !== undefined && workerCpu > workerStartCpu && syncs > 0 ? round(((workerCpu - workerStartCpu) * 1000) / syncs, 2) : null,
     allReady: readyCount === obs.count,
     readyCount,
   };

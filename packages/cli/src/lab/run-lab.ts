@@ -13,14 +13,15 @@ import {
   type MachineInfo,
   type ScenarioRun,
 } from '@herdless/lab';
+import { sampleValues } from '@herdless/core';
 import { countWrites, fetchApiServerMetrics, getApiServer } from './api-server-metrics.js';
 import { startPauseProbe } from './pause-probe.js';
 import { createController, LAB_NAMESPACE } from './contenders.js';
 import { FleetObserver } from './fleet-observer.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
 import { startLabEnvironment } from './lab-environment.js';
-import { SYNC_START_LATENESS } from '@herdless/worker';
-import { computeResult, latenessNote, type ProviderReply, type RunObservation } from './lab-figures.js';
+import { SYNC_START_LATENESS, WORKER_START_CPU } from '@herdless/worker';
+import { computeResult, latenessNote, workerStartCpuOf, type ProviderReply, type RunObservation } from './lab-figures.js';
 import type { LabProgress } from './lab-progress.js';
 import { createStorm, createTrickle, planStorm, prepareStore, type StormPlan } from './storm.js';
 
@@ -270,12 +271,16 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     loopDelay.disable();
     secondLoopDelay.disable();
     notes.push(`lab process event-loop delay (the AWS endpoint has its own process): p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
-    // Whether the workers ran jobs when planned: read from their own histograms before they stop.
+    // Whether the workers ran jobs when planned, and what their start cost: read from their own
+    // metrics before they stop.
+    let workerStartCpus: number[] = [];
     try {
-      const lateness = latenessNote(await controller.workerMetrics(), SYNC_START_LATENESS);
+      const texts = await controller.workerMetrics();
+      const lateness = latenessNote(texts, SYNC_START_LATENESS);
       if (lateness) notes.push(lateness);
+      workerStartCpus = sampleValues(texts, WORKER_START_CPU);
     } catch (error) {
-      notes.push(`workers' start lateness not read: ${(error as Error).message}`);
+      notes.push(`workers' metrics not read: ${(error as Error).message}`);
     }
     clearInterval(ticker);
     ticker = undefined;
@@ -314,6 +319,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       redisCommands: redisBefore && redisAfter ? redisAfter.commands - redisBefore.commands : null,
       redisRoundTrips: redisBefore && redisAfter ? redisAfter.roundTrips - redisBefore.roundTrips : null,
       processes: env.usage.usage(),
+      ...workerStartCpuOf(env.usage.usage(), workerStartCpus),
       events,
     });
     say(

@@ -124,6 +124,9 @@ export interface ContenderFigures {
   redisRoundTripsPerSync?: number | null;
   /** CPU milliseconds Herdless's worker processes spent per successful sync. */
   workerCpuMsPerSync?: number | null;
+  /** The same after the workers' start: CPU from the last per-second sample before the first
+   *  provider call to the end, so module loading and the first informer lists are left out. */
+  workerCpuMsPerSyncAfterStart?: number | null;
   allReady: boolean;
   readyCount: number;
 }
