@@ -2,6 +2,7 @@
 // Prints figures and ratios and writes bench/results/<date>.json (plus the HTML report and
 // SVG charts beside it); it asserts nothing — benchmarks are not tests.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, parseGoDuration } from '@herdless/core';
 import { formatSummaryMarkdown, formatSummaryTable, machineLine, writeReport, type ScenarioRun } from '@herdless/lab';
@@ -75,6 +76,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     const syncsPerSecond = c.figures.convergeSeconds ? Math.round((r.settings.count / c.figures.convergeSeconds) * 10) / 10 : null;
     const apiServerCpu = c.processes.find((p) => p.name === 'kube-apiserver')?.cpuSeconds;
     const writes = c.figures.apiWritesPerSync ? r.settings.count * c.figures.apiWritesPerSync : 0;
+    const apiServerCpuMsPerWrite = apiServerCpu !== undefined && writes > 0 ? Math.round(((apiServerCpu * 1000) / writes) * 100) / 100 : null;
     return {
       workers: r.settings.workers,
       concurrency: r.settings.concurrency,
@@ -86,7 +88,11 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
       targetSyncsPerSecondPerWorker: WORKER_TARGET_SYNCS_PER_SECOND,
       apiWritesPerSync: c.figures.apiWritesPerSync,
       // What a write cost the local API server: with the worker on the same 2 cores, the bound.
-      apiServerCpuMsPerWrite: apiServerCpu !== undefined && writes > 0 ? Math.round(((apiServerCpu * 1000) / writes) * 100) / 100 : null,
+      apiServerCpuMsPerWrite,
+      // The most syncs a second this machine could serve if the API server had every core and
+      // the worker, etcd, Redis and the endpoint cost nothing: the bound no worker can pass here.
+      apiServerBoundSyncsPerSecond:
+        apiServerCpuMsPerWrite && c.figures.apiWritesPerSync ? Math.round((availableParallelism() * 1000) / (apiServerCpuMsPerWrite * c.figures.apiWritesPerSync)) : null,
       workerCpuMsPerSync: c.figures.workerCpuMsPerSync ?? null,
       redisCommandsPerSync: c.figures.redisCommandsPerSync ?? null,
       redisRoundTripsPerSync: c.figures.redisRoundTripsPerSync ?? null,
@@ -115,6 +121,7 @@ export async function runBenchCommand(argv: string[]): Promise<number> {
     );
     const met = w.syncsPerSecondPerWorker !== null && w.syncsPerSecondPerWorker >= w.targetSyncsPerSecondPerWorker;
     console.log(`  per worker process: ${w.syncsPerSecondPerWorker ?? '–'} syncs/s against a target of ${w.targetSyncsPerSecondPerWorker}: ${met ? 'met' : 'not met'}`);
+    console.log(`  the API server alone bounds this machine (${availableParallelism()} cores) at ${w.apiServerBoundSyncsPerSecond ?? '–'} syncs/s (its CPU a write × API writes a sync)`);
   }
   // A planner-only bench has no storm: no HTML report, and the README's files stay as they are.
   if (report.runs.length === 0) {
