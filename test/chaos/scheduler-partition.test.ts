@@ -30,7 +30,7 @@ describe('scheduler replica partitioned from the API server', () => {
 
   function startReplica(identity: string, kubeconfigPath: string): ChildProcess {
     const args = [CLI, 'scheduler', '--kubeconfig', kubeconfigPath, '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
-      '--namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
+      '--namespace', namespace, '--watch-namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
       '--lease-duration-seconds', String(LEASE_SECONDS), '--renew-deadline-seconds', String(RENEW_DEADLINE_SECONDS), '--retry-period-seconds', String(RETRY_SECONDS),
       '--log-level', 'info'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERDLESS_METRICS_PORT: '0' } });

@@ -98,6 +98,13 @@ export const commonConfigShape = {
   targetUtilisation: z.coerce.number().gt(0).max(1).default(DEFAULT_TARGET_UTILISATION),
   /** Share of each budget reserved for new or changed specs (routine refreshes never use it). Same value on both. */
   reservedShare: z.coerce.number().min(0).lt(1).default(DEFAULT_RESERVED_SHARE),
+  /** Serve only the ExternalSecrets and SecretStores of this namespace (ESO's --namespace); a
+   *  ClusterSecretStore is cluster-scoped and still read. Unset: every namespace. Same value on both. */
+  watchNamespace: z
+    .string()
+    .max(63)
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name (lower-case letters, digits and "-", RFC 1123)')
+    .optional(),
 } as const;
 
 /** Booleans from flags or env ("true"/"false"/"1"/"0"). */

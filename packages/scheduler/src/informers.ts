@@ -1,4 +1,6 @@
-// Warm caches of the three external-secrets.io/v1 resources, across all namespaces. Every
+// Warm caches of the three external-secrets.io/v1 resources, across all namespaces or, with
+// watchNamespace, ExternalSecrets and SecretStores of that one (ClusterSecretStores are
+// cluster-scoped). Every
 // replica runs them (a standby that takes over plans from memory at once); only the leader
 // acts on their events. Read-only: nothing here writes to the API server.
 import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
@@ -28,22 +30,24 @@ export interface ExternalSecretsInformers {
   subscribe(listener: ResourceListener): () => void;
 }
 
-export function createExternalSecretsInformers(kc: KubeConfig, logger: Logger): ExternalSecretsInformers {
+export function createExternalSecretsInformers(kc: KubeConfig, logger: Logger, watchNamespace?: string): ExternalSecretsInformers {
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const make = (plural: string): ResilientInformer<KubernetesObject> =>
+  const make = (plural: string, namespace: string | undefined): ResilientInformer<KubernetesObject> =>
     createResilientInformer<KubernetesObject>({
       kc,
       name: plural,
-      path: `/apis/${API_VERSION}/${plural}`,
+      path: namespace ? `/apis/${API_VERSION}/namespaces/${namespace}/${plural}` : `/apis/${API_VERSION}/${plural}`,
       list: () =>
-        custom.listClusterCustomObject({ group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural }) as Promise<
+        (namespace
+          ? custom.listNamespacedCustomObject({ group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, namespace, plural })
+          : custom.listClusterCustomObject({ group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural })) as Promise<
           KubernetesListObject<KubernetesObject>
         >,
       logger,
     });
-  const externalSecrets = make(PLURALS.ExternalSecret);
-  const secretStores = make(PLURALS.SecretStore);
-  const clusterSecretStores = make(PLURALS.ClusterSecretStore);
+  const externalSecrets = make(PLURALS.ExternalSecret, watchNamespace);
+  const secretStores = make(PLURALS.SecretStore, watchNamespace);
+  const clusterSecretStores = make(PLURALS.ClusterSecretStore, undefined);
   const all = [externalSecrets, secretStores, clusterSecretStores];
   // The informers' own listeners are registered once; sessions come and go through subscribe().
   const listeners = new Set<ResourceListener>();

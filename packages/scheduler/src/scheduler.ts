@@ -34,7 +34,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   const logger = options.logger ?? createLogger('scheduler', config.logLevel);
   const kc = loadKubeConfig(config.kubeconfig);
   const clients = kubeClients(kc);
-  const informers = createExternalSecretsInformers(kc, logger);
+  const informers = createExternalSecretsInformers(kc, logger, config.watchNamespace);
   const enqueuer = new SyncEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, shards: config.shards, logger });
   const elector = new LeaderElector({
     coordination: clients.coordination,

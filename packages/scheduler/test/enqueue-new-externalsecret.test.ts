@@ -1,5 +1,6 @@
 // An ExternalSecret created on the API server becomes exactly one job in Redis, with the
-// deterministic id and the new-spec priority; a spec edit replaces it; a delete removes it.
+// deterministic id and the new-spec priority; a spec edit replaces it; a delete removes it; a
+// scheduler scoped to a namespace (watchNamespace) plans nothing of another.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { LANE_PRIORITY, syncJobId } from '@herdless/core';
@@ -10,19 +11,24 @@ import { createExternalSecret, createSecretStore, logger, readQueue, testConfig,
 describe('scheduler enqueues ExternalSecrets', () => {
   const kc = adminKubeConfig();
   const namespace = uniqueNamespace('sched-enqueue');
+  const elsewhere = uniqueNamespace('sched-elsewhere');
   const prefix = uniquePrefix('enq');
   let scheduler: SchedulerHandle | undefined;
 
   beforeAll(async () => {
     await createNamespace(kc, namespace);
     await createSecretStore(kc, namespace);
-    scheduler = startScheduler(testConfig({ namespace, queuePrefix: prefix, leaseName: 'sched-enqueue' }), { logger });
+    await createNamespace(kc, elsewhere);
+    await createSecretStore(kc, elsewhere);
+    // Scoped to its namespace: the other suites' ExternalSecrets (thousands, in parallel) stay out of this queue.
+    scheduler = startScheduler(testConfig({ namespace, watchNamespace: namespace, queuePrefix: prefix, leaseName: 'sched-enqueue' }), { logger });
     await waitFor('leadership', () => scheduler?.isLeader() || undefined);
   });
 
   afterAll(async () => {
     await scheduler?.stop();
     await deleteNamespace(kc, namespace);
+    await deleteNamespace(kc, elsewhere);
   });
 
   it('a created ExternalSecret becomes exactly one job with the expected id and priority', async () => {
@@ -56,5 +62,18 @@ describe('scheduler enqueues ExternalSecrets', () => {
     expect(first.id).not.toBe(second.id);
     await custom.deleteNamespacedCustomObject({ group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', namespace, name: 'edited' });
     await waitFor('no job left', async () => ((await readQueue(prefix)).jobs.some((j) => j.data.uid === uid) ? undefined : true));
+  });
+
+  it('with watchNamespace, an ExternalSecret of another namespace gets no job', async () => {
+    // Created first: an unscoped watch would deliver it before the two below, and the pass that
+    // enqueued them would have planned it too.
+    const outside = await createExternalSecret(kc, elsewhere, 'outside');
+    for (const name of ['inside-1', 'inside-2']) {
+      const { uid } = await createExternalSecret(kc, namespace, name);
+      await waitFor(`the job of ${name}`, async () => (await readQueue(prefix)).jobs.find((j) => j.data.uid === uid));
+    }
+    const jobs = (await readQueue(prefix)).jobs;
+    expect(jobs.filter((j) => j.data.uid === outside.uid)).toEqual([]);
+    expect(jobs.every((j) => j.data.namespace === namespace)).toBe(true);
   });
 });

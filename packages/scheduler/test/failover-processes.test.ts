@@ -23,7 +23,7 @@ describe('scheduler replicas as processes', () => {
 
   function startReplica(identity: string): ChildProcess {
     const args = [ENTRY, 'scheduler', '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
-      '--namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
+      '--namespace', namespace, '--watch-namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
       // Short timings so the test is quick; takeover is bounded by leaseDuration + retry jitter.
       '--lease-duration-seconds', '6', '--renew-deadline-seconds', '4', '--retry-period-seconds', '1', '--log-level', 'info'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERDLESS_METRICS_PORT: '0' } });

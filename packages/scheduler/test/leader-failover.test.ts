@@ -30,7 +30,7 @@ describe('leader failover', () => {
   });
 
   it('one of two schedulers leads; after it stops the other takes over and nothing is enqueued twice', async () => {
-    const config = (identity: string) => testConfig({ namespace, queuePrefix: prefix, leaseName: 'failover', identity });
+    const config = (identity: string) => testConfig({ namespace, watchNamespace: namespace, queuePrefix: prefix, leaseName: 'failover', identity });
     const a = startScheduler(config('replica-a'), { logger });
     await waitFor('replica-a leads', () => a.isLeader() || undefined);
     const b = startScheduler(config('replica-b'), { logger });

@@ -26,37 +26,33 @@ export interface WorkerCaches {
 
 type List = { items: KubernetesObject[] } & Record<string, unknown>;
 
-export function createWorkerCaches(kube: KubeClients, logger: Logger): WorkerCaches {
-  const custom = (plural: string) => ({ group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural });
-  const path = (plural: string) => `/apis/${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}/${plural}`;
+/** With `namespace` (the workers' watchNamespace), ExternalSecrets, SecretStores and Secrets of that namespace only. */
+export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?: string): WorkerCaches {
+  const inNamespace = namespace ? `/namespaces/${namespace}` : '';
+  // A namespaced custom resource: listed in `namespace` when set; a cluster-scoped one always cluster-wide.
+  const customInformer = (name: string, plural: string, namespaced: boolean) => {
+    const ns = namespaced ? namespace : undefined;
+    const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural };
+    return createResilientInformer<KubernetesObject>({
+      kc: kube.kc,
+      name,
+      path: `/apis/${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}${ns ? inNamespace : ''}/${plural}`,
+      list: async () => (await (ns ? kube.custom.listNamespacedCustomObject({ ...base, namespace: ns }) : kube.custom.listClusterCustomObject(base))) as List as never,
+      logger,
+    });
+  };
+  const labelSelector = `${MANAGED_LABEL}=true`;
   const informers: Record<string, ResilientInformer<KubernetesObject>> = {
-    es: createResilientInformer({
-      kc: kube.kc,
-      name: 'worker-externalsecrets',
-      path: path(PLURALS.ExternalSecret),
-      list: async () => (await kube.custom.listClusterCustomObject(custom(PLURALS.ExternalSecret))) as List as never,
-      logger,
-    }),
-    ss: createResilientInformer({
-      kc: kube.kc,
-      name: 'worker-secretstores',
-      path: path(PLURALS.SecretStore),
-      list: async () => (await kube.custom.listClusterCustomObject(custom(PLURALS.SecretStore))) as List as never,
-      logger,
-    }),
-    css: createResilientInformer({
-      kc: kube.kc,
-      name: 'worker-clustersecretstores',
-      path: path(PLURALS.ClusterSecretStore),
-      list: async () => (await kube.custom.listClusterCustomObject(custom(PLURALS.ClusterSecretStore))) as List as never,
-      logger,
-    }),
+    es: customInformer('worker-externalsecrets', PLURALS.ExternalSecret, true),
+    ss: customInformer('worker-secretstores', PLURALS.SecretStore, true),
+    css: customInformer('worker-clustersecretstores', PLURALS.ClusterSecretStore, false),
     secrets: createResilientInformer({
       kc: kube.kc,
       name: 'worker-managed-secrets',
-      path: '/api/v1/secrets',
-      labelSelector: `${MANAGED_LABEL}=true`,
-      list: async () => (await kube.core.listSecretForAllNamespaces({ labelSelector: `${MANAGED_LABEL}=true` })) as never,
+      path: `/api/v1${inNamespace}/secrets`,
+      labelSelector,
+      list: async () =>
+        (await (namespace ? kube.core.listNamespacedSecret({ namespace, labelSelector }) : kube.core.listSecretForAllNamespaces({ labelSelector }))) as never,
       logger,
     }),
   };

@@ -68,7 +68,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
   // BullMQ needs maxRetriesPerRequest: null on a worker's blocking connection.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   // Warm caches first: a worker that starts taking jobs cold would read everything directly.
-  const caches = createWorkerCaches(kube, logger);
+  const caches = createWorkerCaches(kube, logger, config.watchNamespace);
   await caches.start();
   const deps = {
     kube,
