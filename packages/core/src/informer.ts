@@ -4,9 +4,10 @@
 // relists after every error (with capped, fully jittered backoff), relists at once on 410 Gone,
 // ends hung watches with a deadline, and counts and logs every restart. It never invents state:
 // after each list the cache is exactly the list, and it only advances with events in order.
-import { Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
+import { Watch, type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { informerRestarts } from './metrics.js';
+import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, externalSecretsPath } from './resources.js';
 
 export interface ResilientInformerOptions<T extends KubernetesObject> {
   kc: KubeConfig;
@@ -338,4 +339,28 @@ class ObjectStore<T> {
 function describe(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * A resilient informer over one external-secrets.io/v1 resource: in `namespace` when given (a
+ * scheduler's or worker's watchNamespace), else cluster-wide, as a cluster-scoped resource always is.
+ */
+export function createExternalSecretsInformer(opts: {
+  kc: KubeConfig;
+  custom: CustomObjectsApi;
+  name: string;
+  plural: string;
+  namespace?: string | undefined;
+  logger: Logger;
+}): ResilientInformer<KubernetesObject> {
+  const { custom, plural, namespace } = opts;
+  const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural };
+  return createResilientInformer<KubernetesObject>({
+    kc: opts.kc,
+    name: opts.name,
+    path: externalSecretsPath(plural, namespace),
+    list: () =>
+      (namespace ? custom.listNamespacedCustomObject({ ...base, namespace }) : custom.listClusterCustomObject(base)) as Promise<KubernetesListObject<KubernetesObject>>,
+    logger: opts.logger,
+  });
 }

@@ -18,19 +18,27 @@ function labelsOf(text: string | undefined): Map<string, string> {
   return labels;
 }
 
-/** The values of the unlabelled gauge or counter `name`, one per text that has it. */
-export function sampleValues(texts: readonly string[], name: string): number[] {
-  const values: number[] = [];
+/** The sample lines of the texts that `wanted` picks (by metric name and label text), with their values, which must be numbers. */
+function* samplesOf(
+  texts: readonly string[],
+  wanted: (metric: string, labelText: string | undefined) => boolean,
+): Generator<{ metric: string; labelText: string | undefined; value: number }> {
   for (const text of texts) {
     for (const line of text.split('\n')) {
       const m = SAMPLE.exec(line);
-      if (!m || m[1] !== name || m[2] !== undefined) continue;
-      const value = Number(m[3]);
-      if (!Number.isFinite(value)) throw new Error(`${name}: not a number: ${m[3]}`);
-      values.push(value);
+      if (!m) continue;
+      const [, metric, labelText, valueText] = m as unknown as [string, string, string | undefined, string];
+      if (!wanted(metric, labelText)) continue;
+      const value = Number(valueText);
+      if (!Number.isFinite(value)) throw new Error(`${metric}: not a number: ${valueText}`);
+      yield { metric, labelText, value };
     }
   }
-  return values;
+}
+
+/** The values of the unlabelled gauge or counter `name`, one per text that has it. */
+export function sampleValues(texts: readonly string[], name: string): number[] {
+  return [...samplesOf(texts, (metric, labelText) => metric === name && labelText === undefined)].map((s) => s.value);
 }
 
 /**
@@ -44,24 +52,17 @@ export function mergeHistograms(texts: readonly string[], name: string, byLabel:
     if (!s) out.set(key, (s = { buckets: new Map(), sum: 0, count: 0 }));
     return s;
   };
-  for (const text of texts) {
-    for (const line of text.split('\n')) {
-      const m = SAMPLE.exec(line);
-      if (!m) continue;
-      const [, metric, labelText, valueText] = m as unknown as [string, string, string | undefined, string];
-      if (metric !== `${name}_bucket` && metric !== `${name}_sum` && metric !== `${name}_count`) continue;
-      const value = Number(valueText);
-      if (!Number.isFinite(value)) throw new Error(`${metric}: not a number: ${valueText}`);
-      const labels = labelsOf(labelText);
-      const s = seriesOf(labels.get(byLabel) ?? '');
-      if (metric.endsWith('_sum')) s.sum += value;
-      else if (metric.endsWith('_count')) s.count += value;
-      else {
-        const leText = labels.get('le');
-        if (leText === undefined) throw new Error(`${metric} without an le label`);
-        const le = leText === '+Inf' ? Number.POSITIVE_INFINITY : Number(leText);
-        s.buckets.set(le, (s.buckets.get(le) ?? 0) + value);
-      }
+  const parts = new Set([`${name}_bucket`, `${name}_sum`, `${name}_count`]);
+  for (const { metric, labelText, value } of samplesOf(texts, (m) => parts.has(m))) {
+    const labels = labelsOf(labelText);
+    const s = seriesOf(labels.get(byLabel) ?? '');
+    if (metric.endsWith('_sum')) s.sum += value;
+    else if (metric.endsWith('_count')) s.count += value;
+    else {
+      const leText = labels.get('le');
+      if (leText === undefined) throw new Error(`${metric} without an le label`);
+      const le = leText === '+Inf' ? Number.POSITIVE_INFINITY : Number(leText);
+      s.buckets.set(le, (s.buckets.get(le) ?? 0) + value);
     }
   }
   const merged = new Map<string, HistogramSeries>();

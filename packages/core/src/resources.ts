@@ -13,6 +13,12 @@ export const PLURALS = {
   ClusterSecretStore: 'clustersecretstores',
 } as const;
 
+/** The API path of an external-secrets.io/v1 collection, in `namespace` when given, or of its object `name`. */
+export function externalSecretsPath(plural: string, namespace?: string, name?: string): string {
+  const scope = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `/apis/${API_VERSION}${scope}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
 const preserveUnknown = { 'x-kubernetes-preserve-unknown-fields': true } as const;
 const stringMap = z.record(z.string(), z.string());
 

@@ -3,16 +3,8 @@
 // cluster-scoped). Every
 // replica runs them (a standby that takes over plans from memory at once); only the leader
 // acts on their events. Read-only: nothing here writes to the API server.
-import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
-import {
-  API_VERSION,
-  EXTERNAL_SECRETS_GROUP,
-  EXTERNAL_SECRETS_VERSION,
-  PLURALS,
-  createResilientInformer,
-  type Logger,
-  type ResilientInformer,
-} from '@herdless/core';
+import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { PLURALS, createExternalSecretsInformer, type Logger, type ResilientInformer } from '@herdless/core';
 
 export type ResourceKind = 'ExternalSecret' | 'SecretStore' | 'ClusterSecretStore';
 export type ResourceEvent = 'add' | 'update' | 'delete';
@@ -33,18 +25,7 @@ export interface ExternalSecretsInformers {
 export function createExternalSecretsInformers(kc: KubeConfig, logger: Logger, watchNamespace?: string): ExternalSecretsInformers {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const make = (plural: string, namespace: string | undefined): ResilientInformer<KubernetesObject> =>
-    createResilientInformer<KubernetesObject>({
-      kc,
-      name: plural,
-      path: namespace ? `/apis/${API_VERSION}/namespaces/${namespace}/${plural}` : `/apis/${API_VERSION}/${plural}`,
-      list: () =>
-        (namespace
-          ? custom.listNamespacedCustomObject({ group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, namespace, plural })
-          : custom.listClusterCustomObject({ group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural })) as Promise<
-          KubernetesListObject<KubernetesObject>
-        >,
-      logger,
-    });
+    createExternalSecretsInformer({ kc, custom, name: plural, plural, namespace, logger });
   const externalSecrets = make(PLURALS.ExternalSecret, watchNamespace);
   const secretStores = make(PLURALS.SecretStore, watchNamespace);
   const clusterSecretStores = make(PLURALS.ClusterSecretStore, undefined);

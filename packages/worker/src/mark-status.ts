@@ -3,6 +3,7 @@
 import {
   EXTERNAL_SECRETS_GROUP,
   EXTERNAL_SECRETS_VERSION,
+  externalSecretsPath,
   isNotFound,
   statusCodeOf,
   nextReadyCondition,
@@ -45,7 +46,7 @@ async function patchStatus(kube: KubeClients, es: ExternalSecret, status: Extern
         .map(([key, value]) => ({ op: 'add', path: `/status/${key}`, value: value as unknown }))
     : [{ op: 'add', path: '/status', value: status as unknown }];
   try {
-    const path = `/apis/${target.group}/${target.version}/namespaces/${encodeURIComponent(target.namespace)}/${target.plural}/${encodeURIComponent(target.name)}/status`;
+    const path = `${externalSecretsPath(target.plural, target.namespace, target.name)}/status`;
     await writeObject(kube.kc, 'PATCH', path, [{ op: 'test', path: '/metadata/uid', value: es.metadata.uid }, ...fields], 'application/json-patch+json');
   } catch (e) {
     if (isNotFound(e)) throw new StatusTargetGone(`ExternalSecret "${target.namespace}/${target.name}" was deleted`);

@@ -4,9 +4,8 @@
 // against a fresh read (see apply-secret.ts).
 import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import {
+  createExternalSecretsInformer,
   createResilientInformer,
-  EXTERNAL_SECRETS_GROUP,
-  EXTERNAL_SECRETS_VERSION,
   MANAGED_LABEL,
   PLURALS,
   type KubeClients,
@@ -24,32 +23,20 @@ export interface WorkerCaches {
   stop(): Promise<void>;
 }
 
-type List = { items: KubernetesObject[] } & Record<string, unknown>;
-
 /** With `namespace` (the workers' watchNamespace), ExternalSecrets, SecretStores and Secrets of that namespace only. */
 export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?: string): WorkerCaches {
-  const inNamespace = namespace ? `/namespaces/${namespace}` : '';
-  // A namespaced custom resource: listed in `namespace` when set; a cluster-scoped one always cluster-wide.
-  const customInformer = (name: string, plural: string, namespaced: boolean) => {
-    const ns = namespaced ? namespace : undefined;
-    const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural };
-    return createResilientInformer<KubernetesObject>({
-      kc: kube.kc,
-      name,
-      path: `/apis/${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}${ns ? inNamespace : ''}/${plural}`,
-      list: async () => (await (ns ? kube.custom.listNamespacedCustomObject({ ...base, namespace: ns }) : kube.custom.listClusterCustomObject(base))) as List as never,
-      logger,
-    });
-  };
+  const custom = (name: string, plural: string, ns: string | undefined) =>
+    createExternalSecretsInformer({ kc: kube.kc, custom: kube.custom, name, plural, namespace: ns, logger });
   const labelSelector = `${MANAGED_LABEL}=true`;
   const informers: Record<string, ResilientInformer<KubernetesObject>> = {
-    es: customInformer('worker-externalsecrets', PLURALS.ExternalSecret, true),
-    ss: customInformer('worker-secretstores', PLURALS.SecretStore, true),
-    css: customInformer('worker-clustersecretstores', PLURALS.ClusterSecretStore, false),
+    es: custom('worker-externalsecrets', PLURALS.ExternalSecret, namespace),
+    ss: custom('worker-secretstores', PLURALS.SecretStore, namespace),
+    // Cluster-scoped: always cluster-wide.
+    css: custom('worker-clustersecretstores', PLURALS.ClusterSecretStore, undefined),
     secrets: createResilientInformer({
       kc: kube.kc,
       name: 'worker-managed-secrets',
-      path: `/api/v1${inNamespace}/secrets`,
+      path: namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets` : '/api/v1/secrets',
       labelSelector,
       list: async () =>
         (await (namespace ? kube.core.listNamespacedSecret({ namespace, labelSelector }) : kube.core.listSecretForAllNamespaces({ labelSelector }))) as never,

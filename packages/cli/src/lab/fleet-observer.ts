@@ -2,7 +2,7 @@
 // when each became Ready, and every sync (each change of status.refreshTime). The watch is
 // the only source: no figure depends on a controller's own account of what it did.
 import { Watch, type KubeConfig, CustomObjectsApi } from '@kubernetes/client-node';
-import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS } from '@herdless/core';
+import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, externalSecretsPath, PLURALS } from '@herdless/core';
 
 interface EsObject {
   metadata: { name: string; resourceVersion?: string };
@@ -44,7 +44,7 @@ export class FleetObserver {
     private readonly namespace: string,
     private readonly opts: FleetObserverOptions = {},
   ) {
-    this.path = `/apis/${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}/namespaces/${namespace}/${PLURALS.ExternalSecret}`;
+    this.path = externalSecretsPath(PLURALS.ExternalSecret, namespace);
   }
 
   async start(): Promise<void> {

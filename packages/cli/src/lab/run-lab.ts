@@ -291,6 +291,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const redisAfter = await controller.redisCounters().catch(() => null);
     const replies: ProviderReply[] = (await env.aws.requests(t0)).map((r) => ({ atMs: r.atMs, outcome: r.outcome, operation: r.operation }));
     progress.end();
+    const processes = env.usage.usage();
     const result = computeResult({
       label: run.label,
       description: controller.description,
@@ -318,8 +319,8 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       // The lab's own probes (queue depth, INFO) are a few commands a second; they are counted too.
       redisCommands: redisBefore && redisAfter ? redisAfter.commands - redisBefore.commands : null,
       redisRoundTrips: redisBefore && redisAfter ? redisAfter.roundTrips - redisBefore.roundTrips : null,
-      processes: env.usage.usage(),
-      ...workerStartCpuOf(env.usage.usage(), workerStartCpus),
+      processes,
+      ...workerStartCpuOf(processes, workerStartCpus),
       events,
     });
     say(

@@ -124,8 +124,8 @@ export interface ContenderFigures {
   redisRoundTripsPerSync?: number | null;
   /** CPU milliseconds Herdless's worker processes spent per successful sync. */
   workerCpuMsPerSync?: number | null;
-  /** The same after the workers' start: CPU from the last per-second sample before the first
-   *  provider call to the end, so module loading and the first informer lists are left out. */
+  /** The same after the workers' start: each worker's CPU when it began taking jobs (its
+   *  herdless_worker_start_cpu_seconds) left out, so module loading and the first informer lists are. */
   workerCpuMsPerSyncAfterStart?: number | null;
   allReady: boolean;
   readyCount: number;
