@@ -159,7 +159,8 @@ describe('planWrite: compare what the Secret holds with what would be written', 
     const s = written(es(), { ...content(), labels: { tier: 'db' } });
     s.metadata!.managedFields = [{ manager: fieldManagerOf(es()), operation: 'Update', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:tier': {} } } } }];
     const plan = planWrite(es(), content(), s);
-    expect(plan.kind === 'update' && plan.secret.metadata?.labels).not.toHaveProperty('tier');
+    expect(plan.kind).toBe('update');
+    expect(plan.kind === 'update' && plan.secret.metadata?.labels).toEqual({ [MANAGED_LABEL]: 'true', [OWNER_LABEL]: ownerLabelOf(es()) });
   });
 
   it('Owner → Orphan removes the controller reference and the created-by label, keeps the data', () => {
@@ -175,6 +176,7 @@ describe('planWrite: compare what the Secret holds with what would be written', 
   it('Orphan → Owner adds the controller reference to an unowned Secret', () => {
     const unowned = written(es({ creationPolicy: 'Orphan' }));
     const plan = planWrite(es(), content(), unowned);
+    expect(plan.kind).toBe('update');
     expect(plan.kind === 'update' && plan.secret.metadata?.ownerReferences).toMatchObject([{ kind: 'ExternalSecret', name: 'app', controller: true }]);
   });
 
