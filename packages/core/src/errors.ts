@@ -19,6 +19,10 @@ export const Reasons = {
   ProviderError: 'ProviderError',
   TargetConflict: 'TargetConflict',
   TargetNotFound: 'TargetNotFound',
+  ImmutableSecret: 'ImmutableSecret',
+  /** Ready=True reasons ESO sets when the provider has no data (deletionPolicy) or a Merge target is absent. */
+  SecretDeleted: 'SecretDeleted',
+  SecretMissing: 'SecretMissing',
   Deleted: 'Deleted',
   DeadlineMissed: 'DeadlineMissed',
 } as const;

@@ -12,7 +12,7 @@ export interface PlannedSync {
   namespace: string;
   name: string;
   generation: number;
-  reason: SyncReason;
+  reason: PlannedReason;
   /** When the sync should run (epoch ms). */
   plannedAt: number;
   /** The refresh deadline it serves, for refresh and overdue syncs. */
@@ -40,11 +40,14 @@ export type WaitReason =
   /** CreatedOnce and synced once. */
   | 'created-once';
 
+/** The reasons the planner plans for: drift jobs go to the queue without it (the session's drift.ts). */
+export type PlannedReason = Exclude<SyncReason, 'drift'>;
+
 /** The planner's decision for one item before it is placed on the calendar. */
 export type Intent =
   | {
       kind: 'sync';
-      reason: SyncReason;
+      reason: PlannedReason;
       earliest: number;
       deadline?: number;
       /** The last sync ran when a backlog allowed (new, changed, retry, overdue), not in a slot of
@@ -143,7 +146,7 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
   const planned = mem.planned;
   const specSynced = item.syncedGeneration === item.generation;
   const everSynced = item.syncedGeneration !== undefined || item.lastSyncMs !== undefined;
-  const syncNow = (reason: SyncReason): Intent => ({ kind: 'sync', reason, earliest: now });
+  const syncNow = (reason: PlannedReason): Intent => ({ kind: 'sync', reason, earliest: now });
 
   // A spec sync of this generation is still waiting on the queue: nothing newer to decide.
   const healthy = specSynced && item.ready?.status !== 'False';

@@ -20,7 +20,10 @@ import {
   type SyncJob,
 } from '@herdless/core';
 import type { Provider, ProviderContext } from '@herdless/providers';
+import type { V1Secret } from '@kubernetes/client-node';
 import { applySecret, type ApplyResult } from './apply-secret.js';
+import { applyNoData, whenNoData } from './deletion-policy.js';
+import { readDriftedTarget } from './drift-check.js';
 import { fetchRemoteData } from './fetch-remote-data.js';
 import { markFailed, markSynced, StatusTargetGone } from './mark-status.js';
 import { renderSecret } from './render-secret.js';
@@ -43,9 +46,10 @@ export interface SyncDeps {
   now: () => Date;
 }
 
+/** intact: a drift job found the target as the last sync wrote it (no call, no write, no status). */
 export type SyncOutcome =
   | { result: ApplyResult }
-  | { result: 'gone' | 'stale' | 'covered' }
+  | { result: 'gone' | 'stale' | 'covered' | 'intact' }
   | { result: 'failed'; reason: string; retry: HerdlessError['retry'] };
 
 export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<SyncOutcome> {
@@ -54,6 +58,12 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
   const skip = shouldSkip(es, job);
   if (skip) return { result: skip };
   try {
+    let fresh: V1Secret | null | undefined;
+    if (job.reason === 'drift') {
+      const drifted = await readDriftedTarget(deps.kube, es);
+      if (drifted === 'intact') return { result: 'intact' };
+      fresh = drifted;
+    }
     refreshIntervalMsOf(es);
     const { store, kind } = await resolveStore(deps.kube, es, deps.caches);
     const provider = await deps.providers({
@@ -64,10 +74,13 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
       ...(deps.awsEndpoint ? { awsEndpoint: deps.awsEndpoint } : {}),
     });
     const data = await fetchRemoteData(es, provider);
-    const rendered = renderSecret(es, data);
-    const applied = await applySecret(deps.kube, es, rendered, deps.caches);
+    const action = Object.keys(data).length === 0 ? whenNoData(es) : 'write';
+    const applied =
+      action === 'write' ? await applySecret(deps.kube, es, renderSecret(es, data), { caches: deps.caches, fresh }) : await applyNoData(deps.kube, es, action);
+    // Repaired meanwhile (or by another drift job): this one changes nothing, the status included.
+    if (job.reason === 'drift' && applied === 'unchanged') return { result: 'intact' };
     const late = job.deadline !== undefined && job.plannedAt > job.deadline + 1000 ? { plannedAt: job.plannedAt, deadline: job.deadline } : undefined;
-    await markSynced(deps.kube, es, deps.now(), late);
+    await markSynced(deps.kube, es, deps.now(), late, applied);
     return { result: applied };
   } catch (e) {
     if (e instanceof StatusTargetGone) return { result: 'gone' };
