@@ -49,7 +49,7 @@ export async function applySecret(kube: KubeClients, es: ExternalSecret, rendere
     try {
       if (!existing) {
         if (policy === 'Merge') {
-          throw terminal(Reasons.TargetNotFound, `target Secret "${name}" does not exist; creationPolicy Merge only updates an existing Secret`);
+          throw transient(Reasons.TargetNotFound, `target Secret "${name}" does not exist; creationPolicy Merge only updates an existing Secret`);
         }
         await createSecret(kube, namespace, buildSecret(es, rendered, undefined));
         return 'created';
@@ -66,7 +66,7 @@ export async function applySecret(kube: KubeClients, es: ExternalSecret, rendere
       throw e;
     }
   }
-  throw transient(Reasons.TargetConflict, `target Secret "${name}" kept changing under us (${MAX_CONFLICT_RETRIES} conflicts in a row)`);
+  throw transient(Reasons.TargetWriteConflict, `target Secret "${name}" kept changing under us (${MAX_CONFLICT_RETRIES} conflicts in a row)`);
 }
 
 /** The worker never reads the Secret the server sends back: writeObject does not parse it. */

@@ -13,7 +13,7 @@ import {
   type ParameterStringFilter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { Reasons, terminal, type FindSpec, type RemoteRef } from '@herdless/core';
+import { Reasons, terminal, transient, type FindSpec, type RemoteRef } from '@herdless/core';
 import { classifyAwsError } from '../aws/classify-aws-error.js';
 import { extractProperty, secretMapOf } from '../json-value.js';
 import { openGate, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
@@ -43,7 +43,7 @@ export function parameterSelector(name: string, version: string | undefined): st
 
 function bytesOf(p: Parameter | undefined, name: string): SecretBytes {
   if (p?.Value === undefined) {
-    throw terminal(Reasons.ProviderError, `expected a value for parameter "${name}", found none`);
+    throw transient(Reasons.ProviderError, `expected a value for parameter "${name}", found none`);
   }
   return utf8.encode(p.Value);
 }

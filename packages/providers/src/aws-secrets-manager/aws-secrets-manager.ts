@@ -8,7 +8,7 @@ import {
   type Filter,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { Reasons, terminal, type FindSpec, type RemoteRef } from '@herdless/core';
+import { Reasons, terminal, transient, type FindSpec, type RemoteRef } from '@herdless/core';
 import { classifyAwsError } from '../aws/classify-aws-error.js';
 import { extractProperty, secretMapOf } from '../json-value.js';
 import { openGate, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
@@ -36,7 +36,7 @@ function bytesOf(entry: { SecretString?: string | undefined; SecretBinary?: Uint
   // ESO prefers SecretBinary when both are set (it is assigned last).
   if (entry.SecretBinary !== undefined) return entry.SecretBinary;
   if (entry.SecretString !== undefined) return utf8.encode(entry.SecretString);
-  throw terminal(Reasons.ProviderError, `expected a SecretString or SecretBinary for key "${key}", found neither`);
+  throw transient(Reasons.ProviderError, `expected a SecretString or SecretBinary for key "${key}", found neither`);
 }
 
 /** ESO's find.name.regexp is a Go RE2 expression; JavaScript's syntax covers the common subset. */
