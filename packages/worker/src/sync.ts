@@ -1,4 +1,4 @@
-// One ExternalSecret, one pass: read → check → resolve store → fetch → render → apply → mark.
+// One ExternalSecret, one pass: read → check spec → resolve store → fetch → render → apply → mark.
 // Each step is a named function; the error's class (not this code) decides what happens next.
 import {
   EXTERNAL_SECRETS_GROUP,
@@ -21,6 +21,7 @@ import {
 } from '@herdless/core';
 import type { Provider, ProviderContext } from '@herdless/providers';
 import { applySecret, type ApplyResult } from './apply-secret.js';
+import { checkSpec } from './check-spec.js';
 import { fetchRemoteData } from './fetch-remote-data.js';
 import { markFailed, markSynced, StatusTargetGone } from './mark-status.js';
 import { renderSecret } from './render-secret.js';
@@ -54,7 +55,7 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
   const skip = shouldSkip(es, job);
   if (skip) return { result: skip };
   try {
-    refreshIntervalMsOf(es);
+    checkSpec(es);
     const { store, kind } = await resolveStore(deps.kube, es, deps.caches);
     const provider = await deps.providers({
       store,
