@@ -43,6 +43,8 @@ function bytesOf(entry: { SecretString?: string | undefined; SecretBinary?: Uint
 export interface AwsSecretsManagerOptions {
   client: SecretsManagerClient;
   providerKey: string;
+  /** Digest of the credential identity (core's credentialIdentityOf). */
+  credentialIdentity: string;
   /** The store's aws.prefix, prepended to every remote key (as ESO does for reads). */
   prefix?: string | undefined;
   gate?: CallGate | undefined;
@@ -54,6 +56,7 @@ export interface AwsSecretsManagerOptions {
 
 export class AwsSecretsManagerProvider implements ProviderWithRawReader {
   readonly providerKey: string;
+  readonly credentialIdentity: string;
   readonly raw: RawReader;
   private readonly client: SecretsManagerClient;
   private readonly prefix: string;
@@ -64,6 +67,7 @@ export class AwsSecretsManagerProvider implements ProviderWithRawReader {
   constructor(opts: AwsSecretsManagerOptions) {
     this.client = opts.client;
     this.providerKey = opts.providerKey;
+    this.credentialIdentity = opts.credentialIdentity;
     this.prefix = opts.prefix ?? '';
     this.gate = opts.gate ?? openGate;
     this.ownsClient = opts.ownsClient ?? true;

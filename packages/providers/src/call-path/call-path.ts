@@ -2,15 +2,17 @@
 // limiter → circuit breaker → provider SDK. A call either runs, or throws a `throttled`
 // HerdlessError whose retryAfterMs says when to come back (the limiter's next slot or the
 // breaker's next probe), so the worker re-delays the job without burning an attempt.
-// State: limiter buckets in Redis (shared by all workers, numbers only); breakers, coalescing
-// and batching in this process's memory. Never a secret value in Redis, logs or metrics.
+// State: limiter buckets in Redis (shared by all workers, numbers only), charged per provider
+// key (the quota); breakers, coalescing and batching in this process's memory, per provider key
+// AND credential identity, so a value, or an error, read with one tenant's credentials is never
+// handed to a caller with other credentials. Never a secret value in Redis, logs or metrics.
 import { HerdlessError, Reasons, throttled, type FindSpec, type RemoteRef } from '@herdless/core';
 import type { Redis } from 'ioredis';
-import { createProvider, providerKeyOf } from '../create-provider.js';
+import { createProvider, credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
 import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes } from '../provider.js';
 import type { ProviderCache } from '../provider-cache.js';
 import { limiterBudgetRpsOf, providerTypeOfKey, quotaBucketOf, type CallPathBudgets } from './budgets.js';
-import { storeBudgetRpsOf } from '@herdless/core';
+import { storeBudgetRpsOf, storeShareRpsOf, DEFAULT_BUDGETS } from '@herdless/core';
 import { callPathMetrics } from './call-path-metrics.js';
 import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type BreakerState } from './circuit-breakers.js';
 import { Coalescer } from './coalescer.js';
@@ -46,7 +48,10 @@ export const LATE_SLOT_SHARE = 0.5;
 /** Fresh slots asked for in a row after late ones before the job is deferred instead. */
 const LATE_SLOT_ATTEMPTS = 3;
 
-/** Per provider key, in this process. */
+/** Coalescing, batching and breakers are per provider key and credential identity. */
+const stateKeyOf = (providerKey: string, credentialIdentity: string): string => `${providerKey}#${credentialIdentity}`;
+
+/** Per provider key and credential identity, in this process. */
 interface KeyState {
   breaker: ProviderBreaker;
   gate: CallGate;
@@ -63,8 +68,6 @@ export class CallPath {
   private readonly windowMs: number;
   private readonly batching: BatchingMode;
 
-  private readonly storeBudgets: Record<string, number> = {};
-
   constructor(private readonly opts: CallPathOptions) {
     this.limiter = new RedisRateLimiter(opts.redis, opts.keyPrefix === undefined ? {} : { keyPrefix: opts.keyPrefix });
     this.windowMs = opts.coalesceWindowMs ?? 50;
@@ -74,31 +77,33 @@ export class CallPath {
   /** Builds the store's provider with this call path around it (cache: the worker's ProviderCache). */
   async createProvider(ctx: ProviderContext, cache?: ProviderCache): Promise<Provider> {
     const providerKey = providerKeyOf(ctx);
-    // A store's herdless.io/budget-rps sets its provider key's budget, as it does for the planner.
+    const gate = this.gate(providerKey, credentialIdentityOfContext(ctx));
+    // A store's herdless.io/budget-rps caps its own calls (never the key's budget, never another
+    // store's): its bucket is checked before the key's, so a store that is over its own cap
+    // spends nothing of the budget the other stores of the key share.
     const storeBudget = storeBudgetRpsOf(ctx.store);
-    if (storeBudget !== undefined) this.storeBudgets[providerKey] = storeBudget;
-    return this.wrap(await createProvider({ ...ctx, gate: this.gate(providerKey) }, cache));
+    const storeId = `store:${ctx.storeKind}/${ctx.store.metadata.namespace ?? ''}/${ctx.store.metadata.name ?? ''}`;
+    return this.wrap(await createProvider({ ...ctx, gate: storeBudget === undefined ? gate : this.cappedGate(gate, providerKey, storeId, storeBudget) }, cache));
   }
 
   /** The limits of one bucket of a provider key. */
   limitsOf(providerKey: string, bucket: string): LimiterParams {
-    const budgets = { ...this.opts.budgets, byProviderKey: { ...this.opts.budgets?.byProviderKey, ...this.storeBudgets } };
-    return limiterParams(limiterBudgetRpsOf(budgets, providerKey, bucket), this.opts.limiter);
+    return limiterParams(limiterBudgetRpsOf(this.opts.budgets ?? {}, providerKey, bucket), this.opts.limiter);
   }
 
-  /** Where every request of the provider key passes: breaker check → limiter → breaker → call. */
-  gate(providerKey: string): CallGate {
-    return this.state(providerKey).gate;
+  /** Where every request of the provider key with these credentials passes: breaker check → limiter → breaker → call. */
+  gate(providerKey: string, credentialIdentity: string): CallGate {
+    return this.state(providerKey, credentialIdentity).gate;
   }
 
-  breakerState(providerKey: string): BreakerState {
-    return this.keys.get(providerKey)?.breaker.state ?? 'closed';
+  breakerState(providerKey: string, credentialIdentity: string): BreakerState {
+    return this.keys.get(stateKeyOf(providerKey, credentialIdentity))?.breaker.state ?? 'closed';
   }
 
   /** Coalescing and batching around a provider built with this call path's gate. */
   wrap(inner: Provider): Provider {
     const providerKey = inner.providerKey;
-    const key = this.state(providerKey);
+    const key = this.state(providerKey, inner.credentialIdentity);
     const raw = hasRawReader(inner) ? inner.raw : undefined;
     const readRaw = (r: RawReader, ref: RemoteRef): Promise<SecretBytes> => {
       const resolved = r.resolve(ref);
@@ -110,6 +115,7 @@ export class CallPath {
     };
     return {
       providerKey,
+      credentialIdentity: inner.credentialIdentity,
       getSecret: async (ref) => (raw ? raw.project(await readRaw(raw, ref), ref) : inner.getSecret(ref)),
       getSecretMap: async (ref) => (raw ? raw.projectMap(await readRaw(raw, ref), ref) : inner.getSecretMap(ref)),
       getAllSecrets: (find: FindSpec) => key.finds.run(JSON.stringify(find), () => inner.getAllSecrets(find)),
@@ -149,13 +155,29 @@ export class CallPath {
     return key.batcher.read(r, resolved.key);
   }
 
-  private state(providerKey: string): KeyState {
-    let s = this.keys.get(providerKey);
+  /**
+   * A gate that first spends the store's own bucket (its herdless.io/budget-rps, applied to the
+   * primary bucket and the others alike), then passes the call to the key's gate.
+   */
+  private cappedGate(inner: CallGate, providerKey: string, storeId: string, storeBudgetRps: number): CallGate {
+    const type = providerTypeOfKey(providerKey);
+    return {
+      run: async (operation, call) => {
+        const bucket = quotaBucketOf(type, operation);
+        const share = storeShareRpsOf(this.opts.budgets?.byType ?? DEFAULT_BUDGETS, type, bucket, storeBudgetRps);
+        if (share !== undefined) await this.admit(storeId, bucket, limiterParams(share, this.opts.limiter), operation, `store's own ${bucket} share`);
+        return inner.run(operation, call);
+      },
+    };
+  }
+
+  private state(providerKey: string, credentialIdentity: string): KeyState {
+    const id = stateKeyOf(providerKey, credentialIdentity);
+    let s = this.keys.get(id);
     if (!s) {
-      const breaker = new ProviderBreaker(providerKey, this.opts.breaker, (state) =>
-        this.metrics.breakerState.set({ provider_key: providerKey }, BREAKER_STATE_VALUE[state]),
-      );
-      this.metrics.breakerState.set({ provider_key: providerKey }, 0);
+      const labels = { provider_key: providerKey, credential: credentialIdentity };
+      const breaker = new ProviderBreaker(providerKey, this.opts.breaker, (state) => this.metrics.breakerState.set(labels, BREAKER_STATE_VALUE[state]));
+      this.metrics.breakerState.set(labels, 0);
       s = {
         breaker,
         gate: { run: (operation, call) => this.runGated(providerKey, breaker, operation, call) },
@@ -164,9 +186,23 @@ export class CallPath {
         batcher: undefined,
         batcherFor: undefined,
       };
-      this.keys.set(providerKey, s);
+      this.keys.set(id, s);
     }
     return s;
+  }
+
+  /** One admission from a bucket that is not the key's own (a store's cap): wait for it, or defer the job. */
+  private async admit(bucketOwner: string, bucket: string, limits: LimiterParams, operation: string, what: string): Promise<void> {
+    let decision: LimiterDecision;
+    try {
+      decision = await this.limiter.acquire(bucketOwner, bucket, limits, currentCallLane());
+    } catch (e) {
+      throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
+    }
+    if (!decision.allowed) {
+      throw throttled(Reasons.ProviderThrottled, `${operation} deferred: at the ${what} (${limits.budgetRps} rps); next slot in ${Math.ceil(decision.waitMs)} ms`, Math.ceil(decision.waitMs));
+    }
+    if (decision.waitMs > 0) await sleep(decision.waitMs);
   }
 
   private async runGated<T>(providerKey: string, breaker: ProviderBreaker, operation: string, call: () => Promise<T>): Promise<T> {
