@@ -240,9 +240,12 @@ afterAll(async () => {
 
 describe('hostile input among 1,000 healthy ExternalSecrets', () => {
   it('each hostile input gets Ready=False with its own reason, or a clean result, while all 1,000 healthy ones sync', async () => {
-    const byName = await eventually('every hostile ExternalSecret to settle', 240_000, async () => {
+    const byName = await eventually('every hostile ExternalSecret to settle', 150_000, async () => {
       const s = await hostileStatuses();
-      return hostile.every((h) => settled(h, s.get(h.name))) ? s : undefined;
+      const pending = hostile.filter((h) => !settled(h, s.get(h.name)));
+      // Thrown, not returned: on a timeout the message says which ones never settled, and as what.
+      if (pending.length > 0) throw new Error(`unsettled: ${pending.map((h) => `${h.name}=${s.get(h.name)?.reason ?? 'no condition'}`).join(', ')}`);
+      return s;
     }, 2_000);
     for (const h of hostile) {
       const s = byName.get(h.name);
@@ -265,7 +268,7 @@ describe('hostile input among 1,000 healthy ExternalSecrets', () => {
     // The refused ones wrote nothing.
     for (const h of terminalCases) expect(await readSecret(h.namespace(), h.name), h.name).toBeUndefined();
 
-    await eventually(`all ${HEALTHY} healthy ExternalSecrets Ready`, 240_000, async () => {
+    await eventually(`all ${HEALTHY} healthy ExternalSecrets Ready`, 60_000, async () => {
       const ready = (await statuses(healthyNs)).filter((s) => s.ready === 'True').length;
       return ready === HEALTHY ? true : undefined;
     }, 2_000);
@@ -277,23 +280,24 @@ describe('hostile input among 1,000 healthy ExternalSecrets', () => {
     // The two ExternalSecrets of the terminal-region store reached AWS (a JSON key, 17 values), then failed.
     expect(requestsBefore).toBeGreaterThan(0);
     const roundStart = Math.floor(Date.now() / 1000) * 1000 + 1000;
-    await eventually('every healthy ExternalSecret refreshed after the snapshot', 180_000, async () => {
+    await eventually('every healthy ExternalSecret refreshed after the snapshot', 150_000, async () => {
       const all = await statuses(healthyNs);
       const refreshed = all.filter((s) => s.ready === 'True' && s.refreshTime !== undefined && Date.parse(s.refreshTime) >= roundStart);
       return refreshed.length === HEALTHY ? true : undefined;
     }, 3_000);
     const after = await hostileStatuses();
+    // Soft: a failure shows every case that moved, and the requests, not just the first.
+    expect.soft(terminalRegionRequests(), 'requests for the terminal-region store').toBe(requestsBefore);
     for (const h of terminalCases) {
       const was = before.get(h.name);
       const now = after.get(h.name);
-      expect({ name: h.name, failedAttempts: now?.failedAttempts, lastAttemptTime: now?.lastAttemptTime, reason: now?.reason }).toEqual({
+      expect.soft({ name: h.name, failedAttempts: now?.failedAttempts, lastAttemptTime: now?.lastAttemptTime, reason: now?.reason }).toEqual({
         name: h.name,
         failedAttempts: 1,
         lastAttemptTime: was?.lastAttemptTime,
         reason: h.outcome,
       });
     }
-    expect(terminalRegionRequests()).toBe(requestsBefore);
   });
 
   it('no job lock lapsed on any worker, and no oversized value reached a log', async () => {
