@@ -59,7 +59,13 @@ describe('renderSecret', () => {
     expect(() => renderSecret(es(), { 'a/b': bytes('v') })).toThrow(/not a valid Secret key/);
   });
 
-  it.each([['.'], ['..'], ['..data'], ['k'.repeat(254)], ['a b']])('a target key %j the API server refuses is a terminal InvalidSecretKey', (key) => {
+  it.each([
+    ['"."', '.'],
+    ['".."', '..'],
+    ['"..data"', '..data'],
+    ['of 254 characters', 'k'.repeat(254)],
+    ['with a space', 'a b'],
+  ])('a target key %s (the API server refuses it) is a terminal InvalidSecretKey', (_, key) => {
     for (const spec of [es(), es({ template: { data: { [key]: 'x' } } })]) {
       const e = (() => {
         try {
