@@ -13,7 +13,7 @@ function item(over: Partial<PlanItem> = {}): PlanItem {
     name: 'es',
     generation: 1,
     shard: 'default',
-    providerKey: 'aws-sm|us-east-1|ambient|',
+    providerKey: 'aws-sm|us-east-1|default|',
     providerType: 'aws-sm',
     cost: 1,
     calls: [{ operation: 'GetSecretValue', calls: 1 }],

@@ -123,10 +123,11 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     const url = new URL(req.url ?? '/', 'http://endpoint');
     if (url.pathname.startsWith('/_herdless/')) return handleControl(req, res, url);
     const requestRegion = regionFromAuthorization(req.headers.authorization, region);
+    const accessKeyId = accessKeyIdFromAuthorization(req.headers.authorization);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = operationFromTarget(target);
     const record = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], secrets: number, errorType?: string) =>
-      records.push({ atMs: Date.now(), operation: op, outcome, secrets, region: requestRegion, ...(errorType ? { errorType } : {}) });
+      records.push({ atMs: Date.now(), operation: op, outcome, secrets, region: requestRegion, ...(errorType ? { errorType } : {}), ...(accessKeyId ? { accessKeyId } : {}) });
 
     if (req.method !== 'POST' || operation === undefined) {
       await drain(req);
@@ -150,7 +151,6 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     }
     try {
       const input = parseJson(await readBody(req));
-      const accessKeyId = accessKeyIdFromAuthorization(req.headers.authorization);
       const caller = { region: requestRegion, mayRead: access.readerFor(accessKeyId), ...(accessKeyId ? { accessKeyId } : {}) };
       const result = isSsmOperation(operation)
         ? ssmHandlers[operation](input, { store: parameters, ...caller })
