@@ -1,7 +1,7 @@
 // What is planned: for each ExternalSecret, when its next sync runs and in which lane.
 // Pure: state and time in, decisions out. It knows nothing of Kubernetes or Redis; the
 // leader session feeds it PlanItems and turns its PlanChanges into queue operations.
-import { isSpecLane, LANE_PRIORITY, Reasons, STALE_ROUTINE_MS, syncJobId, type SyncReason } from '@herdless/core';
+import { isSpecLane, LANE_PRIORITY, retryClassOf, STALE_ROUTINE_MS, syncJobId, type SyncReason } from '@herdless/core';
 import { Heap } from 'heap-js';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 
@@ -59,21 +59,6 @@ export type Intent =
       keptMarginMs?: number;
     }
   | { kind: 'wait'; why: WaitReason };
-
-/** Errors that another attempt cannot fix: they wait for the spec or the store to change. */
-export const TERMINAL_REASONS: ReadonlySet<string> = new Set([
-  Reasons.InvalidRefreshInterval,
-  Reasons.InvalidSpec,
-  Reasons.SecretStoreNotFound,
-  Reasons.SecretStoreNotAllowed,
-  Reasons.ProviderNotSupported,
-  Reasons.RemoteKeyNotFound,
-  Reasons.RemotePropertyNotFound,
-  Reasons.TemplateError,
-  Reasons.AccessDenied,
-  Reasons.DecryptionFailed,
-  Reasons.TargetConflict,
-]);
 
 export interface RetryOptions {
   /** First backoff (full jitter up to this). */
@@ -164,7 +149,8 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
           (planned !== undefined && planned.generation === item.generation && attemptedSince(item, planned.plannedAt));
     if (attemptedThisGeneration) {
       mem.attemptedGeneration = item.generation;
-      if (TERMINAL_REASONS.has(item.ready.reason ?? '')) {
+      // Core's table decides: a terminal reason waits for the spec or the store to change.
+      if (retryClassOf(item.ready.reason) === 'terminal') {
         if (mem.terminal?.generation !== item.generation) {
           mem.terminal = { generation: item.generation, storeVersion: item.storeVersion };
           return { intent: { kind: 'wait', why: 'terminal' }, memory: mem };

@@ -72,7 +72,7 @@ export async function applySecret(kube: KubeClients, es: ExternalSecret, content
       throw e;
     }
   }
-  throw transient(Reasons.TargetConflict, `target Secret "${name}" kept changing under us (${MAX_CONFLICT_RETRIES} conflicts in a row)`);
+  throw transient(Reasons.TargetWriteConflict, `target Secret "${name}" kept changing under us (${MAX_CONFLICT_RETRIES} conflicts in a row)`);
 }
 
 /**

@@ -1,4 +1,4 @@
-// One ExternalSecret, one pass: read → check → resolve store → fetch → render → apply → mark.
+// One ExternalSecret, one pass: read → check spec → resolve store → fetch → render → apply → mark.
 // Each step is a named function; the error's class (not this code) decides what happens next.
 import {
   EXTERNAL_SECRETS_GROUP,
@@ -13,6 +13,7 @@ import {
   refreshIntervalMsOf,
   statusCodeOf,
   terminal,
+  throttled,
   transient,
   type ExternalSecret,
   type KubeClients,
@@ -22,6 +23,7 @@ import {
 import type { Provider, ProviderContext } from '@herdless/providers';
 import type { V1Secret } from '@kubernetes/client-node';
 import { applySecret, type ApplyResult } from './apply-secret.js';
+import { checkSpec } from './check-spec.js';
 import { applyNoData, whenNoData } from './deletion-policy.js';
 import { readDriftedTarget } from './drift-check.js';
 import { fetchRemoteData } from './fetch-remote-data.js';
@@ -58,13 +60,13 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
   const skip = shouldSkip(es, job);
   if (skip) return { result: skip };
   try {
+    checkSpec(es);
     let fresh: V1Secret | null | undefined;
     if (job.reason === 'drift') {
       const drifted = await readDriftedTarget(deps.kube, es);
       if (drifted === 'intact') return { result: 'intact' };
       fresh = drifted;
     }
-    refreshIntervalMsOf(es);
     const { store, kind } = await resolveStore(deps.kube, es, deps.caches);
     const provider = await deps.providers({
       store,
@@ -164,6 +166,9 @@ export function toHerdlessError(e: unknown): HerdlessError {
   if (code === 403 || code === 401) {
     return terminal(Reasons.AccessDenied, `the Kubernetes API refused the worker (HTTP ${code}); check the worker's RBAC`, e);
   }
+  // The API server's own "not now" (its Retry-After, if any, was already waited out by the
+  // transport): the job goes back to delayed, with no attempt burned and no status write.
+  if (code === 429) return throttled(Reasons.ApiServerThrottled, 'the Kubernetes API server asked the worker to slow down (HTTP 429)', 1_000, e);
   const message = e instanceof Error ? e.message : String(e);
   return transient(Reasons.SecretSyncedError, `sync failed: ${message.slice(0, 300)}`, e);
 }
