@@ -13,6 +13,7 @@ export * from './kube.js';
 export * from './api-rate-limit.js';
 export * from './informer.js';
 export * from './metrics.js';
+export * from './health.js';
 export * from './metrics-text.js';
 export * from './status.js';
 export * from './budgets.js';

@@ -1,7 +1,9 @@
-// Prometheus metrics shared across processes (prom-client's default registry) and the
-// /metrics endpoint. Labels are identities (provider key, outcome), never values.
-import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom-client';
+// Prometheus metrics shared across processes (prom-client's default registry) and the server
+// on the metrics port: /metrics, /healthz and /readyz (health.ts). Labels are identities
+// (provider key, outcome), never values.
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Counter, register } from 'prom-client';
+import { EventLoopWatch, liveness, readiness, type HealthReport, type LoopWatchOptions } from './health.js';
 
 export { Counter, Gauge, Histogram, register as metricsRegistry } from 'prom-client';
 
@@ -13,15 +15,32 @@ export const informerRestarts = new Counter({
 
 let defaultsCollected = false;
 
-/** Serves /metrics on the port (0 = disabled). Returns the server to close on shutdown. */
-export function startMetricsServer(port: number): Server | undefined {
+export interface MetricsServerOptions {
+  /** The event loop watch behind /healthz (its stall threshold). */
+  loop?: LoopWatchOptions;
+}
+
+/** Serves /metrics, /healthz and /readyz on the port (0 = disabled). Returns the server to close on shutdown. */
+export function startMetricsServer(port: number, opts: MetricsServerOptions = {}): Server | undefined {
   if (port === 0) return undefined;
   if (!defaultsCollected) {
     collectDefaultMetrics();
     defaultsCollected = true;
   }
+  const loop = new EventLoopWatch(opts.loop).start();
+  const answer = (res: ServerResponse, r: HealthReport) =>
+    res.writeHead(r.ok ? 200 : 503, { 'content-type': 'text/plain; charset=utf-8' }).end(r.body);
   const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === '/healthz' || path === '/livez') return answer(res, liveness(loop));
+    if (path === '/readyz') {
+      readiness().then(
+        (r) => answer(res, r),
+        (e: unknown) => res.writeHead(500).end(String(e)),
+      );
+      return;
+    }
+    if (path !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
@@ -30,6 +49,7 @@ export function startMetricsServer(port: number): Server | undefined {
       (e: unknown) => res.writeHead(500).end(String(e)),
     );
   });
+  server.on('close', () => loop.stop());
   server.listen(port, '0.0.0.0');
   return server;
 }

@@ -2,7 +2,7 @@
 // Job ids are deterministic (core's syncJobId), so adding a decision twice — a retry after a
 // Redis error, or a deposed leader's late write — leaves one job. Payloads carry identity only.
 import { Queue, type Job } from 'bullmq';
-import { LANE_PRIORITY, leaderTermKey, syncJobSchema, syncQueueName, uidOfJobId, type LeaderTerm, type Logger, type SyncJob } from '@herdless/core';
+import { checkRedisReachable, LANE_PRIORITY, leaderTermKey, syncJobSchema, syncQueueName, uidOfJobId, type CheckResult, type LeaderTerm, type PingableRedis, type Logger, type SyncJob } from '@herdless/core';
 
 export interface EnqueuerOptions {
   redisUrl: string;
@@ -101,6 +101,13 @@ export class SyncEnqueuer {
    * Publishes a leader's term for the workers (core's supersededByTerm), unless a later term is
    * already there: a deposed leader that starts late never hides its successor's. True when set.
    */
+  /** Whether Redis answers on the queues' connection (the readiness check). */
+  async redisReachable(): Promise<CheckResult> {
+    // BullMQ types its connection as IRedisClient; with a URL it is an ioredis client.
+    const client = (await this.queue(this.opts.shards[0] as string).client) as unknown as PingableRedis;
+    return checkRedisReachable(client);
+  }
+
   async publishTerm(term: LeaderTerm): Promise<boolean> {
     const client = await this.queue(this.opts.shards[0] as string).client;
     client.defineCommand('herdlessPublishTerm', { numberOfKeys: 1, lua: PUBLISH_TERM });

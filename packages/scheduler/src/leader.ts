@@ -64,6 +64,11 @@ export class LeaderElector {
     return this.leading?.epoch;
   }
 
+  /** Whether this replica has read (or created) the Lease at least once: it knows who leads. */
+  leadershipKnown(): boolean {
+    return this.observed !== undefined;
+  }
+
   isLeader(): boolean {
     return this.leading !== undefined;
   }

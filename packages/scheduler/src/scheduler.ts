@@ -1,7 +1,7 @@
 // The scheduler process (the CLI serves /metrics on config.metricsPort): warm informers on every replica, a Lease campaign, and — while this
 // replica holds the Lease — one leader session that plans and enqueues. Stopping ends the
 // session first, then releases the Lease, so no enqueue follows the release.
-import { createLogger, kubeClients, loadKubeConfig, type Logger } from '@herdless/core';
+import { addReadinessCheck, createLogger, kubeClients, loadKubeConfig, type Logger } from '@herdless/core';
 import type { SchedulerConfig } from './config.js';
 import { SyncEnqueuer } from './enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
@@ -77,9 +77,11 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
 
   void informers.start();
   const campaign = elector.start();
+  const removeChecks = registerReadiness(informers, enqueuer, elector);
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      removeChecks();
       await elector.stop();
       await campaign;
       await informers.stop();
@@ -94,6 +96,18 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     synced: () => informers.synced(),
     stop,
   };
+}
+
+/** /readyz: the informers have listed, Redis answers, and this replica knows who leads. */
+function registerReadiness(informers: { synced(): Promise<void> }, enqueuer: SyncEnqueuer, elector: LeaderElector): () => void {
+  let synced = false;
+  void informers.synced().then(() => (synced = true));
+  const removers = [
+    addReadinessCheck('informers', () => (synced ? { ok: true } : { ok: false, reason: 'the informers have not listed yet' })),
+    addReadinessCheck('redis', () => enqueuer.redisReachable()),
+    addReadinessCheck('leadership', () => (elector.leadershipKnown() ? { ok: true } : { ok: false, reason: 'the Lease has not been read yet' })),
+  ];
+  return () => removers.forEach((remove) => remove());
 }
 
 /** Runs the scheduler until `signal` aborts, then stops it gracefully (the Lease is released). */

@@ -6,6 +6,8 @@ import { cpuUsage } from 'node:process';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
+  addReadinessCheck,
+  checkRedisReachable,
   Counter,
   Gauge,
   Histogram,
@@ -70,7 +72,14 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   // Warm caches first: a worker that starts taking jobs cold would read everything directly.
   const caches = createWorkerCaches(kube, logger, config.watchNamespace);
+  // /readyz: red until the caches have listed, and whenever Redis does not answer.
+  let synced = false;
+  const removeChecks = [
+    addReadinessCheck('informers', () => (synced ? { ok: true } : { ok: false, reason: 'the informers have not listed yet' })),
+    addReadinessCheck('redis', () => checkRedisReachable(connection)),
+  ];
   await caches.start();
+  synced = true;
   const deps = {
     kube,
     caches,
@@ -158,6 +167,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
 
   return {
     async close() {
+      removeChecks.forEach((remove) => remove());
       clearInterval(loopWatch);
       loopDelay.disable();
       await Promise.all(workers.map((w) => w.close()));
