@@ -81,6 +81,9 @@ export function loadConfig<S extends z.ZodObject>(
   return parsed.data;
 }
 
+/** Booleans from flags or env ("true"/"false"/"1"/"0"). */
+export const booleanFlag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
+
 /** Shared fields every Herdless process has. */
 export const commonConfigShape = {
   kubeconfig: z.string().optional(),
@@ -92,6 +95,10 @@ export const commonConfigShape = {
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** ESO's per-ExternalSecret series (name and namespace labels): one set per object, as ESO has
+   *  them. Off keeps the label names with empty values, one series per metric, for fleets where
+   *  100,000 objects would be 100,000 series per metric. */
+  objectMetrics: booleanFlag.default(true),
   otelEndpoint: z.string().url().optional(),
   /** Share of a budget routine refreshes may use: the scheduler plans them at it and the workers'
    *  limiter holds them to it (the rest absorbs retries and new specs). Same value on both. */
@@ -111,5 +118,3 @@ export const commonConfigShape = {
     .optional(),
 } as const;
 
-/** Booleans from flags or env ("true"/"false"/"1"/"0"). */
-export const booleanFlag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');

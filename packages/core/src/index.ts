@@ -14,6 +14,7 @@ export * from './api-rate-limit.js';
 export * from './informer.js';
 export * from './metrics.js';
 export * from './health.js';
+export * from './eso-metrics.js';
 export * from './metrics-text.js';
 export * from './status.js';
 export * from './budgets.js';

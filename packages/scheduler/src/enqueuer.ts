@@ -19,6 +19,13 @@ export interface QueuedSyncJob {
   data: SyncJob;
 }
 
+export interface QueueDepth {
+  shard: string;
+  byState: Record<'delayed' | 'waiting' | 'prioritized' | 'active', number>;
+  /** Jobs ready to run (waiting or prioritized), by BullMQ priority. */
+  byPriority: Record<number, number>;
+}
+
 const PENDING_STATES = ['delayed', 'waiting', 'prioritized', 'active'] as const;
 const PAGE = 1000;
 
@@ -101,6 +108,18 @@ export class SyncEnqueuer {
    * Publishes a leader's term for the workers (core's supersededByTerm), unless a later term is
    * already there: a deposed leader that starts late never hides its successor's. True when set.
    */
+  /** Jobs per shard by state, and waiting jobs per BullMQ priority (lane). */
+  async depth(): Promise<QueueDepth[]> {
+    const priorities = [...new Set(Object.values(LANE_PRIORITY))];
+    return Promise.all(
+      [...this.queues.entries()].map(async ([shard, queue]) => ({
+        shard,
+        byState: (await queue.getJobCounts(...PENDING_STATES)) as Record<(typeof PENDING_STATES)[number], number>,
+        byPriority: Object.fromEntries(Object.entries(await queue.getCountsPerPriority(priorities)).map(([p, n]) => [Number(p), n])),
+      })),
+    );
+  }
+
   /** Whether Redis answers on the queues' connection (the readiness check). */
   async redisReachable(): Promise<CheckResult> {
     // BullMQ types its connection as IRedisClient; with a URL it is an ioredis client.

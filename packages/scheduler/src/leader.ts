@@ -69,6 +69,11 @@ export class LeaderElector {
     return this.observed !== undefined;
   }
 
+  /** The Lease's leaseTransitions as last read: how often leadership has moved (any replica). */
+  leaseTransitions(): number | undefined {
+    return this.observed?.leaseTransitions;
+  }
+
   isLeader(): boolean {
     return this.leading !== undefined;
   }

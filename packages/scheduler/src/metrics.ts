@@ -1,7 +1,10 @@
-// The planner's metrics: planned versus available provider calls per provider key and
-// operation (the overload signal), syncs planned after their deadline, and plan size.
+// The scheduler's metrics: planned versus available provider calls per provider key and
+// operation (the overload signal), syncs planned after their deadline, plan size, leadership and
+// queue depth per lane.
 // Labels are identities (provider keys), never values.
-import { Counter, Gauge } from '@herdless/core';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Counter, Gauge, setObjectMetrics, setStatusConditionSource } from '@herdless/core';
+import type { QueueDepth } from './enqueuer.js';
 import { CapacityPlacement } from './capacity-placement.js';
 import type { Planner } from './planner.js';
 
@@ -45,4 +48,70 @@ export function recordPlannerMetrics(planner: Planner, placement: unknown, now: 
   }
   lateSyncs.reset();
   for (const [key, count] of placement.lateByProviderKey()) lateSyncs.set({ provider_key: key }, count);
+}
+
+/** BullMQ priority → the lane's name in metrics (core's LANE_PRIORITY). */
+const LANE_NAMES: Record<number, string> = { 1: 'spec', 2: 'retry', 3: 'overdue', 4: 'refresh' };
+
+export interface SchedulerMetricSources {
+  isLeader(): boolean;
+  leaseTransitions(): number | undefined;
+  queueDepth(): Promise<QueueDepth[]>;
+  externalSecrets(): Iterable<KubernetesObject>;
+}
+
+let sources: SchedulerMetricSources | undefined;
+
+new Gauge({
+  name: 'herdless_leader',
+  help: '1 while this scheduler replica holds the Lease and plans, else 0. sum() over replicas should be 1.',
+  collect() {
+    this.set(sources?.isLeader() ? 1 : 0);
+  },
+});
+new Gauge({
+  name: 'herdless_leader_lease_transitions',
+  help: "The Lease's leaseTransitions as this replica last read it: how often leadership has moved between replicas (the planning epoch).",
+  collect() {
+    this.reset();
+    const n = sources?.leaseTransitions();
+    if (n !== undefined) this.set(n);
+  },
+});
+/** A gauge of the queues' depth, read from Redis at scrape time by the leader only (one report per cluster). */
+function queueGauge(name: string, help: string, labelNames: string[], rows: (d: QueueDepth) => [Record<string, string>, number][]): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    async collect() {
+      this.reset();
+      if (!sources?.isLeader()) return;
+      for (const d of await sources.queueDepth()) for (const [labels, n] of rows(d)) this.set(labels, n);
+    },
+  });
+}
+queueGauge(
+  'herdless_queue_jobs',
+  'Sync jobs on the queues by shard and state (delayed, waiting, prioritized, active). Reported by the leader only.',
+  ['shard', 'state'],
+  (d) => Object.entries(d.byState).map(([state, n]) => [{ shard: d.shard, state }, n]),
+);
+queueGauge(
+  'herdless_queue_ready_jobs',
+  'Sync jobs ready to run now (waiting for a worker), by shard and lane (spec, retry, overdue, refresh). Reported by the leader only.',
+  ['shard', 'lane'],
+  (d) => Object.entries(d.byPriority).map(([priority, n]) => [{ shard: d.shard, lane: LANE_NAMES[Number(priority)] ?? priority }, n]),
+);
+
+/** Binds the scheduler's gauges (and ESO's status_condition, from the informer, while leading) to this replica. */
+export function bindSchedulerMetrics(s: SchedulerMetricSources, objectMetrics: boolean): () => void {
+  sources = s;
+  setObjectMetrics(objectMetrics);
+  setStatusConditionSource(() => (s.isLeader() ? s.externalSecrets() : undefined));
+  return () => {
+    if (sources !== s) return;
+    sources = undefined;
+    setStatusConditionSource(undefined);
+  };
 }

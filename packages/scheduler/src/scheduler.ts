@@ -6,7 +6,7 @@ import type { SchedulerConfig } from './config.js';
 import { SyncEnqueuer } from './enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
 import { LeaderElector } from './leader.js';
-import { recordPlannerMetrics } from './metrics.js';
+import { bindSchedulerMetrics, recordPlannerMetrics } from './metrics.js';
 import { createPlanner } from './policies.js';
 import type { Planner } from './planner.js';
 import { runLeaderSession } from './session.js';
@@ -78,10 +78,20 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   void informers.start();
   const campaign = elector.start();
   const removeChecks = registerReadiness(informers, enqueuer, elector);
+  const unbindMetrics = bindSchedulerMetrics(
+    {
+      isLeader: () => elector.isLeader(),
+      leaseTransitions: () => elector.leaseTransitions(),
+      queueDepth: () => enqueuer.depth(),
+      externalSecrets: () => informers.externalSecrets.list(),
+    },
+    config.objectMetrics,
+  );
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       removeChecks();
+      unbindMetrics();
       await elector.stop();
       await campaign;
       await informers.stop();

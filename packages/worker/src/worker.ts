@@ -15,6 +15,7 @@ import {
   kubeClients,
   loadKubeConfig,
   Reasons,
+  setObjectMetrics,
   STALE_ROUTINE_MS,
   supersededByTerm,
   syncJobSchema,
@@ -25,6 +26,7 @@ import { callLaneOf, withCallLane } from '@herdless/providers';
 import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
+import { recordSyncPass } from './sync-metrics.js';
 import { CredentialsCache } from './credentials-cache.js';
 import { LeaderTermReader } from './leader-term.js';
 
@@ -71,6 +73,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
   // BullMQ needs maxRetriesPerRequest: null on a worker's blocking connection.
   const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   // Warm caches first: a worker that starts taking jobs cold would read everything directly.
+  setObjectMetrics(config.objectMetrics);
   const caches = createWorkerCaches(kube, logger, config.watchNamespace);
   // /readyz: red until the caches have listed, and whenever Redis does not answer.
   let synced = false;
@@ -109,14 +112,20 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       return 'superseded';
     }
     const observeLateness = () => startLateness.observe({ reason: parsed.data.reason }, Math.max(0, startedAt - parsed.data.plannedAt) / 1000);
+    const recordPass = (result: string) => {
+      const created = caches.externalSecret(sync.namespace, sync.name)?.metadata?.creationTimestamp;
+      recordSyncPass({ job: sync, result, startedAtMs: startedAt, endedAtMs: Date.now(), ...(created ? { createdAtMs: new Date(created).getTime() } : {}) });
+    };
     try {
       // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting);
       // a routine refresh's calls keep to the routine share of the budget, as they were planned.
       const outcome = await withCallLane(callLaneOf(parsed.data.reason), () => syncExternalSecret(parsed.data, deps));
       syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
+      recordPass(outcome.result);
       observeLateness();
       return outcome.result;
     } catch (e) {
+      recordPass(isHerdlessError(e) && e.retry === 'throttled' ? 'throttled' : 'error');
       if (isHerdlessError(e) && e.retry === 'throttled') {
         // While a breaker is open every deferred job gets the same retry time (the next probe):
         // spread them over half of it, so a probe does not wake thousands of jobs at once.

@@ -44,6 +44,8 @@ export interface SecurityEnv {
   startHerdless(o?: HerdlessOptions): Promise<void>;
   /** The /metrics text of each worker, in start order. */
   workerMetrics(): Promise<string[]>;
+  /** The /metrics text of the scheduler. */
+  schedulerMetrics(): Promise<string>;
   /** Everything each process printed, for leak scans and for a failing test's diagnosis. */
   output(): string;
   stop(): Promise<void>;
@@ -72,6 +74,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
   const namespaces: string[] = [];
   const processes: HerdlessProcess[] = [];
   const workerPorts: number[] = [];
+  let schedulerPort = 0;
   const queuePrefix = `sec${run}`;
 
   const namespace = async (name: string, labels: Record<string, string> = {}) => {
@@ -137,6 +140,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
       }
       const common = ['--redis-url', injected('redisUrl'), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
       const ports = await freeLoopbackPorts(workers + 1);
+      schedulerPort = ports[0] as number;
       processes.push(
         spawnHerdless(`scheduler-${run}`, [
           'scheduler',
@@ -157,6 +161,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
       }
     },
     workerMetrics: () => scrapeLoopbackMetrics(workerPorts),
+    schedulerMetrics: async () => (await scrapeLoopbackMetrics([schedulerPort]))[0] as string,
     output: () => processes.map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n'),
     async stop() {
       await stopAll(processes);
