@@ -1,6 +1,7 @@
 // The worker's configuration: one zod object, parsed once at start (core's loadConfig).
 import { z } from 'zod';
 import { commonConfigShape, parseBudgets } from '@herdless/core';
+import { DEFAULT_EVENT_LIMITS } from './sync-events.js';
 
 export const workerConfigSchema = z.object({
   ...commonConfigShape,
@@ -24,5 +25,9 @@ export const workerConfigSchema = z.object({
   /** Identical remote reads within this window become one call. */
   coalesceWindowMs: z.coerce.number().int().min(0).max(60_000).default(50),
   batching: z.enum(['auto', 'always', 'never']).default('auto'),
+  /** Events on ExternalSecrets (sync failures, recoveries) this process may send at once, and
+   *  per second after that; each object also has its own limit (sync-events.ts). */
+  eventBurst: z.coerce.number().int().min(0).default(DEFAULT_EVENT_LIMITS.totalBurst),
+  eventRps: z.coerce.number().min(0).default(DEFAULT_EVENT_LIMITS.totalRps),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

@@ -30,6 +30,7 @@ import { fetchRemoteData } from './fetch-remote-data.js';
 import { markFailed, markSynced, StatusTargetGone } from './mark-status.js';
 import { renderSecret } from './render-secret.js';
 import { resolveStore } from './resolve-store.js';
+import type { SyncEventRecorder } from './sync-events.js';
 import type { WorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
 
@@ -46,6 +47,8 @@ export interface SyncDeps {
   awsEndpoint?: string;
   logger: Logger;
   now: () => Date;
+  /** Events on sync failures and recoveries (rate-limited); none without it. */
+  events?: SyncEventRecorder;
 }
 
 /** intact: a drift job found the target as the last sync wrote it (no call, no write, no status). */
@@ -83,6 +86,7 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
     if (job.reason === 'drift' && applied === 'unchanged') return { result: 'intact' };
     const late = job.deadline !== undefined && job.plannedAt > job.deadline + 1000 ? { plannedAt: job.plannedAt, deadline: job.deadline } : undefined;
     await markSynced(deps.kube, es, deps.now(), late, applied);
+    await deps.events?.recordTransition(es, { status: 'True', reason: applied, message: '' });
     return { result: applied };
   } catch (e) {
     if (e instanceof StatusTargetGone) return { result: 'gone' };
@@ -90,6 +94,7 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
     if (error.retry === 'throttled') throw error;
     try {
       await markFailed(deps.kube, es, error, deps.now());
+      await deps.events?.recordTransition(es, { status: 'False', reason: error.reason, message: error.message });
     } catch (markError) {
       if (markError instanceof StatusTargetGone) return { result: 'gone' };
       throw markError;

@@ -2,7 +2,8 @@
 // A throttled job goes back to delayed until the limiter's time (plus jitter): no attempt
 // burned, no worker slot held while it waits.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { cpuUsage } from 'node:process';
+import { hostname } from 'node:os';
+import { cpuUsage, pid } from 'node:process';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -27,6 +28,7 @@ import type { WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
 import { recordSyncPass } from './sync-metrics.js';
+import { DEFAULT_EVENT_LIMITS, EventRateLimiter, SyncEventRecorder } from './sync-events.js';
 import { CredentialsCache } from './credentials-cache.js';
 import { LeaderTermReader } from './leader-term.js';
 
@@ -90,6 +92,12 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     providers: opts.providers,
     logger,
     now: () => new Date(),
+    events: new SyncEventRecorder(
+      kube,
+      logger,
+      new EventRateLimiter({ ...DEFAULT_EVENT_LIMITS, totalBurst: config.eventBurst, totalRps: config.eventRps }),
+      `${hostname()}-${pid}`,
+    ),
     ...(config.awsEndpoint ? { awsEndpoint: config.awsEndpoint } : {}),
   };
 
