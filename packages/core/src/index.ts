@@ -15,6 +15,7 @@ export * from './informer.js';
 export * from './metrics.js';
 export * from './health.js';
 export * from './eso-metrics.js';
+export * from './telemetry.js';
 export * from './metrics-text.js';
 export * from './status.js';
 export * from './budgets.js';

@@ -2,7 +2,7 @@
 // Job ids are deterministic (core's syncJobId), so adding a decision twice — a retry after a
 // Redis error, or a deposed leader's late write — leaves one job. Payloads carry identity only.
 import { Queue, type Job } from 'bullmq';
-import { checkRedisReachable, LANE_PRIORITY, leaderTermKey, syncJobSchema, syncQueueName, uidOfJobId, type CheckResult, type LeaderTerm, type PingableRedis, type Logger, type SyncJob } from '@herdless/core';
+import { checkRedisReachable, currentTraceparent, LANE_PRIORITY, withSpan, leaderTermKey, syncJobSchema, syncQueueName, uidOfJobId, type CheckResult, type LeaderTerm, type PingableRedis, type Logger, type SyncJob } from '@herdless/core';
 
 export interface EnqueuerOptions {
   redisUrl: string;
@@ -96,18 +96,32 @@ export class SyncEnqueuer {
     const data = syncJobSchema.parse(job);
     if (uidOfJobId(jobId) !== data.uid) throw new Error(`expected a job id starting with uid ${data.uid}, found "${jobId}"`);
     const queue = this.queue(shard);
-    await queue.add('sync', data, {
-      jobId,
-      priority: LANE_PRIORITY[data.reason],
-      delay: Math.max(0, data.plannedAt - now),
-      ...JOB_RETENTION,
-    });
+    // The planner's decision (why now) and the enqueue, as spans; the job carries the enqueue's
+    // context so the worker's pass joins the trace.
+    const decision = {
+      'herdless.namespace': data.namespace,
+      'herdless.name': data.name,
+      'herdless.reason': data.reason,
+      'herdless.lane': LANE_PRIORITY[data.reason],
+      'herdless.planned_at': new Date(data.plannedAt).toISOString(),
+      ...(data.deadline !== undefined ? { 'herdless.deadline': new Date(data.deadline).toISOString() } : {}),
+      'herdless.provider_key': data.providerKey,
+      'herdless.epoch': data.epoch,
+      'herdless.shard': shard,
+    };
+    await withSpan('herdless.plan', decision, () =>
+      withSpan('herdless.enqueue', { 'herdless.job_id': jobId, 'herdless.delay_ms': Math.max(0, data.plannedAt - now) }, async () => {
+        const traceparent = currentTraceparent();
+        await queue.add('sync', traceparent ? { ...data, traceparent } : data, {
+          jobId,
+          priority: LANE_PRIORITY[data.reason],
+          delay: Math.max(0, data.plannedAt - now),
+          ...JOB_RETENTION,
+        });
+      }),
+    );
   }
 
-  /**
-   * Publishes a leader's term for the workers (core's supersededByTerm), unless a later term is
-   * already there: a deposed leader that starts late never hides its successor's. True when set.
-   */
   /** Jobs per shard by state, and waiting jobs per BullMQ priority (lane). */
   async depth(): Promise<QueueDepth[]> {
     const priorities = [...new Set(Object.values(LANE_PRIORITY))];
@@ -127,6 +141,10 @@ export class SyncEnqueuer {
     return checkRedisReachable(client);
   }
 
+  /**
+   * Publishes a leader's term for the workers (core's supersededByTerm), unless a later term is
+   * already there: a deposed leader that starts late never hides its successor's. True when set.
+   */
   async publishTerm(term: LeaderTerm): Promise<boolean> {
     const client = await this.queue(this.opts.shards[0] as string).client;
     client.defineCommand('herdlessPublishTerm', { numberOfKeys: 1, lua: PUBLISH_TERM });

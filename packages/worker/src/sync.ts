@@ -15,6 +15,7 @@ import {
   terminal,
   throttled,
   transient,
+  withSpan,
   type ExternalSecret,
   type KubeClients,
   type Logger,
@@ -80,12 +81,16 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
     });
     const data = await fetchRemoteData(es, provider);
     const action = Object.keys(data).length === 0 ? whenNoData(es) : 'write';
-    const applied =
-      action === 'write' ? await applySecret(deps.kube, es, renderSecret(es, data), { caches: deps.caches, fresh }) : await applyNoData(deps.kube, es, action);
+    const applied = await withSpan('herdless.secret_write', { 'herdless.action': action }, async (span) => {
+      const result =
+        action === 'write' ? await applySecret(deps.kube, es, renderSecret(es, data), { caches: deps.caches, fresh }) : await applyNoData(deps.kube, es, action);
+      span.setAttribute('herdless.result', result);
+      return result;
+    });
     // Repaired meanwhile (or by another drift job): this one changes nothing, the status included.
     if (job.reason === 'drift' && applied === 'unchanged') return { result: 'intact' };
     const late = job.deadline !== undefined && job.plannedAt > job.deadline + 1000 ? { plannedAt: job.plannedAt, deadline: job.deadline } : undefined;
-    await markSynced(deps.kube, es, deps.now(), late, applied);
+    await withSpan('herdless.status_write', { 'herdless.ready': true }, () => markSynced(deps.kube, es, deps.now(), late, applied));
     await deps.events?.recordTransition(es, { status: 'True', reason: applied, message: '' });
     return { result: applied };
   } catch (e) {
@@ -93,7 +98,7 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
     const error = toHerdlessError(e);
     if (error.retry === 'throttled') throw error;
     try {
-      await markFailed(deps.kube, es, error, deps.now());
+      await withSpan('herdless.status_write', { 'herdless.ready': false, 'herdless.error.reason': error.reason }, () => markFailed(deps.kube, es, error, deps.now()));
       await deps.events?.recordTransition(es, { status: 'False', reason: error.reason, message: error.message });
     } catch (markError) {
       if (markError instanceof StatusTargetGone) return { result: 'gone' };

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import {
   addReadinessCheck,
   checkRedisReachable,
+  contextOfTraceparent,
   Counter,
   Gauge,
   Histogram,
@@ -21,6 +22,7 @@ import {
   supersededByTerm,
   syncJobSchema,
   syncQueueName,
+  withSpan,
   type Logger,
 } from '@herdless/core';
 import { callLaneOf, withCallLane } from '@herdless/providers';
@@ -127,7 +129,25 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     try {
       // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting);
       // a routine refresh's calls keep to the routine share of the budget, as they were planned.
-      const outcome = await withCallLane(callLaneOf(parsed.data.reason), () => syncExternalSecret(parsed.data, deps));
+      const attributes = {
+        'herdless.namespace': sync.namespace,
+        'herdless.name': sync.name,
+        'herdless.reason': sync.reason,
+        'herdless.queued_ms': Math.max(0, startedAt - job.timestamp),
+        'herdless.late_ms': Math.max(0, startedAt - sync.plannedAt),
+        'herdless.attempt': job.attemptsStarted,
+      };
+      const outcome = await withSpan(
+        'herdless.sync',
+        attributes,
+        async (span) => {
+          const done = await withCallLane(callLaneOf(sync.reason), () => syncExternalSecret(sync, deps));
+          span.setAttribute('herdless.result', done.result);
+          if ('reason' in done) span.setAttribute('herdless.error.reason', done.reason);
+          return done;
+        },
+        contextOfTraceparent(sync.traceparent),
+      );
       syncs.inc({ result: outcome.result, reason: 'reason' in outcome ? outcome.reason : '' });
       recordPass(outcome.result);
       observeLateness();

@@ -20,6 +20,8 @@ export interface HerdlessOptions {
   workerArgs?: string[];
   /** Extra flags for both (e.g. budgets, which scheduler and workers must agree on). */
   commonArgs?: string[];
+  /** Extra environment for every process (e.g. OTEL_* to export traces). */
+  env?: Record<string, string>;
 }
 
 export interface SecurityEnv {
@@ -150,13 +152,13 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
           '--lease-name', `${release}-scheduler`,
           '--metrics-port', String(ports[0]),
           ...(o.schedulerArgs ?? []),
-        ]),
+        ], o.env),
       );
       for (let w = 1; w <= workers; w++) {
         const port = ports[w] as number;
         workerPorts.push(port);
         processes.push(
-          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])]),
+          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])], o.env),
         );
       }
     },

@@ -1,4 +1,4 @@
-import { configureApiRateLimit, createLogger, loadConfig, startMetricsServer } from '@herdless/core';
+import { configureApiRateLimit, createLogger, loadConfig, startTelemetry, startMetricsServer } from '@herdless/core';
 import { runScheduler, schedulerConfigSchema } from '@herdless/scheduler';
 import { onShutdown } from './lifecycle.js';
 
@@ -11,12 +11,14 @@ export async function runSchedulerCommand(argv: string[]): Promise<number> {
   const logger = createLogger('scheduler', config.logLevel);
   configureApiRateLimit({ qps: config.kubeApiQps, burst: config.kubeApiBurst });
   const metrics = startMetricsServer(config.metricsPort);
+  const telemetry = await startTelemetry('herdless-scheduler', process.env);
   const controller = new AbortController();
   const running = runScheduler(config, { logger, signal: controller.signal });
   await onShutdown(async () => {
     controller.abort();
     await running;
     metrics?.close();
+    await telemetry?.shutdown();
   }, logger);
   return 0;
 }

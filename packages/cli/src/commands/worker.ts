@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { configureApiRateLimit, createLogger, loadConfig, routineShareOf, startMetricsServer } from '@herdless/core';
+import { configureApiRateLimit, createLogger, loadConfig, startTelemetry, routineShareOf, startMetricsServer } from '@herdless/core';
 import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
 import { onShutdown } from './lifecycle.js';
@@ -13,6 +13,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   const logger = createLogger('worker', config.logLevel);
   configureApiRateLimit({ qps: config.kubeApiQps, burst: config.kubeApiBurst });
   const metrics = startMetricsServer(config.metricsPort);
+  const telemetry = await startTelemetry('herdless-worker', process.env);
   // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   const clients = new ProviderCache();
@@ -32,6 +33,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     clients.close();
     redis.disconnect();
     metrics?.close();
+    await telemetry?.shutdown();
   }, logger);
   return 0;
 }
