@@ -105,6 +105,8 @@ export interface AwsEndpoint {
   addOpenIdConnectProvider(provider: OidcProvider): void;
   /** The sessions STS issued, in order (role, session name, duration; never their credentials). */
   sessions(): SessionRecord[];
+  /** Every credential STS issued and every web identity token it took: for tests that scan for leaks. */
+  secretsOfSessions(): string[];
   stop(): Promise<void>;
 }
 
@@ -372,6 +374,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     declareRole: (role) => roles.declare(role),
     addOpenIdConnectProvider: addOidcProvider,
     sessions: () => roles.state().sessions,
+    secretsOfSessions: () => roles.secretsOfSessions(),
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     region,

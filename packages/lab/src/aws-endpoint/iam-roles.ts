@@ -28,6 +28,8 @@ export interface Session {
   roleArn: string;
   sessionName: string;
   durationSeconds: number;
+  /** The token AssumeRoleWithWebIdentity exchanged for this session (kept for tests' leak scans). */
+  webIdentityToken?: string;
 }
 
 /** What the control API and tests may see of a session: never its credentials. */
@@ -88,7 +90,7 @@ export class IamRoles {
   }
 
   /** Issues temporary credentials for `roleArn`, valid for `durationSeconds` from `nowMs`. */
-  issue(roleArn: string, sessionName: string, durationSeconds: number, nowMs: number): Session {
+  issue(roleArn: string, sessionName: string, durationSeconds: number, nowMs: number, webIdentityToken?: string): Session {
     const session: Session = {
       accessKeyId: uniqueId('ASIA').slice(0, 20),
       secretAccessKey: randomBytes(30).toString('base64'),
@@ -98,6 +100,7 @@ export class IamRoles {
       roleArn,
       sessionName,
       durationSeconds,
+      ...(webIdentityToken === undefined ? {} : { webIdentityToken }),
     };
     this.sessions.set(session.accessKeyId, session);
     return session;
@@ -137,6 +140,11 @@ export class IamRoles {
     if (!session) return undefined;
     const allowed = new Set(this.roles.get(session.roleArn)?.mayRead ?? []);
     return (name) => allowed.has('*') || allowed.has(name);
+  }
+
+  /** Every credential and token the sessions were issued with or for: what a test scans logs and stores for. */
+  secretsOfSessions(): string[] {
+    return [...this.sessions.values()].flatMap((s) => [s.accessKeyId, s.secretAccessKey, s.sessionToken, ...(s.webIdentityToken ? [s.webIdentityToken] : [])]);
   }
 
   /** The role's unique id, as AssumedRoleUser.AssumedRoleId starts. */

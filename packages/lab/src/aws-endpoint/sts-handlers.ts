@@ -133,7 +133,7 @@ export const stsHandlers: Record<StsOperation, Handler> = {
       throw new AwsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
     }
     const duration = durationOf(form, role.maxSessionSeconds ?? DEFAULT_DURATION_SECONDS, false);
-    const session = ctx.roles.issue(roleArn, sessionName, duration, ctx.nowMs);
+    const session = ctx.roles.issue(roleArn, sessionName, duration, ctx.nowMs, token);
     return {
       xml: reply('AssumeRoleWithWebIdentity', {
         Credentials: credentialsXml(session),
