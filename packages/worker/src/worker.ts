@@ -36,7 +36,8 @@ const LOOP_STALL_WARN_MS = 5_000;
 
 const syncs = new Counter({
   name: 'herdless_syncs_total',
-  help: 'Sync passes by result (created, updated, unchanged, skipped, gone, stale, covered, superseded, failed, throttled) and reason.',
+  help:
+    'Sync passes by result (created, updated, unchanged, skipped, missing, deleted, retained, intact, gone, stale, covered, superseded, failed, throttled) and reason.',
   labelNames: ['result', 'reason'],
 });
 

@@ -4,7 +4,7 @@
 // one chain of STS calls per session lifetime, whatever the number of ExternalSecrets and jobs.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Reasons, terminal } from '@herdless/core';
+import { Reasons, terminal, transient } from '@herdless/core';
 import { openGate, type AmbientWebIdentity, type ProviderContext } from '../provider.js';
 import { awsProviderOf } from './aws-client-config.js';
 import type { AwsCredentials, AwsSession, AwsSessionCache } from './aws-sessions.js';
@@ -42,7 +42,7 @@ function sessionKeyOf(plan: CredentialPlan, target: StsTarget, ambient: AmbientW
 async function issueSession(ctx: ProviderContext, plan: CredentialPlan, target: StsTarget, ambient: AmbientWebIdentity | undefined): Promise<AwsSession> {
   let session = await baseSession(ctx, plan, target, ambient);
   for (const role of plan.roles) session = await assumeRole(target, session?.credentials, role.roleArn, role.externalId);
-  if (!session) throw terminal(Reasons.ProviderError, 'expected a credential chain that ends in a session, found none');
+  if (!session) throw transient(Reasons.ProviderError, 'expected a credential chain that ends in a session, found none');
   return session;
 }
 
@@ -69,6 +69,7 @@ async function readTokenFile(path: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch (e) {
-    throw terminal(Reasons.ProviderError, `could not read the worker's web identity token file ${path} (AWS_WEB_IDENTITY_TOKEN_FILE): ${(e as NodeJS.ErrnoException).code ?? 'error'}`, e);
+    // As when the SDK finds no credentials (CredentialsProviderError): the worker's own credentials are missing.
+    throw terminal(Reasons.AccessDenied, `could not read the worker's web identity token file ${path} (AWS_WEB_IDENTITY_TOKEN_FILE): ${(e as NodeJS.ErrnoException).code ?? 'error'}`, e);
   }
 }

@@ -55,19 +55,16 @@ export function classifyStsError(err: unknown, operation: StsOperation, roleArn:
   }
   if (code && EXPIRED_CODES.has(code)) {
     return operation === STS_OPERATIONS.webIdentity
-      ? transient(Reasons.AccessDenied, `${what}: the web identity token had expired when STS checked it; a new one is sent on the next attempt`, err)
+      ? transient(Reasons.ProviderError, `${what}: the web identity token had expired when STS checked it; a new one is sent on the next attempt`, err)
       : terminal(Reasons.AccessDenied, `${what}: the credentials the store assumes the role with have expired`, err);
   }
   if (code === 'IDPCommunicationError' || code === 'IDPCommunicationErrorException') {
     return transient(Reasons.ProviderUnavailable, `${what}: STS could not reach the token's issuer`, err);
   }
-  if (code && INVALID_REQUEST_CODES.has(code)) return terminal(Reasons.ProviderError, `${what}: STS rejected the request as invalid`, err);
+  if (code && INVALID_REQUEST_CODES.has(code)) return transient(Reasons.ProviderError, `${what}: STS rejected the request as invalid`, err);
   const classified = classifyAwsError(err, { operation });
   // Keep the role in the message: the generic classifier names only the operation.
-  return new HerdlessError(classified.reason, classified.retry, `${classified.message} (role "${roleArn}")`, {
-    cause: err,
-    ...(classified.retryAfterMs === undefined ? {} : { retryAfterMs: classified.retryAfterMs }),
-  });
+  return new HerdlessError(classified.reason, `${classified.message} (role "${roleArn}")`, { cause: err, retryAfterMs: classified.retryAfterMs, throttled: classified.retry === 'throttled' });
 }
 
 function sessionOf(credentials: Credentials | undefined, operation: StsOperation, roleArn: string): AwsSession {
