@@ -104,8 +104,10 @@ export function credentialIdentityOf(store: SecretStore, kind: StoreKind, extern
       : 'ambient';
   // additionalRoles and role are kept apart: role=A with additionalRoles=[B] assumes B then A
   // (with externalID), additionalRoles=[B, A] assumes the same chain without it.
+  // Session tags decide what an attribute-based policy lets the session read.
   const roles = `additionalRoles=${(aws.additionalRoles ?? []).filter(Boolean).join('>')}|role=${aws.role ?? ''}`;
-  return aws.role || aws.additionalRoles?.some(Boolean) || aws.externalID ? `${base}|${roles}|externalID=${aws.externalID ?? ''}` : base;
+  const tags = aws.sessionTags?.length || aws.transitiveTagKeys?.length ? `|sessionTags=${JSON.stringify(aws.sessionTags ?? [])}|transitiveTagKeys=${JSON.stringify(aws.transitiveTagKeys ?? [])}` : '';
+  return aws.role || aws.additionalRoles?.some(Boolean) || aws.externalID ? `${base}|${roles}|externalID=${aws.externalID ?? ''}${tags}` : base;
 }
 
 /** A short digest of a credential identity, for map keys and logs (names stay out of metric labels). */

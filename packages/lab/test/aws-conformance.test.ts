@@ -249,7 +249,7 @@ describe('our AWS endpoint agrees with moto', () => {
     const body = `${part({ alg: 'RS256', kid: 'conf' })}.${part({ iss: ISSUER, sub: 'system:serviceaccount:team:app', aud: ['sts.amazonaws.com'], iat: now, exp: now + 600 })}`;
     const token = `${body}.${sign('sha256', Buffer.from(body), privateKey).toString('base64url')}`;
     // Set-up on ours only (moto checks no trust): the role, who may assume it, the OIDC provider.
-    endpoint!.declareRole({ roleArn: ROLE, mayRead: ['*'], trustedPrincipals: ['AKIDCONFORMANCE', ROLE], webIdentity: { issuer: ISSUER, subjects: ['system:serviceaccount:team:app'] } });
+    endpoint!.declareRole({ roleArn: ROLE, mayRead: ['*'], trustedPrincipals: ['AKIDCONFORMANCE', ROLE], allowSessionTags: true, webIdentity: { issuer: ISSUER, subjects: ['system:serviceaccount:team:app'] } });
     endpoint!.addOpenIdConnectProvider({ issuer: ISSUER, clientIds: ['sts.amazonaws.com'], jwks: { keys: [jwk] } });
 
     await step('sdk GetCallerIdentity', (t) => viaSdk(t, new GetCallerIdentityCommand({}), t.sts));
@@ -264,6 +264,9 @@ describe('our AWS endpoint agrees with moto', () => {
     const asSession = (t: Target) => new STSClient({ endpoint: t.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: t.vars.sessionKey ?? '', secretAccessKey: t.vars.sessionSecret ?? '', sessionToken: t.vars.sessionToken ?? '' } });
     await step('sdk GetCallerIdentity with the session', (t) => viaSdk(t, new GetCallerIdentityCommand({}), asSession(t)));
     await step('sdk AssumeRole chained with the session', (t) => viaSdk(t, new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'chained', ExternalId: 'conf-ext' }), asSession(t)));
+    await step('sdk AssumeRole with session tags', (t) =>
+      viaSdk(t, new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'tagged', Tags: [{ Key: 'team', Value: 'a' }], TransitiveTagKeys: ['team'] }), t.sts),
+    );
     await step('sdk AssumeRole DurationSeconds below 900', (t) => viaSdk(t, new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'conformance', DurationSeconds: 899 }), t.sts));
     await step('sdk AssumeRole of a role that does not trust the caller', (t) => viaSdk(t, new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::123456789012:role/untrusting', RoleSessionName: 'conformance' }), t.sts));
     await step('sdk AssumeRoleWithWebIdentity', (t) => viaSdk(t, new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 'external-secrets-provider-aws', WebIdentityToken: token }), t.sts));

@@ -19,6 +19,7 @@ const HOP = 'arn:aws:iam::222222222222:role/hop';
 const FINAL = 'arn:aws:iam::333333333333:role/final';
 const IRSA = 'arn:aws:iam::444444444444:role/irsa';
 const AMBIENT = 'arn:aws:iam::555555555555:role/worker';
+const TAGGED = 'arn:aws:iam::666666666666:role/tagged';
 const BASE_SECRET = 'base-secret-access-key-value';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -63,6 +64,7 @@ describe('AWS credentials through STS (our AWS endpoint, real SDK)', () => {
     for (const name of ['team/reader', 'team/final', 'team/irsa', 'team/ambient', 'team/forbidden']) endpoint.putSecret({ name, secretString: `value of ${name}` });
     endpoint.declareRole({ roleArn: READER, mayRead: ['team/reader'], trustedPrincipals: ['AKIDBASE'] });
     endpoint.declareRole({ roleArn: HOP, mayRead: [], trustedPrincipals: ['AKIDBASE'] });
+    endpoint.declareRole({ roleArn: TAGGED, mayRead: ['team/reader'], trustedPrincipals: ['AKIDBASE'], allowSessionTags: true });
     endpoint.declareRole({ roleArn: FINAL, mayRead: ['team/final'], trustedPrincipals: [HOP], externalId: 'ext-42' });
     endpoint.declareRole({ roleArn: IRSA, mayRead: ['team/irsa'], webIdentity: { issuer: ISSUER, subjects: ['system:serviceaccount:team:app'] } });
     endpoint.declareRole({ roleArn: AMBIENT, mayRead: ['team/ambient'], webIdentity: { issuer: ISSUER, subjects: ['system:serviceaccount:herdless:worker'] } });
@@ -131,6 +133,17 @@ describe('AWS credentials through STS (our AWS endpoint, real SDK)', () => {
       expect(hop).toMatchObject({ roleArn: HOP, accessKeyId: 'AKIDBASE' });
       expect(final?.roleArn).toBe(FINAL);
       expect(final?.accessKeyId).toMatch(/^ASIA/);
+    } finally {
+      cache.close();
+    }
+  });
+
+  it("sessionTags and transitiveTagKeys go with role's AssumeRole, as ESO sends them", async () => {
+    const cache = new ProviderCache();
+    try {
+      const tags = { sessionTags: [{ key: 'team', value: 'a' }], transitiveTagKeys: ['team'] };
+      expect(await read(ctx(store({ auth: staticAuth, role: TAGGED, ...tags })), cache, 'team/reader')).toBe('value of team/reader');
+      expect(endpoint.sessions().at(-1)).toMatchObject({ roleArn: TAGGED, tags: { team: 'a' }, transitiveTagKeys: ['team'] });
     } finally {
       cache.close();
     }

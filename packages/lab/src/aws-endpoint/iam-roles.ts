@@ -18,6 +18,8 @@ export interface RoleDeclaration {
   webIdentity?: { issuer: string; subjects: string[] };
   /** The role's MaxSessionDuration (default 3600 s, as IAM's). */
   maxSessionSeconds?: number;
+  /** The trust policy allows sts:TagSession: AssumeRole may pass session tags. */
+  allowSessionTags?: boolean;
 }
 
 export interface Session {
@@ -28,6 +30,9 @@ export interface Session {
   roleArn: string;
   sessionName: string;
   durationSeconds: number;
+  /** Session tags AssumeRole passed (Key → Value) and the transitive ones. */
+  tags?: Record<string, string>;
+  transitiveTagKeys?: string[];
   /** The token AssumeRoleWithWebIdentity exchanged for this session (kept for tests' leak scans). */
   webIdentityToken?: string;
 }
@@ -38,6 +43,8 @@ export interface SessionRecord {
   sessionName: string;
   durationSeconds: number;
   expiresAtMs: number;
+  tags?: Record<string, string>;
+  transitiveTagKeys?: string[];
 }
 
 /** Who signed a request, as GetCallerIdentity names it. */
@@ -90,7 +97,13 @@ export class IamRoles {
   }
 
   /** Issues temporary credentials for `roleArn`, valid for `durationSeconds` from `nowMs`. */
-  issue(roleArn: string, sessionName: string, durationSeconds: number, nowMs: number, webIdentityToken?: string): Session {
+  issue(
+    roleArn: string,
+    sessionName: string,
+    durationSeconds: number,
+    nowMs: number,
+    extra: Pick<Session, 'tags' | 'transitiveTagKeys' | 'webIdentityToken'> = {},
+  ): Session {
     const session: Session = {
       accessKeyId: uniqueId('ASIA').slice(0, 20),
       secretAccessKey: randomBytes(30).toString('base64'),
@@ -100,7 +113,7 @@ export class IamRoles {
       roleArn,
       sessionName,
       durationSeconds,
-      ...(webIdentityToken === undefined ? {} : { webIdentityToken }),
+      ...extra,
     };
     this.sessions.set(session.accessKeyId, session);
     return session;
@@ -155,7 +168,14 @@ export class IamRoles {
   state(): { roles: RoleDeclaration[]; sessions: SessionRecord[] } {
     return {
       roles: [...this.roles.values()],
-      sessions: [...this.sessions.values()].map(({ roleArn, sessionName, durationSeconds, expiresAtMs }) => ({ roleArn, sessionName, durationSeconds, expiresAtMs })),
+      sessions: [...this.sessions.values()].map(({ roleArn, sessionName, durationSeconds, expiresAtMs, tags, transitiveTagKeys }) => ({
+        roleArn,
+        sessionName,
+        durationSeconds,
+        expiresAtMs,
+        ...(tags ? { tags } : {}),
+        ...(transitiveTagKeys ? { transitiveTagKeys } : {}),
+      })),
     };
   }
 }

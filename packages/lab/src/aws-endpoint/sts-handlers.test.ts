@@ -76,6 +76,15 @@ describe('STS AssumeRole', () => {
     expect(field(xml, 'Arn')).toBe('arn:aws:sts::333333333333:assumed-role/final/fs');
   });
 
+  it('passes session tags only to a role whose trust allows sts:TagSession', () => {
+    const { roles, ctx } = setup();
+    const tagged = form({ RoleArn: READER, RoleSessionName: 'ses', 'Tags.member.1.Key': 'team', 'Tags.member.1.Value': 'a', 'TransitiveTagKeys.member.1': 'team' });
+    expect(() => stsHandlers.AssumeRole(tagged, ctx('AKIDBASE'))).toThrow(expect.objectContaining({ type: 'AccessDenied', message: expect.stringContaining('sts:TagSession') }));
+    roles.declare({ roleArn: READER, mayRead: ['team/db'], trustedPrincipals: ['AKIDBASE'], allowSessionTags: true });
+    stsHandlers.AssumeRole(tagged, ctx('AKIDBASE'));
+    expect(roles.state().sessions.at(-1)).toMatchObject({ tags: { team: 'a' }, transitiveTagKeys: ['team'] });
+  });
+
   it('validates its fields as STS does', () => {
     const { ctx } = setup();
     expect(() => stsHandlers.AssumeRole(form({ RoleSessionName: 'ses' }), ctx('AKIDBASE'))).toThrow(expect.objectContaining({ type: 'ValidationError', message: expect.stringContaining("'roleArn'") }));

@@ -29,6 +29,8 @@ const NS = `https://sts.amazonaws.com/doc/${STS_API_VERSION}/`;
 /** STS's bounds on DurationSeconds (a role's MaxSessionDuration may be up to 12 h). */
 const MIN_DURATION_SECONDS = 900;
 const DEFAULT_DURATION_SECONDS = 3600;
+/** The characters of session tags our PackedPolicySize counts as 100 %. */
+const PACKED_LIMIT_CHARS = 2048;
 /** A session assumed with another role's session lasts at most an hour (role chaining). */
 const ROLE_CHAINING_MAX_SECONDS = 3600;
 
@@ -59,6 +61,17 @@ function durationOf(form: URLSearchParams, maxSeconds: number, chained: boolean)
   }
   if (seconds > maxSeconds) throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
   return seconds;
+}
+
+/** The indexes of a query-protocol list (`Tags.member.1.Key`, `TransitiveTagKeys.member.1`, …), in order. */
+function memberList(form: URLSearchParams, name: string): number[] {
+  const indexes = new Set<number>();
+  const pattern = new RegExp(`^${name}\\.member\\.(\\d+)(?:\\.|$)`);
+  for (const key of form.keys()) {
+    const m = pattern.exec(key);
+    if (m) indexes.add(Number(m[1]));
+  }
+  return [...indexes].sort((a, b) => a - b);
 }
 
 const notAuthorized = (caller: string, action: string, roleArn: string) =>
@@ -117,9 +130,25 @@ export const stsHandlers: Record<StsOperation, Handler> = {
       (role.trustedPrincipals ?? []).some((p) => p === caller.roleArn || p === caller.arn || (caller.roleArn === undefined && caller.arn.endsWith(`:user/${p}`))) &&
       (role.externalId === undefined || role.externalId === externalId);
     if (!role || !trusted) throw notAuthorized(caller.arn, 'sts:AssumeRole', roleArn);
+    const tags = memberList(form, 'Tags').map((i) => [form.get(`Tags.member.${i}.Key`) ?? '', form.get(`Tags.member.${i}.Value`) ?? ''] as const);
+    const transitiveTagKeys = memberList(form, 'TransitiveTagKeys').map((i) => form.get(`TransitiveTagKeys.member.${i}`) ?? '');
+    // Passing session tags needs sts:TagSession in the role's trust policy.
+    if (tags.length > 0 && role.allowSessionTags !== true) throw notAuthorized(caller.arn, 'sts:TagSession', roleArn);
     const duration = durationOf(form, role.maxSessionSeconds ?? DEFAULT_DURATION_SECONDS, caller.roleArn !== undefined);
-    const session = ctx.roles.issue(roleArn, sessionName, duration, ctx.nowMs);
-    return { xml: reply('AssumeRole', { Credentials: credentialsXml(session), AssumedRoleUser: assumedRoleUser(ctx, roleArn, sessionName) }), roleArn };
+    const session = ctx.roles.issue(roleArn, sessionName, duration, ctx.nowMs, {
+      ...(tags.length > 0 ? { tags: Object.fromEntries(tags) } : {}),
+      ...(transitiveTagKeys.length > 0 ? { transitiveTagKeys } : {}),
+    });
+    return {
+      xml: reply('AssumeRole', {
+        Credentials: credentialsXml(session),
+        AssumedRoleUser: assumedRoleUser(ctx, roleArn, sessionName),
+        // Only when session policies or tags were passed: their packed size as a share (%) of
+        // the limit. AWS does not publish the packing; this counts the tags' characters.
+        PackedPolicySize: tags.length > 0 ? Math.max(1, Math.ceil(tags.reduce((n, [k, v]) => n + k.length + v.length, 0) / PACKED_LIMIT_CHARS * 100)) : undefined,
+      }),
+      roleArn,
+    };
   },
 
   AssumeRoleWithWebIdentity(form, ctx) {
@@ -133,7 +162,7 @@ export const stsHandlers: Record<StsOperation, Handler> = {
       throw new AwsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
     }
     const duration = durationOf(form, role.maxSessionSeconds ?? DEFAULT_DURATION_SECONDS, false);
-    const session = ctx.roles.issue(roleArn, sessionName, duration, ctx.nowMs, token);
+    const session = ctx.roles.issue(roleArn, sessionName, duration, ctx.nowMs, { webIdentityToken: token });
     return {
       xml: reply('AssumeRoleWithWebIdentity', {
         Credentials: credentialsXml(session),

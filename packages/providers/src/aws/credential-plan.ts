@@ -3,7 +3,7 @@
 // eks.amazonaws.com/role-arn annotation, the audiences its eks.amazonaws.com/audience or
 // sts.amazonaws.com, then the ref's), else the Secrets of auth.secretRef, else the ambient
 // credentials of the worker; then each of additionalRoles is assumed in order, and `role` last,
-// the only one with externalID. A plan holds static credentials only in memory.
+// the only one with externalID and session tags. A plan holds static credentials only in memory.
 import { assumedRolesOf, Reasons, referencedNamespaceOf, terminal } from '@herdless/core';
 import type { ProviderContext } from '../provider.js';
 import { awsProviderOf, readStaticCredentials } from './aws-client-config.js';
@@ -22,6 +22,8 @@ export type CredentialBase =
 export interface AssumedRole {
   roleArn: string;
   externalId?: string;
+  sessionTags?: { key: string; value: string }[];
+  transitiveTagKeys?: string[];
 }
 
 export interface CredentialPlan {
@@ -33,8 +35,13 @@ export interface CredentialPlan {
 export async function credentialPlanOf(ctx: ProviderContext): Promise<CredentialPlan> {
   const aws = awsProviderOf(ctx.store);
   const chain = assumedRolesOf(aws);
-  // ESO passes externalID only to the AssumeRole of `role`, which is assumed last.
-  const roles = chain.map((roleArn, i) => (aws.role && aws.externalID && i === chain.length - 1 ? { roleArn, externalId: aws.externalID } : { roleArn }));
+  // ESO passes externalID and the session tags only to the AssumeRole of `role`, which is assumed last.
+  const ofRole: Omit<AssumedRole, 'roleArn'> = {
+    ...(aws.externalID ? { externalId: aws.externalID } : {}),
+    ...(aws.sessionTags?.length ? { sessionTags: aws.sessionTags } : {}),
+    ...(aws.transitiveTagKeys?.length ? { transitiveTagKeys: aws.transitiveTagKeys } : {}),
+  };
+  const roles = chain.map((roleArn, i): AssumedRole => (aws.role && i === chain.length - 1 ? { roleArn, ...ofRole } : { roleArn }));
   return { base: await baseOf(ctx), roles };
 }
 

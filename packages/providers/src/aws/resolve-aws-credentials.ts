@@ -41,7 +41,7 @@ function sessionKeyOf(plan: CredentialPlan, target: StsTarget, ambient: AmbientW
 
 async function issueSession(ctx: ProviderContext, plan: CredentialPlan, target: StsTarget, ambient: AmbientWebIdentity | undefined): Promise<AwsSession> {
   let session = await baseSession(ctx, plan, target, ambient);
-  for (const role of plan.roles) session = await assumeRole(target, session?.credentials, role.roleArn, role.externalId);
+  for (const role of plan.roles) session = await assumeRole(target, session?.credentials, role);
   if (!session) throw transient(Reasons.ProviderError, 'expected a credential chain that ends in a session, found none');
   return session;
 }

@@ -1,14 +1,15 @@
 // The STS calls a store's credentials need, each through the call path's gate (STS has its own
 // quota, budgeted under the store's quota key in a bucket per operation) and with ESO's
 // parameters, so trust policies written for ESO hold: AssumeRole as the Go SDK's stscreds
-// provider sends it for ESO (session name aws-go-sdk-<unix ns>, 900 s, ExternalId only for
-// `role`), AssumeRoleWithWebIdentity with ESO's session name and no duration (STS's default
+// provider sends it for ESO (session name aws-go-sdk-<unix ns>, 900 s, ExternalId and session
+// tags only for `role`), AssumeRoleWithWebIdentity with ESO's session name and no duration (STS's default
 // hour). Errors are classified here; messages name the role, never a credential or token.
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
 import { HerdlessError, Reasons, terminal, transient } from '@herdless/core';
 import type { CallGate } from '../provider.js';
 import { awsClientOptions } from './aws-client-config.js';
 import type { AwsCredentials, AwsSession } from './aws-sessions.js';
+import type { AssumedRole } from './credential-plan.js';
 import { classifyAwsError } from './classify-aws-error.js';
 
 export const STS_OPERATIONS = { assumeRole: 'AssumeRole', webIdentity: 'AssumeRoleWithWebIdentity' } as const;
@@ -91,8 +92,9 @@ async function sendSts<T>(target: StsTarget, credentials: AwsCredentials | undef
   });
 }
 
-/** AssumeRole with `credentials`; `externalId` only for the store's `role` (ESO). */
-export async function assumeRole(target: StsTarget, credentials: AwsCredentials | undefined, roleArn: string, externalId: string | undefined): Promise<AwsSession> {
+/** AssumeRole with `credentials`; external ID and session tags only for the store's `role` (ESO). */
+export async function assumeRole(target: StsTarget, credentials: AwsCredentials | undefined, role: AssumedRole): Promise<AwsSession> {
+  const { roleArn, externalId, sessionTags, transitiveTagKeys } = role;
   const out = await sendSts(target, credentials, STS_OPERATIONS.assumeRole, roleArn, (client) =>
     client.send(
       new AssumeRoleCommand({
@@ -100,6 +102,8 @@ export async function assumeRole(target: StsTarget, credentials: AwsCredentials 
         RoleSessionName: assumeRoleSessionName(),
         DurationSeconds: ASSUME_ROLE_DURATION_SECONDS,
         ...(externalId ? { ExternalId: externalId } : {}),
+        ...(sessionTags ? { Tags: sessionTags.map((t) => ({ Key: t.key, Value: t.value })) } : {}),
+        ...(transitiveTagKeys ? { TransitiveTagKeys: transitiveTagKeys } : {}),
       }),
     ),
   );

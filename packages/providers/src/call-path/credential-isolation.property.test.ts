@@ -1,7 +1,7 @@
 // Property: for any two stores, the call path shares a read between them only when their
 // credential identities are equal, and equal identities mean equal credentials as ESO resolves
 // them (each referenced Secret key or ServiceAccount read where ESO reads it, the same chain of
-// additionalRoles then role, the same external ID). The limiter is not reached here (an open gate); test/security/credential-isolation
+// additionalRoles then role, the same external ID and session tags). The limiter is not reached here (an open gate); test/security/credential-isolation
 // shows the same against real processes, Redis and our AWS endpoint.
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
@@ -23,6 +23,7 @@ const storeArb = fc.record({
   role: fc.option(fc.constantFrom('arn:aws:iam::111111111111:role/r1', 'arn:aws:iam::111111111111:role/r2'), { nil: undefined }),
   additionalRoles: fc.option(fc.array(fc.constantFrom('arn:aws:iam::111111111111:role/r1', 'arn:aws:iam::111111111111:role/r2'), { maxLength: 2 }), { nil: undefined }),
   externalID: fc.option(fc.constantFrom('x1', 'x2'), { nil: undefined }),
+  sessionTags: fc.option(fc.constantFrom([{ key: 'team', value: 'a' }], [{ key: 'team', value: 'b' }]), { nil: undefined }),
   // ESO takes auth.jwt before auth.secretRef; neither is the worker's ambient credentials.
   auth: fc.constantFrom('secretRef', 'jwt', 'both', 'ambient'),
   serviceAccount: fc.record({ name: fc.constantFrom('sa', 'other-sa'), namespace: fc.option(names, { nil: undefined }), audiences: fc.option(fc.constantFrom(['a'], ['a', 'b'], ['a,b']), { nil: undefined }) }),
@@ -56,6 +57,7 @@ function contextOf(c: StoreCase): ProviderContext {
           ...(c.role ? { role: c.role } : {}),
           ...(c.additionalRoles ? { additionalRoles: c.additionalRoles } : {}),
           ...(c.externalID ? { externalID: c.externalID } : {}),
+          ...(c.sessionTags ? { sessionTags: c.sessionTags } : {}),
           ...(c.auth === 'ambient' ? {} : { auth: authOf(c) }),
         },
       },
