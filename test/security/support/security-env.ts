@@ -22,6 +22,8 @@ export interface HerdlessOptions {
   commonArgs?: string[];
   /** Extra environment for every process (e.g. OTEL_* to export traces). */
   env?: Record<string, string>;
+  /** Extra environment of every worker (e.g. AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, as EKS injects them). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface SecurityEnv {
@@ -158,7 +160,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
         const port = ports[w] as number;
         workerPorts.push(port);
         processes.push(
-          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])], o.env),
+          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])], { ...o.env, ...o.workerEnv }),
         );
       }
     },
