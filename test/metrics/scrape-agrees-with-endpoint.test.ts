@@ -5,6 +5,7 @@
 // (externalsecret_provider_api_calls_count{provider,call,status}, ESO's providers and statuses).
 // ESO's per-object metrics count every ExternalSecret's passes, and the scheduler reports each
 // one's Ready condition as ESO does (the status 1, its opposite 0).
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARAMETER_STORE_THROUGHPUT_OPERATIONS } from '@herdless/lab';
 import { createExternalSecret, eventually, listExternalSecrets } from '../e2e/support/kube.js';
@@ -115,5 +116,14 @@ describe('after a small storm', () => {
     expect(scheduler).toMatch(/^herdless_queue_ready_jobs\{shard="default",lane="spec"\} \d+$/m);
     expect(sum(texts, 'herdless_sync_duration_seconds_count')).toBe(sum(texts, 'externalsecret_sync_calls_total'));
     expect(sum(texts, 'herdless_spec_to_ready_seconds_count', { reason: 'new' })).toBeGreaterThan(0);
+
+    // Every metric the dashboard and the alert rules query is one some process serves.
+    const served = new Set(texts.flatMap((t) => [...t.matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_count`, `${m[1]}_sum`] : [m[1] as string]))));
+    const queried = new Set<string>();
+    for (const file of ['../../deploy/dashboards/herdless.json', '../../deploy/alerts/herdless-rules.yaml']) {
+      for (const m of readFileSync(new URL(file, import.meta.url), 'utf8').matchAll(/\b((?:herdless|externalsecret)_[a-z_]+)\b/g)) queried.add(m[1] as string);
+    }
+    expect(queried.size).toBeGreaterThan(15);
+    expect([...queried].filter((name) => !served.has(name))).toEqual([]);
   });
 });
