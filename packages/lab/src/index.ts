@@ -4,6 +4,7 @@
 export * from './lab-error.js';
 export { herdlessCacheDir } from './lab-paths.js';
 export { freeLoopbackPort, freeLoopbackPorts } from './free-port.js';
+export { ensureGoTool, PROMTOOL, type GoTool } from './go-tool.js';
 export { scrapeLoopbackMetrics } from './scrape-metrics.js';
 export {
   ensureControlPlaneBinaries,
