@@ -2,10 +2,10 @@
 // This module is the only place in Herdless that reads process.env.
 import { z } from 'zod';
 import { DEFAULT_RESERVED_SHARE, DEFAULT_TARGET_UTILISATION } from './budgets.js';
+import { ConfigError } from './config-error.js';
+import { redisConfigShape } from './redis-connection.js';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 /** "--budget-rps" / HERDLESS_BUDGET_RPS → budgetRps. */
 function camel(kebab: string): string {
@@ -84,7 +84,7 @@ export function loadConfig<S extends z.ZodObject>(
 /** Shared fields every Herdless process has. */
 export const commonConfigShape = {
   kubeconfig: z.string().optional(),
-  redisUrl: z.string().url().default('redis://127.0.0.1:6379'),
+  ...redisConfigShape,
   queuePrefix: z.string().regex(/^[a-zA-Z0-9_{}-]+$/).default('herdless'),
   shards: z
     .string()

@@ -59,6 +59,7 @@ export {
 } from './aws-endpoint/ssm-operations.js';
 export { encryptedSecureString } from './aws-endpoint/secure-string.js';
 export { startRedis, type RedisServer, type RedisOptions } from './redis/start-redis.js';
+export { startRedisTopology, REDIS_TOPOLOGIES, type RedisTopology, type RedisTopologyKind, type RedisNode } from './redis/redis-topology.js';
 export * from './fault-proxy/index.js';
 export { AwsEndpointFaults, NO_AWS_FAULTS, type AwsFaultSettings, type AwsFaultsState, type QuotaControl } from './aws-endpoint/faults.js';
 export * from './eso/index.js';

@@ -2,10 +2,11 @@
 // Job ids are deterministic (core's syncJobId), so adding a decision twice — a retry after a
 // Redis error, or a deposed leader's late write — leaves one job. Payloads carry identity only.
 import { Queue, type Job } from 'bullmq';
-import { LANE_PRIORITY, leaderTermKey, syncJobSchema, syncQueueName, uidOfJobId, type LeaderTerm, type Logger, type SyncJob } from '@herdless/core';
+import { createRedisConnection, LANE_PRIORITY, leaderTermKey, type RedisConfig, type RedisConnection, syncJobSchema, syncQueueName, uidOfJobId, type LeaderTerm, type Logger, type SyncJob } from '@herdless/core';
 
 export interface EnqueuerOptions {
-  redisUrl: string;
+  /** Where Redis is and how to reach it (core's createRedisConnection). */
+  redis: RedisConfig;
   prefix: string;
   shards: readonly string[];
   logger: Logger;
@@ -46,10 +47,14 @@ return 1
 
 export class SyncEnqueuer {
   private readonly queues = new Map<string, Queue>();
+  /** One connection per queue, as BullMQ would open; the queues share them, so close() ends them. */
+  private readonly connections: RedisConnection[] = [];
 
   constructor(private readonly opts: EnqueuerOptions) {
     for (const shard of opts.shards) {
-      const queue = new Queue(syncQueueName(shard), { connection: { url: opts.redisUrl, maxRetriesPerRequest: null }, prefix: opts.prefix });
+      const connection = createRedisConnection(opts.redis, 'bullmq');
+      this.connections.push(connection);
+      const queue = new Queue(syncQueueName(shard), { connection, prefix: opts.prefix });
       queue.on('error', (err) => opts.logger.warn({ err: err.message, shard }, 'queue connection error'));
       this.queues.set(shard, queue);
     }
@@ -120,5 +125,6 @@ export class SyncEnqueuer {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    for (const connection of this.connections) connection.disconnect();
   }
 }

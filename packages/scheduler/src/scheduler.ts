@@ -35,7 +35,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   const kc = loadKubeConfig(config.kubeconfig);
   const clients = kubeClients(kc);
   const informers = createExternalSecretsInformers(kc, logger, config.watchNamespace);
-  const enqueuer = new SyncEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, shards: config.shards, logger });
+  const enqueuer = new SyncEnqueuer({ redis: config, prefix: config.queuePrefix, shards: config.shards, logger });
   const elector = new LeaderElector({
     coordination: clients.coordination,
     namespace: config.namespace,

@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { configureApiRateLimit, createLogger, loadConfig, routineShareOf, startMetricsServer } from '@herdless/core';
+import { configureApiRateLimit, createLogger, createRedisConnection, loadConfig, routineShareOf, startMetricsServer } from '@herdless/core';
 import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
 import { onShutdown } from './lifecycle.js';
@@ -14,7 +13,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   configureApiRateLimit({ qps: config.kubeApiQps, burst: config.kubeApiBurst });
   const metrics = startMetricsServer(config.metricsPort);
   // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  const redis = createRedisConnection(config, 'commands');
   const clients = new ProviderCache();
   const callPath = new CallPath({
     redis,

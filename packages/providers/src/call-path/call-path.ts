@@ -7,7 +7,7 @@
 // AND credential identity, so a value, or an error, read with one tenant's credentials is never
 // handed to a caller with other credentials. Never a secret value in Redis, logs or metrics.
 import { HerdlessError, Reasons, throttled, type FindSpec, type RemoteRef } from '@herdless/core';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@herdless/core';
 import { createProvider, credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
 import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes } from '../provider.js';
 import type { ProviderCache } from '../provider-cache.js';

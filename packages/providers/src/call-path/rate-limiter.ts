@@ -3,7 +3,7 @@
 // EVALSHA, EVAL on NOSCRIPT). Keys carry identities (provider key, operation), values carry
 // numbers (times, rates): never a secret value.
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@herdless/core';
 import { limiterParams, steadyRps, type LimiterParams } from './limiter-math.js';
 import type { CallLane } from './call-lane.js';
 
