@@ -56,6 +56,9 @@ export const schedulerConfigSchema = z
     retryBaseSeconds: seconds.default(5),
     /** Ceiling of the retry backoff; it is also at most half the refresh interval. */
     retryMaxSeconds: seconds.default(3600),
+    /** How often the leader checks that Redis still holds its queues (a FLUSHALL, or a restart
+     *  without persistence, loses them); a loss rebuilds the plan from Kubernetes within it. */
+    redisWipeCheckSeconds: seconds.default(3),
   })
   .superRefine((c, ctx) => {
     const unserved = [...new Set(Object.values(c.namespaceShards))].filter((s) => !c.shards.includes(s));

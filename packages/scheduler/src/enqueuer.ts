@@ -45,6 +45,9 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `;
 
+/** The generation marker of a shard's queue: inside the queue's key space and hash slot. */
+const generationKey = (prefix: string, shard: string): string => `${prefix}:${syncQueueName(shard)}:herdless-generation`;
+
 export class SyncEnqueuer {
   private readonly queues = new Map<string, Queue>();
   /** One connection per queue, as BullMQ would open; the queues share them, so close() ends them. */
@@ -111,6 +114,23 @@ export class SyncEnqueuer {
     client.defineCommand('herdlessPublishTerm', { numberOfKeys: 1, lua: PUBLISH_TERM });
     const set: unknown = await client.runCommand('herdlessPublishTerm', [leaderTermKey(this.opts.prefix), String(term.epoch), JSON.stringify(term)]);
     return Number(set) === 1;
+  }
+
+  /**
+   * Writes this session's generation marker beside every shard's queue (same hash tag, so a
+   * Cluster node that loses a queue loses its marker with it). Redis holds only rebuildable
+   * state: the marker is how the leader learns that state is gone.
+   */
+  async markGeneration(token: string): Promise<void> {
+    for (const shard of this.opts.shards) await (await this.queue(shard).client).set(generationKey(this.opts.prefix, shard), token);
+  }
+
+  /** False when a shard's marker is gone (its queue with it); a marker of another session is not a loss. */
+  async generationIntact(): Promise<boolean> {
+    for (const shard of this.opts.shards) {
+      if ((await (await this.queue(shard).client).get(generationKey(this.opts.prefix, shard))) === null) return false;
+    }
+    return true;
   }
 
   /** Removes a pending job. False when it is running (active jobs are locked) or already gone. */

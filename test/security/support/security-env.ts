@@ -20,6 +20,8 @@ export interface HerdlessOptions {
   workerArgs?: string[];
   /** Extra flags for both (e.g. budgets, which scheduler and workers must agree on). */
   commonArgs?: string[];
+  /** How the processes reach Redis (a lab topology's flags); default the run's Redis. */
+  redisArgs?: string[];
 }
 
 export interface SecurityEnv {
@@ -135,7 +137,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
         await bindChartRbac(kc, component, systemNamespace, release);
         kubeconfigs[component] = (await createServiceAccountKubeconfig(cp, { namespace: systemNamespace, name: `${release}-${component}` })).kubeconfigPath;
       }
-      const common = ['--redis-url', injected('redisUrl'), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
+      const common = [...(o.redisArgs ?? ['--redis-url', injected('redisUrl')]), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
       const ports = await freeLoopbackPorts(workers + 1);
       processes.push(
         spawnHerdless(`scheduler-${run}`, [

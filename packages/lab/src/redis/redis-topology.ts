@@ -25,7 +25,10 @@ const MASTER_NAME = 'herdless-master';
 
 export interface RedisNode {
   port: number;
+  /** The running server (a new one after restart()). */
   process: ManagedProcess;
+  /** Stops the server (SIGTERM; nothing is saved) and starts it again, empty, on the same port. */
+  restart(): Promise<void>;
 }
 
 export interface RedisTopology {
@@ -67,15 +70,26 @@ async function start(kind: RedisTopologyKind, dir: string, procs: ManagedProcess
     const port = await freeLoopbackPort();
     const nodeDir = join(dir, `${name}-${port}`);
     await mkdir(nodeDir, { recursive: true });
-    const process = spawnProcessGroup({ name: `redis ${name}`, command: 'redis-server', args: await args(port, nodeDir), logPath: join(nodeDir, 'redis.log') });
-    procs.push(process);
-    const node = { port, process };
-    await waitUntil(async () => ((await ready(node).catch(() => false)) ? true : undefined), {
-      what: `redis ${name} on port ${port}`,
-      timeoutMs: 15_000,
-      intervalMs: 50,
-      watch: [process],
-    });
+    const argv = await args(port, nodeDir);
+    const launch = async (node: RedisNode) => {
+      node.process = spawnProcessGroup({ name: `redis ${name}`, command: 'redis-server', args: argv, logPath: join(nodeDir, 'redis.log') });
+      procs.push(node.process);
+      await waitUntil(async () => ((await ready(node).catch(() => false)) ? true : undefined), {
+        what: `redis ${name} on port ${port}`,
+        timeoutMs: 15_000,
+        intervalMs: 50,
+        watch: [node.process],
+      });
+    };
+    const node: RedisNode = {
+      port,
+      process: undefined as unknown as ManagedProcess,
+      async restart() {
+        await node.process.stop();
+        await launch(node);
+      },
+    };
+    await launch(node);
     return node;
   };
   const cliArgs = (port: number, auth: string[]) => ['-h', '127.0.0.1', '-p', String(port), ...auth, '--no-auth-warning'];
