@@ -20,7 +20,7 @@ import {
   type Logger,
   type SyncJob,
 } from '@herdless/core';
-import type { Provider, ProviderContext } from '@herdless/providers';
+import type { AmbientWebIdentity, Provider, ProviderContext } from '@herdless/providers';
 import type { V1Secret } from '@kubernetes/client-node';
 import { applySecret, type ApplyResult } from './apply-secret.js';
 import { checkSpec } from './check-spec.js';
@@ -32,6 +32,7 @@ import { renderSecret } from './render-secret.js';
 import { resolveStore } from './resolve-store.js';
 import type { WorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
+import { readServiceAccountAnnotations, requestServiceAccountToken } from './service-accounts.js';
 
 /** Where providers come from (a cache keyed by provider key and credentials). */
 export type ProviderSource = (ctx: ProviderContext) => Promise<Provider>;
@@ -42,8 +43,13 @@ export interface SyncDeps {
   caches?: WorkerCaches;
   /** Credentials read from Secrets, kept in this process's memory for a short while. */
   credentials?: CredentialsCache;
+  /** The annotations of auth.jwt's ServiceAccounts, likewise. */
+  serviceAccounts?: CredentialsCache<Record<string, string>>;
   providers: ProviderSource;
   awsEndpoint?: string;
+  awsStsEndpoint?: string;
+  /** The worker's own web identity (IRSA), for stores with ambient credentials. */
+  awsWebIdentity?: AmbientWebIdentity;
   logger: Logger;
   now: () => Date;
 }
@@ -73,7 +79,12 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
       storeKind: kind,
       externalSecretNamespace: es.metadata.namespace as string,
       readSecretKey: (ref) => (deps.credentials ? deps.credentials.read(ref, () => readSecretKey(deps.kube, ref)) : readSecretKey(deps.kube, ref)),
+      readServiceAccountAnnotations: (ref) =>
+        deps.serviceAccounts ? deps.serviceAccounts.read(ref, () => readServiceAccountAnnotations(deps.kube, ref)) : readServiceAccountAnnotations(deps.kube, ref),
+      requestServiceAccountToken: (request) => requestServiceAccountToken(deps.kube, request),
       ...(deps.awsEndpoint ? { awsEndpoint: deps.awsEndpoint } : {}),
+      ...(deps.awsStsEndpoint ? { awsStsEndpoint: deps.awsStsEndpoint } : {}),
+      ...(deps.awsWebIdentity ? { awsWebIdentity: deps.awsWebIdentity } : {}),
     });
     const data = await fetchRemoteData(es, provider);
     const action = Object.keys(data).length === 0 ? whenNoData(es) : 'write';

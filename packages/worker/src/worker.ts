@@ -20,7 +20,7 @@ import {
   type Logger,
 } from '@herdless/core';
 import { callLaneOf, withCallLane } from '@herdless/providers';
-import type { WorkerConfig } from './config.js';
+import { awsWebIdentityOf, type WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
@@ -75,10 +75,13 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     kube,
     caches,
     credentials: new CredentialsCache(),
+    serviceAccounts: new CredentialsCache<Record<string, string>>(),
     providers: opts.providers,
     logger,
     now: () => new Date(),
     ...(config.awsEndpoint ? { awsEndpoint: config.awsEndpoint } : {}),
+    ...(config.awsStsEndpoint ? { awsStsEndpoint: config.awsStsEndpoint } : {}),
+    ...awsWebIdentityOf(config),
   };
 
   const terms = new LeaderTermReader(connection, config.queuePrefix, logger);

@@ -22,6 +22,8 @@ export interface HerdlessOptions {
   commonArgs?: string[];
   /** How the processes reach Redis (a lab topology's flags); default the run's Redis. */
   redisArgs?: string[];
+  /** Extra environment of every worker (e.g. AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, as EKS injects them). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface SecurityEnv {
@@ -154,7 +156,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
         const port = ports[w] as number;
         workerPorts.push(port);
         processes.push(
-          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])]),
+          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])], o.workerEnv),
         );
       }
     },
