@@ -186,8 +186,9 @@ async function start(kind: RedisTopologyKind, dir: string, procs: ManagedProcess
         nodes.push(
           await spawnRedis(
             `cluster-${i}`,
-            (port, d) => redisArgs(port, d, ['--requirepass', PASSWORD, '--masterauth', PASSWORD, '--cluster-enabled', 'yes',
-              '--cluster-config-file', join(d, 'nodes.conf'), '--cluster-node-timeout', '2000']),
+            // The cluster bus gets a free port of its own: the default (port + 10000) may be taken.
+            async (port, d) => redisArgs(port, d, ['--requirepass', PASSWORD, '--masterauth', PASSWORD, '--cluster-enabled', 'yes',
+              '--cluster-port', String(await freeLoopbackPort()), '--cluster-config-file', join(d, 'nodes.conf'), '--cluster-node-timeout', '2000']),
             pings(auth),
           ),
         );
