@@ -27,8 +27,8 @@ export interface RedisNode {
   port: number;
   /** The running server (a new one after restart()). */
   process: ManagedProcess;
-  /** Stops the server (SIGTERM; nothing is saved) and starts it again, empty, on the same port. */
-  restart(): Promise<void>;
+  /** Stops the server (SIGTERM; nothing is saved) and starts it again, empty, on the same port, after `downForMs` (an outage). */
+  restart(downForMs?: number): Promise<void>;
 }
 
 export interface RedisTopology {
@@ -84,8 +84,9 @@ async function start(kind: RedisTopologyKind, dir: string, procs: ManagedProcess
     const node: RedisNode = {
       port,
       process: undefined as unknown as ManagedProcess,
-      async restart() {
+      async restart(downForMs = 0) {
         await node.process.stop();
+        if (downForMs > 0) await new Promise((resolve) => setTimeout(resolve, downForMs));
         await launch(node);
       },
     };
