@@ -62,4 +62,5 @@ export { startRedis, type RedisServer, type RedisOptions } from './redis/start-r
 export * from './fault-proxy/index.js';
 export { AwsEndpointFaults, NO_AWS_FAULTS, type AwsFaultSettings, type AwsFaultsState, type QuotaControl } from './aws-endpoint/faults.js';
 export * from './eso/index.js';
+export { ensureHelm, helmToolchain, HELM_VERSION, UPSTREAM_CRDS, type HelmToolchain, type EnsureHelmResult } from './helm/helm-toolchain.js';
 export * from './report/index.js';
