@@ -27,6 +27,7 @@ export {
   type ServiceAccountKubeconfig,
   type ServiceAccountKubeconfigOptions,
 } from './control-plane/service-account-kubeconfig.js';
+export { installCrds } from './control-plane/install-crds.js';
 export { createCa, type CertificateFiles } from './control-plane/pki.js';
 export { renderKubeconfig, writeKubeconfig, type KubeconfigSpec, type KubeconfigCredential } from './control-plane/kubeconfig.js';
 export {
