@@ -2,19 +2,20 @@
 // audit log of every request a ServiceAccount makes; the scheduler and workers run from the
 // production bundle with the ServiceAccounts and (Cluster)Roles `helm template` renders, through
 // every path that calls the API: a SecretStore, a ClusterSecretStore whose namespaceSelector
-// makes the worker read a namespace, a first sync (create), a spec change (update), and a
+// makes the worker read a namespace, a store with auth.jwt (the worker reads its ServiceAccount
+// and requests a token), a first sync (create), a spec change (update), and a
 // worker pool that serves a namespace outside its caches (direct reads on a cache miss). Then:
 // nothing was refused, every call was granted, and every grant was used.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceAccountKubeconfig } from '@herdless/lab';
 import { injected } from '../support/index.js';
 import { createExternalSecret, createStore, eventually, listExternalSecrets, patchExternalSecretSpec } from '../e2e/support/kube.js';
 import { spawnHerdless, stopAll } from '../e2e/support/processes.js';
 import { bindChartRbac } from '../e2e/support/rbac.js';
 import { renderChart } from './support/helm.js';
-import { startOwnCluster, type OwnCluster } from './support/own-cluster.js';
+import { showOutputOnFailure, startOwnCluster, type OwnCluster } from './support/own-cluster.js';
 
 const SYSTEM = 'herdless-rbac';
 const RELEASE = 'rbac';
@@ -44,7 +45,7 @@ beforeAll(async () => {
   const { cp, admin, aws, processes } = env;
   aws.putSecret({ name: 'app/one', secretString: JSON.stringify({ user: 'u1', password: 'p1' }) });
 
-  for (const [name, labels] of [[SYSTEM, {}], ['team-a', { tier: 'gold' }], ['team-b', {}], ['decoy', {}]] as const) {
+  for (const [name, labels] of [[SYSTEM, {}], ['team-a', { tier: 'gold' }], ['team-b', { tier: 'gold' }], ['decoy', {}]] as const) {
     await admin.core.createNamespace({ body: { metadata: { name, labels } } });
   }
   for (const ns of [SYSTEM, 'team-a', 'team-b']) {
@@ -57,6 +58,10 @@ beforeAll(async () => {
   await createStore(admin, 'SecretStore', 'aws', 'team-a', { provider: provider() });
   await createStore(admin, 'SecretStore', 'aws', 'team-b', { provider: provider() });
   await createStore(admin, 'ClusterSecretStore', 'gold', undefined, { provider: provider(SYSTEM), conditions: [{ namespaceSelector: { matchLabels: { tier: 'gold' } } }] });
+  // auth.jwt: the worker reads the ServiceAccount's role annotation and requests a token for it.
+  // (Our endpoint knows no such role, so the sync ends AccessDenied: only the calls matter here.)
+  await admin.core.createNamespacedServiceAccount({ namespace: 'team-a', body: { metadata: { name: 'app', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111111111111:role/rbac-app' } } } });
+  await createStore(admin, 'SecretStore', 'jwt', 'team-a', { provider: { aws: { service: 'SecretsManager', region: aws.region, auth: { jwt: { serviceAccountRef: { name: 'app' } } } } } });
 
   const kc = cp.kubeConfig();
   const kubeconfig: Record<string, string> = {};
@@ -68,7 +73,8 @@ beforeAll(async () => {
   processes.push(
     spawnHerdless('scheduler', ['scheduler', ...common, '--kubeconfig', kubeconfig.scheduler!, '--namespace', SYSTEM, '--lease-name', `${RELEASE}-scheduler`, '--shards', 'default,miss', '--namespace-shards', 'team-b=miss']),
     spawnHerdless('worker', ['worker', ...common, '--kubeconfig', kubeconfig.worker!, '--shards', 'default']),
-    // Its caches hold only the empty namespace "decoy", so team-b's syncs read ExternalSecret and store directly.
+    // Its caches hold only the empty namespace "decoy", so team-b's syncs read the ExternalSecret,
+    // the SecretStore and the Namespace's labels directly.
     spawnHerdless('worker-miss', ['worker', ...common, '--kubeconfig', kubeconfig.worker!, '--shards', 'miss', '--watch-namespace', 'decoy']),
   );
 
@@ -76,9 +82,12 @@ beforeAll(async () => {
   await createExternalSecret(admin, 'team-a', 'through-store', { secretStoreRef: { name: 'aws', kind: 'SecretStore' }, data: data('password') });
   await createExternalSecret(admin, 'team-a', 'through-cluster-store', { secretStoreRef: { name: 'gold', kind: 'ClusterSecretStore' }, data: data('password') });
   await createExternalSecret(admin, 'team-b', 'cache-miss', { secretStoreRef: { name: 'aws', kind: 'SecretStore' }, data: data('password') });
-  await eventually('the three ExternalSecrets Ready', 120_000, async () => {
-    const ready = [...(await listExternalSecrets(admin, 'team-a')), ...(await listExternalSecrets(admin, 'team-b'))].filter((e) => e.ready === 'True');
-    return ready.length === 3 ? true : undefined;
+  await createExternalSecret(admin, 'team-b', 'cluster-store-miss', { secretStoreRef: { name: 'gold', kind: 'ClusterSecretStore' }, data: data('password') });
+  await createExternalSecret(admin, 'team-a', 'through-jwt', { secretStoreRef: { name: 'jwt', kind: 'SecretStore' }, data: data('password') });
+  await eventually('four ExternalSecrets Ready and the jwt one refused by STS', 120_000, async () => {
+    const all = [...(await listExternalSecrets(admin, 'team-a')), ...(await listExternalSecrets(admin, 'team-b'))];
+    const ready = all.filter((e) => e.ready === 'True').length;
+    return ready === 4 && all.find((e) => e.name === 'through-jwt')?.ready === 'False' ? true : undefined;
   });
   // A spec change: the worker replaces the Secret it created.
   await patchExternalSecretSpec(admin, 'team-a', 'through-store', { data: data('renamed') });
@@ -89,6 +98,7 @@ beforeAll(async () => {
   await stopAll(processes);
 }, 300_000);
 
+afterEach(showOutputOnFailure(() => env));
 afterAll(() => env?.stop());
 
 describe("the chart's RBAC against the audit log of a run", () => {

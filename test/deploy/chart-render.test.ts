@@ -144,8 +144,8 @@ describe('the README configuration table', () => {
     const problems: string[] = [];
     for (const name of row.env) {
       const env = envOf(c, name);
-      if (row.valueCell === 'in-cluster') {
-        if (env) problems.push(`${name} is set; in a cluster the ServiceAccount's credentials are used`);
+      if (row.valueCell === 'in-cluster' || row.valueCell === "EKS's IRSA webhook") {
+        if (env) problems.push(`${name} is set by the chart; in a cluster Kubernetes (or EKS's webhook) provides it`);
         continue;
       }
       if (!env) {

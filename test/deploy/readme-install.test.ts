@@ -6,7 +6,7 @@
 // What the test adds: its Redis and our AWS endpoint in place of AWS (a values file of its own).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AppsV1Api, KubernetesObjectApi, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { createServiceAccountKubeconfig, freeLoopbackPort } from '@herdless/lab';
@@ -16,7 +16,7 @@ import { spawnHerdless } from '../e2e/support/processes.js';
 import { REPO_ROOT } from './support/bundle.js';
 import { runHelm } from './support/helm.js';
 import { installBlocks } from './support/readme.js';
-import { startOwnCluster, type OwnCluster } from './support/own-cluster.js';
+import { showOutputOnFailure, startOwnCluster, type OwnCluster } from './support/own-cluster.js';
 
 const blocks = installBlocks();
 let cluster: OwnCluster;
@@ -76,6 +76,7 @@ beforeAll(async () => {
   for (const doc of parseAllDocuments(blocks.example ?? '')) await api.create(doc.toJSON() as KubernetesObject);
 }, 300_000);
 
+afterEach(showOutputOnFailure(() => cluster));
 afterAll(() => cluster?.stop());
 
 describe("the README's install section", () => {

@@ -22,9 +22,6 @@ export function flagName(key: string): string {
   return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
-/** Conventional environment variables read when the HERDLESS_ one is unset. */
-export const CONFIG_ENV_ALIASES: Readonly<Record<string, string>> = { kubeconfig: 'KUBECONFIG', redisUrl: 'REDIS_URL', awsEndpoint: 'AWS_ENDPOINT_URL' };
-
 /** Parses "--key value", "--key=value" and boolean "--flag" / "--no-flag" into a camelCase record. */
 export function parseFlags(argv: readonly string[]): { flags: Record<string, string | boolean>; positionals: string[] } {
   const flags: Record<string, string | boolean> = {};
@@ -55,6 +52,21 @@ export function parseFlags(argv: readonly string[]): { flags: Record<string, str
 }
 
 /**
+ * Conventional variable names a field also reads. The AWS ones are the SDKs' (AWS_ROLE_ARN and
+ * AWS_WEB_IDENTITY_TOKEN_FILE are what EKS's IRSA webhook injects) and ESO's AWS_STS_ENDPOINT:
+ * the worker reads them here, once, and hands them to the providers.
+ */
+export const CONVENTIONAL_ENV: Readonly<Record<string, string>> = {
+  kubeconfig: 'KUBECONFIG',
+  redisUrl: 'REDIS_URL',
+  awsEndpoint: 'AWS_ENDPOINT_URL',
+  awsStsEndpoint: 'AWS_STS_ENDPOINT',
+  awsRoleArn: 'AWS_ROLE_ARN',
+  awsWebIdentityTokenFile: 'AWS_WEB_IDENTITY_TOKEN_FILE',
+  awsRoleSessionName: 'AWS_ROLE_SESSION_NAME',
+};
+
+/**
  * Builds the config object for `schema` from flags, then HERDLESS_* environment variables
  * (plus a few conventional names such as KUBECONFIG and REDIS_URL). A bad value throws a
  * ConfigError naming the field and the rule it broke.
@@ -63,7 +75,7 @@ export function loadConfig<S extends z.ZodObject>(
   schema: S,
   argv: readonly string[] = [],
   env: NodeJS.ProcessEnv = process.env,
-  aliases: Readonly<Record<string, string>> = CONFIG_ENV_ALIASES,
+  aliases: Readonly<Record<string, string>> = CONVENTIONAL_ENV,
 ): z.infer<S> {
   const { flags } = parseFlags(argv);
   const known = Object.keys(schema.shape);

@@ -1,11 +1,26 @@
 // The worker's configuration: one zod object, parsed once at start (core's loadConfig).
 import { z } from 'zod';
-import { commonConfigShape, parseBudgets } from '@herdless/core';
+import { ConfigError, commonConfigShape, parseBudgets } from '@herdless/core';
+import type { AmbientWebIdentity } from '@herdless/providers';
 
 export const workerConfigSchema = z.object({
   ...commonConfigShape,
   concurrency: z.coerce.number().int().min(1).max(10_000).default(50).meta({ description: 'jobs this worker process runs at once' }),
   awsEndpoint: z.string().url().optional().meta({ description: 'AWS endpoint override (our endpoint in the lab and tests); unset: AWS' }),
+  awsStsEndpoint: z.string().url().optional().meta({ description: "STS endpoint override (ESO's AWS_STS_ENDPOINT); default: --aws-endpoint, else AWS's regional one" }),
+  awsRoleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
+    .optional()
+    .meta({
+      description:
+        "the worker's web identity for stores with ambient credentials (IRSA: EKS injects AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE); both or neither; without them the AWS SDK's default chain applies",
+    }),
+  awsWebIdentityTokenFile: z.string().min(1).optional().meta({ description: 'the web identity token file that goes with --aws-role-arn' }),
+  awsRoleSessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'expected 2 to 64 of letters, digits and +=,.@_-').optional().meta({ description: "session name of the worker's web identity" }),
+  awsSessionRefreshMarginSeconds: z.coerce.number().int().min(1).max(899).default(300).meta({
+    description: "STS sessions (role, auth.jwt, web identity) are refreshed this long before they expire; below STS's shortest session (900 s), so every session is used for a while",
+  }),
   throttleJitterMs: z.coerce.number().int().min(0).default(250).meta({ description: "a throttled job goes back to delayed for the limiter's wait plus up to this much jitter" }),
   budgets: z
     .string()
@@ -23,3 +38,15 @@ export const workerConfigSchema = z.object({
   batching: z.enum(['auto', 'always', 'never']).default('auto').meta({ description: 'BatchGetSecretValue for current-version reads of one quota key: auto (chosen by the budgets), always or never' }),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** The worker's ambient web identity, when configured: both the role and the token file, or neither. */
+export function awsWebIdentityOf(config: Pick<WorkerConfig, 'awsRoleArn' | 'awsWebIdentityTokenFile' | 'awsRoleSessionName'>): { awsWebIdentity?: AmbientWebIdentity } {
+  const { awsRoleArn: roleArn, awsWebIdentityTokenFile: tokenFile, awsRoleSessionName: sessionName } = config;
+  if (roleArn === undefined && tokenFile === undefined) return {};
+  if (roleArn === undefined || tokenFile === undefined) {
+    throw new ConfigError(
+      `invalid configuration:\n  --aws-role-arn (AWS_ROLE_ARN) and --aws-web-identity-token-file (AWS_WEB_IDENTITY_TOKEN_FILE): expected both or neither, found only ${roleArn === undefined ? '--aws-web-identity-token-file' : '--aws-role-arn'}`,
+    );
+  }
+  return { awsWebIdentity: { roleArn, tokenFile, ...(sessionName ? { sessionName } : {}) } };
+}

@@ -18,6 +18,16 @@ export interface OwnCluster {
   stop(): Promise<void>;
 }
 
+/** For afterEach: on a test's failure, the last lines of each process (the test sees only the API server). */
+export function showOutputOnFailure(cluster: () => OwnCluster | undefined): (ctx: { task: { result?: { state?: string } } }) => void {
+  let shown = false;
+  return (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || shown) return;
+    shown = true;
+    for (const p of cluster()?.processes ?? []) process.stderr.write(`\n--- last lines of ${p.name} ---\n${p.output().split('\n').slice(-25).join('\n')}\n`);
+  };
+}
+
 export async function startOwnCluster(label: string, opts: { controlPlane?: (dir: string) => ControlPlaneOptions; aws?: AwsEndpointOptions } = {}): Promise<OwnCluster> {
   const dir = mkdtempSync(join(tmpdir(), `herdless-${label}-`));
   const processes: HerdlessProcess[] = [];

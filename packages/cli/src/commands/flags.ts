@@ -5,7 +5,7 @@
 // (flags over HERDLESS_* variables), so this module never reads process.env.
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
-import { CONFIG_ENV_ALIASES, envName, flagName } from '@herdless/core';
+import { CONVENTIONAL_ENV, envName, flagName } from '@herdless/core';
 
 export interface FlagSpec {
   /** The config field (camelCase), and commander's attribute name for the option. */
@@ -40,7 +40,7 @@ export function flagsOf(schema: z.ZodObject): FlagSpec[] {
     const variants = p.anyOf ?? [p];
     const boolean = variants.some((v) => v.type === 'boolean');
     const choices = p.enum?.every((v) => typeof v === 'string') ? (p.enum as string[]) : undefined;
-    const alias = CONFIG_ENV_ALIASES[key];
+    const alias = CONVENTIONAL_ENV[key];
     return {
       key,
       flag: flagName(key),
