@@ -3,7 +3,8 @@
 // production bundle with the ServiceAccounts and (Cluster)Roles `helm template` renders, through
 // every path that calls the API: a SecretStore, a ClusterSecretStore whose namespaceSelector
 // makes the worker read a namespace, a store with auth.jwt (the worker reads its ServiceAccount
-// and requests a token), a first sync (create), a spec change (update), and a
+// and requests a token), a first sync (create), a spec change (update), deletionPolicy Delete
+// with no data left (delete), and a
 // worker pool that serves a namespace outside its caches (direct reads on a cache miss). Then:
 // nothing was refused, every call was granted, and every grant was used.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -84,11 +85,21 @@ beforeAll(async () => {
   await createExternalSecret(admin, 'team-b', 'cache-miss', { secretStoreRef: { name: 'aws', kind: 'SecretStore' }, data: data('password') });
   await createExternalSecret(admin, 'team-b', 'cluster-store-miss', { secretStoreRef: { name: 'gold', kind: 'ClusterSecretStore' }, data: data('password') });
   await createExternalSecret(admin, 'team-a', 'through-jwt', { secretStoreRef: { name: 'jwt', kind: 'SecretStore' }, data: data('password') });
-  await eventually('four ExternalSecrets Ready and the jwt one refused by STS', 120_000, async () => {
+  const find = (regexp: string) => [{ find: { name: { regexp } } }];
+  await createExternalSecret(admin, 'team-a', 'deleted-when-empty', { secretStoreRef: { name: 'aws', kind: 'SecretStore' }, target: { deletionPolicy: 'Delete' }, dataFrom: find('^app/') });
+  await eventually('five ExternalSecrets Ready and the jwt one refused by STS', 120_000, async () => {
     const all = [...(await listExternalSecrets(admin, 'team-a')), ...(await listExternalSecrets(admin, 'team-b'))];
     const ready = all.filter((e) => e.ready === 'True').length;
-    return ready === 4 && all.find((e) => e.name === 'through-jwt')?.ready === 'False' ? true : undefined;
+    return ready === 5 && all.find((e) => e.name === 'through-jwt')?.ready === 'False' ? true : undefined;
   });
+  // deletionPolicy Delete: when the provider has no data any more, the worker deletes the Secret.
+  await patchExternalSecretSpec(admin, 'team-a', 'deleted-when-empty', { dataFrom: find('^matches-nothing/') });
+  await eventually('the Secret deleted for want of data', 60_000, async () =>
+    admin.core.readNamespacedSecret({ namespace: 'team-a', name: 'deleted-when-empty' }).then(
+      () => undefined,
+      (e: { code?: number }) => (e.code === 404 ? true : undefined),
+    ),
+  );
   // A spec change: the worker replaces the Secret it created.
   await patchExternalSecretSpec(admin, 'team-a', 'through-store', { data: data('renamed') });
   await eventually('the Secret rewritten for the new spec', 60_000, async () => {
