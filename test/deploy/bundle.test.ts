@@ -48,6 +48,9 @@ describe('the production bundle', () => {
     const importsLab = all.filter((f) => /\.(c|m)?js$/.test(f) && readFileSync(f, 'utf8').includes('@herdless/lab'));
     expect(importsLab.map((f) => f.slice(dir.length))).toEqual([]);
     expect(readdirSync(join(dir, 'node_modules', '@herdless')).sort()).toEqual(['core', 'providers', 'scheduler', 'worker']);
+    // What the runtime reads besides code: the limiter's Lua scripts.
+    const lua = join(REPO_ROOT, 'packages', 'providers', 'lua');
+    for (const f of readdirSync(lua)) expect(readFileSync(join(dir, 'node_modules', '@herdless', 'providers', 'lua', f), 'utf8'), f).toBe(readFileSync(join(lua, f), 'utf8'));
     const bytes = all.reduce((n, f) => n + statSync(f).size, 0);
     console.log(`production bundle: ${all.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
   });
