@@ -13,7 +13,11 @@ export const informerRestarts = new Counter({
 
 let defaultsCollected = false;
 
-/** Serves /metrics on the port (0 = disabled). Returns the server to close on shutdown. */
+/**
+ * Serves /metrics, /healthz and /readyz on the port (0 = disabled). Returns the server to close
+ * on shutdown. The health paths answer 200 while the event loop runs (the chart's probes); they
+ * do not yet look at informers or Redis.
+ */
 export function startMetricsServer(port: number): Server | undefined {
   if (port === 0) return undefined;
   if (!defaultsCollected) {
@@ -21,6 +25,10 @@ export function startMetricsServer(port: number): Server | undefined {
     defaultsCollected = true;
   }
   const server = createServer((req, res) => {
+    if (req.url === '/healthz' || req.url === '/readyz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;

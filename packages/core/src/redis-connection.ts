@@ -34,28 +34,26 @@ function hostList(defaultPort: number) {
  * separate fields win, so the chart can take the password from a Secret.
  */
 export const redisConfigShape = {
-  /** redis:// or rediss:// (TLS). Standalone address; with Sentinel or Cluster only its scheme and credentials count. */
   redisUrl: z
     .string()
     .url()
     .refine((u) => /^rediss?:\/\//.test(u), 'expected a redis:// or rediss:// URL')
-    .default('redis://127.0.0.1:6379'),
-  /** ACL user (Redis 6+); unset: the default user. */
-  redisUsername: z.string().min(1).optional(),
-  redisPassword: z.string().min(1).optional(),
-  /** TLS even with a redis:// URL (rediss:// turns it on too). */
-  redisTls: z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1').default(false),
-  /** PEM CA bundle to verify the server with (default: Node's trusted CAs). */
-  redisTlsCaFile: z.string().min(1).optional(),
-  /** PEM client certificate and key, for servers that require one (tls-auth-clients). */
-  redisTlsCertFile: z.string().min(1).optional(),
-  redisTlsKeyFile: z.string().min(1).optional(),
-  /** Sentinel: "host:port,…" of the sentinels, the master's name and the sentinels' own password. */
-  redisSentinels: hostList(26379).optional(),
-  redisSentinelMasterName: z.string().min(1).default('mymaster'),
-  redisSentinelPassword: z.string().min(1).optional(),
-  /** Cluster: "host:port,…" seed nodes; the rest of the cluster is discovered from them. */
-  redisClusterNodes: hostList(6379).optional(),
+    .default('redis://127.0.0.1:6379')
+    .meta({ description: 'Redis holding the queue, limiter tokens and locks (rebuildable state only): redis:// or rediss:// (TLS), credentials allowed; with Sentinel or Cluster only its scheme and credentials count' }),
+  redisUsername: z.string().min(1).optional().meta({ description: 'Redis ACL user (Redis 6+); unset: the default user' }),
+  redisPassword: z.string().min(1).optional().meta({ description: "Redis password (of the ACL user, or requirepass); wins over the URL's" }),
+  redisTls: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(false)
+    .meta({ description: 'TLS to Redis even with a redis:// URL (rediss:// turns it on too)' }),
+  redisTlsCaFile: z.string().min(1).optional().meta({ description: "PEM CA bundle to verify Redis's certificate with; unset: Node's trusted CAs" }),
+  redisTlsCertFile: z.string().min(1).optional().meta({ description: 'PEM client certificate for Redis (tls-auth-clients); with --redis-tls-key-file' }),
+  redisTlsKeyFile: z.string().min(1).optional().meta({ description: 'PEM key of the client certificate' }),
+  redisSentinels: hostList(26379).optional().meta({ description: 'Sentinel mode: "host:port,…" of the sentinels (port default 26379)' }),
+  redisSentinelMasterName: z.string().min(1).default('mymaster').meta({ description: 'Sentinel mode: the name of the master the sentinels monitor' }),
+  redisSentinelPassword: z.string().min(1).optional().meta({ description: "Sentinel mode: the sentinels' own password (their requirepass)" }),
+  redisClusterNodes: hostList(6379).optional().meta({ description: 'Cluster mode: "host:port,…" seed nodes; the rest of the cluster is discovered from them' }),
 } as const;
 
 const redisConfigSchema = z.object(redisConfigShape);

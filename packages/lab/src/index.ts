@@ -27,6 +27,7 @@ export {
   type ServiceAccountKubeconfig,
   type ServiceAccountKubeconfigOptions,
 } from './control-plane/service-account-kubeconfig.js';
+export { installCrds } from './control-plane/install-crds.js';
 export { createCa, type CertificateFiles } from './control-plane/pki.js';
 export { renderKubeconfig, writeKubeconfig, type KubeconfigSpec, type KubeconfigCredential } from './control-plane/kubeconfig.js';
 export {
@@ -66,4 +67,5 @@ export { startRedisTopology, REDIS_TOPOLOGIES, type RedisTopology, type RedisTop
 export * from './fault-proxy/index.js';
 export { AwsEndpointFaults, NO_AWS_FAULTS, type AwsFaultSettings, type AwsFaultsState, type QuotaControl } from './aws-endpoint/faults.js';
 export * from './eso/index.js';
+export { ensureHelm, helmToolchain, HELM_VERSION, UPSTREAM_CRDS, type HelmToolchain, type EnsureHelmResult } from './helm/helm-toolchain.js';
 export * from './report/index.js';
