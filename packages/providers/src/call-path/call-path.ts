@@ -7,17 +7,18 @@
 import { HerdlessError, Reasons, throttled, type FindSpec, type RemoteRef } from '@herdless/core';
 import type { Redis } from 'ioredis';
 import { createProvider, providerKeyOf } from '../create-provider.js';
-import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes } from '../provider.js';
+import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
 import type { ProviderCache } from '../provider-cache.js';
 import { limiterBudgetRpsOf, providerTypeOfKey, quotaBucketOf, type CallPathBudgets } from './budgets.js';
 import { storeBudgetRpsOf } from '@herdless/core';
 import { callPathMetrics } from './call-path-metrics.js';
 import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type BreakerState } from './circuit-breakers.js';
 import { Coalescer } from './coalescer.js';
-import { intervalMs, limiterParams, type LimiterParams } from './limiter-math.js';
+import { intervalMs, lateSlotAllowanceMs, limiterParams, type LimiterParams } from './limiter-math.js';
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
 import { currentCallLane } from './call-lane.js';
-import { batchingCanWin, ReadBatcher, type BatchingMode } from './read-batcher.js';
+import { batchingCanWin, ReadBatcher, type BatchingMode, type ReadBatcherOptions } from './read-batcher.js';
+import { callSlotOf, SyncAdmission, syncAdmissionFor, syncReadCallsOf, withSyncAdmission, type CallSlot } from './sync-admission.js';
 
 export interface CallPathOptions {
   /** The worker's Redis connection (not a blocking BullMQ one); the limiter's scripts are defined on it. */
@@ -38,12 +39,10 @@ export interface CallPathOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * How late (ms past its slot) an admitted call may still be sent, as a share of the limiter's
- * arrival allowance; later ones take a new slot. The other half of the allowance covers what
- * happens after this check (the SDK's middleware, the socket, the store's own clock).
+ * Fresh slots asked for in a row after late ones before the job is deferred instead. A sync that
+ * holds an admission would drop every read it paid for: it takes fresh slots as long as its
+ * late ones do not outnumber the ones it used by this much (then this process is too busy).
  */
-export const LATE_SLOT_SHARE = 0.5;
-/** Fresh slots asked for in a row after late ones before the job is deferred instead. */
 const LATE_SLOT_ATTEMPTS = 3;
 
 /** Per provider key, in this process. */
@@ -115,6 +114,7 @@ export class CallPath {
       getAllSecrets: (find: FindSpec) => key.finds.run(JSON.stringify(find), () => inner.getAllSecrets(find)),
       validate: () => inner.validate(),
       close: () => inner.close(),
+      admitSync: (refs, fetch) => this.admitSync(providerKey, key.breaker, raw, refs, fetch),
     };
   }
 
@@ -125,10 +125,7 @@ export class CallPath {
   }
 
   private readResolved(key: KeyState, providerKey: string, r: RawReader, resolved: { key: string; version?: string | undefined }): Promise<SecretBytes> {
-    const type = providerTypeOfKey(providerKey);
-    const single = this.limitsOf(providerKey, quotaBucketOf(type, r.readOperation)).budgetRps;
-    const batch = r.batchOperation ? this.limitsOf(providerKey, quotaBucketOf(type, r.batchOperation)).budgetRps : 0;
-    const options = { singleBudgetRps: single, batchBudgetRps: batch, mode: this.batching };
+    const options = this.batchingOf(providerKey, r);
     if (resolved.version !== undefined || !batchingCanWin(r, options)) {
       return r.readRaw(resolved).then((v) => {
         this.metrics.reads.inc({ provider_key: providerKey, operation: r.readOperation });
@@ -147,6 +144,62 @@ export class CallPath {
       });
     }
     return key.batcher.read(r, resolved.key);
+  }
+
+  /** What decides whether a reader's current-version reads are batched: its budgets and the mode. */
+  private batchingOf(providerKey: string, r: RawReader): Pick<ReadBatcherOptions, 'singleBudgetRps' | 'batchBudgetRps' | 'mode'> {
+    const type = providerTypeOfKey(providerKey);
+    const single = this.limitsOf(providerKey, quotaBucketOf(type, r.readOperation)).budgetRps;
+    const batch = r.batchOperation ? this.limitsOf(providerKey, quotaBucketOf(type, r.batchOperation)).budgetRps : 0;
+    return { singleBudgetRps: single, batchBudgetRps: batch, mode: this.batching };
+  }
+
+  /**
+   * One sync, one admission: the worker's fetch step runs here with the sync's known reads
+   * (`refs`, before coalescing). Their calls are booked with the limiter as one before any is
+   * sent, deferred as a whole (nothing paid) when the bucket has no room; then every call of
+   * the sync takes its next booked slot in the gate, so the store sees the sync's calls at the
+   * rate, not at once. Calls not known in advance (a find's pages) are booked as they come, and
+   * once the sync holds slots they wait for theirs rather than defer (sync-admission.ts). The
+   * first failed call stops the sync's calls still waiting: the sync fails anyway.
+   */
+  private async admitSync<T>(providerKey: string, breaker: ProviderBreaker, reader: RawReader | undefined, refs: readonly VersionedKey[], fetch: () => Promise<T>): Promise<T> {
+    const operation = reader?.readOperation ?? 'read';
+    // An open breaker costs no token: checked before anything is booked.
+    breaker.assertCallable(operation);
+    const type = providerTypeOfKey(providerKey);
+    const admission = new SyncAdmission({ providerKey, lane: currentCallLane(), limiter: this.limiter, limitsOf: (bucket) => this.limitsOf(providerKey, bucket) });
+    const calls = reader ? syncReadCallsOf(reader, refs, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op)) : new Map<string, number>();
+    let deferred: { bucket: string; slot: CallSlot } | undefined;
+    try {
+      deferred = await admission.admit(calls);
+    } catch (e) {
+      throw limiterUnavailable(operation, e);
+    }
+    if (deferred) {
+      const { bucket, slot } = deferred;
+      this.metrics.limiterDecisions.inc({ provider_key: providerKey, operation: bucket, decision: 'deferred' });
+      throw deferral(`${refs.length} reads`, providerKey, bucket, this.limitsOf(providerKey, bucket), slot.decision);
+    }
+    try {
+      return await withSyncAdmission(admission, fetch);
+    } catch (e) {
+      admission.stop();
+      throw e;
+    } finally {
+      admission.finish();
+    }
+  }
+
+  /**
+   * A call's slot: the next of its sync's booking when the call belongs to a sync's admission,
+   * else a single admission by the limiter.
+   */
+  private async slotOf(providerKey: string, bucket: string, limits: LimiterParams, admission: SyncAdmission | undefined): Promise<CallSlot> {
+    if (admission) return admission.nextSlot(bucket);
+    const askedAtMs = Date.now();
+    const decision = await this.limiter.acquire(providerKey, bucket, limits, currentCallLane());
+    return callSlotOf(decision, askedAtMs, Date.now());
   }
 
   private state(providerKey: string): KeyState {
@@ -176,34 +229,38 @@ export class CallPath {
     breaker.assertCallable(operation);
     const limits = this.limitsOf(providerKey, bucket);
     const lane = currentCallLane();
+    // A call of a sync that holds an admission takes its booked slot: not charged again.
+    const admission = syncAdmissionFor(providerKey);
     let decision: LimiterDecision | undefined;
     for (let attempt = 1; ; attempt++) {
-      const askedAtMs = Date.now();
+      let slot: CallSlot;
       try {
-        decision = await this.limiter.acquire(providerKey, bucket, limits, lane);
+        slot = await this.slotOf(providerKey, bucket, limits, admission);
       } catch (e) {
-        // Without the shared limiter no worker may call: that is how the budget holds.
-        throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
+        if (e instanceof HerdlessError) throw e;
+        throw limiterUnavailable(operation, e);
       }
+      decision = slot.decision;
       this.metrics.limiterRate.set(labels, decision.rateRps);
       if (!decision.allowed) {
         this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
-        throw throttled(
-          Reasons.ProviderThrottled,
-          `${operation} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
-          Math.ceil(decision.waitMs),
-        );
+        throw deferral(operation, providerKey, bucket, limits, decision);
       }
-      if (decision.waitMs > 0) await sleep(decision.waitMs);
+      if (admission) {
+        await admission.sleepUntil(slot.sendAtMs);
+        admission.assertRunning();
+      } else if (slot.sendAtMs > Date.now()) {
+        await sleep(slot.sendAtMs - Date.now());
+      }
       // A slot spent late lands in a later second together with that second's own slots: an
       // event loop stalled by GC or a busy CPU (Redis reply unread, timer fired late) would
       // turn the limiter's flat admissions into bunched arrivals over the budget. A slot
       // that is stale by more than half the limiter's arrival allowance is left unused (the
       // budget is under-spent, never over) and a fresh one is asked for.
-      const lateMs = Date.now() - askedAtMs - decision.waitMs;
-      if (lateMs <= limits.arrivalJitterMs * LATE_SLOT_SHARE) break;
+      const lateMs = Date.now() - slot.atMs;
+      if (lateMs <= lateSlotAllowanceMs(limits)) break;
       this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
-      if (attempt >= LATE_SLOT_ATTEMPTS) {
+      if ((admission ? admission.slotMissed(bucket) : attempt) >= LATE_SLOT_ATTEMPTS) {
         throw throttled(
           Reasons.ProviderThrottled,
           `${operation} deferred: this worker reached its ${bucket} slot ${Math.round(lateMs)} ms late ${attempt} times (busy process); not spending stale slots`,
@@ -211,7 +268,7 @@ export class CallPath {
         );
       }
     }
-    this.metrics.limiterDecisions.inc({ ...labels, decision: decision.waitMs > 0 ? 'waited' : 'now' });
+    this.metrics.limiterDecisions.inc({ ...labels, decision: admission ? 'booked' : decision.waitMs > 0 ? 'waited' : 'now' });
     // Counted when sent (the requests counter counts on the reply): the lab's probe reads which
     // lane made a second's calls.
     this.metrics.sent.inc({ ...labels, lane });
@@ -241,4 +298,18 @@ export class CallPath {
       throw e;
     }
   }
+}
+
+/** Without the shared limiter no worker may call: that is how the budget holds. */
+function limiterUnavailable(operation: string, cause: unknown): HerdlessError {
+  return throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, cause);
+}
+
+/** The limiter had no room for `what`: the job comes back at its place in line. */
+function deferral(what: string, providerKey: string, bucket: string, limits: LimiterParams, decision: LimiterDecision): HerdlessError {
+  return throttled(
+    Reasons.ProviderThrottled,
+    `${what} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
+    Math.ceil(decision.waitMs),
+  );
 }
