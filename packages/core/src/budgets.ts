@@ -70,23 +70,33 @@ export function parseBudgets(text: string, defaults: Readonly<Record<string, Rea
   return table;
 }
 
-/** A store's herdless.io/budget-rps annotation, if it is a positive number. */
+/** A store's herdless.io/budget-rps annotation, if it is a positive finite number. */
 export function storeBudgetRpsOf(store: { metadata?: { annotations?: Record<string, string> | undefined } } | undefined): number | undefined {
   const value = Number(store?.metadata?.annotations?.[BUDGET_ANNOTATION]);
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /**
- * The budget of one operation of one store: its annotation for the primary bucket (clamped to
- * the AWS quota), else the table, else the fallback.
+ * The budget of one operation of a provider type: the operator's table (--budgets, chart
+ * values), else the fallback. Nothing a tenant writes changes it: a store's annotation only
+ * caps that store's own calls (storeShareRpsOf).
  */
-export function budgetRpsOf(table: Readonly<Record<string, Readonly<Record<string, number>>>>, providerType: string, operation: string, storeBudgetRps?: number): number {
+export function budgetRpsOf(table: Readonly<Record<string, Readonly<Record<string, number>>>>, providerType: string, operation: string): number {
   const bucket = quotaBucketOf(providerType, operation);
-  const quota = PROVIDER_QUOTAS[providerType]?.[bucket] ?? Infinity;
-  if (storeBudgetRps !== undefined && storeBudgetRps > 0 && bucket === (PRIMARY_OPERATION[providerType] ?? bucket)) {
-    return Math.min(storeBudgetRps, quota);
-  }
   return table[providerType]?.[bucket] ?? table[providerType]?.[PRIMARY_OPERATION[providerType] ?? ''] ?? FALLBACK_BUDGET_RPS;
+}
+
+/**
+ * The most one store's calls may spend of one operation's budget when the store asks for less
+ * with herdless.io/budget-rps: its annotation applies to the primary bucket and scales the
+ * others alike, never above the key's own budget. Undefined: no cap of its own.
+ */
+export function storeShareRpsOf(table: Readonly<Record<string, Readonly<Record<string, number>>>>, providerType: string, operation: string, storeBudgetRps: number | undefined): number | undefined {
+  if (storeBudgetRps === undefined || !(storeBudgetRps > 0)) return undefined;
+  const budget = budgetRpsOf(table, providerType, operation);
+  const primary = budgetRpsOf(table, providerType, PRIMARY_OPERATION[providerType] ?? operation);
+  const share = quotaBucketOf(providerType, operation) === (PRIMARY_OPERATION[providerType] ?? operation) ? storeBudgetRps : (storeBudgetRps * budget) / primary;
+  return share < budget ? share : undefined;
 }
 
 /**

@@ -98,6 +98,10 @@ export const commonConfigShape = {
   targetUtilisation: z.coerce.number().gt(0).max(1).default(DEFAULT_TARGET_UTILISATION),
   /** Share of each budget reserved for new or changed specs (routine refreshes never use it). Same value on both. */
   reservedShare: z.coerce.number().min(0).lt(1).default(DEFAULT_RESERVED_SHARE),
+  /** Client-side limit on requests to the Kubernetes API server, per process (client-go's QPS and
+   *  burst): a 429 with Retry-After is waited out and retried. A worker makes about two writes a sync. */
+  kubeApiQps: z.coerce.number().positive().default(1000),
+  kubeApiBurst: z.coerce.number().int().min(1).default(2000),
   /** Serve only the ExternalSecrets and SecretStores of this namespace (ESO's --namespace); a
    *  ClusterSecretStore is cluster-scoped and still read. Unset: every namespace. Same value on both. */
   watchNamespace: z

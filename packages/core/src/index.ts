@@ -8,6 +8,7 @@ export * from './provider-key.js';
 export * from './config.js';
 export * from './logger.js';
 export * from './kube.js';
+export * from './api-rate-limit.js';
 export * from './informer.js';
 export * from './metrics.js';
 export * from './metrics-text.js';

@@ -29,6 +29,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { Agent as UndiciAgent, request, type Dispatcher } from 'undici';
+import { apiRateLimiter, MAX_RETRY_AFTER_ATTEMPTS, retryAfterMsOf } from './api-rate-limit.js';
 
 /** The options of a TLS identity: what tells two agents apart, and what undici connects with. */
 export const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
@@ -76,7 +77,22 @@ function withUserAgent(headers: Record<string, string>): Record<string, string> 
   return Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent') ? headers : { ...headers, 'user-agent': USER_AGENT };
 }
 
+/**
+ * Every request of the process's API clients: waits for the process's client-side limit (QPS,
+ * burst), and waits out a 429's Retry-After and sends again (at most MAX_RETRY_AFTER_ATTEMPTS
+ * times), as client-go does. A 429 without Retry-After is returned to the caller.
+ */
 async function send(ctx: RequestContext): Promise<ResponseContext> {
+  for (let attempt = 1; ; attempt++) {
+    await apiRateLimiter()?.acquire();
+    const res = await sendOnce(ctx);
+    const wait = res.httpStatusCode === 429 && attempt < MAX_RETRY_AFTER_ATTEMPTS ? retryAfterMsOf(res.headers['retry-after']) : undefined;
+    if (wait === undefined) return res;
+    await new Promise<void>((r) => setTimeout(r, wait));
+  }
+}
+
+async function sendOnce(ctx: RequestContext): Promise<ResponseContext> {
   const body = ctx.getBody();
   const dispatcher = dispatcherFor(ctx.getAgent());
   if (!dispatcher || (body !== undefined && typeof body !== 'string')) return fallback.send(ctx).toPromise();

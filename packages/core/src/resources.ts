@@ -155,7 +155,15 @@ export const awsProviderSchema = z.object({
           sessionTokenSecretRef: secretKeySelectorSchema.optional(),
         })
         .optional(),
-      jwt: z.object({}).loose().meta(preserveUnknown).optional(),
+      jwt: z
+        .object({
+          serviceAccountRef: z
+            .object({ name: z.string().min(1), namespace: z.string().optional(), audiences: z.array(z.string()).optional() })
+            .optional(),
+        })
+        .loose()
+        .meta(preserveUnknown)
+        .optional(),
     })
     .optional(),
 });

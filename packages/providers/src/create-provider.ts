@@ -2,7 +2,7 @@
 // worker passes one, so building a provider per job is cheap.
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { providerIdentityOf, providerKeyString, providerTypeOf, Reasons, terminal } from '@herdless/core';
+import { credentialDigestOf, credentialIdentityOf, providerIdentityOf, providerKeyString, providerTypeOf, Reasons, terminal } from '@herdless/core';
 import { awsClientOptions, awsProviderOf, resolveStaticCredentials } from './aws/aws-client-config.js';
 import { classifyAwsError } from './aws/classify-aws-error.js';
 import { AwsParameterStoreProvider } from './aws-parameter-store/aws-parameter-store.js';
@@ -10,9 +10,14 @@ import { AwsSecretsManagerProvider } from './aws-secrets-manager/aws-secrets-man
 import { ProviderCache } from './provider-cache.js';
 import type { Provider, ProviderContext } from './provider.js';
 
-/** The provider key of the store in `ctx`: what the limiter, breaker and budgets are keyed by. */
+/** The provider key (quota key) of the store in `ctx`: what the limiter and the budgets charge. */
 export function providerKeyOf(ctx: Pick<ProviderContext, 'store' | 'storeKind' | 'awsEndpoint'>): string {
   return providerKeyString(providerIdentityOf(ctx.store, ctx.storeKind, ctx.store.spec.provider.aws ? ctx.awsEndpoint : undefined));
+}
+
+/** The digest of the store's credential identity for this ExternalSecret (core's credentialIdentityOf). */
+export function credentialIdentityOfContext(ctx: Pick<ProviderContext, 'store' | 'storeKind' | 'externalSecretNamespace'>): string {
+  return credentialDigestOf(credentialIdentityOf(ctx.store, ctx.storeKind, ctx.externalSecretNamespace));
 }
 
 /**
@@ -43,7 +48,7 @@ export async function createProvider(ctx: ProviderContext, cache?: ProviderCache
       throw classifyAwsError(e, { operation: 'ResolveCredentials' });
     }
   };
-  const common = { providerKey, prefix: aws.prefix, gate: ctx.gate, ownsClient: cache === undefined };
+  const common = { providerKey, credentialIdentity: credentialIdentityOfContext(ctx), prefix: aws.prefix, gate: ctx.gate, ownsClient: cache === undefined };
   if (type === 'aws-ps') {
     const client = cached(() => new SSMClient(options));
     return new AwsParameterStoreProvider({ ...common, client, checkCredentials: checkCredentials(client) });

@@ -9,6 +9,8 @@ export type SecretBytes = Uint8Array;
 export interface Provider {
   /** The upstream quota this provider's calls are charged to (see core's provider-key). */
   readonly providerKey: string;
+  /** A digest of what decides what its calls may read (core's credentialIdentityOf): values are shared only between equal ones. */
+  readonly credentialIdentity: string;
   /** One value; `ref.property` extracts a (dotted) JSON property. Throws HerdlessError. */
   getSecret(ref: RemoteRef): Promise<SecretBytes>;
   /** A JSON object value as a map of its top-level keys (dataFrom.extract). */
@@ -31,6 +33,8 @@ export interface Provider {
 export interface ProviderContext {
   store: SecretStore;
   storeKind: StoreKind;
+  /** The namespace of the ExternalSecret being synced: a ClusterSecretStore's references without a namespace resolve there, as ESO's do. */
+  externalSecretNamespace: string;
   /** Reads one key of a Kubernetes Secret (credentials referenced by the store). */
   readSecretKey(ref: { namespace: string; name: string; key: string }): Promise<string>;
   /** Endpoint override (our AWS endpoint in the lab and tests), from worker config. */
@@ -38,8 +42,6 @@ export interface ProviderContext {
   /** Added: where each store request passes (limiter + breaker); defaults to openGate. */
   gate?: CallGate;
 }
-
-// ---- Additions by the providers engineer (see README.md) --------------------------------
 
 /**
  * Every request a provider sends to its store goes through its gate, named by the store's
@@ -64,7 +66,7 @@ export interface VersionedKey {
  * Optional capability of providers whose values are fetched whole and then projected
  * (property, map): lets the call path coalesce reads that differ only in `property`, and
  * batch reads of the current version of many keys into one call, across jobs and stores
- * that share a provider key (same credentials and endpoint, hence the same client rights).
+ * that share a provider key and a credential identity (hence the same client rights).
  */
 export interface RawReader {
   /** The operation a single read is charged to, e.g. "GetSecretValue". */

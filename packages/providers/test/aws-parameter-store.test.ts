@@ -34,6 +34,7 @@ describe('AWS Parameter Store provider (our AWS endpoint, real SDK)', () => {
   const ctx = (s: SecretStore = store()): ProviderContext => ({
     store: s,
     storeKind: 'SecretStore',
+    externalSecretNamespace: 'ns',
     awsEndpoint: endpoint.url,
     readSecretKey: async (ref) => (ref.key === 'id' ? 'AKIDEXAMPLE' : 'wJalrXUtnFEMI/K7MDENG'),
   });

@@ -37,6 +37,7 @@ describe('AWS Secrets Manager provider (our AWS endpoint, real SDK)', () => {
   const ctx = (s: SecretStore = store()): ProviderContext => ({
     store: s,
     storeKind: 'SecretStore',
+    externalSecretNamespace: 'ns',
     awsEndpoint: endpoint.url,
     readSecretKey: async (ref) => {
       secretReads.push(`${ref.namespace}/${ref.name}/${ref.key}`);

@@ -41,7 +41,7 @@ async function startWorkers(endpoint: AwsEndpoint, n: number, opts: Omit<CallPat
     const path = new CallPath({ ...opts, redis, keyPrefix });
     const cache = new ProviderCache();
     const provider = await path.createProvider(
-      { store, storeKind: 'SecretStore', awsEndpoint: endpoint.url, readSecretKey: async (r) => (r.key === 'id' ? 'AKID' : 'SECRET') },
+      { store, storeKind: 'SecretStore', externalSecretNamespace: 'ns', awsEndpoint: endpoint.url, readSecretKey: async (r) => (r.key === 'id' ? 'AKID' : 'SECRET') },
       cache,
     );
     workers.push({ path, redis, cache, provider });
@@ -254,7 +254,7 @@ describe('CallPath (real Redis, our AWS endpoint, real SDK)', () => {
       console.log(`outage: ${attempts.during} calls sent during 8 s down (2 workers), then ${result.ok} synced`);
       expect(result.ok).toBe(300);
       expect(attempts.during).toBeLessThan(25);
-      expect(workers.every((w) => w.path.breakerState(w.provider.providerKey) === 'closed')).toBe(true);
+      expect(workers.every((w) => w.path.breakerState(w.provider.providerKey, w.provider.credentialIdentity) === 'closed')).toBe(true);
     } finally {
       await stopWorkers(workers);
     }

@@ -75,7 +75,6 @@ async function syncJob<T>(pass: () => Promise<T>, passes: number): Promise<{ val
       return { value: await pass(), deferred };
     } catch (e) {
       if (!(e instanceof HerdlessError) || e.retry !== 'throttled' || deferred + 1 >= passes) throw e;
-      console.log(`deferred: ${e.message}`);
       await sleep(e.retryAfterMs ?? 100);
     }
   }

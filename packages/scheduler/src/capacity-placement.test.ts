@@ -203,11 +203,11 @@ describe('capacity-aware placement', () => {
     expect(clear).toBeLessThan(T0 + interval * 1000);
   });
 
-  it('a store annotation overrides the provider type budget, clamped to the AWS quota', () => {
+  it("the key's budget is the operator's table whatever its items' stores say", () => {
     const { planner, placement } = herdless(10);
-    planner.observeAll(Array.from({ length: 50 }, (_, i) => item(i, { storeBudgetRps: 25 })), T0);
-    expect(placement.calendar.entries(GSV).map(([, n]) => n)).toEqual(filled(sustainedRpsOf(25), T0 / 1000, 50));
-    expect(placement.budgetOf(KEY, 'GetSecretValue')).toBe(25);
+    planner.observeAll(Array.from({ length: 50 }, (_, i) => item(i)), T0);
+    expect(placement.calendar.entries(GSV).map(([, n]) => n)).toEqual(filled(sustainedRpsOf(10), T0 / 1000, 50));
+    expect(placement.budgetOf(KEY, 'GetSecretValue')).toBe(10);
   });
 
   it('eso requeues at exactly the interval, eso-jitter up to 10% later, both at 10 syncs/s', () => {

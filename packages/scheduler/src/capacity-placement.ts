@@ -144,7 +144,7 @@ export class CapacityPlacement implements Placement {
 
   place(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
     const demands = item.calls.map((c) => {
-      const budget = budgetRpsOf(this.budgets, item.providerType, c.operation, item.storeBudgetRps);
+      const budget = budgetRpsOf(this.budgets, item.providerType, c.operation);
       this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), budget);
       // The lane's share of what the workers' limiter admits (not of the budget: see sustainedRpsOf).
       return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, budget, rate: sustainedRpsOf(budget) * this.shareOf(intent.reason) };

@@ -28,8 +28,24 @@ export const schedulerConfigSchema = z
     policy: z.enum(PLANNER_POLICIES).default('herdless'),
     /** Seed of the eso-jitter policy's random offsets (and of retry jitter), for reproducible benches. */
     seed: z.coerce.number().int().optional(),
-    /** Budgets in requests/second per provider type, e.g. "aws-sm=50,aws-ps=8"; a store's herdless.io/budget-rps overrides. */
+    /** Budgets in requests/second per provider type, e.g. "aws-sm=50,aws-ps=8": the operator's alone (a store's herdless.io/budget-rps only caps that store). */
     budgets: z.string().default(''),
+    /** Which shard's queue a namespace's ExternalSecrets go to ("team-a=pool-a,team-b=pool-b"); other namespaces go to the first of --shards. The operator's, not the tenants': an ExternalSecret cannot choose its pool. */
+    namespaceShards: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        const map: Record<string, string> = {};
+        for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+          const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)=([a-zA-Z0-9_-]+)$/.exec(part);
+          if (!m) {
+            ctx.addIssue({ code: 'custom', message: `expected "namespace=shard" pairs separated by commas, found "${part}"` });
+            return z.NEVER;
+          }
+          map[m[1] as string] = m[3] as string;
+        }
+        return map;
+      }),
     /** The window before a deadline a refresh may be placed in, as a fraction of the interval. */
     spreadFraction: fraction.default(0.1),
     /** The same window for the refresh after an off-plan sync (new, changed, retry, overdue): 1 = the whole interval. */
@@ -42,6 +58,10 @@ export const schedulerConfigSchema = z
     retryMaxSeconds: seconds.default(3600),
   })
   .superRefine((c, ctx) => {
+    const unserved = [...new Set(Object.values(c.namespaceShards))].filter((s) => !c.shards.includes(s));
+    if (unserved.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['namespaceShards'], message: `expected every shard to be one of --shards (${c.shards.join(', ')}), found ${unserved.join(', ')}` });
+    }
     if (!(c.leaseDurationSeconds > c.renewDeadlineSeconds)) {
       ctx.addIssue({ code: 'custom', path: ['leaseDurationSeconds'], message: `expected leaseDurationSeconds (${c.leaseDurationSeconds}) > renewDeadlineSeconds (${c.renewDeadlineSeconds})` });
     }

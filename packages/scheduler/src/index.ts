@@ -11,4 +11,4 @@ export * from './budgets.js';
 export { LeaderElector, type LeaderElectionOptions } from './leader.js';
 export { SyncEnqueuer, JOB_RETENTION, type QueuedSyncJob } from './enqueuer.js';
 export { createExternalSecretsInformers, type ExternalSecretsInformers } from './informers.js';
-export { SHARD_ANNOTATION, shardOf } from './session.js';
+export { shardOf } from './session.js';

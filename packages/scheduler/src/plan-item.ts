@@ -1,7 +1,6 @@
 // What the planner knows about one ExternalSecret, as plain values: read from the object,
 // its store and the status the worker wrote (Kubernetes is the database). Pure: no I/O.
 import {
-  BUDGET_ANNOTATION,
   PARAMETER_STORE_READ_BUCKET,
   lastSyncMs,
   parseGoDuration,
@@ -45,8 +44,6 @@ export interface PlanItem {
   providerKey: string;
   /** The provider type ("aws-sm", "aws-ps", …) whose default budget applies. */
   providerType: string;
-  /** herdless.io/budget-rps on the referenced store, if any. */
-  storeBudgetRps?: number;
   /** Provider calls one sync costs, in total. */
   cost: number;
   /** The same calls by operation: budgets are per operation, as AWS's quotas are. */
@@ -138,7 +135,6 @@ export function planItemOf(es: ExternalSecret, ctx: PlanItemContext): PlanItem {
   const syncedGeneration = synced !== undefined && /^\d+$/.test(synced) ? Number(synced) : undefined;
   const lastAttempt = es.status?.lastAttemptTime ? Date.parse(es.status.lastAttemptTime) : NaN;
   const identity = ctx.store ? providerIdentityOf(ctx.store, ref.kind, ctx.endpoint) : undefined;
-  const budget = Number(ctx.store?.metadata.annotations?.[BUDGET_ANNOTATION]);
   const item: PlanItem = {
     uid: es.metadata.uid ?? '',
     namespace: es.metadata.namespace ?? '',
@@ -154,7 +150,6 @@ export function planItemOf(es: ExternalSecret, ctx: PlanItemContext): PlanItem {
   };
   item.calls = syncCallsOf(es, item.providerType);
   item.cost = item.calls.reduce((sum, c) => sum + c.calls, 0);
-  if (Number.isFinite(budget) && budget > 0) item.storeBudgetRps = budget;
   if (syncedGeneration !== undefined) item.syncedGeneration = syncedGeneration;
   const last = lastSyncMs(es);
   if (last !== undefined) item.lastSyncMs = last;

@@ -56,6 +56,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
         // A fresh planner per term: its memory is rebuilt from Kubernetes and the queue.
         planner: createPlanner(config),
         shards: config.shards,
+        namespaceShards: config.namespaceShards,
         ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
         logger: logger.child({ epoch }),
         ...(options.now ? { now: options.now } : {}),

@@ -9,9 +9,6 @@ import type { ExternalSecretsInformers } from './informers.js';
 import { planItemOf, storeKeyOf, storeRefOf, type PlanItem } from './plan-item.js';
 import type { Planner, PlannedSync } from './planner.js';
 
-/** ExternalSecret annotation that pins it to a shard's queue (tenant isolation). */
-export const SHARD_ANNOTATION = 'herdless.io/shard';
-
 export interface LeaderSessionOptions {
   epoch: number;
   signal: AbortSignal;
@@ -19,6 +16,8 @@ export interface LeaderSessionOptions {
   enqueuer: SyncEnqueuer;
   planner: Planner;
   shards: readonly string[];
+  /** The operator's namespace → shard map (--namespace-shards). */
+  namespaceShards?: Readonly<Record<string, string>>;
   endpoint?: string;
   logger: Logger;
   now?: () => number;
@@ -28,9 +27,13 @@ export interface LeaderSessionOptions {
   onPlanned?: (planner: Planner) => void;
 }
 
-/** The shard an ExternalSecret's jobs go to: its annotation when it names a served shard, else the first. */
-export function shardOf(es: ExternalSecret, shards: readonly string[]): string {
-  const wanted = es.metadata.annotations?.[SHARD_ANNOTATION];
+/**
+ * The shard an ExternalSecret's jobs go to: its namespace's in the operator's map, else the
+ * first. Never the ExternalSecret's own choice: a shard pins a worker pool (its credentials,
+ * its nodes), and a tenant must not move its jobs into another tenant's pool.
+ */
+export function shardOf(es: ExternalSecret, shards: readonly string[], namespaceShards: Readonly<Record<string, string>> = {}): string {
+  const wanted = namespaceShards[es.metadata.namespace ?? ''];
   return wanted && shards.includes(wanted) ? wanted : (shards[0] as string);
 }
 
@@ -100,7 +103,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     const ref = storeRefOf(es);
     const rawStore = ref.kind === 'ClusterSecretStore' ? informers.clusterSecretStores.get(ref.name) : informers.secretStores.get(ref.name, ref.namespace);
     const store = rawStore ? secretStoreSchema.safeParse(rawStore) : undefined;
-    const ctx: Parameters<typeof planItemOf>[1] = { shard: shardOf(es, opts.shards) };
+    const ctx: Parameters<typeof planItemOf>[1] = { shard: shardOf(es, opts.shards, opts.namespaceShards) };
     if (store?.success) ctx.store = store.data as SecretStore;
     if (opts.endpoint) ctx.endpoint = opts.endpoint;
     const observed = readyObservedGeneration(obj);

@@ -59,6 +59,7 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
     const provider = await deps.providers({
       store,
       storeKind: kind,
+      externalSecretNamespace: es.metadata.namespace as string,
       readSecretKey: (ref) => (deps.credentials ? deps.credentials.read(ref, () => readSecretKey(deps.kube, ref)) : readSecretKey(deps.kube, ref)),
       ...(deps.awsEndpoint ? { awsEndpoint: deps.awsEndpoint } : {}),
     });

@@ -1,4 +1,4 @@
-import { createLogger, loadConfig, startMetricsServer } from '@herdless/core';
+import { configureApiRateLimit, createLogger, loadConfig, startMetricsServer } from '@herdless/core';
 import { runScheduler, schedulerConfigSchema } from '@herdless/scheduler';
 import { onShutdown } from './lifecycle.js';
 
@@ -9,6 +9,7 @@ export async function runSchedulerCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig(schedulerConfigSchema, argv);
   const logger = createLogger('scheduler', config.logLevel);
+  configureApiRateLimit({ qps: config.kubeApiQps, burst: config.kubeApiBurst });
   const metrics = startMetricsServer(config.metricsPort);
   const controller = new AbortController();
   const running = runScheduler(config, { logger, signal: controller.signal });

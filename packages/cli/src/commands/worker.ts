@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { createLogger, loadConfig, routineShareOf, startMetricsServer } from '@herdless/core';
+import { configureApiRateLimit, createLogger, loadConfig, routineShareOf, startMetricsServer } from '@herdless/core';
 import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
 import { onShutdown } from './lifecycle.js';
@@ -11,6 +11,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig(workerConfigSchema, argv);
   const logger = createLogger('worker', config.logLevel);
+  configureApiRateLimit({ qps: config.kubeApiQps, burst: config.kubeApiBurst });
   const metrics = startMetricsServer(config.metricsPort);
   // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });

@@ -28,6 +28,7 @@ import {
 } from './request-log.js';
 import { SecretStore, type Tag } from './secret-store.js';
 import { regionFromAuthorization } from './sigv4.js';
+import { accessKeyIdFromAuthorization, AccessPolicies } from './access-policy.js';
 
 export interface AwsEndpointOptions {
   /** Default 0: a free port chosen by the kernel. */
@@ -90,6 +91,8 @@ export interface AwsEndpoint {
   resetRequests(): void;
   /** Injected faults: a share of 500s, latency, an outage window, a lowered quota. */
   faults: AwsEndpointFaults;
+  /** Denies one access key id the reads of these secrets or parameters (as an IAM policy would). */
+  denyReads(accessKeyId: string, names: readonly string[]): void;
   stop(): Promise<void>;
 }
 
@@ -104,6 +107,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
   const parameters = new ParameterStore(accountId);
   const quotas = new OperationQuotas(opts.quotas);
   const faults = new AwsEndpointFaults({ quotas });
+  const access = new AccessPolicies();
   let records: RequestRecord[] = [];
 
   const server = createServer((req, res) => {
@@ -119,10 +123,11 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     const url = new URL(req.url ?? '/', 'http://endpoint');
     if (url.pathname.startsWith('/_herdless/')) return handleControl(req, res, url);
     const requestRegion = regionFromAuthorization(req.headers.authorization, region);
+    const accessKeyId = accessKeyIdFromAuthorization(req.headers.authorization);
     const target = String(req.headers['x-amz-target'] ?? '');
     const operation = operationFromTarget(target);
     const record = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], secrets: number, errorType?: string) =>
-      records.push({ atMs: Date.now(), operation: op, outcome, secrets, region: requestRegion, ...(errorType ? { errorType } : {}) });
+      records.push({ atMs: Date.now(), operation: op, outcome, secrets, region: requestRegion, ...(errorType ? { errorType } : {}), ...(accessKeyId ? { accessKeyId } : {}) });
 
     if (req.method !== 'POST' || operation === undefined) {
       await drain(req);
@@ -146,9 +151,10 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     }
     try {
       const input = parseJson(await readBody(req));
+      const caller = { region: requestRegion, mayRead: access.readerFor(accessKeyId), ...(accessKeyId ? { accessKeyId } : {}) };
       const result = isSsmOperation(operation)
-        ? ssmHandlers[operation](input, { store: parameters, region: requestRegion })
-        : handlers[operation](input, { store, region: requestRegion });
+        ? ssmHandlers[operation](input, { store: parameters, ...caller })
+        : handlers[operation](input, { store, ...caller });
       record(operation, 'ok', result.secrets);
       send(res, 200, result.body);
     } catch (error) {
@@ -183,6 +189,19 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
         }
         case 'DELETE /_herdless/requests':
           records = [];
+          return send(res, 200, { ok: true });
+        case 'GET /_herdless/access':
+          return send(res, 200, access.state());
+        case 'PUT /_herdless/access': {
+          const { accessKeyId, deny } = body as { accessKeyId?: string; deny?: unknown };
+          if (!accessKeyId || !Array.isArray(deny) || deny.some((n) => typeof n !== 'string')) {
+            throw awsErrors.invalidParameter('expected {accessKeyId, deny: [secret or parameter names]}');
+          }
+          access.deny(accessKeyId, deny as string[]);
+          return send(res, 200, access.state());
+        }
+        case 'DELETE /_herdless/access':
+          access.reset();
           return send(res, 200, { ok: true });
         case 'GET /_herdless/quota':
           return send(res, 200, quotas.all());
@@ -250,6 +269,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
 
   return {
     faults,
+    denyReads: (accessKeyId, names) => access.deny(accessKeyId, names),
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     region,

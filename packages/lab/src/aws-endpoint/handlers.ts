@@ -5,12 +5,16 @@ import { awsErrors, type AwsError } from './aws-error.js';
 import { matchesFilters, validateFilters } from './list-filters.js';
 import type { SecretsManagerOperation } from './operations.js';
 import { SECRET_NOT_FOUND_MESSAGE } from './aws-error.js';
+import { accessDenied } from './access-policy.js';
 import type { SecretStore, SecretVersion, StoredSecret, Tag } from './secret-store.js';
 import { optionalInt, optionalString, requireString } from './request-fields.js';
 
 export interface HandlerContext {
   store: SecretStore;
   region: string;
+  /** Whether this request's caller may read the named secret (AccessPolicies); absent: yes. */
+  mayRead?: (name: string) => boolean;
+  accessKeyId?: string;
 }
 
 export interface HandlerResult {
@@ -25,13 +29,15 @@ type Handler = (input: Input, ctx: HandlerContext) => HandlerResult;
 export const BATCH_MAX_SECRET_IDS = 20;
 
 export const handlers: Record<SecretsManagerOperation, Handler> = {
-  GetSecretValue(input, { store }) {
+  GetSecretValue(input, { store, mayRead, accessKeyId }) {
     const secretId = requireString(input, 'SecretId');
+    const target = store.resolve(secretId);
+    if (target && mayRead && !mayRead(target.name)) throw accessDenied(accessKeyId, 'secretsmanager:GetSecretValue', target.arn);
     const { secret, version } = store.readValue(secretId, optionalString(input, 'VersionId'), optionalString(input, 'VersionStage'));
     return { body: secretValueEntry(secret, version), secrets: 1 };
   },
 
-  BatchGetSecretValue(input, { store }) {
+  BatchGetSecretValue(input, { store, mayRead, accessKeyId }) {
     const ids = input.SecretIdList;
     const hasFilters = input.Filters !== undefined && input.Filters !== null;
     if ((ids === undefined) === !hasFilters) {
@@ -51,6 +57,11 @@ export const handlers: Record<SecretsManagerOperation, Handler> = {
           errors.push({ SecretId: id, ErrorCode: 'ResourceNotFoundException', Message: SECRET_NOT_FOUND_MESSAGE });
           continue;
         }
+        if (mayRead && !mayRead(secret.name)) {
+          const denied = accessDenied(accessKeyId, 'secretsmanager:GetSecretValue', secret.arn);
+          errors.push({ SecretId: id, ErrorCode: denied.type, Message: denied.message });
+          continue;
+        }
         store.readValue(secret.name);
         values.push(secretValueEntry(secret, version));
       }
@@ -58,7 +69,9 @@ export const handlers: Record<SecretsManagerOperation, Handler> = {
     }
     const filters = validateFilters(input.Filters);
     const max = optionalInt(input, 'MaxResults', 1, BATCH_MAX_SECRET_IDS) ?? BATCH_MAX_SECRET_IDS;
-    const matching = store.list().filter((s) => matchesFilters(s, filters) && s.versions.some((v) => v.stages.includes('AWSCURRENT')));
+    const matching = store
+      .list()
+      .filter((s) => matchesFilters(s, filters) && s.versions.some((v) => v.stages.includes('AWSCURRENT')) && (!mayRead || mayRead(s.name)));
     const { page, nextToken } = paginate(matching, max, optionalString(input, 'NextToken'));
     const values = page.map((s) => secretValueEntry(s, store.readValue(s.name).version));
     return { body: { SecretValues: values, Errors: [], ...(nextToken ? { NextToken: nextToken } : {}) }, secrets: values.length };

@@ -19,6 +19,8 @@ export interface RequestRecord {
   errorType?: string;
   /** Region from the SigV4 credential scope. */
   region: string;
+  /** Access key id from the SigV4 credential scope (an identity, not a credential). */
+  accessKeyId?: string;
 }
 
 export type OutcomeCounts = Record<RequestOutcome, number>;

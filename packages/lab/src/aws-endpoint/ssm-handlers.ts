@@ -4,6 +4,7 @@
 // epoch seconds) so the real @aws-sdk/client-ssm parses the replies unchanged. A SecureString
 // read without WithDecryption returns a ciphertext stand-in (secure-string.ts), never the value.
 import { ssmErrors } from './aws-error.js';
+import { accessDenied } from './access-policy.js';
 import type { HandlerResult } from './handlers.js';
 import { paginate } from './handlers.js';
 import { legacyParameterFilters, matchesParameterFilters, validateParameterFilters, type ParameterStringFilter } from './parameter-filters.js';
@@ -16,6 +17,9 @@ import type { SsmOperation } from './ssm-operations.js';
 export interface SsmHandlerContext {
   store: ParameterStore;
   region: string;
+  /** Whether this request's caller may read the named parameter (AccessPolicies); absent: yes. */
+  mayRead?: (name: string) => boolean;
+  accessKeyId?: string;
 }
 
 type SsmHandler = (input: Input, ctx: SsmHandlerContext) => HandlerResult;
@@ -28,14 +32,15 @@ export const DESCRIBE_MAX_RESULTS = 50;
 export const DESCRIBE_DEFAULT_RESULTS = 10;
 
 export const ssmHandlers: Record<SsmOperation, SsmHandler> = {
-  GetParameter(input, { store }) {
+  GetParameter(input, { store, mayRead, accessKeyId }) {
     const name = requireString(input, 'Name');
     const withDecryption = optionalBool(input, 'WithDecryption') ?? false;
     const { parameter, version, selector } = store.require(name);
+    if (mayRead && !mayRead(parameter.name)) throw accessDenied(accessKeyId, 'ssm:GetParameter', parameter.arn);
     return { body: { Parameter: parameterEntry(parameter, version, withDecryption, selector) }, secrets: 1 };
   },
 
-  GetParameters(input, { store }) {
+  GetParameters(input, { store, mayRead, accessKeyId }) {
     const names = optionalStringList(input, 'Names');
     if (names === undefined) throw ssmErrors.constraint('names', 'null', 'Member must not be null');
     if (names.length < 1) throw ssmErrors.constraint('names', '[]', 'Member must have length greater than or equal to 1');
@@ -47,6 +52,8 @@ export const ssmHandlers: Record<SsmOperation, SsmHandler> = {
     const invalid: string[] = [];
     for (const name of new Set(names)) {
       const found = store.find(name);
+      // IAM evaluates GetParameters on every named resource: one denied name fails the call.
+      if (found && mayRead && !mayRead(found.parameter.name)) throw accessDenied(accessKeyId, 'ssm:GetParameters', found.parameter.arn);
       if (!found) invalid.push(name);
       else parameters.push(parameterEntry(found.parameter, found.version, withDecryption, found.selector));
     }

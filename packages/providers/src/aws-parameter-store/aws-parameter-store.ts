@@ -63,6 +63,8 @@ function nameMatcher(find: FindSpec): (name: string) => boolean {
 export interface AwsParameterStoreOptions {
   client: SSMClient;
   providerKey: string;
+  /** Digest of the credential identity (core's credentialIdentityOf). */
+  credentialIdentity: string;
   /** The store's aws.prefix, prepended to every remoteRef key (as ESO does; not to find). */
   prefix?: string | undefined;
   gate?: CallGate | undefined;
@@ -74,6 +76,7 @@ export interface AwsParameterStoreOptions {
 
 export class AwsParameterStoreProvider implements ProviderWithRawReader {
   readonly providerKey: string;
+  readonly credentialIdentity: string;
   readonly raw: RawReader;
   private readonly client: SSMClient;
   private readonly prefix: string;
@@ -84,6 +87,7 @@ export class AwsParameterStoreProvider implements ProviderWithRawReader {
   constructor(opts: AwsParameterStoreOptions) {
     this.client = opts.client;
     this.providerKey = opts.providerKey;
+    this.credentialIdentity = opts.credentialIdentity;
     this.prefix = opts.prefix ?? '';
     this.gate = opts.gate ?? openGate;
     this.ownsClient = opts.ownsClient ?? true;

@@ -54,6 +54,8 @@ function nameMatcher(find: FindSpec): (name: string) => boolean {
 export interface AwsSecretsManagerOptions {
   client: SecretsManagerClient;
   providerKey: string;
+  /** Digest of the credential identity (core's credentialIdentityOf). */
+  credentialIdentity: string;
   /** The store's aws.prefix, prepended to every remote key (as ESO does for reads). */
   prefix?: string | undefined;
   gate?: CallGate | undefined;
@@ -65,6 +67,7 @@ export interface AwsSecretsManagerOptions {
 
 export class AwsSecretsManagerProvider implements ProviderWithRawReader {
   readonly providerKey: string;
+  readonly credentialIdentity: string;
   readonly raw: RawReader;
   private readonly client: SecretsManagerClient;
   private readonly prefix: string;
@@ -75,6 +78,7 @@ export class AwsSecretsManagerProvider implements ProviderWithRawReader {
   constructor(opts: AwsSecretsManagerOptions) {
     this.client = opts.client;
     this.providerKey = opts.providerKey;
+    this.credentialIdentity = opts.credentialIdentity;
     this.prefix = opts.prefix ?? '';
     this.gate = opts.gate ?? openGate;
     this.ownsClient = opts.ownsClient ?? true;

@@ -1,7 +1,7 @@
 // What every AWS SDK v3 client Herdless builds has in common: region and endpoint from the
 // store and the worker, credentials from the store's secretRef (or the SDK's default chain),
 // and retries switched off inside the SDK. Credentials live only in this process's memory.
-import { HerdlessError, Reasons, terminal, transient, type AwsProvider, type SecretStore, type StoreKind } from '@herdless/core';
+import { HerdlessError, Reasons, referencedNamespaceOf, terminal, transient, type AwsProvider, type SecretStore } from '@herdless/core';
 import type { ProviderContext } from '../provider.js';
 
 export interface StaticAwsCredentials {
@@ -32,22 +32,9 @@ export function awsProviderOf(store: SecretStore): AwsProvider {
   return aws;
 }
 
-/** Namespace a credential Secret is read from: a SecretStore's own, a ClusterSecretStore's ref's. */
-function secretNamespace(ref: { namespace?: string | undefined }, store: SecretStore, kind: StoreKind, field: string): string {
-  const ns = kind === 'ClusterSecretStore' ? ref.namespace : store.metadata.namespace;
-  if (!ns) {
-    throw terminal(
-      Reasons.InvalidSpec,
-      kind === 'ClusterSecretStore'
-        ? `expected ${field}.namespace in ClusterSecretStore "${store.metadata.name ?? ''}", found none`
-        : `expected SecretStore "${store.metadata.name ?? ''}" to have a namespace, found none`,
-    );
-  }
-  return ns;
-}
-
+/** One key of a credential Secret, read where ESO reads it (core's referencedNamespaceOf). */
 async function readKey(ctx: ProviderContext, ref: { name: string; key: string; namespace?: string | undefined }, field: string): Promise<string> {
-  const namespace = secretNamespace(ref, ctx.store, ctx.storeKind, field);
+  const namespace = referencedNamespaceOf(ref, ctx.store, ctx.storeKind, ctx.externalSecretNamespace);
   try {
     return await ctx.readSecretKey({ namespace, name: ref.name, key: ref.key });
   } catch (e) {

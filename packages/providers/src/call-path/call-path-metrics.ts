@@ -44,7 +44,11 @@ export function callPathMetrics(): CallPathMetrics {
       'Rate limiter decisions: admitted now, admitted after a short wait, or deferred (job re-delayed).',
       ['provider_key', 'operation', 'decision'],
     ),
-    breakerState: gauge('herdless_circuit_breaker_state', 'Circuit breaker state per provider key: 0 closed, 1 half-open, 2 open.', ['provider_key']),
+    breakerState: gauge(
+      'herdless_circuit_breaker_state',
+      'Circuit breaker state per provider key and credential identity (a digest): 0 closed, 1 half-open, 2 open.',
+      ['provider_key', 'credential'],
+    ),
     reads: counter(
       'herdless_provider_reads_total',
       'Remote values read, by the operation that read them (GetSecretValue or BatchGetSecretValue, …).',

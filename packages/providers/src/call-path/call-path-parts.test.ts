@@ -1,4 +1,4 @@
-import { Reasons, terminal, transient } from '@herdless/core';
+import { Reasons, storeShareRpsOf, terminal, transient } from '@herdless/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseBudgets } from '@herdless/core';
 import { limiterBudgetRpsOf, quotaBucketOf } from './budgets.js';
@@ -23,15 +23,18 @@ describe('shouldBatch (spend the binding quota)', () => {
 });
 
 describe('budgets', () => {
-  it("follow core's budget table, a store's annotation overriding its primary bucket", () => {
+  it("follow the operator's budget table; a store's annotation only lowers that store's own share", () => {
     const defaults = { byType: parseBudgets('') };
-    expect(limiterBudgetRpsOf(defaults, 'aws-sm|us-east-1|ambient|', 'GetSecretValue')).toBe(500);
-    expect(limiterBudgetRpsOf(defaults, 'aws-sm|us-east-1|ambient|', 'BatchGetSecretValue')).toBe(20);
-    expect(limiterBudgetRpsOf(defaults, 'aws-ps|us-east-1|ambient|', quotaBucketOf('aws-ps', 'GetParameters'))).toBe(10);
-    // A store's annotation sets the primary bucket of its provider key, clamped to AWS's quota.
-    expect(limiterBudgetRpsOf({ ...defaults, byProviderKey: { 'aws-sm|x|y|': 7 } }, 'aws-sm|x|y|', 'GetSecretValue')).toBe(7);
-    expect(limiterBudgetRpsOf({ ...defaults, byProviderKey: { 'aws-sm|x|y|': 1e9 } }, 'aws-sm|x|y|', 'GetSecretValue')).toBe(10_000);
-    expect(limiterBudgetRpsOf({ ...defaults, byProviderKey: { 'aws-sm|x|y|': 7 } }, 'aws-sm|x|y|', 'BatchGetSecretValue')).toBe(20);
+    expect(limiterBudgetRpsOf(defaults, 'aws-sm|us-east-1|default|', 'GetSecretValue')).toBe(500);
+    expect(limiterBudgetRpsOf(defaults, 'aws-sm|us-east-1|default|', 'BatchGetSecretValue')).toBe(20);
+    expect(limiterBudgetRpsOf(defaults, 'aws-ps|us-east-1|default|', quotaBucketOf('aws-ps', 'GetParameters'))).toBe(10);
+    const table = parseBudgets('');
+    // Lower: the primary bucket takes the annotation, the others scale alike (500 → 50 is a tenth).
+    expect(storeShareRpsOf(table, 'aws-sm', 'GetSecretValue', 50)).toBe(50);
+    expect(storeShareRpsOf(table, 'aws-sm', 'BatchGetSecretValue', 50)).toBe(2);
+    // Never higher than the key's budget: no cap at all.
+    expect(storeShareRpsOf(table, 'aws-sm', 'GetSecretValue', 1e9)).toBeUndefined();
+    expect(storeShareRpsOf(table, 'aws-sm', 'GetSecretValue', undefined)).toBeUndefined();
   });
   it('Parameter Store reads share one bucket', () => {
     expect(quotaBucketOf('aws-ps', 'GetParameter')).toBe(quotaBucketOf('aws-ps', 'GetParametersByPath'));

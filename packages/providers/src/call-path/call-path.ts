@@ -2,15 +2,17 @@
 // limiter → circuit breaker → provider SDK. A call either runs, or throws a `throttled`
 // HerdlessError whose retryAfterMs says when to come back (the limiter's next slot or the
 // breaker's next probe), so the worker re-delays the job without burning an attempt.
-// State: limiter buckets in Redis (shared by all workers, numbers only); breakers, coalescing
-// and batching in this process's memory. Never a secret value in Redis, logs or metrics.
+// State: limiter buckets in Redis (shared by all workers, numbers only), charged per provider
+// key (the quota); breakers, coalescing and batching in this process's memory, per provider key
+// AND credential identity, so a value, or an error, read with one tenant's credentials is never
+// handed to a caller with other credentials. Never a secret value in Redis, logs or metrics.
 import { HerdlessError, Reasons, throttled, type FindSpec, type RemoteRef } from '@herdless/core';
 import type { Redis } from 'ioredis';
-import { createProvider, providerKeyOf } from '../create-provider.js';
+import { createProvider, credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
 import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
 import type { ProviderCache } from '../provider-cache.js';
 import { limiterBudgetRpsOf, providerTypeOfKey, quotaBucketOf, type CallPathBudgets } from './budgets.js';
-import { storeBudgetRpsOf } from '@herdless/core';
+import { storeBudgetRpsOf, storeShareRpsOf, DEFAULT_BUDGETS } from '@herdless/core';
 import { callPathMetrics } from './call-path-metrics.js';
 import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type BreakerState } from './circuit-breakers.js';
 import { Coalescer } from './coalescer.js';
@@ -18,7 +20,7 @@ import { intervalMs, lateSlotAllowanceMs, limiterParams, type LimiterParams } fr
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
 import { currentCallLane } from './call-lane.js';
 import { batchingCanWin, ReadBatcher, type BatchingMode, type ReadBatcherOptions } from './read-batcher.js';
-import { callSlotOf, SyncAdmission, syncAdmissionFor, syncReadCallsOf, withSyncAdmission, type CallSlot } from './sync-admission.js';
+import { callSlotOf, SyncAdmission, syncAdmissionFor, syncReadCallsOf, withSyncAdmission, type CallSlot, type ChargedBucket } from './sync-admission.js';
 
 export interface CallPathOptions {
   /** The worker's Redis connection (not a blocking BullMQ one); the limiter's scripts are defined on it. */
@@ -45,7 +47,21 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 const LATE_SLOT_ATTEMPTS = 3;
 
-/** Per provider key, in this process. */
+/** A bucket a call is charged to (the key's own, or a store's cap inside it), named for messages. */
+interface Charge extends ChargedBucket {
+  what: string;
+}
+
+/** A store's herdless.io/budget-rps: a cap on its own calls inside the key's budget. */
+interface StoreCap {
+  storeId: string;
+  budgetRps: number;
+}
+
+/** Coalescing, batching and breakers are per provider key and credential identity. */
+const stateKeyOf = (providerKey: string, credentialIdentity: string): string => `${providerKey}#${credentialIdentity}`;
+
+/** Per provider key and credential identity, in this process. */
 interface KeyState {
   breaker: ProviderBreaker;
   gate: CallGate;
@@ -62,8 +78,6 @@ export class CallPath {
   private readonly windowMs: number;
   private readonly batching: BatchingMode;
 
-  private readonly storeBudgets: Record<string, number> = {};
-
   constructor(private readonly opts: CallPathOptions) {
     this.limiter = new RedisRateLimiter(opts.redis, opts.keyPrefix === undefined ? {} : { keyPrefix: opts.keyPrefix });
     this.windowMs = opts.coalesceWindowMs ?? 50;
@@ -73,31 +87,33 @@ export class CallPath {
   /** Builds the store's provider with this call path around it (cache: the worker's ProviderCache). */
   async createProvider(ctx: ProviderContext, cache?: ProviderCache): Promise<Provider> {
     const providerKey = providerKeyOf(ctx);
-    // A store's herdless.io/budget-rps sets its provider key's budget, as it does for the planner.
+    const gate = this.gate(providerKey, credentialIdentityOfContext(ctx));
+    // A store's herdless.io/budget-rps caps its own calls (never the key's budget, never another
+    // store's): its bucket is checked before the key's, so a store that is over its own cap
+    // spends nothing of the budget the other stores of the key share.
     const storeBudget = storeBudgetRpsOf(ctx.store);
-    if (storeBudget !== undefined) this.storeBudgets[providerKey] = storeBudget;
-    return this.wrap(await createProvider({ ...ctx, gate: this.gate(providerKey) }, cache));
+    const cap = storeBudget === undefined ? undefined : { storeId: `store:${ctx.storeKind}/${ctx.store.metadata.namespace ?? ''}/${ctx.store.metadata.name ?? ''}`, budgetRps: storeBudget };
+    return this.wrap(await createProvider({ ...ctx, gate: cap === undefined ? gate : this.cappedGate(gate, providerKey, cap) }, cache), cap);
   }
 
   /** The limits of one bucket of a provider key. */
   limitsOf(providerKey: string, bucket: string): LimiterParams {
-    const budgets = { ...this.opts.budgets, byProviderKey: { ...this.opts.budgets?.byProviderKey, ...this.storeBudgets } };
-    return limiterParams(limiterBudgetRpsOf(budgets, providerKey, bucket), this.opts.limiter);
+    return limiterParams(limiterBudgetRpsOf(this.opts.budgets ?? {}, providerKey, bucket), this.opts.limiter);
   }
 
-  /** Where every request of the provider key passes: breaker check → limiter → breaker → call. */
-  gate(providerKey: string): CallGate {
-    return this.state(providerKey).gate;
+  /** Where every request of the provider key with these credentials passes: breaker check → limiter → breaker → call. */
+  gate(providerKey: string, credentialIdentity: string): CallGate {
+    return this.state(providerKey, credentialIdentity).gate;
   }
 
-  breakerState(providerKey: string): BreakerState {
-    return this.keys.get(providerKey)?.breaker.state ?? 'closed';
+  breakerState(providerKey: string, credentialIdentity: string): BreakerState {
+    return this.keys.get(stateKeyOf(providerKey, credentialIdentity))?.breaker.state ?? 'closed';
   }
 
-  /** Coalescing and batching around a provider built with this call path's gate. */
-  wrap(inner: Provider): Provider {
+  /** Coalescing and batching around a provider built with this call path's gate (and the store's cap, if any). */
+  wrap(inner: Provider, cap?: StoreCap): Provider {
     const providerKey = inner.providerKey;
-    const key = this.state(providerKey);
+    const key = this.state(providerKey, inner.credentialIdentity);
     const raw = hasRawReader(inner) ? inner.raw : undefined;
     const readRaw = (r: RawReader, ref: RemoteRef): Promise<SecretBytes> => {
       const resolved = r.resolve(ref);
@@ -109,12 +125,13 @@ export class CallPath {
     };
     return {
       providerKey,
+      credentialIdentity: inner.credentialIdentity,
       getSecret: async (ref) => (raw ? raw.project(await readRaw(raw, ref), ref) : inner.getSecret(ref)),
       getSecretMap: async (ref) => (raw ? raw.projectMap(await readRaw(raw, ref), ref) : inner.getSecretMap(ref)),
       getAllSecrets: (find: FindSpec) => key.finds.run(JSON.stringify(find), () => inner.getAllSecrets(find)),
       validate: () => inner.validate(),
       close: () => inner.close(),
-      admitSync: (refs, fetch) => this.admitSync(providerKey, key.breaker, raw, refs, fetch),
+      admitSync: (refs, fetch) => this.admitSync(providerKey, cap, key.breaker, raw, refs, fetch),
     };
   }
 
@@ -163,23 +180,33 @@ export class CallPath {
    * once the sync holds slots they wait for theirs rather than defer (sync-admission.ts). The
    * first failed call stops the sync's calls still waiting: the sync fails anyway.
    */
-  private async admitSync<T>(providerKey: string, breaker: ProviderBreaker, reader: RawReader | undefined, refs: readonly VersionedKey[], fetch: () => Promise<T>): Promise<T> {
+  private async admitSync<T>(
+    providerKey: string,
+    cap: StoreCap | undefined,
+    breaker: ProviderBreaker,
+    reader: RawReader | undefined,
+    refs: readonly VersionedKey[],
+    fetch: () => Promise<T>,
+  ): Promise<T> {
     const operation = reader?.readOperation ?? 'read';
     // An open breaker costs no token: checked before anything is booked.
     breaker.assertCallable(operation);
     const type = providerTypeOfKey(providerKey);
-    const admission = new SyncAdmission({ providerKey, lane: currentCallLane(), limiter: this.limiter, limitsOf: (bucket) => this.limitsOf(providerKey, bucket) });
+    const admission = new SyncAdmission(providerKey, currentCallLane(), this.limiter);
     const calls = reader ? syncReadCallsOf(reader, refs, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op)) : new Map<string, number>();
-    let deferred: { bucket: string; slot: CallSlot } | undefined;
+    // A store with a cap of its own is paced by it (checked first, and the slower): its bucket is
+    // booked for the sync's reads, the key's slots one call at a time as they come.
+    const planned = [...calls].map(([bucket, n]) => ({ charge: this.storeChargeOf(providerKey, cap, bucket) ?? this.keyChargeOf(providerKey, bucket), calls: n }));
+    let deferred: { charge: ChargedBucket; slot: CallSlot } | undefined;
     try {
-      deferred = await admission.admit(calls);
+      deferred = await admission.admit(planned);
     } catch (e) {
       throw limiterUnavailable(operation, e);
     }
     if (deferred) {
-      const { bucket, slot } = deferred;
-      this.metrics.limiterDecisions.inc({ provider_key: providerKey, operation: bucket, decision: 'deferred' });
-      throw deferral(`${refs.length} reads`, providerKey, bucket, this.limitsOf(providerKey, bucket), slot.decision);
+      const charge = deferred.charge as Charge;
+      if (charge.owner === providerKey) this.metrics.limiterDecisions.inc({ provider_key: providerKey, operation: charge.bucket, decision: 'deferred' });
+      throw deferral(`${refs.length} reads`, charge, deferred.slot.decision);
     }
     try {
       return await withSyncAdmission(admission, fetch);
@@ -191,24 +218,40 @@ export class CallPath {
     }
   }
 
-  /**
-   * A call's slot: the next of its sync's booking when the call belongs to a sync's admission,
-   * else a single admission by the limiter.
-   */
-  private async slotOf(providerKey: string, bucket: string, limits: LimiterParams, admission: SyncAdmission | undefined): Promise<CallSlot> {
-    if (admission) return admission.nextSlot(bucket);
-    const askedAtMs = Date.now();
-    const decision = await this.limiter.acquire(providerKey, bucket, limits, currentCallLane());
-    return callSlotOf(decision, askedAtMs, Date.now());
+  /** The key's own bucket: the quota every store of the key shares. */
+  private keyChargeOf(providerKey: string, bucket: string): Charge {
+    return { owner: providerKey, bucket, limits: this.limitsOf(providerKey, bucket), what: `provider key "${providerKey}" ${bucket} budget` };
   }
 
-  private state(providerKey: string): KeyState {
-    let s = this.keys.get(providerKey);
+  /** A store's own cap on a bucket, when its herdless.io/budget-rps asks for less than the key's budget. */
+  private storeChargeOf(providerKey: string, cap: StoreCap | undefined, bucket: string): Charge | undefined {
+    if (cap === undefined) return undefined;
+    const share = storeShareRpsOf(this.opts.budgets?.byType ?? DEFAULT_BUDGETS, providerTypeOfKey(providerKey), bucket, cap.budgetRps);
+    return share === undefined ? undefined : { owner: cap.storeId, bucket, limits: limiterParams(share, this.opts.limiter), what: `store's own ${bucket} share` };
+  }
+
+  /**
+   * A gate that first spends the store's own bucket (its herdless.io/budget-rps, applied to the
+   * primary bucket and the others alike), then passes the call to the key's gate.
+   */
+  private cappedGate(inner: CallGate, providerKey: string, cap: StoreCap): CallGate {
+    const type = providerTypeOfKey(providerKey);
+    return {
+      run: async (operation, call) => {
+        const charge = this.storeChargeOf(providerKey, cap, quotaBucketOf(type, operation));
+        if (charge !== undefined) await this.takeSlot(charge, operation, syncAdmissionFor(providerKey));
+        return inner.run(operation, call);
+      },
+    };
+  }
+
+  private state(providerKey: string, credentialIdentity: string): KeyState {
+    const id = stateKeyOf(providerKey, credentialIdentity);
+    let s = this.keys.get(id);
     if (!s) {
-      const breaker = new ProviderBreaker(providerKey, this.opts.breaker, (state) =>
-        this.metrics.breakerState.set({ provider_key: providerKey }, BREAKER_STATE_VALUE[state]),
-      );
-      this.metrics.breakerState.set({ provider_key: providerKey }, 0);
+      const labels = { provider_key: providerKey, credential: credentialIdentity };
+      const breaker = new ProviderBreaker(providerKey, this.opts.breaker, (state) => this.metrics.breakerState.set(labels, BREAKER_STATE_VALUE[state]));
+      this.metrics.breakerState.set(labels, 0);
       s = {
         breaker,
         gate: { run: (operation, call) => this.runGated(providerKey, breaker, operation, call) },
@@ -217,34 +260,30 @@ export class CallPath {
         batcher: undefined,
         batcherFor: undefined,
       };
-      this.keys.set(providerKey, s);
+      this.keys.set(id, s);
     }
     return s;
   }
 
-  private async runGated<T>(providerKey: string, breaker: ProviderBreaker, operation: string, call: () => Promise<T>): Promise<T> {
-    const bucket = quotaBucketOf(providerTypeOfKey(providerKey), operation);
-    const labels = { provider_key: providerKey, operation: bucket };
-    // An open breaker costs no token: check it before the limiter.
-    breaker.assertCallable(operation);
-    const limits = this.limitsOf(providerKey, bucket);
-    const lane = currentCallLane();
-    // A call of a sync that holds an admission takes its booked slot: not charged again.
-    const admission = syncAdmissionFor(providerKey);
-    let decision: LimiterDecision | undefined;
+  /**
+   * Waits for a call's slot in `charge`: the next one booked for its sync when it runs under an
+   * admission, else a single admission. Throws a throttled error when the job is to be deferred.
+   * Metrics are counted for the key's own bucket (`labels`), not for a store's cap.
+   */
+  private async takeSlot(charge: Charge, operation: string, admission: SyncAdmission | undefined, labels?: { provider_key: string; operation: string }): Promise<LimiterDecision> {
     for (let attempt = 1; ; attempt++) {
       let slot: CallSlot;
       try {
-        slot = await this.slotOf(providerKey, bucket, limits, admission);
+        slot = admission ? await admission.nextSlot(charge) : await this.singleSlot(charge);
       } catch (e) {
         if (e instanceof HerdlessError) throw e;
         throw limiterUnavailable(operation, e);
       }
-      decision = slot.decision;
-      this.metrics.limiterRate.set(labels, decision.rateRps);
+      const decision = slot.decision;
+      if (labels) this.metrics.limiterRate.set(labels, decision.rateRps);
       if (!decision.allowed) {
-        this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
-        throw deferral(operation, providerKey, bucket, limits, decision);
+        if (labels) this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
+        throw deferral(operation, charge, decision);
       }
       if (admission) {
         await admission.sleepUntil(slot.sendAtMs);
@@ -258,16 +297,35 @@ export class CallPath {
       // that is stale by more than half the limiter's arrival allowance is left unused (the
       // budget is under-spent, never over) and a fresh one is asked for.
       const lateMs = Date.now() - slot.atMs;
-      if (lateMs <= lateSlotAllowanceMs(limits)) break;
-      this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
-      if ((admission ? admission.slotMissed(bucket) : attempt) >= LATE_SLOT_ATTEMPTS) {
+      if (lateMs <= lateSlotAllowanceMs(charge.limits)) return decision;
+      if (labels) this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
+      if ((admission ? admission.slotMissed(charge) : attempt) >= LATE_SLOT_ATTEMPTS) {
         throw throttled(
           Reasons.ProviderThrottled,
-          `${operation} deferred: this worker reached its ${bucket} slot ${Math.round(lateMs)} ms late ${attempt} times (busy process); not spending stale slots`,
+          `${operation} deferred: this worker reached its ${charge.bucket} slot ${Math.round(lateMs)} ms late ${attempt} times (busy process); not spending stale slots`,
           Math.ceil(intervalMs(decision.rateRps)),
         );
       }
     }
+  }
+
+  /** One call's admission by the limiter, outside any sync's admission. */
+  private async singleSlot(charge: ChargedBucket): Promise<CallSlot> {
+    const askedAtMs = Date.now();
+    const decision = await this.limiter.acquire(charge.owner, charge.bucket, charge.limits, currentCallLane());
+    return callSlotOf(decision, askedAtMs, Date.now());
+  }
+
+  private async runGated<T>(providerKey: string, breaker: ProviderBreaker, operation: string, call: () => Promise<T>): Promise<T> {
+    const bucket = quotaBucketOf(providerTypeOfKey(providerKey), operation);
+    const labels = { provider_key: providerKey, operation: bucket };
+    // An open breaker costs no token: check it before the limiter.
+    breaker.assertCallable(operation);
+    const charge = this.keyChargeOf(providerKey, bucket);
+    const lane = currentCallLane();
+    // A call of a sync that holds an admission takes its booked slot: not charged again.
+    const admission = syncAdmissionFor(providerKey);
+    const decision = await this.takeSlot(charge, operation, admission, labels);
     this.metrics.limiterDecisions.inc({ ...labels, decision: admission ? 'booked' : decision.waitMs > 0 ? 'waited' : 'now' });
     // Counted when sent (the requests counter counts on the reply): the lab's probe reads which
     // lane made a second's calls.
@@ -286,7 +344,7 @@ export class CallPath {
         this.metrics.requests.inc({ ...labels, outcome: 'throttled' });
         let rateRps = decision.rateRps;
         try {
-          rateRps = (await this.limiter.reportThrottled(providerKey, bucket, limits)).rateRps;
+          rateRps = (await this.limiter.reportThrottled(providerKey, bucket, charge.limits)).rateRps;
           this.metrics.limiterRate.set(labels, rateRps);
         } catch {
           // Redis gone: the next acquire will say so.
@@ -305,11 +363,11 @@ function limiterUnavailable(operation: string, cause: unknown): HerdlessError {
   return throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, cause);
 }
 
-/** The limiter had no room for `what`: the job comes back at its place in line. */
-function deferral(what: string, providerKey: string, bucket: string, limits: LimiterParams, decision: LimiterDecision): HerdlessError {
+/** The limiter had no room in `charge` for `what`: the job comes back at its place in line. */
+function deferral(what: string, charge: Charge, decision: LimiterDecision): HerdlessError {
   return throttled(
     Reasons.ProviderThrottled,
-    `${what} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
+    `${what} deferred: at the ${charge.what} (${charge.limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
     Math.ceil(decision.waitMs),
   );
 }

@@ -3,7 +3,7 @@ import type { RawReader, VersionedKey } from '../provider.js';
 import type { CallLane } from './call-lane.js';
 import { admit, intervalMs, limiterParams, steadyRps, type AdmissionAsk, type LimiterParams, type LimiterState } from './limiter-math.js';
 import type { LimiterDecision } from './rate-limiter.js';
-import { SyncAdmission, syncReadCallsOf, type CallSlot, type SlotLimiter } from './sync-admission.js';
+import { SyncAdmission, syncReadCallsOf, type CallSlot, type ChargedBucket, type SlotLimiter } from './sync-admission.js';
 
 /** The limiter's arithmetic on this process's (fake) clock, one state per bucket, as the Lua script keeps it in Redis. */
 class MathLimiter implements SlotLimiter {
@@ -27,14 +27,22 @@ class MathLimiter implements SlotLimiter {
 const limits = limiterParams(50);
 const interval = intervalMs(steadyRps(limits));
 
+const KEY = 'aws-sm|us-east-1|k|';
+
 function admissionOn(limiter: MathLimiter, lane: CallLane = 'urgent'): SyncAdmission {
-  return new SyncAdmission({ providerKey: 'aws-sm|us-east-1|k|', lane, limiter, limitsOf: () => limits });
+  return new SyncAdmission(KEY, lane, limiter);
 }
+
+/** The key's own bucket of that name. */
+const charge = (bucket: string): ChargedBucket => ({ owner: KEY, bucket, limits });
+
+/** The sync's known calls per bucket, as the call path plans them. */
+const planned = (calls: Record<string, number>) => Object.entries(calls).map(([bucket, n]) => ({ charge: charge(bucket), calls: n }));
 
 /** Calls as the gate makes them: take the next slot, wait for it, record when it went out (or the denial). */
 function callThrough(admission: SyncAdmission, bucket: string, sent: number[]): Promise<CallSlot> {
   return (async () => {
-    const slot = await admission.nextSlot(bucket);
+    const slot = await admission.nextSlot(charge(bucket));
     if (!slot.decision.allowed) return slot;
     await admission.sleepUntil(slot.sendAtMs);
     admission.assertRunning();
@@ -64,7 +72,7 @@ describe('one sync, one admission', () => {
   it("books a sync's reads as one before any is sent, then paces them at the rate, booking the rest as the slots run out (never deferred)", async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    expect(await admission.admit(new Map([['GetSecretValue', 120]]))).toBeUndefined();
+    expect(await admission.admit(planned({ GetSecretValue: 120 }))).toBeUndefined();
     expect(limiter.asks).toEqual([{ bucket: 'GetSecretValue', lane: 'urgent', ask: { calls: 120, committed: false }, allowed: true, granted: Math.floor(1000 / interval) }]);
     const sent: number[] = [];
     const calls = Array.from({ length: 120 }, () => callThrough(admission, 'GetSecretValue', sent));
@@ -91,11 +99,11 @@ describe('one sync, one admission', () => {
     // Another sync holds the next second of the bucket.
     limiter.decide('GetSecretValue', limits, 'other', { calls: 1_000 });
     const admission = admissionOn(limiter);
-    const deferred = await admission.admit(new Map([['GetSecretValue', 30]]));
-    expect(deferred?.bucket).toBe('GetSecretValue');
+    const deferred = await admission.admit(planned({ GetSecretValue: 30 }));
+    expect(deferred?.charge.bucket).toBe('GetSecretValue');
     expect(deferred?.slot.decision.allowed).toBe(false);
     // Every call of it is told the same: come back then; nothing was booked for it.
-    const slots = await Promise.all(Array.from({ length: 5 }, () => admission.nextSlot('GetSecretValue')));
+    const slots = await Promise.all(Array.from({ length: 5 }, () => admission.nextSlot(charge('GetSecretValue'))));
     expect(slots.every((s) => !s.decision.allowed && s.atMs === deferred?.slot.atMs)).toBe(true);
     expect(limiter.asks.filter((a) => a.allowed)).toHaveLength(1);
     expect(limiter.asks).toHaveLength(2);
@@ -104,7 +112,7 @@ describe('one sync, one admission', () => {
   it("a find's calls, known only while listing, are booked one at a time; once the sync holds a slot they wait for theirs instead of being deferred", async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    expect(await admission.admit(new Map())).toBeUndefined();
+    expect(await admission.admit([])).toBeUndefined();
     const sent: number[] = [];
     // Page 1 on an idle bucket: admitted, the sync now holds a slot.
     await callThrough(admission, 'ListSecrets', sent);
@@ -125,7 +133,7 @@ describe('one sync, one admission', () => {
     // The second bucket is busy: a booking there alone would be deferred.
     limiter.decide('BatchGetSecretValue', limits, 'other', { calls: 1_000 });
     const admission = admissionOn(limiter);
-    expect(await admission.admit(new Map())).toBeUndefined();
+    expect(await admission.admit([])).toBeUndefined();
     const sent: number[] = [];
     const both = Promise.all([callThrough(admission, 'ListSecrets', sent), callThrough(admission, 'BatchGetSecretValue', sent)]);
     await vi.advanceTimersByTimeAsync(3_000);
@@ -136,11 +144,11 @@ describe('one sync, one admission', () => {
   it('a call that reaches its slot late takes a fresh one; the sync is given up only when its late slots outnumber the ones it used', async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    await admission.admit(new Map([['GetSecretValue', 10]]));
-    for (let i = 0; i < 6; i++) await admission.nextSlot('GetSecretValue');
+    await admission.admit(planned({ GetSecretValue: 10 }));
+    for (let i = 0; i < 6; i++) await admission.nextSlot(charge('GetSecretValue'));
     // Six slots taken; two of them missed: 2 late against 4 used.
-    expect(admission.slotMissed('GetSecretValue')).toBe(-4);
-    expect(admission.slotMissed('GetSecretValue')).toBe(-2);
+    expect(admission.slotMissed(charge('GetSecretValue'))).toBe(-4);
+    expect(admission.slotMissed(charge('GetSecretValue'))).toBe(-2);
     // Each missed slot is asked for again: ten calls still get ten slots.
     const sent: number[] = [];
     const rest = Array.from({ length: 6 }, () => callThrough(admission, 'GetSecretValue', sent));
@@ -152,7 +160,7 @@ describe('one sync, one admission', () => {
   it('a stopped sync sends nothing more: its calls still waiting for a slot are dropped', async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    await admission.admit(new Map([['GetSecretValue', 20]]));
+    await admission.admit(planned({ GetSecretValue: 20 }));
     const sent: number[] = [];
     const calls = Array.from({ length: 20 }, () => callThrough(admission, 'GetSecretValue', sent).catch((e: unknown) => e));
     await vi.advanceTimersByTimeAsync(Math.ceil(4.5 * interval));

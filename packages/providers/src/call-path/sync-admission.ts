@@ -16,6 +16,13 @@ export interface SlotLimiter {
   reserve(providerKey: string, bucket: string, limits: LimiterParams, lane: CallLane, ask: AdmissionAsk): Promise<LimiterDecision>;
 }
 
+/** A bucket a call is charged to: whose (the provider key, or a store's own cap inside it), which, its limits. */
+export interface ChargedBucket {
+  owner: string;
+  bucket: string;
+  limits: LimiterParams;
+}
+
 /**
  * A call's slot on this process's clock: sent at `sendAtMs` (its wait counted from the
  * limiter's reply, so never before the slot on Redis's clock), late when sent past `atMs` (its
@@ -52,14 +59,6 @@ interface SlotBook {
   booking: Promise<void> | undefined;
 }
 
-export interface SyncAdmissionOptions {
-  /** The quota key the limiter charges. */
-  providerKey: string;
-  lane: CallLane;
-  limiter: SlotLimiter;
-  limitsOf: (bucket: string) => LimiterParams;
-}
-
 /**
  * The slots of one sync, per quota bucket. Admission rule (limiter-math's admit): the first
  * booking is admitted when its first slot is within maxWaitMs, like a single call, whatever
@@ -72,10 +71,9 @@ export interface SyncAdmissionOptions {
  * renews its lock as usual: the waits are timers, the event loop stays free.
  */
 export class SyncAdmission {
-  readonly providerKey: string;
   private committed = false;
   /** The first booking, denied: the sync is deferred as a whole (nothing was paid). */
-  private deferral: { bucket: string; slot: CallSlot } | undefined;
+  private deferral: { charge: ChargedBucket; slot: CallSlot } | undefined;
   /** The first booking in flight: while nothing is paid, bookings go one at a time. */
   private first: Promise<void> | undefined;
   /** A call of the sync failed: its other calls are not sent. */
@@ -87,9 +85,12 @@ export class SyncAdmission {
   private readonly books = new Map<string, SlotBook>();
   private readonly sleepers = new Set<() => void>();
 
-  constructor(private readonly o: SyncAdmissionOptions) {
-    this.providerKey = o.providerKey;
-  }
+  /** providerKey: the quota key of the sync's calls (the gate finds the admission by it). */
+  constructor(
+    readonly providerKey: string,
+    private readonly lane: CallLane,
+    private readonly limiter: SlotLimiter,
+  ) {}
 
   /** Whether the sync is still running (calls made after it ended use single admissions). */
   get running(): boolean {
@@ -97,13 +98,13 @@ export class SyncAdmission {
   }
 
   /**
-   * Books the sync's known calls (per bucket) before any is sent. Returns the denied booking when
-   * the sync is deferred as a whole; nothing was paid then.
+   * Books the sync's known calls (per charged bucket) before any is sent. Returns the denied
+   * booking when the sync is deferred as a whole; nothing was paid then.
    */
-  async admit(calls: ReadonlyMap<string, number>): Promise<{ bucket: string; slot: CallSlot } | undefined> {
-    for (const [bucket, n] of calls) this.bookOf(bucket).wanted += n;
-    for (const [bucket, n] of calls) {
-      if (n > 0) await this.book(bucket, this.bookOf(bucket));
+  async admit(planned: ReadonlyArray<{ charge: ChargedBucket; calls: number }>): Promise<{ charge: ChargedBucket; slot: CallSlot } | undefined> {
+    for (const { charge, calls } of planned) this.bookOf(charge).wanted += calls;
+    for (const { charge, calls } of planned) {
+      if (calls > 0) await this.book(charge, this.bookOf(charge));
       if (this.deferral) return this.deferral;
     }
     return undefined;
@@ -113,9 +114,9 @@ export class SyncAdmission {
    * The slot of the sync's next call in `bucket`: the next booked one, or one of a new booking.
    * Its decision is denied only while the sync holds nothing (the caller defers the sync).
    */
-  async nextSlot(bucket: string): Promise<CallSlot> {
-    const book = this.bookOf(bucket);
-    const staleMs = lateSlotAllowanceMs(this.o.limitsOf(bucket));
+  async nextSlot(charge: ChargedBucket): Promise<CallSlot> {
+    const book = this.bookOf(charge);
+    const staleMs = lateSlotAllowanceMs(charge.limits);
     for (;;) {
       this.assertRunning();
       if (this.deferral) return this.deferral.slot;
@@ -127,7 +128,7 @@ export class SyncAdmission {
         this.taken++;
         return slot;
       }
-      book.booking ??= this.book(bucket, book).finally(() => {
+      book.booking ??= this.book(charge, book).finally(() => {
         book.booking = undefined;
       });
       await book.booking;
@@ -138,8 +139,8 @@ export class SyncAdmission {
    * A call reached its slot too late to use it: it needs another one. Returns by how many the
    * sync's late slots now outnumber the slots it used (the caller defers the sync past a limit).
    */
-  slotMissed(bucket: string): number {
-    this.bookOf(bucket).wanted++;
+  slotMissed(charge: ChargedBucket): number {
+    this.bookOf(charge).wanted++;
     this.missed++;
     return this.missed - (this.taken - this.missed);
   }
@@ -178,38 +179,36 @@ export class SyncAdmission {
     this.finished = true;
   }
 
-  private bookOf(bucket: string): SlotBook {
-    let book = this.books.get(bucket);
+  private bookOf(charge: ChargedBucket): SlotBook {
+    const id = `${charge.owner}\u0000${charge.bucket}`;
+    let book = this.books.get(id);
     if (!book) {
       book = { slots: [], wanted: 0, lastAtMs: 0, booking: undefined };
-      this.books.set(bucket, book);
+      this.books.set(id, book);
     }
     return book;
   }
 
-  private async book(bucket: string, book: SlotBook): Promise<void> {
+  private async book(charge: ChargedBucket, book: SlotBook): Promise<void> {
     if (!this.committed && this.first) await this.first;
     if (this.deferral) return;
     if (!this.committed) {
-      this.first = this.ask(bucket, book, false);
+      this.first = this.ask(charge, book, false);
       return this.first;
     }
     // Asked for only when the last booked slot is near: earlier, the sync would hold the
     // bucket further ahead than its pacing needs and keep other syncs' calls out.
-    await this.sleepUntil(book.lastAtMs - this.o.limitsOf(bucket).maxWaitMs * NEXT_BOOKING_LEAD_SHARE);
+    await this.sleepUntil(book.lastAtMs - charge.limits.maxWaitMs * NEXT_BOOKING_LEAD_SHARE);
     this.assertRunning();
-    await this.ask(bucket, book, true);
+    await this.ask(charge, book, true);
   }
 
-  private async ask(bucket: string, book: SlotBook, committed: boolean): Promise<void> {
+  private async ask(charge: ChargedBucket, book: SlotBook, committed: boolean): Promise<void> {
     const askedAtMs = Date.now();
-    const decision = await this.o.limiter.reserve(this.providerKey, bucket, this.o.limitsOf(bucket), this.o.lane, {
-      calls: Math.max(1, book.wanted),
-      committed,
-    });
+    const decision = await this.limiter.reserve(charge.owner, charge.bucket, charge.limits, this.lane, { calls: Math.max(1, book.wanted), committed });
     const repliedAtMs = Date.now();
     if (!decision.allowed) {
-      this.deferral = { bucket, slot: callSlotOf(decision, askedAtMs, repliedAtMs) };
+      this.deferral = { charge, slot: callSlotOf(decision, askedAtMs, repliedAtMs) };
       return;
     }
     this.committed = true;

@@ -1,0 +1,181 @@
+// What the security suite's scenarios stand on: the run's control plane and Redis, our AWS
+// endpoint, namespaces made for one scenario (deleted after it), and Herdless as a tenant's
+// cluster runs it — a scheduler and workers as separate processes, each with its own
+// ServiceAccount bound by the chart's RBAC, each serving /metrics on a loopback port.
+// Everything started here is stopped by `stop()`, which the scenario calls in afterAll.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createServiceAccountKubeconfig, freeLoopbackPorts, scrapeLoopbackMetrics, startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from '@herdless/lab';
+import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch } from '@herdless/core';
+import { adminClients, createStore, type AdminClients } from '../../e2e/support/kube.js';
+import { spawnHerdless, stopAll, type HerdlessProcess } from '../../e2e/support/processes.js';
+import { bindChartRbac } from '../../e2e/support/rbac.js';
+import { controlPlaneAccess, createNamespace, deleteNamespace, injected } from '../../support/index.js';
+
+export interface HerdlessOptions {
+  workers?: number;
+  /** Extra flags for the scheduler (e.g. ['--budgets', 'aws-sm=20']). */
+  schedulerArgs?: string[];
+  /** Extra flags for every worker. */
+  workerArgs?: string[];
+  /** Extra flags for both (e.g. budgets, which scheduler and workers must agree on). */
+  commonArgs?: string[];
+}
+
+export interface SecurityEnv {
+  /** Six hex characters unique to this scenario's run: names carry it. */
+  run: string;
+  admin: AdminClients;
+  aws: AwsEndpoint;
+  /** A connection to the run's Redis (for scanning keys; the processes have their own). */
+  redis: Redis;
+  /** Where the scheduler holds its Lease and the ServiceAccounts live. */
+  systemNamespace: string;
+  /** The scenario's queue prefix: its Redis keys start with it. */
+  queuePrefix: string;
+  processes: HerdlessProcess[];
+  /** Creates namespace `<name>-<run>` (deleted by stop()) and returns its name. */
+  namespace(name: string, labels?: Record<string, string>): Promise<string>;
+  /** A Secret holding static AWS credentials (keys access-key-id, secret-access-key). */
+  credentialsSecret(namespace: string, name: string, accessKeyId: string, secretAccessKey?: string): Promise<void>;
+  /** A SecretStore or ClusterSecretStore of our AWS endpoint with static credentials from `secretRef`. */
+  awsStore(o: AwsStoreOptions): Promise<void>;
+  /** Starts one scheduler and `workers` workers (default 2). */
+  startHerdless(o?: HerdlessOptions): Promise<void>;
+  /** The /metrics text of each worker, in start order. */
+  workerMetrics(): Promise<string[]>;
+  /** Everything each process printed, for leak scans and for a failing test's diagnosis. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface AwsStoreOptions {
+  kind: 'SecretStore' | 'ClusterSecretStore';
+  name: string;
+  /** The store's namespace (SecretStore only). */
+  namespace?: string;
+  service?: 'SecretsManager' | 'ParameterStore';
+  region?: string;
+  /** The credential Secret; `namespace` is written into the refs as given (ESO ignores it on a SecretStore). */
+  secretRef?: { name: string; namespace?: string; accessKeyIdKey?: string; secretAccessKeyKey?: string };
+  annotations?: Record<string, string>;
+  conditions?: unknown[];
+}
+
+/** Starts our AWS endpoint and returns the scenario's environment; Herdless starts with startHerdless(). */
+export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptions = {}): Promise<SecurityEnv> {
+  const run = randomBytes(3).toString('hex');
+  const admin = adminClients(injected('kubeconfigPath'));
+  const kc = admin.kc;
+  const redis = new Redis(injected('redisUrl'));
+  const aws = await startAwsEndpoint(endpoint);
+  const namespaces: string[] = [];
+  const processes: HerdlessProcess[] = [];
+  const workerPorts: number[] = [];
+  const queuePrefix = `sec${run}`;
+
+  const namespace = async (name: string, labels: Record<string, string> = {}) => {
+    const ns = `${name}-${run}`;
+    await createNamespace(kc, ns, labels);
+    namespaces.push(ns);
+    return ns;
+  };
+  const systemNamespace = await namespace(`${label}-system`.slice(0, 40));
+
+  return {
+    run,
+    admin,
+    aws,
+    redis,
+    systemNamespace,
+    queuePrefix,
+    processes,
+    namespace,
+    async credentialsSecret(ns, name, accessKeyId, secretAccessKey = `secret-of-${accessKeyId}`) {
+      await admin.core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name }, stringData: { 'access-key-id': accessKeyId, 'secret-access-key': secretAccessKey } },
+      });
+    },
+    async awsStore(o) {
+      const ref = o.secretRef;
+      const keyRef = (key: string) => ({ name: ref!.name, key, ...(ref!.namespace ? { namespace: ref!.namespace } : {}) });
+      const spec = {
+        provider: {
+          aws: {
+            service: o.service ?? 'SecretsManager',
+            region: o.region ?? aws.region,
+            ...(ref
+              ? {
+                  auth: {
+                    secretRef: {
+                      accessKeyIDSecretRef: keyRef(ref.accessKeyIdKey ?? 'access-key-id'),
+                      secretAccessKeySecretRef: keyRef(ref.secretAccessKeyKey ?? 'secret-access-key'),
+                    },
+                  },
+                }
+              : {}),
+          },
+        },
+        ...(o.conditions ? { conditions: o.conditions } : {}),
+      };
+      await createStore(admin, o.kind, o.name, o.kind === 'SecretStore' ? o.namespace : undefined, spec);
+      if (o.annotations) {
+        const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural: PLURALS[o.kind], name: o.name, body: { metadata: { annotations: o.annotations } } };
+        if (o.kind === 'SecretStore') await admin.custom.patchNamespacedCustomObject({ ...base, namespace: o.namespace as string }, mergePatch);
+        else await admin.custom.patchClusterCustomObject(base, mergePatch);
+      }
+    },
+    async startHerdless(o = {}) {
+      const workers = o.workers ?? 2;
+      const release = `hl${run}`;
+      const cp = controlPlaneAccess();
+      const kubeconfigs: Record<string, string> = {};
+      for (const component of ['scheduler', 'worker'] as const) {
+        await bindChartRbac(kc, component, systemNamespace, release);
+        kubeconfigs[component] = (await createServiceAccountKubeconfig(cp, { namespace: systemNamespace, name: `${release}-${component}` })).kubeconfigPath;
+      }
+      const common = ['--redis-url', injected('redisUrl'), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
+      const ports = await freeLoopbackPorts(workers + 1);
+      processes.push(
+        spawnHerdless(`scheduler-${run}`, [
+          'scheduler',
+          ...common,
+          '--kubeconfig', kubeconfigs.scheduler as string,
+          '--namespace', systemNamespace,
+          '--lease-name', `${release}-scheduler`,
+          '--metrics-port', String(ports[0]),
+          ...(o.schedulerArgs ?? []),
+        ]),
+      );
+      for (let w = 1; w <= workers; w++) {
+        const port = ports[w] as number;
+        workerPorts.push(port);
+        processes.push(
+          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])]),
+        );
+      }
+    },
+    workerMetrics: () => scrapeLoopbackMetrics(workerPorts),
+    output: () => processes.map((p) => `--- ${p.name} ---\n${p.output()}`).join('\n'),
+    async stop() {
+      await stopAll(processes);
+      await aws.stop();
+      redis.disconnect();
+      for (const ns of namespaces) await deleteNamespace(kc, ns).catch(() => undefined);
+    },
+  };
+}
+
+/** The value of a counter or gauge sample (summed over its label sets) in one /metrics text. */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const set = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) sum += Number(m[3]);
+  }
+  return sum;
+}
