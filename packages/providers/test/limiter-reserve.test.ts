@@ -6,18 +6,9 @@ import { startRedis, type RedisServer } from '@herdless/lab';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { intervalMs, limiterParams, RedisRateLimiter, slotWaitMs, steadyRps, type LimiterDecision } from '../src/index.js';
+import { maxPerSecond } from './call-path-support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function maxPerSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let hi = 0, lo = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= 1000) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 /** The booked slots of an allowed decision on Redis's clock. */
 function slotsOf(d: LimiterDecision): number[] {

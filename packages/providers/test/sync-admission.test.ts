@@ -4,69 +4,14 @@
 // only before it pays anything. The store sees no second over budget and no throttle. Each
 // sync runs as the worker's fetch step does (Provider.admitSync, in its lane) and comes back
 // when deferred, as a re-delayed job does.
-import { HerdlessError, type SecretStore } from '@herdless/core';
+import { HerdlessError } from '@herdless/core';
 import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CallPath, limiterParams, ProviderCache, RedisRateLimiter, withCallLane, type CallPathOptions, type Provider, type VersionedKey } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limiterParams, RedisRateLimiter, withCallLane, type VersionedKey } from '../src/index.js';
+import { limiterPrefix, startWorkers, stopWorkers, type Provider, type Worker } from './call-path-support.js';
 
-const redisUrl = (inject as unknown as (key: string) => string)('redisUrl');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-const store: SecretStore = {
-  metadata: { name: 'aws', namespace: 'team-a' },
-  spec: {
-    provider: {
-      aws: {
-        service: 'SecretsManager',
-        region: 'us-east-1',
-        auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id' }, secretAccessKeySecretRef: { name: 'c', key: 'secret' } } },
-      },
-    },
-  },
-};
-
-interface Worker {
-  path: CallPath;
-  redis: Redis;
-  cache: ProviderCache;
-  provider: Provider;
-}
-
-let runId = 0;
-
-async function startWorkers(endpoint: AwsEndpoint, n: number, opts: Omit<CallPathOptions, 'redis' | 'keyPrefix'>, keyPrefix = limiterPrefix()): Promise<Worker[]> {
-  const workers: Worker[] = [];
-  for (let i = 0; i < n; i++) {
-    const redis = new Redis(redisUrl);
-    const path = new CallPath({ ...opts, redis, keyPrefix });
-    const cache = new ProviderCache();
-    const provider = await path.createProvider(
-      { store, storeKind: 'SecretStore', awsEndpoint: endpoint.url, readSecretKey: async (r) => (r.key === 'id' ? 'AKID' : 'SECRET') },
-      cache,
-    );
-    workers.push({ path, redis, cache, provider });
-  }
-  return workers;
-}
-
-async function stopWorkers(workers: Worker[]): Promise<void> {
-  for (const w of workers) {
-    w.path.close();
-    w.cache.close();
-    await w.redis.quit();
-  }
-}
-
-function limiterPrefix(): string {
-  return `sa${process.pid}-${Date.now()}-${runId++}`;
-}
-
-/** One sync pass as the worker's fetch step makes it: the known reads admitted as one, in the sync's lane. */
-function syncPass<T>(provider: Provider, refs: readonly VersionedKey[], fetch: () => Promise<T>): Promise<T> {
-  return withCallLane('urgent', () => (provider.admitSync ? provider.admitSync(refs, fetch) : fetch()));
-}
 
 /** A sync job: its pass again after each deferral (as the worker re-delays it), up to `passes` passes. */
 async function syncJob<T>(pass: () => Promise<T>, passes: number): Promise<{ value: T; deferred: number }> {
@@ -78,6 +23,11 @@ async function syncJob<T>(pass: () => Promise<T>, passes: number): Promise<{ val
       await sleep(e.retryAfterMs ?? 100);
     }
   }
+}
+
+/** One sync pass as the worker's fetch step makes it: the known reads admitted as one, in the sync's lane. */
+function syncPass<T>(provider: Provider, refs: readonly VersionedKey[], fetch: () => Promise<T>): Promise<T> {
+  return withCallLane('urgent', () => (provider.admitSync ? provider.admitSync(refs, fetch) : fetch()));
 }
 
 /** Other workers' syncs, each coming back when deferred, until `stop()`: the competing load. */

@@ -51,16 +51,6 @@ function callThrough(admission: SyncAdmission, bucket: string, sent: number[]): 
   })();
 }
 
-function maxPerSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  for (let hi = 0, lo = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= 1000) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
-
 describe('one sync, one admission', () => {
   beforeEach(() => {
     vi.useFakeTimers({ now: 1_000_000 });
@@ -91,7 +81,6 @@ describe('one sync, one admission', () => {
     expect(Math.max(...sent) - Math.min(...sent)).toBeLessThanOrEqual(Math.ceil(119 * interval) + 1);
     const gaps = sent.slice(1).map((t, i) => t - (sent[i] as number));
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(Math.floor(interval));
-    expect(maxPerSecond(sent)).toBeLessThanOrEqual(50);
   });
 
   it('a sync the bucket has no room for is deferred as a whole, before anything is paid', async () => {
