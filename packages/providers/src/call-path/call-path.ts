@@ -42,8 +42,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Fresh slots asked for in a row after late ones before the job is deferred instead. A sync that
- * holds an admission would drop every read it paid for: it takes fresh slots as long as its
- * late ones do not outnumber the ones it used by this much (then this process is too busy).
+ * holds an admission would drop every read it paid for, and one stall of the event loop (GC, a
+ * busy CPU) makes several of its slots in a row late: it takes fresh slots as long as its late
+ * ones do not outnumber the ones it used by more than one booking (a second of the rate), and
+ * never fewer than this (then this process is too busy to use its slots).
  */
 const LATE_SLOT_ATTEMPTS = 3;
 
@@ -299,7 +301,8 @@ export class CallPath {
       const lateMs = Date.now() - slot.atMs;
       if (lateMs <= lateSlotAllowanceMs(charge.limits)) return decision;
       if (labels) this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
-      if ((admission ? admission.slotMissed(charge) : attempt) >= LATE_SLOT_ATTEMPTS) {
+      const lateLimit = admission ? Math.max(LATE_SLOT_ATTEMPTS, Math.floor(charge.limits.reservationMs / decision.spacingMs)) : LATE_SLOT_ATTEMPTS;
+      if ((admission ? admission.slotMissed(charge) : attempt) >= lateLimit) {
         throw throttled(
           Reasons.ProviderThrottled,
           `${operation} deferred: this worker reached its ${charge.bucket} slot ${Math.round(lateMs)} ms late ${attempt} times (busy process); not spending stale slots`,
