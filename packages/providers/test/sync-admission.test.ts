@@ -101,6 +101,25 @@ describe('one sync, one admission (real Redis, our AWS endpoint, real SDK)', () 
     }
   });
 
+  it("a sync whose reads all join another sync's reads in flight asks the limiter nothing: it completes with them while that sync holds the bucket", async () => {
+    endpoint.clearSecrets();
+    endpoint.resetRequests();
+    endpoint.setQuota('GetSecretValue', 40, 40);
+    for (let i = 0; i < 100; i++) endpoint.putSecret({ name: `shared/${i}`, secretString: `shared-${i}` });
+    const [a] = (await startWorkers(endpoint, 1, { budgets: { byType: { 'aws-sm': { GetSecretValue: 40 } } }, batching: 'never', coalesceWindowMs: 1 })) as [Worker];
+    try {
+      const refs = Array.from({ length: 100 }, (_, i) => ({ key: `shared/${i}` }));
+      const read = () => Promise.all(refs.map((r) => a.provider.getSecret(r)));
+      // The first books the next second of the bucket; a booking of the second would be deferred.
+      const [first, second] = await Promise.all([syncPass(a.provider, refs, read), syncPass(a.provider, refs, read)]);
+      expect(second.map(text)).toEqual(first.map(text));
+      expect(endpoint.counts()['GetSecretValue']).toEqual({ ok: 100, throttled: 0, error: 0 });
+    } finally {
+      endpoint.setQuota('GetSecretValue', 10_000, 10_000);
+      await stopWorkers([a]);
+    }
+  });
+
   it('a find with many pages (ListSecrets, then BatchGetSecretValue) completes in one pass while other workers keep both buckets busy, each page and batch paid once', async () => {
     endpoint.clearSecrets();
     endpoint.resetRequests();

@@ -15,7 +15,7 @@ import { limiterBudgetRpsOf, providerTypeOfKey, quotaBucketOf, type CallPathBudg
 import { storeBudgetRpsOf, storeShareRpsOf, DEFAULT_BUDGETS } from '@herdless/core';
 import { callPathMetrics } from './call-path-metrics.js';
 import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type BreakerState } from './circuit-breakers.js';
-import { Coalescer } from './coalescer.js';
+import { Coalescer, readIdentityOf } from './coalescer.js';
 import { intervalMs, lateSlotAllowanceMs, limiterParams, type LimiterParams } from './limiter-math.js';
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
 import { currentCallLane } from './call-lane.js';
@@ -119,7 +119,7 @@ export class CallPath {
     const raw = hasRawReader(inner) ? inner.raw : undefined;
     const readRaw = (r: RawReader, ref: RemoteRef): Promise<SecretBytes> => {
       const resolved = r.resolve(ref);
-      const identity = `${resolved.key}\u0000${resolved.version ?? ''}`;
+      const identity = readIdentityOf(resolved);
       const before = key.reads.joined;
       const p = key.reads.run(identity, () => this.readResolved(key, providerKey, r, resolved));
       if (key.reads.joined > before) this.metrics.coalesced.inc({ provider_key: providerKey });
@@ -133,7 +133,7 @@ export class CallPath {
       getAllSecrets: (find: FindSpec) => key.finds.run(JSON.stringify(find), () => inner.getAllSecrets(find)),
       validate: () => inner.validate(),
       close: () => inner.close(),
-      admitSync: (refs, fetch) => this.admitSync(providerKey, cap, key.breaker, raw, refs, fetch),
+      admitSync: (refs, fetch) => this.admitSync(providerKey, cap, key, raw, refs, fetch),
     };
   }
 
@@ -175,40 +175,33 @@ export class CallPath {
 
   /**
    * One sync, one admission: the worker's fetch step runs here with the sync's known reads
-   * (`refs`, before coalescing). Their calls are booked with the limiter as one before any is
-   * sent, deferred as a whole (nothing paid) when the bucket has no room; then every call of
-   * the sync takes its next booked slot in the gate, so the store sees the sync's calls at the
-   * rate, not at once. Calls not known in advance (a find's pages) are booked as they come, and
-   * once the sync holds slots they wait for theirs rather than defer (sync-admission.ts). The
-   * first failed call stops the sync's calls still waiting: the sync fails anyway.
+   * (`refs`). Those that need a call of their own (not served by another sync's read in flight
+   * or in the coalescing window; batched when batching wins) are counted, and the sync's first
+   * call that reaches the gate books them with the limiter as one: admitted, every call of the
+   * sync then takes its next booked slot, so the store sees the sync's calls at the rate, not at
+   * once; denied, the sync is deferred as a whole before anything is paid. A sync whose reads
+   * all join others' asks the limiter nothing. Calls not known in advance (a find's pages) are
+   * booked as they come, and once the sync holds slots they wait for theirs rather than defer
+   * (sync-admission.ts). The first failed call stops the sync's calls still waiting.
    */
   private async admitSync<T>(
     providerKey: string,
     cap: StoreCap | undefined,
-    breaker: ProviderBreaker,
+    key: KeyState,
     reader: RawReader | undefined,
     refs: readonly VersionedKey[],
     fetch: () => Promise<T>,
   ): Promise<T> {
-    const operation = reader?.readOperation ?? 'read';
     // An open breaker costs no token: checked before anything is booked.
-    breaker.assertCallable(operation);
+    key.breaker.assertCallable(reader?.readOperation ?? 'read');
     const type = providerTypeOfKey(providerKey);
     const admission = new SyncAdmission(providerKey, currentCallLane(), this.limiter);
-    const calls = reader ? syncReadCallsOf(reader, refs, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op)) : new Map<string, number>();
-    // A store with a cap of its own is paced by it (checked first, and the slower): its bucket is
-    // booked for the sync's reads, the key's slots one call at a time as they come.
-    const planned = [...calls].map(([bucket, n]) => ({ charge: this.storeChargeOf(providerKey, cap, bucket) ?? this.keyChargeOf(providerKey, bucket), calls: n }));
-    let deferred: { charge: ChargedBucket; slot: CallSlot } | undefined;
-    try {
-      deferred = await admission.admit(planned);
-    } catch (e) {
-      throw limiterUnavailable(operation, e);
-    }
-    if (deferred) {
-      const charge = deferred.charge as Charge;
-      if (charge.owner === providerKey) this.metrics.limiterDecisions.inc({ provider_key: providerKey, operation: charge.bucket, decision: 'deferred' });
-      throw deferral(`${refs.length} reads`, charge, deferred.slot.decision);
+    if (reader) {
+      const unserved = refs.filter((ref) => !key.reads.holds(readIdentityOf(reader.resolve(ref))));
+      const calls = syncReadCallsOf(reader, unserved, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op));
+      // A store with a cap of its own is paced by it (checked first, and the slower): its bucket
+      // is booked for the sync's reads, the key's slots one call at a time as they come.
+      admission.plan([...calls].map(([bucket, n]) => ({ charge: this.storeChargeOf(providerKey, cap, bucket) ?? this.keyChargeOf(providerKey, bucket), calls: n })));
     }
     try {
       return await withSyncAdmission(admission, fetch);

@@ -59,13 +59,16 @@ describe('one sync, one admission', () => {
     vi.useRealTimers();
   });
 
-  it("books a sync's reads as one before any is sent, then paces them at the rate, booking the rest as the slots run out (never deferred)", async () => {
+  it("books a sync's reads as one at its first call, then paces them at the rate, booking the rest as the slots run out (never deferred)", async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    expect(await admission.admit(planned({ GetSecretValue: 120 }))).toBeUndefined();
-    expect(limiter.asks).toEqual([{ bucket: 'GetSecretValue', lane: 'urgent', ask: { calls: 120, committed: false }, allowed: true, granted: Math.floor(1000 / interval) }]);
+    admission.plan(planned({ GetSecretValue: 120 }));
+    // Planning asks nothing: a sync whose reads all join other syncs' calls never books.
+    expect(limiter.asks).toEqual([]);
     const sent: number[] = [];
     const calls = Array.from({ length: 120 }, () => callThrough(admission, 'GetSecretValue', sent));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(limiter.asks).toEqual([{ bucket: 'GetSecretValue', lane: 'urgent', ask: { calls: 120, committed: false }, allowed: true, granted: Math.floor(1000 / interval) }]);
     await vi.advanceTimersByTimeAsync(5_000);
     await Promise.all(calls);
     expect(sent).toHaveLength(120);
@@ -88,20 +91,20 @@ describe('one sync, one admission', () => {
     // Another sync holds the next second of the bucket.
     limiter.decide('GetSecretValue', limits, 'other', { calls: 1_000 });
     const admission = admissionOn(limiter);
-    const deferred = await admission.admit(planned({ GetSecretValue: 30 }));
-    expect(deferred?.charge.bucket).toBe('GetSecretValue');
-    expect(deferred?.slot.decision.allowed).toBe(false);
-    // Every call of it is told the same: come back then; nothing was booked for it.
+    admission.plan(planned({ GetSecretValue: 30 }));
+    // Its calls come together: one booking of 30 is asked for, denied, and every call is told
+    // the same: come back then; nothing was booked for it.
     const slots = await Promise.all(Array.from({ length: 5 }, () => admission.nextSlot(charge('GetSecretValue'))));
-    expect(slots.every((s) => !s.decision.allowed && s.atMs === deferred?.slot.atMs)).toBe(true);
-    expect(limiter.asks.filter((a) => a.allowed)).toHaveLength(1);
-    expect(limiter.asks).toHaveLength(2);
+    expect(slots.every((s) => !s.decision.allowed && s.atMs === slots[0]?.atMs)).toBe(true);
+    expect(limiter.asks.map((a) => [a.ask.calls, a.allowed])).toEqual([
+      [1_000, true],
+      [30, false],
+    ]);
   });
 
   it("a find's calls, known only while listing, are booked one at a time; once the sync holds a slot they wait for theirs instead of being deferred", async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    expect(await admission.admit([])).toBeUndefined();
     const sent: number[] = [];
     // Page 1 on an idle bucket: admitted, the sync now holds a slot.
     await callThrough(admission, 'ListSecrets', sent);
@@ -122,7 +125,6 @@ describe('one sync, one admission', () => {
     // The second bucket is busy: a booking there alone would be deferred.
     limiter.decide('BatchGetSecretValue', limits, 'other', { calls: 1_000 });
     const admission = admissionOn(limiter);
-    expect(await admission.admit([])).toBeUndefined();
     const sent: number[] = [];
     const both = Promise.all([callThrough(admission, 'ListSecrets', sent), callThrough(admission, 'BatchGetSecretValue', sent)]);
     await vi.advanceTimersByTimeAsync(3_000);
@@ -133,7 +135,7 @@ describe('one sync, one admission', () => {
   it('a call that reaches its slot late takes a fresh one; the sync is given up only when its late slots outnumber the ones it used', async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    await admission.admit(planned({ GetSecretValue: 10 }));
+    admission.plan(planned({ GetSecretValue: 10 }));
     for (let i = 0; i < 6; i++) await admission.nextSlot(charge('GetSecretValue'));
     // Six slots taken; two of them missed: 2 late against 4 used.
     expect(admission.slotMissed(charge('GetSecretValue'))).toBe(-4);
@@ -149,7 +151,7 @@ describe('one sync, one admission', () => {
   it('a stopped sync sends nothing more: its calls still waiting for a slot are dropped', async () => {
     const limiter = new MathLimiter();
     const admission = admissionOn(limiter);
-    await admission.admit(planned({ GetSecretValue: 20 }));
+    admission.plan(planned({ GetSecretValue: 20 }));
     const sent: number[] = [];
     const calls = Array.from({ length: 20 }, () => callThrough(admission, 'GetSecretValue', sent).catch((e: unknown) => e));
     await vi.advanceTimersByTimeAsync(Math.ceil(4.5 * interval));

@@ -60,10 +60,11 @@ interface SlotBook {
 }
 
 /**
- * The slots of one sync, per quota bucket. Admission rule (limiter-math's admit): the first
- * booking is admitted when its first slot is within maxWaitMs, like a single call, whatever
- * the number of calls it asks for; it books at most reservationMs of the rate. Until it is
- * admitted nothing is paid, and a denied first booking defers the whole sync. Once admitted the
+ * The slots of one sync, per charged bucket. The first booking is made when the sync's first
+ * call reaches the gate, for every call planned in that bucket (plan), and is admitted when its
+ * first slot is within maxWaitMs, like a single call, whatever the number of calls it asks for
+ * (limiter-math's admit); it books at most reservationMs of the rate. Until it is admitted
+ * nothing is paid, and a denied first booking defers the whole sync. Once admitted the
  * sync is committed: its later bookings (the rest of a large sync, a second bucket, a find's
  * pages) are never deferred; each waits for its slots, asked for only as the booked ones run
  * out, so other syncs' calls get in between. A sync of n reads thus holds its worker slot for
@@ -73,7 +74,7 @@ interface SlotBook {
 export class SyncAdmission {
   private committed = false;
   /** The first booking, denied: the sync is deferred as a whole (nothing was paid). */
-  private deferral: { charge: ChargedBucket; slot: CallSlot } | undefined;
+  private deferral: CallSlot | undefined;
   /** The first booking in flight: while nothing is paid, bookings go one at a time. */
   private first: Promise<void> | undefined;
   /** A call of the sync failed: its other calls are not sent. */
@@ -98,16 +99,11 @@ export class SyncAdmission {
   }
 
   /**
-   * Books the sync's known calls (per charged bucket) before any is sent. Returns the denied
-   * booking when the sync is deferred as a whole; nothing was paid then.
+   * The sync's known calls, per charged bucket: booked together when its first call reaches the
+   * gate (a sync whose reads all join other syncs' calls books nothing).
    */
-  async admit(planned: ReadonlyArray<{ charge: ChargedBucket; calls: number }>): Promise<{ charge: ChargedBucket; slot: CallSlot } | undefined> {
+  plan(planned: ReadonlyArray<{ charge: ChargedBucket; calls: number }>): void {
     for (const { charge, calls } of planned) this.bookOf(charge).wanted += calls;
-    for (const { charge, calls } of planned) {
-      if (calls > 0) await this.book(charge, this.bookOf(charge));
-      if (this.deferral) return this.deferral;
-    }
-    return undefined;
   }
 
   /**
@@ -119,7 +115,7 @@ export class SyncAdmission {
     const staleMs = lateSlotAllowanceMs(charge.limits);
     for (;;) {
       this.assertRunning();
-      if (this.deferral) return this.deferral.slot;
+      if (this.deferral) return this.deferral;
       // A booked slot no call took in time stays unused: a call sent at it now would be late.
       while (book.slots.length > 0 && (book.slots[0] as CallSlot).atMs < Date.now() - staleMs) book.slots.shift();
       const slot = book.slots.shift();
@@ -208,7 +204,7 @@ export class SyncAdmission {
     const decision = await this.limiter.reserve(charge.owner, charge.bucket, charge.limits, this.lane, { calls: Math.max(1, book.wanted), committed });
     const repliedAtMs = Date.now();
     if (!decision.allowed) {
-      this.deferral = { charge, slot: callSlotOf(decision, askedAtMs, repliedAtMs) };
+      this.deferral = callSlotOf(decision, askedAtMs, repliedAtMs);
       return;
     }
     this.committed = true;
