@@ -177,7 +177,8 @@ describe('walking skeleton: ESO-compatible sync end to end', () => {
     const cases: Array<[string, Record<string, unknown>, string]> = [
       ['bad-interval', { refreshInterval: '1 hour', secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }] }, 'InvalidRefreshInterval'],
       ['missing-store', { secretStoreRef: { name: 'nope' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0` } }] }, 'SecretStoreNotFound'],
-      ['store-in-other-namespace', { secretStoreRef: { name: 'elsewhere' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0` } }] }, 'SecretStoreNotAllowed'],
+      // A SecretStore serves only its own namespace; that another namespace holds one of that name is not this tenant's to learn.
+      ['store-in-other-namespace', { secretStoreRef: { name: 'elsewhere' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0` } }] }, 'SecretStoreNotFound'],
       ['missing-remote-key', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/does-not-exist` } }] }, 'RemoteKeyNotFound'],
       ['missing-property', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'nope' } }] }, 'RemotePropertyNotFound'],
       ['bad-template', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }], target: { template: { data: { x: '{{ .unknown }}' } } } }, 'TemplateError'],
@@ -195,6 +196,7 @@ describe('walking skeleton: ESO-compatible sync end to end', () => {
     for (const [name, , reason] of cases) {
       expect({ name, reason: byName.get(name)?.reason }).toEqual({ name, reason });
       expect(byName.get(name)?.message, `message of ${name}`).toBeTruthy();
+      expect(byName.get(name)?.message, `message of ${name}`).not.toContain(OTHER_NS);
     }
     expect(unb64((await readSecret('healthy-after'))?.data?.k)).toBe(apps[1]!.username);
     const items = await listExternalSecrets(admin, NS);

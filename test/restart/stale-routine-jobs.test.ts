@@ -49,7 +49,7 @@ describe('routine jobs left from before a restart', () => {
     events.on('completed', ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => results.set(jobId, String(returnvalue)));
     const ids = new Map<string, string>();
     for (const [i, c] of cases.entries()) {
-      const data: SyncJob = { namespace, name: c.name, uid: `00000000-0000-4000-8000-00000000000${i}`, generation: 1, providerKey: 'aws-sm|us-east-1|ambient|', ...c.job };
+      const data: SyncJob = { namespace, name: c.name, uid: `00000000-0000-4000-8000-00000000000${i}`, generation: 1, providerKey: 'aws-sm|us-east-1|default|', ...c.job };
       const id = syncJobId(data);
       ids.set(c.name, id);
       await queue.add('sync', data, { jobId: id });

@@ -17,10 +17,18 @@ export const PROVIDER_QUOTAS: Readonly<Record<string, Readonly<Record<string, nu
   'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 40 },
 };
 
+/**
+ * STS calls a store's credentials make (role, additionalRoles, auth.jwt, ambient web identity),
+ * charged to the store's quota key in a bucket per operation. AWS does not publish STS request
+ * rates (they are per account and Region); a worker makes them once per credential identity and
+ * credential lifetime, so a small budget is only felt when thousands of identities start at once.
+ */
+export const STS_DEFAULT_BUDGETS: Readonly<Record<string, number>> = { AssumeRole: 20, AssumeRoleWithWebIdentity: 20 };
+
 /** Default budgets: what Herdless spends unless configured (5–25% of the quota, which is shared). */
 export const DEFAULT_BUDGETS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  'aws-sm': { GetSecretValue: 500, BatchGetSecretValue: 20, ListSecrets: 20, DescribeSecret: 500 },
-  'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 10 },
+  'aws-sm': { GetSecretValue: 500, BatchGetSecretValue: 20, ListSecrets: 20, DescribeSecret: 500, ...STS_DEFAULT_BUDGETS },
+  'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 10, ...STS_DEFAULT_BUDGETS },
 };
 
 /** The bucket a bare "type=rps" setting and a store's budget annotation apply to. */

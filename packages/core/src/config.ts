@@ -46,6 +46,21 @@ export function parseFlags(argv: readonly string[]): { flags: Record<string, str
 }
 
 /**
+ * Conventional variable names a field also reads. The AWS ones are the SDKs' (AWS_ROLE_ARN and
+ * AWS_WEB_IDENTITY_TOKEN_FILE are what EKS's IRSA webhook injects) and ESO's AWS_STS_ENDPOINT:
+ * the worker reads them here, once, and hands them to the providers.
+ */
+const CONVENTIONAL_ENV: Record<string, string> = {
+  kubeconfig: 'KUBECONFIG',
+  redisUrl: 'REDIS_URL',
+  awsEndpoint: 'AWS_ENDPOINT_URL',
+  awsStsEndpoint: 'AWS_STS_ENDPOINT',
+  awsRoleArn: 'AWS_ROLE_ARN',
+  awsWebIdentityTokenFile: 'AWS_WEB_IDENTITY_TOKEN_FILE',
+  awsRoleSessionName: 'AWS_ROLE_SESSION_NAME',
+};
+
+/**
  * Builds the config object for `schema` from flags, then HERDLESS_* environment variables
  * (plus a few conventional names such as KUBECONFIG and REDIS_URL). A bad value throws a
  * ConfigError naming the field and the rule it broke.
@@ -54,7 +69,7 @@ export function loadConfig<S extends z.ZodObject>(
   schema: S,
   argv: readonly string[] = [],
   env: NodeJS.ProcessEnv = process.env,
-  aliases: Record<string, string> = { kubeconfig: 'KUBECONFIG', redisUrl: 'REDIS_URL', awsEndpoint: 'AWS_ENDPOINT_URL' },
+  aliases: Record<string, string> = CONVENTIONAL_ENV,
 ): z.infer<S> {
   const { flags } = parseFlags(argv);
   const known = Object.keys(schema.shape);

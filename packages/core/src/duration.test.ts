@@ -22,6 +22,34 @@ describe('parseGoDuration', () => {
     expect(() => parseGoDuration(text)).toThrow(/Go duration/);
   });
 
+  it.each(['2562047h', '9223372036854775807ns', '2562047h47m16.854775807s', '-9223372036854775808ns', '+1h', '1.h'])('accepts %s, within Go\'s range', (text) => {
+    expect(Number.isFinite(parseGoDuration(text))).toBe(true);
+  });
+
+  it('reads 2^63-1 ns as Go does', () => {
+    expect(parseGoDuration('9223372036854775807ns')).toBe(9223372036854.775807);
+    expect(parseGoDuration('2562047h')).toBe(2562047 * 3_600_000);
+  });
+
+  it.each([
+    ['a 400-digit hour count', `${'9'.repeat(400)}h`],
+    ['2^63 ns', '9223372036854775808ns'],
+    ['one hour past the maximum', '2562048h'],
+    ['a sum over the maximum', '2562047h48m'],
+    ['a fraction that carries over', '2562047.9999h'],
+    ['-2^63-1 ns', '-9223372036854775809ns'],
+  ])('rejects %s as an invalid duration over Go\'s maximum', (_, text) => {
+    expect(() => parseGoDuration(text)).toThrow(/invalid duration .*at most 2562047h47m16\.854775807s/);
+  });
+
+  it('quotes a long value cut short', () => {
+    expect(() => parseGoDuration(`${'1'.repeat(400)}h`)).toThrow(/"1{64}…"/);
+  });
+
+  it.each([' 1h', '1h ', '.s', '-.s', '1µ', '1.5.5s'])('rejects %j as Go does (no trimming, no bare units)', (text) => {
+    expect(() => parseGoDuration(text)).toThrow(/Go duration/);
+  });
+
   it('round-trips whole milliseconds through formatGoDuration', () => {
     fc.assert(
       fc.property(fc.integer({ min: -1e10, max: 1e10 }), (ms) => {

@@ -4,6 +4,8 @@ export * from './resources.js';
 export * from './crd.js';
 export * from './job.js';
 export * from './errors.js';
+export * from './user-regex.js';
+export * from './secret-data-rules.js';
 export * from './provider-key.js';
 export * from './config.js';
 export * from './logger.js';

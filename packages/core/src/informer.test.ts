@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createResilientInformer, type ResilientInformer } from './informer.js';
+import { createMetadataInformer, createResilientInformer, PARTIAL_OBJECT_METADATA_ACCEPT, PARTIAL_OBJECT_METADATA_LIST_ACCEPT, type ResilientInformer } from './informer.js';
 import { metricsRegistry } from './metrics.js';
 
 type Obj = KubernetesObject & { metadata: { name: string; namespace: string; resourceVersion: string } };
@@ -20,6 +20,8 @@ class ScriptedServer {
   lists = 0;
   watches: string[] = [];
   listFailures = 0;
+  /** "list|watch <Accept header> <labelSelector>" of every request. */
+  requests: string[] = [];
   onWatch: WatchScript[] = [];
   private open = new Set<ServerResponse>();
   server!: Server;
@@ -48,6 +50,7 @@ class ScriptedServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
+    this.requests.push(`${url.searchParams.get('watch') === 'true' ? 'watch' : 'list'} ${req.headers.accept} ${url.searchParams.get('labelSelector')}`);
     if (url.searchParams.get('watch') !== 'true') {
       this.lists++;
       if (this.listFailures > 0) {
@@ -94,9 +97,7 @@ afterEach(async () => {
   await server?.close();
 });
 
-async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs?: number } = {}) {
-  server = new ScriptedServer();
-  const url = await server.listen();
+function kubeConfigFor(url: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'c', server: url, skipTLSVerify: true }],
@@ -104,6 +105,13 @@ async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
+  return kc;
+}
+
+async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs?: number } = {}) {
+  server = new ScriptedServer();
+  const url = await server.listen();
+  const kc = kubeConfigFor(url);
   const list = async () => {
     const res = await fetch(`${url}/things`);
     if (!res.ok) throw Object.assign(new Error(`list failed: ${res.status}`), { statusCode: res.status });
@@ -260,5 +268,28 @@ describe('createResilientInformer', () => {
     server.send('MODIFIED', server.put('a'));
     await eventually(() => expect(cacheState(inf)).toEqual(['a@102']));
     expect(t.events).toEqual(['add a@101', 'update a@102']);
+  });
+
+  it('a metadata informer asks for PartialObjectMetadata on its list and watches, caches what transform keeps, and hands each update the object it replaces', async () => {
+    server = new ScriptedServer();
+    const kc = kubeConfigFor(await server.listen());
+    const a = server.put('a');
+    a.metadata = { ...a.metadata, annotations: { keep: 'x', drop: 'y' } } as Obj['metadata'];
+    const keep = (o: KubernetesObject): KubernetesObject => ({
+      metadata: { name: o.metadata?.name, namespace: o.metadata?.namespace, resourceVersion: o.metadata?.resourceVersion, annotations: { keep: o.metadata?.annotations?.keep ?? '' } },
+    });
+    const inf = createMetadataInformer({ kc, name: 'test-metadata', path: '/things', labelSelector: 'managed=true', logger, transform: keep });
+    informer = inf as ResilientInformer<Obj>;
+    const updates: string[] = [];
+    inf.on('update', (o, old) => updates.push(`${old?.metadata?.resourceVersion}->${o.metadata?.resourceVersion} ${JSON.stringify(o.metadata?.annotations)}`));
+    await inf.start();
+    await inf.synced();
+    expect(inf.get('a', 'ns')?.metadata?.annotations).toEqual({ keep: 'x' });
+    await eventually(() => expect(server.watches).toHaveLength(1));
+    const changed = server.put('a');
+    changed.metadata = { ...changed.metadata, annotations: { keep: 'z', drop: 'w' } } as Obj['metadata'];
+    server.send('MODIFIED', changed);
+    await eventually(() => expect(updates).toEqual(['101->102 {"keep":"z"}']));
+    expect(server.requests).toEqual([`list ${PARTIAL_OBJECT_METADATA_LIST_ACCEPT} managed=true`, `watch ${PARTIAL_OBJECT_METADATA_ACCEPT} managed=true`]);
   });
 });

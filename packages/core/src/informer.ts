@@ -7,6 +7,7 @@
 import { Watch, type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { informerRestarts } from './metrics.js';
+import { readObject } from './kube-http.js';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, externalSecretsPath } from './resources.js';
 
 export interface ResilientInformerOptions<T extends KubernetesObject> {
@@ -32,14 +33,19 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
    * connection, a paused proxy): it is aborted and the informer relists. Default 30 s.
    */
   watchGraceMs?: number;
+  /** The watch's Accept header, for a representation other than the full object (metadata only). */
+  watchAccept?: string;
+  /** Applied to every listed or watched object before it is cached or handed to listeners. */
+  transform?: (obj: T) => T;
 }
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'change' | 'connect' | 'error';
-export type InformerObjectCallback<T> = (obj: T) => void;
+/** `old` is the cached object an update replaces (absent for add and delete). */
+export type InformerObjectCallback<T> = (obj: T, old?: T) => void;
 export type InformerErrorCallback = (err?: unknown) => void;
 
 export interface ResilientInformer<T extends KubernetesObject> extends ObjectCache<T> {
-  /** add/update/delete describe the cache: every object delivered once per change, deletes carry the last known object. */
+  /** add/update/delete describe the cache: every object delivered once per change (updates with the object they replace), deletes carry the last known object. */
   on(verb: 'add' | 'update' | 'delete' | 'change', cb: InformerObjectCallback<T>): void;
   /** connect: the cache is in sync with a fresh list. error: informational, the informer carries on. */
   on(verb: 'connect' | 'error', cb: InformerErrorCallback): void;
@@ -69,7 +75,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   const initialBackoffMs = opts.initialBackoffMs ?? 200;
   const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
   const graceMs = opts.watchGraceMs ?? 30_000;
-  const watcher = new Watch(opts.kc);
+  const watcher = new Watch(opts.watchAccept ? withAccept(opts.kc, opts.watchAccept) : opts.kc);
+  const transform = opts.transform ?? ((obj: T) => obj);
   const log = opts.logger.child({ informer: opts.name });
 
   const cache = new ObjectStore<T>();
@@ -93,12 +100,12 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   let firstAttemptDone!: () => void;
   let firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
 
-  function emit(verb: 'add' | 'update' | 'delete', obj: T): void;
+  function emit(verb: 'add' | 'update' | 'delete', obj: T, old?: T): void;
   function emit(verb: 'connect' | 'error', err?: unknown): void;
-  function emit(verb: keyof typeof listeners, arg?: unknown): void {
+  function emit(verb: keyof typeof listeners, arg?: unknown, old?: unknown): void {
     for (const cb of listeners[verb]) {
       try {
-        (cb as (a: unknown) => void)(arg);
+        (cb as (a: unknown, b?: unknown) => void)(arg, old);
       } catch (e) {
         // A handler's bug must not stop the informer; it is logged, not retried.
         log.error({ err: describe(e), verb }, 'informer event handler threw');
@@ -110,7 +117,7 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   async function relist(): Promise<void> {
     const list: KubernetesListObject<T> = await opts.list();
     const fresh = new Map<string, T>();
-    for (const item of list.items ?? []) fresh.set(keyOf(item), item);
+    for (const item of list.items ?? []) fresh.set(keyOf(item), transform(item));
     for (const [key, old] of cache.entries()) {
       if (!fresh.has(key)) {
         cache.delete(key);
@@ -121,7 +128,7 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
       const old = cache.get(key);
       cache.set(key, obj);
       if (!old) emit('add', obj);
-      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) emit('update', obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) emit('update', obj, old);
     }
     resourceVersion = list.metadata?.resourceVersion ?? '';
     markSynced();
@@ -154,7 +161,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
 
       const onEvent = (type: string, obj: unknown) => {
         if (ended) return; // a late line from an aborted stream: its state is superseded
-        const object = obj as T & { code?: number; reason?: string; message?: string };
+        const raw = obj as T & { code?: number; reason?: string; message?: string };
+        const object = type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? transform(raw) : raw;
         switch (type) {
           case 'ADDED':
           case 'MODIFIED': {
@@ -162,7 +170,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
             const old = cache.get(key);
             if (old && old.metadata?.resourceVersion === object.metadata?.resourceVersion) break;
             cache.set(key, object);
-            emit(old ? 'update' : 'add', object);
+            if (old) emit('update', object, old);
+            else emit('add', object);
             break;
           }
           case 'DELETED': {
@@ -178,8 +187,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
             break;
           case 'ERROR':
             // A Status object in the stream; the server ends the watch after it.
-            if (object.code === 410) finish({ kind: 'expired', message: object.message ?? 'Expired' });
-            else finish({ kind: 'failed', error: new Error(`watch error event: ${object.code ?? '?'} ${object.reason ?? ''} ${object.message ?? ''}`.trim()) });
+            if (raw.code === 410) finish({ kind: 'expired', message: raw.message ?? 'Expired' });
+            else finish({ kind: 'failed', error: new Error(`watch error event: ${raw.code ?? '?'} ${raw.reason ?? ''} ${raw.message ?? ''}`.trim()) });
             return;
           default:
             return;
@@ -311,6 +320,22 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   };
 }
 
+/**
+ * The client's Watch asks for the full object; this view of the kubeconfig adds another Accept
+ * header to the watch request (the Watch reads only these two methods).
+ */
+function withAccept(kc: KubeConfig, accept: string): KubeConfig {
+  const view = {
+    getCurrentCluster: () => kc.getCurrentCluster(),
+    async applyToFetchOptions(options: Parameters<KubeConfig['applyToFetchOptions']>[0]) {
+      const init = await kc.applyToFetchOptions(options);
+      (init.headers as { set(name: string, value: string): void }).set('Accept', accept);
+      return init;
+    },
+  };
+  return view as unknown as KubeConfig;
+}
+
 /** `namespace/name`, or `name` for cluster-scoped objects (ObjectCache.get's two forms). */
 function keyOf(obj: KubernetesObject): string {
   const name = obj.metadata?.name ?? '';
@@ -361,6 +386,37 @@ export function createExternalSecretsInformer(opts: {
     path: externalSecretsPath(plural, namespace),
     list: () =>
       (namespace ? custom.listNamespacedCustomObject({ ...base, namespace }) : custom.listClusterCustomObject(base)) as Promise<KubernetesListObject<KubernetesObject>>,
+    logger: opts.logger,
+  });
+}
+
+/** What the API server sends for a metadata-only request: an object's metadata, never its data. */
+export const PARTIAL_OBJECT_METADATA_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
+export const PARTIAL_OBJECT_METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+
+/**
+ * A resilient informer that lists and watches only the metadata of a core collection (e.g.
+ * `/api/v1/secrets`): the API server answers PartialObjectMetadata, so a Secret's data never
+ * reaches this process. `transform` should keep only the metadata fields the caller reads (an
+ * annotation such as kubectl's last-applied-configuration may hold a copy of the data).
+ */
+export function createMetadataInformer(opts: {
+  kc: KubeConfig;
+  name: string;
+  path: string;
+  labelSelector?: string;
+  logger: Logger;
+  transform: (obj: KubernetesObject) => KubernetesObject;
+}): ResilientInformer<KubernetesObject> {
+  const query = opts.labelSelector === undefined ? '' : `?labelSelector=${encodeURIComponent(opts.labelSelector)}`;
+  return createResilientInformer<KubernetesObject>({
+    kc: opts.kc,
+    name: opts.name,
+    path: opts.path,
+    ...(opts.labelSelector === undefined ? {} : { labelSelector: opts.labelSelector }),
+    list: () => readObject<KubernetesListObject<KubernetesObject>>(opts.kc, `${opts.path}${query}`, PARTIAL_OBJECT_METADATA_LIST_ACCEPT),
+    watchAccept: PARTIAL_OBJECT_METADATA_ACCEPT,
+    transform: opts.transform,
     logger: opts.logger,
   });
 }

@@ -2,21 +2,29 @@
 // Job ids are deterministic so a deposed leader's late enqueue of the same decision is a no-op.
 import { z } from 'zod';
 
-/** Why a sync was planned; the reason decides the BullMQ priority lane. */
-export const syncReasonSchema = z.enum(['new', 'changed', 'retry', 'overdue', 'refresh']);
+/**
+ * Why a sync was planned; the reason decides the BullMQ priority lane. `drift`: the target Secret
+ * was edited or deleted by someone else (the scheduler's watch of managed Secrets); the worker
+ * compares the Secret with what it wrote before it fetches anything.
+ */
+export const syncReasonSchema = z.enum(['new', 'changed', 'retry', 'overdue', 'refresh', 'drift']);
 export type SyncReason = z.infer<typeof syncReasonSchema>;
 
 /** BullMQ priorities: lower runs first. New or changed specs have someone waiting. */
 export const LANE_PRIORITY: Record<SyncReason, number> = {
   new: 1,
   changed: 1,
+  drift: 1,
   retry: 2,
   overdue: 3,
   refresh: 4,
 };
 
-/** New or changed spec: someone is waiting for it (the planner's reserve, the limiter's urgent calls). */
-export const isSpecLane = (reason: SyncReason): boolean => reason === 'new' || reason === 'changed';
+/**
+ * New or changed spec, or a target to restore: someone is waiting for it (the planner's reserve,
+ * the limiter's urgent calls). Drift jobs never pass through the planner; they share the lane.
+ */
+export const isSpecLane = (reason: SyncReason): boolean => reason === 'new' || reason === 'changed' || reason === 'drift';
 
 export const syncJobSchema = z
   .object({
@@ -34,6 +42,8 @@ export const syncJobSchema = z
     epoch: z.number().int().nonnegative(),
     /** W3C trace context of the planning span. */
     traceparent: z.string().optional(),
+    /** Drift jobs: the resourceVersion of the target Secret's change that triggered it (names the job). */
+    targetResourceVersion: z.string().regex(/^[0-9A-Za-z-]{1,64}$/).optional(),
   })
   .strict();
 export type SyncJob = z.infer<typeof syncJobSchema>;
@@ -86,10 +96,12 @@ export function syncQueueName(shard: string = DEFAULT_SHARD): string {
 }
 
 /**
- * Deterministic job id: one per (object, spec generation, planned second). BullMQ ids may
- * not be integers nor contain ':'; a uid always has letters and '-'.
+ * Deterministic job id: one per (object, spec generation, planned second); a drift job's is one
+ * per change of the target Secret (its resourceVersion), which every scheduler replica sees
+ * alike. BullMQ ids may not be integers nor contain ':'; a uid always has letters and '-'.
  */
-export function syncJobId(job: Pick<SyncJob, 'uid' | 'generation' | 'plannedAt' | 'reason'>): string {
+export function syncJobId(job: Pick<SyncJob, 'uid' | 'generation' | 'plannedAt' | 'reason' | 'targetResourceVersion'>): string {
+  if (job.reason === 'drift') return `${job.uid}.g${job.generation}.drift.${job.targetResourceVersion ?? Math.floor(job.plannedAt / 1000)}`;
   const lane = isSpecLane(job.reason) ? 'spec' : job.reason;
   return `${job.uid}.g${job.generation}.${lane}.${Math.floor(job.plannedAt / 1000)}`;
 }

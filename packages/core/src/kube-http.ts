@@ -13,9 +13,9 @@
 // the same CA, client certificate and verification settings, closed when the pool drops the
 // agent. Requests the transport does not cover — a cluster behind a proxy (its agent is a proxy
 // agent), a multipart or form body — go through the client's own node-fetch library unchanged.
-// Watches never come here: the client's Watch calls fetch itself. writeObject (at the end) is the
-// one call that skips the generated classes: the worker's Secret and status writes, whose answer
-// nobody reads.
+// Watches never come here: the client's Watch calls fetch itself. writeObject and readObject (at
+// the end) skip the generated classes: the worker's Secret and status writes, whose answer nobody
+// reads, and reads in a representation the generated client cannot ask for (metadata only).
 import type { Agent as HttpAgent } from 'node:http';
 import { createSecureContext, type ConnectionOptions } from 'node:tls';
 import {
@@ -136,15 +136,37 @@ export async function writeObject(
   body: unknown,
   contentType = 'application/json',
 ): Promise<void> {
+  await sendJson(kc, method, path, 'application/json', { body, contentType });
+}
+
+/**
+ * A read in a representation the generated client does not ask for: the scheduler's
+ * metadata-only list of Secrets (Accept: PartialObjectMetadataList), which never carries data.
+ * The answer is parsed as plain JSON; errors are the same ApiException as writeObject's.
+ */
+export async function readObject<T>(kc: KubeConfig, path: string, accept: string): Promise<T> {
+  const res = await sendJson(kc, 'GET', path, accept);
+  return JSON.parse(await res.body.text()) as T;
+}
+
+async function sendJson(
+  kc: KubeConfig,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+  path: string,
+  accept: string,
+  write?: { body: unknown; contentType: string },
+): Promise<ResponseContext> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('expected a current cluster in the kubeconfig, found none');
   const ctx = new RequestContext(server.replace(/\/$/, '') + path, HttpMethod[method]);
-  ctx.setHeaderParam('Content-Type', contentType);
-  ctx.setHeaderParam('Accept', 'application/json');
-  ctx.setBody(JSON.stringify(body));
+  ctx.setHeaderParam('Accept', accept);
+  if (write) {
+    ctx.setHeaderParam('Content-Type', write.contentType);
+    ctx.setBody(JSON.stringify(write.body));
+  }
   await kc.applySecurityAuthentication(ctx);
   const res = await send(ctx);
-  if (res.httpStatusCode >= 200 && res.httpStatusCode < 300) return;
+  if (res.httpStatusCode >= 200 && res.httpStatusCode < 300) return res;
   const text = await res.body.text();
   let status: unknown = text;
   try {

@@ -14,9 +14,12 @@ export interface ProviderIdentity {
   region: string;
   /**
    * The AWS account calls are charged to: the account of the role assumed last, when the store
-   * assumes one; else "default", the account of static or ambient credentials, which Herdless
-   * does not look up: every such store of a Region shares one budget, which can only
-   * under-spend the quota, never overrun it.
+   * assumes one (core's assumedRolesOf, ESO's order); else "default", the account of static,
+   * ambient or ServiceAccount (auth.jwt, whose role is the ServiceAccount's annotation)
+   * credentials, which Herdless does not look up: the scheduler plans with this key and holds no
+   * credentials, so it could not call GetCallerIdentity, and a key that changed once a worker
+   * learnt the account would split one quota between two budgets. Every such store of a Region
+   * shares the one "default" budget.
    */
   account: string;
   /** Endpoint override, when the store talks to something other than AWS's public endpoint. */
@@ -35,10 +38,20 @@ export function providerTypeOf(store: SecretStore): string {
 
 const ROLE_ARN_ACCOUNT = /^arn:aws[a-z-]*:iam::(\d{12}):role\//;
 
-/** The account of the last role a store assumes (role, then additionalRoles in order), if any. */
-function assumedAccountOf(aws: NonNullable<SecretStore['spec']['provider']['aws']>): string | undefined {
-  const chain = [aws.role, ...(aws.additionalRoles ?? [])].filter((r): r is string => typeof r === 'string' && r !== '');
-  const last = chain.at(-1);
+type AwsSpec = NonNullable<SecretStore['spec']['provider']['aws']>;
+
+/**
+ * The roles a store assumes, in the order ESO assumes them: each of additionalRoles in turn
+ * (each with the previous one's credentials), then role, the only one assumed with externalID.
+ */
+export function assumedRolesOf(aws: AwsSpec): string[] {
+  const chain = [...(aws.additionalRoles ?? []), aws.role];
+  return chain.filter((r): r is string => typeof r === 'string' && r !== '');
+}
+
+/** The account of the last role a store assumes, if any. */
+function assumedAccountOf(aws: AwsSpec): string | undefined {
+  const last = assumedRolesOf(aws).at(-1);
   return last ? (ROLE_ARN_ACCOUNT.exec(last)?.[1] ?? `role:${last}`) : undefined;
 }
 
@@ -83,13 +96,18 @@ export function credentialIdentityOf(store: SecretStore, kind: StoreKind, extern
     ref ? `${referencedNamespaceOf(ref, store, kind, externalSecretNamespace)}/${ref.name ?? ''}#${ref.key ?? ''}` : '-';
   const secretRef = aws.auth?.secretRef;
   const jwt = aws.auth?.jwt?.serviceAccountRef;
-  const base = secretRef
-    ? `static:${at(secretRef.accessKeyIDSecretRef)},${at(secretRef.secretAccessKeySecretRef)},${at(secretRef.sessionTokenSecretRef)}`
-    : jwt
-      ? `jwt:${referencedNamespaceOf(jwt, store, kind, externalSecretNamespace)}/${jwt.name}#${(jwt.audiences ?? []).join(',')}`
+  // ESO's order: a ServiceAccount token when auth.jwt is set, else the Secrets, else ambient.
+  const base = jwt
+    ? `jwt:${referencedNamespaceOf(jwt, store, kind, externalSecretNamespace)}/${jwt.name}#${JSON.stringify(jwt.audiences ?? [])}`
+    : secretRef
+      ? `static:${at(secretRef.accessKeyIDSecretRef)},${at(secretRef.secretAccessKeySecretRef)},${at(secretRef.sessionTokenSecretRef)}`
       : 'ambient';
-  const roles = [aws.role, ...(aws.additionalRoles ?? [])].filter(Boolean).join('>');
-  return roles || aws.externalID ? `${base}|roles=${roles}|externalID=${aws.externalID ?? ''}` : base;
+  // additionalRoles and role are kept apart: role=A with additionalRoles=[B] assumes B then A
+  // (with externalID), additionalRoles=[B, A] assumes the same chain without it.
+  // Session tags decide what an attribute-based policy lets the session read.
+  const roles = `additionalRoles=${(aws.additionalRoles ?? []).filter(Boolean).join('>')}|role=${aws.role ?? ''}`;
+  const tags = aws.sessionTags?.length || aws.transitiveTagKeys?.length ? `|sessionTags=${JSON.stringify(aws.sessionTags ?? [])}|transitiveTagKeys=${JSON.stringify(aws.transitiveTagKeys ?? [])}` : '';
+  return aws.role || aws.additionalRoles?.some(Boolean) || aws.externalID ? `${base}|${roles}|externalID=${aws.externalID ?? ''}${tags}` : base;
 }
 
 /** A short digest of a credential identity, for map keys and logs (names stay out of metric labels). */

@@ -145,6 +145,9 @@ export const awsProviderSchema = z.object({
   role: z.string().optional(),
   additionalRoles: z.array(z.string()).optional(),
   externalID: z.string().optional(),
+  /** Session tags of the AssumeRole of `role` (ESO's sessionTags), and which of them pass on to chained sessions. */
+  sessionTags: z.array(z.object({ key: z.string(), value: z.string() })).optional(),
+  transitiveTagKeys: z.array(z.string()).optional(),
   prefix: z.string().optional(),
   auth: z
     .object({

@@ -29,6 +29,20 @@ const motoCrash = (ourType: string): KnownDifference[] => [
   { difference: `error __type: ours ${ourType}, moto (none)`, reason: `AWS's __type is ${ourType}; moto gives none.` },
 ];
 
+// STS (AssumeRole and AssumeRoleWithWebIdentity API references): PackedPolicySize is "the packed
+// size of the session policies and session tags combined passed in the request", so AWS returns
+// it only when a request passes them; moto 5.2.5 always answers 6.
+const packedPolicySize: KnownDifference = {
+  difference: '$.PackedPolicySize: only in moto (number)',
+  reason: 'AWS returns PackedPolicySize only for a request with session policies or tags; moto 5.2.5 always returns it.',
+};
+
+// moto 5.2.5 evaluates no trust policy and no DurationSeconds bound: every AssumeRole succeeds.
+const motoGrants = (ourType: string, ourStatus: number, why: string): KnownDifference[] => [
+  { difference: `status: ours ${ourStatus}, moto 200`, reason: `${why}; moto 5.2.5 grants every AssumeRole.` },
+  { difference: `error __type: ours ${ourType}, moto (none)`, reason: `AWS answers ${ourType}; moto returns credentials.` },
+];
+
 export const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
   'raw CreateSecret without Name': motoCrash('ValidationException'),
   'raw GetSecretValue without SecretId': motoCrash('ValidationException'),
@@ -52,4 +66,18 @@ export const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
     { difference: 'status: ours 400, moto 200', reason: 'AWS requires Filters or SecretIdList; moto accepts neither.' },
     { difference: 'error __type: ours InvalidParameterException, moto (none)', reason: 'AWS rejects the request; moto returns a result.' },
   ],
+  'sdk AssumeRole': [packedPolicySize],
+  'sdk AssumeRole chained with the session': [packedPolicySize],
+  'sdk AssumeRole DurationSeconds below 900': motoGrants('ValidationError', 400, 'DurationSeconds has a minimum of 900 (API reference)'),
+  'sdk AssumeRole of a role that does not trust the caller': motoGrants('AccessDenied', 403, "AWS refuses a caller the role's trust policy does not name"),
+  // AssumeRoleWithWebIdentity's response elements include SubjectFromWebIdentityToken, Provider and
+  // Audience (API reference); moto 5.2.5 answers only the credentials and the assumed role.
+  'sdk AssumeRoleWithWebIdentity': [
+    { difference: '$.Audience: only in ours (string)', reason: "AWS returns the token's audience; moto 5.2.5 omits it." },
+    { difference: '$.Provider: only in ours (string)', reason: 'AWS returns the issuing provider; moto 5.2.5 omits it.' },
+    { difference: '$.SubjectFromWebIdentityToken: only in ours (string)', reason: "AWS returns the token's sub; moto 5.2.5 omits it." },
+    packedPolicySize,
+  ],
+  'raw AssumeRole without RoleSessionName': motoCrash('ValidationError'),
+  'raw unknown STS action': motoCrash('InvalidAction'),
 };

@@ -36,6 +36,9 @@ export {
   type SeedSecret,
 } from './aws-endpoint/aws-endpoint.js';
 export { OPERATIONS, DEFAULT_QUOTAS, type SecretsManagerOperation, type Quota } from './aws-endpoint/operations.js';
+export { STS_OPERATIONS, STS_DEFAULT_QUOTAS, type StsOperation } from './aws-endpoint/sts-operations.js';
+export type { RoleDeclaration, SessionRecord } from './aws-endpoint/iam-roles.js';
+export type { OidcProvider } from './aws-endpoint/web-identity.js';
 export {
   countRequests,
   filterRequests,

@@ -1,6 +1,7 @@
 // Our AWS Secrets Manager endpoint against moto_server (a pinned moto[server] in a private
 // venv), through three clients: the real AWS SDK, raw JSON 1.1 requests (for what the SDK
-// cannot send: malformed JSON, an unknown operation) and Debian's awscli. The same sequence
+// cannot send: malformed JSON, an unknown operation) and Debian's awscli; and its STS (query
+// protocol) through the SDK and raw form posts. The same sequence
 // goes to both servers; status codes, error __types and reply shapes (keys, types) must agree
 // for every operation we serve, except the differences listed, with reasons, in
 // conformance/known-differences.ts. A difference that disappears must leave that list too.
@@ -17,6 +18,8 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { generateKeyPairSync, sign, type JsonWebKey } from 'node:crypto';
 import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
 import { awsSecretsManager, ensureAwsCli } from '../conformance/awscli.js';
 import { KNOWN_DIFFERENCES } from '../conformance/known-differences.js';
@@ -27,6 +30,7 @@ interface Target {
   name: 'ours' | 'moto';
   url: string;
   sdk: SecretsManagerClient;
+  sts: STSClient;
   /** Per-target values a later step needs (ARNs and version ids differ between servers). */
   vars: Record<string, string>;
 }
@@ -52,24 +56,29 @@ beforeAll(async () => {
   [endpoint, motoServer] = await Promise.all([startAwsEndpoint(), startMotoServer({ logDir, log })]);
   const client = (url: string) =>
     new SecretsManagerClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDCONFORMANCE', secretAccessKey: 'conformance-secret' }, maxAttempts: 1 });
-  ours = { name: 'ours', url: endpoint.url, sdk: client(endpoint.url), vars: {} };
-  moto = { name: 'moto', url: motoServer.url, sdk: client(motoServer.url), vars: {} };
+  ours = { name: 'ours', url: endpoint.url, sdk: client(endpoint.url), sts: stsClient(endpoint.url), vars: {} };
+  moto = { name: 'moto', url: motoServer.url, sdk: client(motoServer.url), sts: stsClient(motoServer.url), vars: {} };
 }, 900_000);
 
 afterAll(async () => {
-  ours?.sdk.destroy();
-  moto?.sdk.destroy();
+  for (const t of [ours, moto]) {
+    t?.sdk.destroy();
+    t?.sts.destroy();
+  }
   await Promise.allSettled([endpoint?.stop(), motoServer?.stop()]);
   if (logDir) await rm(logDir, { recursive: true, force: true });
   const lines = [...found].filter(([, d]) => d.length > 0).flatMap(([step, diffs]) => diffs.map((d) => `  ${step}: ${d}`));
   log(lines.length ? `differences seen (all known):\n${lines.join('\n')}` : 'no differences');
 });
 
+const stsClient = (url: string, credentials = { accessKeyId: 'AKIDCONFORMANCE', secretAccessKey: 'conformance-secret' }) =>
+  new STSClient({ endpoint: url, region: 'us-east-1', credentials, maxAttempts: 1 });
+
 // ---- observing one call through each client -------------------------------------------------
 
-async function viaSdk(t: Target, command: unknown): Promise<Observation & { output?: Record<string, unknown> }> {
+async function viaSdk(t: Target, command: unknown, client: { send(c: never): Promise<unknown> } = t.sdk): Promise<Observation & { output?: Record<string, unknown> }> {
   try {
-    const output = (await t.sdk.send(command as never)) as Record<string, unknown> & { $metadata: { httpStatusCode?: number } };
+    const output = (await client.send(command as never)) as Record<string, unknown> & { $metadata: { httpStatusCode?: number } };
     return { status: output.$metadata.httpStatusCode ?? 'ok', shape: shapeOf(normalize(output)), output };
   } catch (e) {
     const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
@@ -98,6 +107,22 @@ async function viaRaw(t: Target, target: string, body: string): Promise<Observat
   }
   const type = (json as { __type?: string } | undefined)?.__type;
   return { status: res.status, ...(type ? { errorType: type.replace(/^.*#/, '') } : {}), shape: json === undefined ? 'non-json' : shapeOf(normalize(json)) };
+}
+
+/** A raw STS query-protocol request (form-encoded POST); the reply's error code is read from its XML. */
+async function viaRawQuery(t: Target, fields: Record<string, string>): Promise<Observation> {
+  const res = await fetch(t.url, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8',
+      'X-Amz-Date': '20260101T000000Z',
+      Authorization: 'AWS4-HMAC-SHA256 Credential=AKIDCONFORMANCE/20260101/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00',
+    },
+    body: new URLSearchParams(fields).toString(),
+  });
+  const text = await res.text();
+  const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1];
+  return { status: res.status, ...(code ? { errorType: code } : {}), shape: text.trimStart().startsWith('<') ? 'xml' : 'non-xml' };
 }
 
 async function viaCli(t: Target, command: string, args: string[]): Promise<Observation> {
@@ -212,6 +237,41 @@ describe('our AWS endpoint agrees with moto', () => {
   it('protocol errors: malformed JSON and an unknown operation', async () => {
     await step('raw malformed JSON', (t) => viaRaw(t, 'secretsmanager.GetSecretValue', '{"SecretId": "conf/db"'));
     await step('raw unknown operation', (t) => viaRaw(t, 'secretsmanager.FrobnicateSecret', '{}'));
+  });
+
+  it('STS: AssumeRole, chained with the session, GetCallerIdentity, AssumeRoleWithWebIdentity, and their errors', async () => {
+    const ISSUER = 'https://issuer.conformance.example';
+    const ROLE = 'arn:aws:iam::123456789012:role/conformance';
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const jwk = { ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), kid: 'conf' };
+    const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const body = `${part({ alg: 'RS256', kid: 'conf' })}.${part({ iss: ISSUER, sub: 'system:serviceaccount:team:app', aud: ['sts.amazonaws.com'], iat: now, exp: now + 600 })}`;
+    const token = `${body}.${sign('sha256', Buffer.from(body), privateKey).toString('base64url')}`;
+    // Set-up on ours only (moto checks no trust): the role, who may assume it, the OIDC provider.
+    endpoint!.declareRole({ roleArn: ROLE, mayRead: ['*'], trustedPrincipals: ['AKIDCONFORMANCE', ROLE], allowSessionTags: true, webIdentity: { issuer: ISSUER, subjects: ['system:serviceaccount:team:app'] } });
+    endpoint!.addOpenIdConnectProvider({ issuer: ISSUER, clientIds: ['sts.amazonaws.com'], jwks: { keys: [jwk] } });
+
+    await step('sdk GetCallerIdentity', (t) => viaSdk(t, new GetCallerIdentityCommand({}), t.sts));
+    await step('sdk AssumeRole', async (t) => {
+      const o = await viaSdk(t, new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'conformance', DurationSeconds: 900 }), t.sts);
+      const c = o.output?.Credentials as { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string } | undefined;
+      t.vars.sessionKey = c?.AccessKeyId ?? '';
+      t.vars.sessionSecret = c?.SecretAccessKey ?? '';
+      t.vars.sessionToken = c?.SessionToken ?? '';
+      return o;
+    });
+    const asSession = (t: Target) => new STSClient({ endpoint: t.url, region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: t.vars.sessionKey ?? '', secretAccessKey: t.vars.sessionSecret ?? '', sessionToken: t.vars.sessionToken ?? '' } });
+    await step('sdk GetCallerIdentity with the session', (t) => viaSdk(t, new GetCallerIdentityCommand({}), asSession(t)));
+    await step('sdk AssumeRole chained with the session', (t) => viaSdk(t, new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'chained', ExternalId: 'conf-ext' }), asSession(t)));
+    await step('sdk AssumeRole with session tags', (t) =>
+      viaSdk(t, new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'tagged', Tags: [{ Key: 'team', Value: 'a' }], TransitiveTagKeys: ['team'] }), t.sts),
+    );
+    await step('sdk AssumeRole DurationSeconds below 900', (t) => viaSdk(t, new AssumeRoleCommand({ RoleArn: ROLE, RoleSessionName: 'conformance', DurationSeconds: 899 }), t.sts));
+    await step('sdk AssumeRole of a role that does not trust the caller', (t) => viaSdk(t, new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::123456789012:role/untrusting', RoleSessionName: 'conformance' }), t.sts));
+    await step('sdk AssumeRoleWithWebIdentity', (t) => viaSdk(t, new AssumeRoleWithWebIdentityCommand({ RoleArn: ROLE, RoleSessionName: 'external-secrets-provider-aws', WebIdentityToken: token }), t.sts));
+    await step('raw AssumeRole without RoleSessionName', (t) => viaRawQuery(t, { Action: 'AssumeRole', Version: '2011-06-15', RoleArn: ROLE }));
+    await step('raw unknown STS action', (t) => viaRawQuery(t, { Action: 'FrobnicateRole', Version: '2011-06-15' }));
   });
 
   it('lists no known difference that no longer happens', () => {

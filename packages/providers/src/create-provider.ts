@@ -3,7 +3,9 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { credentialDigestOf, credentialIdentityOf, providerIdentityOf, providerKeyString, providerTypeOf, Reasons, terminal } from '@herdless/core';
-import { awsClientOptions, awsProviderOf, resolveStaticCredentials } from './aws/aws-client-config.js';
+import { awsClientOptions, awsProviderOf } from './aws/aws-client-config.js';
+import { AwsSessionCache } from './aws/aws-sessions.js';
+import { resolveAwsCredentials } from './aws/resolve-aws-credentials.js';
 import { classifyAwsError } from './aws/classify-aws-error.js';
 import { AwsParameterStoreProvider } from './aws-parameter-store/aws-parameter-store.js';
 import { AwsSecretsManagerProvider } from './aws-secrets-manager/aws-secrets-manager.js';
@@ -22,8 +24,10 @@ export function credentialIdentityOfContext(ctx: Pick<ProviderContext, 'store' |
 
 /**
  * Builds the provider for `ctx.store` ("aws" with service SecretsManager or ParameterStore).
- * Anything else is a terminal ProviderNotSupported. Pass the worker's ProviderCache so
- * SDK clients are shared; without one, the provider owns its client and close() destroys it.
+ * Anything else is a terminal ProviderNotSupported. Pass the worker's ProviderCache so SDK
+ * clients and STS sessions are shared; without one, the provider owns its client and close()
+ * destroys it. Temporary credentials are resolved here, before any read, so the STS calls pass
+ * the gate on their own (never inside a read's admission).
  */
 export async function createProvider(ctx: ProviderContext, cache?: ProviderCache): Promise<Provider> {
   const type = providerTypeOf(ctx.store);
@@ -31,7 +35,8 @@ export async function createProvider(ctx: ProviderContext, cache?: ProviderCache
     throw terminal(Reasons.ProviderNotSupported, `expected a store with provider aws (service SecretsManager or ParameterStore), found ${describeProvider(ctx)}`);
   }
   const aws = awsProviderOf(ctx.store);
-  const credentials = await resolveStaticCredentials(ctx);
+  // Without a cache (tests, tools), sessions last as long as this provider.
+  const credentials = await resolveAwsCredentials(ctx, cache?.sessions ?? new AwsSessionCache());
   const providerKey = providerKeyOf(ctx);
   const options = awsClientOptions(aws.region, ctx.awsEndpoint, credentials);
   // The provider key names the service, so one cache holds both kinds of client apart.

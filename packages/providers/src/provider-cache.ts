@@ -1,7 +1,9 @@
 // SDK clients shared across jobs in one process, keyed by provider key and a digest of the
 // credentials: 300 jobs against one store build one client (one connection pool), and a
-// rotated credential gets a new client. Holds credentials in memory only; keys carry digests.
+// rotated credential (or a refreshed STS session) gets a new client. The process's STS sessions
+// live beside them. Holds credentials in memory only; keys carry digests.
 import { createHash } from 'node:crypto';
+import { AwsSessionCache } from './aws/aws-sessions.js';
 
 interface Entry {
   client: { destroy(): void };
@@ -11,6 +13,8 @@ interface Entry {
 export interface ProviderCacheOptions {
   /** Clients unused for this long are destroyed on the next lookup (default 10 min). */
   idleMs?: number;
+  /** STS sessions are refreshed this long before they expire (default 5 min). */
+  sessionRefreshMarginMs?: number;
   now?: () => number;
 }
 
@@ -18,10 +22,13 @@ export class ProviderCache {
   private readonly entries = new Map<string, Entry>();
   private readonly idleMs: number;
   private readonly now: () => number;
+  /** Temporary credentials per credential chain (role, web identity), refreshed before expiry. */
+  readonly sessions: AwsSessionCache;
 
   constructor(opts: ProviderCacheOptions = {}) {
     this.idleMs = opts.idleMs ?? 10 * 60_000;
     this.now = opts.now ?? Date.now;
+    this.sessions = new AwsSessionCache({ now: this.now, ...(opts.sessionRefreshMarginMs === undefined ? {} : { refreshMarginMs: opts.sessionRefreshMarginMs }) });
   }
 
   /** A stable, non-reversible tag for credentials, to tell rotated credentials apart. */
@@ -53,6 +60,7 @@ export class ProviderCache {
   close(): void {
     for (const e of this.entries.values()) e.client.destroy();
     this.entries.clear();
+    this.sessions.clear();
   }
 
   private evictIdle(now: number): void {

@@ -37,10 +37,33 @@ export interface ProviderContext {
   externalSecretNamespace: string;
   /** Reads one key of a Kubernetes Secret (credentials referenced by the store). */
   readSecretKey(ref: { namespace: string; name: string; key: string }): Promise<string>;
+  /** The annotations of a ServiceAccount (auth.jwt: its eks.amazonaws.com/role-arn). */
+  readServiceAccountAnnotations?(ref: { namespace: string; name: string }): Promise<Record<string, string>>;
+  /** A token for a ServiceAccount (Kubernetes TokenRequest), for auth.jwt. Never stored. */
+  requestServiceAccountToken?(request: ServiceAccountTokenRequest): Promise<string>;
   /** Endpoint override (our AWS endpoint in the lab and tests), from worker config. */
   awsEndpoint?: string;
+  /** STS endpoint override (ESO's AWS_STS_ENDPOINT); defaults to awsEndpoint. */
+  awsStsEndpoint?: string;
+  /** The process's own web identity (IRSA: AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE), from worker config. */
+  awsWebIdentity?: AmbientWebIdentity;
   /** Added: where each store request passes (limiter + breaker); defaults to openGate. */
   gate?: CallGate;
+}
+
+export interface ServiceAccountTokenRequest {
+  namespace: string;
+  name: string;
+  audiences: string[];
+  expirationSeconds: number;
+}
+
+/** The worker's ambient web identity: the role to assume with the token the kubelet keeps in a file. */
+export interface AmbientWebIdentity {
+  roleArn: string;
+  tokenFile: string;
+  /** AWS_ROLE_SESSION_NAME; the Go SDK's default name otherwise. */
+  sessionName?: string;
 }
 
 /**

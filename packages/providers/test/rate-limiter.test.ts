@@ -56,7 +56,7 @@ describe('RedisRateLimiter (real Redis)', () => {
       limiters.map(async (l) => {
         while (Date.now() < until) {
           // 8 concurrent callers per client, like a worker with concurrency.
-          const decisions = await Promise.all(Array.from({ length: 8 }, () => l.acquire('aws-sm|us-east-1|ambient|', 'GetSecretValue', limits)));
+          const decisions = await Promise.all(Array.from({ length: 8 }, () => l.acquire('aws-sm|us-east-1|default|', 'GetSecretValue', limits)));
           for (const d of decisions) {
             if (d.allowed) slots.push(d.slotMs);
             else {
@@ -77,7 +77,7 @@ describe('RedisRateLimiter (real Redis)', () => {
   it('a throttle lowers the rate for every client, and the rate climbs back', async () => {
     const limits = limiterParams(100, { burst: 1, arrivalJitterMs: 0, maxWaitMs: 0, rampMs: 400, holdMs: 300, probeRpsPerSec: 200, cooldownMs: 100 });
     const [a, b] = clients.map((c) => new RedisRateLimiter(c)) as [RedisRateLimiter, RedisRateLimiter];
-    const key = 'aws-sm|eu-west-1|ambient|';
+    const key = 'aws-sm|eu-west-1|default|';
     // An untouched bucket runs at the budget. (The bucket throttled below has sent nothing, so
     // the decrease starts from the rate in force; see limiter-math's measured-rate test.)
     expect((await a.acquire(key, 'GetSecretValue', limits)).rateRps).toBeCloseTo(100);

@@ -7,7 +7,7 @@ import { Dispatcher } from './dispatcher.js';
 import type { PlanChange, PlannedSync } from './planner.js';
 
 function change(i: number, reason: PlannedSync['reason']): PlanChange {
-  const add: PlannedSync = { id: `uid-${i}.g1.${reason}.1`, uid: `uid-${i}`, namespace: 'ns', name: `es-${i}`, generation: 1, reason, plannedAt: 1_000, providerKey: 'aws-sm|us-east-1|ambient|', shard: 'default', cost: 1 };
+  const add: PlannedSync = { id: `uid-${i}.g1.${reason}.1`, uid: `uid-${i}`, namespace: 'ns', name: `es-${i}`, generation: 1, reason, plannedAt: 1_000, providerKey: 'aws-sm|us-east-1|default|', shard: 'default', cost: 1 };
   return { uid: add.uid, cancel: [], add };
 }
 

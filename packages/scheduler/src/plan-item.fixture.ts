@@ -2,7 +2,7 @@
 import type { PlanItem } from './plan-item.js';
 import { fleetItem } from './virtual-fleet.js';
 
-export const FIXTURE_PROVIDER_KEY = 'aws-sm|us-east-1|ambient|';
+export const FIXTURE_PROVIDER_KEY = 'aws-sm|us-east-1|default|';
 
 /** ExternalSecret number i: one GetSecretValue per sync, hourly unless `over` says otherwise. */
 export function planItem(i: number, over: Partial<PlanItem> = {}): PlanItem {

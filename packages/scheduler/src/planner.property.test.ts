@@ -11,7 +11,7 @@ import type { PlanItem } from './plan-item.js';
 import { Planner, type PlannedSync } from './planner.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
-const KEY = 'aws-sm|us-east-1|ambient|';
+const KEY = 'aws-sm|us-east-1|default|';
 const INTERVALS = [60_000, 300_000, 600_000, 3_600_000];
 
 type Kind = 'new' | 'changed' | 'refresh' | 'overdue' | 'retry' | 'terminal';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { syncJobId } from '@herdless/core';
+import { RETRY_CLASS_OF, syncJobId } from '@herdless/core';
 import { Planner, decideIntent, retryDelayMs, type PlannedSync } from './planner.js';
 import type { PlanItem } from './plan-item.js';
 
@@ -13,7 +13,7 @@ function item(over: Partial<PlanItem> = {}): PlanItem {
     name: 'es',
     generation: 1,
     shard: 'default',
-    providerKey: 'aws-sm|us-east-1|ambient|',
+    providerKey: 'aws-sm|us-east-1|default|',
     providerType: 'aws-sm',
     cost: 1,
     calls: [{ operation: 'GetSecretValue', calls: 1 }],
@@ -94,6 +94,14 @@ describe('planner (walking skeleton)', () => {
   it('a terminal failure with observedGeneration waits right after a failover (no memory)', () => {
     const failed = synced({ generation: 2, ready: { status: 'False', reason: 'TemplateError', observedGeneration: 2 } });
     expect(new Planner().observe(failed, T0)).toBeUndefined();
+  });
+
+  it('reads core\'s table: each terminal reason waits, each other failure retries', () => {
+    for (const [reason, retry] of Object.entries(RETRY_CLASS_OF)) {
+      const failed = synced({ generation: 2, lastAttemptMs: T0, failedAttempts: 1, ready: { status: 'False', reason, observedGeneration: 2 } });
+      const intent = decideIntent(failed, {}, T0).intent;
+      expect({ reason, intent: intent.kind === 'wait' ? intent.why : intent.reason }).toEqual({ reason, intent: retry === 'terminal' ? 'terminal' : 'retry' });
+    }
   });
 
   it('a transient failure retries with capped, deterministic full-jitter backoff', () => {

@@ -1,7 +1,7 @@
 // What is planned: for each ExternalSecret, when its next sync runs and in which lane.
 // Pure: state and time in, decisions out. It knows nothing of Kubernetes or Redis; the
 // leader session feeds it PlanItems and turns its PlanChanges into queue operations.
-import { isSpecLane, LANE_PRIORITY, Reasons, STALE_ROUTINE_MS, syncJobId, type SyncReason } from '@herdless/core';
+import { isSpecLane, LANE_PRIORITY, retryClassOf, STALE_ROUTINE_MS, syncJobId, type SyncReason } from '@herdless/core';
 import { Heap } from 'heap-js';
 import type { OperationCalls, PlanItem } from './plan-item.js';
 
@@ -12,7 +12,7 @@ export interface PlannedSync {
   namespace: string;
   name: string;
   generation: number;
-  reason: SyncReason;
+  reason: PlannedReason;
   /** When the sync should run (epoch ms). */
   plannedAt: number;
   /** The refresh deadline it serves, for refresh and overdue syncs. */
@@ -40,11 +40,14 @@ export type WaitReason =
   /** CreatedOnce and synced once. */
   | 'created-once';
 
+/** The reasons the planner plans for: drift jobs go to the queue without it (the session's drift.ts). */
+export type PlannedReason = Exclude<SyncReason, 'drift'>;
+
 /** The planner's decision for one item before it is placed on the calendar. */
 export type Intent =
   | {
       kind: 'sync';
-      reason: SyncReason;
+      reason: PlannedReason;
       earliest: number;
       deadline?: number;
       /** The last sync ran when a backlog allowed (new, changed, retry, overdue), not in a slot of
@@ -56,21 +59,6 @@ export type Intent =
       keptMarginMs?: number;
     }
   | { kind: 'wait'; why: WaitReason };
-
-/** Errors that another attempt cannot fix: they wait for the spec or the store to change. */
-export const TERMINAL_REASONS: ReadonlySet<string> = new Set([
-  Reasons.InvalidRefreshInterval,
-  Reasons.InvalidSpec,
-  Reasons.SecretStoreNotFound,
-  Reasons.SecretStoreNotAllowed,
-  Reasons.ProviderNotSupported,
-  Reasons.RemoteKeyNotFound,
-  Reasons.RemotePropertyNotFound,
-  Reasons.TemplateError,
-  Reasons.AccessDenied,
-  Reasons.DecryptionFailed,
-  Reasons.TargetConflict,
-]);
 
 export interface RetryOptions {
   /** First backoff (full jitter up to this). */
@@ -143,7 +131,7 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
   const planned = mem.planned;
   const specSynced = item.syncedGeneration === item.generation;
   const everSynced = item.syncedGeneration !== undefined || item.lastSyncMs !== undefined;
-  const syncNow = (reason: SyncReason): Intent => ({ kind: 'sync', reason, earliest: now });
+  const syncNow = (reason: PlannedReason): Intent => ({ kind: 'sync', reason, earliest: now });
 
   // A spec sync of this generation is still waiting on the queue: nothing newer to decide.
   const healthy = specSynced && item.ready?.status !== 'False';
@@ -161,7 +149,8 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
           (planned !== undefined && planned.generation === item.generation && attemptedSince(item, planned.plannedAt));
     if (attemptedThisGeneration) {
       mem.attemptedGeneration = item.generation;
-      if (TERMINAL_REASONS.has(item.ready.reason ?? '')) {
+      // Core's table decides: a terminal reason waits for the spec or the store to change.
+      if (retryClassOf(item.ready.reason) === 'terminal') {
         if (mem.terminal?.generation !== item.generation) {
           mem.terminal = { generation: item.generation, storeVersion: item.storeVersion };
           return { intent: { kind: 'wait', why: 'terminal' }, memory: mem };

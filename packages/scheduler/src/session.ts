@@ -1,13 +1,15 @@
 // One term of leadership: adopt what the queue already holds, plan every ExternalSecret in the
 // warm caches, then follow their changes until the signal aborts. It joins the informers (what
-// Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets).
+// Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). Drift of a
+// target Secret (drift.ts) goes straight to the queue as a drift job: it is no part of the plan.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { externalSecretSchema, secretStoreSchema, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
 import { Dispatcher } from './dispatcher.js';
+import { driftJobOf, isForeignChange, restoresItsTarget } from './drift.js';
 import type { SyncEnqueuer, QueuedSyncJob } from './enqueuer.js';
 import type { ExternalSecretsInformers } from './informers.js';
 import { planItemOf, storeKeyOf, storeRefOf, type PlanItem } from './plan-item.js';
-import type { Planner, PlannedSync } from './planner.js';
+import type { Planner, PlannedReason, PlannedSync } from './planner.js';
 
 export interface LeaderSessionOptions {
   epoch: number;
@@ -37,7 +39,11 @@ export function shardOf(es: ExternalSecret, shards: readonly string[], namespace
   return wanted && shards.includes(wanted) ? wanted : (shards[0] as string);
 }
 
-export function plannedSyncOf(job: QueuedSyncJob): PlannedSync {
+/** A queued job the planner adopts: any but a drift job, which is no part of the plan. */
+export type PlannedQueuedJob = QueuedSyncJob & { data: { reason: PlannedReason } };
+export const isPlannedJob = (job: QueuedSyncJob): job is PlannedQueuedJob => job.data.reason !== 'drift';
+
+export function plannedSyncOf(job: PlannedQueuedJob): PlannedSync {
   const p: PlannedSync = {
     id: job.id,
     uid: job.data.uid,
@@ -62,6 +68,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   const deleted = new Set<string>();
   let flushTimer: NodeJS.Timeout | undefined;
   let live = false;
+  let drifts = 0;
 
   const scheduleFlush = (): void => {
     if (!live || flushTimer || signal.aborted) return;
@@ -88,6 +95,21 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     for (const es of informers.externalSecrets.list()) {
       const p = externalSecretSchema.safeParse(es);
       if (p.success && storeRefOf(p.data).key === key) markDirty(es);
+    }
+  };
+  /** A managed Secret changed: drift jobs for the ExternalSecrets that restore it, unless the change is theirs. */
+  const onSecretChange = (event: 'add' | 'update' | 'delete', secret: KubernetesObject, old?: KubernetesObject): void => {
+    if (signal.aborted || !isForeignChange(event, secret, old)) return;
+    for (const obj of informers.writersOf(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '')) {
+      const parsed = externalSecretSchema.safeParse(obj);
+      if (!parsed.success || !restoresItsTarget(parsed.data)) continue;
+      const item = itemOf(obj);
+      if (!item) continue;
+      const { id, job, shard } = driftJobOf(item, secret, opts.epoch, now());
+      drifts++;
+      opts.enqueuer.enqueue(job, id, shard, now()).catch((e: unknown) => {
+        logger.warn({ err: (e as Error).message, namespace: job.namespace, name: job.name }, 'could not enqueue a drift job; the target is restored at its next sync');
+      });
     }
   };
   const onSecretStore = onStoreChange('SecretStore');
@@ -132,8 +154,9 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     opts.onPlanned?.(planner);
   }
 
-  const unsubscribe = informers.subscribe((kind, event, obj) => {
-    if (kind === 'SecretStore') onSecretStore(obj);
+  const unsubscribe = informers.subscribe((kind, event, obj, old) => {
+    if (kind === 'Secret') onSecretChange(event, obj, old);
+    else if (kind === 'SecretStore') onSecretStore(obj);
     else if (kind === 'ClusterSecretStore') onClusterSecretStore(obj);
     else if (event === 'delete') onEsDelete(obj);
     else onEsChange(obj);
@@ -150,7 +173,8 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     await Promise.race([informers.synced(), aborted(signal)]);
     if (signal.aborted) return;
     // Rebuild from the queue first, so nothing already pending is enqueued a second time.
-    const queued = await opts.enqueuer.pendingJobs();
+    // Drift jobs are not the plan's: they run as they are and are never adopted.
+    const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob);
     if (signal.aborted) return;
     let duplicates = 0;
     for (const job of queued) {
@@ -207,7 +231,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     unsubscribe();
     // In-flight queue calls finish (their ids are deterministic); nothing new starts.
     await dispatcher.idle();
-    logger.info({ epoch: opts.epoch, ...dispatcher.counts }, 'leader session ended');
+    logger.info({ epoch: opts.epoch, ...dispatcher.counts, drifts }, 'leader session ended');
   }
 }
 

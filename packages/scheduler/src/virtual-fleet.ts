@@ -12,7 +12,7 @@ import type { PlanItem } from './plan-item.js';
 import { LANE_PRIORITY, Planner, type PlanChange } from './planner.js';
 
 export const VIRTUAL_T0 = Date.parse('2030-01-01T00:00:00Z');
-const PROVIDER_KEY = 'aws-sm|us-east-1|ambient|';
+const PROVIDER_KEY = 'aws-sm|us-east-1|default|';
 
 export interface VirtualFleet {
   count: number;

@@ -42,7 +42,7 @@ describe('scheduler enqueues ExternalSecrets', () => {
     const job = jobs[0]!;
     expect(job.id).toBe(syncJobId({ uid, generation, plannedAt: job.data.plannedAt as number, reason: 'new' }));
     expect(job.priority).toBe(LANE_PRIORITY.new);
-    expect(job.data).toMatchObject({ namespace, name: 'app', uid, generation, reason: 'new', providerKey: 'aws-sm|us-east-1|ambient|', epoch: scheduler?.epoch() });
+    expect(job.data).toMatchObject({ namespace, name: 'app', uid, generation, reason: 'new', providerKey: 'aws-sm|us-east-1|default|', epoch: scheduler?.epoch() });
     expect(Object.keys(job.data).sort()).toEqual(['epoch', 'generation', 'name', 'namespace', 'plannedAt', 'providerKey', 'reason', 'uid']);
     // Nothing else was added for it, even though the informer delivered it more than once.
     await new Promise((r) => setTimeout(r, 1000));

@@ -5,6 +5,7 @@
 import { Reasons, terminal, type ExternalSecret, type RemoteRef } from '@herdless/core';
 import { convertSecretKeys, type Provider } from '@herdless/providers';
 import type { SecretData } from './render-secret.js';
+import { skipGoneUnlessRetained } from './remote-gone.js';
 
 export async function fetchRemoteData(es: ExternalSecret, provider: Provider): Promise<SecretData> {
   const data = es.spec.data ?? [];
@@ -12,23 +13,24 @@ export async function fetchRemoteData(es: ExternalSecret, provider: Provider): P
   if (data.length === 0 && dataFrom.length === 0) {
     throw terminal(Reasons.InvalidSpec, 'spec: expected at least one entry in data or dataFrom, found none');
   }
+  const skipGone = skipGoneUnlessRetained(es);
   const fetch = async (): Promise<SecretData> => {
     // All reads at once: the admission paces them through the slots booked for them.
     const [fromParts, values] = await Promise.all([
       Promise.all(
         dataFrom.map(async (entry, i) => {
-          if (entry.extract) return provider.getSecretMap(entry.extract);
+          if (entry.extract) return provider.getSecretMap(entry.extract).catch(skipGone);
           // Remote names become Secret keys as ESO converts them ("/" and other invalid characters → "_").
           if (entry.find) return convertSecretKeys(entry.find.conversionStrategy ?? 'Default', await provider.getAllSecrets(entry.find));
           throw terminal(Reasons.InvalidSpec, `spec.dataFrom[${i}]: expected extract or find, found neither`);
         }),
       ),
-      Promise.all(data.map((entry) => provider.getSecret(entry.remoteRef))),
+      Promise.all(data.map((entry) => provider.getSecret(entry.remoteRef).catch(skipGone))),
     ]);
     const out: SecretData = {};
     for (const part of fromParts) Object.assign(out, part);
     data.forEach((entry, i) => {
-      out[entry.secretKey] = values[i] as Uint8Array;
+      if (values[i] !== undefined) out[entry.secretKey] = values[i];
     });
     return out;
   };

@@ -19,6 +19,18 @@ import {
   type HerdlessError,
   type KubeClients,
 } from '@herdless/core';
+import type { ApplyResult } from './apply-secret.js';
+
+/** ESO's Ready=True conditions for what a sync did to its target (its markAsDone messages). */
+const SYNCED_CONDITION: Record<ApplyResult, { reason: string; message: string }> = {
+  created: { reason: Reasons.SecretSynced, message: 'secret synced' },
+  updated: { reason: Reasons.SecretSynced, message: 'secret synced' },
+  unchanged: { reason: Reasons.SecretSynced, message: 'secret synced' },
+  skipped: { reason: Reasons.SecretSynced, message: 'secret synced' },
+  retained: { reason: Reasons.SecretSynced, message: 'secret retained due to DeletionPolicy=Retain' },
+  deleted: { reason: Reasons.SecretDeleted, message: 'secret deleted due to DeletionPolicy=Delete' },
+  missing: { reason: Reasons.SecretMissing, message: 'secret will not be created due to CreationPolicy=Merge' },
+};
 
 /** The ExternalSecret a status was for is gone, or was deleted and recreated (another uid). */
 export class StatusTargetGone extends Error {
@@ -81,9 +93,16 @@ async function stillThere(kube: KubeClients, target: ObjectRef, uid: string | un
  * Synced, and if the planner had to place this sync after its deadline (the whole budget was
  * used), a second condition says so: Herdless degrades late, in deadline order, never silently.
  */
-export async function markSynced(kube: KubeClients, es: ExternalSecret, now: Date, late?: { plannedAt: number; deadline: number }): Promise<void> {
+export async function markSynced(
+  kube: KubeClients,
+  es: ExternalSecret,
+  now: Date,
+  late?: { plannedAt: number; deadline: number },
+  applied: ApplyResult = 'updated',
+): Promise<void> {
   const previous = readyConditionOf(es);
-  const conditions = [nextReadyCondition(previous, 'True', Reasons.SecretSynced, 'secret synced', now)];
+  const { reason, message } = SYNCED_CONDITION[applied];
+  const conditions = [nextReadyCondition(previous, 'True', reason, message, now)];
   if (late) {
     conditions.push({
       type: 'OnSchedule',

@@ -59,6 +59,43 @@ describe('renderSecret', () => {
     expect(() => renderSecret(es(), { 'a/b': bytes('v') })).toThrow(/not a valid Secret key/);
   });
 
+  it.each([
+    ['"."', '.'],
+    ['".."', '..'],
+    ['"..data"', '..data'],
+    ['of 254 characters', 'k'.repeat(254)],
+    ['with a space', 'a b'],
+  ])('a target key %s (the API server refuses it) is a terminal InvalidSecretKey', (_, key) => {
+    for (const spec of [es(), es({ template: { data: { [key]: 'x' } } })]) {
+      const e = (() => {
+        try {
+          renderSecret(spec, { [key]: bytes('v') });
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(e).toMatchObject({ reason: 'InvalidSecretKey', retry: 'terminal' });
+    }
+  });
+
+  it('accepts a 253-character key', () => {
+    expect(Object.keys(renderSecret(es(), { ['k'.repeat(253)]: bytes('v') }).data)).toEqual(['k'.repeat(253)]);
+  });
+
+  it('a Secret over 1 MiB is a terminal SecretTooLarge that says its size, and no value', () => {
+    const big = { a: new Uint8Array(600 * 1024).fill(0x78), b: new Uint8Array(600 * 1024).fill(0x79) };
+    expect(() => renderSecret(es(), big)).toThrow(expect.objectContaining({ reason: 'SecretTooLarge', retry: 'terminal', message: expect.stringMatching(/1228802 bytes .*1048576/) }));
+    expect(() => renderSecret(es(), big)).not.toThrow(/xxxx/);
+    // Just under the limit, keys counted: what the API server accepts still renders.
+    expect(() => renderSecret(es(), { a: new Uint8Array(1024 * 1024 - 1) })).not.toThrow();
+  });
+
+  it('renders a template of 40,000 "{{" without a "}}" as text', () => {
+    const text = '{{'.repeat(40_000);
+    expect(renderSecret(es({ template: { data: { k: text } } }), {}).data).toEqual({ k: b64(text) });
+  });
+
   it('rejects expressions beyond placeholders', () => {
     expect(() => renderTemplateString('{{ .a | upper }}', { a: bytes('x') }, 'k')).toThrow(/expected a placeholder/);
   });

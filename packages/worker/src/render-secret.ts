@@ -2,7 +2,8 @@
 // ESO semantics: dataFrom first, then data (later keys win); a template with data replaces
 // the fetched keys unless mergePolicy is Merge. Placeholders are {{ .key }}.
 import { createHash } from 'node:crypto';
-import { Reasons, terminal, type ExternalSecret } from '@herdless/core';
+import { checkSecretKey, checkSecretSize, Reasons, terminal, type ExternalSecret } from '@herdless/core';
+import { replacePlaceholders } from './placeholders.js';
 
 export type SecretData = Record<string, Uint8Array>;
 
@@ -17,12 +18,11 @@ export interface RenderedSecret {
   hash: string;
 }
 
-const PLACEHOLDER = /\{\{-?\s*(.*?)\s*-?\}\}/g;
 const FIELD = /^\.([A-Za-z_][A-Za-z0-9_.-]*)$|^index\s+\.\s+"([^"]+)"$/;
 
 /** Renders one template string; an unknown key or unsupported expression is a TemplateError. */
 export function renderTemplateString(template: string, values: SecretData, templateKey: string): string {
-  return template.replace(PLACEHOLDER, (_, expr: string) => {
+  return replacePlaceholders(template, (expr) => {
     const match = FIELD.exec(expr);
     if (!match) {
       throw terminal(
@@ -55,11 +55,8 @@ export function renderSecret(es: ExternalSecret, fetched: SecretData): RenderedS
   } else {
     out = fetched;
   }
-  for (const key of Object.keys(out)) {
-    if (!/^[-._a-zA-Z0-9]+$/.test(key)) {
-      throw terminal(Reasons.InvalidSpec, `target key "${key}" is not a valid Secret key (expected letters, digits, '-', '_' or '.')`);
-    }
-  }
+  for (const key of Object.keys(out)) checkSecretKey(key, 'target key');
+  checkSecretSize(out);
   const data = Object.fromEntries(
     Object.keys(out)
       .sort()

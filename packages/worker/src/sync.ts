@@ -1,4 +1,4 @@
-// One ExternalSecret, one pass: read → check → resolve store → fetch → render → apply → mark.
+// One ExternalSecret, one pass: read → check spec → resolve store → fetch → render → apply → mark.
 // Each step is a named function; the error's class (not this code) decides what happens next.
 import {
   EXTERNAL_SECRETS_GROUP,
@@ -13,20 +13,26 @@ import {
   refreshIntervalMsOf,
   statusCodeOf,
   terminal,
+  throttled,
   transient,
   type ExternalSecret,
   type KubeClients,
   type Logger,
   type SyncJob,
 } from '@herdless/core';
-import type { Provider, ProviderContext } from '@herdless/providers';
+import type { AmbientWebIdentity, Provider, ProviderContext } from '@herdless/providers';
+import type { V1Secret } from '@kubernetes/client-node';
 import { applySecret, type ApplyResult } from './apply-secret.js';
+import { checkSpec } from './check-spec.js';
+import { applyNoData, whenNoData } from './deletion-policy.js';
+import { readDriftedTarget } from './drift-check.js';
 import { fetchRemoteData } from './fetch-remote-data.js';
 import { markFailed, markSynced, StatusTargetGone } from './mark-status.js';
 import { renderSecret } from './render-secret.js';
 import { resolveStore } from './resolve-store.js';
 import type { WorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
+import { readServiceAccountAnnotations, requestServiceAccountToken } from './service-accounts.js';
 
 /** Where providers come from (a cache keyed by provider key and credentials). */
 export type ProviderSource = (ctx: ProviderContext) => Promise<Provider>;
@@ -37,15 +43,21 @@ export interface SyncDeps {
   caches?: WorkerCaches;
   /** Credentials read from Secrets, kept in this process's memory for a short while. */
   credentials?: CredentialsCache;
+  /** The annotations of auth.jwt's ServiceAccounts, likewise. */
+  serviceAccounts?: CredentialsCache<Record<string, string>>;
   providers: ProviderSource;
   awsEndpoint?: string;
+  awsStsEndpoint?: string;
+  /** The worker's own web identity (IRSA), for stores with ambient credentials. */
+  awsWebIdentity?: AmbientWebIdentity;
   logger: Logger;
   now: () => Date;
 }
 
+/** intact: a drift job found the target as the last sync wrote it (no call, no write, no status). */
 export type SyncOutcome =
   | { result: ApplyResult }
-  | { result: 'gone' | 'stale' | 'covered' }
+  | { result: 'gone' | 'stale' | 'covered' | 'intact' }
   | { result: 'failed'; reason: string; retry: HerdlessError['retry'] };
 
 export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<SyncOutcome> {
@@ -54,20 +66,34 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
   const skip = shouldSkip(es, job);
   if (skip) return { result: skip };
   try {
-    refreshIntervalMsOf(es);
+    checkSpec(es);
+    let fresh: V1Secret | null | undefined;
+    if (job.reason === 'drift') {
+      const drifted = await readDriftedTarget(deps.kube, es);
+      if (drifted === 'intact') return { result: 'intact' };
+      fresh = drifted;
+    }
     const { store, kind } = await resolveStore(deps.kube, es, deps.caches);
     const provider = await deps.providers({
       store,
       storeKind: kind,
       externalSecretNamespace: es.metadata.namespace as string,
       readSecretKey: (ref) => (deps.credentials ? deps.credentials.read(ref, () => readSecretKey(deps.kube, ref)) : readSecretKey(deps.kube, ref)),
+      readServiceAccountAnnotations: (ref) =>
+        deps.serviceAccounts ? deps.serviceAccounts.read(ref, () => readServiceAccountAnnotations(deps.kube, ref)) : readServiceAccountAnnotations(deps.kube, ref),
+      requestServiceAccountToken: (request) => requestServiceAccountToken(deps.kube, request),
       ...(deps.awsEndpoint ? { awsEndpoint: deps.awsEndpoint } : {}),
+      ...(deps.awsStsEndpoint ? { awsStsEndpoint: deps.awsStsEndpoint } : {}),
+      ...(deps.awsWebIdentity ? { awsWebIdentity: deps.awsWebIdentity } : {}),
     });
     const data = await fetchRemoteData(es, provider);
-    const rendered = renderSecret(es, data);
-    const applied = await applySecret(deps.kube, es, rendered, deps.caches);
+    const action = Object.keys(data).length === 0 ? whenNoData(es) : 'write';
+    const applied =
+      action === 'write' ? await applySecret(deps.kube, es, renderSecret(es, data), { caches: deps.caches, fresh }) : await applyNoData(deps.kube, es, action);
+    // Repaired meanwhile (or by another drift job): this one changes nothing, the status included.
+    if (job.reason === 'drift' && applied === 'unchanged') return { result: 'intact' };
     const late = job.deadline !== undefined && job.plannedAt > job.deadline + 1000 ? { plannedAt: job.plannedAt, deadline: job.deadline } : undefined;
-    await markSynced(deps.kube, es, deps.now(), late);
+    await markSynced(deps.kube, es, deps.now(), late, applied);
     return { result: applied };
   } catch (e) {
     if (e instanceof StatusTargetGone) return { result: 'gone' };
@@ -151,6 +177,9 @@ export function toHerdlessError(e: unknown): HerdlessError {
   if (code === 403 || code === 401) {
     return terminal(Reasons.AccessDenied, `the Kubernetes API refused the worker (HTTP ${code}); check the worker's RBAC`, e);
   }
+  // The API server's own "not now" (its Retry-After, if any, was already waited out by the
+  // transport): the job goes back to delayed, with no attempt burned and no status write.
+  if (code === 429) return throttled(Reasons.ApiServerThrottled, 'the Kubernetes API server asked the worker to slow down (HTTP 429)', 1_000, e);
   const message = e instanceof Error ? e.message : String(e);
   return transient(Reasons.SecretSyncedError, `sync failed: ${message.slice(0, 300)}`, e);
 }

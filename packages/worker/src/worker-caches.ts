@@ -2,7 +2,7 @@
 // one status write instead of five API round trips. The API server stays the truth: a cache
 // miss, or an object older than the job, falls back to a direct read, and every write goes
 // against a fresh read (see apply-secret.ts).
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Namespace, V1Secret } from '@kubernetes/client-node';
 import {
   createExternalSecretsInformer,
   createResilientInformer,
@@ -19,15 +19,18 @@ export interface WorkerCaches {
   store(kind: StoreKind, name: string, namespace?: string): KubernetesObject | undefined;
   /** Only Secrets Herdless manages (label reconcile.external-secrets.io/managed=true). */
   managedSecret(namespace: string, name: string): V1Secret | undefined;
+  /** A Namespace's labels (for a ClusterSecretStore's namespaceSelector), undefined when not cached. */
+  namespaceLabels(name: string): Record<string, string> | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** With `namespace` (the workers' watchNamespace), ExternalSecrets, SecretStores and Secrets of that namespace only. */
+/** With `namespace` (the workers' watchNamespace), ExternalSecrets, SecretStores, Secrets and the Namespace of that namespace only. */
 export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?: string): WorkerCaches {
   const custom = (name: string, plural: string, ns: string | undefined) =>
     createExternalSecretsInformer({ kc: kube.kc, custom: kube.custom, name, plural, namespace: ns, logger });
   const labelSelector = `${MANAGED_LABEL}=true`;
+  const namespaceSelector = namespace ? `metadata.name=${namespace}` : undefined;
   const informers: Record<string, ResilientInformer<KubernetesObject>> = {
     es: custom('worker-externalsecrets', PLURALS.ExternalSecret, namespace),
     ss: custom('worker-secretstores', PLURALS.SecretStore, namespace),
@@ -42,6 +45,14 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?
         (await (namespace ? kube.core.listNamespacedSecret({ namespace, labelSelector }) : kube.core.listSecretForAllNamespaces({ labelSelector }))) as never,
       logger,
     }),
+    namespaces: createResilientInformer({
+      kc: kube.kc,
+      name: 'worker-namespaces',
+      path: '/api/v1/namespaces',
+      ...(namespaceSelector ? { fieldSelector: namespaceSelector } : {}),
+      list: async () => (await kube.core.listNamespace(namespaceSelector ? { fieldSelector: namespaceSelector } : {})) as never,
+      logger,
+    }),
   };
   const all = Object.values(informers);
   return {
@@ -49,6 +60,10 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?
     store: (kind, name, namespace) =>
       kind === 'ClusterSecretStore' ? informers.css!.get(name) : informers.ss!.get(name, namespace),
     managedSecret: (namespace, name) => informers.secrets!.get(name, namespace) as V1Secret | undefined,
+    namespaceLabels: (name) => {
+      const ns = informers.namespaces!.get(name) as V1Namespace | undefined;
+      return ns ? (ns.metadata?.labels ?? {}) : undefined;
+    },
     async start() {
       await Promise.all(all.map((i) => i.start()));
       await Promise.all(all.map((i) => i.synced()));

@@ -20,7 +20,7 @@ import {
   type Logger,
 } from '@herdless/core';
 import { callLaneOf, withCallLane } from '@herdless/providers';
-import type { WorkerConfig } from './config.js';
+import { awsWebIdentityOf, type WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { createWorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
@@ -36,7 +36,8 @@ const LOOP_STALL_WARN_MS = 5_000;
 
 const syncs = new Counter({
   name: 'herdless_syncs_total',
-  help: 'Sync passes by result (created, updated, unchanged, skipped, gone, stale, covered, superseded, failed, throttled) and reason.',
+  help:
+    'Sync passes by result (created, updated, unchanged, skipped, missing, deleted, retained, intact, gone, stale, covered, superseded, failed, throttled) and reason.',
   labelNames: ['result', 'reason'],
 });
 
@@ -74,10 +75,13 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     kube,
     caches,
     credentials: new CredentialsCache(),
+    serviceAccounts: new CredentialsCache<Record<string, string>>(),
     providers: opts.providers,
     logger,
     now: () => new Date(),
     ...(config.awsEndpoint ? { awsEndpoint: config.awsEndpoint } : {}),
+    ...(config.awsStsEndpoint ? { awsStsEndpoint: config.awsStsEndpoint } : {}),
+    ...awsWebIdentityOf(config),
   };
 
   const terms = new LeaderTermReader(connection, config.queuePrefix, logger);

@@ -20,6 +20,8 @@ export interface HerdlessOptions {
   workerArgs?: string[];
   /** Extra flags for both (e.g. budgets, which scheduler and workers must agree on). */
   commonArgs?: string[];
+  /** Extra environment of every worker (e.g. AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, as EKS injects them). */
+  workerEnv?: Record<string, string>;
 }
 
 export interface SecurityEnv {
@@ -152,7 +154,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
         const port = ports[w] as number;
         workerPorts.push(port);
         processes.push(
-          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])]),
+          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])], o.workerEnv),
         );
       }
     },

@@ -15,7 +15,7 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
   const metrics = startMetricsServer(config.metricsPort);
   // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
-  const clients = new ProviderCache();
+  const clients = new ProviderCache({ sessionRefreshMarginMs: config.awsSessionRefreshMarginSeconds * 1000 });
   const callPath = new CallPath({
     redis,
     budgets: { byType: config.budgets },

@@ -9,7 +9,7 @@ describe('access policies (an IAM policy per access key)', () => {
   store.create({ name: 'other', secretString: 'v-other' }, 'us-east-1');
   const access = new AccessPolicies();
   access.deny('AKIDB', ['k']);
-  const as = (accessKeyId: string) => ({ store, region: 'us-east-1', accessKeyId, mayRead: access.readerFor(accessKeyId) });
+  const as = (accessKeyId: string) => ({ store, region: 'us-east-1', callerArn: `arn:aws:iam::123456789012:user/${accessKeyId}`, mayRead: access.readerFor(accessKeyId) });
 
   it('reads the access key id from the SigV4 credential scope', () => {
     expect(accessKeyIdFromAuthorization('AWS4-HMAC-SHA256 Credential=AKIDB/20260101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host')).toBe('AKIDB');

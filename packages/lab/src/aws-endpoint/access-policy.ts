@@ -1,6 +1,7 @@
-// Which caller may read what: the endpoint tells callers apart by the access key id of their
+// Which IAM user may read what: the endpoint tells callers apart by the access key id of their
 // SigV4 credential scope (it checks no signature), and a test denies one access key the reads
-// of named secrets or parameters, as an IAM policy would. A denied read answers AWS's
+// of named secrets or parameters, as an IAM policy would (a role's sessions read what the role
+// allows instead: iam-roles.ts). A denied read answers AWS's
 // AccessDeniedException; in a BatchGetSecretValue it is that secret's entry in Errors.
 import { AwsError } from './aws-error.js';
 
@@ -37,9 +38,9 @@ export class AccessPolicies {
 }
 
 /** AWS's words for a read that no identity-based policy allows. */
-export function accessDenied(accessKeyId: string | undefined, action: string, resource: string): AwsError {
+export function accessDenied(callerArn: string | undefined, action: string, resource: string): AwsError {
   return new AwsError(
     'AccessDeniedException',
-    `User: arn:aws:iam::123456789012:user/${accessKeyId ?? 'anonymous'} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
+    `User: ${callerArn ?? 'anonymous'} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
   );
 }

@@ -1,8 +1,10 @@
 // Our AWS endpoint: an HTTP server speaking the AWS JSON 1.1 protocol for Secrets Manager
 // (POST /, X-Amz-Target: secretsmanager.<Operation>) and Systems Manager Parameter Store
-// (X-Amz-Target: AmazonSSM.<Operation>) with AWS's quotas and throttling replies, which no
-// emulator has. The real @aws-sdk/client-secrets-manager and @aws-sdk/client-ssm talk to it
-// with `endpoint: url` and any credentials. Values live in memory only and are never logged.
+// (X-Amz-Target: AmazonSSM.<Operation>), and STS's query protocol (form-encoded POST, XML
+// replies: AssumeRole, AssumeRoleWithWebIdentity, GetCallerIdentity), with AWS's quotas and
+// throttling replies, which no emulator has. The real AWS SDK clients talk to it with
+// `endpoint: url`: static access keys are IAM users of its account, and a session STS issued
+// reads what its role may read. Values and credentials live in memory only, never logged.
 // Beside the AWS protocol, /_herdless/* is a control API for the lab and tests (seed secrets
 // and parameters, set quotas, read the request counters); control calls are neither throttled
 // nor counted.
@@ -29,6 +31,10 @@ import {
 import { SecretStore, type Tag } from './secret-store.js';
 import { regionFromAuthorization } from './sigv4.js';
 import { accessKeyIdFromAuthorization, AccessPolicies } from './access-policy.js';
+import { IamRoles, type RoleDeclaration, type SessionRecord } from './iam-roles.js';
+import { isStsOperation } from './sts-operations.js';
+import { stsErrorXml, stsErrors, stsHandlers } from './sts-handlers.js';
+import type { OidcProvider } from './web-identity.js';
 
 export interface AwsEndpointOptions {
   /** Default 0: a free port chosen by the kernel. */
@@ -93,6 +99,14 @@ export interface AwsEndpoint {
   faults: AwsEndpointFaults;
   /** Denies one access key id the reads of these secrets or parameters (as an IAM policy would). */
   denyReads(accessKeyId: string, names: readonly string[]): void;
+  /** Declares (or replaces) a role: who may assume it, with which external ID, and what its sessions may read. */
+  declareRole(role: RoleDeclaration): void;
+  /** Registers an OpenID Connect provider (IAM's): the issuer whose tokens AssumeRoleWithWebIdentity accepts. */
+  addOpenIdConnectProvider(provider: OidcProvider): void;
+  /** The sessions STS issued, in order (role, session name, duration; never their credentials). */
+  sessions(): SessionRecord[];
+  /** Every credential STS issued and every web identity token it took: for tests that scan for leaks. */
+  secretsOfSessions(): string[];
   stop(): Promise<void>;
 }
 
@@ -108,6 +122,11 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
   const quotas = new OperationQuotas(opts.quotas);
   const faults = new AwsEndpointFaults({ quotas });
   const access = new AccessPolicies();
+  const roles = new IamRoles(accountId);
+  let oidcProviders: OidcProvider[] = [];
+  const addOidcProvider = (p: OidcProvider) => {
+    oidcProviders = [...oidcProviders.filter((o) => o.issuer !== p.issuer), p];
+  };
   let records: RequestRecord[] = [];
 
   const server = createServer((req, res) => {
@@ -124,10 +143,25 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     if (url.pathname.startsWith('/_herdless/')) return handleControl(req, res, url);
     const requestRegion = regionFromAuthorization(req.headers.authorization, region);
     const accessKeyId = accessKeyIdFromAuthorization(req.headers.authorization);
+    const sessionToken = req.headers['x-amz-security-token'];
+    const signer = { accessKeyId, sessionToken: typeof sessionToken === 'string' ? sessionToken : undefined };
     const target = String(req.headers['x-amz-target'] ?? '');
+    if (req.method === 'POST' && target === '' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return handleSts(req, res, requestRegion, signer);
+    }
     const operation = operationFromTarget(target);
+    const sessionRole = roles.principalOf(accessKeyId).roleArn;
     const record = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], secrets: number, errorType?: string) =>
-      records.push({ atMs: Date.now(), operation: op, outcome, secrets, region: requestRegion, ...(errorType ? { errorType } : {}), ...(accessKeyId ? { accessKeyId } : {}) });
+      records.push({
+        atMs: Date.now(),
+        operation: op,
+        outcome,
+        secrets,
+        region: requestRegion,
+        ...(errorType ? { errorType } : {}),
+        ...(accessKeyId ? { accessKeyId } : {}),
+        ...(sessionRole ? { roleArn: sessionRole } : {}),
+      });
 
     if (req.method !== 'POST' || operation === undefined) {
       await drain(req);
@@ -142,6 +176,17 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       record(operation, 'error', 0, injected.type);
       return sendError(res, injected);
     }
+    // A session's key and token must be ones STS issued and still valid.
+    const refused = roles.authenticate(signer.accessKeyId, signer.sessionToken, Date.now());
+    if (refused) {
+      await drain(req);
+      const error =
+        refused === 'expired-token'
+          ? new AwsError('ExpiredTokenException', 'The security token included in the request is expired')
+          : new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      record(operation, 'error', 0, error.type);
+      return sendError(res, error);
+    }
     // AWS throttles at the front door, before reading or validating the request.
     if (!quotas.admit(operation)) {
       await drain(req);
@@ -151,7 +196,7 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     }
     try {
       const input = parseJson(await readBody(req));
-      const caller = { region: requestRegion, mayRead: access.readerFor(accessKeyId), ...(accessKeyId ? { accessKeyId } : {}) };
+      const caller = { region: requestRegion, mayRead: roles.readerFor(accessKeyId) ?? access.readerFor(accessKeyId), callerArn: roles.principalOf(accessKeyId).arn };
       const result = isSsmOperation(operation)
         ? ssmHandlers[operation](input, { store: parameters, ...caller })
         : handlers[operation](input, { store, ...caller });
@@ -161,6 +206,41 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       const awsError = error instanceof AwsError ? error : new AwsError('InternalServiceError', String(error), 500);
       record(operation, 'error', 0, awsError.type);
       sendError(res, awsError);
+    }
+  }
+
+  /** STS's query protocol: the action is in the form body, replies and errors are XML. */
+  async function handleSts(req: IncomingMessage, res: ServerResponse, requestRegion: string, signer: { accessKeyId: string | undefined; sessionToken: string | undefined }): Promise<void> {
+    const form = new URLSearchParams(await readBody(req));
+    const action = form.get('Action') ?? '';
+    const record = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], errorType?: string) =>
+      records.push({
+        atMs: Date.now(),
+        operation: op,
+        outcome,
+        secrets: 0,
+        region: requestRegion,
+        ...(errorType ? { errorType } : {}),
+        ...(signer.accessKeyId ? { accessKeyId: signer.accessKeyId } : {}),
+        ...(form.get('RoleArn') ? { roleArn: form.get('RoleArn') as string } : {}),
+      });
+    const fail = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], error: AwsError) => {
+      record(op, outcome, error.type);
+      sendXml(res, error.status, stsErrorXml(error));
+    };
+    if (!isStsOperation(action)) return fail('Unknown', 'error', stsErrors.invalidAction(action));
+    const injected = await faults.before(action);
+    if (injected) return fail(action, 'error', injected);
+    if (!quotas.admit(action)) return fail(action, 'throttled', stsErrors.throttled());
+    // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
+    const refused = action === 'AssumeRoleWithWebIdentity' ? undefined : roles.authenticate(signer.accessKeyId, signer.sessionToken, Date.now());
+    if (refused) return fail(action, 'error', refused === 'expired-token' ? stsErrors.expiredToken() : stsErrors.invalidClientTokenId());
+    try {
+      const result = stsHandlers[action](form, { roles, oidcProviders, caller: roles.principalOf(signer.accessKeyId), nowMs: Date.now() });
+      record(action, 'ok');
+      sendXml(res, 200, result.xml);
+    } catch (error) {
+      fail(action, 'error', error instanceof AwsError ? error : new AwsError('InternalFailure', String(error), 500));
     }
   }
 
@@ -203,6 +283,27 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
         case 'DELETE /_herdless/access':
           access.reset();
           return send(res, 200, { ok: true });
+        case 'GET /_herdless/roles':
+          return send(res, 200, roles.state());
+        case 'PUT /_herdless/roles': {
+          const role = body as Partial<RoleDeclaration>;
+          if (typeof role.roleArn !== 'string' || !Array.isArray(role.mayRead)) {
+            throw awsErrors.invalidParameter('expected {roleArn, mayRead: [names or "*"], trustedPrincipals?, externalId?, webIdentity?: {issuer, subjects}, maxSessionSeconds?}');
+          }
+          roles.declare(role as RoleDeclaration);
+          return send(res, 200, roles.state());
+        }
+        case 'DELETE /_herdless/roles':
+          roles.reset();
+          return send(res, 200, { ok: true });
+        case 'PUT /_herdless/oidc-providers': {
+          const provider = body as Partial<OidcProvider>;
+          if (typeof provider.issuer !== 'string' || !Array.isArray(provider.clientIds) || !Array.isArray(provider.jwks?.keys)) {
+            throw awsErrors.invalidParameter('expected {issuer, clientIds: [audiences], jwks: {keys: [...]}}');
+          }
+          addOidcProvider(provider as OidcProvider);
+          return send(res, 200, { issuers: oidcProviders.map((p) => p.issuer) });
+        }
         case 'GET /_herdless/quota':
           return send(res, 200, quotas.all());
         case 'PUT /_herdless/quota': {
@@ -270,6 +371,10 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
   return {
     faults,
     denyReads: (accessKeyId, names) => access.deny(accessKeyId, names),
+    declareRole: (role) => roles.declare(role),
+    addOpenIdConnectProvider: addOidcProvider,
+    sessions: () => roles.state().sessions,
+    secretsOfSessions: () => roles.secretsOfSessions(),
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     region,
@@ -318,6 +423,12 @@ function send(res: ServerResponse, status: number, body: unknown, extraHeaders: 
     'x-amzn-RequestId': randomUUID(),
     ...extraHeaders,
   });
+  res.end(payload);
+}
+
+function sendXml(res: ServerResponse, status: number, xml: string): void {
+  const payload = Buffer.from(xml, 'utf8');
+  res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': String(payload.length), 'x-amzn-RequestId': randomUUID() });
   res.end(payload);
 }
 

@@ -14,7 +14,8 @@ export interface HandlerContext {
   region: string;
   /** Whether this request's caller may read the named secret (AccessPolicies); absent: yes. */
   mayRead?: (name: string) => boolean;
-  accessKeyId?: string;
+  /** The IAM user or assumed-role session that signed the request (IamRoles.principalOf). */
+  callerArn?: string;
 }
 
 export interface HandlerResult {
@@ -29,15 +30,15 @@ type Handler = (input: Input, ctx: HandlerContext) => HandlerResult;
 export const BATCH_MAX_SECRET_IDS = 20;
 
 export const handlers: Record<SecretsManagerOperation, Handler> = {
-  GetSecretValue(input, { store, mayRead, accessKeyId }) {
+  GetSecretValue(input, { store, mayRead, callerArn }) {
     const secretId = requireString(input, 'SecretId');
     const target = store.resolve(secretId);
-    if (target && mayRead && !mayRead(target.name)) throw accessDenied(accessKeyId, 'secretsmanager:GetSecretValue', target.arn);
+    if (target && mayRead && !mayRead(target.name)) throw accessDenied(callerArn, 'secretsmanager:GetSecretValue', target.arn);
     const { secret, version } = store.readValue(secretId, optionalString(input, 'VersionId'), optionalString(input, 'VersionStage'));
     return { body: secretValueEntry(secret, version), secrets: 1 };
   },
 
-  BatchGetSecretValue(input, { store, mayRead, accessKeyId }) {
+  BatchGetSecretValue(input, { store, mayRead, callerArn }) {
     const ids = input.SecretIdList;
     const hasFilters = input.Filters !== undefined && input.Filters !== null;
     if ((ids === undefined) === !hasFilters) {
@@ -58,7 +59,7 @@ export const handlers: Record<SecretsManagerOperation, Handler> = {
           continue;
         }
         if (mayRead && !mayRead(secret.name)) {
-          const denied = accessDenied(accessKeyId, 'secretsmanager:GetSecretValue', secret.arn);
+          const denied = accessDenied(callerArn, 'secretsmanager:GetSecretValue', secret.arn);
           errors.push({ SecretId: id, ErrorCode: denied.type, Message: denied.message });
           continue;
         }

@@ -2,9 +2,10 @@
 // them (per account and Region; Secrets Manager quotas page): GetSecretValue 10,000/s,
 // DescribeSecret 40,000/s, BatchGetSecretValue and ListSecrets 100/s, PutSecretValue and
 // CreateSecret 50/s. AWS publishes rates, not bursts: our default burst is one second's worth.
-// Parameter Store's operations and quotas are in ssm-operations.ts; the endpoint-wide names
-// (EndpointOperation, QuotaName) below cover both services.
+// Parameter Store's operations and quotas are in ssm-operations.ts, STS's in sts-operations.ts;
+// the endpoint-wide names (EndpointOperation, QuotaName) below cover all three services.
 import { SSM_DEFAULT_QUOTAS, SSM_OPERATIONS, SSM_QUOTA_NAMES, isSsmOperation, ssmQuotaOf, type SsmOperation, type SsmQuotaName } from './ssm-operations.js';
+import { STS_DEFAULT_QUOTAS, STS_OPERATIONS, isStsOperation, type StsOperation } from './sts-operations.js';
 
 export const OPERATIONS = [
   'GetSecretValue',
@@ -38,24 +39,24 @@ export function isOperation(name: string): name is SecretsManagerOperation {
 }
 
 /** Every operation the endpoint answers, Secrets Manager's and Parameter Store's. */
-export type EndpointOperation = SecretsManagerOperation | SsmOperation;
+export type EndpointOperation = SecretsManagerOperation | SsmOperation | StsOperation;
 
-export const ENDPOINT_OPERATIONS: readonly EndpointOperation[] = [...OPERATIONS, ...SSM_OPERATIONS];
+export const ENDPOINT_OPERATIONS: readonly EndpointOperation[] = [...OPERATIONS, ...SSM_OPERATIONS, ...STS_OPERATIONS];
 
 export function isEndpointOperation(name: string): name is EndpointOperation {
-  return isOperation(name) || isSsmOperation(name);
+  return isOperation(name) || isSsmOperation(name) || isStsOperation(name);
 }
 
 /**
  * A token bucket of the endpoint: one per Secrets Manager operation (named after it), and
  * Parameter Store's (ParameterStoreThroughput shared by its three reads, PutParameter,
- * DescribeParameters).
+ * DescribeParameters), one per STS operation.
  */
-export type QuotaName = SecretsManagerOperation | SsmQuotaName;
+export type QuotaName = SecretsManagerOperation | SsmQuotaName | StsOperation;
 
-export const QUOTA_NAMES: readonly QuotaName[] = [...OPERATIONS, ...SSM_QUOTA_NAMES];
+export const QUOTA_NAMES: readonly QuotaName[] = [...OPERATIONS, ...SSM_QUOTA_NAMES, ...STS_OPERATIONS];
 
-export const ALL_DEFAULT_QUOTAS: Readonly<Record<QuotaName, Quota>> = { ...DEFAULT_QUOTAS, ...SSM_DEFAULT_QUOTAS };
+export const ALL_DEFAULT_QUOTAS: Readonly<Record<QuotaName, Quota>> = { ...DEFAULT_QUOTAS, ...SSM_DEFAULT_QUOTAS, ...STS_DEFAULT_QUOTAS };
 
 export function isQuotaName(name: string): name is QuotaName {
   return (QUOTA_NAMES as readonly string[]).includes(name);
@@ -81,12 +82,15 @@ const TARGET_PREFIXES: ReadonlyArray<{ prefix: string; accepts: (op: string) => 
   { prefix: 'AmazonSSM.', accepts: isSsmOperation },
 ];
 
+/** The operations of the JSON 1.1 protocol, named by an X-Amz-Target header. */
+export type JsonOperation = SecretsManagerOperation | SsmOperation;
+
 /** The operation an X-Amz-Target header names (`secretsmanager.X`, `AmazonSSM.X`), if we speak it. */
-export function operationFromTarget(target: string): EndpointOperation | undefined {
+export function operationFromTarget(target: string): JsonOperation | undefined {
   for (const { prefix, accepts } of TARGET_PREFIXES) {
     if (target.startsWith(prefix)) {
       const op = target.slice(prefix.length);
-      return accepts(op) ? (op as EndpointOperation) : undefined;
+      return accepts(op) ? (op as JsonOperation) : undefined;
     }
   }
   return undefined;

@@ -21,6 +21,8 @@ export interface RequestRecord {
   region: string;
   /** Access key id from the SigV4 credential scope (an identity, not a credential). */
   accessKeyId?: string;
+  /** The role an STS request assumes, or whose session signed a read (an identity, not a credential). */
+  roleArn?: string;
 }
 
 export type OutcomeCounts = Record<RequestOutcome, number>;

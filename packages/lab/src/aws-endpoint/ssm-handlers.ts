@@ -19,7 +19,8 @@ export interface SsmHandlerContext {
   region: string;
   /** Whether this request's caller may read the named parameter (AccessPolicies); absent: yes. */
   mayRead?: (name: string) => boolean;
-  accessKeyId?: string;
+  /** The IAM user or assumed-role session that signed the request (IamRoles.principalOf). */
+  callerArn?: string;
 }
 
 type SsmHandler = (input: Input, ctx: SsmHandlerContext) => HandlerResult;
@@ -32,15 +33,15 @@ export const DESCRIBE_MAX_RESULTS = 50;
 export const DESCRIBE_DEFAULT_RESULTS = 10;
 
 export const ssmHandlers: Record<SsmOperation, SsmHandler> = {
-  GetParameter(input, { store, mayRead, accessKeyId }) {
+  GetParameter(input, { store, mayRead, callerArn }) {
     const name = requireString(input, 'Name');
     const withDecryption = optionalBool(input, 'WithDecryption') ?? false;
     const { parameter, version, selector } = store.require(name);
-    if (mayRead && !mayRead(parameter.name)) throw accessDenied(accessKeyId, 'ssm:GetParameter', parameter.arn);
+    if (mayRead && !mayRead(parameter.name)) throw accessDenied(callerArn, 'ssm:GetParameter', parameter.arn);
     return { body: { Parameter: parameterEntry(parameter, version, withDecryption, selector) }, secrets: 1 };
   },
 
-  GetParameters(input, { store, mayRead, accessKeyId }) {
+  GetParameters(input, { store, mayRead, callerArn }) {
     const names = optionalStringList(input, 'Names');
     if (names === undefined) throw ssmErrors.constraint('names', 'null', 'Member must not be null');
     if (names.length < 1) throw ssmErrors.constraint('names', '[]', 'Member must have length greater than or equal to 1');
@@ -53,7 +54,7 @@ export const ssmHandlers: Record<SsmOperation, SsmHandler> = {
     for (const name of new Set(names)) {
       const found = store.find(name);
       // IAM evaluates GetParameters on every named resource: one denied name fails the call.
-      if (found && mayRead && !mayRead(found.parameter.name)) throw accessDenied(accessKeyId, 'ssm:GetParameters', found.parameter.arn);
+      if (found && mayRead && !mayRead(found.parameter.name)) throw accessDenied(callerArn, 'ssm:GetParameters', found.parameter.arn);
       if (!found) invalid.push(name);
       else parameters.push(parameterEntry(found.parameter, found.version, withDecryption, found.selector));
     }

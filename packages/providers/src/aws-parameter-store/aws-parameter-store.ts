@@ -13,8 +13,9 @@ import {
   type ParameterStringFilter,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { Reasons, terminal, type FindSpec, type RemoteRef } from '@herdless/core';
+import { Reasons, terminal, transient, type FindSpec, type RemoteRef } from '@herdless/core';
 import { classifyAwsError } from '../aws/classify-aws-error.js';
+import { findNameMatcher } from '../find-name.js';
 import { extractProperty, secretMapOf } from '../json-value.js';
 import { openGate, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
 
@@ -43,21 +44,9 @@ export function parameterSelector(name: string, version: string | undefined): st
 
 function bytesOf(p: Parameter | undefined, name: string): SecretBytes {
   if (p?.Value === undefined) {
-    throw terminal(Reasons.ProviderError, `expected a value for parameter "${name}", found none`);
+    throw transient(Reasons.ProviderError, `expected a value for parameter "${name}", found none`);
   }
   return utf8.encode(p.Value);
-}
-
-/** ESO's find.name.regexp is a Go RE2 expression; JavaScript's syntax covers the common subset. */
-function nameMatcher(find: FindSpec): (name: string) => boolean {
-  if (!find.name) return () => true;
-  let re: RegExp;
-  try {
-    re = new RegExp(find.name.regexp);
-  } catch {
-    throw terminal(Reasons.InvalidSpec, `expected find.name.regexp to be a regular expression, found "${find.name.regexp}"`);
-  }
-  return (name) => re.test(name);
 }
 
 export interface AwsParameterStoreOptions {
@@ -123,7 +112,7 @@ export class AwsParameterStoreProvider implements ProviderWithRawReader {
    */
   async getAllSecrets(find: FindSpec): Promise<Record<string, SecretBytes>> {
     if (find.name) {
-      const matches = nameMatcher(find);
+      const matches = findNameMatcher(find);
       try {
         return await this.findByPath(find.path ?? '/', matches);
       } catch (e) {

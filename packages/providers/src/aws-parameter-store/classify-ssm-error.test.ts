@@ -21,8 +21,8 @@ describe('classifyAwsError on Parameter Store errors', () => {
     expect(e.message).toContain('/team/db:7');
   });
 
-  it('InvalidKeyId is terminal', () => {
-    expect(classifyAwsError(new InvalidKeyId({ message: 'k', ...meta(400) }))).toMatchObject({ retry: 'terminal', reason: Reasons.ProviderError });
+  it('InvalidKeyId is a transient ProviderError', () => {
+    expect(classifyAwsError(new InvalidKeyId({ message: 'k', ...meta(400) }))).toMatchObject({ retry: 'transient', reason: Reasons.ProviderError });
   });
 
   it('ThrottlingException (HTTP 400, as SSM answers "Rate exceeded") is throttled', () => {
@@ -38,9 +38,9 @@ describe('classifyAwsError on Parameter Store errors', () => {
     expect(classifyAwsError(ssm('ServiceUnavailable', 503, 'server'))).toMatchObject({ reason: Reasons.ProviderUnavailable, retry: 'transient' });
   });
 
-  it('ValidationException and InvalidNextToken are terminal ProviderError', () => {
+  it('ValidationException and InvalidNextToken are transient ProviderError', () => {
     for (const name of ['ValidationException', 'InvalidNextToken']) {
-      expect(classifyAwsError(ssm(name, 400))).toMatchObject({ reason: Reasons.ProviderError, retry: 'terminal' });
+      expect(classifyAwsError(ssm(name, 400))).toMatchObject({ reason: Reasons.ProviderError, retry: 'transient' });
     }
   });
 

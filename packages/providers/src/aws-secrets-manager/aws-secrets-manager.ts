@@ -8,8 +8,9 @@ import {
   type Filter,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { Reasons, terminal, type FindSpec, type RemoteRef } from '@herdless/core';
+import { Reasons, terminal, transient, type FindSpec, type RemoteRef } from '@herdless/core';
 import { classifyAwsError } from '../aws/classify-aws-error.js';
+import { findNameMatcher } from '../find-name.js';
 import { extractProperty, secretMapOf } from '../json-value.js';
 import { openGate, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
 
@@ -36,19 +37,7 @@ function bytesOf(entry: { SecretString?: string | undefined; SecretBinary?: Uint
   // ESO prefers SecretBinary when both are set (it is assigned last).
   if (entry.SecretBinary !== undefined) return entry.SecretBinary;
   if (entry.SecretString !== undefined) return utf8.encode(entry.SecretString);
-  throw terminal(Reasons.ProviderError, `expected a SecretString or SecretBinary for key "${key}", found neither`);
-}
-
-/** ESO's find.name.regexp is a Go RE2 expression; JavaScript's syntax covers the common subset. */
-function nameMatcher(find: FindSpec): (name: string) => boolean {
-  if (!find.name) return () => true;
-  let re: RegExp;
-  try {
-    re = new RegExp(find.name.regexp);
-  } catch {
-    throw terminal(Reasons.InvalidSpec, `expected find.name.regexp to be a regular expression, found "${find.name.regexp}"`);
-  }
-  return (name) => re.test(name);
+  throw transient(Reasons.ProviderError, `expected a SecretString or SecretBinary for key "${key}", found neither`);
 }
 
 export interface AwsSecretsManagerOptions {
@@ -200,7 +189,7 @@ export class AwsSecretsManagerProvider implements ProviderWithRawReader {
   }
 
   private async listMatchingNames(find: FindSpec): Promise<string[]> {
-    const matches = nameMatcher(find);
+    const matches = findNameMatcher(find);
     const tags = Object.entries(find.tags ?? {});
     const filters: Filter[] = [];
     if (find.path) filters.push({ Key: 'name', Values: [find.path] });

@@ -1,14 +1,11 @@
 // What every AWS SDK v3 client Herdless builds has in common: region and endpoint from the
-// store and the worker, credentials from the store's secretRef (or the SDK's default chain),
-// and retries switched off inside the SDK. Credentials live only in this process's memory.
+// store and the worker, credentials resolved for the store (credential-plan.ts), and retries
+// switched off inside the SDK. Credentials live only in this process's memory.
 import { HerdlessError, Reasons, referencedNamespaceOf, terminal, transient, type AwsProvider, type SecretStore } from '@herdless/core';
 import type { ProviderContext } from '../provider.js';
+import type { AwsCredentials } from './aws-sessions.js';
 
-export interface StaticAwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+type SecretRefAuth = NonNullable<NonNullable<AwsProvider['auth']>['secretRef']>;
 
 /**
  * The AWS SDK makes exactly one HTTP attempt per call. The SDK's default "standard" retry mode
@@ -43,21 +40,8 @@ async function readKey(ctx: ProviderContext, ref: { name: string; key: string; n
   }
 }
 
-/**
- * Static credentials from the store's auth.secretRef, or undefined to use the SDK's default
- * chain (environment, web identity, container/instance metadata).
- */
-export async function resolveStaticCredentials(ctx: ProviderContext): Promise<StaticAwsCredentials | undefined> {
-  const aws = awsProviderOf(ctx.store);
-  if (aws.role) {
-    // AssumeRole needs STS; until it is wired, say so instead of silently using other credentials.
-    throw terminal(Reasons.ProviderNotSupported, `store "${ctx.store.metadata.name ?? ''}" sets aws.role; role assumption is not supported yet`);
-  }
-  if (aws.auth?.jwt) {
-    throw terminal(Reasons.ProviderNotSupported, `store "${ctx.store.metadata.name ?? ''}" sets aws.auth.jwt; service-account token auth is not supported yet`);
-  }
-  const ref = aws.auth?.secretRef;
-  if (!ref) return undefined;
+/** Static credentials from the store's auth.secretRef, read where ESO reads them. */
+export async function readStaticCredentials(ctx: ProviderContext, ref: SecretRefAuth): Promise<AwsCredentials> {
   if (!ref.accessKeyIDSecretRef || !ref.secretAccessKeySecretRef) {
     throw terminal(
       Reasons.InvalidSpec,
@@ -73,7 +57,7 @@ export async function resolveStaticCredentials(ctx: ProviderContext): Promise<St
 }
 
 /** The options every AWS client gets (spread into the client's constructor). */
-export function awsClientOptions(region: string, endpoint: string | undefined, credentials: StaticAwsCredentials | undefined) {
+export function awsClientOptions(region: string, endpoint: string | undefined, credentials: AwsCredentials | undefined) {
   return {
     region,
     ...(endpoint ? { endpoint } : {}),

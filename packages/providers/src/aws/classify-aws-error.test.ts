@@ -83,13 +83,13 @@ describe('classifyAwsError', () => {
     });
   });
 
-  it('invalid parameters and requests are terminal ProviderError', () => {
+  it('invalid parameters and requests are transient ProviderError (core\'s table: the remote side may change)', () => {
     for (const err of [
       new InvalidParameterException({ message: 'bad', ...meta(400) }),
       new InvalidRequestException({ message: 'bad', ...meta(400) }),
       serviceException('ValidationException', 400),
     ]) {
-      expect(classifyAwsError(err)).toMatchObject({ reason: Reasons.ProviderError, retry: 'terminal' });
+      expect(classifyAwsError(err)).toMatchObject({ reason: Reasons.ProviderError, retry: 'transient' });
     }
   });
 

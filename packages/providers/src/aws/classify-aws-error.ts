@@ -147,8 +147,9 @@ export interface AwsErrorContext {
 /**
  * Classifies an AWS SDK v3 error (or a network error underneath one):
  * throttled → ProviderThrottled (re-delay, no attempt burned), transient → ProviderUnavailable
- * (backoff with jitter), terminal → RemoteKeyNotFound / AccessDenied / DecryptionFailed /
- * ProviderError (wait for a spec or store change). A HerdlessError passes through unchanged.
+ * (backoff with jitter), terminal → RemoteKeyNotFound / AccessDenied / DecryptionFailed (wait
+ * for a spec or store change), anything else → ProviderError (transient). The class of each
+ * reason is core's RETRY_CLASS_OF. A HerdlessError passes through unchanged.
  */
 export function classifyAwsError(err: unknown, ctx: AwsErrorContext = {}): HerdlessError {
   if (err instanceof HerdlessError) return err;
@@ -172,7 +173,7 @@ export function classifyAwsError(err: unknown, ctx: AwsErrorContext = {}): Herdl
     return terminal(Reasons.AccessDenied, `${what}${about}: expected the store's credentials to be allowed, found them refused`, err);
   }
   if (codes.some((c) => INVALID_REQUEST_CODES.has(c))) {
-    return terminal(Reasons.ProviderError, `${what}${about}: the store rejected the request as invalid`, err);
+    return transient(Reasons.ProviderError, `${what}${about}: the store rejected the request as invalid`, err);
   }
   if (
     codes.some((c) => TRANSIENT_CODES.has(c) || NETWORK_CODES.has(c)) ||
@@ -186,7 +187,7 @@ export function classifyAwsError(err: unknown, ctx: AwsErrorContext = {}): Herdl
     return transient(Reasons.ProviderUnavailable, `${what}${about}: no reply from the store (${err.name})`, err);
   }
   if (status !== undefined && status >= 400) {
-    return terminal(Reasons.ProviderError, `${what}${about}: the store refused the request`, err);
+    return transient(Reasons.ProviderError, `${what}${about}: the store refused the request`, err);
   }
   return transient(Reasons.ProviderError, `${what}${about}: unexpected error`, err);
 }

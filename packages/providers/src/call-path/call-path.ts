@@ -346,7 +346,7 @@ export class CallPath {
           // Redis gone: the next acquire will say so.
         }
         const retryAfterMs = Math.max(e.retryAfterMs ?? 0, Math.ceil(intervalMs(rateRps)));
-        throw new HerdlessError(e.reason, e.retry, e.message, { cause: e.cause, retryAfterMs });
+        throw throttled(Reasons.ProviderThrottled, e.message, retryAfterMs, e.cause);
       }
       if (e.retry !== 'throttled') this.metrics.requests.inc({ ...labels, outcome: 'error' });
       throw e;

@@ -2,7 +2,7 @@
 // outage costs a few probe calls, not thousands. Only transient failures (5xx, timeouts,
 // network) count: a throttle is the limiter's business and a terminal error is the caller's.
 // While open, callers are told when the breaker will half-open, so jobs wait off-worker.
-import { HerdlessError, Reasons, throttled } from '@herdless/core';
+import { HerdlessError, Reasons, throttled, transient } from '@herdless/core';
 import CircuitBreaker from 'opossum';
 
 export interface BreakerOptions {
@@ -56,8 +56,10 @@ export class ProviderBreaker {
       volumeThreshold: opts.volumeThreshold ?? 5,
       rollingCountTimeout: opts.rollingCountTimeoutMs ?? 10_000,
       resetTimeout: this.baseResetMs,
-      // true = "not a failure": everything but a transient error (or opossum's own timeout).
-      errorFilter: (err: unknown) => err instanceof HerdlessError && err.retry !== 'transient',
+      // true = "not a failure": everything but the store being unavailable (or opossum's own
+      // timeout). A transient ProviderError is about one request, not the store: one tenant's
+      // rejected requests must not open the breaker of everyone on the key.
+      errorFilter: (err: unknown) => err instanceof HerdlessError && !storeUnavailable(err),
     });
     const options = (this.breaker as unknown as { options: { resetTimeout: number } }).options;
     this.breaker.on('open', () => {
@@ -107,12 +109,12 @@ export class ProviderBreaker {
       this.consecutiveFailures = 0;
       return out;
     } catch (e) {
-      if (e instanceof HerdlessError && e.retry === 'transient') this.noteFailure();
+      if (e instanceof HerdlessError && storeUnavailable(e)) this.noteFailure();
       const code = (e as { code?: unknown }).code;
       if (code === 'EOPENBREAKER') throw this.openError(operation);
       if (code === 'ETIMEDOUT' && !(e instanceof HerdlessError)) {
         this.noteFailure();
-        throw new HerdlessError(Reasons.ProviderUnavailable, 'transient', `${operation}: no reply from the store within ${this.timeoutMs} ms`, { cause: e });
+        throw transient(Reasons.ProviderUnavailable, `${operation}: no reply from the store within ${this.timeoutMs} ms`, e);
       }
       throw e;
     } finally {
@@ -148,4 +150,9 @@ export class ProviderBreaker {
       retryAfterMs,
     );
   }
+}
+
+/** The store failed (5xx, no reply), as opposed to refusing one request: what the breaker counts. */
+function storeUnavailable(e: HerdlessError): boolean {
+  return e.reason === Reasons.ProviderUnavailable && e.retry === 'transient';
 }

@@ -1,13 +1,13 @@
 // Property: for any two stores, the call path shares a read between them only when their
 // credential identities are equal, and equal identities mean equal credentials as ESO resolves
-// them (each referenced Secret key read where ESO reads it, the same role chain and external
-// ID). The limiter is not reached here (an open gate); test/security/credential-isolation
+// them (each referenced Secret key or ServiceAccount read where ESO reads it, the same chain of
+// additionalRoles then role, the same external ID and session tags). The limiter is not reached here (an open gate); test/security/credential-isolation
 // shows the same against real processes, Redis and our AWS endpoint.
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { SecretStore, StoreKind } from '@herdless/core';
-import { resolveStaticCredentials } from '../aws/aws-client-config.js';
+import { credentialPlanOf } from '../aws/credential-plan.js';
 import { credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
 import type { ProviderContext, ProviderWithRawReader, RawReader, SecretBytes } from '../provider.js';
 import { CallPath } from './call-path.js';
@@ -21,7 +21,12 @@ const storeArb = fc.record({
   esNamespace: names,
   name: fc.constantFrom('aws', 'shared'),
   role: fc.option(fc.constantFrom('arn:aws:iam::111111111111:role/r1', 'arn:aws:iam::111111111111:role/r2'), { nil: undefined }),
+  additionalRoles: fc.option(fc.array(fc.constantFrom('arn:aws:iam::111111111111:role/r1', 'arn:aws:iam::111111111111:role/r2'), { maxLength: 2 }), { nil: undefined }),
   externalID: fc.option(fc.constantFrom('x1', 'x2'), { nil: undefined }),
+  sessionTags: fc.option(fc.constantFrom([{ key: 'team', value: 'a' }], [{ key: 'team', value: 'b' }]), { nil: undefined }),
+  // ESO takes auth.jwt before auth.secretRef; neither is the worker's ambient credentials.
+  auth: fc.constantFrom('secretRef', 'jwt', 'both', 'ambient'),
+  serviceAccount: fc.record({ name: fc.constantFrom('sa', 'other-sa'), namespace: fc.option(names, { nil: undefined }), audiences: fc.option(fc.constantFrom(['a'], ['a', 'b'], ['a,b']), { nil: undefined }) }),
   accessKey: keyRef,
   secretKey: keyRef,
   sessionToken: fc.option(keyRef, { nil: undefined }),
@@ -39,8 +44,9 @@ const pairArb = storeArb.chain((a) =>
   ),
 );
 
+const strip = <T extends { namespace?: string | undefined }>(r: T) => (r.namespace === undefined ? { ...r, namespace: undefined } : r);
+
 function contextOf(c: StoreCase): ProviderContext {
-  const strip = <T extends { namespace?: string | undefined }>(r: T) => (r.namespace === undefined ? { ...r, namespace: undefined } : r);
   const store: SecretStore = {
     metadata: { name: c.name, ...(c.kind === 'SecretStore' ? { namespace: c.storeNamespace } : {}) },
     spec: {
@@ -49,28 +55,39 @@ function contextOf(c: StoreCase): ProviderContext {
           service: 'SecretsManager',
           region: 'eu-west-1',
           ...(c.role ? { role: c.role } : {}),
+          ...(c.additionalRoles ? { additionalRoles: c.additionalRoles } : {}),
           ...(c.externalID ? { externalID: c.externalID } : {}),
-          auth: {
-            secretRef: {
-              accessKeyIDSecretRef: strip(c.accessKey),
-              secretAccessKeySecretRef: strip(c.secretKey),
-              ...(c.sessionToken ? { sessionTokenSecretRef: strip(c.sessionToken) } : {}),
-            },
-          },
+          ...(c.sessionTags ? { sessionTags: c.sessionTags } : {}),
+          ...(c.auth === 'ambient' ? {} : { auth: authOf(c) }),
         },
       },
     },
   };
-  // Every Secret key in the cluster holds a credential of its own: its own address.
-  return { store, storeKind: c.kind, externalSecretNamespace: c.esNamespace, readSecretKey: async (r) => `${r.namespace}/${r.name}/${r.key}` };
+  // Every Secret key in the cluster holds a credential of its own (its own address), and every
+  // ServiceAccount is associated with a role of its own.
+  return {
+    store,
+    storeKind: c.kind,
+    externalSecretNamespace: c.esNamespace,
+    readSecretKey: async (r) => `${r.namespace}/${r.name}/${r.key}`,
+    readServiceAccountAnnotations: async (r) => ({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::222222222222:role/${r.namespace}-${r.name}` }),
+    requestServiceAccountToken: async () => 'token',
+  };
 }
 
-/** The credentials a store's calls would be signed with, as the provider resolves them (role aside, which is not assumed here). */
+function authOf(c: StoreCase) {
+  const secretRef = {
+    accessKeyIDSecretRef: strip(c.accessKey),
+    secretAccessKeySecretRef: strip(c.secretKey),
+    ...(c.sessionToken ? { sessionTokenSecretRef: strip(c.sessionToken) } : {}),
+  };
+  const jwt = { serviceAccountRef: { name: c.serviceAccount.name, namespace: c.serviceAccount.namespace, ...(c.serviceAccount.audiences ? { audiences: c.serviceAccount.audiences } : {}) } };
+  return { ...(c.auth === 'jwt' ? {} : { secretRef }), ...(c.auth === 'secretRef' ? {} : { jwt }) };
+}
+
+/** What a store's calls would be signed with, as the provider resolves it: the base credentials and the roles assumed on them, in order. */
 async function credentialsOf(ctx: ProviderContext): Promise<string> {
-  const aws = ctx.store.spec.provider.aws!;
-  const { role, ...withoutRole } = aws;
-  const creds = await resolveStaticCredentials({ ...ctx, store: { ...ctx.store, spec: { ...ctx.store.spec, provider: { aws: withoutRole } } } });
-  return JSON.stringify({ creds, role: role ?? null, externalID: aws.externalID ?? null });
+  return JSON.stringify(await credentialPlanOf(ctx));
 }
 
 /** A provider whose one raw read per key is counted: a read served to two callers is one count. */

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseExternalSecret } from '@herdless/core';
+import { checkSpec } from './check-spec.js';
+
+function es(spec: Record<string, unknown>) {
+  return parseExternalSecret({ metadata: { name: 'app', namespace: 'team-a' }, spec: { secretStoreRef: { name: 's' }, ...spec } });
+}
+
+function failure(spec: Record<string, unknown>): unknown {
+  try {
+    checkSpec(es(spec));
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+const data = (secretKey: string) => [{ secretKey, remoteRef: { key: 'k' } }];
+
+describe('checkSpec', () => {
+  it('passes a spec that can sync', () => {
+    expect(failure({ data: data('password'), dataFrom: [{ find: { name: { regexp: '(?i)^db-\\z' } } }, { rewrite: [] }] })).toBeUndefined();
+  });
+
+  it('refuses a dataFrom rewrite rather than ignoring it', () => {
+    expect(failure({ dataFrom: [{ extract: { key: 'k' } }, { extract: { key: 'k' }, rewrite: [{ regexp: { source: 'a', target: 'b' } }] }] })).toMatchObject({
+      reason: 'InvalidSpec',
+      retry: 'terminal',
+      message: 'spec.dataFrom[1].rewrite is not supported yet',
+    });
+  });
+
+  it('names the field of a regex RE2 rejects', () => {
+    expect(failure({ dataFrom: [{ extract: { key: 'k' } }, { find: { name: { regexp: '(?=x)' } } }] })).toMatchObject({
+      reason: 'InvalidSpec',
+      message: expect.stringMatching(/^spec\.dataFrom\[1\]\.find\.name\.regexp: .*\(\?=/),
+    });
+  });
+
+  it('refuses a refreshInterval over Go\'s maximum', () => {
+    expect(failure({ refreshInterval: `${'9'.repeat(400)}h`, data: data('k') })).toMatchObject({ reason: 'InvalidRefreshInterval', retry: 'terminal' });
+  });
+
+  it.each(['.', '..', 'k'.repeat(254)])('refuses the target key %j before anything is fetched', (key) => {
+    expect(failure({ data: data(key) })).toMatchObject({ reason: 'InvalidSecretKey', message: expect.stringMatching(/^spec\.data\[0\]\.secretKey: /) });
+    expect(failure({ data: data('in'), target: { template: { data: { [key]: '{{ .in }}' } } } })).toMatchObject({
+      reason: 'InvalidSecretKey',
+      message: expect.stringMatching(/^spec\.target\.template\.data: /),
+    });
+  });
+
+  it('leaves a data key that only feeds a template (mergePolicy Replace) to the template', () => {
+    expect(failure({ data: data('..'), target: { template: { data: { out: '{{ index . ".." }}' } } } })).toBeUndefined();
+    expect(failure({ data: data('..'), target: { template: { mergePolicy: 'Merge', data: { out: 'x' } } } })).toMatchObject({ reason: 'InvalidSecretKey' });
+  });
+});
