@@ -1,7 +1,9 @@
 // The call path the worker wraps around providers: coalesce → batch → distributed rate
 // limiter → circuit breaker → provider SDK. A call either runs, or throws a `throttled`
 // HerdlessError whose retryAfterMs says when to come back (the limiter's next slot or the
-// breaker's next probe), so the worker re-delays the job without burning an attempt.
+// breaker's next probe), so the worker re-delays the job without burning an attempt. The calls
+// of one sync are admitted as one (admitSync): deferred together before any is paid, or paced
+// through the slots booked for them and never deferred once paid for.
 // State: limiter buckets in Redis (shared by all workers, numbers only), charged per provider
 // key (the quota); breakers, coalescing and batching in this process's memory, per provider key
 // AND credential identity, so a value, or an error, read with one tenant's credentials is never
