@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: set-up (cached), type checks, then every vitest project
-# (unit, integration against real Redis, the local control plane and our AWS endpoint, end to end).
+# (unit, integration against real Redis, the local control plane and our AWS endpoint, end to end,
+# the Helm chart with the real helm).
 # Ends with the runner's summary and one plain line "N passed, N failed".
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$here/scripts/setup.sh"
 source "$here/scripts/env.sh"
 cd "$here"
+# The chart's tests run the real helm (v4.3.2) and need upstream CRDs (prometheus-operator, KEDA):
+# built and fetched once from the Go module proxy into the cache (about 6 minutes cold on 2 cores).
+node packages/lab/dist/bin/ensure-helm.js
 pnpm exec turbo run typecheck --output-logs=errors-only
 report="$(mktemp -d)/vitest.json"
 status=0

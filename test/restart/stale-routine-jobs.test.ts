@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createLogger, leaderTermKey, loadConfig, STALE_ROUTINE_MS, syncJobId, syncQueueName, type SyncJob } from '@herdless/core';
+import { createLogger, parseRedisConfig, leaderTermKey, loadConfig, STALE_ROUTINE_MS, syncJobId, syncQueueName, type SyncJob } from '@herdless/core';
 import { SyncEnqueuer } from '@herdless/scheduler';
 import { runWorker, workerConfigSchema, type RunningWorker } from '@herdless/worker';
 import { injected } from '../support/index.js';
@@ -21,7 +21,7 @@ describe('routine jobs left from before a restart', () => {
   const redis = new Redis(injected('redisUrl'));
   const queue = new Queue(syncQueueName(), { connection: { url: injected('redisUrl') }, prefix });
   const events = new QueueEvents(syncQueueName(), { connection: { url: injected('redisUrl') }, prefix });
-  const enqueuer = new SyncEnqueuer({ redisUrl: injected('redisUrl'), prefix, shards: ['default'], logger });
+  const enqueuer = new SyncEnqueuer({ redis: parseRedisConfig({ redisUrl: injected('redisUrl') }), prefix, shards: ['default'], logger });
   let worker: RunningWorker | undefined;
 
   beforeAll(async () => {

@@ -2,18 +2,24 @@
 // This module is the only place in Herdless that reads process.env.
 import { z } from 'zod';
 import { DEFAULT_RESERVED_SHARE, DEFAULT_TARGET_UTILISATION } from './budgets.js';
+import { ConfigError } from './config-error.js';
+import { redisConfigShape } from './redis-connection.js';
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 /** "--budget-rps" / HERDLESS_BUDGET_RPS → budgetRps. */
 function camel(kebab: string): string {
   return kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-function envName(key: string): string {
+/** budgetRps → HERDLESS_BUDGET_RPS: the environment variable a config field is read from. */
+export function envName(key: string): string {
   return 'HERDLESS_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/** budgetRps → --budget-rps: the flag a config field is read from. */
+export function flagName(key: string): string {
+  return '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 }
 
 /** Parses "--key value", "--key=value" and boolean "--flag" / "--no-flag" into a camelCase record. */
@@ -50,7 +56,7 @@ export function parseFlags(argv: readonly string[]): { flags: Record<string, str
  * AWS_WEB_IDENTITY_TOKEN_FILE are what EKS's IRSA webhook injects) and ESO's AWS_STS_ENDPOINT:
  * the worker reads them here, once, and hands them to the providers.
  */
-const CONVENTIONAL_ENV: Record<string, string> = {
+export const CONVENTIONAL_ENV: Readonly<Record<string, string>> = {
   kubeconfig: 'KUBECONFIG',
   redisUrl: 'REDIS_URL',
   awsEndpoint: 'AWS_ENDPOINT_URL',
@@ -69,13 +75,13 @@ export function loadConfig<S extends z.ZodObject>(
   schema: S,
   argv: readonly string[] = [],
   env: NodeJS.ProcessEnv = process.env,
-  aliases: Record<string, string> = CONVENTIONAL_ENV,
+  aliases: Readonly<Record<string, string>> = CONVENTIONAL_ENV,
 ): z.infer<S> {
   const { flags } = parseFlags(argv);
   const known = Object.keys(schema.shape);
   const unknown = Object.keys(flags).filter((k) => !known.includes(k));
   if (unknown.length > 0) {
-    throw new ConfigError(`unknown flag(s): ${unknown.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}; expected one of: ${known.map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(', ')}`);
+    throw new ConfigError(`unknown flag(s): ${unknown.map(flagName).join(', ')}; expected one of: ${known.map(flagName).join(', ')}`);
   }
   const input: Record<string, unknown> = {};
   for (const key of known) {
@@ -88,7 +94,7 @@ export function loadConfig<S extends z.ZodObject>(
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const field = issue.path.join('.') || '(config)';
-      const flag = '--' + field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+      const flag = flagName(field);
       return `${flag} (${envName(field)}): ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
@@ -96,40 +102,41 @@ export function loadConfig<S extends z.ZodObject>(
   return parsed.data;
 }
 
-/** Booleans from flags or env ("true"/"false"/"1"/"0"). */
-export const booleanFlag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0'])]).transform((v) => v === true || v === 'true' || v === '1');
-
-/** Shared fields every Herdless process has. */
+/** Shared fields every Herdless process has. Each description is the flag's help text. */
 export const commonConfigShape = {
-  kubeconfig: z.string().optional(),
-  redisUrl: z.string().url().default('redis://127.0.0.1:6379'),
-  queuePrefix: z.string().regex(/^[a-zA-Z0-9_{}-]+$/).default('herdless'),
+  kubeconfig: z.string().optional().meta({ description: 'kubeconfig file; unset: in-cluster ServiceAccount credentials' }),
+  ...redisConfigShape,
+  queuePrefix: z.string().regex(/^[a-zA-Z0-9_{}-]+$/).default('herdless').meta({ description: 'prefix of every Redis key; two installations on one Redis need different prefixes' }),
   shards: z
     .string()
     .default('default')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  metricsPort: z.coerce.number().int().min(0).max(65535).default(0),
-  /** ESO's per-ExternalSecret series (name and namespace labels): one set per object, as ESO has
-   *  them. Off keeps the label names with empty values, one series per metric, for fleets where
-   *  100,000 objects would be 100,000 series per metric. */
-  objectMetrics: booleanFlag.default(true),
-  otelEndpoint: z.string().url().optional(),
-  /** Share of a budget routine refreshes may use: the scheduler plans them at it and the workers'
-   *  limiter holds them to it (the rest absorbs retries and new specs). Same value on both. */
-  targetUtilisation: z.coerce.number().gt(0).max(1).default(DEFAULT_TARGET_UTILISATION),
-  /** Share of each budget reserved for new or changed specs (routine refreshes never use it). Same value on both. */
-  reservedShare: z.coerce.number().min(0).lt(1).default(DEFAULT_RESERVED_SHARE),
-  /** Client-side limit on requests to the Kubernetes API server, per process (client-go's QPS and
-   *  burst): a 429 with Retry-After is waited out and retried. A worker makes about two writes a sync. */
-  kubeApiQps: z.coerce.number().positive().default(1000),
-  kubeApiBurst: z.coerce.number().int().min(1).default(2000),
-  /** Serve only the ExternalSecrets and SecretStores of this namespace (ESO's --namespace); a
-   *  ClusterSecretStore is cluster-scoped and still read. Unset: every namespace. Same value on both. */
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .meta({ description: 'comma-separated shard queues this process serves (worker pools pinned to tenants)' }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').meta({ description: 'JSON log level (pino)' }),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(0).meta({ description: 'port of /metrics, /healthz and /readyz; 0: not served' }),
+  objectMetrics: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(true)
+    .meta({
+    description: "ESO's per-ExternalSecret series (name and namespace labels), one set per object as ESO has them; false keeps the label names with empty values, one series per metric",
+  }),
+  otelEndpoint: z.string().url().optional().meta({ description: 'OpenTelemetry collector endpoint (OTLP)' }),
+  targetUtilisation: z.coerce.number().gt(0).max(1).default(DEFAULT_TARGET_UTILISATION).meta({
+    description: "share of a budget routine refreshes may use: the scheduler plans them at it and the workers' limiter holds them to it (the rest absorbs retries and new specs); same value on both",
+  }),
+  reservedShare: z.coerce.number().min(0).lt(1).default(DEFAULT_RESERVED_SHARE).meta({
+    description: 'share of each budget reserved for new or changed specs (routine refreshes never use it); same value on both',
+  }),
+  kubeApiQps: z.coerce.number().positive().default(1000).meta({
+    description: "client-side limit on requests a second to the Kubernetes API server, per process (client-go's QPS; a 429 with Retry-After is waited out and retried); a worker makes about two writes a sync",
+  }),
+  kubeApiBurst: z.coerce.number().int().min(1).default(2000).meta({ description: "requests to the Kubernetes API server allowed at once above --kube-api-qps (client-go's burst)" }),
   watchNamespace: z
     .string()
     .max(63)
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a namespace name (lower-case letters, digits and "-", RFC 1123)')
-    .optional(),
+    .optional()
+    .meta({ description: "serve only this namespace's ExternalSecrets and SecretStores (ESO's --namespace; ClusterSecretStores are still read); unset: every namespace; same value on both" }),
 } as const;
 

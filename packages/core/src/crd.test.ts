@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { crdManifests, renderCrdsYaml } from './crd.js';
 
-const chartCrds = new URL('../../../deploy/chart/crds/external-secrets.yaml', import.meta.url);
+const chartCrds = new URL('../../../deploy/chart/files/crds/external-secrets.yaml', import.meta.url);
 
 describe('CRDs generated from the schemas', () => {
   it('the chart ships exactly the generated CRDs (regenerate with `herdless crds`)', () => {

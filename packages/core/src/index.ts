@@ -8,6 +8,7 @@ export * from './user-regex.js';
 export * from './secret-data-rules.js';
 export * from './provider-key.js';
 export * from './config.js';
+export * from './redis-connection.js';
 export * from './logger.js';
 export * from './kube.js';
 export * from './api-rate-limit.js';

@@ -28,6 +28,7 @@ export {
   type ServiceAccountKubeconfig,
   type ServiceAccountKubeconfigOptions,
 } from './control-plane/service-account-kubeconfig.js';
+export { installCrds } from './control-plane/install-crds.js';
 export { createCa, type CertificateFiles } from './control-plane/pki.js';
 export { renderKubeconfig, writeKubeconfig, type KubeconfigSpec, type KubeconfigCredential } from './control-plane/kubeconfig.js';
 export {
@@ -63,7 +64,9 @@ export {
 } from './aws-endpoint/ssm-operations.js';
 export { encryptedSecureString } from './aws-endpoint/secure-string.js';
 export { startRedis, type RedisServer, type RedisOptions } from './redis/start-redis.js';
+export { startRedisTopology, REDIS_TOPOLOGIES, type RedisTopology, type RedisTopologyKind, type RedisNode } from './redis/redis-topology.js';
 export * from './fault-proxy/index.js';
 export { AwsEndpointFaults, NO_AWS_FAULTS, type AwsFaultSettings, type AwsFaultsState, type QuotaControl } from './aws-endpoint/faults.js';
 export * from './eso/index.js';
+export { ensureHelm, helmToolchain, HELM_VERSION, UPSTREAM_CRDS, type HelmToolchain, type EnsureHelmResult } from './helm/helm-toolchain.js';
 export * from './report/index.js';

@@ -109,7 +109,7 @@ export async function ensureControlPlaneBinaries(opts: EnsureOptions = {}): Prom
       `building the local control plane (kube-apiserver, kube-controller-manager, etcd; Kubernetes ${KUBERNETES_VERSION}) ` +
         `with ${go} into ${binaries.dir}; a cold build takes about 8 minutes on 2 cores`,
     );
-    await buildInto(binaries, stamp, toolchainDir, cacheDir, log);
+    await buildInto(binaries, stamp, toolchainDir, log);
     const elapsedMs = Date.now() - started;
     log(`control plane built in ${formatDuration(elapsedMs)}`);
     return { ...binaries, built: true, elapsedMs };
@@ -160,21 +160,30 @@ async function buildInto(
   binaries: ControlPlaneBinaries,
   stamp: string,
   toolchainDir: string,
-  cacheDir: string,
   log: (line: string) => void,
 ): Promise<void> {
-  // Same file system as the final entry, so the renames below are atomic.
-  const tmp = join(cacheDir, `.k8s-${KUBERNETES_VERSION}.build-${process.pid}`);
-  const old = join(cacheDir, `.k8s-${KUBERNETES_VERSION}.old-${process.pid}`);
+  await writeCacheEntry(binaries.dir, stamp, async (tmp) => {
+    await mkdir(join(tmp, 'bin'), { recursive: true });
+    await runGoBuild(join(tmp, 'bin'), toolchainDir, log);
+  });
+}
+
+/**
+ * Fills a cache entry so that a crash never leaves half of one: `fill` writes into a temporary
+ * directory beside `dir` (same file system, so the renames are atomic), the stamp is written
+ * last (its presence means the entry is complete), then the directory replaces the old entry.
+ */
+export async function writeCacheEntry(dir: string, stamp: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const tmp = `${dir}.build-${process.pid}`;
+  const old = `${dir}.old-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
-  await mkdir(join(tmp, 'bin'), { recursive: true });
+  await mkdir(tmp, { recursive: true });
   removeDirectoryOnExit(tmp);
   try {
-    await runGoBuild(join(tmp, 'bin'), toolchainDir, log);
-    // The stamp is written last: its presence means all three binaries are complete.
+    await fill(tmp);
     await writeFile(join(tmp, 'stamp'), `${stamp}\n`);
-    if (existsSync(binaries.dir)) await rename(binaries.dir, old);
-    await rename(tmp, binaries.dir);
+    if (existsSync(dir)) await rename(dir, old);
+    await rename(tmp, dir);
     await rm(old, { recursive: true, force: true });
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -218,7 +227,7 @@ function runGoBuild(outDir: string, toolchainDir: string, log: (line: string) =>
 
 /** One build at a time per cache (two cores cannot afford two): an O_EXCL lock file holding
  * the builder's pid; a lock whose process is gone is stale and taken over. */
-async function acquireBuildLock(path: string, log: (line: string) => void): Promise<() => Promise<void>> {
+export async function acquireBuildLock(path: string, log: (line: string) => void, what = 'the control plane'): Promise<() => Promise<void>> {
   let announced = false;
   for (;;) {
     try {
@@ -237,7 +246,7 @@ async function acquireBuildLock(path: string, log: (line: string) => void): Prom
       continue;
     }
     if (!announced) {
-      log(`another process (pid ${holder}) is building the control plane; waiting for it`);
+      log(`another process (pid ${holder}) is building ${what}; waiting for it`);
       announced = true;
     }
     await new Promise((r) => setTimeout(r, 2_000));

@@ -21,9 +21,14 @@
            urgent line (field uline) instead of the line
   ARGV[10] routine share: > 0 for a routine call, held to that share of the rate as well
            (fields rtat and rline: its own GCRA and line, limiter-math.ts admit)
+  ARGV[11] calls: slots asked for in a row (1 for a single call; the reads of one sync ask for
+           all theirs), booked as that many single calls one after the other would be, at most
+           ARGV[12] reservationMs of the lane's interval in one admission
+  ARGV[13] '1' when the sync already holds slots (committed): never deferred, it waits
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
   rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
-  and traces) }
+  and traces), granted (slots booked), spacingMs (string: between booked slots), firstSlotInMs
+  (string: the first booked slot from now, below zero when the burst lets calls go at once) }
 ]]
 local steady = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -35,6 +40,9 @@ local probe = tonumber(ARGV[7])
 local ttlMs = tonumber(ARGV[8])
 local urgent = ARGV[9] == '1'
 local routineShare = tonumber(ARGV[10]) or 0
+local calls = math.floor(tonumber(ARGV[11]) or 1)
+local reservationMs = tonumber(ARGV[12]) or 0
+local committed = ARGV[13] == '1'
 
 local now = redisNowMs()
 
@@ -59,12 +67,17 @@ if routine then
 else
   rtat = 0
 end
+-- Slots booked in a row are one lane interval apart; at most reservationMs of them at once.
+local spacing = interval
+if routine then spacing = rinterval end
+local granted = math.max(1, math.min(calls, math.floor(reservationMs / spacing)))
 -- Sent at its slot in the bucket, or later if the routine share binds.
 local mainSend = tat + interval - burst * interval
 local send = math.max(mainSend, rtat)
-local newTat = send + burst * interval
+local last = send + (granted - 1) * spacing
+local newTat = last + burst * interval
 local wait = send - now
-if wait <= maxWait then
+if wait <= maxWait or committed then
   -- Count the admission (limiter-math.ts countAdmission): the measured rate a throttle uses.
   local cnt = redis.call('HMGET', KEYS[1], 'w', 'wc')
   local sec = math.floor(now / 1000)
@@ -72,28 +85,32 @@ if wait <= maxWait then
   local wc = tonumber(cnt[2]) or 0
   local pc
   if w == sec then
-    wc = wc + 1
+    wc = wc + granted
     redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat), 'wc', wc)
   else
     if w == sec - 1 then pc = wc else pc = 0 end
-    redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat), 'w', sec, 'wc', 1, 'pc', pc)
+    redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat), 'w', sec, 'wc', granted, 'pc', pc)
   end
-  if routine then redis.call('HSET', KEYS[1], 'rtat', string.format('%.4f', send + rinterval)) end
+  if routine then redis.call('HSET', KEYS[1], 'rtat', string.format('%.4f', last + rinterval)) end
   redis.call('PEXPIRE', KEYS[1], ttlMs)
+  local first = wait
   wait = math.max(0, wait)
-  return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait) }
+  return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait),
+    granted, string.format('%.4f', spacing), string.format('%.3f', first) }
 end
 -- Denied: a place in one of the lines (field line, uline or rline), one step after the last
--- place given there and not before `from`; the caller is told to come back `lead` ms before
--- it, less half of maxWait (limiter-math.ts admit).
+-- place given there and not before `from`; the line moves on by the slots asked for; the
+-- caller is told to come back `lead` ms before its place, less half of maxWait
+-- (limiter-math.ts admit).
 local function comeBackInLine(field, from, step, lead)
   local place = tonumber(redis.call('HGET', KEYS[1], field)) or 0
   if place < from then place = from end
   place = place + step
-  redis.call('HSET', KEYS[1], field, string.format('%.4f', place))
+  redis.call('HSET', KEYS[1], field, string.format('%.4f', place + (granted - 1) * step))
   redis.call('PEXPIRE', KEYS[1], ttlMs)
   local back = place - lead - maxWait / 2 - now
-  return { 0, string.format('%.3f', back), string.format('%.6f', rate), string.format('%.6f', now + back) }
+  return { 0, string.format('%.3f', back), string.format('%.6f', rate), string.format('%.6f', now + back),
+    0, string.format('%.4f', spacing), string.format('%.3f', back) }
 end
 -- Urgent: the urgent line, which starts at the reserved slots (not behind deferred work).
 if urgent then return comeBackInLine('uline', tat, interval, burst * interval) end

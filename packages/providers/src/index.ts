@@ -21,3 +21,4 @@ export { ProviderBreaker, BREAKER_STATE_VALUE, type BreakerOptions, type Breaker
 export { Coalescer } from './call-path/coalescer.js';
 export { ReadBatcher, shouldBatch, type BatchingMode } from './call-path/read-batcher.js';
 export { callPathMetrics, type CallPathMetrics } from './call-path/call-path-metrics.js';
+export { SyncAdmission, syncReadCallsOf, type CallSlot } from './call-path/sync-admission.js';

@@ -20,6 +20,13 @@ export interface Provider {
   /** Checks the store's configuration without reading a value. */
   validate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Runs one sync's fetch under one admission by the rate limiter (the call path provides it):
+   * `refs` are the reads the sync will make that are known before any call (data and
+   * dataFrom.extract); their calls are admitted together or the sync is deferred before any is
+   * sent. Without it, each call is admitted on its own.
+   */
+  admitSync?<T>(refs: readonly VersionedKey[], fetch: () => Promise<T>): Promise<T>;
 }
 
 /** What a provider needs from its surroundings; the worker supplies it. */

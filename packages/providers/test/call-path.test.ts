@@ -2,60 +2,12 @@
 // AWS SDK: several "workers" (CallPath instances with their own Redis connections, breakers and
 // SDK clients) share one budget; reads coalesce and batch; the limiter adapts to a store whose
 // quota is below the budget; an outage costs a few probes.
-import { HerdlessError, Reasons, type SecretStore } from '@herdless/core';
+import { HerdlessError, Reasons } from '@herdless/core';
 import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CallPath, ProviderCache, type CallPathOptions, type Provider, type RemoteRefLike } from './call-path-support.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkers, stopWorkers, type RemoteRefLike, type Worker } from './call-path-support.js';
 
-const redisUrl = (inject as unknown as (key: string) => string)('redisUrl');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const store: SecretStore = {
-  metadata: { name: 'aws', namespace: 'team-a' },
-  spec: {
-    provider: {
-      aws: {
-        service: 'SecretsManager',
-        region: 'us-east-1',
-        auth: { secretRef: { accessKeyIDSecretRef: { name: 'c', key: 'id' }, secretAccessKeySecretRef: { name: 'c', key: 'secret' } } },
-      },
-    },
-  },
-};
-
-interface Worker {
-  path: CallPath;
-  redis: Redis;
-  cache: ProviderCache;
-  provider: Provider;
-}
-
-let runId = 0;
-
-async function startWorkers(endpoint: AwsEndpoint, n: number, opts: Omit<CallPathOptions, 'redis'>): Promise<Worker[]> {
-  const keyPrefix = `t${process.pid}-${Date.now()}-${runId++}`;
-  const workers: Worker[] = [];
-  for (let i = 0; i < n; i++) {
-    const redis = new Redis(redisUrl);
-    const path = new CallPath({ ...opts, redis, keyPrefix });
-    const cache = new ProviderCache();
-    const provider = await path.createProvider(
-      { store, storeKind: 'SecretStore', externalSecretNamespace: 'ns', awsEndpoint: endpoint.url, readSecretKey: async (r) => (r.key === 'id' ? 'AKID' : 'SECRET') },
-      cache,
-    );
-    workers.push({ path, redis, cache, provider });
-  }
-  return workers;
-}
-
-async function stopWorkers(workers: Worker[]): Promise<void> {
-  for (const w of workers) {
-    w.path.close();
-    w.cache.close();
-    await w.redis.quit();
-  }
-}
 
 interface SyncOutcome {
   ok: number;

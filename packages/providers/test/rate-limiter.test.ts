@@ -4,17 +4,7 @@ import { startRedis, type RedisServer } from '@herdless/lab';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limiterParams, RedisRateLimiter, type CallLane, type LimiterParams } from '../src/index.js';
-
-function maxPerSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= 1000) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
+import { maxPerSecond } from './call-path-support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -14,23 +14,22 @@ export type PlannerPolicyName = (typeof PLANNER_POLICIES)[number];
 export const schedulerConfigSchema = z
   .object({
     ...commonConfigShape,
-    /** Namespace of the Lease. */
-    namespace: z.string().min(1).default('herdless-system'),
-    leaseName: z.string().min(1).default('herdless-scheduler'),
-    /** This replica's holderIdentity on the Lease. */
-    identity: z.string().min(1).default(`${hostname()}-${process.pid}`),
-    leaseDurationSeconds: seconds.default(15),
-    renewDeadlineSeconds: seconds.default(10),
-    retryPeriodSeconds: seconds.default(2),
-    /** The AWS endpoint override the workers use; part of the provider key, so both must agree. */
-    awsEndpoint: z.string().url().optional(),
-    /** Which planner decides when syncs run: Herdless's, or a model of the reference controller. */
-    policy: z.enum(PLANNER_POLICIES).default('herdless'),
-    /** Seed of the eso-jitter policy's random offsets (and of retry jitter), for reproducible benches. */
-    seed: z.coerce.number().int().optional(),
-    /** Budgets in requests/second per provider type, e.g. "aws-sm=50,aws-ps=8": the operator's alone (a store's herdless.io/budget-rps only caps that store). */
-    budgets: z.string().default(''),
-    /** Which shard's queue a namespace's ExternalSecrets go to ("team-a=pool-a,team-b=pool-b"); other namespaces go to the first of --shards. The operator's, not the tenants': an ExternalSecret cannot choose its pool. */
+    namespace: z.string().min(1).default('herdless-system').meta({ description: 'namespace of the Lease (the release namespace in a cluster)' }),
+    leaseName: z.string().min(1).default('herdless-scheduler').meta({ description: 'name of the Lease the replicas compete for' }),
+    identity: z
+      .string()
+      .min(1)
+      .default(`${hostname()}-${process.pid}`)
+      .meta({ description: "this replica's holderIdentity on the Lease (default: host name and process id)" }),
+    leaseDurationSeconds: seconds.default(15).meta({ description: "how long a Lease holds without renewal (client-go's LeaseDuration)" }),
+    renewDeadlineSeconds: seconds.default(10).meta({ description: "how long the leader keeps trying to renew before it steps down (client-go's RenewDeadline)" }),
+    retryPeriodSeconds: seconds.default(2).meta({ description: "time between attempts to acquire or renew the Lease (client-go's RetryPeriod)" }),
+    awsEndpoint: z.string().url().optional().meta({ description: 'AWS endpoint override the workers use (part of the provider key, so both must agree); unset: AWS' }),
+    policy: z.enum(PLANNER_POLICIES).default('herdless').meta({ description: "which planner decides when syncs run: Herdless's, or a model of the reference controller (bench)" }),
+    seed: z.coerce.number().int().optional().meta({ description: "seed of the eso-jitter policy's random offsets and of retry jitter, for reproducible benches" }),
+    budgets: z.string().default('').meta({
+      description: "requests a second per provider type, e.g. \"aws-sm=50,aws-ps=8\": the operator's alone (a store's herdless.io/budget-rps only lowers that store's share); same value on both",
+    }),
     namespaceShards: z
       .string()
       .default('')
@@ -45,17 +44,19 @@ export const schedulerConfigSchema = z
           map[m[1] as string] = m[3] as string;
         }
         return map;
+      })
+      .meta({
+        description:
+          "which shard's queue a namespace's ExternalSecrets go to (\"team-a=pool-a,team-b=pool-b\"); other namespaces go to the first of --shards; the operator's, not the tenants': an ExternalSecret cannot choose its pool",
       }),
-    /** The window before a deadline a refresh may be placed in, as a fraction of the interval. */
-    spreadFraction: fraction.default(0.1),
-    /** The same window for the refresh after an off-plan sync (new, changed, retry, overdue): 1 = the whole interval. */
-    respreadFraction: fraction.default(1),
-    /** eso models: syncs per second the modelled controller starts (ESO's 50 QPS client at ~5 calls per sync). */
-    esoSyncsPerSecond: z.coerce.number().positive().default(10),
-    /** First retry backoff after a transient failure (full jitter, doubling per attempt). */
-    retryBaseSeconds: seconds.default(5),
-    /** Ceiling of the retry backoff; it is also at most half the refresh interval. */
-    retryMaxSeconds: seconds.default(3600),
+    spreadFraction: fraction.default(0.1).meta({ description: 'the window before a deadline a refresh may be placed in, as a fraction of the interval' }),
+    respreadFraction: fraction.default(1).meta({ description: 'the same window for the refresh after an off-plan sync (new, changed, retry, overdue); 1: the whole interval' }),
+    esoSyncsPerSecond: z.coerce.number().positive().default(10).meta({ description: "eso policies (bench): syncs a second the modelled controller starts (ESO's 50 QPS client at about 5 calls a sync)" }),
+    retryBaseSeconds: seconds.default(5).meta({ description: 'first retry backoff after a transient failure (full jitter, doubling per attempt)' }),
+    retryMaxSeconds: seconds.default(3600).meta({ description: 'ceiling of the retry backoff; it is also at most half the refresh interval' }),
+    redisWipeCheckSeconds: seconds
+      .default(3)
+      .meta({ description: 'how often the leader checks that Redis still holds its queues (a FLUSHALL or a restart without persistence loses them); a loss rebuilds the plan from Kubernetes' }),
   })
   .superRefine((c, ctx) => {
     const unserved = [...new Set(Object.values(c.namespaceShards))].filter((s) => !c.shards.includes(s));

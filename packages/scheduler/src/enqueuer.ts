@@ -2,10 +2,11 @@
 // Job ids are deterministic (core's syncJobId), so adding a decision twice — a retry after a
 // Redis error, or a deposed leader's late write — leaves one job. Payloads carry identity only.
 import { Queue, type Job } from 'bullmq';
-import { checkRedisReachable, currentTraceparent, LANE_PRIORITY, withSpan, leaderTermKey, syncJobSchema, syncQueueName, uidOfJobId, type CheckResult, type LeaderTerm, type PingableRedis, type Logger, type SyncJob } from '@herdless/core';
+import { checkRedisReachable, createRedisConnection, currentTraceparent, LANE_PRIORITY, withSpan, leaderTermKey, type RedisConfig, type RedisConnection, syncJobSchema, syncQueueName, uidOfJobId, type CheckResult, type LeaderTerm, type Logger, type PingableRedis, type SyncJob } from '@herdless/core';
 
 export interface EnqueuerOptions {
-  redisUrl: string;
+  /** Where Redis is and how to reach it (core's createRedisConnection). */
+  redis: RedisConfig;
   prefix: string;
   shards: readonly string[];
   logger: Logger;
@@ -51,12 +52,19 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `;
 
+/** The generation marker of a shard's queue: inside the queue's key space and hash slot. */
+const generationKey = (prefix: string, shard: string): string => `${prefix}:${syncQueueName(shard)}:herdless-generation`;
+
 export class SyncEnqueuer {
   private readonly queues = new Map<string, Queue>();
+  /** One connection per queue, as BullMQ would open; the queues share them, so close() ends them. */
+  private readonly connections: RedisConnection[] = [];
 
   constructor(private readonly opts: EnqueuerOptions) {
     for (const shard of opts.shards) {
-      const queue = new Queue(syncQueueName(shard), { connection: { url: opts.redisUrl, maxRetriesPerRequest: null }, prefix: opts.prefix });
+      const connection = createRedisConnection(opts.redis, 'bullmq');
+      this.connections.push(connection);
+      const queue = new Queue(syncQueueName(shard), { connection, prefix: opts.prefix });
       queue.on('error', (err) => opts.logger.warn({ err: err.message, shard }, 'queue connection error'));
       this.queues.set(shard, queue);
     }
@@ -152,6 +160,23 @@ export class SyncEnqueuer {
     return Number(set) === 1;
   }
 
+  /**
+   * Writes this session's generation marker beside every shard's queue (same hash tag, so a
+   * Cluster node that loses a queue loses its marker with it). Redis holds only rebuildable
+   * state: the marker is how the leader learns that state is gone.
+   */
+  async markGeneration(token: string): Promise<void> {
+    for (const shard of this.opts.shards) await (await this.queue(shard).client).set(generationKey(this.opts.prefix, shard), token);
+  }
+
+  /** False when a shard's marker is gone (its queue with it); a marker of another session is not a loss. */
+  async generationIntact(): Promise<boolean> {
+    for (const shard of this.opts.shards) {
+      if ((await (await this.queue(shard).client).get(generationKey(this.opts.prefix, shard))) === null) return false;
+    }
+    return true;
+  }
+
   /** Removes a pending job. False when it is running (active jobs are locked) or already gone. */
   async cancel(jobId: string, shard: string): Promise<boolean> {
     return (await this.queue(shard).remove(jobId)) === 1;
@@ -164,5 +189,6 @@ export class SyncEnqueuer {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    for (const connection of this.connections) connection.disconnect();
   }
 }

@@ -9,6 +9,7 @@ import { LeaderElector } from './leader.js';
 import { bindSchedulerMetrics, recordPlannerMetrics } from './metrics.js';
 import { createPlanner } from './policies.js';
 import type { Planner } from './planner.js';
+import { runTermRebuildingOnWipe } from './redis-wipe.js';
 import { runLeaderSession } from './session.js';
 
 export interface SchedulerOptions {
@@ -35,7 +36,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   const kc = loadKubeConfig(config.kubeconfig);
   const clients = kubeClients(kc);
   const informers = createExternalSecretsInformers(kc, logger, config.watchNamespace);
-  const enqueuer = new SyncEnqueuer({ redisUrl: config.redisUrl, prefix: config.queuePrefix, shards: config.shards, logger });
+  const enqueuer = new SyncEnqueuer({ redis: config, prefix: config.queuePrefix, shards: config.shards, logger });
   const elector = new LeaderElector({
     coordination: clients.coordination,
     namespace: config.namespace,
@@ -47,23 +48,30 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     releaseOnCancel: true,
     logger,
     onNewLeader: (holder) => logger.info({ leader: holder }, 'leader observed'),
-    onStartedLeading: (epoch, signal) =>
-      runLeaderSession({
-        epoch,
-        signal,
-        informers,
+    onStartedLeading: (epoch, termSignal) =>
+      runTermRebuildingOnWipe({
         enqueuer,
-        // A fresh planner per term: its memory is rebuilt from Kubernetes and the queue.
-        planner: createPlanner(config),
-        shards: config.shards,
-        namespaceShards: config.namespaceShards,
-        ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+        signal: termSignal,
+        checkIntervalMs: config.redisWipeCheckSeconds * 1000,
         logger: logger.child({ epoch }),
-        ...(options.now ? { now: options.now } : {}),
-        onPlanned: (planner) => {
-          recordMetricsThrottled(planner);
-          options.onPlanned?.(planner);
-        },
+        runSession: (signal) =>
+          runLeaderSession({
+            epoch,
+            signal,
+            informers,
+            enqueuer,
+            // A fresh planner per session: its memory is rebuilt from Kubernetes and the queue.
+            planner: createPlanner(config),
+            shards: config.shards,
+            namespaceShards: config.namespaceShards,
+            ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+            logger: logger.child({ epoch }),
+            ...(options.now ? { now: options.now } : {}),
+            onPlanned: (planner) => {
+              recordMetricsThrottled(planner);
+              options.onPlanned?.(planner);
+            },
+          }),
       }),
   });
 

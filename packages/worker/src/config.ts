@@ -6,22 +6,23 @@ import { DEFAULT_EVENT_LIMITS } from './sync-events.js';
 
 export const workerConfigSchema = z.object({
   ...commonConfigShape,
-  concurrency: z.coerce.number().int().min(1).max(10_000).default(50),
-  /** Endpoint override for AWS (our endpoint in the lab and tests). */
-  awsEndpoint: z.string().url().optional(),
-  /** Endpoint override for STS (ESO's AWS_STS_ENDPOINT); default: awsEndpoint, else AWS's regional one. */
-  awsStsEndpoint: z.string().url().optional(),
-  /** The worker's web identity for stores with ambient credentials (IRSA: EKS injects AWS_ROLE_ARN and
-   *  AWS_WEB_IDENTITY_TOKEN_FILE). Both or neither; without them the AWS SDK's default chain applies. */
-  awsRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)').optional(),
-  awsWebIdentityTokenFile: z.string().min(1).optional(),
-  awsRoleSessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'expected 2 to 64 of letters, digits and +=,.@_-').optional(),
-  /** STS sessions (role, auth.jwt, web identity) are refreshed this long before they expire; below
-   *  STS's shortest session (900 s), so every session is used for a while. */
-  awsSessionRefreshMarginSeconds: z.coerce.number().int().min(1).max(899).default(300),
-  /** Throttled jobs go back to delayed for the limiter's wait plus up to this much jitter. */
-  throttleJitterMs: z.coerce.number().int().min(0).default(250),
-  /** Budgets per provider type, as the scheduler's --budgets ("aws-sm=50,aws-sm.BatchGetSecretValue=5"). */
+  concurrency: z.coerce.number().int().min(1).max(10_000).default(50).meta({ description: 'jobs this worker process runs at once' }),
+  awsEndpoint: z.string().url().optional().meta({ description: 'AWS endpoint override (our endpoint in the lab and tests); unset: AWS' }),
+  awsStsEndpoint: z.string().url().optional().meta({ description: "STS endpoint override (ESO's AWS_STS_ENDPOINT); default: --aws-endpoint, else AWS's regional one" }),
+  awsRoleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/\S+$/, 'expected an IAM role ARN (arn:aws:iam::<account>:role/<name>)')
+    .optional()
+    .meta({
+      description:
+        "the worker's web identity for stores with ambient credentials (IRSA: EKS injects AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE); both or neither; without them the AWS SDK's default chain applies",
+    }),
+  awsWebIdentityTokenFile: z.string().min(1).optional().meta({ description: 'the web identity token file that goes with --aws-role-arn' }),
+  awsRoleSessionName: z.string().regex(/^[\w+=,.@-]{2,64}$/, 'expected 2 to 64 of letters, digits and +=,.@_-').optional().meta({ description: "session name of the worker's web identity" }),
+  awsSessionRefreshMarginSeconds: z.coerce.number().int().min(1).max(899).default(300).meta({
+    description: "STS sessions (role, auth.jwt, web identity) are refreshed this long before they expire; below STS's shortest session (900 s), so every session is used for a while",
+  }),
+  throttleJitterMs: z.coerce.number().int().min(0).default(250).meta({ description: "a throttled job goes back to delayed for the limiter's wait plus up to this much jitter" }),
   budgets: z
     .string()
     .default('')
@@ -32,14 +33,14 @@ export const workerConfigSchema = z.object({
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
         return z.NEVER;
       }
-    }),
-  /** Identical remote reads within this window become one call. */
-  coalesceWindowMs: z.coerce.number().int().min(0).max(60_000).default(50),
-  batching: z.enum(['auto', 'always', 'never']).default('auto'),
-  /** Events on ExternalSecrets (sync failures, recoveries) this process may send at once, and
-   *  per second after that; each object also has its own limit (sync-events.ts). */
-  eventBurst: z.coerce.number().int().min(0).default(DEFAULT_EVENT_LIMITS.totalBurst),
-  eventRps: z.coerce.number().min(0).default(DEFAULT_EVENT_LIMITS.totalRps),
+    })
+    .meta({ description: "requests a second per provider type, as the scheduler's --budgets (\"aws-sm=50,aws-sm.BatchGetSecretValue=5\"); same value on both" }),
+  coalesceWindowMs: z.coerce.number().int().min(0).max(60_000).default(50).meta({ description: 'identical remote reads within this window become one call' }),
+  batching: z.enum(['auto', 'always', 'never']).default('auto').meta({ description: 'BatchGetSecretValue for current-version reads of one quota key: auto (chosen by the budgets), always or never' }),
+  eventBurst: z.coerce.number().int().min(0).default(DEFAULT_EVENT_LIMITS.totalBurst).meta({
+    description: 'Events on ExternalSecrets (sync failures, recoveries) this process may send at once; each object also has its own limit',
+  }),
+  eventRps: z.coerce.number().min(0).default(DEFAULT_EVENT_LIMITS.totalRps).meta({ description: 'Events a second this process may send after --event-burst' }),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

@@ -5,12 +5,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hostname } from 'node:os';
 import { cpuUsage, pid } from 'node:process';
 import { DelayedError, Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import {
   addReadinessCheck,
   checkRedisReachable,
   contextOfTraceparent,
   Counter,
+  createRedisConnection,
   Gauge,
   Histogram,
   isHerdlessError,
@@ -74,8 +74,8 @@ export interface RunningWorker {
 export async function runWorker(config: WorkerConfig, opts: { logger: Logger; providers: ProviderSource }): Promise<RunningWorker> {
   const { logger } = opts;
   const kube = kubeClients(loadKubeConfig(config.kubeconfig));
-  // BullMQ needs maxRetriesPerRequest: null on a worker's blocking connection.
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // BullMQ duplicates it for each Worker's blocking connection (core sets maxRetriesPerRequest: null).
+  const connection = createRedisConnection(config, 'bullmq');
   // Warm caches first: a worker that starts taking jobs cold would read everything directly.
   setObjectMetrics(config.objectMetrics);
   const caches = createWorkerCaches(kube, logger, config.watchNamespace);

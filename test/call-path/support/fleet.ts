@@ -3,7 +3,7 @@
 // queue directly with core's contract (these tests exercise the workers, not the planner),
 // real `herdless worker` processes, and figures read from the endpoint's request log.
 import { randomBytes } from 'node:crypto';
-import { createLogger, DEFAULT_SHARD, EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, LANE_PRIORITY, PLURALS, syncJobId, type SecretStore, type SyncJob, type SyncReason } from '@herdless/core';
+import { createLogger, parseRedisConfig, DEFAULT_SHARD, EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, LANE_PRIORITY, PLURALS, syncJobId, type SecretStore, type SyncJob, type SyncReason } from '@herdless/core';
 import type { RequestRecord } from '@herdless/lab';
 import { providerKeyOf } from '@herdless/providers';
 import { JOB_RETENTION, SyncEnqueuer } from '@herdless/scheduler';
@@ -108,7 +108,7 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
 
 /** The scheduler's enqueuer on the default shard: the test plays the planner's part. */
 export function openEnqueuer(redisUrl: string, queuePrefix: string): SyncEnqueuer {
-  return new SyncEnqueuer({ redisUrl, prefix: queuePrefix, shards: [DEFAULT_SHARD], logger: createLogger('test', 'silent') });
+  return new SyncEnqueuer({ redis: parseRedisConfig({ redisUrl }), prefix: queuePrefix, shards: [DEFAULT_SHARD], logger: createLogger('test', 'silent') });
 }
 
 /** The BullMQ queue of the default shard (same connection and prefix as the scheduler's). */

@@ -1,6 +1,7 @@
 // Small helpers for end-to-end tests that talk to the real API server as admin.
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch } from '@herdless/core';
+import { waitUntil } from '../../support/wait-until.js';
 
 export function adminClients(kubeconfigPath: string) {
   const kc = new KubeConfig();
@@ -63,20 +64,7 @@ export async function createStore(
     : c.custom.createClusterCustomObject({ ...base, body });
 }
 
-/** Polls until `check` returns a value (not undefined), or fails with the last observation. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+/** The suite's waitUntil with a fixed description (older call sites); new tests call waitUntil. */
+export function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
+  return waitUntil(check, timeoutMs, () => `waiting for ${what}`, intervalMs);
 }

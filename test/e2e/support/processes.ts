@@ -1,9 +1,14 @@
-// Runs built herdless commands as separate processes for end-to-end tests, keeps their
-// output in memory (tests scan it for leaked values) and always stops them.
+// Runs herdless commands as separate processes for end-to-end tests, keeps their output in
+// memory (tests scan it for leaked values) and always stops them. The production commands
+// (scheduler, worker, crds) run from the production bundle, as the image runs them; the lab's
+// commands (aws-endpoint, fault-proxy…) from this checkout's build.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { productionBundleEntry } from '../../deploy/support/bundle.js';
 
+/** The checkout's CLI (every command, the lab's included). */
 export const CLI = fileURLToPath(new URL('../../../packages/cli/dist/main.js', import.meta.url));
+const PRODUCTION_COMMANDS = new Set(['scheduler', 'worker', 'crds']);
 
 export interface HerdlessProcess {
   name: string;
@@ -13,7 +18,8 @@ export interface HerdlessProcess {
 }
 
 export function spawnHerdless(name: string, args: string[], env: Record<string, string> = {}): HerdlessProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const entry = PRODUCTION_COMMANDS.has(args[0] ?? '') ? productionBundleEntry() : CLI;
+  const child = spawn(process.execPath, [entry, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,13 +1,23 @@
-// Binds ServiceAccounts with the chart's own RBAC rules (deploy/chart/files/*.yaml), so the
-// end-to-end processes get exactly the permissions a Helm install grants — no admin.
-import { readFileSync } from 'node:fs';
-import { RbacAuthorizationV1Api, type KubeConfig, type V1PolicyRule } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+// Binds ServiceAccounts with the RBAC that `helm template` renders from deploy/chart (release
+// `<release>`, fullnameOverride `<release>`, so the ServiceAccount is `<release>-<component>`):
+// the end-to-end processes get exactly the objects and permissions a Helm install creates — no admin.
+import { KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1PolicyRule } from '@kubernetes/client-node';
+import { renderChart, renderChartSync } from '../../deploy/support/helm.js';
 
-const rulesFile = (name: string) => new URL(`../../../deploy/chart/files/${name}.yaml`, import.meta.url);
+const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
+const componentOf = (o: KubernetesObject) => o.metadata?.labels?.['app.kubernetes.io/component'];
 
+/**
+ * The rules the chart grants (default values): a component's ClusterRole, or the scheduler's
+ * Lease Role. Synchronous: needs the cached helm (scripts/test.sh, or any bindChartRbac first).
+ */
 export function chartRules(name: 'scheduler-rules' | 'worker-rules' | 'scheduler-lease-rules'): V1PolicyRule[] {
-  return parse(readFileSync(rulesFile(name), 'utf8')) as V1PolicyRule[];
+  const objects = renderChartSync({ values: { fullnameOverride: 'herdless' } });
+  const kind = name === 'scheduler-lease-rules' ? 'Role' : 'ClusterRole';
+  const component = name === 'worker-rules' ? 'worker' : 'scheduler';
+  const found = objects.find((o) => o.kind === kind && componentOf(o) === component) as { rules?: V1PolicyRule[] } | undefined;
+  if (!found?.rules) throw new Error(`helm template rendered no ${kind} for the ${component}`);
+  return found.rules;
 }
 
 async function ignoreConflict(p: Promise<unknown>): Promise<void> {
@@ -18,25 +28,11 @@ async function ignoreConflict(p: Promise<unknown>): Promise<void> {
   }
 }
 
-/** ClusterRole + binding for a component, plus the lease Role for the scheduler. */
+/** Creates what `helm template` renders for a component's identity: its ServiceAccount, (Cluster)Roles and bindings. */
 export async function bindChartRbac(kc: KubeConfig, component: 'scheduler' | 'worker', namespace: string, release: string): Promise<void> {
-  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  const name = `${release}-${component}`;
-  const subject = { kind: 'ServiceAccount', name, namespace };
-  await ignoreConflict(rbac.createClusterRole({ body: { metadata: { name }, rules: chartRules(`${component}-rules`) } }));
-  await ignoreConflict(
-    rbac.createClusterRoleBinding({
-      body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [subject] },
-    }),
-  );
-  if (component === 'scheduler') {
-    const lease = `${release}-scheduler-lease`;
-    await ignoreConflict(rbac.createNamespacedRole({ namespace, body: { metadata: { name: lease }, rules: chartRules('scheduler-lease-rules') } }));
-    await ignoreConflict(
-      rbac.createNamespacedRoleBinding({
-        namespace,
-        body: { metadata: { name: lease }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: lease }, subjects: [subject] },
-      }),
-    );
+  const objects = await renderChart({ release, namespace, values: { fullnameOverride: release } });
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const o of objects.filter((x) => RBAC_KINDS.has(x.kind as string) && componentOf(x) === component)) {
+    await ignoreConflict(api.create(o));
   }
 }

@@ -22,6 +22,8 @@ export interface HerdlessOptions {
   commonArgs?: string[];
   /** Extra environment for every process (e.g. OTEL_* to export traces). */
   env?: Record<string, string>;
+  /** How the processes reach Redis (a lab topology's flags); default the run's Redis. */
+  redisArgs?: string[];
   /** Extra environment of every worker (e.g. AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, as EKS injects them). */
   workerEnv?: Record<string, string>;
 }
@@ -142,7 +144,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
         await bindChartRbac(kc, component, systemNamespace, release);
         kubeconfigs[component] = (await createServiceAccountKubeconfig(cp, { namespace: systemNamespace, name: `${release}-${component}` })).kubeconfigPath;
       }
-      const common = ['--redis-url', injected('redisUrl'), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
+      const common = [...(o.redisArgs ?? ['--redis-url', injected('redisUrl')]), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
       const ports = await freeLoopbackPorts(workers + 1);
       schedulerPort = ports[0] as number;
       processes.push(

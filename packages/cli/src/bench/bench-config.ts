@@ -9,41 +9,36 @@ export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planne
 export type BenchScenario = (typeof BENCH_SCENARIOS)[number];
 
 export const benchConfigSchema = z.object({
-  /** Comma-separated: burst, recovery, steady, worker, planner (default: the first four; planner runs in virtual time). */
-  scenarios: z.string().default('burst,recovery,steady,worker'),
-  /** The real ESO cannot finish 10,000 in minutes at its defaults; add eso-real explicitly. */
-  contender: z.string().default('herdless,eso,eso-jitter'),
-  esoConcurrent: z.string().default('10'),
-  burstCount: z.coerce.number().int().min(1).default(10_000),
-  recoveryCount: z.coerce.number().int().min(1).default(10_000),
-  steadyCount: z.coerce.number().int().min(1).default(100_000),
-  /** Scaled quotas (requests/second) per scenario: under what two cores sync per second
-   * (about 60–110 with the API server on the same machine), so the quota is what binds. */
-  burstQuotaRps: z.coerce.number().positive().default(50),
-  recoveryQuotaRps: z.coerce.number().positive().default(50),
-  steadyQuotaRps: z.coerce.number().positive().default(80),
-  /** The whole fleet must fit in one interval at the routine share of the budget (80 %). */
-  recoveryRefreshInterval: z.string().default('5m'),
-  steadyRefreshInterval: z.string().default('40m'),
-  steadyObserveIntervals: z.coerce.number().positive().default(1),
-  workers: z.coerce.number().int().min(1).max(32).default(2),
-  concurrency: z.coerce.number().int().min(1).default(100),
-  /** worker bench: ExternalSecrets synced with a quota that never binds, per worker count. */
-  workerCount: z.coerce.number().int().min(1).default(3_000),
-  workerCounts: z.string().default('1,2'),
-  /** planner (virtual time): fleet size, refresh interval, budget, new ExternalSecrets per second during the recovery. */
-  plannerCount: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
-  plannerRefreshInterval: z.string().default('1h'),
-  plannerBudgetRps: z.coerce.number().positive().default(50),
-  plannerNewPerSecond: z.coerce.number().int().min(0).default(2),
-  /** The share of the limiter's rate the modelled workers reach (the lab's: 0.92–0.98). */
-  plannerWorkerShare: z.coerce.number().gt(0).max(1).default(1),
-  seed: z.coerce.number().int().default(1),
-  timeoutSeconds: z.coerce.number().int().min(10).default(900),
-  /** Results: <out-dir>/<date>.json and the HTML report in <out-dir>/<date>/. */
-  outDir: z.string().default('bench/results'),
-  progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
+  scenarios: z.string().default('burst,recovery,steady,worker').meta({
+    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time); also given as positional arguments',
+  }),
+  contender: z.string().default('herdless,eso,eso-jitter').meta({ description: 'contenders, comma-separated; the real ESO cannot finish 10,000 in minutes at its defaults: add eso-real explicitly' }),
+  esoConcurrent: z.string().default('10').meta({ description: "ESO's --concurrent for eso-real runs, comma-separated" }),
+  burstCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'burst: ExternalSecrets created at once' }),
+  recoveryCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'recovery: ExternalSecrets overdue after the outage' }),
+  steadyCount: z.coerce.number().int().min(1).default(100_000).meta({ description: 'steady: ExternalSecrets refreshed in steady state' }),
+  // Scaled quotas: under what two cores sync a second (about 60–110 with the API server on the
+  // same machine), so the quota is what binds.
+  burstQuotaRps: z.coerce.number().positive().default(50).meta({ description: 'burst: the scaled quota, requests a second' }),
+  recoveryQuotaRps: z.coerce.number().positive().default(50).meta({ description: 'recovery: the scaled quota, requests a second' }),
+  steadyQuotaRps: z.coerce.number().positive().default(80).meta({ description: 'steady: the scaled quota, requests a second' }),
+  recoveryRefreshInterval: z.string().default('5m').meta({ description: 'recovery: refresh interval (the whole fleet must fit in one interval at the routine share, 80 %)' }),
+  steadyRefreshInterval: z.string().default('40m').meta({ description: 'steady: refresh interval' }),
+  steadyObserveIntervals: z.coerce.number().positive().default(1).meta({ description: 'steady: refresh intervals observed after convergence' }),
+  workers: z.coerce.number().int().min(1).max(32).default(2).meta({ description: 'worker processes in the storms' }),
+  concurrency: z.coerce.number().int().min(1).default(100).meta({ description: "each worker's --concurrency" }),
+  workerCount: z.coerce.number().int().min(1).default(3_000).meta({ description: 'worker bench: ExternalSecrets synced with a quota that never binds' }),
+  workerCounts: z.string().default('1,2').meta({ description: 'worker bench: worker process counts, comma-separated, one run each' }),
+  plannerCount: z.coerce.number().int().min(1).max(1_000_000).default(100_000).meta({ description: 'planner (virtual time): fleet size' }),
+  plannerRefreshInterval: z.string().default('1h').meta({ description: 'planner: refresh interval' }),
+  plannerBudgetRps: z.coerce.number().positive().default(50).meta({ description: 'planner: budget, requests a second' }),
+  plannerNewPerSecond: z.coerce.number().int().min(0).default(2).meta({ description: 'planner: new ExternalSecrets a second during the recovery' }),
+  plannerWorkerShare: z.coerce.number().gt(0).max(1).default(1).meta({ description: "planner: the share of the limiter's rate the modelled workers reach (the lab's: 0.92–0.98)" }),
+  seed: z.coerce.number().int().default(1).meta({ description: 'storm order, remote keys and values derive from it' }),
+  timeoutSeconds: z.coerce.number().int().min(10).default(900).meta({ description: 'stop waiting for convergence after this long (per phase)' }),
+  outDir: z.string().default('bench/results').meta({ description: 'results: <out-dir>/<date>.json and the HTML report in <out-dir>/<date>/' }),
+  progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto').meta({ description: 'auto: bars on a terminal, lines otherwise' }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn').meta({ description: "the Herdless processes' log level" }),
 });
 export type BenchConfig = z.infer<typeof benchConfigSchema>;
 

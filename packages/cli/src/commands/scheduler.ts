@@ -1,24 +1,25 @@
-import { configureApiRateLimit, createLogger, loadConfig, startTelemetry, startMetricsServer } from '@herdless/core';
+import { startTelemetry } from '@herdless/core';
 import { runScheduler, schedulerConfigSchema } from '@herdless/scheduler';
-import { onShutdown } from './lifecycle.js';
+import type { CommandModule } from './command-spec.js';
+import { onShutdown, startProcess } from './lifecycle.js';
 
-export async function runSchedulerCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(`herdless scheduler: flags ${Object.keys(schedulerConfigSchema.shape).map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(' ')}`);
+export const schedulerCommand: CommandModule = {
+  description:
+    'The scheduler: every replica keeps warm informers on ExternalSecrets and stores; the replica holding the Lease ' +
+    "plans each sync into a one-second slot before its deadline within the store's budget and enqueues it in Redis. " +
+    'Runs until SIGTERM or SIGINT.',
+  flags: schedulerConfigSchema,
+  async run(argv) {
+    const { config, logger, metrics } = startProcess('scheduler', schedulerConfigSchema, argv);
+    const telemetry = await startTelemetry('herdless-scheduler', process.env);
+    const controller = new AbortController();
+    const running = runScheduler(config, { logger, signal: controller.signal });
+    await onShutdown(async () => {
+      controller.abort();
+      await running;
+      metrics?.close();
+      await telemetry?.shutdown();
+    }, logger);
     return 0;
-  }
-  const config = loadConfig(schedulerConfigSchema, argv);
-  const logger = createLogger('scheduler', config.logLevel);
-  configureApiRateLimit({ qps: config.kubeApiQps, burst: config.kubeApiBurst });
-  const metrics = startMetricsServer(config.metricsPort);
-  const telemetry = await startTelemetry('herdless-scheduler', process.env);
-  const controller = new AbortController();
-  const running = runScheduler(config, { logger, signal: controller.signal });
-  await onShutdown(async () => {
-    controller.abort();
-    await running;
-    metrics?.close();
-    await telemetry?.shutdown();
-  }, logger);
-  return 0;
-}
+  },
+};

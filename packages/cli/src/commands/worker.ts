@@ -1,39 +1,39 @@
-import { Redis } from 'ioredis';
-import { configureApiRateLimit, createLogger, loadConfig, startTelemetry, routineShareOf, startMetricsServer } from '@herdless/core';
+import { createRedisConnection, routineShareOf, startTelemetry } from '@herdless/core';
 import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
-import { onShutdown } from './lifecycle.js';
+import type { CommandModule } from './command-spec.js';
+import { onShutdown, startProcess } from './lifecycle.js';
 
-export async function runWorkerCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(`herdless worker: flags ${Object.keys(workerConfigSchema.shape).map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(' ')}`);
+export const workerCommand: CommandModule = {
+  description:
+    'A worker: takes sync jobs from its shard queues, reads the remote data through the shared rate limiter and ' +
+    "circuit breaker (coalescing and batching identical reads), writes the Secret and the ExternalSecret's status. " +
+    'Scale it horizontally; every worker of an installation shares one budget. Runs until SIGTERM or SIGINT.',
+  flags: workerConfigSchema,
+  async run(argv) {
+    const { config, logger, metrics } = startProcess('worker', workerConfigSchema, argv);
+    const telemetry = await startTelemetry('herdless-worker', process.env);
+    // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
+    const redis = createRedisConnection(config, 'commands');
+    const clients = new ProviderCache({ sessionRefreshMarginMs: config.awsSessionRefreshMarginSeconds * 1000 });
+    const callPath = new CallPath({
+      redis,
+      budgets: { byType: config.budgets },
+      coalesceWindowMs: config.coalesceWindowMs,
+      batching: config.batching,
+      keyPrefix: config.queuePrefix,
+      // Routine refreshes keep to the share the scheduler plans them at.
+      limiter: { routineShare: routineShareOf(config.targetUtilisation, config.reservedShare) },
+    });
+    const worker = await runWorker(config, { logger, providers: (ctx) => callPath.createProvider(ctx, clients) });
+    await onShutdown(async () => {
+      await worker.close();
+      callPath.close();
+      clients.close();
+      redis.disconnect();
+      metrics?.close();
+      await telemetry?.shutdown();
+    }, logger);
     return 0;
-  }
-  const config = loadConfig(workerConfigSchema, argv);
-  const logger = createLogger('worker', config.logLevel);
-  configureApiRateLimit({ qps: config.kubeApiQps, burst: config.kubeApiBurst });
-  const metrics = startMetricsServer(config.metricsPort);
-  const telemetry = await startTelemetry('herdless-worker', process.env);
-  // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
-  const clients = new ProviderCache({ sessionRefreshMarginMs: config.awsSessionRefreshMarginSeconds * 1000 });
-  const callPath = new CallPath({
-    redis,
-    budgets: { byType: config.budgets },
-    coalesceWindowMs: config.coalesceWindowMs,
-    batching: config.batching,
-    keyPrefix: config.queuePrefix,
-    // Routine refreshes keep to the share the scheduler plans them at.
-    limiter: { routineShare: routineShareOf(config.targetUtilisation, config.reservedShare) },
-  });
-  const worker = await runWorker(config, { logger, providers: (ctx) => callPath.createProvider(ctx, clients) });
-  await onShutdown(async () => {
-    await worker.close();
-    callPath.close();
-    clients.close();
-    redis.disconnect();
-    metrics?.close();
-    await telemetry?.shutdown();
-  }, logger);
-  return 0;
-}
+  },
+};

@@ -15,38 +15,26 @@ const positive = z.coerce.number().positive();
 const count = z.coerce.number().int().min(1);
 
 export const labConfigSchema = z.object({
-  scenario: z.enum(SCENARIOS).default('burst'),
-  /** herdless | eso | eso-jitter | eso-real | all, or a comma-separated list. */
-  contender: z.string().default('herdless'),
-  count: count.max(200_000).optional(),
-  /** refreshInterval of every ExternalSecret (Go duration). */
-  refreshInterval: z.string().optional(),
-  /** The AWS endpoint's GetSecretValue quota (requests/second): the physical limit. */
-  quotaRps: positive.optional(),
-  /** Herdless's budget for the store (herdless.io/budget-rps and --budgets); default: the quota. */
-  budgetRps: positive.optional(),
-  workers: count.max(32).default(2),
-  concurrency: count.max(10_000).default(50),
-  /** Distinct remote secrets the fleet reads; default one per ExternalSecret (no coalescing). */
-  remoteSecrets: count.optional(),
-  /** ESO's --concurrent for eso-real runs, comma-separated: one run per value (1 is ESO's default). */
-  esoConcurrent: z.string().default('1,10'),
-  esoClientQps: positive.optional(),
-  esoClientBurst: count.optional(),
-  /** Storm order, remote keys, values and the comparison models' jitter derive from it. */
-  seed: z.coerce.number().int().default(1),
-  /** Stop waiting for convergence after this long (per phase). */
-  timeoutSeconds: count.default(600),
-  /** recovery: how long the controller stays down, in refresh intervals. */
-  downIntervals: positive.default(2),
-  /** outage: how long the AWS endpoint answers 500s. */
-  outageSeconds: positive.optional(),
-  /** steady/recovery: how many refresh intervals are observed after convergence. */
-  observeIntervals: positive.optional(),
-  reportDir: z.string().default('lab-report'),
-  /** auto: bars on a terminal, lines otherwise. */
-  progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto'),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn'),
+  scenario: z.enum(SCENARIOS).default('burst').meta({ description: 'the storm to run' }),
+  contender: z.string().default('herdless').meta({ description: 'herdless, eso, eso-jitter, eso-real or all, or a comma-separated list' }),
+  count: count.max(200_000).optional().meta({ description: 'ExternalSecrets in the storm (default per scenario)' }),
+  refreshInterval: z.string().optional().meta({ description: 'refreshInterval of every ExternalSecret, a Go duration (default per scenario)' }),
+  quotaRps: positive.optional().meta({ description: "the AWS endpoint's GetSecretValue quota in requests a second: the physical limit (default per scenario)" }),
+  budgetRps: positive.optional().meta({ description: "Herdless's budget for the store (herdless.io/budget-rps and --budgets); default: the quota" }),
+  workers: count.max(32).default(2).meta({ description: 'worker processes' }),
+  concurrency: count.max(10_000).default(50).meta({ description: "each worker's --concurrency" }),
+  remoteSecrets: count.optional().meta({ description: 'distinct remote secrets the fleet reads; default one per ExternalSecret (no coalescing)' }),
+  esoConcurrent: z.string().default('1,10').meta({ description: "ESO's --concurrent for eso-real runs, comma-separated: one run per value (1 is ESO's default)" }),
+  esoClientQps: positive.optional().meta({ description: "ESO's --client-qps for eso-real runs (ESO's default: 50)" }),
+  esoClientBurst: count.optional().meta({ description: "ESO's --client-burst for eso-real runs (ESO's default: 100)" }),
+  seed: z.coerce.number().int().default(1).meta({ description: "storm order, remote keys, values and the comparison models' jitter derive from it" }),
+  timeoutSeconds: count.default(600).meta({ description: 'stop waiting for convergence after this long (per phase)' }),
+  downIntervals: positive.default(2).meta({ description: 'recovery: how long the controller stays down, in refresh intervals' }),
+  outageSeconds: positive.optional().meta({ description: 'outage: how long the AWS endpoint answers 500s' }),
+  observeIntervals: positive.optional().meta({ description: 'steady and recovery: how many refresh intervals are observed after convergence' }),
+  reportDir: z.string().default('lab-report').meta({ description: 'where the HTML report, results and charts go' }),
+  progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto').meta({ description: 'auto: bars on a terminal, lines otherwise' }),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn').meta({ description: "the Herdless processes' log level (their logs go to a temporary directory the lab prints)" }),
 });
 export type LabConfig = z.infer<typeof labConfigSchema>;
 

@@ -157,10 +157,10 @@ async function checkGo(): Promise<string> {
   return text.trim();
 }
 
-function runGo(args: string[], cwd: string, log: (line: string) => void, what: string): Promise<void> {
+export function runGo(args: string[], cwd: string, log: (line: string) => void, what: string, env: NodeJS.ProcessEnv = goEnv()): Promise<void> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('go', args, { cwd, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'inherit', 'inherit'] });
     const heartbeat = setInterval(() => log(`still running ${what} (${formatDuration(Date.now() - started)} so far)…`), 60_000);
     heartbeat.unref();
     child.once('error', (cause) => {

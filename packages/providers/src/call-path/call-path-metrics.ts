@@ -41,7 +41,7 @@ export function callPathMetrics(): CallPathMetrics {
     ),
     limiterDecisions: counter(
       'herdless_rate_limiter_decisions_total',
-      'Rate limiter decisions: admitted now, admitted after a short wait, or deferred (job re-delayed).',
+      'Rate limiter decisions per call: now, waited (admitted after a short wait), booked (a slot of its sync\'s booking), late (slot reached too late, replaced) or deferred (job re-delayed).',
       ['provider_key', 'operation', 'decision'],
     ),
     breakerState: gauge(

@@ -1,25 +1,28 @@
 // The call path the worker wraps around providers: coalesce → batch → distributed rate
 // limiter → circuit breaker → provider SDK. A call either runs, or throws a `throttled`
 // HerdlessError whose retryAfterMs says when to come back (the limiter's next slot or the
-// breaker's next probe), so the worker re-delays the job without burning an attempt.
+// breaker's next probe), so the worker re-delays the job without burning an attempt. The calls
+// of one sync are admitted as one (admitSync): deferred together before any is paid, or paced
+// through the slots booked for them and never deferred once paid for.
 // State: limiter buckets in Redis (shared by all workers, numbers only), charged per provider
 // key (the quota); breakers, coalescing and batching in this process's memory, per provider key
 // AND credential identity, so a value, or an error, read with one tenant's credentials is never
 // handed to a caller with other credentials. Never a secret value in Redis, logs or metrics.
 import { HerdlessError, Reasons, throttled, type FindSpec, type RemoteRef } from '@herdless/core';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '@herdless/core';
 import { createProvider, credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
-import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes } from '../provider.js';
+import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
 import type { ProviderCache } from '../provider-cache.js';
 import { limiterBudgetRpsOf, providerTypeOfKey, quotaBucketOf, type CallPathBudgets } from './budgets.js';
 import { storeBudgetRpsOf, storeShareRpsOf, DEFAULT_BUDGETS } from '@herdless/core';
 import { callPathMetrics } from './call-path-metrics.js';
 import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type BreakerState } from './circuit-breakers.js';
-import { Coalescer } from './coalescer.js';
-import { intervalMs, limiterParams, type LimiterParams } from './limiter-math.js';
+import { Coalescer, readIdentityOf } from './coalescer.js';
+import { intervalMs, lateSlotAllowanceMs, limiterParams, type LimiterParams } from './limiter-math.js';
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
 import { currentCallLane } from './call-lane.js';
-import { batchingCanWin, ReadBatcher, type BatchingMode } from './read-batcher.js';
+import { batchingCanWin, ReadBatcher, type BatchingMode, type ReadBatcherOptions } from './read-batcher.js';
+import { callSlotOf, SyncAdmission, syncAdmissionFor, syncReadCallsOf, withSyncAdmission, type CallSlot, type ChargedBucket } from './sync-admission.js';
 
 export interface CallPathOptions {
   /** The worker's Redis connection (not a blocking BullMQ one); the limiter's scripts are defined on it. */
@@ -40,13 +43,24 @@ export interface CallPathOptions {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * How late (ms past its slot) an admitted call may still be sent, as a share of the limiter's
- * arrival allowance; later ones take a new slot. The other half of the allowance covers what
- * happens after this check (the SDK's middleware, the socket, the store's own clock).
+ * Fresh slots asked for in a row after late ones before the job is deferred instead. A sync that
+ * holds an admission would drop every read it paid for, and one stall of the event loop (GC, a
+ * busy CPU) makes several of its slots in a row late: it takes fresh slots as long as its late
+ * ones do not outnumber the ones it used by more than one booking (a second of the rate), and
+ * never fewer than this (then this process is too busy to use its slots).
  */
-export const LATE_SLOT_SHARE = 0.5;
-/** Fresh slots asked for in a row after late ones before the job is deferred instead. */
 const LATE_SLOT_ATTEMPTS = 3;
+
+/** A bucket a call is charged to (the key's own, or a store's cap inside it), named for messages. */
+interface Charge extends ChargedBucket {
+  what: string;
+}
+
+/** A store's herdless.io/budget-rps: a cap on its own calls inside the key's budget. */
+interface StoreCap {
+  storeId: string;
+  budgetRps: number;
+}
 
 /** Coalescing, batching and breakers are per provider key and credential identity. */
 const stateKeyOf = (providerKey: string, credentialIdentity: string): string => `${providerKey}#${credentialIdentity}`;
@@ -82,8 +96,8 @@ export class CallPath {
     // store's): its bucket is checked before the key's, so a store that is over its own cap
     // spends nothing of the budget the other stores of the key share.
     const storeBudget = storeBudgetRpsOf(ctx.store);
-    const storeId = `store:${ctx.storeKind}/${ctx.store.metadata.namespace ?? ''}/${ctx.store.metadata.name ?? ''}`;
-    return this.wrap(await createProvider({ ...ctx, gate: storeBudget === undefined ? gate : this.cappedGate(gate, providerKey, storeId, storeBudget) }, cache));
+    const cap = storeBudget === undefined ? undefined : { storeId: `store:${ctx.storeKind}/${ctx.store.metadata.namespace ?? ''}/${ctx.store.metadata.name ?? ''}`, budgetRps: storeBudget };
+    return this.wrap(await createProvider({ ...ctx, gate: cap === undefined ? gate : this.cappedGate(gate, providerKey, cap) }, cache), cap);
   }
 
   /** The limits of one bucket of a provider key. */
@@ -100,14 +114,14 @@ export class CallPath {
     return this.keys.get(stateKeyOf(providerKey, credentialIdentity))?.breaker.state ?? 'closed';
   }
 
-  /** Coalescing and batching around a provider built with this call path's gate. */
-  wrap(inner: Provider): Provider {
+  /** Coalescing and batching around a provider built with this call path's gate (and the store's cap, if any). */
+  wrap(inner: Provider, cap?: StoreCap): Provider {
     const providerKey = inner.providerKey;
     const key = this.state(providerKey, inner.credentialIdentity);
     const raw = hasRawReader(inner) ? inner.raw : undefined;
     const readRaw = (r: RawReader, ref: RemoteRef): Promise<SecretBytes> => {
       const resolved = r.resolve(ref);
-      const identity = `${resolved.key}\u0000${resolved.version ?? ''}`;
+      const identity = readIdentityOf(resolved);
       const before = key.reads.joined;
       const p = key.reads.run(identity, () => this.readResolved(key, providerKey, r, resolved));
       if (key.reads.joined > before) this.metrics.coalesced.inc({ provider_key: providerKey });
@@ -121,6 +135,7 @@ export class CallPath {
       getAllSecrets: (find: FindSpec) => key.finds.run(JSON.stringify(find), () => inner.getAllSecrets(find)),
       validate: () => inner.validate(),
       close: () => inner.close(),
+      admitSync: (refs, fetch) => this.admitSync(providerKey, cap, key, raw, refs, fetch),
     };
   }
 
@@ -131,10 +146,7 @@ export class CallPath {
   }
 
   private readResolved(key: KeyState, providerKey: string, r: RawReader, resolved: { key: string; version?: string | undefined }): Promise<SecretBytes> {
-    const type = providerTypeOfKey(providerKey);
-    const single = this.limitsOf(providerKey, quotaBucketOf(type, r.readOperation)).budgetRps;
-    const batch = r.batchOperation ? this.limitsOf(providerKey, quotaBucketOf(type, r.batchOperation)).budgetRps : 0;
-    const options = { singleBudgetRps: single, batchBudgetRps: batch, mode: this.batching };
+    const options = this.batchingOf(providerKey, r);
     if (resolved.version !== undefined || !batchingCanWin(r, options)) {
       return r.readRaw(resolved).then((v) => {
         this.metrics.reads.inc({ provider_key: providerKey, operation: r.readOperation });
@@ -155,17 +167,76 @@ export class CallPath {
     return key.batcher.read(r, resolved.key);
   }
 
+  /** What decides whether a reader's current-version reads are batched: its budgets and the mode. */
+  private batchingOf(providerKey: string, r: RawReader): Pick<ReadBatcherOptions, 'singleBudgetRps' | 'batchBudgetRps' | 'mode'> {
+    const type = providerTypeOfKey(providerKey);
+    const single = this.limitsOf(providerKey, quotaBucketOf(type, r.readOperation)).budgetRps;
+    const batch = r.batchOperation ? this.limitsOf(providerKey, quotaBucketOf(type, r.batchOperation)).budgetRps : 0;
+    return { singleBudgetRps: single, batchBudgetRps: batch, mode: this.batching };
+  }
+
+  /**
+   * One sync, one admission: the worker's fetch step runs here with the sync's known reads
+   * (`refs`). Those that need a call of their own (not served by another sync's read in flight
+   * or in the coalescing window; batched when batching wins) are counted, and the sync's first
+   * call that reaches the gate books them with the limiter as one: admitted, every call of the
+   * sync then takes its next booked slot, so the store sees the sync's calls at the rate, not at
+   * once; denied, the sync is deferred as a whole before anything is paid. A sync whose reads
+   * all join others' asks the limiter nothing. Calls not known in advance (a find's pages) are
+   * booked as they come, and once the sync holds slots they wait for theirs rather than defer
+   * (sync-admission.ts). The first failed call stops the sync's calls still waiting.
+   */
+  private async admitSync<T>(
+    providerKey: string,
+    cap: StoreCap | undefined,
+    key: KeyState,
+    reader: RawReader | undefined,
+    refs: readonly VersionedKey[],
+    fetch: () => Promise<T>,
+  ): Promise<T> {
+    // An open breaker costs no token: checked before anything is booked.
+    key.breaker.assertCallable(reader?.readOperation ?? 'read');
+    const type = providerTypeOfKey(providerKey);
+    const admission = new SyncAdmission(providerKey, currentCallLane(), this.limiter);
+    if (reader) {
+      const unserved = refs.filter((ref) => !key.reads.holds(readIdentityOf(reader.resolve(ref))));
+      const calls = syncReadCallsOf(reader, unserved, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op));
+      // A store with a cap of its own is paced by it (checked first, and the slower): its bucket
+      // is booked for the sync's reads, the key's slots one call at a time as they come.
+      admission.plan([...calls].map(([bucket, n]) => ({ charge: this.storeChargeOf(providerKey, cap, bucket) ?? this.keyChargeOf(providerKey, bucket), calls: n })));
+    }
+    try {
+      return await withSyncAdmission(admission, fetch);
+    } catch (e) {
+      admission.stop();
+      throw e;
+    } finally {
+      admission.finish();
+    }
+  }
+
+  /** The key's own bucket: the quota every store of the key shares. */
+  private keyChargeOf(providerKey: string, bucket: string): Charge {
+    return { owner: providerKey, bucket, limits: this.limitsOf(providerKey, bucket), what: `provider key "${providerKey}" ${bucket} budget` };
+  }
+
+  /** A store's own cap on a bucket, when its herdless.io/budget-rps asks for less than the key's budget. */
+  private storeChargeOf(providerKey: string, cap: StoreCap | undefined, bucket: string): Charge | undefined {
+    if (cap === undefined) return undefined;
+    const share = storeShareRpsOf(this.opts.budgets?.byType ?? DEFAULT_BUDGETS, providerTypeOfKey(providerKey), bucket, cap.budgetRps);
+    return share === undefined ? undefined : { owner: cap.storeId, bucket, limits: limiterParams(share, this.opts.limiter), what: `store's own ${bucket} share` };
+  }
+
   /**
    * A gate that first spends the store's own bucket (its herdless.io/budget-rps, applied to the
    * primary bucket and the others alike), then passes the call to the key's gate.
    */
-  private cappedGate(inner: CallGate, providerKey: string, storeId: string, storeBudgetRps: number): CallGate {
+  private cappedGate(inner: CallGate, providerKey: string, cap: StoreCap): CallGate {
     const type = providerTypeOfKey(providerKey);
     return {
       run: async (operation, call) => {
-        const bucket = quotaBucketOf(type, operation);
-        const share = storeShareRpsOf(this.opts.budgets?.byType ?? DEFAULT_BUDGETS, type, bucket, storeBudgetRps);
-        if (share !== undefined) await this.admit(storeId, bucket, limiterParams(share, this.opts.limiter), operation, `store's own ${bucket} share`);
+        const charge = this.storeChargeOf(providerKey, cap, quotaBucketOf(type, operation));
+        if (charge !== undefined) await this.takeSlot(charge, operation, syncAdmissionFor(providerKey));
         return inner.run(operation, call);
       },
     };
@@ -191,18 +262,56 @@ export class CallPath {
     return s;
   }
 
-  /** One admission from a bucket that is not the key's own (a store's cap): wait for it, or defer the job. */
-  private async admit(bucketOwner: string, bucket: string, limits: LimiterParams, operation: string, what: string): Promise<void> {
-    let decision: LimiterDecision;
-    try {
-      decision = await this.limiter.acquire(bucketOwner, bucket, limits, currentCallLane());
-    } catch (e) {
-      throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
+  /**
+   * Waits for a call's slot in `charge`: the next one booked for its sync when it runs under an
+   * admission, else a single admission. Throws a throttled error when the job is to be deferred.
+   * Metrics are counted for the key's own bucket (`labels`), not for a store's cap.
+   */
+  private async takeSlot(charge: Charge, operation: string, admission: SyncAdmission | undefined, labels?: { provider_key: string; operation: string }): Promise<LimiterDecision> {
+    for (let attempt = 1; ; attempt++) {
+      let slot: CallSlot;
+      try {
+        slot = admission ? await admission.nextSlot(charge) : await this.singleSlot(charge);
+      } catch (e) {
+        if (e instanceof HerdlessError) throw e;
+        throw limiterUnavailable(operation, e);
+      }
+      const decision = slot.decision;
+      if (labels) this.metrics.limiterRate.set(labels, decision.rateRps);
+      if (!decision.allowed) {
+        if (labels) this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
+        throw deferral(operation, charge, decision);
+      }
+      if (admission) {
+        await admission.sleepUntil(slot.sendAtMs);
+        admission.assertRunning();
+      } else if (slot.sendAtMs > Date.now()) {
+        await sleep(slot.sendAtMs - Date.now());
+      }
+      // A slot spent late lands in a later second together with that second's own slots: an
+      // event loop stalled by GC or a busy CPU (Redis reply unread, timer fired late) would
+      // turn the limiter's flat admissions into bunched arrivals over the budget. A slot
+      // that is stale by more than half the limiter's arrival allowance is left unused (the
+      // budget is under-spent, never over) and a fresh one is asked for.
+      const lateMs = Date.now() - slot.atMs;
+      if (lateMs <= lateSlotAllowanceMs(charge.limits)) return decision;
+      if (labels) this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
+      const lateLimit = admission ? Math.max(LATE_SLOT_ATTEMPTS, Math.floor(charge.limits.reservationMs / decision.spacingMs)) : LATE_SLOT_ATTEMPTS;
+      if ((admission ? admission.slotMissed(charge) : attempt) >= lateLimit) {
+        throw throttled(
+          Reasons.ProviderThrottled,
+          `${operation} deferred: this worker reached its ${charge.bucket} slot ${Math.round(lateMs)} ms late ${attempt} times (busy process); not spending stale slots`,
+          Math.ceil(intervalMs(decision.rateRps)),
+        );
+      }
     }
-    if (!decision.allowed) {
-      throw throttled(Reasons.ProviderThrottled, `${operation} deferred: at the ${what} (${limits.budgetRps} rps); next slot in ${Math.ceil(decision.waitMs)} ms`, Math.ceil(decision.waitMs));
-    }
-    if (decision.waitMs > 0) await sleep(decision.waitMs);
+  }
+
+  /** One call's admission by the limiter, outside any sync's admission. */
+  private async singleSlot(charge: ChargedBucket): Promise<CallSlot> {
+    const askedAtMs = Date.now();
+    const decision = await this.limiter.acquire(charge.owner, charge.bucket, charge.limits, currentCallLane());
+    return callSlotOf(decision, askedAtMs, Date.now());
   }
 
   private async runGated<T>(providerKey: string, breaker: ProviderBreaker, operation: string, call: () => Promise<T>): Promise<T> {
@@ -210,44 +319,12 @@ export class CallPath {
     const labels = { provider_key: providerKey, operation: bucket };
     // An open breaker costs no token: check it before the limiter.
     breaker.assertCallable(operation);
-    const limits = this.limitsOf(providerKey, bucket);
+    const charge = this.keyChargeOf(providerKey, bucket);
     const lane = currentCallLane();
-    let decision: LimiterDecision | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const askedAtMs = Date.now();
-      try {
-        decision = await this.limiter.acquire(providerKey, bucket, limits, lane);
-      } catch (e) {
-        // Without the shared limiter no worker may call: that is how the budget holds.
-        throw throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, e);
-      }
-      this.metrics.limiterRate.set(labels, decision.rateRps);
-      if (!decision.allowed) {
-        this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
-        throw throttled(
-          Reasons.ProviderThrottled,
-          `${operation} deferred: provider key "${providerKey}" is at its ${bucket} budget (${limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
-          Math.ceil(decision.waitMs),
-        );
-      }
-      if (decision.waitMs > 0) await sleep(decision.waitMs);
-      // A slot spent late lands in a later second together with that second's own slots: an
-      // event loop stalled by GC or a busy CPU (Redis reply unread, timer fired late) would
-      // turn the limiter's flat admissions into bunched arrivals over the budget. A slot
-      // that is stale by more than half the limiter's arrival allowance is left unused (the
-      // budget is under-spent, never over) and a fresh one is asked for.
-      const lateMs = Date.now() - askedAtMs - decision.waitMs;
-      if (lateMs <= limits.arrivalJitterMs * LATE_SLOT_SHARE) break;
-      this.metrics.limiterDecisions.inc({ ...labels, decision: 'late' });
-      if (attempt >= LATE_SLOT_ATTEMPTS) {
-        throw throttled(
-          Reasons.ProviderThrottled,
-          `${operation} deferred: this worker reached its ${bucket} slot ${Math.round(lateMs)} ms late ${attempt} times (busy process); not spending stale slots`,
-          Math.ceil(intervalMs(decision.rateRps)),
-        );
-      }
-    }
-    this.metrics.limiterDecisions.inc({ ...labels, decision: decision.waitMs > 0 ? 'waited' : 'now' });
+    // A call of a sync that holds an admission takes its booked slot: not charged again.
+    const admission = syncAdmissionFor(providerKey);
+    const decision = await this.takeSlot(charge, operation, admission, labels);
+    this.metrics.limiterDecisions.inc({ ...labels, decision: admission ? 'booked' : decision.waitMs > 0 ? 'waited' : 'now' });
     // Counted when sent (the requests counter counts on the reply): the lab's probe reads which
     // lane made a second's calls.
     this.metrics.sent.inc({ ...labels, lane });
@@ -265,7 +342,7 @@ export class CallPath {
         this.metrics.requests.inc({ ...labels, outcome: 'throttled' });
         let rateRps = decision.rateRps;
         try {
-          rateRps = (await this.limiter.reportThrottled(providerKey, bucket, limits)).rateRps;
+          rateRps = (await this.limiter.reportThrottled(providerKey, bucket, charge.limits)).rateRps;
           this.metrics.limiterRate.set(labels, rateRps);
         } catch {
           // Redis gone: the next acquire will say so.
@@ -277,4 +354,18 @@ export class CallPath {
       throw e;
     }
   }
+}
+
+/** Without the shared limiter no worker may call: that is how the budget holds. */
+function limiterUnavailable(operation: string, cause: unknown): HerdlessError {
+  return throttled(Reasons.ProviderThrottled, `${operation} not sent: the rate limiter (Redis) is unavailable`, 1_000, cause);
+}
+
+/** The limiter had no room in `charge` for `what`: the job comes back at its place in line. */
+function deferral(what: string, charge: Charge, decision: LimiterDecision): HerdlessError {
+  return throttled(
+    Reasons.ProviderThrottled,
+    `${what} deferred: at the ${charge.what} (${charge.limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
+    Math.ceil(decision.waitMs),
+  );
 }

@@ -12,6 +12,11 @@ interface Entry<T> {
   failed: boolean;
 }
 
+/** The coalescing key of a read: its remote key at one version (undefined: the current one). */
+export function readIdentityOf(resolved: { key: string; version?: string | undefined }): string {
+  return `${resolved.key}\u0000${resolved.version ?? ''}`;
+}
+
 export class Coalescer<T> {
   private readonly entries = new Map<string, Entry<T>>();
   /** Calls that joined another one instead of running (for the metric). */
@@ -24,7 +29,7 @@ export class Coalescer<T> {
 
   run(key: string, call: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);
-    if (hit && !hit.failed && (hit.settledMs === undefined || this.now() - hit.settledMs < this.windowMs)) {
+    if (hit && this.holds(key)) {
       this.joined++;
       return hit.promise;
     }
@@ -48,6 +53,12 @@ export class Coalescer<T> {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Whether a run of `key` now would share a call (in flight, or its value within the window). */
+  holds(key: string): boolean {
+    const hit = this.entries.get(key);
+    return hit !== undefined && !hit.failed && (hit.settledMs === undefined || this.now() - hit.settledMs < this.windowMs);
   }
 
   private forget(key: string, entry: Entry<T>): void {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sustainedRpsOf } from '@herdless/core';
 import type { CallLane } from './call-lane.js';
-import { admit, effectiveRps, limiterParams, measuredRps, onThrottled, steadyRps, type LimiterState } from './limiter-math.js';
+import { admit, effectiveRps, intervalMs, limiterParams, measuredRps, onThrottled, slotWaitMs, steadyRps, type LimiterState } from './limiter-math.js';
 
 /** Most calls in any window [t, t + 1000 ms) of sorted call times. */
 function maxPerSecond(times: number[]): number {
@@ -277,5 +277,160 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     // can land the ceiling a little lower: ~0.75 of the quota here.)
     expect(effectiveRps(p, s, 60_000)).toBeGreaterThan(quota * 0.7);
     expect(effectiveRps(p, s, 60_000)).toBeLessThanOrEqual(quota);
+  });
+
+  it('with bookings of many slots mixed in (committed or not), no one-second window holds more than the budget and routine calls keep to their share', () => {
+    const bookings = fc.array(
+      fc.record({
+        atMs: fc.integer({ min: 0, max: 5_000 }),
+        throttle: fc.boolean(),
+        lane: fc.constantFrom<CallLane>('urgent', 'routine', 'other'),
+        calls: fc.integer({ min: 1, max: 120 }),
+        committed: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 200 },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 200 }),
+        fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 50 })),
+        fc.integer({ min: 0, max: 1_000 }),
+        fc.integer({ min: 1, max: 3_000 }),
+        bookings,
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 50 }),
+        fc.double({ min: 0.05, max: 1, noNaN: true }),
+        (budgetRps, burstWanted, maxWaitMs, reservationMs, events, lateness, routineShare) => {
+          // Throttles only at the default burst of 1: with a larger burst, a decrease lengthens
+          // the burst's credit (burst × the new interval) and single calls too can then exceed
+          // the budget in a window (e.g. budget 3, burst 2: calls at 0, 0, 530 and 833 ms).
+          const throttles = burstWanted === 1;
+          const p = limiterParams(budgetRps, { burst: burstWanted, maxWaitMs, reservationMs, routineShare });
+          let s: LimiterState = {};
+          const callTimes: number[] = [];
+          const routineTimes: number[] = [];
+          for (const e of [...events].sort((a, b) => a.atMs - b.atMs)) {
+            if (e.throttle && throttles) s = onThrottled(p, s, e.atMs).state;
+            const a = admit(p, s, e.atMs, e.lane, { calls: e.calls, committed: e.committed });
+            s = a.state;
+            if (!a.allowed) {
+              expect(e.committed).toBe(false);
+              continue;
+            }
+            expect(a.granted).toBeGreaterThanOrEqual(1);
+            expect(a.granted).toBeLessThanOrEqual(e.calls);
+            // At most reservationMs of the lane's interval in one booking (one slot at least).
+            expect((a.granted - 1) * a.spacingMs).toBeLessThanOrEqual(Math.max(0, reservationMs - a.spacingMs) + 1e-6);
+            for (let i = 0; i < a.granted; i++) {
+              callTimes.push(e.atMs + slotWaitMs(a, i));
+              if (e.lane === 'routine') routineTimes.push(e.atMs + slotWaitMs(a, i));
+            }
+          }
+          expect(maxPerSecond(callTimes)).toBeLessThanOrEqual(budgetRps);
+          expect(maxPerSecond(routineTimes)).toBeLessThanOrEqual(Math.ceil(steadyRps(p) * routineShare));
+          const arrived = callTimes.map((t, i) => t + (lateness[i % lateness.length] as number) * p.arrivalJitterMs);
+          expect(maxPerSecond(arrived)).toBeLessThanOrEqual(budgetRps);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a booking of n slots gets what n single calls admitted one after the other in the same instant would (without the wait limit after the first)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.constantFrom<CallLane>('urgent', 'routine', 'other'),
+        fc.integer({ min: 0, max: 3 }),
+        (budgetRps, burstWanted, calls, lane, busy) => {
+          const p = limiterParams(budgetRps, { burst: burstWanted, maxWaitMs: 1e9, reservationMs: 1e9 });
+          let s: LimiterState = {};
+          for (let i = 0; i < busy; i++) s = admit(p, s, 1_000, 'other').state;
+          const booked = admit(p, s, 1_000, lane, { calls });
+          expect(booked.allowed).toBe(true);
+          expect(booked.granted).toBe(calls);
+          let one = s;
+          for (let i = 0; i < calls; i++) {
+            const a = admit(p, one, 1_000, lane);
+            one = a.state;
+            expect(slotWaitMs(booked, i)).toBeCloseTo(a.waitMs, 6);
+          }
+          expect(booked.state.tatMs).toBeCloseTo(one.tatMs as number, 6);
+          if (lane === 'routine') expect(booked.state.routineTatMs).toBeCloseTo(one.routineTatMs as number, 6);
+          expect(booked.state.winCount).toBe(one.winCount);
+        },
+      ),
+    );
+  });
+
+  it('a sync of any size is admitted when the bucket has room, a denied one takes a place in line as long as its booking, and a committed booking is never deferred', () => {
+    const p = limiterParams(50);
+    const t = intervalMs(steadyRps(p));
+    // Idle bucket: 1,000 reads are admitted (one second of the rate booked), the first slot now.
+    const first = admit(p, {}, 1_000, 'other', { calls: 1_000 });
+    expect(first.allowed).toBe(true);
+    expect(first.waitMs).toBe(0);
+    expect(first.granted).toBe(Math.floor(1000 / t));
+    // Another sync now: no room (the booking holds the next second), a place in line after it,
+    // and the line moves on by the slots it asked for.
+    const second = admit(p, first.state, 1_000, 'other', { calls: 10 });
+    expect(second.allowed).toBe(false);
+    expect(second.waitMs).toBeGreaterThan(1000 - t - p.maxWaitMs);
+    const third = admit(p, second.state, 1_000, 'other');
+    expect(third.allowed).toBe(false);
+    expect(third.waitMs - second.waitMs).toBeCloseTo(10 * t, 6);
+    // The first sync's next booking (committed) is admitted however far its slots lie, right
+    // after its own: no gap, no slot shared.
+    const next = admit(p, third.state, 1_000, 'other', { calls: 1_000 - first.granted, committed: true });
+    expect(next.allowed).toBe(true);
+    expect(slotWaitMs(next, 0)).toBeCloseTo(slotWaitMs(first, first.granted - 1) + t, 6);
+  });
+
+  it('a 1,000-read sync paced through its bookings finishes near the physical floor, never over budget, while single calls of other syncs get in between its bookings', () => {
+    // The sync books as sync-admission.ts does: the next booking a quarter of maxWaitMs before
+    // its last booked slot. Meanwhile a new spec's single read (urgent) arrives every 700 ms and
+    // comes back when told.
+    const p = limiterParams(50);
+    let s: LimiterState = {};
+    const syncCalls: number[] = [];
+    const urgent: Array<{ askedMs: number; sentMs: number }> = [];
+    let wanted = 1_000;
+    let nextAskMs = 0;
+    let committed = false;
+    const pendingUrgent: number[] = [];
+    for (let now = 0; wanted > 0 && now < 60_000; now++) {
+      if (now % 700 === 350) pendingUrgent.push(now);
+      for (let i = 0; i < pendingUrgent.length; i++) {
+        const asked = pendingUrgent[i] as number;
+        if (asked < 0) continue;
+        const a = admit(p, s, now, 'urgent');
+        s = a.state;
+        if (a.allowed) {
+          urgent.push({ askedMs: -asked, sentMs: now + a.waitMs });
+          pendingUrgent[i] = -1;
+        }
+      }
+      if (now < nextAskMs) continue;
+      const a = admit(p, s, now, 'other', { calls: wanted, committed });
+      s = a.state;
+      if (!a.allowed) {
+        nextAskMs = now + Math.max(1, a.waitMs);
+        continue;
+      }
+      committed = true;
+      for (let i = 0; i < a.granted; i++) syncCalls.push(now + slotWaitMs(a, i));
+      wanted -= a.granted;
+      nextAskMs = Math.ceil(now + slotWaitMs(a, a.granted - 1) - p.maxWaitMs * 0.25);
+    }
+    expect(syncCalls).toHaveLength(1_000);
+    const floorMs = (1_000 / steadyRps(p)) * 1000;
+    const tookMs = Math.max(...syncCalls) - Math.min(...syncCalls);
+    // The floor plus what the other calls took (one interval each).
+    expect(tookMs).toBeLessThanOrEqual(floorMs + urgent.length * intervalMs(steadyRps(p)) + 50);
+    expect(maxPerSecond([...syncCalls, ...urgent.map((u) => u.sentMs)])).toBeLessThanOrEqual(50);
+    // Every urgent read went out within one booking (reservationMs) and maxWaitMs of asking.
+    expect(urgent.length).toBeGreaterThanOrEqual(25);
+    for (const u of urgent) expect(u.sentMs + u.askedMs).toBeLessThanOrEqual(p.reservationMs + p.maxWaitMs);
   });
 });

@@ -19,6 +19,9 @@ export interface LimiterParams {
   arrivalJitterMs: number;
   /** How far ahead a caller may reserve and wait in-process; beyond, it is told to come back. */
   maxWaitMs: number;
+  /** The most of the rate one admission books for the reads of one sync (see admit's ask): a
+   *  larger sync is admitted this much at a time, so other lanes get in between its bookings. */
+  reservationMs: number;
   /** Never adapt below this rate. */
   minRps: number;
   /** Multiplicative decrease on a throttling reply (AWS adaptive retry mode uses 0.7). */
@@ -61,11 +64,11 @@ export interface LimiterState {
   routineLineMs?: number | undefined;
 }
 
-/** The admission counters after one more admission at nowMs. */
-function countAdmission(s: LimiterState, nowMs: number): Pick<LimiterState, 'winSec' | 'winCount' | 'prevCount'> {
+/** The admission counters after `calls` more admissions at nowMs. */
+function countAdmission(s: LimiterState, nowMs: number, calls: number): Pick<LimiterState, 'winSec' | 'winCount' | 'prevCount'> {
   const sec = Math.floor(nowMs / 1000);
-  if (s.winSec === sec) return { winSec: sec, winCount: (s.winCount ?? 0) + 1, prevCount: s.prevCount ?? 0 };
-  return { winSec: sec, winCount: 1, prevCount: s.winSec === sec - 1 ? (s.winCount ?? 0) : 0 };
+  if (s.winSec === sec) return { winSec: sec, winCount: (s.winCount ?? 0) + calls, prevCount: s.prevCount ?? 0 };
+  return { winSec: sec, winCount: calls, prevCount: s.winSec === sec - 1 ? (s.winCount ?? 0) : 0 };
 }
 
 /**
@@ -85,6 +88,9 @@ export const DEFAULT_LIMITER_TUNING = {
   // The planner plans at the rate these two defaults give (core's sustainedRpsOf).
   arrivalJitterMs: LIMITER_ARRIVAL_ALLOWANCE_MS,
   maxWaitMs: 250,
+  // One second of the rate: a sync's booking then spans at most the store's own window, and
+  // the per-second admission counters (the measured rate a throttle decreases from) stay true.
+  reservationMs: 1_000,
   decreaseFactor: 0.7,
   // The rate measured when a throttle comes includes the store's burst allowance (a token
   // bucket of about one second's quota, at AWS and at our endpoint): measured 1.14× and 1.27×
@@ -114,6 +120,7 @@ export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParam
     arrivalJitterMs,
     routineShare: opts.routineShare ?? routineShareOf(),
     maxWaitMs: opts.maxWaitMs ?? DEFAULT_LIMITER_TUNING.maxWaitMs,
+    reservationMs: opts.reservationMs ?? DEFAULT_LIMITER_TUNING.reservationMs,
     minRps: opts.minRps ?? Math.min(1, steadyRps({ budgetRps, burst, arrivalJitterMs })),
     decreaseFactor: opts.decreaseFactor ?? DEFAULT_LIMITER_TUNING.decreaseFactor,
     ceilingFactor: opts.ceilingFactor ?? DEFAULT_LIMITER_TUNING.ceilingFactor,
@@ -150,6 +157,18 @@ export function effectiveRps(p: LimiterParams, s: LimiterState, nowMs: number): 
 }
 
 /**
+ * How late (ms past its slot) an admitted call may still be sent, as a share of the limiter's
+ * arrival allowance; later ones take a new slot. The other half of the allowance covers what
+ * happens after this check (the SDK's middleware, the socket, the store's own clock).
+ */
+export const LATE_SLOT_SHARE = 0.5;
+
+/** How late (ms past its slot) an admitted call may still be sent: see LATE_SLOT_SHARE. */
+export function lateSlotAllowanceMs(p: Pick<LimiterParams, 'arrivalJitterMs'>): number {
+  return p.arrivalJitterMs * LATE_SLOT_SHARE;
+}
+
+/**
  * Emission interval in ms. The 10 µs margin keeps float rounding from fitting one call too many
  * into a window: epoch milliseconds (~1.7e12) in a double carry only ~0.2 µs of precision, and
  * the margin must stay above the rounding that accumulates over a second's worth of calls.
@@ -162,10 +181,35 @@ export function intervalMs(rps: number): number {
 
 export interface Admission {
   allowed: boolean;
-  /** allowed: how long to wait before calling; denied: when to come back (its place in line). */
+  /** allowed: how long to wait before the first call; denied: when to come back (its place in line). */
   waitMs: number;
   rateRps: number;
   state: LimiterState;
+  /** allowed: the slots booked in a row (1 for a single call; see AdmissionAsk). */
+  granted: number;
+  /** allowed: the time between two booked slots (the lane's interval). */
+  spacingMs: number;
+  /** allowed: where the first booked slot lies from now; below zero when the burst lets the
+   *  first calls go at once (slot i is sent after max(0, firstSlotInMs + i × spacingMs)). */
+  firstSlotInMs: number;
+}
+
+/**
+ * What one admission asks for. A single call asks for one slot. The reads of one sync ask for
+ * all their slots at once (`calls`), so a sync is admitted or deferred as a whole before any of
+ * its calls is paid; one admission books at most `reservationMs` of the rate, the rest is asked
+ * for as the booked slots run out. A sync that already holds slots is `committed`: its next
+ * booking is never deferred (it waits for its slots instead), so the reads it paid for are not
+ * dropped.
+ */
+export interface AdmissionAsk {
+  calls?: number;
+  committed?: boolean;
+}
+
+/** Wait before the i-th slot (from 0) of an allowed admission. */
+export function slotWaitMs(a: Pick<Admission, 'firstSlotInMs' | 'spacingMs'>, i: number): number {
+  return Math.max(0, a.firstSlotInMs + i * a.spacingMs);
 }
 
 /**
@@ -185,8 +229,16 @@ export interface Admission {
  * force, with its own line: routine refreshes that run late (after a stall of the
  * API server, or behind a catch-up that ran long) drain at the share the planner plans them at,
  * not at the whole budget, so they never crowd out new specs and never make a peak.
+ *
+ * Several slots at once (`ask.calls`, one sync's reads) are booked exactly as that many single
+ * calls admitted one after the other in the same instant would be, without the maxWaitMs check
+ * after the first: slots one lane interval apart (the routine interval for a routine sync), the
+ * bucket's arrival time after the last. So every invariant of single calls (no window over
+ * budget, routine calls within their share) holds for bookings too. The first slot decides, as
+ * for a single call: a sync of any size is admitted when the bucket has room now, and a denied
+ * one takes a place in line as long as the slots it asked for.
  */
-export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: CallLane = 'other'): Admission {
+export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: CallLane = 'other', ask: AdmissionAsk = {}): Admission {
   const urgent = lane === 'urgent';
   const rate = effectiveRps(p, s, nowMs);
   const t = intervalMs(rate);
@@ -194,21 +246,25 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   const routine = lane === 'routine';
   const rt = routine ? intervalMs(rate * p.routineShare) : 0;
   const routineTat = routine ? Math.max(s.routineTatMs ?? nowMs, nowMs) : -Infinity;
+  const spacingMs = routine ? rt : t;
+  const granted = Math.max(1, Math.min(Math.floor(ask.calls ?? 1), Math.floor(p.reservationMs / spacingMs)));
   // The call is sent at its slot in the main bucket, or later if the routine share binds.
   const mainSendMs = tat + t - p.burst * t;
   const sendMs = Math.max(mainSendMs, routineTat);
   const waitMs = sendMs - nowMs;
-  if (waitMs <= p.maxWaitMs) {
-    const state: LimiterState = { ...s, tatMs: sendMs + p.burst * t, ...countAdmission(s, nowMs) };
-    if (routine) state.routineTatMs = sendMs + rt;
-    return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state };
+  if (waitMs <= p.maxWaitMs || ask.committed === true) {
+    const lastMs = sendMs + (granted - 1) * spacingMs;
+    const state: LimiterState = { ...s, tatMs: lastMs + p.burst * t, ...countAdmission(s, nowMs, granted) };
+    if (routine) state.routineTatMs = lastMs + rt;
+    return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state, granted, spacingMs, firstSlotInMs: waitMs };
   }
   // Denied: a place in one of the lines, one step after the last place given there and not
-  // before `from`; the caller comes back `lead` ms before it, less half of maxWaitMs (the Lua
-  // script's comeBackInLine).
+  // before `from`; the line moves on by the slots asked for; the caller comes back `lead` ms
+  // before its place, less half of maxWaitMs (the Lua script's comeBackInLine).
   const comeBackInLine = (field: 'lineMs' | 'urgentLineMs' | 'routineLineMs', from: number, step: number, lead: number): Admission => {
     const place = Math.max(s[field] ?? 0, from) + step;
-    return { allowed: false, waitMs: place - lead - p.maxWaitMs / 2 - nowMs, rateRps: rate, state: { ...s, [field]: place } };
+    const back = place - lead - p.maxWaitMs / 2 - nowMs;
+    return { allowed: false, waitMs: back, rateRps: rate, state: { ...s, [field]: place + (granted - 1) * step }, granted: 0, spacingMs, firstSlotInMs: back };
   };
   // An urgent call (a new or changed spec: someone is waiting for it) does not join the line of
   // deferred work: a place in the urgent line, which starts at the slots already reserved.

@@ -3,8 +3,8 @@
 // EVALSHA, EVAL on NOSCRIPT). Keys carry identities (provider key, operation), values carry
 // numbers (times, rates): never a secret value.
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
-import { limiterParams, steadyRps, type LimiterParams } from './limiter-math.js';
+import type { RedisConnection as Redis } from '@herdless/core';
+import { limiterParams, steadyRps, type AdmissionAsk, type LimiterParams } from './limiter-math.js';
 import type { CallLane } from './call-lane.js';
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);
@@ -37,7 +37,10 @@ interface LimiterCommands {
     ttlMs: number,
     urgent: string,
     routineShare: number,
-  ): Promise<[number, string, string, string]>;
+    calls: number,
+    reservationMs: number,
+    committed: string,
+  ): Promise<[number, string, string, string, number, string, string]>;
   herdlessLimiterThrottled(
     key: string,
     steadyRps: number,
@@ -71,6 +74,12 @@ export interface LimiterDecision {
   rateRps: number;
   /** Redis time (epoch ms) the call conforms at: now + waitMs on Redis's clock. */
   slotMs: number;
+  /** allowed: slots booked in a row (1 for a single call; see reserve). */
+  granted: number;
+  /** allowed: time between two booked slots. */
+  spacingMs: number;
+  /** allowed: the first booked slot from now (limiter-math's slotWaitMs gives each slot's wait). */
+  firstSlotInMs: number;
 }
 
 /** Budget and tuning for one bucket; the call path resolves them from config per provider key. */
@@ -103,8 +112,17 @@ export class RedisRateLimiter {
    * and says when to come back. An urgent call (a new or changed spec) has its own line; a routine
    * one (a planned refresh) is held to the routine share of the rate as well.
    */
-  async acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other'): Promise<LimiterDecision> {
-    const [allowed, waitMs, rateRps, slotMs] = await this.redis.herdlessLimiterAcquire(
+  acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other'): Promise<LimiterDecision> {
+    return this.reserve(providerKey, operation, limits, lane, {});
+  }
+
+  /**
+   * Books `ask.calls` slots in a row for the reads of one sync (at most reservationMs of them):
+   * admitted as a whole when its first slot is within maxWaitMs, else a place in line as long as
+   * the slots asked for; a committed ask (the sync already holds slots) is never deferred.
+   */
+  async reserve(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane, ask: AdmissionAsk): Promise<LimiterDecision> {
+    const [allowed, waitMs, rateRps, slotMs, granted, spacingMs, firstSlotInMs] = await this.redis.herdlessLimiterAcquire(
       this.keyOf(providerKey, operation),
       steadyRps(limits),
       limits.burst,
@@ -116,8 +134,19 @@ export class RedisRateLimiter {
       ttlMsOf(limits),
       lane === 'urgent' ? '1' : '0',
       lane === 'routine' ? limits.routineShare : 0,
+      Math.max(1, Math.floor(ask.calls ?? 1)),
+      limits.reservationMs,
+      ask.committed === true ? '1' : '0',
     );
-    return { allowed: allowed === 1, waitMs: Number(waitMs), rateRps: Number(rateRps), slotMs: Number(slotMs) };
+    return {
+      allowed: allowed === 1,
+      waitMs: Number(waitMs),
+      rateRps: Number(rateRps),
+      slotMs: Number(slotMs),
+      granted: Number(granted),
+      spacingMs: Number(spacingMs),
+      firstSlotInMs: Number(firstSlotInMs),
+    };
   }
 
   /** Tells every worker's bucket that the store throttled a call; returns the rate now in force. */

@@ -6,23 +6,18 @@ import { formatSummaryTable, modelVersusReal, writeReport } from '@herdless/lab'
 import { labConfigSchema, resolveLabSettings } from '../lab/lab-config.js';
 import { createProgress } from '../lab/lab-progress.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
+import type { CommandModule } from '../commands/command-spec.js';
 
-const HELP = `herdless lab — a storm of ExternalSecrets against the whole system on this machine
+export const labCommand: CommandModule = {
+  description:
+    'A storm of ExternalSecrets against the whole system on this machine: the local control plane, our AWS endpoint ' +
+    'with real quotas, Redis, Herdless (and the reference controller: its models and the real ESO binary) on ' +
+    'identical input; prints a summary table and writes an HTML report. Exits 1 when a contender did not complete.',
+  flags: labConfigSchema,
+  run: runLab,
+};
 
-  --scenario burst|recovery|steady|outage|failover   (default burst)
-  --contender herdless|eso|eso-jitter|eso-real|all   or a comma-separated list (default herdless)
-  --count N  --refresh-interval 30s  --quota-rps N  --budget-rps N  (defaults per scenario)
-  --workers N (2)  --concurrency N (50)  --remote-secrets N (one per ExternalSecret)
-  --eso-concurrent 1,10  (one eso-real run per value; ESO's default is 1)
-  --eso-client-qps N  --eso-client-burst N  (ESO's defaults: 50 and 100)
-  --seed N (1)  --timeout-seconds N (600)  --down-intervals N (2)  --outage-seconds N
-  --observe-intervals N  --report-dir DIR (lab-report)  --progress auto|bars|lines|off`;
-
-export async function runLabCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(HELP);
-    return 0;
-  }
+async function runLab(argv: string[]): Promise<number> {
   const config = loadConfig(labConfigSchema, argv);
   const settings = resolveLabSettings(config);
   const progress = createProgress(config.progress);

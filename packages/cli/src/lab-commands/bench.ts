@@ -10,15 +10,20 @@ import { benchConfigSchema, benchSettings, parseBenchScenarios, workerBenchSetti
 import { createProgress } from '../lab/lab-progress.js';
 import { formatPlannerBench, runPlannerBench, type PlannerBenchRow } from '../bench/planner-bench.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
+import type { CommandModule } from '../commands/command-spec.js';
 
-export async function runBenchCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help')) {
-    console.log(`herdless bench [burst|recovery|steady|worker …]: flags ${Object.keys(benchConfigSchema.shape).map((k) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())).join(' ')}`);
-    return 0;
-  }
+export const benchCommand: CommandModule = {
+  description:
+    'Full-size storms (10,000 burst and recovery, 100,000 steady) in time-compressed mode, the worker throughput ' +
+    'bench and the planner in virtual time. Prints figures and ratios and writes bench/results/<date>.json with the ' +
+    'HTML report beside it; it asserts nothing (benchmarks are not tests).',
+  flags: benchConfigSchema,
+  arguments: { name: '[scenarios...]', description: 'scenarios to run instead of --scenarios (burst, recovery, steady, worker, planner)' },
+  run: runBench,
+};
+
+async function runBench(argv: string[], positionals: string[]): Promise<number> {
   // `herdless bench worker` and `herdless bench burst steady` name scenarios positionally.
-  const positionals: string[] = [];
-  while (argv[0] && !argv[0].startsWith('--')) positionals.push(argv.shift() as string);
   const config = loadConfig(benchConfigSchema, positionals.length ? [...argv, '--scenarios', positionals.join(',')] : argv);
   const scenarios = parseBenchScenarios(config.scenarios);
   const progress = createProgress(config.progress);

@@ -1,0 +1,93 @@
+// Redis holds only rebuildable state: losing it mid-term must cost seconds, not the sweep's
+// minutes, and must not turn into a burst. A scheduler and two workers (separate processes, the
+// chart's RBAC) sync a fleet of new ExternalSecrets at a budget the endpoint enforces; a third of
+// the way in, Redis is flushed (FLUSHALL), and later, with a second fleet, restarted empty (no
+// persistence). Each time the leader must see its queues gone and rebuild the plan from
+// Kubernetes: every ExternalSecret Ready within REBUILD_BOUND_MS of the fault (the sweep alone
+// takes over a minute), no second over the budget at the endpoint, nothing throttled.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisTopology } from '@herdless/lab';
+import { syncQueueName } from '@herdless/core';
+import { waitUntil } from '../support/index.js';
+import type { SecurityEnv } from '../security/support/security-env.js';
+import { busiestSeconds, createFleet, markFaultSeconds, okReads, startChaosRig, type ChaosRig } from './support/fleet.js';
+
+const BUDGET = 20;
+/** Per fleet: about 10 s of work at the budget, so a third is left pending when the fault comes. */
+const FLEET = 200;
+/** The issue's bound for a rebuild; the sweep of today's main needs 60–90 s for the same work. */
+const REBUILD_BOUND_MS = 30_000;
+/**
+ * The limiter admits a call up to maxWaitMs (250 ms) before it is sent; a bucket lost with Redis
+ * forgets those admissions, so the fault's own seconds may hold that many more calls (at most
+ * 0.25 × BUDGET). Every other second keeps the budget.
+ */
+const LOST_ADMISSIONS = Math.ceil(0.25 * BUDGET);
+
+let env: SecurityEnv;
+let redis: RedisTopology;
+const figures: Array<Record<string, number | string>> = [];
+const faultSeconds = new Set<number>();
+
+/** Waits until a third of a new fleet is Ready, injects `fault`, then waits for the rest; returns the figures. */
+async function faultMidFleet(name: string, fault: () => Promise<unknown>): Promise<Record<string, number | string>> {
+  const callsBefore = okReads(env);
+  const fleet = await createFleet(env, name, FLEET);
+  let readyAtFault = 0;
+  await waitUntil(async () => ((readyAtFault = await fleet.ready()) >= FLEET / 3 ? true : undefined), 120_000, () => `a third of ${name} Ready; last seen ${readyAtFault}/${FLEET}`);
+  const faultAt = Date.now();
+  await fault();
+  markFaultSeconds(faultSeconds, faultAt, Date.now());
+  const marker = `${env.queuePrefix}:${syncQueueName('default')}:herdless-generation`;
+  let markedAfterMs: number | undefined;
+  let lastReady = readyAtFault;
+  await waitUntil(
+    async () => {
+      // When the rebuilt session marked its queue: a figure; the Ready fleet is the assertion.
+      if (markedAfterMs === undefined && (await redis.cli(redis.nodes[0]!, 'EXISTS', marker)) === '1') markedAfterMs = Date.now() - faultAt;
+      lastReady = await fleet.ready();
+      return lastReady === FLEET ? true : undefined;
+    },
+    REBUILD_BOUND_MS,
+    () => `every ExternalSecret of ${name} Ready after the fault; last seen ${lastReady}/${FLEET} Ready (${readyAtFault} at the fault), queue marked again: ${markedAfterMs === undefined ? 'no' : `after ${markedAfterMs} ms`}`,
+  );
+  return {
+    fleet: name,
+    readyAtFault,
+    rebuiltQueueAfterMs: markedAfterMs ?? 'not seen',
+    allReadyAfterMs: Date.now() - faultAt,
+    calls: okReads(env) - callsBefore,
+    duplicates: okReads(env) - callsBefore - FLEET,
+    lost: FLEET - lastReady,
+  };
+}
+
+let rig: ChaosRig;
+beforeAll(async () => {
+  rig = await startChaosRig('redis-wipe', 'standalone', BUDGET);
+  ({ env, redis } = rig);
+}, 300_000);
+
+afterAll(async () => {
+  await rig?.stop(figures);
+});
+
+describe('Redis loses its state mid-term', () => {
+  it('after a FLUSHALL the leader rebuilds the plan from Kubernetes within seconds, at the budget', async () => {
+    figures.push(await faultMidFleet('flush', () => redis.cli(redis.nodes[0]!, 'FLUSHALL')));
+    assertBudgetKept();
+  });
+
+  it('after a restart without persistence the leader rebuilds the plan, at the budget', async () => {
+    figures.push(await faultMidFleet('restart', () => redis.nodes[0]!.restart()));
+    assertBudgetKept();
+  });
+});
+
+function assertBudgetKept(): void {
+  const seen = busiestSeconds(env, faultSeconds);
+  figures.push({ ...seen, budget: BUDGET });
+  expect(seen.throttled).toBe(0);
+  expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET);
+  expect(seen.busiestFaultSecond).toBeLessThanOrEqual(BUDGET + LOST_ADMISSIONS);
+}

@@ -1,0 +1,87 @@
+// A Sentinel master failover mid-storm: scheduler and two workers (separate processes, the
+// chart's RBAC) reach Redis through three sentinels; a third of the way through a fleet of new
+// ExternalSecrets the master is killed (SIGKILL), the sentinels promote the replica, and every
+// client — BullMQ queues and workers, the limiter's connection, the leader term — must follow it.
+// Asserted: every ExternalSecret Ready, no process exited, nothing throttled, no second over the
+// budget at the endpoint outside the fault's seconds; figures: time to converge, calls, duplicates.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisTopology } from '@herdless/lab';
+import { waitUntil } from '../support/index.js';
+import type { SecurityEnv } from '../security/support/security-env.js';
+import { busiestSeconds, createFleet, markFaultSeconds, okReads, startChaosRig, type ChaosRig } from './support/fleet.js';
+
+const BUDGET = 20;
+const FLEET = 200;
+/** Sentinel's down-after (1 s) and election take seconds; the rest of the fleet about 7 s at the budget. */
+const CONVERGE_BOUND_MS = 90_000;
+/** As in redis-wipe.test.ts: admissions a lost or stale limiter bucket forgets (maxWaitMs × rate). */
+const LOST_ADMISSIONS = Math.ceil(0.25 * BUDGET);
+
+let env: SecurityEnv;
+let redis: RedisTopology;
+const figures: Record<string, number | string> = {};
+
+let rig: ChaosRig;
+beforeAll(async () => {
+  rig = await startChaosRig('sentinel', 'sentinel', BUDGET);
+  ({ env, redis } = rig);
+}, 300_000);
+
+afterAll(async () => {
+  await rig?.stop(figures);
+});
+
+describe('a Sentinel failover mid-storm', () => {
+  it('every client follows the new master and every ExternalSecret syncs, at the budget', async () => {
+    const [master, replica] = redis.nodes as [RedisTopology['nodes'][0], RedisTopology['nodes'][0]];
+    const sentinel = redis.sentinels[0]!;
+    const masterName = redis.settings.redisSentinelMasterName as string;
+    // A failover needs the sentinels to know the replica and each other (a quorum of two).
+    let known = '';
+    await waitUntil(
+      async () => {
+        const replicas = await redis.cli(sentinel, 'SENTINEL', 'REPLICAS', masterName);
+        const others = await redis.cli(sentinel, 'SENTINEL', 'SENTINELS', masterName);
+        known = `replica known: ${replicas.includes(String(replica.port))}, other sentinels: ${(others.match(/^name$/gm) ?? []).length}`;
+        return replicas.includes(String(replica.port)) && (others.match(/^name$/gm) ?? []).length === 2 ? true : undefined;
+      },
+      30_000,
+      () => `the sentinels to know the replica and each other; last seen ${known}`,
+    );
+
+    const fleet = await createFleet(env, 'storm', FLEET);
+    let ready = 0;
+    await waitUntil(async () => ((ready = await fleet.ready()) >= FLEET / 3 ? true : undefined), 120_000, () => `a third of the fleet Ready; last seen ${ready}/${FLEET}`);
+    const readyAtFault = ready;
+    const faultAt = Date.now();
+    process.kill(master.process.pid, 'SIGKILL');
+    let promotedAt: number | undefined;
+    await waitUntil(
+      async () => {
+        if (promotedAt === undefined && (await redis.cli(sentinel, 'SENTINEL', 'get-master-addr-by-name', masterName)).includes(String(replica.port))) promotedAt = Date.now();
+        ready = await fleet.ready();
+        return ready === FLEET ? true : undefined;
+      },
+      CONVERGE_BOUND_MS,
+      () => `every ExternalSecret Ready after the failover; last seen ${ready}/${FLEET} Ready (${readyAtFault} at the fault), replica promoted: ${promotedAt === undefined ? 'no' : `after ${promotedAt - faultAt} ms`}`,
+    );
+    const faultSeconds = new Set<number>();
+    markFaultSeconds(faultSeconds, faultAt, promotedAt ?? Date.now());
+    const seen = busiestSeconds(env, faultSeconds);
+    Object.assign(figures, {
+      readyAtFault,
+      promotedAfterMs: promotedAt === undefined ? 'not seen' : promotedAt - faultAt,
+      allReadyAfterMs: Date.now() - faultAt,
+      calls: okReads(env),
+      duplicates: okReads(env) - FLEET,
+      lost: FLEET - ready,
+      ...seen,
+      budget: BUDGET,
+    });
+    expect(promotedAt).toBeDefined();
+    expect(env.processes.filter((p) => p.child.exitCode !== null || p.child.signalCode !== null).map((p) => p.name)).toEqual([]);
+    expect(seen.throttled).toBe(0);
+    expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET);
+    expect(seen.busiestFaultSecond).toBeLessThanOrEqual(BUDGET + LOST_ADMISSIONS);
+  });
+});
