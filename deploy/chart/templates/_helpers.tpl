@@ -128,7 +128,7 @@ come from existing Secrets (secretKeyRef), never from a value.
 {{- else if eq $r.mode "sentinel" }}
 - name: HERDLESS_REDIS_SENTINEL_MASTER_NAME
   value: {{ $r.sentinel.masterName | quote }}
-- name: HERDLESS_REDIS_SENTINEL_NODES
+- name: HERDLESS_REDIS_SENTINELS
   value: {{ join "," $r.sentinel.nodes | quote }}
 - name: HERDLESS_REDIS_DB
   value: {{ $r.db | quote }}

@@ -32,4 +32,12 @@ describe('redis connection settings', () => {
     expect(() => load({ REDIS_URL: 'http://r' })).toThrow(/--redis-url \(HERDLESS_REDIS_URL\): expected a redis:\/\/ or rediss:\/\/ URL/);
     expect(() => load({ HERDLESS_REDIS_SENTINELS: 'a:99999' })).toThrow(/--redis-sentinels/);
   });
+
+  it('checks the chart\'s mode against the settings given, and takes the database and TLS server name', () => {
+    expect(() => redisConnectionSettings(load({ HERDLESS_REDIS_MODE: 'sentinel' }), 'commands')).toThrow(/--redis-mode: sentinel expects --redis-sentinels/);
+    expect(() => redisConnectionSettings(load({ HERDLESS_REDIS_MODE: 'standalone', HERDLESS_REDIS_CLUSTER_NODES: 'a:7000' }), 'commands')).toThrow(ConfigError);
+    const sentinel = redisConnectionSettings(load({ HERDLESS_REDIS_MODE: 'sentinel', HERDLESS_REDIS_SENTINELS: 's1', HERDLESS_REDIS_DB: '3', HERDLESS_REDIS_TLS: 'true', HERDLESS_REDIS_TLS_SERVER_NAME: 'redis.internal' }), 'commands');
+    expect(sentinel).toMatchObject({ mode: 'sentinel', options: { db: 3, tls: { servername: 'redis.internal' } } });
+    expect(() => redisConnectionSettings(load({ HERDLESS_REDIS_CLUSTER_NODES: 'a:7000', HERDLESS_REDIS_DB: '1' }), 'commands')).toThrow(/--redis-db/);
+  });
 });

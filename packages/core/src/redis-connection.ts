@@ -54,6 +54,12 @@ export const redisConfigShape = {
   redisSentinelMasterName: z.string().min(1).default('mymaster').meta({ description: 'Sentinel mode: the name of the master the sentinels monitor' }),
   redisSentinelPassword: z.string().min(1).optional().meta({ description: "Sentinel mode: the sentinels' own password (their requirepass)" }),
   redisClusterNodes: hostList(6379).optional().meta({ description: 'Cluster mode: "host:port,…" seed nodes; the rest of the cluster is discovered from them' }),
+  redisMode: z
+    .enum(['standalone', 'sentinel', 'cluster'])
+    .optional()
+    .meta({ description: 'Which Redis to expect (the chart sets it): checked against the settings given, so a Sentinel or Cluster install without its nodes stops the process instead of reaching a default URL' }),
+  redisDb: z.coerce.number().int().min(0).max(15).optional().meta({ description: "Database number (standalone and Sentinel; Cluster has only 0); wins over the URL's path" }),
+  redisTlsServerName: z.string().min(1).optional().meta({ description: "TLS server name (SNI and certificate check) when it differs from the host Redis is reached at" }),
 } as const;
 
 const redisConfigSchema = z.object(redisConfigShape);
@@ -84,12 +90,21 @@ export function redisConnectionSettings(config: RedisConfig, use: RedisConnectio
   if (config.redisSentinels && config.redisClusterNodes) {
     throw new ConfigError('invalid configuration:\n  --redis-sentinels and --redis-cluster-nodes: expected at most one of them (Sentinel or Cluster), found both');
   }
+  const given = config.redisSentinels ? 'sentinel' : config.redisClusterNodes ? 'cluster' : 'standalone';
+  if (config.redisMode !== undefined && config.redisMode !== given) {
+    const needs = config.redisMode === 'sentinel' ? '--redis-sentinels' : config.redisMode === 'cluster' ? '--redis-cluster-nodes' : 'neither --redis-sentinels nor --redis-cluster-nodes';
+    throw new ConfigError(`invalid configuration:\n  --redis-mode: ${config.redisMode} expects ${needs}, found the settings of ${given}`);
+  }
+  if (config.redisDb !== undefined && config.redisDb !== 0 && given === 'cluster') {
+    throw new ConfigError('invalid configuration:\n  --redis-db: expected 0 or unset with Cluster (it has only database 0)');
+  }
   const url = new URL(config.redisUrl);
   const tls = config.redisTls || url.protocol === 'rediss:' ? tlsOptions(config) : undefined;
   const username = config.redisUsername ?? (url.username ? decodeURIComponent(url.username) : undefined);
   const password = config.redisPassword ?? (url.password ? decodeURIComponent(url.password) : undefined);
   const common: RedisOptions = {
     maxRetriesPerRequest: use === 'bullmq' ? null : 3,
+    ...(config.redisDb === undefined || given === 'cluster' ? {} : { db: config.redisDb }),
     ...(username === undefined ? {} : { username }),
     ...(password === undefined ? {} : { password }),
     ...(tls === undefined ? {} : { tls }),
@@ -148,6 +163,7 @@ function tlsOptions(config: RedisConfig): TlsOptions {
     throw new ConfigError('invalid configuration:\n  --redis-tls-cert-file and --redis-tls-key-file: expected both or neither');
   }
   return {
+    ...(config.redisTlsServerName === undefined ? {} : { servername: config.redisTlsServerName }),
     ...(config.redisTlsCaFile === undefined ? {} : { ca: readPem(config.redisTlsCaFile, 'redisTlsCaFile') }),
     ...(config.redisTlsCertFile === undefined ? {} : { cert: readPem(config.redisTlsCertFile, 'redisTlsCertFile') }),
     ...(config.redisTlsKeyFile === undefined ? {} : { key: readPem(config.redisTlsKeyFile, 'redisTlsKeyFile') }),
