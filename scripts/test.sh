@@ -11,6 +11,8 @@ cd "$here"
 # The chart's tests run the real helm (v4.3.2) and need upstream CRDs (prometheus-operator, KEDA):
 # built and fetched once from the Go module proxy into the cache (about 6 minutes cold on 2 cores).
 node packages/lab/dist/bin/ensure-helm.js
+# The alert rules' tests run promtool (prometheus v0.316.0), built the same way (about 7 minutes cold).
+node packages/lab/dist/bin/ensure-promtool.js
 pnpm exec turbo run typecheck --output-logs=errors-only
 report="$(mktemp -d)/vitest.json"
 status=0
