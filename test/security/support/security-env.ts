@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createServiceAccountKubeconfig, freeLoopbackPorts, scrapeLoopbackMetrics, startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from '@herdless/lab';
-import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch } from '@herdless/core';
+import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch, statusCodeOf } from '@herdless/core';
+import { waitUntil } from '../../support/wait-until.js';
 import { adminClients, createStore, type AdminClients } from '../../e2e/support/kube.js';
 import { spawnHerdless, stopAll, type HerdlessProcess } from '../../e2e/support/processes.js';
 import { bindChartRbac } from '../../e2e/support/rbac.js';
@@ -174,6 +175,20 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
       await aws.stop();
       redis.disconnect();
       for (const ns of namespaces) await deleteNamespace(kc, ns).catch(() => undefined);
+      // Gone before the next suite starts: a scheduler that serves every namespace (as these
+      // suites' do) would otherwise plan this suite's leftover ExternalSecrets against its own
+      // AWS endpoint and count their calls as its own.
+      let left: string[] = [...namespaces];
+      await waitUntil(
+        async () => {
+          const present = await Promise.all(left.map(async (ns) => ((await admin.core.readNamespace({ name: ns }).then(() => true, (e: unknown) => statusCodeOf(e) !== 404)) ? ns : undefined)));
+          left = present.filter((ns): ns is string => ns !== undefined);
+          return left.length === 0 ? true : undefined;
+        },
+        180_000,
+        () => `namespaces still present: ${left.join(', ')}`,
+        500,
+      );
     },
   };
 }
