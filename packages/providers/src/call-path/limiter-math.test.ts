@@ -2,19 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sustainedRpsOf } from '@herdless/core';
 import type { CallLane } from './call-lane.js';
+import { maxPerSecond } from '../../test/max-per-second.js';
 import { admit, effectiveRps, intervalMs, limiterParams, measuredRps, onThrottled, slotWaitMs, steadyRps, type LimiterState } from './limiter-math.js';
 
-/** Most calls in any window [t, t + 1000 ms) of sorted call times. */
-function maxPerSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let best = 0;
-  let lo = 0;
-  for (let hi = 0; hi < sorted.length; hi++) {
-    while ((sorted[hi] as number) - (sorted[lo] as number) >= 1000) lo++;
-    best = Math.max(best, hi - lo + 1);
-  }
-  return best;
-}
 
 const arrivals = fc.array(fc.record({ atMs: fc.integer({ min: 0, max: 5_000 }), throttle: fc.boolean(), lane: fc.constantFrom<CallLane>('urgent', 'routine', 'other') }), {
   minLength: 1,
