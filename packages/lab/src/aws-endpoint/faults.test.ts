@@ -47,6 +47,17 @@ describe('AwsEndpointFaults', () => {
     expect(quotas.all().ListSecrets.rps).toBe(100);
   });
 
+  it('serves again right after a lowered quota is restored, whatever the fault left in its bucket', () => {
+    const now = 5_000;
+    const quotas = new OperationQuotas({ GetSecretValue: { rps: 100, burst: 100 } }, () => now);
+    const faults = new AwsEndpointFaults({ quotas, now: () => now });
+    faults.lowerQuota('GetSecretValue', 1, { burst: 1 });
+    expect(quotas.admit('GetSecretValue')).toBe(true);
+    expect(quotas.admit('GetSecretValue')).toBe(false);
+    faults.reset();
+    expect(quotas.admit('GetSecretValue')).toBe(true);
+  });
+
   it('rejects bad settings with InvalidParameterException naming the field', () => {
     const faults = new AwsEndpointFaults();
     expect(() => faults.update({ errorRate: 3 })).toThrow(/errorRate/);

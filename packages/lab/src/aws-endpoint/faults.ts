@@ -21,7 +21,7 @@ export const NO_AWS_FAULTS: Readonly<AwsFaultSettings> = Object.freeze({ errorRa
 
 /** What lowering a quota needs of the endpoint: its OperationQuotas fits. */
 export interface QuotaControl {
-  set(name: QuotaName, rps: number, burst?: number): Quota;
+  set(name: QuotaName, rps: number, burst?: number, opts?: { full?: boolean }): Quota;
   all(): Record<QuotaName, Quota>;
 }
 
@@ -151,7 +151,9 @@ export class AwsEndpointFaults {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.lowered.delete(operation);
-    this.opts.quotas?.set(operation, entry.restoresTo.rps, entry.restoresTo.burst);
+    // The lowered quota was a fault; once it ends the endpoint answers as the configured one
+    // would, whose bucket would have refilled meanwhile (not with what the fault left in it).
+    this.opts.quotas?.set(operation, entry.restoresTo.rps, entry.restoresTo.burst, { full: true });
   }
 
   /** No faults: rates zero, no outage, every lowered quota restored. */

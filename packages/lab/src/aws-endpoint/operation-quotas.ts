@@ -35,12 +35,15 @@ export class OperationQuotas {
     return this.buckets.get(quotaNameOf(op))!.take(this.now());
   }
 
-  /** Sets a bucket; an SSM read operation sets the ParameterStoreThroughput it shares. */
-  set(selector: QuotaSelector, rps: number, burst?: number): Quota {
+  /**
+   * Sets a bucket; an SSM read operation sets the ParameterStoreThroughput it shares. The
+   * bucket keeps the tokens it holds (capped), or starts full with `full`.
+   */
+  set(selector: QuotaSelector, rps: number, burst?: number, opts: { full?: boolean } = {}): Quota {
     const name = requireQuotaName(selector);
     const quota = normalize({ rps, burst: burst ?? rps });
     this.quotas.set(name, quota);
-    this.buckets.get(name)!.reconfigure(quota.rps, quota.burst, this.now());
+    this.buckets.get(name)!.reconfigure(quota.rps, quota.burst, this.now(), opts.full ?? false);
     return quota;
   }
 

@@ -24,12 +24,15 @@ export class TokenBucket {
     return false;
   }
 
-  /** Changes the rate; the bucket keeps what it holds, capped at the new burst. */
-  reconfigure(rps: number, burst: number, nowMs: number): void {
+  /**
+   * Changes the rate; the bucket keeps what it holds, capped at the new burst, or starts full
+   * when `full` (a quota restored after a fault: the configured bucket would have refilled).
+   */
+  reconfigure(rps: number, burst: number, nowMs: number, full = false): void {
     this.refill(nowMs);
     this.rps = rps;
     this.burst = burst;
-    this.tokens = Math.min(this.tokens, burst);
+    this.tokens = full ? burst : Math.min(this.tokens, burst);
   }
 
   available(nowMs: number): number {
