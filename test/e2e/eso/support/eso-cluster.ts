@@ -20,7 +20,7 @@ export interface EsoCluster extends OwnCluster {
   writes(): AuditWrite[];
   startEso(o: { controllerClass?: string; extraArgs?: string[] }): Promise<EsoProcess>;
   /** A scheduler and one worker; returns the users they run as. */
-  startHerdless(o: { release: string; controllerClass?: string; extraArgs?: string[] }): Promise<{ scheduler: string; worker: string }>;
+  startHerdless(o: { release: string; controllerClass?: string; extraArgs?: string[]; awsUrl?: string }): Promise<{ scheduler: string; worker: string }>;
   /** A namespace with a Secret of static AWS credentials `aws-credentials` (keys access-key-id, secret-access-key). */
   namespace(name: string, labels?: Record<string, string>, accessKeyId?: string): Promise<void>;
   /** SecretStore (in `namespace`) or ClusterSecretStore `name` of our AWS endpoint, of `controller` when given. */
@@ -115,6 +115,7 @@ export async function startEsoCluster(label: string, opts: { audit?: boolean } =
       const kc = cp.kubeConfig();
       const users: Record<string, string> = {};
       const kubeconfig: Record<string, string> = {};
+      await admin.core.createNamespace({ body: { metadata: { name: system } } });
       for (const component of ['scheduler', 'worker'] as const) {
         await bindChartRbac(kc, component, system, o.release);
         const sa = await createServiceAccountKubeconfig(cp, { namespace: system, name: `${o.release}-${component}` });
@@ -125,7 +126,7 @@ export async function startEsoCluster(label: string, opts: { audit?: boolean } =
       const common = [
         '--redis-url', injected('redisUrl'),
         '--queue-prefix', `${o.release}${Date.now()}`,
-        '--aws-endpoint', aws.url,
+        '--aws-endpoint', o.awsUrl ?? aws.url,
         '--log-level', 'info',
         ...(o.controllerClass ? ['--controller-class', o.controllerClass] : []),
         ...(o.extraArgs ?? []),
