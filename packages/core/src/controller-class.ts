@@ -49,3 +49,16 @@ export function servesStore(store: unknown, controllerClass: string): boolean {
 export function servesExternalSecretSpec(spec: unknown, controllerClass: string, storeOf: (ref: StoreRefOf) => unknown): boolean {
   return storeRefsOf(spec).every((ref) => servesStore(storeOf(ref), controllerClass));
 }
+
+/** Where a process looks stores up: its warm caches (informers). */
+export interface StoreCaches {
+  secretStores: { get(name: string, namespace?: string): unknown };
+  clusterSecretStores: { get(name: string): unknown };
+}
+
+/** servesExternalSecretSpec for an ExternalSecret spec used in `namespace`, its stores looked up in `caches`. */
+export function servesExternalSecretIn(spec: unknown, namespace: string | undefined, controllerClass: string, caches: StoreCaches): boolean {
+  return servesExternalSecretSpec(spec, controllerClass, (ref) =>
+    ref.kind === 'ClusterSecretStore' ? caches.clusterSecretStores.get(ref.name) : caches.secretStores.get(ref.name, namespace),
+  );
+}

@@ -1,7 +1,7 @@
 // The scheduler process (the CLI serves /metrics on config.metricsPort): warm informers on every replica, a Lease campaign, and — while this
 // replica holds the Lease — one leader session that plans and enqueues. Stopping ends the
 // session first, then releases the Lease, so no enqueue follows the release.
-import { addReadinessCheck, createLogger, kubeClients, loadKubeConfig, type Logger } from '@herdless/core';
+import { addReadinessCheck, createLogger, kubeClients, loadKubeConfig, servesExternalSecretIn, type Logger } from '@herdless/core';
 import { runClusterExternalSecrets } from './cluster-external-secrets/index.js';
 import type { SchedulerConfig } from './config.js';
 import { SyncEnqueuer } from './enqueuer.js';
@@ -98,7 +98,8 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       isLeader: () => elector.isLeader(),
       leaseTransitions: () => elector.leaseTransitions(),
       queueDepth: () => enqueuer.depth(),
-      externalSecrets: () => informers.externalSecrets.list(),
+      // ESO's status metrics cover the ExternalSecrets this controller class serves, as ESO's do.
+      externalSecrets: () => informers.externalSecrets.list().filter((es) => servesExternalSecretIn((es as { spec?: unknown }).spec, es.metadata?.namespace, config.controllerClass, informers)),
     },
     config.objectMetrics,
   );

@@ -3,7 +3,7 @@
 // Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). Drift of a
 // target Secret (drift.ts) goes straight to the queue as a drift job: it is no part of the plan.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { externalSecretSchema, secretStoreSchema, servesExternalSecretSpec, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
+import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
 import { Dispatcher } from './dispatcher.js';
 import { driftJobOf, isForeignChange, restoresItsTarget } from './drift.js';
 import type { SyncEnqueuer, QueuedSyncJob } from './enqueuer.js';
@@ -119,10 +119,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
 
   /** Not this controller's (its stores name another class): never planned, forgotten if it was. */
   const isForeign = (obj: KubernetesObject): boolean =>
-    opts.controllerClass !== undefined &&
-    !servesExternalSecretSpec((obj as { spec?: unknown }).spec, opts.controllerClass, (ref) =>
-      ref.kind === 'ClusterSecretStore' ? informers.clusterSecretStores.get(ref.name) : informers.secretStores.get(ref.name, obj.metadata?.namespace),
-    );
+    opts.controllerClass !== undefined && !servesExternalSecretIn((obj as { spec?: unknown }).spec, obj.metadata?.namespace, opts.controllerClass, informers);
 
   const itemOf = (obj: KubernetesObject): PlanItem | undefined => {
     if (isForeign(obj)) return undefined;

@@ -9,6 +9,7 @@
 // spec.controller changed), from then on by Herdless only.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch } from '@herdless/core';
+import { scrapeLoopbackMetrics } from '@herdless/lab';
 import { createExternalSecret, listExternalSecrets } from '../support/kube.js';
 import { waitUntil } from '../../support/wait-until.js';
 import { showOutputOnFailure } from '../../deploy/support/own-cluster.js';
@@ -18,7 +19,7 @@ const ESO_NS = 'team-eso';
 const HERDLESS_NS = 'team-herdless';
 const PER_NAMESPACE = 3;
 let env: EsoCluster;
-let herdless: { scheduler: string; worker: string };
+let herdless: { scheduler: string; worker: string; schedulerMetricsPort: number };
 
 const esSpec = (store: string, kind: 'SecretStore' | 'ClusterSecretStore' = 'SecretStore') => ({
   refreshInterval: '10s',
@@ -117,6 +118,11 @@ describe('ESO (--controller-class eso) and Herdless (--controller-class herdless
     expect(writes.filter((w) => herdlessUsers.has(w.user) && w.resource.startsWith('clusterexternalsecrets'))).toEqual([]);
     expect(writes.filter((w) => herdlessUsers.has(w.user) && w.resource === 'externalsecrets' && w.subresource === undefined)).toEqual([]);
     expect(writes.some((w) => w.user === ESO_USER && w.resource === 'clusterexternalsecrets' && w.subresource === 'status')).toBe(true);
+    // ESO's status metric from Herdless covers Herdless's ExternalSecrets only, as ESO's covers its own.
+    const [metrics] = await scrapeLoopbackMetrics([herdless.schedulerMetricsPort]);
+    const series = (metrics ?? '').split('\n').filter((l) => l.startsWith('externalsecret_status_condition{'));
+    const objects = new Set(series.map((l) => `${/namespace="([^"]*)"/.exec(l)?.[1]}/${/name="([^"]*)"/.exec(l)?.[1]}`));
+    expect([...objects].sort()).toEqual(Object.keys(OWNERS).filter((k) => OWNERS[k] === 'herdless').sort());
   });
 
   it('a namespace moved to Herdless (its store\'s spec.controller) is from then on synced by Herdless alone', async () => {

@@ -11,7 +11,7 @@ import {
   createExternalSecretsInformer,
   createResilientInformer,
   parseGoDuration,
-  servesExternalSecretSpec,
+  servesExternalSecretIn,
   type KubeClients,
   type Logger,
   type ResilientInformer,
@@ -90,9 +90,7 @@ export async function runClusterExternalSecrets(opts: ClusterExternalSecretsOpti
   /** ESO serves every CES; Herdless only those whose ExternalSecrets it would serve in every chosen namespace. */
   const servedHere = (obj: RawObject, chosen: NamespaceView[]): boolean => {
     const spec = cesSpecOf(obj).externalSecretSpec;
-    const lookupIn = (namespace: string) => (ref: { kind: string; name: string }) =>
-      ref.kind === 'ClusterSecretStore' ? caches.clusterSecretStores.get(ref.name) : caches.secretStores.get(ref.name, namespace);
-    return [{ name: '' }, ...chosen].every((ns) => servesExternalSecretSpec(spec, opts.controllerClass, lookupIn(ns.name)));
+    return [{ name: '' }, ...chosen].every((ns) => servesExternalSecretIn(spec, ns.name, opts.controllerClass, caches));
   };
 
   const reconcileOne = async (name: string): Promise<void> => {

@@ -20,7 +20,7 @@ export interface EsoCluster extends OwnCluster {
   writes(): AuditWrite[];
   startEso(o: { controllerClass?: string; extraArgs?: string[] }): Promise<EsoProcess>;
   /** A scheduler and one worker; returns the users they run as. */
-  startHerdless(o: { release: string; controllerClass?: string; extraArgs?: string[]; awsUrl?: string }): Promise<{ scheduler: string; worker: string }>;
+  startHerdless(o: { release: string; controllerClass?: string; extraArgs?: string[]; awsUrl?: string }): Promise<{ scheduler: string; worker: string; schedulerMetricsPort: number }>;
   /** A namespace with a Secret of static AWS credentials `aws-credentials` (keys access-key-id, secret-access-key). */
   namespace(name: string, labels?: Record<string, string>, accessKeyId?: string): Promise<void>;
   /** SecretStore (in `namespace`) or ClusterSecretStore `name` of our AWS endpoint, of `controller` when given. */
@@ -135,7 +135,7 @@ export async function startEsoCluster(label: string, opts: { audit?: boolean } =
         spawnHerdless(`${o.release}-scheduler`, ['scheduler', ...common, '--kubeconfig', kubeconfig.scheduler!, '--namespace', system, '--lease-name', `${o.release}-scheduler`, '--metrics-port', String(metricsPort)]),
         spawnHerdless(`${o.release}-worker`, ['worker', ...common, '--kubeconfig', kubeconfig.worker!]),
       );
-      return { scheduler: users.scheduler!, worker: users.worker! };
+      return { scheduler: users.scheduler!, worker: users.worker!, schedulerMetricsPort: metricsPort as number };
     },
     async namespace(name, labels = {}, accessKeyId = `AKID${name.replace(/[^a-z0-9]/g, '').toUpperCase()}`) {
       await admin.core.createNamespace({ body: { metadata: { name, labels } } });
