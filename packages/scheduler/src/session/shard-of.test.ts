@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseExternalSecret } from '@herdless/core';
-import { schedulerConfigSchema } from './config.js';
+import { schedulerConfigSchema } from '../config.js';
 import { shardOf } from './session.js';
 
 const es = (namespace: string, annotations: Record<string, string> = {}) =>

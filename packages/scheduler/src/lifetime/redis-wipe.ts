@@ -5,7 +5,7 @@
 // overdue work earliest deadline first. It never treats an unreachable Redis as a wiped one.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@herdless/core';
-import type { SyncEnqueuer } from './enqueuer.js';
+import type { SyncEnqueuer } from '../queue/enqueuer.js';
 
 export interface TermOptions {
   enqueuer: Pick<SyncEnqueuer, 'markGeneration' | 'generationIntact'>;

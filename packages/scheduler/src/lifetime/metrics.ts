@@ -4,9 +4,9 @@
 // Labels are identities (provider keys), never values.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { Counter, Gauge, setObjectMetrics, setStatusConditionSource } from '@herdless/core';
-import type { QueueDepth } from './enqueuer.js';
-import { CapacityPlacement } from './capacity-placement.js';
-import type { Planner } from './planner.js';
+import type { QueueDepth } from '../queue/enqueuer.js';
+import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
+import type { Planner } from '../planning/planner.js';
 
 export const plannedCalls = new Gauge({
   name: 'herdless_planner_planned_calls',

@@ -4,11 +4,13 @@
 // retries and overdue items the first slot with room in their lane's share (catch-up may fill
 // a slot, new specs preempt it). When no slot before the deadline has room, it slips to the first
 // slot after it (deadline order) and is counted as late — work is never dropped.
-import { budgetRpsOf, DEFAULT_BUDGETS, PRIMARY_OPERATION, type BudgetTable } from './budgets.js';
-import { DEFAULT_RESERVED_SHARE, routineShareOf, sustainedRpsOf } from '@herdless/core';
-import type { OperationCalls, PlanItem } from './plan-item.js';
-import { isSpecLane, jitterFraction, type Intent, type Placement, type PlannedSync } from './planner.js';
+import { budgetRpsOf, DEFAULT_BUDGETS, DEFAULT_RESERVED_SHARE, isSpecLane, routineShareOf, sustainedRpsOf, type BudgetTable } from '@herdless/core';
+import { jitterFraction } from '../retry-backoff.js';
+import type { Intent, Placement, PlannedSync } from '../plan.js';
+import type { PlanItem } from '../plan-item.js';
+import { BacklogLedger } from './backlog-ledger.js';
 import { SlotCalendar } from './slot-calendar.js';
+import { budgetKeyOf, callsOf, DEFAULT_SPREAD_FRACTION, EPS, graceSecondsOf, hasRoom, SECOND, slotCap, splitBudgetKey } from './slot-maths.js';
 
 export interface CapacityOptions {
   budgets?: BudgetTable;
@@ -37,68 +39,18 @@ export interface CapacityReport {
   availableCalls: number;
 }
 
-const SECOND = 1000;
-const EPS = 1e-9;
-/**
- * A refresh keeps up to this many seconds (a fifth of its window) before its deadline when it
- * can: the time refreshes held by a pause of the workers need to catch up at the routine share
- * (about 1.15 times the plan in a steady fleet: a pause of P seconds drains in about 7·P).
- */
-export const MAX_GRACE_SECONDS = 30;
-/** The grace is at most this fraction of the refresh window. */
-export const GRACE_WINDOW_FRACTION = 0.2;
-/** Default refresh window before the deadline, as a fraction of the interval. */
-export const DEFAULT_SPREAD_FRACTION = 0.1;
-
-/** Whole seconds a refresh keeps before its deadline when it can: a fifth of its window, at most 30. */
-export function graceSecondsOf(intervalMs: number, spreadFraction = DEFAULT_SPREAD_FRACTION): number {
-  return Math.min(MAX_GRACE_SECONDS, Math.floor((GRACE_WINDOW_FRACTION * spreadFraction * intervalMs) / SECOND));
-}
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
-
-/**
- * The calls a slot holds at a rate: the whole calls due by its end less those due by its start,
- * so a fractional rate is kept over time (4.7/s gives slots of 4 and 5) instead of rounded down.
- */
-export function slotCap(rate: number, second: number): number {
-  return Math.floor((second + 1) * rate + EPS) - Math.floor(second * rate + EPS);
-}
-
-/**
- * Room for `calls` more in a slot that holds `load` at `rate`: within the slot's cap, or, for a
- * sync that costs more than any slot holds, alone in an empty slot (never dropped).
- */
-function hasRoom(load: number, calls: number, rate: number, second: number): boolean {
-  const cap = slotCap(rate, second);
-  return load + calls <= cap + EPS || (load === 0 && cap >= 1 && calls > Math.floor(rate + EPS));
-}
-
-export const budgetKeyOf = (providerKey: string, operation: string): string => `${providerKey}#${operation}`;
-
-/** The provider key and operation of a budget key (budgetKeyOf's inverse). */
-function splitBudgetKey(key: string): { providerKey: string; operation: string } {
-  const i = key.lastIndexOf('#');
-  return { providerKey: key.slice(0, i), operation: key.slice(i + 1) };
-}
-
-/** Calls of a job; an adopted job whose item is not known yet counts one call of the primary operation. */
-function callsOf(job: Pick<PlannedSync, 'calls' | 'cost' | 'providerKey'>): OperationCalls[] {
-  if (job.calls && job.calls.length > 0) return job.calls;
-  const type = job.providerKey.split('|')[0] ?? '';
-  return [{ operation: PRIMARY_OPERATION[type] ?? 'calls', calls: Math.max(1, job.cost) }];
-}
 
 export class CapacityPlacement implements Placement {
   readonly calendar = new SlotCalendar();
   /** The overdue lane's share of each slot's load (also counted in `calendar`). */
   private readonly catchUp = new SlotCalendar();
   /** Calls of spec and overdue jobs planned and not yet done, per budget key (past slots included). */
-  private readonly pendingBacklog = new Map<string, number>();
+  private readonly backlog: BacklogLedger;
   private readonly budgets: BudgetTable;
   private readonly routineShare: number;
   private readonly nonSpecShare: number;
-  private readonly reservedShare: number;
   private readonly spreadFraction: number;
   private readonly respreadFraction: number;
   private readonly horizonSeconds: number;
@@ -112,7 +64,7 @@ export class CapacityPlacement implements Placement {
   constructor(opts: CapacityOptions = {}) {
     this.budgets = opts.budgets ?? DEFAULT_BUDGETS;
     const reserved = opts.reservedShare ?? DEFAULT_RESERVED_SHARE;
-    this.reservedShare = reserved;
+    this.backlog = new BacklogLedger(reserved);
     this.nonSpecShare = 1 - reserved;
     this.routineShare = routineShareOf(opts.targetUtilisation, reserved);
     this.spreadFraction = opts.spreadFraction ?? DEFAULT_SPREAD_FRACTION;
@@ -185,7 +137,7 @@ export class CapacityPlacement implements Placement {
       const spreadSec = Math.floor((fraction * item.refresh.intervalMs) / SECOND);
       // Not in the current second: that would be a second call right after the one just made.
       // A re-spread also stays clear of a backlog under way (see backlogClearOf).
-      const lo = Math.max(nowSec + 1, dlSec - spreadSec, intent.respread ? Math.min(dlSec, this.backlogClear(demands, nowSec)) : 0);
+      const lo = Math.max(nowSec + 1, dlSec - spreadSec, intent.respread ? Math.min(dlSec, this.backlog.clearSecond(demands, nowSec)) : 0);
       if (lo <= dlSec) {
         const step = Math.max(1, Math.ceil((dlSec - lo + 1) / MAX_CANDIDATES));
         // From the deadline backwards, so that between equals the later slot wins (fewer calls).
@@ -255,29 +207,18 @@ export class CapacityPlacement implements Placement {
    */
   backlogClearOf(job: PlannedSync, now: number): number | undefined {
     const demands = callsOf(job).map((c) => ({ key: budgetKeyOf(job.providerKey, c.operation), budget: this.budgetOf(job.providerKey, c.operation) }));
-    const clear = this.backlogClear(demands, Math.floor(now / SECOND));
+    const clear = this.backlog.clearSecond(demands, Math.floor(now / SECOND));
     return clear > 0 ? clear : undefined;
   }
 
   backlogHorizon(now: number): number | undefined {
     let clear = 0;
     const nowSec = Math.floor(now / SECOND);
-    for (const key of this.pendingBacklog.keys()) {
+    for (const key of this.backlog.keys()) {
       const { providerKey, operation } = splitBudgetKey(key);
-      clear = Math.max(clear, this.backlogClear([{ key, budget: this.budgetOf(providerKey, operation) }], nowSec));
+      clear = Math.max(clear, this.backlog.clearSecond([{ key, budget: this.budgetOf(providerKey, operation) }], nowSec));
     }
     return clear > 0 ? clear : undefined;
-  }
-
-  private backlogClear(demands: ReadonlyArray<{ key: string; budget: number }>, nowSec: number): number {
-    let clear = 0;
-    for (const d of demands) {
-      const pending = this.pendingBacklog.get(d.key) ?? 0;
-      if (pending <= EPS) continue;
-      const seconds = pending / Math.max(sustainedRpsOf(d.budget) * (1 - this.reservedShare), EPS);
-      clear = Math.max(clear, nowSec + Math.ceil(seconds) + 1);
-    }
-    return clear;
   }
 
   /**
@@ -322,7 +263,7 @@ export class CapacityPlacement implements Placement {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.add(key, s, c.calls);
       if (job.reason === 'overdue') this.catchUp.add(key, s, c.calls);
-      if (job.reason === 'overdue' || isSpecLane(job.reason)) this.pendingBacklog.set(key, (this.pendingBacklog.get(key) ?? 0) + c.calls);
+      if (job.reason === 'overdue' || isSpecLane(job.reason)) this.backlog.add(key, c.calls);
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) this.late.set(job.providerKey, (this.late.get(job.providerKey) ?? 0) + 1);
   }
@@ -333,11 +274,7 @@ export class CapacityPlacement implements Placement {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.remove(key, s, c.calls);
       if (job.reason === 'overdue') this.catchUp.remove(key, s, c.calls);
-      if (job.reason === 'overdue' || isSpecLane(job.reason)) {
-        const left = (this.pendingBacklog.get(key) ?? 0) - c.calls;
-        if (left > EPS) this.pendingBacklog.set(key, left);
-        else this.pendingBacklog.delete(key);
-      }
+      if (job.reason === 'overdue' || isSpecLane(job.reason)) this.backlog.remove(key, c.calls);
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) {
       const n = (this.late.get(job.providerKey) ?? 1) - 1;

@@ -7,7 +7,7 @@
 // new ExternalSecrets may keep arriving during the burst (they preempt the catch-up).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { graceSecondsOf } from './capacity-placement.js';
+import { graceSecondsOf } from '../planning/placement/slot-maths.js';
 import { peakAndMean as interval, simulateFleet, type FleetStart, type SimulationOptions, type VirtualFleet as Fleet } from './virtual-fleet.js';
 
 function simulate(fleet: Fleet, start: FleetStart, respreadFraction: number, seconds: number, arrivals?: SimulationOptions['arrivals']) {

@@ -7,7 +7,7 @@
 // events. Read-only: nothing here writes to the API server.
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { MANAGED_LABEL, PLURALS, createExternalSecretsInformer, createMetadataInformer, type Logger, type ResilientInformer } from '@herdless/core';
-import { secretIdentityOf } from './drift.js';
+import { secretIdentityOf } from '../session/drift.js';
 import { TargetIndex } from './target-index.js';
 
 export type ResourceKind = 'ExternalSecret' | 'SecretStore' | 'ClusterSecretStore' | 'Secret';

@@ -2,9 +2,9 @@
 // bounded concurrency and retries on Redis errors. It stops taking work the moment the
 // leader's signal aborts: a deposed leader enqueues nothing new (what is in flight is
 // harmless, the ids being deterministic).
-import type { Logger, SyncJob } from '@herdless/core';
+import { isSpecLane, type Logger, type SyncJob } from '@herdless/core';
 import type { SyncEnqueuer } from './enqueuer.js';
-import { isSpecLane, type PlanChange, type PlannedSync } from './planner.js';
+import type { PlanChange, PlannedSync } from '../planning/plan.js';
 
 export interface DispatcherOptions {
   enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel'>;

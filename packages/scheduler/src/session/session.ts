@@ -4,12 +4,13 @@
 // target Secret (drift.ts) goes straight to the queue as a drift job: it is no part of the plan.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { externalSecretSchema, secretStoreSchema, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher } from '../queue/dispatcher.js';
 import { driftJobOf, isForeignChange, restoresItsTarget } from './drift.js';
-import type { SyncEnqueuer, QueuedSyncJob } from './enqueuer.js';
-import type { ExternalSecretsInformers } from './informers.js';
-import { planItemOf, storeKeyOf, storeRefOf, type PlanItem } from './plan-item.js';
-import type { Planner, PlannedReason, PlannedSync } from './planner.js';
+import type { SyncEnqueuer, QueuedSyncJob } from '../queue/enqueuer.js';
+import type { ExternalSecretsInformers } from '../lifetime/informers.js';
+import { planItemOf, storeKeyOf, storeRefOf, type PlanItem } from '../planning/plan-item.js';
+import type { PlannedReason, PlannedSync } from '../planning/plan.js';
+import type { Planner } from '../planning/planner.js';
 
 export interface LeaderSessionOptions {
   epoch: number;

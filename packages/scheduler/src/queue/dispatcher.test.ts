@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@herdless/core';
 import { Dispatcher } from './dispatcher.js';
-import type { PlanChange, PlannedSync } from './planner.js';
+import type { PlanChange, PlannedSync } from '../planning/plan.js';
 
 function change(i: number, reason: PlannedSync['reason']): PlanChange {
   const add: PlannedSync = { id: `uid-${i}.g1.${reason}.1`, uid: `uid-${i}`, namespace: 'ns', name: `es-${i}`, generation: 1, reason, plannedAt: 1_000, providerKey: 'aws-sm|us-east-1|default|', shard: 'default', cost: 1 };

@@ -2,15 +2,15 @@
 // replica holds the Lease — one leader session that plans and enqueues. Stopping ends the
 // session first, then releases the Lease, so no enqueue follows the release.
 import { addReadinessCheck, createLogger, kubeClients, loadKubeConfig, type Logger } from '@herdless/core';
-import type { SchedulerConfig } from './config.js';
-import { SyncEnqueuer } from './enqueuer.js';
+import type { SchedulerConfig } from '../config.js';
+import { SyncEnqueuer } from '../queue/enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { bindSchedulerMetrics, recordPlannerMetrics } from './metrics.js';
-import { createPlanner } from './policies.js';
-import type { Planner } from './planner.js';
+import { createPlanner } from '../planning/policies.js';
+import type { Planner } from '../planning/planner.js';
 import { runTermRebuildingOnWipe } from './redis-wipe.js';
-import { runLeaderSession } from './session.js';
+import { runLeaderSession } from '../session/session.js';
 
 export interface SchedulerOptions {
   logger?: Logger;

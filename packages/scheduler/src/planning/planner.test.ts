@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { RETRY_CLASS_OF, syncJobId } from '@herdless/core';
-import { Planner, decideIntent, retryDelayMs, type PlannedSync } from './planner.js';
+import { decideIntent } from './intent.js';
+import type { PlannedSync } from './plan.js';
+import { Planner } from './planner.js';
+import { retryDelayMs } from './retry-backoff.js';
 import type { PlanItem } from './plan-item.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');

@@ -1,6 +1,6 @@
 // Plan items for the planner's tests (not built: tsconfig excludes *.fixture.ts).
 import type { PlanItem } from './plan-item.js';
-import { fleetItem } from './virtual-fleet.js';
+import { fleetItem } from '../simulation/virtual-fleet.js';
 
 export const FIXTURE_PROVIDER_KEY = 'aws-sm|us-east-1|default|';
 

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { parseBudgets } from './budgets.js';
-import { sustainedRpsOf } from '@herdless/core';
-import { CapacityPlacement, MAX_GRACE_SECONDS, budgetKeyOf, graceSecondsOf, slotCap } from './capacity-placement.js';
-import type { PlanItem } from './plan-item.js';
-import { FIXTURE_PROVIDER_KEY, planItem } from './plan-item.fixture.js';
-import { Planner, type PlannedSync } from './planner.js';
-import { createPlanner, EsoPlacement, seededRandom } from './policies.js';
+import { parseBudgets, seededRandom, sustainedRpsOf } from '@herdless/core';
+import { CapacityPlacement } from './capacity-placement.js';
+import { EsoPlacement } from './eso-placement.js';
+import { MAX_GRACE_SECONDS, budgetKeyOf, graceSecondsOf, slotCap } from './slot-maths.js';
+import type { PlanItem } from '../plan-item.js';
+import { FIXTURE_PROVIDER_KEY, planItem } from '../plan-item.fixture.js';
+import type { PlannedSync } from '../plan.js';
+import { Planner } from '../planner.js';
+import { createPlanner } from '../policies.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const HOUR = 3_600_000;

@@ -8,7 +8,7 @@
 // Pure: the session turns the jobs into queue operations.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { DATA_HASH_ANNOTATION, syncJobId, type ExternalSecret, type SyncJob } from '@herdless/core';
-import type { PlanItem } from './plan-item.js';
+import type { PlanItem } from '../planning/plan-item.js';
 
 /** What the scheduler keeps of a managed Secret: identity and the data-hash annotation, nothing that could hold a value. */
 export function secretIdentityOf(obj: KubernetesObject): KubernetesObject {

@@ -4,11 +4,12 @@
 // a new leader re-planning from the queue never plans an item twice.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RESERVED_SHARE, routineShareOf, supersededByTerm, sustainedRpsOf, syncJobId } from '@herdless/core';
-import { parseBudgets } from './budgets.js';
-import { CapacityPlacement, budgetKeyOf } from './capacity-placement.js';
+import { DEFAULT_RESERVED_SHARE, parseBudgets, routineShareOf, supersededByTerm, sustainedRpsOf, syncJobId } from '@herdless/core';
+import { CapacityPlacement } from './placement/capacity-placement.js';
+import { budgetKeyOf } from './placement/slot-maths.js';
 import type { PlanItem } from './plan-item.js';
-import { Planner, type PlannedSync } from './planner.js';
+import type { PlannedSync } from './plan.js';
+import { Planner } from './planner.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const KEY = 'aws-sm|us-east-1|default|';

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { DATA_HASH_ANNOTATION, LANE_PRIORITY, parseExternalSecret, syncJobSchema } from '@herdless/core';
 import { driftJobOf, isForeignChange, restoresItsTarget, secretIdentityOf } from './drift.js';
-import { planItem } from './plan-item.fixture.js';
-import { TargetIndex } from './target-index.js';
+import { planItem } from '../planning/plan-item.fixture.js';
+import { TargetIndex } from '../lifetime/target-index.js';
 
 const secret = (rv: string, hash?: string): KubernetesObject => ({
   metadata: { name: 'app', namespace: 'ns', uid: 's-uid', resourceVersion: rv, ...(hash ? { annotations: { [DATA_HASH_ANNOTATION]: hash } } : {}) },

@@ -5,11 +5,11 @@
 // as the worker's status would. Used by the planner's property tests (planner.dephase.test.ts)
 // and by `herdless bench planner`, which runs fleets too large for the lab on this machine.
 // No Redis, no API server: this measures the plan, not the system (the lab does that).
-import { sustainedRpsOf, type SyncReason } from '@herdless/core';
-import { parseBudgets } from './budgets.js';
-import { CapacityPlacement } from './capacity-placement.js';
-import type { PlanItem } from './plan-item.js';
-import { LANE_PRIORITY, Planner, type PlanChange } from './planner.js';
+import { LANE_PRIORITY, parseBudgets, sustainedRpsOf, type SyncReason } from '@herdless/core';
+import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
+import type { PlanItem } from '../planning/plan-item.js';
+import type { PlanChange } from '../planning/plan.js';
+import { Planner } from '../planning/planner.js';
 
 export const VIRTUAL_T0 = Date.parse('2030-01-01T00:00:00Z');
 const PROVIDER_KEY = 'aws-sm|us-east-1|default|';
