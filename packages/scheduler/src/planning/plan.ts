@@ -85,4 +85,9 @@ export interface Placement {
   backlogClearOf?(job: PlannedSync, now: number): number | undefined;
   /** The latest of those seconds over every budget key, or undefined when no backlog is pending. */
   backlogHorizon?(now: number): number | undefined;
+  /**
+   * Jobs whose place the last placement gave to another (fair share between namespaces: see
+   * fair-share.ts); the planner places each anew. Emptied by the call.
+   */
+  takeDisplaced?(): PlannedSync[];
 }

@@ -44,6 +44,10 @@ export class Planner {
   private lastRebalanceMs = -Infinity;
   /** Re-spread refreshes moved behind a backlog (rebalance), for the metric. */
   movedBehindBacklog = 0;
+  /** Spec jobs moved to the end of their namespace's backlog by another's new spec (fair share). */
+  movedForFairShare = 0;
+  /** The queue changes of those moves, returned with the next observeAll or rebalance. */
+  private readonly moved: PlanChange[] = [];
 
   constructor(private readonly opts: PlannerOptions = {}) {
     this.placement = opts.placement ?? deadlinePlacement;
@@ -71,7 +75,10 @@ export class Planner {
     return undefined;
   }
 
-  /** Re-decides one item from its latest state; returns what the queue must change, if anything. */
+  /**
+   * Re-decides one item from its latest state; returns what the queue must change, if anything.
+   * Jobs its placement moved (fair share) come with the next observeAll or rebalance, or takeMoved.
+   */
   observe(item: PlanItem, now: number): PlanChange | undefined {
     return this.place(this.decide(item, now), now);
   }
@@ -89,7 +96,7 @@ export class Planner {
       const c = this.place(e, now);
       if (c) changes.push(c);
     }
-    return changes;
+    return changes.concat(this.takeMoved());
   }
 
   private decide(item: PlanItem, now: number): Entry {
@@ -150,7 +157,23 @@ export class Planner {
     this.placement.reserve(job);
     entry.memory.planned = job;
     if (intent.respread && this.placement.backlogClearOf?.(job, now) !== undefined) this.behindBacklog.push({ uid: item.uid, id: job.id, plannedAt: job.plannedAt });
+    this.placeDisplaced(now);
     return { uid: item.uid, cancel: current && current.id !== job.id ? [current] : [], add: job };
+  }
+
+  /** Places anew the jobs the last placement displaced (fair share); their changes wait in `moved`. */
+  private placeDisplaced(now: number): void {
+    for (const job of this.placement.takeDisplaced?.() ?? []) {
+      const entry = this.entries.get(job.uid);
+      if (!entry || entry.memory.planned !== job || entry.intent?.kind !== 'sync') continue;
+      this.moved.push(this.placeAnew(entry, now));
+      this.movedForFairShare++;
+    }
+  }
+
+  /** Queue changes of jobs moved for fair share since the last call (observeAll and rebalance return them too). */
+  takeMoved(): PlanChange[] {
+    return this.moved.splice(0);
   }
 
   /**
@@ -162,6 +185,10 @@ export class Planner {
    * if there is room before its deadline. Runs at most once a second; returns the queue's changes.
    */
   rebalance(now: number): PlanChange[] {
+    return this.moveBehindBacklog(now).concat(this.takeMoved());
+  }
+
+  private moveBehindBacklog(now: number): PlanChange[] {
     const changes: PlanChange[] = [];
     const { backlogClearOf, backlogHorizon } = this.placement;
     if (!backlogClearOf || !backlogHorizon || this.behindBacklog.length === 0 || now - this.lastRebalanceMs < SECOND) return changes;

@@ -151,7 +151,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
     for (let n = 0; k < arrivals.forSeconds && n < arrivals.perSecond; n++) {
       const created = fleetItem(fleet.count + k * arrivals.perSecond + n, fleet.intervalS);
       items.set(created.uid, created);
-      apply([planner.observe(created, s * 1000)], false);
+      apply(planner.observeAll([created], s * 1000), false);
     }
     // The leader moves re-spread refreshes out of a backlog that outlasted them (once a second).
     apply(planner.rebalance(s * 1000), false);

@@ -9,8 +9,9 @@ import { jitterFraction } from '../retry-backoff.js';
 import type { Intent, Placement, PlannedSync } from '../plan.js';
 import type { PlanItem } from '../plan-item.js';
 import { BacklogLedger } from './backlog-ledger.js';
+import { FairShare, type TenantShares } from './fair-share.js';
 import { SlotCalendar } from './slot-calendar.js';
-import { budgetKeyOf, callsOf, DEFAULT_SPREAD_FRACTION, EPS, graceSecondsOf, hasRoom, SECOND, slotCap, splitBudgetKey } from './slot-maths.js';
+import { budgetKeyOf, callsOf, callsOnKey, DEFAULT_SPREAD_FRACTION, EPS, graceSecondsOf, hasRoom, SECOND, slotCap, splitBudgetKey } from './slot-maths.js';
 
 export interface CapacityOptions {
   budgets?: BudgetTable;
@@ -27,6 +28,8 @@ export interface CapacityOptions {
   respreadFraction?: number;
   /** How far ahead to look for a slot with room (default 7 days). */
   horizonSeconds?: number;
+  /** The operator's weights and caps per namespace (fair-share.ts). */
+  tenants?: TenantShares;
 }
 
 export interface CapacityReport {
@@ -60,6 +63,12 @@ export class CapacityPlacement implements Placement {
   private readonly late = new Map<string, number>();
   /** Scan hints: per (provider key, lane share, cost) the first slot that may have room. */
   private readonly cursors = new Map<string, { start: number; free: number }>();
+  /** Fair share between namespaces and their caps. */
+  readonly fair: FairShare;
+  private readonly displaced: PlannedSync[] = [];
+  private refusedByCap = false;
+  /** Displaced jobs the planner is to place anew, by uid: they overtake nobody (no chains of moves). */
+  private readonly moving = new Set<string>();
 
   constructor(opts: CapacityOptions = {}) {
     this.budgets = opts.budgets ?? DEFAULT_BUDGETS;
@@ -70,6 +79,7 @@ export class CapacityPlacement implements Placement {
     this.spreadFraction = opts.spreadFraction ?? DEFAULT_SPREAD_FRACTION;
     this.respreadFraction = Math.max(this.spreadFraction, opts.respreadFraction ?? 1);
     this.horizonSeconds = opts.horizonSeconds ?? 7 * 24 * 3600;
+    this.fair = new FairShare(opts.tenants);
   }
 
   /**
@@ -95,6 +105,14 @@ export class CapacityPlacement implements Placement {
   }
 
   place(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
+    this.refusedByCap = false;
+    const plannedAt = this.placeOnCalendar(intent, item, now);
+    // Counted per namespace for the metric: a slot with room in the budget was refused by the cap.
+    if (this.refusedByCap) this.fair.countCapped(item.namespace);
+    return plannedAt;
+  }
+
+  private placeOnCalendar(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
     const demands = item.calls.map((c) => {
       const budget = budgetRpsOf(this.budgets, item.providerType, c.operation);
       this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), budget);
@@ -104,12 +122,37 @@ export class CapacityPlacement implements Placement {
     const nowSec = Math.floor(now / SECOND);
     // Hot loop (a new leader places every item at once): plain loops, one slot map per demand.
     const maps = demands.map((d) => this.calendar.slotsOf(d.key));
-    const preempted = isSpecLane(intent.reason) ? demands.map((d) => this.catchUp.slotsOf(d.key)) : undefined;
-    const loadAt = (i: number, s: number): number => (maps[i]?.get(s) ?? 0) - (preempted?.[i]?.get(s) ?? 0);
+    const spec = isSpecLane(intent.reason);
+    const preempted = spec ? demands.map((d) => this.catchUp.slotsOf(d.key)) : undefined;
+    // Fair share: a spec may take the place of the specs of namespaces that have had more than
+    // their share of the slots before (FairShare.overtakingScan); those move to the end of their
+    // namespace's backlog (takeDisplaced). A job being moved overtakes nobody.
+    const moved = this.moving.delete(item.uid);
+    const overtaking = spec && !moved ? demands.map((d) => this.fair.overtakingScan(d.key, item.namespace, d.calls, nowSec)) : undefined;
+    const overtakes = overtaking?.some((o) => o.rivals.length > 0) === true;
+    const qualified: string[][] = demands.map(() => []);
+    const overtaken = (i: number, s: number): number => {
+      const o = overtaking?.[i];
+      const d = demands[i];
+      if (!o || !d || o.rivals.length === 0) return 0;
+      // Never a job of the current second: it may be running already (at() is empty for it).
+      qualified[i] = o.at(s);
+      return qualified[i].length > 0 ? this.fair.preemptableLoad(d.key, qualified[i], s) : 0;
+    };
+    const loadAt = (i: number, s: number): number => (maps[i]?.get(s) ?? 0) - (preempted?.[i]?.get(s) ?? 0) - overtaken(i, s);
+    const cap = this.fair.capOf(item.namespace);
     const fits = (s: number): boolean => {
       for (let i = 0; i < demands.length; i++) {
         const d = demands[i] as (typeof demands)[number];
         if (!hasRoom(loadAt(i, s), d.calls, d.rate, s)) return false;
+      }
+      // The operator's cap on this namespace: its calls in the slot, every lane, at its share of the rate.
+      for (let i = 0; cap !== undefined && i < demands.length; i++) {
+        const d = demands[i] as (typeof demands)[number];
+        if (!hasRoom(this.fair.cappedLoad(d.key, item.namespace, s), d.calls, sustainedRpsOf(d.budget) * cap, s)) {
+          this.refusedByCap = true;
+          return false;
+        }
       }
       return true;
     };
@@ -181,13 +224,15 @@ export class CapacityPlacement implements Placement {
         if (best === undefined) for (let s = dlSec; s > soft; s -= step) consider(s, false);
         if (best !== undefined) return Math.min(at(best), intent.deadline);
         // Overload: no room before the deadline. Slip to the first slot with room after it.
-        return at(this.firstFit(demands, dlSec + 1, fits, intent.reason));
+        return at(this.firstFit(demands, dlSec + 1, fits, intent.reason, cap !== undefined ? item.namespace : undefined));
       }
     }
     const start = Math.max(nowSec, Math.ceil(intent.earliest / SECOND) - (intent.earliest % SECOND === 0 ? 0 : 1));
-    const slot = this.firstFit(demands, start, fits, intent.reason);
+    // A scan that may overtake others' specs or is capped has its own answer: no shared hint.
+    const slot = this.firstFit(demands, start, fits, intent.reason, overtakes || cap !== undefined ? item.namespace : undefined);
     const plannedAt = at(slot);
-    if (preempted) this.displaceCatchUp(demands, slot);
+    const freed = overtakes ? this.displaceSpecs(demands, qualified, slot) : undefined;
+    if (preempted) this.displaceCatchUp(demands, slot, freed);
     return plannedAt;
   }
 
@@ -228,10 +273,11 @@ export class CapacityPlacement implements Placement {
    * moving that much catch-up load from the slot to the first slot after it with room, so that
    * refreshes planned meanwhile are not put where the displaced catch-up will run.
    */
-  private displaceCatchUp(demands: ReadonlyArray<{ key: string; calls: number; rate: number }>, slot: number): void {
-    for (const d of demands) {
-      // The spec itself is reserved in the slot after this (the planner's reserve).
-      const over = Math.min(this.catchUp.load(d.key, slot), this.calendar.load(d.key, slot) + d.calls - slotCap(d.rate, slot));
+  private displaceCatchUp(demands: ReadonlyArray<{ key: string; calls: number; rate: number }>, slot: number, freed?: readonly number[]): void {
+    for (const [i, d] of demands.entries()) {
+      // The spec itself is reserved in the slot after this (the planner's reserve); the specs it
+      // overtook (displaceSpecs) leave the slot when the planner places them anew.
+      const over = Math.min(this.catchUp.load(d.key, slot), this.calendar.load(d.key, slot) - (freed?.[i] ?? 0) + d.calls - slotCap(d.rate, slot));
       if (over <= EPS) continue;
       let t = slot + 1;
       while (t < slot + this.horizonSeconds && !hasRoom(this.calendar.load(d.key, t), over, d.rate, t)) t++;
@@ -242,9 +288,44 @@ export class CapacityPlacement implements Placement {
     }
   }
 
-  private firstFit(demands: Array<{ key: string; calls: number; rate: number }>, start: number, fits: (s: number) => boolean, reason: string): number {
+  /**
+   * A spec placed in a slot full of specs of namespaces further over their share takes their
+   * place: as many of theirs as it needs (the furthest over first) are handed to the planner
+   * (takeDisplaced), which places them anew, at the end of their namespace's backlog. So a
+   * tenant's new spec waits behind its share of another's mass creation, not behind all of it;
+   * a queue change per job moved. Returns the calls freed per demand.
+   */
+  private displaceSpecs(demands: ReadonlyArray<{ key: string; calls: number; rate: number }>, qualified: ReadonlyArray<readonly string[]>, slot: number): number[] {
+    const freed = demands.map(() => 0);
+    const moved = new Set<PlannedSync>();
+    for (const [i, d] of demands.entries()) {
+      const catchUp = this.catchUp.load(d.key, slot);
+      const over = () => this.calendar.load(d.key, slot) - catchUp - (freed[i] ?? 0) + d.calls - slotCap(d.rate, slot);
+      for (const job of this.fair.jobsIn(d.key, qualified[i] ?? [], slot)) {
+        if (over() <= EPS) break;
+        if (moved.has(job)) continue;
+        moved.add(job);
+        for (const [j, e] of demands.entries()) freed[j] = (freed[j] ?? 0) + callsOnKey(job, e.key);
+      }
+    }
+    this.displaced.push(...moved);
+    return freed;
+  }
+
+  /** Spec jobs whose place a spec took (displaceSpecs): the planner places them anew. */
+  takeDisplaced(): PlannedSync[] {
+    const jobs = this.displaced.splice(0);
+    for (const job of jobs) this.moving.add(job.uid);
+    return jobs;
+  }
+
+  private firstFit(demands: Array<{ key: string; calls: number; rate: number }>, start: number, fits: (s: number) => boolean, reason: string, unshared?: string): number {
     const lane = reason as PlannedSync['reason'];
     const hint = `${demands.map((d) => `${d.key}:${d.calls}:${d.rate}`).join(',')}|${isSpecLane(lane) ? 'spec' : 'other'}`;
+    if (unshared !== undefined) {
+      for (let s = start; s <= start + this.horizonSeconds; s++) if (fits(s)) return s;
+      return start + this.horizonSeconds;
+    }
     // A hint is a lower bound only for scans starting inside the range it proved full.
     const known = this.cursors.get(hint);
     const from = known && start >= known.start && start <= known.free ? known.free : start;
@@ -264,6 +345,7 @@ export class CapacityPlacement implements Placement {
       this.calendar.add(key, s, c.calls);
       if (job.reason === 'overdue') this.catchUp.add(key, s, c.calls);
       if (job.reason === 'overdue' || isSpecLane(job.reason)) this.backlog.add(key, c.calls);
+      this.fair.reserve(job, key, c.calls, s, isSpecLane(job.reason));
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) this.late.set(job.providerKey, (this.late.get(job.providerKey) ?? 0) + 1);
   }
@@ -275,6 +357,7 @@ export class CapacityPlacement implements Placement {
       this.calendar.remove(key, s, c.calls);
       if (job.reason === 'overdue') this.catchUp.remove(key, s, c.calls);
       if (job.reason === 'overdue' || isSpecLane(job.reason)) this.backlog.remove(key, c.calls);
+      this.fair.release(job, key, c.calls, s, isSpecLane(job.reason));
     }
     if (job.deadline !== undefined && job.plannedAt > job.deadline) {
       const n = (this.late.get(job.providerKey) ?? 1) - 1;
@@ -306,5 +389,6 @@ export class CapacityPlacement implements Placement {
   prune(now: number): void {
     this.calendar.prune(Math.floor(now / SECOND) - 1);
     this.catchUp.prune(Math.floor(now / SECOND) - 1);
+    this.fair.prune(Math.floor(now / SECOND) - 1);
   }
 }

@@ -54,3 +54,10 @@ export function callsOf(job: Pick<PlannedSync, 'calls' | 'cost' | 'providerKey'>
   const type = job.providerKey.split('|')[0] ?? '';
   return [{ operation: PRIMARY_OPERATION[type] ?? 'calls', calls: Math.max(1, job.cost) }];
 }
+
+/** Calls a job makes on one budget key (0 when it makes none there). */
+export function callsOnKey(job: Pick<PlannedSync, 'calls' | 'cost' | 'providerKey'>, key: string): number {
+  let n = 0;
+  for (const c of callsOf(job)) if (budgetKeyOf(job.providerKey, c.operation) === key) n += c.calls;
+  return n;
+}
