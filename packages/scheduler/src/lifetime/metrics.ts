@@ -30,6 +30,23 @@ export const movedRefreshes = new Counter({
   help: 'Re-spread refreshes moved behind a backlog of new specs or catch-up that outlasted them.',
 });
 const movedSeen = new WeakMap<Planner, number>();
+// Per namespace only for the namespaces the operator names in --namespace-weights or
+// --namespace-caps: bounded by the configuration, not by the tenants.
+export const namespacePlannedCalls = new Gauge({
+  name: 'herdless_planner_namespace_planned_calls',
+  help: 'Provider calls planned in the next 60 s per provider key, operation and namespace, for the namespaces named in --namespace-weights or --namespace-caps.',
+  labelNames: ['provider_key', 'operation', 'namespace'],
+});
+export const namespaceCappedSyncs = new Counter({
+  name: 'herdless_planner_namespace_capped_syncs_total',
+  help: "Syncs of a namespace placed later than the budget alone allowed because of the namespace's cap (--namespace-caps).",
+  labelNames: ['namespace'],
+});
+export const fairShareMoves = new Counter({
+  name: 'herdless_planner_fair_share_moves_total',
+  help: "New or changed specs moved to the end of their namespace's backlog by another namespace's new spec (fair share inside a provider key).",
+});
+const fairSeen = new WeakMap<Planner, { moves: number; capped: Map<string, number> }>();
 
 export function recordPlannerMetrics(planner: Planner, placement: unknown, now: number): void {
   const moved = planner.movedBehindBacklog - (movedSeen.get(planner) ?? 0);
@@ -39,6 +56,7 @@ export function recordPlannerMetrics(planner: Planner, placement: unknown, now: 
   for (const _ of planner.plannedJobs()) n++;
   plannedJobs.set(n);
   if (!(placement instanceof CapacityPlacement)) return;
+  recordFairShare(planner, placement, now);
   placement.prune(now);
   plannedCalls.reset();
   availableCalls.reset();
@@ -48,6 +66,19 @@ export function recordPlannerMetrics(planner: Planner, placement: unknown, now: 
   }
   lateSyncs.reset();
   for (const [key, count] of placement.lateByProviderKey()) lateSyncs.set({ provider_key: key }, count);
+}
+
+function recordFairShare(planner: Planner, placement: CapacityPlacement, now: number): void {
+  const seen = fairSeen.get(planner) ?? { moves: 0, capped: new Map<string, number>() };
+  fairShareMoves.inc(planner.movedForFairShare - seen.moves);
+  seen.moves = planner.movedForFairShare;
+  for (const [namespace, n] of placement.fair.cappedSyncs) {
+    namespaceCappedSyncs.inc({ namespace }, n - (seen.capped.get(namespace) ?? 0));
+    seen.capped.set(namespace, n);
+  }
+  fairSeen.set(planner, seen);
+  namespacePlannedCalls.reset();
+  for (const r of placement.namespaceReport(now, 60)) namespacePlannedCalls.set({ provider_key: r.providerKey, operation: r.operation, namespace: r.namespace }, r.plannedCalls);
 }
 
 /** BullMQ priority → the lane's name in metrics (core's LANE_PRIORITY). */

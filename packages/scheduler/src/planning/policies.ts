@@ -18,6 +18,9 @@ export interface PolicyConfig {
   respreadFraction?: number;
   retryBaseSeconds: number;
   retryMaxSeconds: number;
+  /** The operator's fair-share weights and caps per namespace (herdless policy). */
+  namespaceWeights?: Readonly<Record<string, number>>;
+  namespaceCaps?: Readonly<Record<string, number>>;
   /** eso models: syncs per second the modelled controller starts. */
   esoSyncsPerSecond?: number;
 }
@@ -35,6 +38,7 @@ export function createPlanner(config: PolicyConfig): Planner {
         reservedShare: config.reservedShare,
         spreadFraction: config.spreadFraction,
         ...(config.respreadFraction !== undefined ? { respreadFraction: config.respreadFraction } : {}),
+        tenants: { weights: config.namespaceWeights ?? {}, caps: config.namespaceCaps ?? {} },
       }),
     });
   }

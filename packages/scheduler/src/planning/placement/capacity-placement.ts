@@ -386,6 +386,20 @@ export class CapacityPlacement implements Placement {
     return out;
   }
 
+  /**
+   * Calls planned in the next `windowSeconds` per provider key, operation and namespace, for the
+   * namespaces the operator names (weights or caps) only: the metric's cardinality is the
+   * configuration's size times the provider keys, never the cluster's namespaces.
+   */
+  namespaceReport(now: number, windowSeconds = 60): Array<{ providerKey: string; operation: string; namespace: string; plannedCalls: number }> {
+    const from = Math.floor(now / SECOND);
+    const named = this.fair.namedNamespaces();
+    return this.calendar.keys().flatMap((key) => {
+      const { providerKey, operation } = splitBudgetKey(key);
+      return named.map((namespace) => ({ providerKey, operation, namespace, plannedCalls: this.fair.plannedCalls(key, namespace, from, from + windowSeconds - 1) }));
+    });
+  }
+
   prune(now: number): void {
     this.calendar.prune(Math.floor(now / SECOND) - 1);
     this.catchUp.prune(Math.floor(now / SECOND) - 1);
