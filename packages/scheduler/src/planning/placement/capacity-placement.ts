@@ -42,6 +42,9 @@ export interface CapacityReport {
   availableCalls: number;
 }
 
+/** A new spec may move others' jobs, and those theirs, but no further (see CapacityPlacement.moving). */
+const MAX_MOVE_DEPTH = 2;
+
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
@@ -67,8 +70,14 @@ export class CapacityPlacement implements Placement {
   readonly fair: FairShare;
   private readonly displaced: PlannedSync[] = [];
   private refusedByCap = false;
-  /** Displaced jobs the planner is to place anew, by uid: they overtake nobody (no chains of moves). */
-  private readonly moving = new Set<string>();
+  /**
+   * Displaced jobs the planner is to place anew, by uid, with how many moves led to them. A moved
+   * job keeps its fair share (it may overtake namespaces further over theirs, or it would wait
+   * behind every backlog on the key); the jobs it displaces in turn overtake nobody, so a new
+   * spec moves at most two levels of jobs.
+   */
+  private readonly moving = new Map<string, number>();
+  private displacedDepth = 0;
 
   constructor(opts: CapacityOptions = {}) {
     this.budgets = opts.budgets ?? DEFAULT_BUDGETS;
@@ -125,10 +134,12 @@ export class CapacityPlacement implements Placement {
     const spec = isSpecLane(intent.reason);
     const preempted = spec ? demands.map((d) => this.catchUp.slotsOf(d.key)) : undefined;
     // Fair share: a spec may take the place of the specs of namespaces that have had more than
-    // their share of the slots before (FairShare.overtakingScan); those move to the end of their
-    // namespace's backlog (takeDisplaced). A job being moved overtakes nobody.
-    const moved = this.moving.delete(item.uid);
-    const overtaking = spec && !moved ? demands.map((d) => this.fair.overtakingScan(d.key, item.namespace, d.calls, nowSec)) : undefined;
+    // their share of the slots before (FairShare.overtakingScan); the planner places those anew
+    // (takeDisplaced), each at its own namespace's fair place, two levels of moves at most.
+    const depth = this.moving.get(item.uid) ?? 0;
+    this.moving.delete(item.uid);
+    this.displacedDepth = depth + 1;
+    const overtaking = spec && depth < MAX_MOVE_DEPTH ? demands.map((d) => this.fair.overtakingScan(d.key, item.namespace, d.calls, nowSec)) : undefined;
     const overtakes = overtaking?.some((o) => o.rivals.length > 0) === true;
     const qualified: string[][] = demands.map(() => []);
     const overtaken = (i: number, s: number): number => {
@@ -291,7 +302,7 @@ export class CapacityPlacement implements Placement {
   /**
    * A spec placed in a slot full of specs of namespaces further over their share takes their
    * place: as many of theirs as it needs (the furthest over first) are handed to the planner
-   * (takeDisplaced), which places them anew, at the end of their namespace's backlog. So a
+   * (takeDisplaced), which places them anew at their namespace's fair place (later). So a
    * tenant's new spec waits behind its share of another's mass creation, not behind all of it;
    * a queue change per job moved. Returns the calls freed per demand.
    */
@@ -315,7 +326,7 @@ export class CapacityPlacement implements Placement {
   /** Spec jobs whose place a spec took (displaceSpecs): the planner places them anew. */
   takeDisplaced(): PlannedSync[] {
     const jobs = this.displaced.splice(0);
-    for (const job of jobs) this.moving.add(job.uid);
+    for (const job of jobs) this.moving.set(job.uid, this.displacedDepth);
     return jobs;
   }
 
