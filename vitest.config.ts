@@ -17,6 +17,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts'],
+          // CPU-bound property tests share two cores with the integration files beside them:
+          // vitest's 5 s default failed a 3.5 s planner property under a full run's load.
+          testTimeout: 60_000,
         },
       },
       {

@@ -25,6 +25,8 @@
            all theirs), booked as that many single calls one after the other would be, at most
            ARGV[12] reservationMs of the lane's interval in one admission
   ARGV[13] '1' when the sync already holds slots (committed): never deferred, it waits
+  ARGV[14] the tenant (namespace) of an urgent call, or '': denied, it gets a place in its
+           tenant's own urgent line (field 'uline:' .. tenant), so tenants take turns
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
   rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
   and traces), granted (slots booked), spacingMs (string: between booked slots), firstSlotInMs
@@ -43,6 +45,7 @@ local routineShare = tonumber(ARGV[10]) or 0
 local calls = math.floor(tonumber(ARGV[11]) or 1)
 local reservationMs = tonumber(ARGV[12]) or 0
 local committed = ARGV[13] == '1'
+local tenant = ARGV[14] or ''
 
 local now = redisNowMs()
 
@@ -113,6 +116,7 @@ local function comeBackInLine(field, from, step, lead)
     0, string.format('%.4f', spacing), string.format('%.3f', back) }
 end
 -- Urgent: the urgent line, which starts at the reserved slots (not behind deferred work).
+if urgent and tenant ~= '' then return comeBackInLine('uline:' .. tenant, tat, interval, burst * interval) end
 if urgent then return comeBackInLine('uline', tat, interval, burst * interval) end
 -- Held by the routine share: the routine line, at the share's interval.
 if routine and rtat > mainSend then return comeBackInLine('rline', rtat, rinterval, rinterval) end

@@ -51,6 +51,23 @@ describe('RedisRateLimiter bookings (real Redis)', () => {
     expect(slotsOf(next)[0]).toBeCloseTo((slotsOf(first).at(-1) as number) + t, 0);
   });
 
+  it("a tenant's denied urgent call is told to come back at the reserved slots, not behind another tenant's 200 in line", async () => {
+    const limiter = new RedisRateLimiter(clients[0] as Redis);
+    const limits = limiterParams(50);
+    const t = intervalMs(steadyRps(limits));
+    const k = key();
+    // Five seconds of slots booked (a sync of A's already holding them), then 200 of A's calls denied.
+    let held = await limiter.reserve(k, 'GetSecretValue', limits, 'urgent', { calls: 1_000, tenant: 'tenant-a' });
+    for (let i = 0; i < 4; i++) held = await limiter.reserve(k, 'GetSecretValue', limits, 'urgent', { calls: 1_000, committed: true, tenant: 'tenant-a' });
+    let lastOfA = 0;
+    for (let i = 0; i < 200; i++) lastOfA = (await limiter.acquire(k, 'GetSecretValue', limits, 'urgent', 'tenant-a')).slotMs;
+    const b = await limiter.acquire(k, 'GetSecretValue', limits, 'urgent', 'tenant-b');
+    expect(b.allowed).toBe(false);
+    // Back just before the slot after the booked ones, as if A had nothing in line (A's line ends 200 slots later).
+    expect(b.slotMs).toBeCloseTo((slotsOf(held).at(-1) as number) + t - limits.maxWaitMs / 2, 0);
+    expect(lastOfA - b.slotMs).toBeGreaterThan(190 * t);
+  });
+
   it('a denied booking takes a place in line as long as the slots it asked for', async () => {
     const limiter = new RedisRateLimiter(clients[0] as Redis);
     const limits = limiterParams(50);

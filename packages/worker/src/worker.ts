@@ -145,7 +145,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
         'herdless.sync',
         attributes,
         async (span) => {
-          const done = await withCallLane(callLaneOf(sync.reason), () => syncExternalSecret(sync, deps));
+          const done = await withCallLane(callLaneOf(sync.reason), () => syncExternalSecret(sync, deps), sync.namespace);
           span.setAttribute('herdless.result', done.result);
           if ('reason' in done) span.setAttribute('herdless.error.reason', done.reason);
           return done;

@@ -3,7 +3,7 @@
 // a model of the queue (lanes, planned time) and of the workers' limiter (the rate it admits on
 // the budget), statuses reported back as the worker writes them. No Redis, no API server, no AWS
 // endpoint: it measures the plan's shape (peaks, deadlines, de-phasing), the lab measures the system.
-import { peakAndMean, simulateFleet, type FleetStart } from '@herdless/scheduler';
+import { peakAndMean, simulateFleet, type FleetStart } from '@herdless/scheduler/simulation';
 
 export interface PlannerBenchSettings {
   count: number;

@@ -216,7 +216,8 @@ class RealEso implements Controller {
     this.eso = await startEso({
       kubeconfigPath: this.env.controlPlane.kubeconfigPath,
       awsEndpointUrl: this.env.aws.url,
-      namespace: LAB_NAMESPACE,
+      // noisy-neighbour: the other tenants' namespaces too, as a cluster-wide install serves them.
+      ...(this.settings.scenario === 'noisy-neighbour' ? {} : { namespace: LAB_NAMESPACE }),
       ...(this.run.esoConcurrent !== undefined && this.run.esoConcurrent !== 1 ? { concurrent: this.run.esoConcurrent } : {}),
       ...(this.settings.esoClientQps !== undefined ? { clientQps: this.settings.esoClientQps } : {}),
       ...(this.settings.esoClientBurst !== undefined ? { clientBurst: this.settings.esoClientBurst } : {}),

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 
-export const SCENARIOS = ['burst', 'recovery', 'steady', 'outage', 'failover'] as const;
+export const SCENARIOS = ['burst', 'recovery', 'steady', 'outage', 'failover', 'noisy-neighbour'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const CONTENDERS = ['herdless', 'eso', 'eso-jitter', 'eso-real'] as const;
@@ -88,6 +88,9 @@ export const SCENARIO_DEFAULTS: Record<ScenarioName, ScenarioDefaults> = {
   steady: { count: 300, refreshInterval: '30s', quotaRps: 20, outageSeconds: 0, observeIntervals: 3 },
   outage: { count: 300, refreshInterval: '30s', quotaRps: 20, outageSeconds: 45, observeIntervals: 1 },
   failover: { count: 400, refreshInterval: '10m', quotaRps: 8, outageSeconds: 0, observeIntervals: 0 },
+  // Tenant A creates `count` at once on the shared key (about 60 s of quota) while tenants B–E
+  // each create one every 2 s (noisy-neighbour.ts): what do B–E wait?
+  'noisy-neighbour': { count: 600, refreshInterval: '10m', quotaRps: 10, outageSeconds: 0, observeIntervals: 0 },
 };
 
 export function parseContenders(text: string, esoConcurrent: string): ContenderRun[] {

@@ -23,6 +23,7 @@ import { startLabEnvironment } from './lab-environment.js';
 import { SYNC_START_LATENESS, WORKER_START_CPU } from '@herdless/worker';
 import { computeResult, latenessNote, workerStartCpuOf, type ProviderReply, type RunObservation } from './lab-figures.js';
 import type { LabProgress } from './lab-progress.js';
+import { prepareNeighbours, startNeighbours, type Neighbours } from './noisy-neighbour.js';
 import { createStorm, createTrickle, planStorm, prepareStore, type StormPlan } from './storm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,6 +87,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
   const observer = new FleetObserver(env.controlPlane.kubeConfig(), LAB_NAMESPACE);
   let ticker: NodeJS.Timeout | undefined;
   let pauseProbe: ReturnType<typeof startPauseProbe> | undefined;
+  let neighbours: Neighbours | undefined;
   try {
     const kc = env.controlPlane.kubeConfig();
     for (const op of ['GetSecretValue', 'BatchGetSecretValue'] as const) await env.aws.setQuota(op, settings.quotaRps, settings.quotaRps);
@@ -93,6 +95,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     // The ESO models and the real ESO have no budget: the annotation would put them behind
     // the workers' limiter, which the reference controller does not have.
     await prepareStore(kc, env.aws, plan, run.kind === 'herdless' ? settings.budgetRps : undefined);
+    if (settings.scenario === 'noisy-neighbour') await prepareNeighbours(kc, env.aws.region, run.kind === 'herdless' ? settings.budgetRps : undefined);
     if (!settings.startAfterCreate) await controller.start();
     await observer.start();
     const access = { server: env.controlPlane.server, caPem: env.controlPlane.caPem, adminToken: env.controlPlane.adminToken };
@@ -159,6 +162,8 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       })().finally(() => (sampling = false));
     }, 1000);
 
+    // The other tenants start creating with the storm, and go on until it is over.
+    if (settings.scenario === 'noisy-neighbour') neighbours = await startNeighbours(kc, plan, settings.refreshInterval);
     const createdAt = await createStorm(kc, plan, settings.refreshInterval);
     mark(`created ${settings.count} ExternalSecrets in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const names = [...createdAt.keys()];
@@ -192,6 +197,15 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       case 'burst':
         await waitFor('every ExternalSecret to be Ready', allReady);
         break;
+      case 'noisy-neighbour': {
+        const others = neighbours as Neighbours;
+        await waitFor("every one of tenant A's ExternalSecrets to be Ready", allReady);
+        others.stop();
+        probesCreatedAt = await others.created;
+        mark(`${probesCreatedAt.size} ExternalSecrets created by tenants B–E during tenant A's storm`);
+        await waitFor("the other tenants' ExternalSecrets to be Ready", () => [...(probesCreatedAt?.keys() ?? [])].every((k) => others.isReady(k)));
+        break;
+      }
       case 'failover': {
         const killAt = t0 + Math.max(10_000, (settings.count / settings.quotaRps) * 300);
         while (Date.now() < killAt && !allReady()) await sleep(250);
@@ -305,7 +319,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       endMs,
       createdAt,
       ...(probesCreatedAt ? { probesCreatedAt } : {}),
-      records: observer.records,
+      records: neighbours ? neighbours.records(observer.records) : observer.records,
       replies,
       samples,
       probes: pauseProbe.samples,
@@ -333,6 +347,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     pauseProbe?.stop();
     progress.end();
     observer.stop();
+    neighbours?.close();
     await controller.close().catch(() => undefined);
     await env.stop();
   }

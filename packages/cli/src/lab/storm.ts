@@ -25,8 +25,10 @@ export function planStorm(count: number, remoteSecrets: number, seed: number): S
   return { items, remoteValues };
 }
 
-/** Remote secrets in our AWS endpoint, the namespaces, the credentials and the SecretStore. */
-/** The lab's store; `budgetRps` (Herdless only) becomes its herdless.io/budget-rps annotation. */
+/**
+ * Remote secrets in our AWS endpoint, the namespaces, the credentials and the lab's SecretStore;
+ * `budgetRps` (Herdless only) becomes its herdless.io/budget-rps annotation.
+ */
 export async function prepareStore(
   kc: KubeConfig,
   aws: { region: string; putSecret(secret: { name: string; secretString: string }): Promise<unknown> },
@@ -34,11 +36,20 @@ export async function prepareStore(
   budgetRps: number | undefined,
 ): Promise<void> {
   for (const { key, value } of plan.remoteValues) await aws.putSecret({ name: key, secretString: value });
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: SYSTEM_NAMESPACE } } });
+  await prepareNamespaceStore(kc, aws.region, LAB_NAMESPACE, budgetRps);
+}
+
+/**
+ * A namespace with the lab's credentials and a SecretStore `aws` on the lab's AWS endpoint: every
+ * such store shares one provider key (same account and Region), as tenants of one account do.
+ */
+export async function prepareNamespaceStore(kc: KubeConfig, region: string, namespace: string, budgetRps: number | undefined): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  for (const name of [SYSTEM_NAMESPACE, LAB_NAMESPACE]) await core.createNamespace({ body: { metadata: { name } } });
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespacedSecret({
-    namespace: LAB_NAMESPACE,
+    namespace,
     body: { metadata: { name: 'aws-credentials' }, stringData: { 'access-key-id': 'AKIDLAB', 'secret-access-key': 'lab-secret' } },
   });
   const ref = (key: string) => ({ name: 'aws-credentials', key });
@@ -46,7 +57,7 @@ export async function prepareStore(
     group: EXTERNAL_SECRETS_GROUP,
     version: EXTERNAL_SECRETS_VERSION,
     plural: PLURALS.SecretStore,
-    namespace: LAB_NAMESPACE,
+    namespace,
     body: {
       apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
       kind: 'SecretStore',
@@ -55,7 +66,7 @@ export async function prepareStore(
         provider: {
           aws: {
             service: 'SecretsManager',
-            region: aws.region,
+            region,
             auth: { secretRef: { accessKeyIDSecretRef: ref('access-key-id'), secretAccessKeySecretRef: ref('secret-access-key') } },
           },
         },
@@ -65,12 +76,12 @@ export async function prepareStore(
 }
 
 /** One of the storm's ExternalSecrets: a target Secret of its own name, one property of its remote secret. */
-async function createExternalSecret(custom: CustomObjectsApi, item: { name: string; remoteKey: string }, refreshInterval: string): Promise<void> {
+async function createExternalSecret(custom: CustomObjectsApi, item: { name: string; remoteKey: string }, refreshInterval: string, namespace = LAB_NAMESPACE): Promise<void> {
   await custom.createNamespacedCustomObject({
     group: EXTERNAL_SECRETS_GROUP,
     version: EXTERNAL_SECRETS_VERSION,
     plural: PLURALS.ExternalSecret,
-    namespace: LAB_NAMESPACE,
+    namespace,
     body: {
       apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
       kind: 'ExternalSecret',
@@ -113,6 +124,7 @@ export async function createTrickle(
   refreshInterval: string,
   everyMs: number,
   stop: () => boolean,
+  namespace = LAB_NAMESPACE,
 ): Promise<Map<string, number>> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const createdAt = new Map<string, number>();
@@ -120,7 +132,7 @@ export async function createTrickle(
     if (stop()) break;
     const started = Date.now();
     createdAt.set(item.name, started);
-    await createExternalSecret(custom, item, refreshInterval);
+    await createExternalSecret(custom, item, refreshInterval, namespace);
     await new Promise((r) => setTimeout(r, Math.max(0, everyMs - (Date.now() - started))));
   }
   return createdAt;

@@ -20,7 +20,7 @@ import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type Breaker
 import { Coalescer, readIdentityOf } from './coalescer.js';
 import { intervalMs, lateSlotAllowanceMs, limiterParams, type LimiterParams } from './limiter-math.js';
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
-import { currentCallLane } from './call-lane.js';
+import { currentCallLane, currentCallTenant } from './call-lane.js';
 import { batchingCanWin, ReadBatcher, type BatchingMode, type ReadBatcherOptions } from './read-batcher.js';
 import { callSlotOf, SyncAdmission, syncAdmissionFor, syncReadCallsOf, withSyncAdmission, type CallSlot, type ChargedBucket } from './sync-admission.js';
 
@@ -197,7 +197,7 @@ export class CallPath {
     // An open breaker costs no token: checked before anything is booked.
     key.breaker.assertCallable(reader?.readOperation ?? 'read');
     const type = providerTypeOfKey(providerKey);
-    const admission = new SyncAdmission(providerKey, currentCallLane(), this.limiter);
+    const admission = new SyncAdmission(providerKey, currentCallLane(), this.limiter, currentCallTenant());
     if (reader) {
       const unserved = refs.filter((ref) => !key.reads.holds(readIdentityOf(reader.resolve(ref))));
       const calls = syncReadCallsOf(reader, unserved, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op));
@@ -310,7 +310,7 @@ export class CallPath {
   /** One call's admission by the limiter, outside any sync's admission. */
   private async singleSlot(charge: ChargedBucket): Promise<CallSlot> {
     const askedAtMs = Date.now();
-    const decision = await this.limiter.acquire(charge.owner, charge.bucket, charge.limits, currentCallLane());
+    const decision = await this.limiter.acquire(charge.owner, charge.bucket, charge.limits, currentCallLane(), currentCallTenant());
     return callSlotOf(decision, askedAtMs, Date.now());
   }
 

@@ -98,6 +98,30 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     );
   });
 
+  it("a tenant's urgent call does not wait behind another tenant's urgent line: back at the reserved slots, admitted when it comes back", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 0, max: 1000 }), (budgetRps, theirs, maxWaitMs) => {
+        const p = limiterParams(budgetRps, { maxWaitMs });
+        let s: LimiterState = {};
+        for (let a = admit(p, s, 1_000, 'urgent', { tenant: 'tenant-a' }); a.allowed; a = admit(p, s, 1_000, 'urgent', { tenant: 'tenant-a' })) s = a.state;
+        // Tenant A's mass creation: `theirs` urgent calls denied, each given a place in A's line.
+        let lastOfA = 0;
+        for (let i = 0; i < theirs; i++) {
+          const a = admit(p, s, 1_000, 'urgent', { tenant: 'tenant-a' });
+          s = a.state;
+          lastOfA = 1_000 + a.waitMs;
+        }
+        const t = intervalMs(effectiveRps(p, s, 1_000));
+        const b = admit(p, s, 1_000, 'urgent', { tenant: 'tenant-b' });
+        expect(b.allowed).toBe(false);
+        // B's first place is right after the slots already reserved, whatever A has in line.
+        expect(1_000 + b.waitMs).toBeLessThanOrEqual(Math.max(s.tatMs ?? 0, 1_000) + t - p.burst * t - p.maxWaitMs / 2 + 1e-6);
+        if (theirs > 1) expect(1_000 + b.waitMs).toBeLessThan(lastOfA);
+        expect(admit(p, b.state, 1_000 + b.waitMs, 'urgent', { tenant: 'tenant-b' }).allowed).toBe(true);
+      }),
+    );
+  });
+
   it('routine calls that run late drain at the routine share, and the rest of the rate stays free for the others', () => {
     const p = limiterParams(50, { routineShare: 0.8 });
     let s: LimiterState = {};

@@ -59,6 +59,8 @@ export interface LimiterState {
   lineMs?: number | undefined;
   /** The last place given to a denied urgent call (new or changed spec): their own line, see admit. */
   urgentLineMs?: number | undefined;
+  /** The same per tenant, for urgent calls that name theirs (AdmissionAsk.tenant). */
+  tenantUrgentLineMs?: Readonly<Record<string, number>> | undefined;
   /** Routine calls' own theoretical arrival time and line, at their share of the rate: see admit. */
   routineTatMs?: number | undefined;
   routineLineMs?: number | undefined;
@@ -205,6 +207,9 @@ export interface Admission {
 export interface AdmissionAsk {
   calls?: number;
   committed?: boolean;
+  /** The namespace of an urgent call: each tenant's denied urgent calls get places in a line of
+   *  their own, starting at the reserved slots, so the lines take turns (fair share). */
+  tenant?: string;
 }
 
 /** Wait before the i-th slot (from 0) of an allowed admission. */
@@ -267,7 +272,15 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
     return { allowed: false, waitMs: back, rateRps: rate, state: { ...s, [field]: place + (granted - 1) * step }, granted: 0, spacingMs, firstSlotInMs: back };
   };
   // An urgent call (a new or changed spec: someone is waiting for it) does not join the line of
-  // deferred work: a place in the urgent line, which starts at the slots already reserved.
+  // deferred work: a place in the urgent line, which starts at the slots already reserved; its
+  // tenant's own when it names one (a tenant's thousands then queue behind themselves only).
+  if (urgent && ask.tenant !== undefined) {
+    const lines = s.tenantUrgentLineMs ?? {};
+    const place = Math.max(lines[ask.tenant] ?? 0, tat) + t;
+    const back = place - p.burst * t - p.maxWaitMs / 2 - nowMs;
+    const state = { ...s, tenantUrgentLineMs: { ...lines, [ask.tenant]: place + (granted - 1) * t } };
+    return { allowed: false, waitMs: back, rateRps: rate, state, granted: 0, spacingMs, firstSlotInMs: back };
+  }
   if (urgent) return comeBackInLine('urgentLineMs', tat, t, p.burst * t);
   // The routine share binds: a place in the routine line.
   if (routine && routineTat > mainSendMs) return comeBackInLine('routineLineMs', routineTat, rt, rt);

@@ -40,6 +40,7 @@ interface LimiterCommands {
     calls: number,
     reservationMs: number,
     committed: string,
+    tenant: string,
   ): Promise<[number, string, string, string, number, string, string]>;
   herdlessLimiterThrottled(
     key: string,
@@ -112,8 +113,8 @@ export class RedisRateLimiter {
    * and says when to come back. An urgent call (a new or changed spec) has its own line; a routine
    * one (a planned refresh) is held to the routine share of the rate as well.
    */
-  acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other'): Promise<LimiterDecision> {
-    return this.reserve(providerKey, operation, limits, lane, {});
+  acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other', tenant?: string): Promise<LimiterDecision> {
+    return this.reserve(providerKey, operation, limits, lane, tenant === undefined ? {} : { tenant });
   }
 
   /**
@@ -137,6 +138,7 @@ export class RedisRateLimiter {
       Math.max(1, Math.floor(ask.calls ?? 1)),
       limits.reservationMs,
       ask.committed === true ? '1' : '0',
+      lane === 'urgent' ? (ask.tenant ?? '') : '',
     );
     return {
       allowed: allowed === 1,

@@ -91,6 +91,8 @@ export class SyncAdmission {
     readonly providerKey: string,
     private readonly lane: CallLane,
     private readonly limiter: SlotLimiter,
+    /** The sync's namespace: its urgent bookings wait in their tenant's own line. */
+    private readonly tenant?: string,
   ) {}
 
   /** Whether the sync is still running (calls made after it ended use single admissions). */
@@ -201,7 +203,7 @@ export class SyncAdmission {
 
   private async ask(charge: ChargedBucket, book: SlotBook, committed: boolean): Promise<void> {
     const askedAtMs = Date.now();
-    const decision = await this.limiter.reserve(charge.owner, charge.bucket, charge.limits, this.lane, { calls: Math.max(1, book.wanted), committed });
+    const decision = await this.limiter.reserve(charge.owner, charge.bucket, charge.limits, this.lane, { calls: Math.max(1, book.wanted), committed, ...(this.tenant === undefined ? {} : { tenant: this.tenant }) });
     const repliedAtMs = Date.now();
     if (!decision.allowed) {
       this.deferral = callSlotOf(decision, askedAtMs, repliedAtMs);

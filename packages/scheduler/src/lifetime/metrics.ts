@@ -1,0 +1,148 @@
+// The scheduler's metrics: planned versus available provider calls per provider key and
+// operation (the overload signal), syncs planned after their deadline, plan size, leadership and
+// queue depth per lane.
+// Labels are identities (provider keys), never values.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { Counter, Gauge, setObjectMetrics, setStatusConditionSource } from '@herdless/core';
+import type { QueueDepth } from '../queue/enqueuer.js';
+import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
+import type { Planner } from '../planning/planner.js';
+
+export const plannedCalls = new Gauge({
+  name: 'herdless_planner_planned_calls',
+  help: 'Provider calls planned in the next 60 s, per provider key and operation.',
+  labelNames: ['provider_key', 'operation'],
+});
+export const availableCalls = new Gauge({
+  name: 'herdless_planner_available_calls',
+  help: 'Provider calls the budget allows in the next 60 s, per provider key and operation.',
+  labelNames: ['provider_key', 'operation'],
+});
+export const lateSyncs = new Gauge({
+  name: 'herdless_planner_late_syncs',
+  help: 'Planned syncs that run after their refresh deadline (overload or recovery), per provider key.',
+  labelNames: ['provider_key'],
+});
+export const plannedJobs = new Gauge({ name: 'herdless_planner_planned_jobs', help: 'Syncs the leader has planned and not yet seen done.' });
+
+export const movedRefreshes = new Counter({
+  name: 'herdless_planner_moved_refreshes_total',
+  help: 'Re-spread refreshes moved behind a backlog of new specs or catch-up that outlasted them.',
+});
+const movedSeen = new WeakMap<Planner, number>();
+// Per namespace only for the namespaces the operator names in --namespace-weights or
+// --namespace-caps: bounded by the configuration, not by the tenants.
+export const namespacePlannedCalls = new Gauge({
+  name: 'herdless_planner_namespace_planned_calls',
+  help: 'Provider calls planned in the next 60 s per provider key, operation and namespace, for the namespaces named in --namespace-weights or --namespace-caps.',
+  labelNames: ['provider_key', 'operation', 'namespace'],
+});
+export const namespaceCappedSyncs = new Counter({
+  name: 'herdless_planner_namespace_capped_syncs_total',
+  help: "Syncs of a namespace placed later than the budget alone allowed because of the namespace's cap (--namespace-caps).",
+  labelNames: ['namespace'],
+});
+export const fairShareMoves = new Counter({
+  name: 'herdless_planner_fair_share_moves_total',
+  help: "New or changed specs moved to the end of their namespace's backlog by another namespace's new spec (fair share inside a provider key).",
+});
+const fairSeen = new WeakMap<Planner, { moves: number; capped: Map<string, number> }>();
+
+export function recordPlannerMetrics(planner: Planner, placement: unknown, now: number): void {
+  const moved = planner.movedBehindBacklog - (movedSeen.get(planner) ?? 0);
+  if (moved > 0) movedRefreshes.inc(moved);
+  movedSeen.set(planner, planner.movedBehindBacklog);
+  let n = 0;
+  for (const _ of planner.plannedJobs()) n++;
+  plannedJobs.set(n);
+  if (!(placement instanceof CapacityPlacement)) return;
+  recordFairShare(planner, placement, now);
+  placement.prune(now);
+  plannedCalls.reset();
+  availableCalls.reset();
+  for (const r of placement.report(now, 60)) {
+    plannedCalls.set({ provider_key: r.providerKey, operation: r.operation }, r.plannedCalls);
+    availableCalls.set({ provider_key: r.providerKey, operation: r.operation }, r.availableCalls);
+  }
+  lateSyncs.reset();
+  for (const [key, count] of placement.lateByProviderKey()) lateSyncs.set({ provider_key: key }, count);
+}
+
+function recordFairShare(planner: Planner, placement: CapacityPlacement, now: number): void {
+  const seen = fairSeen.get(planner) ?? { moves: 0, capped: new Map<string, number>() };
+  fairShareMoves.inc(planner.movedForFairShare - seen.moves);
+  seen.moves = planner.movedForFairShare;
+  for (const [namespace, n] of placement.fair.cappedSyncs) {
+    namespaceCappedSyncs.inc({ namespace }, n - (seen.capped.get(namespace) ?? 0));
+    seen.capped.set(namespace, n);
+  }
+  fairSeen.set(planner, seen);
+  namespacePlannedCalls.reset();
+  for (const r of placement.namespaceReport(now, 60)) namespacePlannedCalls.set({ provider_key: r.providerKey, operation: r.operation, namespace: r.namespace }, r.plannedCalls);
+}
+
+/** BullMQ priority → the lane's name in metrics (core's LANE_PRIORITY). */
+const LANE_NAMES: Record<number, string> = { 1: 'spec', 2: 'retry', 3: 'overdue', 4: 'refresh' };
+
+export interface SchedulerMetricSources {
+  isLeader(): boolean;
+  leaseTransitions(): number | undefined;
+  queueDepth(): Promise<QueueDepth[]>;
+  externalSecrets(): Iterable<KubernetesObject>;
+}
+
+let sources: SchedulerMetricSources | undefined;
+
+new Gauge({
+  name: 'herdless_leader',
+  help: '1 while this scheduler replica holds the Lease and plans, else 0. sum() over replicas should be 1.',
+  collect() {
+    this.set(sources?.isLeader() ? 1 : 0);
+  },
+});
+new Gauge({
+  name: 'herdless_leader_lease_transitions',
+  help: "The Lease's leaseTransitions as this replica last read it: how often leadership has moved between replicas (the planning epoch).",
+  collect() {
+    this.reset();
+    const n = sources?.leaseTransitions();
+    if (n !== undefined) this.set(n);
+  },
+});
+/** A gauge of the queues' depth, read from Redis at scrape time by the leader only (one report per cluster). */
+function queueGauge(name: string, help: string, labelNames: string[], rows: (d: QueueDepth) => [Record<string, string>, number][]): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    async collect() {
+      this.reset();
+      if (!sources?.isLeader()) return;
+      for (const d of await sources.queueDepth()) for (const [labels, n] of rows(d)) this.set(labels, n);
+    },
+  });
+}
+queueGauge(
+  'herdless_queue_jobs',
+  'Sync jobs on the queues by shard and state (delayed, waiting, prioritized, active). Reported by the leader only.',
+  ['shard', 'state'],
+  (d) => Object.entries(d.byState).map(([state, n]) => [{ shard: d.shard, state }, n]),
+);
+queueGauge(
+  'herdless_queue_ready_jobs',
+  'Sync jobs ready to run now (waiting for a worker), by shard and lane (spec, retry, overdue, refresh). Reported by the leader only.',
+  ['shard', 'lane'],
+  (d) => Object.entries(d.byPriority).map(([priority, n]) => [{ shard: d.shard, lane: LANE_NAMES[Number(priority)] ?? priority }, n]),
+);
+
+/** Binds the scheduler's gauges (and ESO's status_condition, from the informer, while leading) to this replica. */
+export function bindSchedulerMetrics(s: SchedulerMetricSources, objectMetrics: boolean): () => void {
+  sources = s;
+  setObjectMetrics(objectMetrics);
+  setStatusConditionSource(() => (s.isLeader() ? s.externalSecrets() : undefined));
+  return () => {
+    if (sources !== s) return;
+    sources = undefined;
+    setStatusConditionSource(undefined);
+  };
+}

@@ -1,0 +1,138 @@
+// Fair share between namespaces on one provider key (fast-check): a namespace's new spec never
+// waits behind more than its share of another's specs, whatever the others created before or
+// create after; the operator's caps are never exceeded in any slot; and every job a new spec
+// overtook is on the queue again, once.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseBudgets, sustainedRpsOf } from '@herdless/core';
+import { CapacityPlacement } from './placement/capacity-placement.js';
+import type { TenantShares } from './placement/fair-share.js';
+import { slotCap } from './placement/slot-maths.js';
+import type { PlanChange, PlannedSync } from './plan.js';
+import { planItem } from './plan-item.fixture.js';
+import { Planner } from './planner.js';
+
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const NAMESPACES = ['tenant-a', 'tenant-b', 'tenant-c', 'tenant-d'] as const;
+
+/** One planning pass: at `second` (from T0), `count` new ExternalSecrets in one namespace. */
+const creationArb = fc.record({
+  second: fc.integer({ min: 0, max: 30 }),
+  namespace: fc.constantFrom(...NAMESPACES),
+  count: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 20, max: 200 })),
+});
+
+function planner(budgetRps: number, tenants: TenantShares): { planner: Planner; placement: CapacityPlacement } {
+  const placement = new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${budgetRps}`), tenants });
+  return { planner: new Planner({ placement }), placement };
+}
+
+/** Spec calls of a namespace planned in slots (from, to] (seconds), from the planner's jobs. */
+function callsIn(jobs: readonly PlannedSync[], namespace: string, from: number, to: number): number {
+  let n = 0;
+  for (const j of jobs) {
+    const s = Math.floor(j.plannedAt / 1000);
+    if (j.namespace === namespace && s > from && s <= to) n += j.cost;
+  }
+  return n;
+}
+
+/** Runs the creations in time order; calls `check` after each pass with the jobs it placed. */
+function run(
+  creations: ReadonlyArray<{ second: number; namespace: string; count: number }>,
+  budgetRps: number,
+  tenants: TenantShares,
+  check: (placed: PlannedSync[], nowSec: number, p: Planner, changes: PlanChange[]) => void,
+): Planner {
+  const { planner: p } = planner(budgetRps, tenants);
+  let next = 0;
+  const sorted = [...creations].sort((a, b) => a.second - b.second);
+  for (const c of sorted) {
+    const now = T0 + c.second * 1000;
+    const items = Array.from({ length: c.count }, () => planItem(next++, { namespace: c.namespace }));
+    const changes = p.observeAll(items, now);
+    // The new specs of this pass where they are placed (jobs of others they moved are not new).
+    const placed = items.flatMap((item) => p.planned(item.uid) ?? []);
+    check(placed, Math.floor(now / 1000), p, changes);
+  }
+  return p;
+}
+
+describe('fair share between namespaces (property-based)', () => {
+  it("no namespace's new spec waits behind more than its share of another's", () => {
+    fc.assert(
+      fc.property(
+        fc.array(creationArb, { minLength: 2, maxLength: 8 }),
+        fc.integer({ min: 2, max: 40 }),
+        fc.record({ 'tenant-a': fc.constantFrom(1, 2, 3), 'tenant-b': fc.constantFrom(1, 2) }),
+        (creations, budget, weights) => {
+          const weightOf = (ns: string): number => (weights as Record<string, number>)[ns] ?? 1;
+          run(creations, budget, { weights }, (placed, nowSec, p) => {
+            const jobs = [...p.plannedJobs()];
+            for (const j of placed) {
+              const slot = Math.floor(j.plannedAt / 1000);
+              // What j's namespace has between now and j's slot, j included, and what each other
+              // namespace has strictly before j's slot (same slot: served in the same second).
+              const mine = callsIn(jobs, j.namespace, nowSec, slot);
+              for (const other of NAMESPACES) {
+                if (other === j.namespace) continue;
+                const ahead = callsIn(jobs, other, nowSec, slot - 1);
+                expect(ahead, `${j.namespace}'s job at +${slot - nowSec}s waits behind ${ahead} of ${other}'s calls (it has ${mine})`).toBeLessThanOrEqual(
+                  (weightOf(other) / weightOf(j.namespace)) * mine + 1e-9,
+                );
+              }
+            }
+          });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+
+  it('every spec a new spec overtook is on the queue again once, later, and nothing is dropped', () => {
+    fc.assert(
+      fc.property(fc.array(creationArb, { minLength: 2, maxLength: 10 }), fc.integer({ min: 2, max: 20 }), (creations, budget) => {
+        const queue = new Map<string, PlannedSync>();
+        const p = run(creations, budget, {}, (_placed, _nowSec, _p, changes) => {
+          for (const ch of changes) {
+            for (const c of ch.cancel) queue.delete(c.uid);
+            if (ch.add) {
+              const before = queue.get(ch.uid);
+              if (before && before.id !== ch.add.id) expect(ch.add.plannedAt, 'a moved spec goes later').toBeGreaterThan(before.plannedAt);
+              queue.set(ch.uid, ch.add);
+            }
+          }
+        });
+        const planned = [...p.plannedJobs()];
+        expect(queue.size).toBe(creations.reduce((n, c) => n + c.count, 0));
+        expect(planned.map((j) => j.id).sort()).toEqual([...queue.values()].map((j) => j.id).sort());
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+
+  it("a namespace's cap is never exceeded in any slot, whoever else creates what", () => {
+    fc.assert(
+      fc.property(
+        fc.array(creationArb, { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 4, max: 40 }),
+        fc.record({ 'tenant-a': fc.constantFrom(0.1, 0.25, 0.5), 'tenant-c': fc.constantFrom(0.3, 0.9) }),
+        (creations, budget, caps) => {
+          const p = run(creations, budget, { caps }, () => {});
+          const bySlot = new Map<string, number>();
+          for (const j of p.plannedJobs()) {
+            const k = `${j.namespace}@${Math.floor(j.plannedAt / 1000)}`;
+            bySlot.set(k, (bySlot.get(k) ?? 0) + j.cost);
+          }
+          for (const [k, calls] of bySlot) {
+            const [ns, s] = k.split('@') as [string, string];
+            const cap = (caps as Record<string, number>)[ns];
+            if (cap === undefined) continue;
+            expect(calls, `${ns} in slot ${s}`).toBeLessThanOrEqual(slotCap(sustainedRpsOf(budget) * cap, Number(s)));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+});

@@ -1,0 +1,287 @@
+// What is planned: for each ExternalSecret, when its next sync runs and in which lane.
+// Pure: state and time in, decisions out. It knows nothing of Kubernetes or Redis; the
+// leader session feeds it PlanItems and turns its PlanChanges into queue operations.
+import { isSpecLane, syncJobId } from '@herdless/core';
+import { Heap } from 'heap-js';
+import { decideIntent, servesIntent, type DecideOptions } from './intent.js';
+import type { Intent, ItemMemory, Placement, PlanChange, PlannedSync } from './plan.js';
+import type { PlanItem } from './plan-item.js';
+
+const SECOND = 1000;
+
+/** A re-spread refresh placed while a backlog was pending, by its planned time (see rebalance). */
+interface BehindBacklog {
+  uid: string;
+  id: string;
+  plannedAt: number;
+}
+
+export const deadlinePlacement: Placement = {
+  place(intent) {
+    if (intent.reason === 'refresh' && intent.deadline !== undefined) return intent.deadline;
+    return Math.round(intent.earliest);
+  },
+  reserve() {},
+  release() {},
+};
+
+export interface PlannerOptions extends DecideOptions {
+  placement?: Placement;
+}
+
+interface Entry {
+  item?: PlanItem;
+  memory: ItemMemory;
+  intent?: Intent;
+}
+
+/** The plan for every ExternalSecret one leader serves. */
+export class Planner {
+  private readonly entries = new Map<string, Entry>();
+  readonly placement: Placement;
+  /** Re-spread refreshes placed while a backlog was still to run, earliest first (see rebalance). */
+  private readonly behindBacklog = new Heap<BehindBacklog>((a, b) => a.plannedAt - b.plannedAt);
+  private lastRebalanceMs = -Infinity;
+  /** Re-spread refreshes moved behind a backlog (rebalance), for the metric. */
+  movedBehindBacklog = 0;
+  /** Spec jobs moved to the end of their namespace's backlog by another's new spec (fair share). */
+  movedForFairShare = 0;
+  /** The queue changes of those moves, returned with the next observeAll or rebalance. */
+  private readonly moved: PlanChange[] = [];
+
+  constructor(private readonly opts: PlannerOptions = {}) {
+    this.placement = opts.placement ?? deadlinePlacement;
+  }
+
+  /**
+   * Takes a job found on the queue (after a failover) as planned, so it is not planned twice.
+   * A second job for the same ExternalSecret is returned for removal, keeping the one in the
+   * spec lane or, between equals, the earlier one.
+   */
+  adopt(job: PlannedSync): PlanChange | undefined {
+    const entry = this.entry(job.uid);
+    const current = entry.memory.planned;
+    if (current?.id === job.id) return undefined;
+    if (current) {
+      const keepNew = (isSpecLane(job.reason) && !isSpecLane(current.reason)) || (isSpecLane(job.reason) === isSpecLane(current.reason) && job.plannedAt < current.plannedAt);
+      if (!keepNew) return { uid: job.uid, cancel: [job] };
+      this.placement.release(current);
+      entry.memory.planned = job;
+      this.placement.reserve(job);
+      return { uid: job.uid, cancel: [current] };
+    }
+    entry.memory.planned = job;
+    this.placement.reserve(job);
+    return undefined;
+  }
+
+  /**
+   * Re-decides one item from its latest state; returns what the queue must change, if anything.
+   * Jobs its placement moved (fair share) come with the next observeAll or rebalance, or takeMoved.
+   */
+  observe(item: PlanItem, now: number): PlanChange | undefined {
+    return this.place(this.decide(item, now), now);
+  }
+
+  /**
+   * Re-decides many items at once (a new leader's first pass): specs first, then retries, then
+   * overdue items earliest deadline first, then refreshes by deadline — so recovery releases the
+   * backlog in deadline order and new specs are not queued behind it.
+   */
+  observeAll(items: Iterable<PlanItem>, now: number): PlanChange[] {
+    const entries = [...items].map((item) => this.decide(item, now));
+    entries.sort((a, b) => rank(a) - rank(b) || deadlineOf(a) - deadlineOf(b));
+    const changes: PlanChange[] = [];
+    for (const e of entries) {
+      const c = this.place(e, now);
+      if (c) changes.push(c);
+    }
+    return changes.concat(this.takeMoved());
+  }
+
+  private decide(item: PlanItem, now: number): Entry {
+    const entry = this.entry(item.uid);
+    entry.item = item;
+    const { intent, memory } = decideIntent(item, entry.memory, now, this.opts);
+    entry.memory = memory;
+    entry.intent = intent;
+    return entry;
+  }
+
+  private place(entry: Entry, now: number): PlanChange | undefined {
+    const item = entry.item as PlanItem;
+    const intent = entry.intent as Intent;
+    const current = entry.memory.planned;
+    if (intent.kind === 'wait') {
+      if (!current) return undefined;
+      this.placement.release(current);
+      delete entry.memory.planned;
+      return { uid: item.uid, cancel: [current] };
+    }
+    if (current && servesIntent(current, intent, item)) {
+      if (!current.calls) {
+        // Adopted from the queue: now that the item is known, count its real calls.
+        this.placement.release(current);
+        current.calls = item.calls;
+        current.cost = item.cost;
+        current.providerKey = item.providerKey;
+        this.placement.reserve(current);
+      }
+      return undefined;
+    }
+    return this.placeAnew(entry, now);
+  }
+
+  /** Places the entry's intent (its current job, if any, is cancelled). */
+  private placeAnew(entry: Entry, now: number): PlanChange {
+    const item = entry.item as PlanItem;
+    const intent = entry.intent as Extract<Intent, { kind: 'sync' }>;
+    const current = entry.memory.planned;
+    if (current) this.placement.release(current);
+    const plannedAt = this.placement.place(intent, item, now);
+    const job: PlannedSync = {
+      id: '',
+      uid: item.uid,
+      namespace: item.namespace,
+      name: item.name,
+      generation: item.generation,
+      reason: intent.reason,
+      plannedAt,
+      providerKey: item.providerKey,
+      shard: item.shard,
+      cost: item.cost,
+      calls: item.calls,
+    };
+    if (intent.deadline !== undefined) job.deadline = intent.deadline;
+    job.id = syncJobId(job);
+    this.placement.reserve(job);
+    entry.memory.planned = job;
+    if (intent.respread && this.placement.backlogClearOf?.(job, now) !== undefined) this.behindBacklog.push({ uid: item.uid, id: job.id, plannedAt: job.plannedAt });
+    this.placeDisplaced(now);
+    return { uid: item.uid, cancel: current && current.id !== job.id ? [current] : [], add: job };
+  }
+
+  /** Places anew the jobs the last placement displaced (fair share); their changes wait in `moved`. */
+  private placeDisplaced(now: number): void {
+    for (const job of this.placement.takeDisplaced?.() ?? []) {
+      const entry = this.entries.get(job.uid);
+      if (!entry || entry.memory.planned !== job || entry.intent?.kind !== 'sync') continue;
+      this.moved.push(this.placeAnew(entry, now));
+      this.movedForFairShare++;
+    }
+  }
+
+  /** Queue changes of jobs moved for fair share since the last call (observeAll and rebalance return them too). */
+  takeMoved(): PlanChange[] {
+    return this.moved.splice(0);
+  }
+
+  /**
+   * Moves re-spread refreshes out of a backlog that outlasted them. A refresh re-spread while new
+   * specs (or a catch-up) were still to run is placed after what was pending then; specs created
+   * later, and workers running below the limiter's rate, make the backlog end later, and the queue
+   * runs it first: the refreshes planned inside it would all run at its end, together, and that
+   * bunch would come back every interval. Such a refresh moves behind the backlog as it stands now,
+   * if there is room before its deadline. Runs at most once a second; returns the queue's changes.
+   */
+  rebalance(now: number): PlanChange[] {
+    return this.moveBehindBacklog(now).concat(this.takeMoved());
+  }
+
+  private moveBehindBacklog(now: number): PlanChange[] {
+    const changes: PlanChange[] = [];
+    const { backlogClearOf, backlogHorizon } = this.placement;
+    if (!backlogClearOf || !backlogHorizon || this.behindBacklog.length === 0 || now - this.lastRebalanceMs < SECOND) return changes;
+    this.lastRebalanceMs = now;
+    const horizon = backlogHorizon.call(this.placement, now);
+    if (horizon === undefined) {
+      // No backlog left: nothing can outlast a refresh until the next one, placed anew.
+      this.behindBacklog.clear();
+      return changes;
+    }
+    // Only refreshes planned before the latest backlog's end can be inside one.
+    const stays: BehindBacklog[] = [];
+    for (let e = this.behindBacklog.peek(); e !== undefined && e.plannedAt < horizon * SECOND; e = this.behindBacklog.peek()) {
+      this.behindBacklog.pop();
+      const entry = this.entries.get(e.uid);
+      const job = entry?.memory.planned;
+      const intent = entry?.intent;
+      // Replaced, gone, or due now (it may be running): no longer followed.
+      if (!entry || job?.id !== e.id || job.deadline === undefined || intent?.kind !== 'sync' || !intent.respread || job.plannedAt <= now + SECOND) continue;
+      const clear = backlogClearOf.call(this.placement, job, now);
+      if (clear === undefined) continue;
+      // Clear of its own backlog already, or no room after it before the deadline (overload): it stays.
+      if (Math.floor(job.plannedAt / SECOND) >= clear || Math.floor(job.deadline / SECOND) <= clear) {
+        stays.push(e);
+        continue;
+      }
+      // Placed anew at or after `clear`: followed again under its new id.
+      changes.push(this.placeAnew(entry, now));
+      this.movedBehindBacklog++;
+    }
+    for (const e of stays) this.behindBacklog.push(e);
+    return changes;
+  }
+
+  /** The ExternalSecret is gone: its pending job goes too. */
+  forget(uid: string): PlanChange | undefined {
+    const entry = this.entries.get(uid);
+    this.entries.delete(uid);
+    const planned = entry?.memory.planned;
+    if (!planned) return undefined;
+    this.placement.release(planned);
+    return { uid, cancel: [planned] };
+  }
+
+  /** A planned job left the queue without the status changing (a lost job): plan again on next observe. */
+  jobGone(uid: string, id: string): void {
+    const entry = this.entries.get(uid);
+    const planned = entry?.memory.planned;
+    if (!entry || planned?.id !== id) return;
+    if (isSpecLane(planned.reason)) entry.memory.attemptedGeneration = planned.generation;
+    this.placement.release(planned);
+    delete entry.memory.planned;
+  }
+
+  planned(uid: string): PlannedSync | undefined {
+    return this.entries.get(uid)?.memory.planned;
+  }
+
+  intentOf(uid: string): Intent | undefined {
+    return this.entries.get(uid)?.intent;
+  }
+
+  itemOf(uid: string): PlanItem | undefined {
+    return this.entries.get(uid)?.item;
+  }
+
+  *plannedJobs(): Iterable<PlannedSync> {
+    for (const e of this.entries.values()) if (e.memory.planned) yield e.memory.planned;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private entry(uid: string): Entry {
+    let e = this.entries.get(uid);
+    if (!e) {
+      e = { memory: {} };
+      this.entries.set(uid, e);
+    }
+    return e;
+  }
+}
+
+/** Order of placement in a batch: lower first. */
+function rank(e: Entry): number {
+  const i = e.intent;
+  if (!i || i.kind === 'wait') return 5;
+  return { new: 0, changed: 0, retry: 1, overdue: 2, refresh: 3 }[i.reason];
+}
+
+function deadlineOf(e: Entry): number {
+  const i = e.intent;
+  if (!i || i.kind === 'wait') return 0;
+  return i.deadline ?? i.earliest;
+}

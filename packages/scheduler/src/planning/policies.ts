@@ -1,0 +1,50 @@
+// Which planner runs: Herdless's capacity-aware placement, or models of the reference
+// controller (ESO v0.20.4, placement/eso-placement.ts) for the bench: `eso` and `eso-jitter`.
+import { parseBudgets, seededRandom } from '@herdless/core';
+import type { PlannerPolicyName } from '../config.js';
+import { CapacityPlacement } from './placement/capacity-placement.js';
+import { EsoPlacement, esoRetryDelayMs } from './placement/eso-placement.js';
+import { Planner } from './planner.js';
+
+const SECOND = 1000;
+
+export interface PolicyConfig {
+  policy: PlannerPolicyName;
+  seed?: number | undefined;
+  budgets: string;
+  targetUtilisation: number;
+  reservedShare: number;
+  spreadFraction: number;
+  respreadFraction?: number;
+  retryBaseSeconds: number;
+  retryMaxSeconds: number;
+  /** The operator's fair-share weights and caps per namespace (herdless policy). */
+  namespaceWeights?: Readonly<Record<string, number>>;
+  namespaceCaps?: Readonly<Record<string, number>>;
+  /** eso models: syncs per second the modelled controller starts. */
+  esoSyncsPerSecond?: number;
+}
+
+export function createPlanner(config: PolicyConfig): Planner {
+  const retry = { baseMs: config.retryBaseSeconds * SECOND, maxMs: config.retryMaxSeconds * SECOND };
+  const seed = config.seed;
+  if (config.policy === 'herdless') {
+    return new Planner({
+      retry,
+      ...(seed !== undefined ? { seed } : {}),
+      placement: new CapacityPlacement({
+        budgets: parseBudgets(config.budgets),
+        targetUtilisation: config.targetUtilisation,
+        reservedShare: config.reservedShare,
+        spreadFraction: config.spreadFraction,
+        ...(config.respreadFraction !== undefined ? { respreadFraction: config.respreadFraction } : {}),
+        tenants: { weights: config.namespaceWeights ?? {}, caps: config.namespaceCaps ?? {} },
+      }),
+    });
+  }
+  const random = seededRandom(seed ?? Date.now());
+  return new Planner({
+    retryDelay: esoRetryDelayMs,
+    placement: new EsoPlacement({ syncsPerSecond: config.esoSyncsPerSecond ?? 10, jitterFraction: config.policy === 'eso-jitter' ? 0.1 : 0, random }),
+  });
+}

@@ -1,0 +1,40 @@
+// The dispatcher's order: a new or changed spec's job reaches Redis before a backlog of other
+// changes. The enqueuer here records calls and answers when told; the real SyncEnqueuer on
+// Redis is covered by the scheduler's integration tests.
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '@herdless/core';
+import { Dispatcher } from './dispatcher.js';
+import type { PlanChange, PlannedSync } from '../planning/plan.js';
+
+function change(i: number, reason: PlannedSync['reason']): PlanChange {
+  const add: PlannedSync = { id: `uid-${i}.g1.${reason}.1`, uid: `uid-${i}`, namespace: 'ns', name: `es-${i}`, generation: 1, reason, plannedAt: 1_000, providerKey: 'aws-sm|us-east-1|default|', shard: 'default', cost: 1 };
+  return { uid: add.uid, cancel: [], add };
+}
+
+describe('Dispatcher', () => {
+  it('sends a spec change ahead of a backlog of other changes, and loses none', async () => {
+    const sent: string[] = [];
+    const pending: Array<() => void> = [];
+    const enqueuer = {
+      enqueue: (job: { uid: string }) =>
+        new Promise<void>((resolve) => {
+          sent.push(job.uid);
+          pending.push(resolve);
+        }),
+      cancel: async () => true,
+    };
+    const d = new Dispatcher({ enqueuer, epoch: 1, signal: new AbortController().signal, logger: createLogger('test', 'silent'), concurrency: 2 });
+    for (let i = 0; i < 100; i++) d.submit(change(i, i % 2 ? 'overdue' : 'refresh'));
+    d.submit(change(1000, 'new'));
+    d.submit(change(1001, 'changed'));
+    // Two in flight (the first two of the backlog); as they finish, the specs go next.
+    expect(sent).toEqual(['uid-0', 'uid-1']);
+    while (pending.length > 0) {
+      (pending.shift() as () => void)();
+      await new Promise((r) => setImmediate(r));
+    }
+    await d.idle();
+    expect(sent.slice(2, 4).sort()).toEqual(['uid-1000', 'uid-1001']);
+    expect(new Set(sent).size).toBe(102);
+  });
+});

@@ -1,0 +1,263 @@
+// One term of leadership: adopt what the queue already holds, plan every ExternalSecret in the
+// warm caches, then follow their changes until the signal aborts. It joins the informers (what
+// Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). Drift of a
+// target Secret (drift.ts) goes straight to the queue as a drift job: it is no part of the plan.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
+import { Dispatcher } from '../queue/dispatcher.js';
+import { driftJobOf, isForeignChange, restoresItsTarget } from './drift.js';
+import type { SyncEnqueuer, QueuedSyncJob } from '../queue/enqueuer.js';
+import type { ExternalSecretsInformers } from '../lifetime/informers.js';
+import { planItemOf, storeKeyOf, storeRefOf, type PlanItem } from '../planning/plan-item.js';
+import type { PlannedReason, PlannedSync } from '../planning/plan.js';
+import type { Planner } from '../planning/planner.js';
+
+export interface LeaderSessionOptions {
+  epoch: number;
+  signal: AbortSignal;
+  informers: ExternalSecretsInformers;
+  enqueuer: SyncEnqueuer;
+  planner: Planner;
+  shards: readonly string[];
+  /** The operator's namespace → shard map (--namespace-shards). */
+  namespaceShards?: Readonly<Record<string, string>>;
+  endpoint?: string;
+  logger: Logger;
+  now?: () => number;
+  /** How often pending jobs long past their time are checked for having vanished. */
+  sweepIntervalMs?: number;
+  /** Called after each planning pass (for metrics and tests). */
+  onPlanned?: (planner: Planner) => void;
+  /** --controller-class: ExternalSecrets whose stores name another class are not planned (core's controller-class.ts). */
+  controllerClass?: string;
+}
+
+/**
+ * The shard an ExternalSecret's jobs go to: its namespace's in the operator's map, else the
+ * first. Never the ExternalSecret's own choice: a shard pins a worker pool (its credentials,
+ * its nodes), and a tenant must not move its jobs into another tenant's pool.
+ */
+export function shardOf(es: ExternalSecret, shards: readonly string[], namespaceShards: Readonly<Record<string, string>> = {}): string {
+  const wanted = namespaceShards[es.metadata.namespace ?? ''];
+  return wanted && shards.includes(wanted) ? wanted : (shards[0] as string);
+}
+
+/** A queued job the planner adopts: any but a drift job, which is no part of the plan. */
+export type PlannedQueuedJob = QueuedSyncJob & { data: { reason: PlannedReason } };
+export const isPlannedJob = (job: QueuedSyncJob): job is PlannedQueuedJob => job.data.reason !== 'drift';
+
+export function plannedSyncOf(job: PlannedQueuedJob): PlannedSync {
+  const p: PlannedSync = {
+    id: job.id,
+    uid: job.data.uid,
+    namespace: job.data.namespace,
+    name: job.data.name,
+    generation: job.data.generation,
+    reason: job.data.reason,
+    plannedAt: job.data.plannedAt,
+    providerKey: job.data.providerKey,
+    shard: job.shard,
+    cost: 1,
+  };
+  if (job.data.deadline !== undefined) p.deadline = job.data.deadline;
+  return p;
+}
+
+export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void> {
+  const { informers, planner, signal, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const dispatcher = new Dispatcher({ enqueuer: opts.enqueuer, epoch: opts.epoch, signal, logger, now });
+  const dirty = new Map<string, { namespace: string; name: string }>();
+  const deleted = new Set<string>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  let live = false;
+  let drifts = 0;
+
+  const scheduleFlush = (): void => {
+    if (!live || flushTimer || signal.aborted) return;
+    flushTimer = setTimeout(flush, 10);
+  };
+  const markDirty = (obj: KubernetesObject): void => {
+    const uid = obj.metadata?.uid;
+    if (!uid || !obj.metadata?.name) return;
+    dirty.set(uid, { namespace: obj.metadata.namespace ?? '', name: obj.metadata.name });
+    scheduleFlush();
+  };
+  const onEsChange = (obj: KubernetesObject): void => markDirty(obj);
+  const onEsDelete = (obj: KubernetesObject): void => {
+    const uid = obj.metadata?.uid;
+    if (!uid) return;
+    dirty.delete(uid);
+    deleted.add(uid);
+    scheduleFlush();
+  };
+  const onStoreChange = (kind: StoreKind) => (obj: KubernetesObject): void => {
+    const parsed = secretStoreSchema.safeParse(obj);
+    if (!parsed.success) return;
+    const key = storeKeyOf(parsed.data, kind);
+    for (const es of informers.externalSecrets.list()) {
+      const p = externalSecretSchema.safeParse(es);
+      if (p.success && storeRefOf(p.data).key === key) markDirty(es);
+    }
+  };
+  /** A managed Secret changed: drift jobs for the ExternalSecrets that restore it, unless the change is theirs. */
+  const onSecretChange = (event: 'add' | 'update' | 'delete', secret: KubernetesObject, old?: KubernetesObject): void => {
+    if (signal.aborted || !isForeignChange(event, secret, old)) return;
+    for (const obj of informers.writersOf(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '')) {
+      const parsed = externalSecretSchema.safeParse(obj);
+      if (!parsed.success || !restoresItsTarget(parsed.data)) continue;
+      const item = itemOf(obj);
+      if (!item) continue;
+      const { id, job, shard } = driftJobOf(item, secret, opts.epoch, now());
+      drifts++;
+      opts.enqueuer.enqueue(job, id, shard, now()).catch((e: unknown) => {
+        logger.warn({ err: (e as Error).message, namespace: job.namespace, name: job.name }, 'could not enqueue a drift job; the target is restored at its next sync');
+      });
+    }
+  };
+  const onSecretStore = onStoreChange('SecretStore');
+  const onClusterSecretStore = onStoreChange('ClusterSecretStore');
+
+  /** Not this controller's (its stores name another class): never planned, forgotten if it was. */
+  const isForeign = (obj: KubernetesObject): boolean =>
+    opts.controllerClass !== undefined && !servesExternalSecretIn((obj as { spec?: unknown }).spec, obj.metadata?.namespace, opts.controllerClass, informers);
+
+  const itemOf = (obj: KubernetesObject): PlanItem | undefined => {
+    if (isForeign(obj)) return undefined;
+    const parsed = externalSecretSchema.safeParse(obj);
+    if (!parsed.success) {
+      logger.warn({ namespace: obj.metadata?.namespace, name: obj.metadata?.name, issue: parsed.error.issues[0]?.message }, 'skipping an ExternalSecret that does not parse');
+      return undefined;
+    }
+    const es = parsed.data;
+    const ref = storeRefOf(es);
+    const rawStore = ref.kind === 'ClusterSecretStore' ? informers.clusterSecretStores.get(ref.name) : informers.secretStores.get(ref.name, ref.namespace);
+    const store = rawStore ? secretStoreSchema.safeParse(rawStore) : undefined;
+    const ctx: Parameters<typeof planItemOf>[1] = { shard: shardOf(es, opts.shards, opts.namespaceShards) };
+    if (store?.success) ctx.store = store.data as SecretStore;
+    if (opts.endpoint) ctx.endpoint = opts.endpoint;
+    const observed = readyObservedGeneration(obj);
+    if (observed !== undefined) ctx.readyObservedGeneration = observed;
+    return planItemOf(es, ctx);
+  };
+
+  function flush(): void {
+    flushTimer = undefined;
+    if (signal.aborted) return;
+    const t = now();
+    for (const uid of deleted) dispatcher.submit(planner.forget(uid));
+    deleted.clear();
+    const batch = [...dirty.entries()];
+    dirty.clear();
+    const items: PlanItem[] = [];
+    for (const [uid, key] of batch) {
+      const obj = informers.externalSecrets.get(key.name, key.namespace);
+      if (!obj || obj.metadata?.uid !== uid) continue;
+      if (isForeign(obj)) {
+        dispatcher.submit(planner.forget(uid));
+        continue;
+      }
+      const item = itemOf(obj);
+      if (item) items.push(item);
+    }
+    for (const change of planner.observeAll(items, t)) dispatcher.submit(change);
+    // Re-spread refreshes a backlog outlasted move behind it (at most once a second).
+    for (const change of planner.rebalance(t)) dispatcher.submit(change);
+    opts.onPlanned?.(planner);
+  }
+
+  const unsubscribe = informers.subscribe((kind, event, obj, old) => {
+    if (kind === 'Secret') onSecretChange(event, obj, old);
+    else if (kind === 'SecretStore') onSecretStore(obj);
+    else if (kind === 'ClusterSecretStore') onClusterSecretStore(obj);
+    else if (event === 'delete') onEsDelete(obj);
+    else onEsChange(obj);
+  });
+  let sweepTimer: NodeJS.Timeout | undefined;
+  try {
+    // From now on the workers complete the stale routine jobs this term will replace without
+    // running them (core's supersededByTerm). Before any planning, so that `since` is no later
+    // than the time the planner judges the queue's jobs at. Without it they run as before.
+    // Not awaited: planning waits for Redis anyway, and a late publish only drops fewer jobs.
+    void opts.enqueuer.publishTerm({ epoch: opts.epoch, since: now() }).catch((e: unknown) => {
+      logger.warn({ err: (e as Error).message }, 'could not publish the leader term; the workers run stale routine jobs');
+    });
+    await Promise.race([informers.synced(), aborted(signal)]);
+    if (signal.aborted) return;
+    // Rebuild from the queue first, so nothing already pending is enqueued a second time.
+    // Drift jobs are not the plan's: they run as they are and are never adopted.
+    const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob);
+    if (signal.aborted) return;
+    let duplicates = 0;
+    for (const job of queued) {
+      const change = planner.adopt(plannedSyncOf(job));
+      if (change) duplicates++;
+      dispatcher.submit(change);
+    }
+    const items: PlanItem[] = [];
+    for (const obj of informers.externalSecrets.list()) {
+      const item = itemOf(obj);
+      if (item) items.push(item);
+    }
+    // One batch, so overdue items are released earliest deadline first behind the new specs.
+    for (const change of planner.observeAll(items, now())) dispatcher.submit(change);
+    const planned = items.length;
+    // Jobs adopted for ExternalSecrets not in the cache: the cache may lag behind the queue, so
+    // they are removed only if still unknown at the first sweep (the worker drops a job whose
+    // ExternalSecret is gone anyway).
+    let orphanCandidates = new Set(queued.map((j) => j.data.uid).filter((uid) => !planner.itemOf(uid)));
+    opts.onPlanned?.(planner);
+    logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned }, 'planned from the caches and the queue');
+    live = true;
+    scheduleFlush();
+
+    // Backstop for jobs that left the queue without a status change (a worker lost mid-job):
+    // after their time has long passed, look them up and plan again if they are gone.
+    const sweepMs = opts.sweepIntervalMs ?? 30_000;
+    const sweep = async (): Promise<void> => {
+      const t0 = now();
+      for (const uid of orphanCandidates) if (!planner.itemOf(uid)) dispatcher.submit(planner.forget(uid));
+      orphanCandidates = new Set();
+      let checked = 0;
+      for (const job of [...planner.plannedJobs()]) {
+        if (signal.aborted || checked >= 500) break;
+        if (job.plannedAt > t0 - sweepMs * 2 || dispatcher.has(job.uid)) continue;
+        checked++;
+        const state = await opts.enqueuer.stateOf(job.id, job.shard).catch(() => 'error');
+        if (state === 'unknown' || state === 'completed' || state === 'failed') {
+          planner.jobGone(job.uid, job.id);
+          dirty.set(job.uid, { namespace: job.namespace, name: job.name });
+          scheduleFlush();
+        }
+      }
+    };
+    const runSweep = (): void => {
+      sweepTimer = setTimeout(() => void sweep().finally(() => !signal.aborted && runSweep()), sweepMs);
+    };
+    runSweep();
+    await aborted(signal);
+  } finally {
+    live = false;
+    if (flushTimer) clearTimeout(flushTimer);
+    if (sweepTimer) clearTimeout(sweepTimer);
+    unsubscribe();
+    // In-flight queue calls finish (their ids are deterministic); nothing new starts.
+    await dispatcher.idle();
+    logger.info({ epoch: opts.epoch, ...dispatcher.counts, drifts }, 'leader session ended');
+  }
+}
+
+function readyObservedGeneration(obj: KubernetesObject): number | undefined {
+  const conditions = (obj as { status?: { conditions?: Array<{ type?: string; observedGeneration?: unknown }> } }).status?.conditions;
+  const g = conditions?.find((c) => c.type === 'Ready')?.observedGeneration;
+  return typeof g === 'number' ? g : undefined;
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+export { uidOfJobId };

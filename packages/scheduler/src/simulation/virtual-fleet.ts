@@ -1,0 +1,212 @@
+// The planner over time, in virtual seconds: a fleet of ExternalSecrets, the real Planner and
+// CapacityPlacement, a queue that runs due jobs by lane and planned time, and workers whose
+// limiter admits what the real one does on the budget (sustainedRpsOf), or a share of it
+// (workerShare: the lab's workers run a little below it). Each sync reports back
+// as the worker's status would. Used by the planner's property tests (planner.dephase.test.ts)
+// and by `herdless bench planner`, which runs fleets too large for the lab on this machine.
+// No Redis, no API server: this measures the plan, not the system (the lab does that).
+import { LANE_PRIORITY, parseBudgets, sustainedRpsOf, type SyncReason } from '@herdless/core';
+import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
+import type { PlanItem } from '../planning/plan-item.js';
+import type { PlanChange } from '../planning/plan.js';
+import { Planner } from '../planning/planner.js';
+
+export const VIRTUAL_T0 = Date.parse('2030-01-01T00:00:00Z');
+const PROVIDER_KEY = 'aws-sm|us-east-1|default|';
+
+export interface VirtualFleet {
+  count: number;
+  intervalS: number;
+  budgetRps: number;
+}
+
+/**
+ * How the fleet looks when the leader starts: just created; synced once and then the controller
+ * down for two intervals (phases spread over one interval, half the routine jobs still queued);
+ * or in steady state (synced within the last interval, evenly).
+ */
+export type FleetStart = 'created' | 'overdue' | 'steady';
+
+export interface SimulationOptions {
+  respreadFraction?: number;
+  /** New ExternalSecrets created per second during the first `forSeconds` seconds. */
+  arrivals?: { perSecond: number; forSeconds: number };
+  /** The share of the limiter's rate the workers achieve (default 1). The lab's workers run a
+   *  little below it (the API server, stalls, late slots): a plan that assumes the whole rate
+   *  finds its backlog ending later than planned. */
+  workerShare?: number;
+  /** Called for each refresh run: the seconds it ran before its deadline (negative when late). */
+  onRefresh?: (marginSeconds: number, second: number) => void;
+}
+
+export interface SimulationResult {
+  /** Provider calls per virtual second. */
+  calls: number[];
+  /** Refreshes that ran after their deadline. */
+  late: number;
+  /** Refreshes that ran (with a deadline). */
+  refreshes: number;
+  /** The last second an item from the initial burst (or an arrival) synced for the first time since T0. */
+  burstEnd: number;
+  /** Jobs planned into a second already dispatched (they would run late). */
+  lost: number;
+  /** Items that did not sync within the last interval of the run. */
+  stale: number;
+}
+
+export function fleetItem(i: number, intervalS: number, state: Partial<PlanItem> = {}): PlanItem {
+  return {
+    uid: `uid-${i}`,
+    namespace: 'ns',
+    name: `es-${i}`,
+    generation: 1,
+    shard: 'default',
+    providerKey: PROVIDER_KEY,
+    providerType: 'aws-sm',
+    cost: 1,
+    calls: [{ operation: 'GetSecretValue', calls: 1 }],
+    refresh: { policy: 'periodic', intervalMs: intervalS * 1000 },
+    storeRef: 'SecretStore/ns/store',
+    storeVersion: '1',
+    ...state,
+  };
+}
+
+interface QueuedJob {
+  id: string;
+  second: number;
+  deadline: number | undefined;
+  reason: SyncReason;
+}
+
+/** Runs the fleet for `seconds` virtual seconds from VIRTUAL_T0. */
+export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: number, opts: SimulationOptions = {}): SimulationResult {
+  const T0 = VIRTUAL_T0;
+  const arrivals = opts.arrivals ?? { perSecond: 0, forSeconds: 0 };
+  const placement = new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${fleet.budgetRps}`), respreadFraction: opts.respreadFraction ?? 1 });
+  const planner = new Planner({ placement });
+  const items = new Map<string, PlanItem>();
+  const synced = { ready: { status: 'True' as const, reason: 'SecretSynced' } };
+  for (let i = 0; i < fleet.count; i++) {
+    let state: Partial<PlanItem> = {};
+    if (start === 'overdue') {
+      state = { syncedGeneration: 1, lastSyncMs: T0 - (2 + (i % fleet.intervalS) / fleet.intervalS) * fleet.intervalS * 1000, ...synced };
+    } else if (start === 'steady') {
+      const last = T0 - Math.floor(((i + 0.5) / fleet.count) * fleet.intervalS * 1000);
+      state = { syncedGeneration: 1, lastSyncMs: last, lastAttemptMs: last, ...synced };
+    }
+    const it = fleetItem(i, fleet.intervalS, state);
+    items.set(it.uid, it);
+  }
+  // The queue: one job per item, as the planner's changes leave it (BullMQ with deterministic ids).
+  const queue = new Map<string, QueuedJob>();
+  const t0s = T0 / 1000;
+  let now = t0s;
+  // Jobs by planned second (stale entries are skipped when their id is no longer the queued one).
+  const bySecond = new Map<number, Array<{ uid: string; id: string }>>();
+  const index = (uid: string, id: string, second: number): void => {
+    let list = bySecond.get(second);
+    if (!list) bySecond.set(second, (list = []));
+    list.push({ uid, id });
+  };
+  /** Due jobs per lane priority, in planned order (a read position per lane: no O(n) shifts). */
+  const ready = new Map<number, { list: Array<{ uid: string; id: string }>; at: number }>();
+  let lost = 0;
+  const apply = (changes: Array<PlanChange | undefined>, dispatched = true): void => {
+    for (const c of changes) {
+      if (!c) continue;
+      for (const old of c.cancel) if (queue.get(old.uid)?.id === old.id) queue.delete(old.uid);
+      if (c.add) {
+        const second = Math.floor(c.add.plannedAt / 1000);
+        // The current second has been dispatched already: a job planned into it would run late.
+        if ((dispatched ? second <= now : second < now) && now > t0s) lost++;
+        queue.set(c.uid, { id: c.add.id, second, deadline: c.add.deadline, reason: c.add.reason });
+        index(c.uid, c.add.id, second);
+      }
+    }
+  };
+  if (start === 'overdue') {
+    // The queue outlived the controller: half the fleet still has the routine job planned
+    // before the stop, now long past its deadline; the new leader adopts it.
+    for (const it of items.values()) {
+      if (Number(it.uid.slice(4)) % 2 === 1) continue;
+      const deadline = (it.lastSyncMs as number) + fleet.intervalS * 1000;
+      const job = { id: `old-${it.uid}`, uid: it.uid, namespace: it.namespace, name: it.name, generation: 1, reason: 'refresh' as const, plannedAt: deadline - 2000, deadline, providerKey: PROVIDER_KEY, shard: 'default', cost: 1 };
+      apply([planner.adopt(job)]);
+      queue.set(it.uid, { id: job.id, second: Math.floor(job.plannedAt / 1000), deadline: undefined, reason: 'refresh' });
+      index(it.uid, job.id, Math.floor(job.plannedAt / 1000));
+    }
+  }
+  apply(planner.observeAll(items.values(), T0));
+  const calls: number[] = [];
+  const rate = sustainedRpsOf(fleet.budgetRps) * (opts.workerShare ?? 1);
+  const admitted = (k: number): number => Math.floor(k * rate + 1e-9);
+  let late = 0;
+  let refreshes = 0;
+  let burstEnd = 0;
+  for (let k = 0; k < seconds; k++) {
+    const s = t0s + k;
+    now = s;
+    // New ExternalSecrets created this second (before the second's jobs are taken).
+    for (let n = 0; k < arrivals.forSeconds && n < arrivals.perSecond; n++) {
+      const created = fleetItem(fleet.count + k * arrivals.perSecond + n, fleet.intervalS);
+      items.set(created.uid, created);
+      apply(planner.observeAll([created], s * 1000), false);
+    }
+    // The leader moves re-spread refreshes out of a backlog that outlasted them (once a second).
+    apply(planner.rebalance(s * 1000), false);
+    // The workers take due jobs by lane, then planned time, at most what their limiter admits on
+    // the budget (a fractional rate: the calls due by the second's end less those due by its start).
+    const due = k === 0 ? [...bySecond.keys()].filter((x) => x <= s).sort((a, b) => a - b) : [s];
+    for (const sec of due) {
+      for (const e of bySecond.get(sec) ?? []) {
+        const j = queue.get(e.uid);
+        if (j?.id !== e.id) continue;
+        const lane = LANE_PRIORITY[j.reason];
+        let r = ready.get(lane);
+        if (!r) ready.set(lane, (r = { list: [], at: 0 }));
+        r.list.push(e);
+      }
+      bySecond.delete(sec);
+    }
+    const running: Array<[string, QueuedJob]> = [];
+    const allowance = admitted(k + 1) - admitted(k);
+    for (const lane of [...ready.keys()].sort((a, b) => a - b)) {
+      const r = ready.get(lane) as { list: Array<{ uid: string; id: string }>; at: number };
+      while (r.at < r.list.length && running.length < allowance) {
+        const e = r.list[r.at++] as { uid: string; id: string };
+        const j = queue.get(e.uid);
+        if (j?.id === e.id) running.push([e.uid, j]);
+      }
+      if (r.at > 4096 && r.at * 2 > r.list.length) {
+        r.list = r.list.slice(r.at);
+        r.at = 0;
+      }
+    }
+    calls.push(running.length);
+    for (const [uid, job] of running) {
+      queue.delete(uid);
+      if (job.reason === 'refresh' && job.deadline !== undefined) {
+        refreshes++;
+        if (s * 1000 > job.deadline + 999) late++;
+        opts.onRefresh?.(Math.floor(job.deadline / 1000) - s, k);
+      }
+      const before = items.get(uid) as PlanItem;
+      if (before.lastSyncMs === undefined || before.lastSyncMs < T0) burstEnd = k;
+      // The worker's status: synced now (refreshTime has one-second precision).
+      const after: PlanItem = { ...before, syncedGeneration: 1, lastSyncMs: s * 1000, lastAttemptMs: s * 1000, ready: { status: 'True', reason: 'SecretSynced' } };
+      items.set(uid, after);
+      apply([planner.observe(after, s * 1000 + 500)]);
+    }
+  }
+  // Every item has synced within the last interval: none was lost or left behind.
+  let stale = 0;
+  for (const i of items.values()) if ((i.lastSyncMs ?? 0) < (t0s + seconds) * 1000 - (fleet.intervalS + 1) * 1000) stale++;
+  return { calls, late, refreshes, burstEnd, lost, stale };
+}
+
+/** Peak and mean of the calls per second over `length` seconds after `from`. */
+export function peakAndMean(calls: readonly number[], from: number, length: number): { peak: number; mean: number } {
+  const window = calls.slice(from + 1, from + 1 + length);
+  return { peak: Math.max(...window), mean: window.reduce((a, b) => a + b, 0) / window.length };
+}
