@@ -13,6 +13,9 @@ cd "$here"
 node packages/lab/dist/bin/ensure-helm.js
 # The alert rules' tests run promtool (prometheus v0.316.0), built the same way (about 7 minutes cold).
 node packages/lab/dist/bin/ensure-promtool.js
+# The ESO side-by-side and differential tests (test/e2e/eso) run the real External Secrets
+# Operator v0.20.4, built the same way (about 12 minutes cold on 2 shared cores).
+node packages/lab/dist/bin/ensure-eso.js
 pnpm exec turbo run typecheck --output-logs=errors-only
 report="$(mktemp -d)/vitest.json"
 status=0

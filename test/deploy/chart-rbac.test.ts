@@ -4,13 +4,15 @@
 // every path that calls the API: a SecretStore, a ClusterSecretStore whose namespaceSelector
 // makes the worker read a namespace, a store with auth.jwt (the worker reads its ServiceAccount
 // and requests a token), a first sync (create), a spec change (update), deletionPolicy Delete
-// with no data left (delete), and a
+// with no data left (delete), a ClusterExternalSecret fanned out, changed and narrowed (the
+// scheduler creates, updates and deletes its ExternalSecrets and patches its status), and a
 // worker pool that serves a namespace outside its caches (direct reads on a cache miss). Then:
 // nothing was refused, every call was granted, and every grant was used.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceAccountKubeconfig } from '@herdless/lab';
+import { mergePatch } from '@herdless/core';
 import { injected } from '../support/index.js';
 import { createExternalSecret, createStore, eventually, listExternalSecrets, patchExternalSecretSpec } from '../e2e/support/kube.js';
 import { spawnHerdless, stopAll } from '../e2e/support/processes.js';
@@ -105,6 +107,26 @@ beforeAll(async () => {
   await eventually('the Secret rewritten for the new spec', 60_000, async () => {
     const s = await admin.core.readNamespacedSecret({ namespace: 'team-a', name: 'through-store' });
     return s.data?.renamed ? true : undefined;
+  });
+  // A ClusterExternalSecret: the leader creates its ExternalSecret in each chosen namespace and
+  // writes its status, updates them when it changes, and deletes one from a namespace no longer chosen.
+  const ces = { group: 'external-secrets.io', version: 'v1', plural: 'clusterexternalsecrets' };
+  await admin.custom.createClusterCustomObject({
+    ...ces,
+    body: {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ClusterExternalSecret',
+      metadata: { name: 'fan-out' },
+      spec: { namespaceSelectors: [{ matchLabels: { tier: 'gold' } }], externalSecretSpec: { secretStoreRef: { name: 'gold', kind: 'ClusterSecretStore' }, data: data('password') } },
+    },
+  });
+  const fanOut = async () => (await Promise.all(['team-a', 'team-b'].map((ns) => listExternalSecrets(admin, ns)))).map((l) => l.some((e) => e.name === 'fan-out'));
+  await eventually('the ClusterExternalSecret provisioned in team-a and team-b', 60_000, async () => ((await fanOut()).every(Boolean) ? true : undefined));
+  await admin.custom.patchClusterCustomObject({ ...ces, name: 'fan-out', body: { spec: { namespaceSelectors: null, namespaces: ['team-a'], externalSecretMetadata: { labels: { moved: 'yes' } } } } }, mergePatch);
+  await eventually('its ExternalSecret updated in team-a and deleted from team-b', 60_000, async () => {
+    const [a, b] = await fanOut();
+    const labels = ((await admin.custom.getNamespacedCustomObject({ group: 'external-secrets.io', version: 'v1', plural: 'externalsecrets', namespace: 'team-a', name: 'fan-out' })) as { metadata: { labels?: Record<string, string> } }).metadata.labels;
+    return a && !b && labels?.moved === 'yes' ? true : undefined;
   });
   await stopAll(processes);
 }, 300_000);

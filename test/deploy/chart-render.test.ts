@@ -186,7 +186,7 @@ describe('values that configure objects rather than processes', () => {
       ['imagePullSecrets', () => expect(deployment(o, 'worker').spec.template.spec.imagePullSecrets).toEqual(large.imagePullSecrets)],
       ['crds', () => {
         const crds = objectsOf<Obj>(o, 'CustomResourceDefinition');
-        expect(crds).toHaveLength(3);
+        expect(crds).toHaveLength(4);
         for (const crd of crds) expect(crd.metadata.annotations).toMatchObject({ ...large.crds.annotations, 'helm.sh/resource-policy': 'keep' });
       }],
       ['metrics.port', () => expect(objectsOf<Obj>(o, 'Service')[0]?.spec.ports[0].port).toBe(large.metrics.port)],

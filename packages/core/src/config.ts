@@ -2,6 +2,7 @@
 // This module is the only place in Herdless that reads process.env.
 import { z } from 'zod';
 import { DEFAULT_RESERVED_SHARE, DEFAULT_TARGET_UTILISATION } from './budgets.js';
+import { DEFAULT_CONTROLLER_CLASS } from './controller-class.js';
 import { ConfigError } from './config-error.js';
 import { redisConfigShape } from './redis-connection.js';
 
@@ -132,6 +133,14 @@ export const commonConfigShape = {
     description: "client-side limit on requests a second to the Kubernetes API server, per process (client-go's QPS; a 429 with Retry-After is waited out and retried); a worker makes about two writes a sync",
   }),
   kubeApiBurst: z.coerce.number().int().min(1).default(2000).meta({ description: "requests to the Kubernetes API server allowed at once above --kube-api-qps (client-go's burst)" }),
+  controllerClass: z
+    .string()
+    .min(1)
+    .default(DEFAULT_CONTROLLER_CLASS)
+    .meta({
+      description:
+        "serve only the stores whose spec.controller is empty or this class, and the ExternalSecrets and ClusterExternalSecrets whose stores are all served (ESO's --controller-class, same default); same value on both",
+    }),
   watchNamespace: z
     .string()
     .max(63)

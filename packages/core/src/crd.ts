@@ -4,6 +4,8 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import {
+  clusterExternalSecretSpecSchema,
+  clusterExternalSecretStatusSchema,
   EXTERNAL_SECRETS_GROUP,
   externalSecretSpecSchema,
   externalSecretStatusSchema,
@@ -107,9 +109,24 @@ const shapes: CrdShape[] = [
     status: secretStoreStatusSchema,
     printerColumns: readyColumns,
   },
+  {
+    kind: 'ClusterExternalSecret',
+    plural: PLURALS.ClusterExternalSecret,
+    singular: 'clusterexternalsecret',
+    shortNames: ['ces'],
+    scope: 'Cluster',
+    spec: clusterExternalSecretSpecSchema,
+    status: clusterExternalSecretStatusSchema,
+    printerColumns: [
+      { name: 'Store', type: 'string', jsonPath: '.spec.externalSecretSpec.secretStoreRef.name' },
+      { name: 'Refresh Interval', type: 'string', jsonPath: '.spec.refreshTime' },
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  },
 ];
 
-/** The three CRDs, v1 served and stored, with the status subresource and printer columns. */
+/** The four CRDs, v1 served and stored, with the status subresource and printer columns. */
 export function crdManifests(): Array<Record<string, unknown>> {
   return shapes.map((shape) => ({
     apiVersion: 'apiextensions.k8s.io/v1',

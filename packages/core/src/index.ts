@@ -1,6 +1,8 @@
 // @herdless/core: the contracts every other package builds on. Libraries only; no process state.
 export * from './duration.js';
 export * from './resources.js';
+export * from './controller-class.js';
+export * from './label-selector.js';
 export * from './crd.js';
 export * from './job.js';
 export * from './errors.js';

@@ -11,6 +11,7 @@ export const PLURALS = {
   ExternalSecret: 'externalsecrets',
   SecretStore: 'secretstores',
   ClusterSecretStore: 'clustersecretstores',
+  ClusterExternalSecret: 'clusterexternalsecrets',
 } as const;
 
 /** The API path of an external-secrets.io/v1 collection, in `namespace` when given, or of its object `name`. */
@@ -208,7 +209,45 @@ export const secretStoreSchema = z.object({
   status: secretStoreStatusSchema.optional(),
 });
 
+// ---- ClusterExternalSecret --------------------------------------------------------------
+
+export const labelSelectorSchema = z.object({
+  matchLabels: stringMap.optional(),
+  matchExpressions: z.array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).optional() })).optional(),
+});
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const clusterExternalSecretSpecSchema = z.object({
+  externalSecretSpec: externalSecretSpecSchema.meta({ description: 'The spec of the ExternalSecrets to create.' }),
+  externalSecretName: z.string().min(1).max(253).regex(dnsSubdomain).optional().meta({ description: 'Their name; defaults to the ClusterExternalSecret name.' }),
+  externalSecretMetadata: z.object({ labels: stringMap.optional(), annotations: stringMap.optional() }).optional(),
+  namespaceSelector: labelSelectorSchema.optional().meta({ description: 'Deprecated: use namespaceSelectors.' }),
+  namespaceSelectors: z.array(labelSelectorSchema).optional().meta({ description: 'Namespaces whose labels match any of these get an ExternalSecret.' }),
+  namespaces: z.array(z.string().min(1).max(63).regex(dnsLabel)).optional().meta({ description: 'Namespaces chosen by name (ORed with the selectors).' }),
+  refreshTime: z.string().optional().meta({ description: 'Go duration between re-checks of the namespaces (default 1h).' }),
+});
+
+export const clusterExternalSecretStatusSchema = z.object({
+  externalSecretName: z.string().optional(),
+  failedNamespaces: z.array(z.object({ namespace: z.string(), reason: z.string().optional() })).optional(),
+  provisionedNamespaces: z.array(z.string()).optional(),
+  conditions: z.array(z.object({ type: z.string(), status: z.string(), message: z.string().optional() })).optional(),
+});
+
+export const clusterExternalSecretSchema = z.object({
+  apiVersion: z.string().optional(),
+  kind: z.string().optional(),
+  metadata: objectMetaSchema,
+  spec: clusterExternalSecretSpecSchema,
+  status: clusterExternalSecretStatusSchema.optional(),
+});
+
 export type ObjectMeta = z.infer<typeof objectMetaSchema>;
+export type LabelSelector = z.infer<typeof labelSelectorSchema>;
+export type ClusterExternalSecret = z.infer<typeof clusterExternalSecretSchema>;
+export type ClusterExternalSecretStatus = z.infer<typeof clusterExternalSecretStatusSchema>;
 export type RemoteRef = z.infer<typeof remoteRefSchema>;
 export type ExternalSecretData = z.infer<typeof externalSecretDataSchema>;
 export type DataFrom = z.infer<typeof dataFromSchema>;

@@ -6,12 +6,14 @@ import {
   EXTERNAL_SECRETS_GROUP,
   EXTERNAL_SECRETS_VERSION,
   isNotFound,
+  matchesLabelSelector,
   PLURALS,
   Reasons,
   secretStoreSchema,
   terminal,
   type ExternalSecret,
   type KubeClients,
+  type LabelSelector,
   type SecretStore,
   type StoreKind,
 } from '@herdless/core';
@@ -89,7 +91,7 @@ async function checkClusterStoreAllows(kube: KubeClients, caches: WorkerCaches |
     if (regexes[i]?.some((re) => re.test(namespace))) return;
     if (c.namespaceSelector) {
       labels ??= await namespaceLabels(kube, caches, namespace);
-      if (matchesSelector(c.namespaceSelector as LabelSelector, labels)) return;
+      if (matchesLabelSelector(c.namespaceSelector as LabelSelector, labels)) return;
     }
   }
   throw terminal(
@@ -103,24 +105,5 @@ async function namespaceLabels(kube: KubeClients, caches: WorkerCaches | undefin
   return caches?.namespaceLabels(namespace) ?? (await kube.core.readNamespace({ name: namespace })).metadata?.labels ?? {};
 }
 
-interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
-}
-
-export function matchesSelector(selector: LabelSelector, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const value = labels[e.key];
-    const values = e.values ?? [];
-    const ok =
-      e.operator === 'In' ? has && values.includes(value as string)
-      : e.operator === 'NotIn' ? !has || !values.includes(value as string)
-      : e.operator === 'Exists' ? has
-      : e.operator === 'DoesNotExist' ? !has
-      : false;
-    if (!ok) return false;
-  }
-  return true;
-}
+/** Kept for this module's callers and tests: the rule lives in core. */
+export const matchesSelector = matchesLabelSelector;

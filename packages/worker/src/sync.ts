@@ -11,7 +11,9 @@ import {
   PLURALS,
   Reasons,
   refreshIntervalMsOf,
+  servesExternalSecretSpec,
   statusCodeOf,
+  storeRefsOf,
   terminal,
   throttled,
   transient,
@@ -19,6 +21,7 @@ import {
   type ExternalSecret,
   type KubeClients,
   type Logger,
+  type StoreKind,
   type SyncJob,
 } from '@herdless/core';
 import type { AmbientWebIdentity, Provider, ProviderContext } from '@herdless/providers';
@@ -56,12 +59,17 @@ export interface SyncDeps {
   now: () => Date;
   /** Events on sync failures and recoveries (rate-limited); none without it. */
   events?: SyncEventRecorder;
+  /** --controller-class: an ExternalSecret whose stores name another class gets no write (core's controller-class.ts). */
+  controllerClass?: string;
 }
 
-/** intact: a drift job found the target as the last sync wrote it (no call, no write, no status). */
+/**
+ * intact: a drift job found the target as the last sync wrote it (no call, no write, no status);
+ * foreign: another controller class's (no call, no write, no status).
+ */
 export type SyncOutcome =
   | { result: ApplyResult }
-  | { result: 'gone' | 'stale' | 'covered' | 'intact' }
+  | { result: 'gone' | 'stale' | 'covered' | 'intact' | 'foreign' }
   | { result: 'failed'; reason: string; retry: HerdlessError['retry'] };
 
 export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<SyncOutcome> {
@@ -69,6 +77,7 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
   if (!es) return { result: 'gone' };
   const skip = shouldSkip(es, job);
   if (skip) return { result: skip };
+  if (deps.controllerClass !== undefined && !(await servedHere(deps, es, deps.controllerClass))) return { result: 'foreign' };
   try {
     checkSpec(es);
     let fresh: V1Secret | null | undefined;
@@ -164,6 +173,35 @@ export function shouldSkip(es: ExternalSecret, job: SyncJob): 'stale' | 'covered
     if (last !== undefined && interval > 0 && last + interval > job.deadline + 1000) return 'covered';
   }
   return undefined;
+}
+
+/**
+ * ESO's shouldSkipUnmanagedStore on the raw object (the cached one keeps fields Herdless does not
+ * parse, such as sourceRef). "Not ours" from the caches is confirmed by direct reads of the stores:
+ * a store just moved to this class must not be skipped because the cache has not seen it yet.
+ */
+async function servedHere(deps: SyncDeps, es: ExternalSecret, controllerClass: string): Promise<boolean> {
+  const namespace = es.metadata.namespace as string;
+  const raw = deps.caches?.externalSecret(namespace, es.metadata.name as string);
+  const spec = raw?.metadata?.uid === es.metadata.uid ? (raw as { spec?: unknown }).spec : es.spec;
+  const refs = storeRefsOf(spec);
+  const served = async (fresh: boolean) => {
+    const stores = await Promise.all(refs.map((ref) => readRawStore(deps, ref.kind, ref.name, namespace, fresh)));
+    return servesExternalSecretSpec(spec, controllerClass, (ref) => stores[refs.findIndex((r) => r.kind === ref.kind && r.name === ref.name)]);
+  };
+  return (await served(false)) || (deps.caches !== undefined && (await served(true)));
+}
+
+async function readRawStore(deps: SyncDeps, kind: StoreKind, name: string, namespace: string, fresh: boolean): Promise<unknown> {
+  const cached = fresh ? undefined : deps.caches?.store(kind, name, kind === 'SecretStore' ? namespace : undefined);
+  if (cached) return cached;
+  const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural: PLURALS[kind], name };
+  try {
+    return kind === 'SecretStore' ? await deps.kube.custom.getNamespacedCustomObject({ ...base, namespace }) : await deps.kube.custom.getClusterCustomObject(base);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
 }
 
 async function readSecretKey(kube: KubeClients, ref: { namespace: string; name: string; key: string }): Promise<string> {

@@ -45,7 +45,7 @@ const LOOP_STALL_WARN_MS = 5_000;
 const syncs = new Counter({
   name: 'herdless_syncs_total',
   help:
-    'Sync passes by result (created, updated, unchanged, skipped, missing, deleted, retained, intact, gone, stale, covered, superseded, failed, throttled) and reason.',
+    'Sync passes by result (created, updated, unchanged, skipped, missing, deleted, retained, intact, gone, stale, covered, foreign, superseded, failed, throttled) and reason.',
   labelNames: ['result', 'reason'],
 });
 
@@ -95,6 +95,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     providers: opts.providers,
     logger,
     now: () => new Date(),
+    controllerClass: config.controllerClass,
     events: new SyncEventRecorder(
       kube,
       logger,

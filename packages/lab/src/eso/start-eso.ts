@@ -26,6 +26,8 @@ export interface EsoOptions {
   logLevel?: string;
   /** Further flags, verbatim. */
   extraArgs?: string[];
+  /** Further environment, e.g. AWS_SSM_ENDPOINT and AWS_STS_ENDPOINT for Parameter Store and roles. */
+  env?: Record<string, string>;
   binary?: string;
   timeoutMs?: number;
 }
@@ -69,6 +71,7 @@ export async function startEso(opts: EsoOptions): Promise<EsoProcess> {
       AWS_SECRETSMANAGER_ENDPOINT: opts.awsEndpointUrl,
       // Static credentials come from the SecretStore; never probe the instance metadata service.
       AWS_EC2_METADATA_DISABLED: 'true',
+      ...opts.env,
     },
   });
   const stop = async () => {

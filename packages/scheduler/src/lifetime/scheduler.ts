@@ -1,7 +1,8 @@
 // The scheduler process (the CLI serves /metrics on config.metricsPort): warm informers on every replica, a Lease campaign, and — while this
 // replica holds the Lease — one leader session that plans and enqueues. Stopping ends the
 // session first, then releases the Lease, so no enqueue follows the release.
-import { addReadinessCheck, createLogger, kubeClients, loadKubeConfig, type Logger } from '@herdless/core';
+import { addReadinessCheck, createLogger, kubeClients, loadKubeConfig, servesExternalSecretIn, type Logger } from '@herdless/core';
+import { runClusterExternalSecrets } from '../cluster-external-secrets/index.js';
 import type { SchedulerConfig } from '../config.js';
 import { SyncEnqueuer } from '../queue/enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
@@ -37,6 +38,11 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   const clients = kubeClients(kc);
   const informers = createExternalSecretsInformers(kc, logger, config.watchNamespace);
   const enqueuer = new SyncEnqueuer({ redis: config, prefix: config.queuePrefix, shards: config.shards, logger });
+  // The leader also provisions ClusterExternalSecrets (cluster-wide: not with --watch-namespace).
+  const withClusterExternalSecrets = (signal: AbortSignal, session: Promise<void>): Promise<void> =>
+    config.watchNamespace
+      ? session
+      : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: informers, controllerClass: config.controllerClass, signal, logger })]).then(() => undefined);
   const elector = new LeaderElector({
     coordination: clients.coordination,
     namespace: config.namespace,
@@ -49,7 +55,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     logger,
     onNewLeader: (holder) => logger.info({ leader: holder }, 'leader observed'),
     onStartedLeading: (epoch, termSignal) =>
-      runTermRebuildingOnWipe({
+      withClusterExternalSecrets(termSignal, runTermRebuildingOnWipe({
         enqueuer,
         signal: termSignal,
         checkIntervalMs: config.redisWipeCheckSeconds * 1000,
@@ -64,6 +70,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             planner: createPlanner(config),
             shards: config.shards,
             namespaceShards: config.namespaceShards,
+            controllerClass: config.controllerClass,
             ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
             logger: logger.child({ epoch }),
             ...(options.now ? { now: options.now } : {}),
@@ -72,7 +79,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
               options.onPlanned?.(planner);
             },
           }),
-      }),
+      })),
   });
 
   let lastMetricsMs = 0;
@@ -91,7 +98,8 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       isLeader: () => elector.isLeader(),
       leaseTransitions: () => elector.leaseTransitions(),
       queueDepth: () => enqueuer.depth(),
-      externalSecrets: () => informers.externalSecrets.list(),
+      // ESO's status metrics cover the ExternalSecrets this controller class serves, as ESO's do.
+      externalSecrets: () => informers.externalSecrets.list().filter((es) => servesExternalSecretIn((es as { spec?: unknown }).spec, es.metadata?.namespace, config.controllerClass, informers)),
     },
     config.objectMetrics,
   );

@@ -3,7 +3,7 @@
 // Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). Drift of a
 // target Secret (drift.ts) goes straight to the queue as a drift job: it is no part of the plan.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { externalSecretSchema, secretStoreSchema, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
+import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
 import { Dispatcher } from '../queue/dispatcher.js';
 import { driftJobOf, isForeignChange, restoresItsTarget } from './drift.js';
 import type { SyncEnqueuer, QueuedSyncJob } from '../queue/enqueuer.js';
@@ -28,6 +28,8 @@ export interface LeaderSessionOptions {
   sweepIntervalMs?: number;
   /** Called after each planning pass (for metrics and tests). */
   onPlanned?: (planner: Planner) => void;
+  /** --controller-class: ExternalSecrets whose stores name another class are not planned (core's controller-class.ts). */
+  controllerClass?: string;
 }
 
 /**
@@ -116,7 +118,12 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   const onSecretStore = onStoreChange('SecretStore');
   const onClusterSecretStore = onStoreChange('ClusterSecretStore');
 
+  /** Not this controller's (its stores name another class): never planned, forgotten if it was. */
+  const isForeign = (obj: KubernetesObject): boolean =>
+    opts.controllerClass !== undefined && !servesExternalSecretIn((obj as { spec?: unknown }).spec, obj.metadata?.namespace, opts.controllerClass, informers);
+
   const itemOf = (obj: KubernetesObject): PlanItem | undefined => {
+    if (isForeign(obj)) return undefined;
     const parsed = externalSecretSchema.safeParse(obj);
     if (!parsed.success) {
       logger.warn({ namespace: obj.metadata?.namespace, name: obj.metadata?.name, issue: parsed.error.issues[0]?.message }, 'skipping an ExternalSecret that does not parse');
@@ -146,6 +153,10 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     for (const [uid, key] of batch) {
       const obj = informers.externalSecrets.get(key.name, key.namespace);
       if (!obj || obj.metadata?.uid !== uid) continue;
+      if (isForeign(obj)) {
+        dispatcher.submit(planner.forget(uid));
+        continue;
+      }
       const item = itemOf(obj);
       if (item) items.push(item);
     }
