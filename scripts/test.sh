@@ -13,6 +13,8 @@ cd "$here"
 node packages/lab/dist/bin/ensure-helm.js
 # The alert rules' tests run promtool (prometheus v0.316.0), built the same way (about 7 minutes cold).
 node packages/lab/dist/bin/ensure-promtool.js
+# The tracing tests send their spans to a real Jaeger (v1.75.0, all-in-one), built the same way (about 9 minutes cold).
+node packages/lab/dist/bin/ensure-jaeger.js
 pnpm exec turbo run typecheck --output-logs=errors-only
 report="$(mktemp -d)/vitest.json"
 status=0
