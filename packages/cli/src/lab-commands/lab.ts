@@ -1,8 +1,9 @@
 // herdless lab: the whole system on this machine, a storm, Herdless against the reference
-// controller (its models and the real binary) on identical input, and a report.
+// controller (its models and the real binary) on identical input, and a report; with --tracing,
+// the Herdless processes' traces in a Jaeger the lab starts.
 import { resolve } from 'node:path';
 import { loadConfig } from '@herdless/core';
-import { formatSummaryTable, modelVersusReal, writeReport } from '@herdless/lab';
+import { ensureJaegerBinary, formatSummaryTable, modelVersusReal, startJaeger, writeReport, type JaegerProcess, type StoredSpan } from '@herdless/lab';
 import { labConfigSchema, resolveLabSettings } from '../lab/lab-config.js';
 import { createProgress } from '../lab/lab-progress.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
@@ -22,8 +23,15 @@ async function runLab(argv: string[]): Promise<number> {
   const settings = resolveLabSettings(config);
   const progress = createProgress(config.progress);
   let code = 0;
+  let jaeger: JaegerProcess | undefined;
   try {
     await ensureToolchains(settings, progress.say);
+    if (config.tracing) {
+      await ensureJaegerBinary({ log: progress.say });
+      jaeger = await startJaeger();
+      settings.tracing = { otlpEndpoint: jaeger.otlpHttpEndpoint, sampleRatio: 1 };
+      progress.say(`Jaeger ${jaeger.version}: ${jaeger.uiUrl} (every Herdless process sends its traces there)`);
+    }
     const run = await runScenario(settings, progress);
     progress.close();
     const report = labReport('lab', `herdless lab ${argv.join(' ')}`.trim(), [run]);
@@ -33,8 +41,26 @@ async function runLab(argv: string[]): Promise<number> {
     for (const c of run.contenders) for (const n of c.notes) console.log(`  ${c.contender}: ${n}`);
     console.log(`report: ${written.htmlPath}\n        ${written.resultsPath}\n        ${Object.keys(written.svgPaths).length} SVG charts in ${written.dir}/charts`);
     code = run.contenders.every((c) => c.complete) ? 0 : 1;
+    if (jaeger) await showTraces(jaeger);
   } finally {
     progress.close();
+    await jaeger?.stop();
   }
   return code;
+}
+
+/** Links the slowest new-spec sync to its trace, and on a terminal keeps Jaeger serving until Ctrl-C. */
+async function showTraces(jaeger: JaegerProcess): Promise<void> {
+  const traces = await jaeger.query.traces('herdless-worker', { operation: 'herdless.sync', tags: { 'herdless.reason': 'new' }, limit: 100_000 });
+  const slowest = traces
+    .flatMap((t) => t.spans.filter((s) => s.name === 'herdless.sync'))
+    .reduce<StoredSpan | undefined>((max, s) => (max === undefined || s.durationUs > max.durationUs ? s : max), undefined);
+  console.log(`traces: ${jaeger.uiUrl}`);
+  if (slowest) console.log(`  slowest new-spec sync (${String(slowest.attributes['herdless.name'])}, ${Math.round(slowest.durationUs / 1000)} ms): ${jaeger.query.traceUrl(slowest.traceId)}`);
+  if (!process.stdin.isTTY) return;
+  console.log('  Jaeger keeps serving until Ctrl-C');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 }
