@@ -37,9 +37,11 @@ beforeAll(async () => {
     workers: 2,
     // A budget the storm fills, so calls wait for the limiter; no batching, so the traced
     // ExternalSecret's read is a call of its own pass.
-    commonArgs: ['--watch-namespace', ns, '--budgets', 'aws-sm=10'],
+    // The endpoint by --otel-endpoint (OTEL_EXPORTER_OTLP_ENDPOINT is read the same way: core's
+    // config tests); the SDK's own tuning by its variable.
+    commonArgs: ['--watch-namespace', ns, '--budgets', 'aws-sm=10', '--otel-endpoint', jaeger.otlpHttpEndpoint],
     workerArgs: ['--batching', 'never'],
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpEndpoint, OTEL_BSP_SCHEDULE_DELAY: '100' },
+    env: { OTEL_BSP_SCHEDULE_DELAY: '100' },
   });
   const spec = (key: string, property?: string) => ({
     refreshInterval: '1h',

@@ -22,6 +22,12 @@ export async function startTelemetry(config: TelemetryConfig): Promise<Telemetry
   if (!tracingRequested(config) || config.endpoint === undefined) return undefined;
   // Loaded only when on: the SDK and its exporters cost a process that does not trace its start.
   const [{ NodeSDK }, traceExporter, sampler] = await Promise.all([import('@opentelemetry/sdk-node'), exporterOf(config.protocol, config.endpoint), samplerOf(config)]);
+  // No auto-instrumentation (ioredis, http, undici): their hooks patch a module as it is
+  // required, and a process has loaded ioredis, node:http (the AWS SDK) and undici (the API
+  // client) through its static imports before its config says whether to trace; to patch them
+  // reliably the SDK would have to be preloaded (`node --import`) by the image's entry point. And a span per Redis command
+  // (BullMQ's lock renewals and moves, the limiter's scripts) would multiply a sync's spans; the
+  // two waits they would show are spans of ours: herdless.limiter_wait and herdless.provider_call.
   const sdk = new NodeSDK({ serviceName: config.serviceName, traceExporter, sampler, instrumentations: [], logRecordProcessors: [], metricReaders: [] });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };

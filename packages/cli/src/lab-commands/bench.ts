@@ -29,7 +29,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   const progress = createProgress(config.progress);
   const runs: ScenarioRun[] = [];
   const workerRuns: ScenarioRun[] = [];
-  const workerTracing: string[] = [];
+  const workerTracing: Array<{ tracing: string; tracedSyncs: number | null }> = [];
   let jaeger: JaegerProcess | undefined;
   const command = `herdless bench ${[...positionals, ...argv].join(' ')}`.trim();
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
@@ -62,11 +62,10 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
           for (const sampleRatio of tracings) {
             const settings = workerBenchSettings(config, workers);
             await ensureToolchains(settings, progress.say);
+            // A fresh Jaeger per traced run: what it stored afterwards is what that run exported.
             if (sampleRatio !== undefined) {
-              if (!jaeger) {
-                await ensureJaegerBinary({ log: progress.say });
-                jaeger = await startJaeger();
-              }
+              await ensureJaegerBinary({ log: progress.say });
+              jaeger = await startJaeger();
               settings.tracing = { otlpEndpoint: jaeger.otlpHttpEndpoint, sampleRatio };
             }
             const tracing = sampleRatio === undefined ? 'off' : String(sampleRatio);
@@ -74,7 +73,11 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
             const run = await runScenario(settings, progress);
             run.settings.scenario = tracings.length > 1 || sampleRatio !== undefined ? `worker-${workers}w-tracing-${tracing}` : `worker-${workers}w`;
             workerRuns.push(run);
-            workerTracing.push(tracing);
+            // The processes flushed their spans when they stopped (end of the run).
+            const tracedSyncs = jaeger ? (await jaeger.query.traces('herdless-worker', { operation: 'herdless.sync', limit: 100_000 })).length : null;
+            workerTracing.push({ tracing, tracedSyncs });
+            await jaeger?.stop();
+            jaeger = undefined;
             await save();
           }
         }
@@ -102,7 +105,9 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
     return {
       workers: r.settings.workers,
       // off, or the share of syncs traced (every process exporting to Jaeger).
-      tracing: workerTracing[i] ?? 'off',
+      tracing: workerTracing[i]?.tracing ?? 'off',
+      // Syncs whose trace Jaeger stored (a check that the run traced what it says).
+      tracedSyncs: workerTracing[i]?.tracedSyncs ?? null,
       concurrency: r.settings.concurrency,
       count: r.settings.count,
       seconds: c.figures.convergeSeconds,
@@ -137,7 +142,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   if (planner.length) console.log(`${formatPlannerBench(planner)}\n`);
   for (const w of worker) {
     console.log(
-      `worker throughput: ${w.workers} worker(s) × ${w.concurrency}, tracing ${w.tracing}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
+      `worker throughput: ${w.workers} worker(s) × ${w.concurrency}, tracing ${w.tracing}${w.tracedSyncs === null ? '' : ` (${w.tracedSyncs} syncs traced)`}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
         `${w.apiWritesPerSync ?? '–'} API writes/sync, ${w.workerCpuMsPerSync ?? '–'} worker CPU ms/sync (${w.syncsPerWorkerCpuSecond ?? '–'} syncs per worker CPU second; ` +
         `after its start ${w.workerCpuMsPerSyncAfterStart ?? '–'} ms, ${w.syncsPerWorkerCpuSecondAfterStart ?? '–'}), ` +
         `${w.redisRoundTripsPerSync ?? '–'} Redis round trips/sync (${w.redisCommandsPerSync ?? '–'} commands, Lua scripts' own included), ` +

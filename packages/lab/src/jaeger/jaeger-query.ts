@@ -80,7 +80,7 @@ export class JaegerQuery {
     return this.get<string[] | null>('/api/services').then((s) => s ?? []);
   }
 
-  /** Stored traces with spans from `service` (newest first, up to `limit`), optionally with a span named `operation`. */
+  /** Stored traces with spans from `service` (newest first, up to `limit`, at most the storage's 100,000), optionally with a span named `operation`. */
   async traces(service: string, opts: { operation?: string; limit?: number; tags?: Record<string, string>; lookbackMs?: number } = {}): Promise<StoredTrace[]> {
     const q = new URLSearchParams({ service, limit: String(opts.limit ?? 1_000), lookback: 'custom', start: String((Date.now() - (opts.lookbackMs ?? 3_600_000)) * 1_000) });
     if (opts.operation) q.set('operation', opts.operation);
@@ -98,7 +98,9 @@ export class JaegerQuery {
   async exportedText(): Promise<string> {
     const out: string[] = [];
     for (const service of await this.services()) {
-      const { body } = await httpGet(`${this.baseUrl}/api/traces?${new URLSearchParams({ service, limit: '100000', lookback: 'custom', start: String((Date.now() - 24 * 3_600_000) * 1_000) })}`, undefined, 60_000);
+      const path = `/api/traces?${new URLSearchParams({ service, limit: '100000', lookback: 'custom', start: String((Date.now() - 24 * 3_600_000) * 1_000) })}`;
+      const { status, body } = await httpGet(`${this.baseUrl}${path}`, undefined, 60_000);
+      if (status !== 200) throw new Error(`GET ${path} from Jaeger answered ${status}: ${body.slice(0, 200)}`);
       out.push(body);
     }
     return out.join('\n');
