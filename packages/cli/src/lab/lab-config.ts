@@ -39,7 +39,7 @@ export const labConfigSchema = z.object({
     .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
     .transform((v) => v === true || v === 'true' || v === '1')
     .default(false)
-    .meta({ description: "start Jaeger (v1.75.0, built and cached on first use), send every Herdless process's traces to it and print its UI's URL; on a terminal it serves until Ctrl-C after the report" }),
+    .meta({ description: "start Jaeger (v1.75.0, built and cached on first use), send every Herdless process's traces to it, print its UI's URL and link each contender's slowest new-spec sync to its trace; on a terminal it serves until Ctrl-C after the report" }),
 });
 export type LabConfig = z.infer<typeof labConfigSchema>;
 

@@ -81,8 +81,9 @@ export class JaegerQuery {
   }
 
   /** Stored traces with spans from `service` (newest first, up to `limit`, at most the storage's 100,000), optionally with a span named `operation`. */
-  async traces(service: string, opts: { operation?: string; limit?: number; tags?: Record<string, string>; lookbackMs?: number } = {}): Promise<StoredTrace[]> {
-    const q = new URLSearchParams({ service, limit: String(opts.limit ?? 1_000), lookback: 'custom', start: String((Date.now() - (opts.lookbackMs ?? 3_600_000)) * 1_000) });
+  async traces(service: string, opts: { operation?: string; limit?: number; tags?: Record<string, string>; sinceMs?: number; untilMs?: number } = {}): Promise<StoredTrace[]> {
+    const q = new URLSearchParams({ service, limit: String(opts.limit ?? 1_000), lookback: 'custom', start: String((opts.sinceMs ?? Date.now() - 3_600_000) * 1_000) });
+    if (opts.untilMs !== undefined) q.set('end', String(opts.untilMs * 1_000));
     if (opts.operation) q.set('operation', opts.operation);
     if (opts.tags) q.set('tags', JSON.stringify(opts.tags));
     return (await this.get<JaegerTraceJson[] | null>(`/api/traces?${q}`) ?? []).map(spansOf);

@@ -344,14 +344,15 @@ export class CallPath {
     // A call of a sync that holds an admission takes its booked slot: not charged again.
     const admission = syncAdmissionFor(providerKey);
     const askedAtMs = Date.now();
-    const decision = await withSpan('herdless.limiter_wait', { 'herdless.quota_bucket': bucket, 'herdless.lane': lane }, async (wait) => {
+    const { decision, waitMs } = await withSpan('herdless.limiter_wait', { 'herdless.quota_bucket': bucket, 'herdless.lane': lane }, async (wait) => {
       const d = await this.takeSlot(charge, operation, admission, labels);
       const waited = admission ? 'booked' : d.waitMs > 0 ? 'waited' : 'now';
-      wait.setAttributes({ 'herdless.limiter.decision': waited, 'herdless.limiter.wait_ms': Date.now() - askedAtMs, 'herdless.limiter.rate_rps': d.rateRps });
+      const ms = Date.now() - askedAtMs;
+      wait.setAttributes({ 'herdless.limiter.decision': waited, 'herdless.limiter.wait_ms': ms, 'herdless.limiter.rate_rps': d.rateRps });
       this.metrics.limiterDecisions.inc({ ...labels, decision: waited });
-      return d;
+      return { decision: d, waitMs: ms };
     });
-    span.setAttribute('herdless.limiter.wait_ms', Date.now() - askedAtMs);
+    span.setAttribute('herdless.limiter.wait_ms', waitMs);
     // Counted when sent (the requests counter counts on the reply): the lab's probe reads which
     // lane made a second's calls.
     this.metrics.sent.inc({ ...labels, lane });
