@@ -16,6 +16,8 @@ node packages/lab/dist/bin/ensure-promtool.js
 # The ESO side-by-side and differential tests (test/e2e/eso) run the real External Secrets
 # Operator v0.20.4, built the same way (about 12 minutes cold on 2 shared cores).
 node packages/lab/dist/bin/ensure-eso.js
+# The tracing tests send their spans to a real Jaeger (v1.75.0, all-in-one), built the same way (about 9 minutes cold).
+node packages/lab/dist/bin/ensure-jaeger.js
 pnpm exec turbo run typecheck --output-logs=errors-only
 report="$(mktemp -d)/vitest.json"
 status=0

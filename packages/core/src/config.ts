@@ -5,6 +5,7 @@ import { DEFAULT_RESERVED_SHARE, DEFAULT_TARGET_UTILISATION } from './budgets.js
 import { DEFAULT_CONTROLLER_CLASS } from './controller-class.js';
 import { ConfigError } from './config-error.js';
 import { redisConfigShape } from './redis-connection.js';
+import { TELEMETRY_ENV, telemetryConfigShape } from './telemetry-config.js';
 
 export { ConfigError };
 
@@ -55,7 +56,8 @@ export function parseFlags(argv: readonly string[]): { flags: Record<string, str
 /**
  * Conventional variable names a field also reads. The AWS ones are the SDKs' (AWS_ROLE_ARN and
  * AWS_WEB_IDENTITY_TOKEN_FILE are what EKS's IRSA webhook injects) and ESO's AWS_STS_ENDPOINT:
- * the worker reads them here, once, and hands them to the providers.
+ * the worker reads them here, once, and hands them to the providers. The OTEL_* ones are
+ * OpenTelemetry's standard variables, read here and handed to the tracer (telemetry-config.ts).
  */
 export const CONVENTIONAL_ENV: Readonly<Record<string, string>> = {
   kubeconfig: 'KUBECONFIG',
@@ -65,6 +67,7 @@ export const CONVENTIONAL_ENV: Readonly<Record<string, string>> = {
   awsRoleArn: 'AWS_ROLE_ARN',
   awsWebIdentityTokenFile: 'AWS_WEB_IDENTITY_TOKEN_FILE',
   awsRoleSessionName: 'AWS_ROLE_SESSION_NAME',
+  ...TELEMETRY_ENV,
 };
 
 /**
@@ -122,7 +125,7 @@ export const commonConfigShape = {
     .meta({
     description: "ESO's per-ExternalSecret series (name and namespace labels), one set per object as ESO has them; false keeps the label names with empty values, one series per metric",
   }),
-  otelEndpoint: z.string().url().optional().meta({ description: 'OpenTelemetry collector endpoint (OTLP)' }),
+  ...telemetryConfigShape,
   targetUtilisation: z.coerce.number().gt(0).max(1).default(DEFAULT_TARGET_UTILISATION).meta({
     description: "share of a budget routine refreshes may use: the scheduler plans them at it and the workers' limiter holds them to it (the rest absorbs retries and new specs); same value on both",
   }),

@@ -1,4 +1,4 @@
-// Go command-line tools the tests need (promtool; Jaeger next), built once from the Go module
+// Go command-line tools the tests need (promtool; Jaeger has its wrapper module in jaeger/), built once from the Go module
 // proxy with `go install <package>@<version>` and cached under $HERDLESS_CACHE behind a stamp,
 // like the control plane: built into a temporary directory and renamed into place with its stamp,
 // so a crash mid-build never leaves a half cache. Go is a build tool here, never product code.

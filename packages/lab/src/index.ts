@@ -68,5 +68,6 @@ export { startRedisTopology, REDIS_TOPOLOGIES, type RedisTopology, type RedisTop
 export * from './fault-proxy/index.js';
 export { AwsEndpointFaults, NO_AWS_FAULTS, type AwsFaultSettings, type AwsFaultsState, type QuotaControl } from './aws-endpoint/faults.js';
 export * from './eso/index.js';
+export * from './jaeger/index.js';
 export { ensureHelm, helmToolchain, HELM_VERSION, UPSTREAM_CRDS, type HelmToolchain, type EnsureHelmResult } from './helm/helm-toolchain.js';
 export * from './report/index.js';

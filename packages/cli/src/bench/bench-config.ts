@@ -29,6 +29,9 @@ export const benchConfigSchema = z.object({
   concurrency: z.coerce.number().int().min(1).default(100).meta({ description: "each worker's --concurrency" }),
   workerCount: z.coerce.number().int().min(1).default(3_000).meta({ description: 'worker bench: ExternalSecrets synced with a quota that never binds' }),
   workerCounts: z.string().default('1,2').meta({ description: 'worker bench: worker process counts, comma-separated, one run each' }),
+  tracing: z.string().default('off').meta({
+    description: 'worker bench: tracing settings, comma-separated, one run each: off, or the share of syncs traced (0.01, 1) with every process exporting to a Jaeger the bench starts',
+  }),
   plannerCount: z.coerce.number().int().min(1).max(1_000_000).default(100_000).meta({ description: 'planner (virtual time): fleet size' }),
   plannerRefreshInterval: z.string().default('1h').meta({ description: 'planner: refresh interval' }),
   plannerBudgetRps: z.coerce.number().positive().default(50).meta({ description: 'planner: budget, requests a second' }),
@@ -101,4 +104,14 @@ export function workerBenchSettings(config: BenchConfig, workers: number): LabSe
     workers,
     startAfterCreate: true,
   };
+}
+
+/** --tracing: each value off (undefined) or a sampling ratio in [0, 1]. */
+export function parseBenchTracing(text: string): Array<number | undefined> {
+  return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    if (s === 'off') return undefined;
+    const ratio = Number(s);
+    if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new Error(`--tracing: expected off or a share of syncs between 0 and 1, found "${s}"`);
+    return ratio;
+  });
 }

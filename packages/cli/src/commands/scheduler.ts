@@ -1,4 +1,4 @@
-import { startTelemetry } from '@herdless/core';
+import { startTelemetry, telemetryConfigOf } from '@herdless/core';
 import { runScheduler, schedulerConfigSchema } from '@herdless/scheduler';
 import type { CommandModule } from './command-spec.js';
 import { onShutdown, startProcess } from './lifecycle.js';
@@ -11,7 +11,7 @@ export const schedulerCommand: CommandModule = {
   flags: schedulerConfigSchema,
   async run(argv) {
     const { config, logger, metrics } = startProcess('scheduler', schedulerConfigSchema, argv);
-    const telemetry = await startTelemetry('herdless-scheduler', process.env);
+    const telemetry = await startTelemetry(telemetryConfigOf('herdless-scheduler', config));
     const controller = new AbortController();
     const running = runScheduler(config, { logger, signal: controller.signal });
     await onShutdown(async () => {

@@ -1,4 +1,4 @@
-import { createRedisConnection, routineShareOf, startTelemetry } from '@herdless/core';
+import { createRedisConnection, routineShareOf, startTelemetry, telemetryConfigOf } from '@herdless/core';
 import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
 import type { CommandModule } from './command-spec.js';
@@ -12,7 +12,7 @@ export const workerCommand: CommandModule = {
   flags: workerConfigSchema,
   async run(argv) {
     const { config, logger, metrics } = startProcess('worker', workerConfigSchema, argv);
-    const telemetry = await startTelemetry('herdless-worker', process.env);
+    const telemetry = await startTelemetry(telemetryConfigOf('herdless-worker', config));
     // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
     const redis = createRedisConnection(config, 'commands');
     const clients = new ProviderCache({ sessionRefreshMarginMs: config.awsSessionRefreshMarginSeconds * 1000 });

@@ -5,8 +5,8 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, parseGoDuration } from '@herdless/core';
-import { formatSummaryMarkdown, formatSummaryTable, machineLine, writeReport, type ScenarioRun } from '@herdless/lab';
-import { benchConfigSchema, benchSettings, parseBenchScenarios, workerBenchSettings } from '../bench/bench-config.js';
+import { ensureJaegerBinary, formatSummaryMarkdown, formatSummaryTable, machineLine, startJaeger, writeReport, type JaegerProcess, type ScenarioRun } from '@herdless/lab';
+import { benchConfigSchema, benchSettings, parseBenchScenarios, parseBenchTracing, workerBenchSettings } from '../bench/bench-config.js';
 import { createProgress } from '../lab/lab-progress.js';
 import { formatPlannerBench, runPlannerBench, type PlannerBenchRow } from '../bench/planner-bench.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
@@ -29,6 +29,8 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   const progress = createProgress(config.progress);
   const runs: ScenarioRun[] = [];
   const workerRuns: ScenarioRun[] = [];
+  const workerTracing: Array<{ tracing: string; tracedSyncs: number | null }> = [];
+  let jaeger: JaegerProcess | undefined;
   const command = `herdless bench ${[...positionals, ...argv].join(' ')}`.trim();
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
   const outDir = resolve(config.outDir);
@@ -53,14 +55,31 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
         continue;
       }
       if (scenario === 'worker') {
+        const tracings = parseBenchTracing(config.tracing);
         for (const workers of config.workerCounts.split(',').map(Number).filter((n) => n > 0)) {
-          const settings = workerBenchSettings(config, workers);
-          await ensureToolchains(settings, progress.say);
-          progress.say(`bench worker: ${settings.count} ExternalSecrets, ${workers} worker(s) × ${settings.concurrency}, quota not binding`);
-          const run = await runScenario(settings, progress);
-          run.settings.scenario = `worker-${workers}w`;
-          workerRuns.push(run);
-          await save();
+          // One run per tracing setting, in one bench: the worker's CPU a sync with tracing off,
+          // and with every process exporting to Jaeger at each sampling ratio.
+          for (const sampleRatio of tracings) {
+            const settings = workerBenchSettings(config, workers);
+            await ensureToolchains(settings, progress.say);
+            // A fresh Jaeger per traced run: what it stored afterwards is what that run exported.
+            if (sampleRatio !== undefined) {
+              await ensureJaegerBinary({ log: progress.say });
+              jaeger = await startJaeger();
+              settings.tracing = { otlpEndpoint: jaeger.otlpHttpEndpoint, sampleRatio };
+            }
+            const tracing = sampleRatio === undefined ? 'off' : String(sampleRatio);
+            progress.say(`bench worker: ${settings.count} ExternalSecrets, ${workers} worker(s) × ${settings.concurrency}, quota not binding, tracing ${tracing}`);
+            const run = await runScenario(settings, progress);
+            run.settings.scenario = tracings.length > 1 || sampleRatio !== undefined ? `worker-${workers}w-tracing-${tracing}` : `worker-${workers}w`;
+            workerRuns.push(run);
+            // The processes flushed their spans when they stopped (end of the run).
+            const tracedSyncs = jaeger ? (await jaeger.query.traces('herdless-worker', { operation: 'herdless.sync', limit: 100_000 })).length : null;
+            workerTracing.push({ tracing, tracedSyncs });
+            await jaeger?.stop();
+            jaeger = undefined;
+            await save();
+          }
         }
         continue;
       }
@@ -72,11 +91,12 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
     }
   } finally {
     progress.close();
+    await jaeger?.stop();
   }
 
   /** Issue 11's target for `herdless bench worker`: syncs a second per worker process. */
   const WORKER_TARGET_SYNCS_PER_SECOND = 1000;
-  const worker = workerRuns.map((r) => {
+  const worker = workerRuns.map((r, i) => {
     const c = r.contenders[0]!;
     const syncsPerSecond = c.figures.convergeSeconds ? Math.round((r.settings.count / c.figures.convergeSeconds) * 10) / 10 : null;
     const apiServerCpu = c.processes.find((p) => p.name === 'kube-apiserver')?.cpuSeconds;
@@ -84,6 +104,10 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
     const apiServerCpuMsPerWrite = apiServerCpu !== undefined && writes > 0 ? Math.round(((apiServerCpu * 1000) / writes) * 100) / 100 : null;
     return {
       workers: r.settings.workers,
+      // off, or the share of syncs traced (every process exporting to Jaeger).
+      tracing: workerTracing[i]?.tracing ?? 'off',
+      // Syncs whose trace Jaeger stored (a check that the run traced what it says).
+      tracedSyncs: workerTracing[i]?.tracedSyncs ?? null,
       concurrency: r.settings.concurrency,
       count: r.settings.count,
       seconds: c.figures.convergeSeconds,
@@ -118,7 +142,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   if (planner.length) console.log(`${formatPlannerBench(planner)}\n`);
   for (const w of worker) {
     console.log(
-      `worker throughput: ${w.workers} worker(s) × ${w.concurrency}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
+      `worker throughput: ${w.workers} worker(s) × ${w.concurrency}, tracing ${w.tracing}${w.tracedSyncs === null ? '' : ` (${w.tracedSyncs} syncs traced)`}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
         `${w.apiWritesPerSync ?? '–'} API writes/sync, ${w.workerCpuMsPerSync ?? '–'} worker CPU ms/sync (${w.syncsPerWorkerCpuSecond ?? '–'} syncs per worker CPU second; ` +
         `after its start ${w.workerCpuMsPerSyncAfterStart ?? '–'} ms, ${w.syncsPerWorkerCpuSecondAfterStart ?? '–'}), ` +
         `${w.redisRoundTripsPerSync ?? '–'} Redis round trips/sync (${w.redisCommandsPerSync ?? '–'} commands, Lua scripts' own included), ` +

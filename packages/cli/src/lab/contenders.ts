@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { syncQueueName } from '@herdless/core';
 import { freeLoopbackPorts, scrapeLoopbackMetrics, startEso, ESO_VERSION, type EsoProcess } from '@herdless/lab';
 import { sumMetric } from './api-server-metrics.js';
-import type { ContenderRun, LabSettings } from './lab-config.js';
+import { tracingFlags, type ContenderRun, type LabSettings } from './lab-config.js';
 import type { LabEnvironment } from './lab-environment.js';
 import { WORKER_PROCESS_PREFIX } from './lab-figures.js';
 
@@ -70,7 +70,7 @@ class HerdlessController implements Controller {
   private common(): string[] {
     const redis = this.env.redis;
     if (!redis) throw new Error('the Herdless contenders need the lab Redis');
-    return ['--kubeconfig', this.env.controlPlane.kubeconfigPath, '--redis-url', redis.url, '--log-level', this.settings.logLevel];
+    return ['--kubeconfig', this.env.controlPlane.kubeconfigPath, '--redis-url', redis.url, '--log-level', this.settings.logLevel, ...tracingFlags(this.settings.tracing)];
   }
 
   async start(): Promise<void> {
@@ -111,7 +111,7 @@ class HerdlessController implements Controller {
   }
 
   private recordFlags(line: string): void {
-    const redacted = line.replace(/--kubeconfig \S+/, '--kubeconfig <lab>').replace(/redis:\/\/[^ ]+/, 'redis://<lab>').replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://<aws-endpoint>');
+    const redacted = line.replace(/--kubeconfig \S+/, '--kubeconfig <lab>').replace(/--otel-endpoint \S+/, '--otel-endpoint <jaeger>').replace(/redis:\/\/[^ ]+/, 'redis://<lab>').replace(/http:\/\/127\.0\.0\.1:\d+/, 'http://<aws-endpoint>');
     if (!this.flags.includes(redacted)) this.flags.push(redacted);
   }
 

@@ -35,6 +35,11 @@ export const labConfigSchema = z.object({
   reportDir: z.string().default('lab-report').meta({ description: 'where the HTML report, results and charts go' }),
   progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto').meta({ description: 'auto: bars on a terminal, lines otherwise' }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn').meta({ description: "the Herdless processes' log level (their logs go to a temporary directory the lab prints)" }),
+  tracing: z
+    .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+    .transform((v) => v === true || v === 'true' || v === '1')
+    .default(false)
+    .meta({ description: "start Jaeger (v1.75.0, built and cached on first use), send every Herdless process's traces to it, print its UI's URL and link each contender's slowest new-spec sync to its trace; on a terminal it serves until Ctrl-C after the report" }),
 });
 export type LabConfig = z.infer<typeof labConfigSchema>;
 
@@ -61,6 +66,20 @@ export interface LabSettings {
   timeCompressed: boolean;
   /** Start the controller only once the whole storm exists (the worker bench: the workers' own rate, not the creation's). */
   startAfterCreate?: boolean;
+  /** The Herdless processes export their traces here, the scheduler sampling this share of syncs (the workers follow it). */
+  tracing?: LabTracing;
+}
+
+/** Where a lab run's Herdless processes send their traces, and the share of syncs traced. */
+export interface LabTracing {
+  otlpEndpoint: string;
+  sampleRatio: number;
+}
+
+/** The flags that make a Herdless process export its traces as `tracing` says. */
+export function tracingFlags(tracing: LabTracing | undefined): string[] {
+  if (!tracing) return [];
+  return ['--otel-endpoint', tracing.otlpEndpoint, '--otel-sampler', 'parentbased_traceidratio', '--otel-sampler-arg', String(tracing.sampleRatio)];
 }
 
 /** One contender run: a kind, and for eso-real the --concurrent it runs with. */

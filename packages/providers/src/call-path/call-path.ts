@@ -8,7 +8,7 @@
 // key (the quota); breakers, coalescing and batching in this process's memory, per provider key
 // AND credential identity, so a value, or an error, read with one tenant's credentials is never
 // handed to a caller with other credentials. Never a secret value in Redis, logs or metrics.
-import { HerdlessError, Reasons, throttled, type FindSpec, type RemoteRef } from '@herdless/core';
+import { addSpanEvent, callAttributes, HerdlessError, Reasons, throttled, withSpan, type FindSpec, type RemoteRef, type Span } from '@herdless/core';
 import type { RedisConnection as Redis } from '@herdless/core';
 import { createProvider, credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
 import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
@@ -20,7 +20,7 @@ import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type Breaker
 import { Coalescer, readIdentityOf } from './coalescer.js';
 import { intervalMs, lateSlotAllowanceMs, limiterParams, type LimiterParams } from './limiter-math.js';
 import { RedisRateLimiter, type LimiterDecision } from './rate-limiter.js';
-import { currentCallLane, currentCallTenant } from './call-lane.js';
+import { currentCallLane, currentCallTenant, type CallLane } from './call-lane.js';
 import { batchingCanWin, ReadBatcher, type BatchingMode, type ReadBatcherOptions } from './read-batcher.js';
 import { callSlotOf, SyncAdmission, syncAdmissionFor, syncReadCallsOf, withSyncAdmission, type CallSlot, type ChargedBucket } from './sync-admission.js';
 
@@ -124,7 +124,10 @@ export class CallPath {
       const identity = readIdentityOf(resolved);
       const before = key.reads.joined;
       const p = key.reads.run(identity, () => this.readResolved(key, providerKey, r, resolved));
-      if (key.reads.joined > before) this.metrics.coalesced.inc({ provider_key: providerKey });
+      if (key.reads.joined > before) {
+        this.metrics.coalesced.inc({ provider_key: providerKey });
+        addSpanEvent('herdless.coalesced_read', { 'herdless.provider_key': providerKey });
+      }
       return p;
     };
     return {
@@ -314,32 +317,57 @@ export class CallPath {
     return callSlotOf(decision, askedAtMs, Date.now());
   }
 
-  private async runGated<T>(providerKey: string, breaker: ProviderBreaker, operation: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * One store call through the breaker and the limiter, traced as a `herdless.provider_call`
+   * span (child of the sync that made it) with the limiter's wait as its child span
+   * `herdless.limiter_wait`: operation, quota bucket, lane, batch size, outcome; never a value.
+   */
+  private runGated<T>(providerKey: string, breaker: ProviderBreaker, operation: string, call: () => Promise<T>): Promise<T> {
     const bucket = quotaBucketOf(providerTypeOfKey(providerKey), operation);
+    const lane = currentCallLane();
+    const attributes = { 'herdless.provider_key': providerKey, 'herdless.operation': operation, 'herdless.quota_bucket': bucket, 'herdless.lane': lane, ...callAttributes() };
+    return withSpan('herdless.provider_call', attributes, (span) => this.runTraced(providerKey, bucket, lane, breaker, operation, call, span));
+  }
+
+  private async runTraced<T>(providerKey: string, bucket: string, lane: CallLane, breaker: ProviderBreaker, operation: string, call: () => Promise<T>, span: Span): Promise<T> {
+    // The limiter's gauges and decisions are per quota bucket; the request counter (and ESO's
+    // provider_api_calls_count derived from it) names the API call.
     const labels = { provider_key: providerKey, operation: bucket };
+    const requests = { provider_key: providerKey, operation };
+    const outcome = (value: 'ok' | 'throttled' | 'error') => {
+      this.metrics.requests.inc({ ...requests, outcome: value });
+      span.setAttribute('herdless.outcome', value);
+    };
     // An open breaker costs no token: check it before the limiter.
     breaker.assertCallable(operation);
     const charge = this.keyChargeOf(providerKey, bucket);
-    const lane = currentCallLane();
     // A call of a sync that holds an admission takes its booked slot: not charged again.
     const admission = syncAdmissionFor(providerKey);
-    const decision = await this.takeSlot(charge, operation, admission, labels);
-    this.metrics.limiterDecisions.inc({ ...labels, decision: admission ? 'booked' : decision.waitMs > 0 ? 'waited' : 'now' });
+    const askedAtMs = Date.now();
+    const { decision, waitMs } = await withSpan('herdless.limiter_wait', { 'herdless.quota_bucket': bucket, 'herdless.lane': lane }, async (wait) => {
+      const d = await this.takeSlot(charge, operation, admission, labels);
+      const waited = admission ? 'booked' : d.waitMs > 0 ? 'waited' : 'now';
+      const ms = Date.now() - askedAtMs;
+      wait.setAttributes({ 'herdless.limiter.decision': waited, 'herdless.limiter.wait_ms': ms, 'herdless.limiter.rate_rps': d.rateRps });
+      this.metrics.limiterDecisions.inc({ ...labels, decision: waited });
+      return { decision: d, waitMs: ms };
+    });
+    span.setAttribute('herdless.limiter.wait_ms', waitMs);
     // Counted when sent (the requests counter counts on the reply): the lab's probe reads which
     // lane made a second's calls.
     this.metrics.sent.inc({ ...labels, lane });
     try {
       const out = await breaker.fire(operation, call);
-      this.metrics.requests.inc({ ...labels, outcome: 'ok' });
+      outcome('ok');
       return out;
     } catch (e) {
       if (!(e instanceof HerdlessError)) {
-        this.metrics.requests.inc({ ...labels, outcome: 'error' });
+        outcome('error');
         throw e;
       }
       if (e.reason === Reasons.ProviderThrottled && e.retry === 'throttled' && e.cause !== undefined) {
         // The store itself throttled (not our limiter): every worker's bucket slows down.
-        this.metrics.requests.inc({ ...labels, outcome: 'throttled' });
+        outcome('throttled');
         let rateRps = decision.rateRps;
         try {
           rateRps = (await this.limiter.reportThrottled(providerKey, bucket, charge.limits)).rateRps;
@@ -350,7 +378,7 @@ export class CallPath {
         const retryAfterMs = Math.max(e.retryAfterMs ?? 0, Math.ceil(intervalMs(rateRps)));
         throw throttled(Reasons.ProviderThrottled, e.message, retryAfterMs, e.cause);
       }
-      if (e.retry !== 'throttled') this.metrics.requests.inc({ ...labels, outcome: 'error' });
+      if (e.retry !== 'throttled') outcome('error');
       throw e;
     }
   }

@@ -1,6 +1,7 @@
 // Batching of current-version reads per provider key: reads that arrive within one window
 // (or until a batch is full) are sent as one batch call when that spends less of the binding
 // quota than single reads would; each caller gets its own value or its own error back.
+import { withCallAttributes } from '@herdless/core';
 import type { RawReader, SecretBytes } from '../provider.js';
 
 export type BatchingMode = 'auto' | 'always' | 'never';
@@ -78,7 +79,7 @@ export class ReadBatcher {
     }
     for (let i = 0; i < entries.length; i += reader.maxBatchKeys) {
       const chunk = entries.slice(i, i + reader.maxBatchKeys);
-      (reader.readRawBatch as NonNullable<RawReader['readRawBatch']>)(chunk.map(([k]) => k)).then(
+      withCallAttributes({ 'herdless.batch_keys': chunk.length }, () => (reader.readRawBatch as NonNullable<RawReader['readRawBatch']>)(chunk.map(([k]) => k))).then(
         (values) => {
           let ok = 0;
           for (const [key, p] of chunk) {
