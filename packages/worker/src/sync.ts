@@ -34,6 +34,8 @@ import { resolveStore } from './resolve-store.js';
 import type { SyncEventRecorder } from './sync-events.js';
 import type { WorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
+import type { TemplateEngine } from './template/engine.js';
+import { readTemplateSources } from './template/template-sources.js';
 import { readServiceAccountAnnotations, requestServiceAccountToken } from './service-accounts.js';
 
 /** Where providers come from (a cache keyed by provider key and credentials). */
@@ -56,6 +58,8 @@ export interface SyncDeps {
   now: () => Date;
   /** Events on sync failures and recoveries (rate-limited); none without it. */
   events?: SyncEventRecorder;
+  /** ESO's template engine (templates, rewrite, decoding and conversion strategies). */
+  templateEngine: TemplateEngine;
 }
 
 /** intact: a drift job found the target as the last sync wrote it (no call, no write, no status). */
@@ -90,11 +94,13 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
       ...(deps.awsStsEndpoint ? { awsStsEndpoint: deps.awsStsEndpoint } : {}),
       ...(deps.awsWebIdentity ? { awsWebIdentity: deps.awsWebIdentity } : {}),
     });
-    const data = await fetchRemoteData(es, provider);
+    const data = await fetchRemoteData(es, provider, deps.templateEngine);
     const action = Object.keys(data).length === 0 ? whenNoData(es) : 'write';
     const applied = await withSpan('herdless.secret_write', { 'herdless.action': action }, async (span) => {
       const result =
-        action === 'write' ? await applySecret(deps.kube, es, renderSecret(es, data), { caches: deps.caches, fresh }) : await applyNoData(deps.kube, es, action);
+        action === 'write'
+          ? await applySecret(deps.kube, es, await renderSecret(es, data, deps.templateEngine, await readTemplateSources(deps.kube, es)), { caches: deps.caches, fresh })
+          : await applyNoData(deps.kube, es, action);
       span.setAttribute('herdless.result', result);
       return result;
     });
