@@ -9,3 +9,5 @@ export { markSynced, markFailed, StatusTargetGone } from './mark-status.js';
 export { resolveStore, matchesSelector } from './resolve-store.js';
 export { createWorkerCaches, type WorkerCaches } from './worker-caches.js';
 export { CredentialsCache } from './credentials-cache.js';
+export { defaultTemplateEnginePath, TemplateEngine, type TemplateEngineOptions } from './template/engine.js';
+export { renderTemplate, shapeDataFrom, decodeValue, type TemplateSources } from './template/eso-ops.js';
