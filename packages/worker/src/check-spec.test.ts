@@ -26,6 +26,13 @@ describe('checkSpec', () => {
     expect(failure({ dataFrom: [{ extract: { key: 'k' }, rewrite: [{ regexp: { source: 'a', target: 'b' } }] }] })).toBeUndefined();
   });
 
+  it('refuses template finalizers rather than ignoring them', () => {
+    expect(failure({ data: data('a'), target: { template: { metadata: { finalizers: ['example.com/keep'] } } } })).toMatchObject({
+      reason: 'InvalidSpec',
+      message: 'spec.target.template.metadata.finalizers is not supported',
+    });
+  });
+
   it('refuses template engine v1 with a condition naming the field', () => {
     expect(failure({ data: data('a'), target: { template: { engineVersion: 'v1', data: { x: '{{ .a }}' } } } })).toMatchObject({
       reason: 'InvalidSpec',

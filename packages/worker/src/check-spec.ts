@@ -9,6 +9,10 @@ export function checkSpec(es: ExternalSecret): void {
   if (es.spec.target.template?.engineVersion === 'v1') {
     throw terminal(Reasons.InvalidSpec, 'spec.target.template.engineVersion: expected v2 (the engine of ESO v0.20.4), found v1, which is not supported');
   }
+  // Refused rather than ignored: ESO would add them to the Secret.
+  if ((es.spec.target.template?.metadata?.finalizers?.length ?? 0) > 0) {
+    throw terminal(Reasons.InvalidSpec, 'spec.target.template.metadata.finalizers is not supported');
+  }
   (es.spec.dataFrom ?? []).forEach((entry, i) => {
     const regexp = entry.find?.name?.regexp;
     if (regexp !== undefined) compileUserRegex(regexp, `spec.dataFrom[${i}].find.name.regexp`);
