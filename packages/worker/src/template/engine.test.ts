@@ -49,6 +49,14 @@ describe("ESO's template engine v2 (WebAssembly)", () => {
     await expect(render({ key: template }, {})).rejects.toMatchObject({ reason: 'TemplateError', retry: 'terminal', message: expect.stringContaining(message) });
   });
 
+  it('an error quoting a value (strconv, fail) carries no value into the condition', async () => {
+    const e = await render({ k: '{{ .pass | atoi | add 1 }}{{ .pass | mustToDate "2006" }}' }, { pass: 'hunter2-s3cr3t' }).catch((error: unknown) => error);
+    expect(e).toMatchObject({ reason: 'TemplateError', message: expect.stringContaining('[redacted]') });
+    expect((e as Error).message).not.toContain('hunter2-s3cr3t');
+    const f = await render({ k: '{{ fail .pass }}' }, { pass: 'hunter2-s3cr3t' }).catch((error: unknown) => error);
+    expect((f as Error).message).not.toContain('hunter2-s3cr3t');
+  });
+
   it('templates labels and annotations, and keeps the type', async () => {
     const out = await renderTemplate(engine, {
       namespace: 'ns',

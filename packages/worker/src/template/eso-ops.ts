@@ -25,8 +25,20 @@ const toBase64Map = (data: SecretBytes): Record<string, string> =>
 const fromBase64Map = (data: Record<string, string> | undefined): SecretBytes =>
   Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]));
 
-function failed(reply: EngineReply, reason: TerminalReason, field: string): void {
-  if (reply.error !== undefined) throw terminal(reason, `${field}: ${reply.error}`);
+/**
+ * Go's errors can quote what a template worked on (strconv's `parsing "…"`, sprig's `fail`):
+ * every input value found in ESO's message is replaced before it reaches a condition or a log.
+ */
+export function redactValues(message: string, values: Iterable<Uint8Array>): string {
+  let out = message;
+  const texts = [...values].map((v) => Buffer.from(v).toString('utf8')).filter((t) => t.length >= 3);
+  // Longest first, so a value that contains another is replaced whole.
+  for (const text of texts.sort((a, b) => b.length - a.length)) out = out.split(text).join('[redacted]');
+  return out;
+}
+
+function failed(reply: EngineReply, reason: TerminalReason, field: string, inputs: Iterable<Uint8Array> = []): void {
+  if (reply.error !== undefined) throw terminal(reason, `${field}: ${redactValues(reply.error, inputs)}`);
 }
 
 /** ESO's ApplyTemplate for a Secret with spec.target.template set (engine v2). */
@@ -44,7 +56,8 @@ export async function renderTemplate(
     configMaps: sources.configMaps,
     secrets: Object.fromEntries(Object.entries(sources.secrets).map(([name, data]) => [name, toBase64Map(data)])),
   });
-  failed(reply, Reasons.TemplateError, 'spec.target.template');
+  const inputs = [...Object.values(request.data), ...Object.values(sources.secrets).flatMap((d) => Object.values(d))];
+  failed(reply, Reasons.TemplateError, 'spec.target.template', inputs);
   return { type: reply.type ?? '', data: fromBase64Map(reply.data), labels: reply.labels ?? {}, annotations: reply.annotations ?? {} };
 }
 
@@ -60,8 +73,8 @@ export async function shapeDataFrom(engine: TemplateEngine, entry: DataFrom, ind
     data: toBase64Map(data),
   });
   const field = `spec.dataFrom[${index}]`;
-  if (reply.error?.startsWith('invalid secret keys')) throw terminal(Reasons.InvalidSecretKey, `${field}: ${reply.error}`);
-  failed(reply, Reasons.InvalidSpec, field);
+  if (reply.error?.startsWith('invalid secret keys')) throw terminal(Reasons.InvalidSecretKey, `${field}: ${redactValues(reply.error, Object.values(data))}`);
+  failed(reply, Reasons.InvalidSpec, field, Object.values(data));
   return fromBase64Map(reply.data);
 }
 
@@ -69,6 +82,6 @@ export async function shapeDataFrom(engine: TemplateEngine, entry: DataFrom, ind
 export async function decodeValue(engine: TemplateEngine, strategy: string | undefined, value: Uint8Array, index: number): Promise<Uint8Array> {
   if (strategy === undefined || strategy === 'None') return value;
   const reply = await engine.call({ op: 'decode', decodingStrategy: strategy, value: Buffer.from(value).toString('base64') });
-  failed(reply, Reasons.InvalidSpec, `spec.data[${index}].remoteRef.decodingStrategy`);
+  failed(reply, Reasons.InvalidSpec, `spec.data[${index}].remoteRef.decodingStrategy`, [value]);
   return new Uint8Array(Buffer.from(reply.value ?? '', 'base64'));
 }
