@@ -60,7 +60,7 @@ const hostile: Expectation[] = [
     namespace: () => hostileNs,
     name: 'rewrite',
     // Lookbehind: Go's RE2 (ESO's regexp) cannot compile it.
-    spec: () => ({ secretStoreRef: { name: 'aws' }, dataFrom: [{ extract: { key: healthyKey(0) }, rewrite: [{ regexp: { source: '(?<=a)x', target: 'x' } }] }] }),
+    spec: () => ({ secretStoreRef: { name: 'aws' }, dataFrom: [{ find: { name: { regexp: 'redos-z$' } }, rewrite: [{ regexp: { source: '(?<=a)x', target: 'x' } }] }] }),
     outcome: 'InvalidSpec',
   },
   {
