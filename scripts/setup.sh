@@ -44,3 +44,6 @@ step "building packages (turbo)" pnpm exec turbo run build --output-logs=errors-
 if [ "${HERDLESS_SKIP_CONTROL_PLANE:-}" != "1" ]; then
   node packages/lab/dist/bin/ensure-toolchain.js
 fi
+# The worker renders templates with ESO v0.20.4's own template engine compiled to WebAssembly:
+# built once from the Go module proxy into $HERDLESS_CACHE/eso-template-v0.20.4 (about 5 minutes cold).
+node packages/lab/dist/bin/ensure-eso-template.js

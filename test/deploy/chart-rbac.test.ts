@@ -5,7 +5,8 @@
 // makes the worker read a namespace, a store with auth.jwt (the worker reads its ServiceAccount
 // and requests a token), a first sync (create), a spec change (update), deletionPolicy Delete
 // with no data left (delete), a ClusterExternalSecret fanned out, changed and narrowed (the
-// scheduler creates, updates and deletes its ExternalSecrets and patches its status), and a
+// scheduler creates, updates and deletes its ExternalSecrets and patches its status), a template
+// read from a ConfigMap (templateFrom), and a
 // worker pool that serves a namespace outside its caches (direct reads on a cache miss). Then:
 // nothing was refused, every call was granted, and every grant was used.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -86,13 +87,20 @@ beforeAll(async () => {
   await createExternalSecret(admin, 'team-a', 'through-cluster-store', { secretStoreRef: { name: 'gold', kind: 'ClusterSecretStore' }, data: data('password') });
   await createExternalSecret(admin, 'team-b', 'cache-miss', { secretStoreRef: { name: 'aws', kind: 'SecretStore' }, data: data('password') });
   await createExternalSecret(admin, 'team-b', 'cluster-store-miss', { secretStoreRef: { name: 'gold', kind: 'ClusterSecretStore' }, data: data('password') });
+  // templateFrom: the worker reads the ConfigMap from the ExternalSecret's namespace.
+  await admin.core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'tpl' }, data: { dsn: 'db://{{ .password }}' } } });
+  await createExternalSecret(admin, 'team-a', 'templated', {
+    secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+    target: { template: { templateFrom: [{ configMap: { name: 'tpl', items: [{ key: 'dsn' }] } }] } },
+    data: data('password'),
+  });
   await createExternalSecret(admin, 'team-a', 'through-jwt', { secretStoreRef: { name: 'jwt', kind: 'SecretStore' }, data: data('password') });
   const find = (regexp: string) => [{ find: { name: { regexp } } }];
   await createExternalSecret(admin, 'team-a', 'deleted-when-empty', { secretStoreRef: { name: 'aws', kind: 'SecretStore' }, target: { deletionPolicy: 'Delete' }, dataFrom: find('^app/') });
-  await eventually('five ExternalSecrets Ready and the jwt one refused by STS', 120_000, async () => {
+  await eventually('six ExternalSecrets Ready and the jwt one refused by STS', 120_000, async () => {
     const all = [...(await listExternalSecrets(admin, 'team-a')), ...(await listExternalSecrets(admin, 'team-b'))];
     const ready = all.filter((e) => e.ready === 'True').length;
-    return ready === 5 && all.find((e) => e.name === 'through-jwt')?.ready === 'False' ? true : undefined;
+    return ready === 6 && all.find((e) => e.name === 'through-jwt')?.ready === 'False' ? true : undefined;
   });
   // deletionPolicy Delete: when the provider has no data any more, the worker deletes the Secret.
   await patchExternalSecretSpec(admin, 'team-a', 'deleted-when-empty', { dataFrom: find('^matches-nothing/') });

@@ -3,7 +3,7 @@
 // Redis and our AWS endpoint. 300 ExternalSecrets of every shape become exact Secrets.
 // defineWalkingSkeleton() registers the scenario: on the run's Redis (walking-skeleton.test.ts),
 // or, for the Redis matrix (redis-matrix/*.test.ts), on a production topology started here.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Cluster, Redis } from 'ioredis';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -197,6 +197,9 @@ export function defineWalkingSkeleton(kind?: RedisTopologyKind): void {
         ['missing-remote-key', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/does-not-exist` } }] }, 'RemoteKeyNotFound'],
         ['missing-property', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'nope' } }] }, 'RemotePropertyNotFound'],
         ['bad-template', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }], target: { template: { data: { x: '{{ .unknown }}' } } } }, 'TemplateError'],
+        // 10^10 template steps: stopped at the worker's time limit for one render.
+        ['endless-template', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }], target: { template: { data: { x: '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}' } } } }, 'TemplateError'],
+        ['engine-v1', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }], target: { template: { engineVersion: 'v1', data: { x: '{{ .k }}' } } } }, 'InvalidSpec'],
       ];
       for (const [name, spec] of cases) await createExternalSecret(admin, NS, name, spec);
       // A healthy one created after them syncs too: bad input does not block the queue.
@@ -216,6 +219,50 @@ export function defineWalkingSkeleton(kind?: RedisTopologyKind): void {
       expect(unb64((await readSecret('healthy-after'))?.data?.k)).toBe(apps[1]!.username);
       const items = await listExternalSecrets(admin, NS);
       expect(items.filter((i) => /^es-\d+$/.test(i.name) && i.ready === 'True')).toHaveLength(PER_SHAPE * 4);
+    });
+
+    it("ESO's template engine, templateFrom, decodingStrategy and rewrite give ESO's bytes", async () => {
+      const app = apps[0]!;
+      const key = `${PREFIX}/app-0`;
+      await admin.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'app-config' }, data: { 'config.yaml': 'user: {{ .user | upper }}', many: 'a: "{{ .user }}"\nb: "{{ .pass | b64enc }}"' } } });
+      await createExternalSecret(admin, NS, 'templated', {
+        secretStoreRef: { name: 'aws' },
+        data: [
+          { secretKey: 'user', remoteRef: { key, property: 'username' } },
+          { secretKey: 'pass', remoteRef: { key, property: 'password' } },
+        ],
+        target: {
+          template: {
+            type: 'kubernetes.io/basic-auth',
+            metadata: { labels: { owner: '{{ .user | lower | trunc 10 }}' }, annotations: { checksum: '{{ .pass | sha256sum }}' } },
+            data: { username: '{{ .user }}', password: '{{ .pass | quote }}' },
+            templateFrom: [{ configMap: { name: 'app-config', items: [{ key: 'config.yaml' }, { key: 'many', templateAs: 'KeysAndValues' }] } }],
+          },
+        },
+      });
+      // The remote JSON's values are base64 here, so decodingStrategy has work to do; the
+      // rewrite renames every key ("password" → "db-password", "username" → "db-username").
+      aws.putSecret({ name: `${PREFIX}/encoded`, secretString: JSON.stringify({ username: b64(app.username), password: b64(app.password) }) });
+      await createExternalSecret(admin, NS, 'decoded-rewritten', {
+        secretStoreRef: { name: 'aws' },
+        dataFrom: [{ extract: { key: `${PREFIX}/encoded`, decodingStrategy: 'Base64' }, rewrite: [{ regexp: { source: '^(.*)$', target: 'db-$1' } }] }],
+      });
+      await eventually('both templated ExternalSecrets Ready', 60_000, async () => {
+        const items = await listExternalSecrets(admin, NS);
+        return ['templated', 'decoded-rewritten'].every((n) => items.find((i) => i.name === n)?.ready === 'True') ? true : undefined;
+      });
+      const templated = await readSecret('templated');
+      expect(templated?.type).toBe('kubernetes.io/basic-auth');
+      expect(templated?.data).toEqual({
+        username: b64(app.username),
+        password: b64(`"${app.password}"`),
+        'config.yaml': b64(`user: ${app.username.toUpperCase()}`),
+        a: b64(app.username),
+        b: b64(b64(app.password)),
+      });
+      expect(templated?.metadata?.labels).toMatchObject({ owner: app.username.toLowerCase().slice(0, 10) });
+      expect(templated?.metadata?.annotations).toMatchObject({ checksum: createHash('sha256').update(app.password).digest('hex') });
+      expect((await readSecret('decoded-rewritten'))?.data).toEqual({ 'db-username': b64(app.username), 'db-password': b64(app.password) });
     });
 
     it('manifests the CRD schema must reject are rejected by the API server with the field named', async () => {

@@ -67,14 +67,27 @@ export const dataFromSchema = z.object({
   rewrite: z.array(z.object({}).loose().meta(preserveUnknown)).optional(),
 });
 
+const templateRefSchema = z.object({
+  name: z.string().min(1),
+  items: z.array(z.object({ key: z.string().min(1), templateAs: z.enum(['Values', 'KeysAndValues']).default('Values') })),
+});
+
+export const templateFromSchema = z.object({
+  configMap: templateRefSchema.optional(),
+  secret: templateRefSchema.optional(),
+  target: z.enum(['Data', 'Annotations', 'Labels']).default('Data'),
+  literal: z.string().optional(),
+});
+
 export const templateSchema = z.object({
   type: z.string().optional().meta({ description: 'The target Secret type (default Opaque).' }),
   engineVersion: z.enum(['v1', 'v2']).optional(),
   mergePolicy: z.enum(['Replace', 'Merge']).optional(),
   metadata: z
-    .object({ labels: stringMap.optional(), annotations: stringMap.optional() })
+    .object({ labels: stringMap.optional(), annotations: stringMap.optional(), finalizers: z.array(z.string()).optional() })
     .optional(),
-  data: stringMap.optional().meta({ description: 'Target keys rendered from {{ .key }} placeholders.' }),
+  data: stringMap.optional().meta({ description: "Target keys rendered by ESO's template engine v2 (Go text/template, sprig, ESO's functions)." }),
+  templateFrom: z.array(templateFromSchema).optional(),
 });
 
 export const creationPolicySchema = z.enum(['Owner', 'Orphan', 'Merge', 'None']);

@@ -22,11 +22,21 @@ describe('checkSpec', () => {
     expect(failure({ data: data('password'), dataFrom: [{ find: { name: { regexp: '(?i)^db-\\z' } } }, { rewrite: [] }] })).toBeUndefined();
   });
 
-  it('refuses a dataFrom rewrite rather than ignoring it', () => {
-    expect(failure({ dataFrom: [{ extract: { key: 'k' } }, { extract: { key: 'k' }, rewrite: [{ regexp: { source: 'a', target: 'b' } }] }] })).toMatchObject({
+  it("accepts a dataFrom rewrite (ESO's engine applies it)", () => {
+    expect(failure({ dataFrom: [{ extract: { key: 'k' }, rewrite: [{ regexp: { source: 'a', target: 'b' } }] }] })).toBeUndefined();
+  });
+
+  it('refuses template finalizers rather than ignoring them', () => {
+    expect(failure({ data: data('a'), target: { template: { metadata: { finalizers: ['example.com/keep'] } } } })).toMatchObject({
       reason: 'InvalidSpec',
-      retry: 'terminal',
-      message: 'spec.dataFrom[1].rewrite is not supported yet',
+      message: 'spec.target.template.metadata.finalizers is not supported',
+    });
+  });
+
+  it('refuses template engine v1 with a condition naming the field', () => {
+    expect(failure({ data: data('a'), target: { template: { engineVersion: 'v1', data: { x: '{{ .a }}' } } } })).toMatchObject({
+      reason: 'InvalidSpec',
+      message: expect.stringMatching(/^spec\.target\.template\.engineVersion: expected v2/),
     });
   });
 

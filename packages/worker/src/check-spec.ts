@@ -5,11 +5,15 @@ import { checkSecretKey, compileUserRegex, Reasons, refreshIntervalMsOf, termina
 
 export function checkSpec(es: ExternalSecret): void {
   refreshIntervalMsOf(es);
+  // ESO v0.20.4 itself no longer has engine v1 ("unsupported template engine version: v1").
+  if (es.spec.target.template?.engineVersion === 'v1') {
+    throw terminal(Reasons.InvalidSpec, 'spec.target.template.engineVersion: expected v2 (the engine of ESO v0.20.4), found v1, which is not supported');
+  }
+  // Refused rather than ignored: ESO would add them to the Secret.
+  if ((es.spec.target.template?.metadata?.finalizers?.length ?? 0) > 0) {
+    throw terminal(Reasons.InvalidSpec, 'spec.target.template.metadata.finalizers is not supported');
+  }
   (es.spec.dataFrom ?? []).forEach((entry, i) => {
-    // Refused rather than ignored: a Secret rendered without the rewrite would hold other keys than asked.
-    if (entry.rewrite && entry.rewrite.length > 0) {
-      throw terminal(Reasons.InvalidSpec, `spec.dataFrom[${i}].rewrite is not supported yet`);
-    }
     const regexp = entry.find?.name?.regexp;
     if (regexp !== undefined) compileUserRegex(regexp, `spec.dataFrom[${i}].find.name.regexp`);
   });
@@ -21,8 +25,9 @@ function keysSurelyInTarget(es: ExternalSecret): Array<{ name: string; field: st
   const template = es.spec.target.template;
   const templated = Object.keys(template?.data ?? {});
   const keys = templated.map((name) => ({ name, field: 'spec.target.template.data' }));
-  // With template data and mergePolicy Replace, data[].secretKey only names a template input.
-  if (templated.length === 0 || template?.mergePolicy === 'Merge') {
+  // With a template (data or templateFrom) and mergePolicy Replace, data[].secretKey only names a template input.
+  const replaced = templated.length > 0 || (template?.templateFrom?.length ?? 0) > 0;
+  if (!replaced || template?.mergePolicy === 'Merge') {
     (es.spec.data ?? []).forEach((entry, i) => keys.push({ name: entry.secretKey, field: `spec.data[${i}].secretKey` }));
   }
   return keys;

@@ -40,6 +40,12 @@ export const workerConfigSchema = z.object({
   eventBurst: z.coerce.number().int().min(0).default(DEFAULT_EVENT_LIMITS.totalBurst).meta({
     description: 'Events on ExternalSecrets (sync failures, recoveries) this process may send at once; each object also has its own limit',
   }),
+  templateEngine: z.string().min(1).optional().meta({
+    description: "ESO's template engine (eso-template.wasm, built by scripts/setup.sh); unset: ~/.cache/herdless/eso-template-v0.20.4/eso-template.wasm. The worker does not start without it",
+  }),
+  templateTimeoutMs: z.coerce.number().int().min(10).max(60_000).default(2_000).meta({ description: 'a template render running longer is stopped and its ExternalSecret gets Ready=False, TemplateError' }),
+  templateMemoryMib: z.coerce.number().int().min(64).max(4_096).default(128).meta({ description: 'memory one template render may use (MiB); past it the render is stopped with TemplateError' }),
+  templateThreads: z.coerce.number().int().min(1).max(64).default(2).meta({ description: 'threads rendering templates off the event loop (each holds one instance of the engine: 70 to 140 MiB)' }),
   eventRps: z.coerce.number().min(0).default(DEFAULT_EVENT_LIMITS.totalRps).meta({ description: 'Events a second this process may send after --event-burst' }),
 });
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

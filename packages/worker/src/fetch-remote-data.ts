@@ -2,12 +2,27 @@
 // limiting, the breaker, coalescing and batching). dataFrom first, then data, as ESO merges.
 // The reads of one sync are admitted by the rate limiter as one (Provider.admitSync): a large
 // ExternalSecret is paced at the budget instead of failing at the first denied read.
-import { Reasons, terminal, type ExternalSecret, type RemoteRef } from '@herdless/core';
-import { convertSecretKeys, type Provider } from '@herdless/providers';
+// Each dataFrom map then goes through ESO's own steps (rewrite, conversionStrategy, key check,
+// decodingStrategy) and each data[] value through its decodingStrategy, in ESO's engine.
+import { Reasons, terminal, type DataFrom, type ExternalSecret, type RemoteRef } from '@herdless/core';
+import type { Provider } from '@herdless/providers';
 import type { SecretData } from './render-secret.js';
 import { skipGoneUnlessRetained } from './remote-gone.js';
+import { decodeValue, shapeDataFrom } from './template/eso-ops.js';
+import type { TemplateEngine } from './template/engine.js';
 
-export async function fetchRemoteData(es: ExternalSecret, provider: Provider): Promise<SecretData> {
+/** Keys ESO's conversion and key check leave as they are (ASCII only: Unicode tables may differ). */
+const PLAIN_KEY = /^[A-Za-z0-9._-]+$/;
+
+/** Whether ESO's steps would return this map unchanged, so the engine need not be asked. */
+function needsShaping(entry: DataFrom, map: SecretData): boolean {
+  const source = entry.extract ?? entry.find;
+  if ((entry.rewrite?.length ?? 0) > 0) return true;
+  if (source?.decodingStrategy !== undefined && source.decodingStrategy !== 'None') return true;
+  return !Object.keys(map).every((key) => PLAIN_KEY.test(key));
+}
+
+export async function fetchRemoteData(es: ExternalSecret, provider: Provider, engine: TemplateEngine): Promise<SecretData> {
   const data = es.spec.data ?? [];
   const dataFrom = es.spec.dataFrom ?? [];
   if (data.length === 0 && dataFrom.length === 0) {
@@ -19,13 +34,19 @@ export async function fetchRemoteData(es: ExternalSecret, provider: Provider): P
     const [fromParts, values] = await Promise.all([
       Promise.all(
         dataFrom.map(async (entry, i) => {
-          if (entry.extract) return provider.getSecretMap(entry.extract).catch(skipGone);
-          // Remote names become Secret keys as ESO converts them ("/" and other invalid characters → "_").
-          if (entry.find) return convertSecretKeys(entry.find.conversionStrategy ?? 'Default', await provider.getAllSecrets(entry.find));
-          throw terminal(Reasons.InvalidSpec, `spec.dataFrom[${i}]: expected extract or find, found neither`);
+          let map: SecretData | undefined;
+          if (entry.extract) map = await provider.getSecretMap(entry.extract).catch(skipGone);
+          else if (entry.find) map = await provider.getAllSecrets(entry.find);
+          else throw terminal(Reasons.InvalidSpec, `spec.dataFrom[${i}]: expected extract or find, found neither`);
+          return map && needsShaping(entry, map) ? shapeDataFrom(engine, entry, i, map) : map;
         }),
       ),
-      Promise.all(data.map((entry) => provider.getSecret(entry.remoteRef).catch(skipGone))),
+      Promise.all(
+        data.map(async (entry, i) => {
+          const value = await provider.getSecret(entry.remoteRef).catch(skipGone);
+          return value === undefined ? undefined : decodeValue(engine, entry.remoteRef.decodingStrategy, value, i);
+        }),
+      ),
     ]);
     const out: SecretData = {};
     for (const part of fromParts) Object.assign(out, part);

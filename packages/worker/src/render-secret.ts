@@ -1,9 +1,10 @@
-// Pure rendering: fetched data + the ExternalSecret's target/template → the Secret's bytes.
-// ESO semantics: dataFrom first, then data (later keys win); a template with data replaces
-// the fetched keys unless mergePolicy is Merge. Placeholders are {{ .key }}.
+// Rendering: fetched data + the ExternalSecret's target/template → the Secret's bytes.
+// Without a template the fetched keys are the Secret's data; with one, ESO's own template
+// engine v2 (WebAssembly, template/engine.ts) renders it exactly as ESO v0.20.4 does.
 import { createHash } from 'node:crypto';
-import { checkSecretKey, checkSecretSize, Reasons, terminal, type ExternalSecret } from '@herdless/core';
-import { replacePlaceholders } from './placeholders.js';
+import { checkSecretKey, checkSecretSize, type ExternalSecret } from '@herdless/core';
+import { renderTemplate, type TemplateSources } from './template/eso-ops.js';
+import type { TemplateEngine } from './template/engine.js';
 
 export type SecretData = Record<string, Uint8Array>;
 
@@ -18,42 +19,26 @@ export interface RenderedSecret {
   hash: string;
 }
 
-const FIELD = /^\.([A-Za-z_][A-Za-z0-9_.-]*)$|^index\s+\.\s+"([^"]+)"$/;
+const NO_SOURCES: TemplateSources = { configMaps: {}, secrets: {} };
 
-/** Renders one template string; an unknown key or unsupported expression is a TemplateError. */
-export function renderTemplateString(template: string, values: SecretData, templateKey: string): string {
-  return replacePlaceholders(template, (expr) => {
-    const match = FIELD.exec(expr);
-    if (!match) {
-      throw terminal(
-        Reasons.TemplateError,
-        `template key "${templateKey}": expected a placeholder like {{ .key }} or {{ index . "key" }}, found {{ ${expr} }}`,
-      );
-    }
-    const key = (match[1] ?? match[2]) as string;
-    const value = values[key];
-    if (value === undefined) {
-      const known = Object.keys(values).sort();
-      throw terminal(
-        Reasons.TemplateError,
-        `template key "${templateKey}" refers to "${key}", which the fetched data does not have (keys: ${known.join(', ') || 'none'})`,
-      );
-    }
-    return Buffer.from(value).toString('utf8');
-  });
-}
-
-export function renderSecret(es: ExternalSecret, fetched: SecretData): RenderedSecret {
+export async function renderSecret(
+  es: ExternalSecret,
+  fetched: SecretData,
+  engine?: TemplateEngine,
+  sources: TemplateSources = NO_SOURCES,
+): Promise<RenderedSecret> {
   const template = es.spec.target.template;
-  let out: SecretData;
-  if (template?.data && Object.keys(template.data).length > 0) {
-    const rendered: SecretData = {};
-    for (const [key, text] of Object.entries(template.data)) {
-      rendered[key] = Buffer.from(renderTemplateString(text, fetched, key), 'utf8');
-    }
-    out = template.mergePolicy === 'Merge' ? { ...fetched, ...rendered } : rendered;
-  } else {
-    out = fetched;
+  let out: SecretData = fetched;
+  let type = 'Opaque';
+  let labels: Record<string, string> = {};
+  let annotations: Record<string, string> = {};
+  if (template) {
+    if (!engine) throw new Error('renderSecret: a template needs the template engine');
+    const rendered = await renderTemplate(engine, { namespace: es.metadata.namespace as string, template, data: fetched, sources });
+    out = rendered.data;
+    type = rendered.type || 'Opaque';
+    labels = rendered.labels;
+    annotations = rendered.annotations;
   }
   for (const key of Object.keys(out)) checkSecretKey(key, 'target key');
   checkSecretSize(out);
@@ -62,9 +47,6 @@ export function renderSecret(es: ExternalSecret, fetched: SecretData): RenderedS
       .sort()
       .map((k) => [k, Buffer.from(out[k] as Uint8Array).toString('base64')]),
   );
-  const type = template?.type ?? 'Opaque';
-  const labels = { ...(template?.metadata?.labels ?? {}) };
-  const annotations = { ...(template?.metadata?.annotations ?? {}) };
   const immutable = es.spec.target.immutable;
   const hash = createHash('sha256')
     .update(JSON.stringify({ type, data, labels, annotations, immutable: immutable ?? null }))

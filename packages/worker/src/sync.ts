@@ -37,6 +37,8 @@ import { resolveStore } from './resolve-store.js';
 import type { SyncEventRecorder } from './sync-events.js';
 import type { WorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
+import type { TemplateEngine } from './template/engine.js';
+import { readTemplateSources } from './template/template-sources.js';
 import { readServiceAccountAnnotations, requestServiceAccountToken } from './service-accounts.js';
 
 /** Where providers come from (a cache keyed by provider key and credentials). */
@@ -61,6 +63,8 @@ export interface SyncDeps {
   events?: SyncEventRecorder;
   /** --controller-class: an ExternalSecret whose stores name another class gets no write (core's controller-class.ts). */
   controllerClass?: string;
+  /** ESO's template engine (templates, rewrite, decoding and conversion strategies). */
+  templateEngine: TemplateEngine;
 }
 
 /**
@@ -99,11 +103,13 @@ export async function syncExternalSecret(job: SyncJob, deps: SyncDeps): Promise<
       ...(deps.awsStsEndpoint ? { awsStsEndpoint: deps.awsStsEndpoint } : {}),
       ...(deps.awsWebIdentity ? { awsWebIdentity: deps.awsWebIdentity } : {}),
     });
-    const data = await fetchRemoteData(es, provider);
+    const data = await fetchRemoteData(es, provider, deps.templateEngine);
     const action = Object.keys(data).length === 0 ? whenNoData(es) : 'write';
     const applied = await withSpan('herdless.secret_write', { 'herdless.action': action }, async (span) => {
       const result =
-        action === 'write' ? await applySecret(deps.kube, es, renderSecret(es, data), { caches: deps.caches, fresh }) : await applyNoData(deps.kube, es, action);
+        action === 'write'
+          ? await applySecret(deps.kube, es, await renderSecret(es, data, deps.templateEngine, await readTemplateSources(deps.kube, es)), { caches: deps.caches, fresh })
+          : await applyNoData(deps.kube, es, action);
       span.setAttribute('herdless.result', result);
       return result;
     });

@@ -28,6 +28,7 @@ import {
 import { callLaneOf, withCallLane } from '@herdless/providers';
 import { awsWebIdentityOf, type WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
+import { defaultTemplateEnginePath, TemplateEngine } from './template/engine.js';
 import { createWorkerCaches } from './worker-caches.js';
 import { recordSyncPass } from './sync-metrics.js';
 import { DEFAULT_EVENT_LIMITS, EventRateLimiter, SyncEventRecorder } from './sync-events.js';
@@ -73,6 +74,13 @@ export interface RunningWorker {
 
 export async function runWorker(config: WorkerConfig, opts: { logger: Logger; providers: ProviderSource }): Promise<RunningWorker> {
   const { logger } = opts;
+  // First: a worker without its template engine stops here with the flag to fix, not at each sync.
+  const templateEngine = await TemplateEngine.load({
+    path: config.templateEngine ?? defaultTemplateEnginePath(),
+    timeoutMs: config.templateTimeoutMs,
+    memoryLimitBytes: config.templateMemoryMib * 2 ** 20,
+    threads: config.templateThreads,
+  });
   const kube = kubeClients(loadKubeConfig(config.kubeconfig));
   // BullMQ duplicates it for each Worker's blocking connection (core sets maxRetriesPerRequest: null).
   const connection = createRedisConnection(config, 'bullmq');
@@ -93,6 +101,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     credentials: new CredentialsCache(),
     serviceAccounts: new CredentialsCache<Record<string, string>>(),
     providers: opts.providers,
+    templateEngine,
     logger,
     now: () => new Date(),
     controllerClass: config.controllerClass,
@@ -213,6 +222,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       loopDelay.disable();
       await Promise.all(workers.map((w) => w.close()));
       await caches.stop();
+      await templateEngine.close();
       connection.disconnect();
     },
   };

@@ -10,6 +10,8 @@ import { benchConfigSchema, benchSettings, parseBenchScenarios, parseBenchTracin
 import { createProgress } from '../lab/lab-progress.js';
 import { formatPlannerBench, runPlannerBench, type PlannerBenchRow } from '../bench/planner-bench.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
+import { formatTemplateBench, runTemplateBench, type TemplateBench } from '../bench/template-bench.js';
+import { defaultTemplateEnginePath } from '@herdless/worker';
 import type { CommandModule } from '../commands/command-spec.js';
 
 export const benchCommand: CommandModule = {
@@ -38,8 +40,9 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   const jsonPath = join(outDir, `${date}.json`);
   // Written after every scenario, so a long bench stopped half-way keeps what it measured.
   let planner: PlannerBenchRow[] = [];
+  let template: TemplateBench | undefined;
   const save = async (worker?: unknown[]) => {
-    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}) };
+    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(template ? { template } : {}) };
     const report = labReport('bench', command, [...runs, ...workerRuns], Object.keys(extra).length ? extra : undefined);
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     return report;
@@ -51,6 +54,11 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
           { count: config.plannerCount, intervalS: parseGoDuration(config.plannerRefreshInterval) / 1000, budgetRps: config.plannerBudgetRps, newPerSecond: config.plannerNewPerSecond, workerShare: config.plannerWorkerShare },
           progress.say,
         );
+        await save();
+        continue;
+      }
+      if (scenario === 'template') {
+        template = await runTemplateBench({ path: config.templateEngine ?? defaultTemplateEnginePath(), threads: config.templateThreads, calls: config.templateCalls }, progress.say);
         await save();
         continue;
       }
@@ -140,6 +148,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   console.log(`\n${machineLine(report)}\n`);
   for (const run of report.runs) console.log(`${formatSummaryTable(run)}\n`);
   if (planner.length) console.log(`${formatPlannerBench(planner)}\n`);
+  if (template) console.log(`${formatTemplateBench(template)}\n`);
   for (const w of worker) {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}, tracing ${w.tracing}${w.tracedSyncs === null ? '' : ` (${w.tracedSyncs} syncs traced)`}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +

@@ -11,3 +11,4 @@ export {
   type EnsureEsoResult,
 } from './eso-toolchain.js';
 export { startEso, type EsoOptions, type EsoProcess } from './start-eso.js';
+export { ensureEsoTemplateWasm, esoTemplateStamp, esoTemplateWasmPath } from './eso-template-wasm.js';
