@@ -20,22 +20,11 @@ const differentBytes = (keys: string[], why: string): KnownDifference[] => [
   { difference: HASH, reason: 'the data hash follows the data' },
 ];
 
-const TEMPLATE_ENGINE = 'pending (template engine): Herdless renders only {{ .key }} placeholders; ESO v2 templates (sprig, pipes) come with the engine compiled from ESO';
-const DECODING = 'pending (template engine work: decodingStrategy): Herdless writes the value undecoded';
-const CONVERSION = 'pending (template engine work: conversionStrategy): Herdless refuses keys Kubernetes does not allow (InvalidSecretKey) instead of converting them';
-const REWRITE = 'pending (template engine work: rewrite): Herdless refuses dataFrom[].rewrite (InvalidSpec)';
 const METADATA_FETCH = 'pending (metadataPolicy Fetch): Herdless reads the secret value; ESO reads the secret\'s tags (a JSON object, or one tag with property)';
 const ES_METADATA =
   'pending (worker render step): without target.template ESO copies the ExternalSecret\'s own labels and annotations to the Secret (setMetadata); Herdless does not yet. Here the ExternalSecret carries the ClusterExternalSecret\'s externalSecretMetadata';
 
 export const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
-  'corpus/template-functions': refused(TEMPLATE_ENGINE),
-  'corpus/decoding-base64': differentBytes(['decoded'], DECODING),
-  'corpus/decoding-auto': differentBytes(['cert', 'url'], DECODING),
-  'corpus/decoding-base64url': differentBytes(['url'], DECODING),
-  'corpus/conversion-unicode': refused(CONVERSION),
-  'corpus/conversion-default': refused(CONVERSION),
-  'corpus/rewrite-regexp': refused(REWRITE),
   'corpus/metadata-fetch': differentBytes(['tags'], METADATA_FETCH),
   'corpus/metadata-fetch-property': refused(METADATA_FETCH),
   'ces-a/fanned': [
