@@ -29,6 +29,19 @@ describe('renderSecret', () => {
     expect(out.data).toEqual({ password: b64('hunter2'), user: b64('admin') });
   });
 
+  it("without a template the ExternalSecret's own labels and annotations go to the Secret, as in ESO; with one, only the template's", async () => {
+    const meta = { labels: { team: 'a' }, annotations: { note: 'x' } };
+    const plain = parseExternalSecret({ metadata: { name: 'app', namespace: 'team-a', ...meta }, spec: { secretStoreRef: { name: 's' }, target: {} } });
+    expect(await renderSecret(plain, { k: bytes('v') }, engine)).toMatchObject({ labels: { team: 'a' }, annotations: { note: 'x' } });
+    const templated = parseExternalSecret({
+      metadata: { name: 'app', namespace: 'team-a', ...meta },
+      spec: { secretStoreRef: { name: 's' }, target: { template: { metadata: { labels: { from: 'template' } } } } },
+    });
+    const out = await renderSecret(templated, { k: bytes('v') }, engine);
+    expect(out.labels).toEqual({ from: 'template' });
+    expect(out.annotations).toEqual({});
+  });
+
   it('a template with data replaces the fetched keys', async () => {
     const out = await render({ template: { data: { dsn: 'postgres://{{ .user }}:{{ .password | upper }}@db' } } }, { password: bytes('p'), user: bytes('u') });
     expect(out.data).toEqual({ dsn: b64('postgres://u:P@db') });

@@ -1,5 +1,6 @@
 // Rendering: fetched data + the ExternalSecret's target/template → the Secret's bytes.
-// Without a template the fetched keys are the Secret's data; with one, ESO's own template
+// Without a template the fetched keys are the Secret's data and the ExternalSecret's labels and
+// annotations the Secret's; with one, ESO's own template
 // engine v2 (WebAssembly, template/engine.ts) renders it exactly as ESO v0.20.4 does.
 import { createHash } from 'node:crypto';
 import { checkSecretKey, checkSecretSize, type ExternalSecret } from '@herdless/core';
@@ -30,8 +31,11 @@ export async function renderSecret(
   const template = es.spec.target.template;
   let out: SecretData = fetched;
   let type = 'Opaque';
-  let labels: Record<string, string> = {};
-  let annotations: Record<string, string> = {};
+  // Without a template ESO copies the ExternalSecret's own labels and annotations to the Secret
+  // (setMetadata in ESO v0.20.4's externalsecret_controller_template.go); with one, the
+  // template's. Herdless's own label and ESO's data-hash annotation are set over them later.
+  let labels: Record<string, string> = { ...(es.metadata.labels ?? {}) };
+  let annotations: Record<string, string> = { ...(es.metadata.annotations ?? {}) };
   if (template) {
     if (!engine) throw new Error('renderSecret: a template needs the template engine');
     const rendered = await renderTemplate(engine, { namespace: es.metadata.namespace as string, template, data: fetched, sources });

@@ -21,18 +21,8 @@ const differentBytes = (keys: string[], why: string): KnownDifference[] => [
 ];
 
 const METADATA_FETCH = 'pending (metadataPolicy Fetch): Herdless reads the secret value; ESO reads the secret\'s tags (a JSON object, or one tag with property)';
-const ES_METADATA =
-  'pending (worker render step): without target.template ESO copies the ExternalSecret\'s own labels and annotations to the Secret (setMetadata); Herdless does not yet. Here the ExternalSecret carries the ClusterExternalSecret\'s externalSecretMetadata';
 
 export const KNOWN_DIFFERENCES: Record<string, KnownDifference[]> = {
   'corpus/metadata-fetch': differentBytes(['tags'], METADATA_FETCH),
   'corpus/metadata-fetch-property': refused(METADATA_FETCH),
-  'ces-a/fanned': [
-    { difference: 'labels.from: ours (none), eso "ces"', reason: ES_METADATA },
-    { difference: 'annotations.note: ours (none), eso "fanned out"', reason: ES_METADATA },
-  ],
-  'ces-b/fanned': [
-    { difference: 'labels.from: ours (none), eso "ces"', reason: ES_METADATA },
-    { difference: 'annotations.note: ours (none), eso "fanned out"', reason: ES_METADATA },
-  ],
 };
