@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createServiceAccountKubeconfig, freeLoopbackPorts, scrapeLoopbackMetrics, startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from '@herdless/lab';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch, statusCodeOf } from '@herdless/core';
-import { waitUntil } from '../../support/wait-until.js';
+import { waitUntil } from '../../support/index.js';
 import { adminClients, createStore, type AdminClients } from '../../e2e/support/kube.js';
 import { spawnHerdless, stopAll, type HerdlessProcess } from '../../e2e/support/processes.js';
 import { bindChartRbac } from '../../e2e/support/rbac.js';
