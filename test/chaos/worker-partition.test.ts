@@ -1,6 +1,6 @@
 // One worker cut off from Redis (a partition: its connections stay open, nothing flows, nothing
-// tells it) while the scheduler and the other worker go on; it still reaches the API server and
-// the store. Its jobs must move to the other worker (their locks lapse, BullMQ's stalled-job
+// tells it) while the scheduler and the other worker go on, with reads slowed so that it holds
+// jobs mid-call; it still reaches the API server and the store. Its jobs must move to the other worker (their locks lapse, BullMQ's stalled-job
 // check hands them over), it must make no call it was not admitted for (its limiter is in
 // Redis), and when the partition heals it must not write what the other worker already wrote:
 // every ExternalSecret Ready, each Secret written once, no second over the budget.
@@ -15,6 +15,8 @@ const BUDGET = 20;
 const FLEET = 200;
 /** The victim's locks lapse after 30 s and the survivor's stalled check runs every 30 s; then the rest of the fleet. */
 const TAKEOVER_BOUND_MS = 120_000;
+/** Reads this slow keep jobs in flight on both workers when the partition comes. */
+const SLOW_READ_MS = 3_000;
 
 let rig: ChaosRig;
 let env: SecurityEnv;
@@ -57,11 +59,21 @@ describe('a worker partitioned from Redis', () => {
     try {
       let ready = 0;
       await waitUntil(async () => ((ready = await fleet.ready()) >= FLEET / 3 ? true : undefined), 120_000, () => `a third of the fleet Ready; last seen ${ready}/${FLEET}`);
+      // Slow reads (3 s) so that each worker holds dozens of jobs mid-call when the partition
+      // comes: the victim's finish their writes to Kubernetes but can never tell Redis, so their
+      // locks lapse and the survivor's stalled-job check runs them again.
+      env.aws.faults.update({ latencyMs: SLOW_READ_MS, operations: ['GetSecretValue'] });
+      await waitUntil(() => (env.aws.faults.state().injected.delayed >= 2 * BUDGET ? true : undefined), 30_000, () => `slow reads under way; ${env.aws.faults.state().injected.delayed} so far`);
       const readyAtPartition = ready;
       const partitionedAt = Date.now();
       relay.partition();
+      const stalledOnSurvivor = async () => metricValue((await env.workerMetrics())[0] as string, 'herdless_sync_jobs_stalled_total');
+      let stalled = 0;
+      await waitUntil(async () => ((stalled = await stalledOnSurvivor()) > 0 ? true : undefined), TAKEOVER_BOUND_MS, () => `the survivor taking over the victim's stalled jobs; last seen ${stalled}`, 1_000);
+      env.aws.faults.reset();
       await waitUntil(async () => ((ready = await fleet.ready()) === FLEET ? true : undefined), TAKEOVER_BOUND_MS, () => `every ExternalSecret Ready with one worker partitioned; last seen ${ready}/${FLEET} (${readyAtPartition} at the partition)`);
       const allReadyAfterMs = Date.now() - partitionedAt;
+      stalled = await stalledOnSurvivor();
       const [, victimBefore] = (await env.workerMetrics()).map((m) => metricValue(m, 'herdless_syncs_total'));
       relay.heal();
       const healedAt = Date.now();
@@ -81,6 +93,7 @@ describe('a worker partitioned from Redis', () => {
       Object.assign(figures, {
         fleet: FLEET,
         readyAtPartition,
+        stalledJobsMoved: stalled,
         allReadyAfterMs,
         victimSyncsAfterHeal: victimSyncs - (victimBefore ?? 0),
         backAfterHealMs: Date.now() - healedAt,
@@ -91,7 +104,9 @@ describe('a worker partitioned from Redis', () => {
         busiestSecond: seen.busiestSecond,
         throttled: seen.throttled,
       });
+      expect(stalled).toBeGreaterThan(0);
       expect(secrets.writes.size).toBe(FLEET);
+      // The jobs run again by the survivor found their Secrets as the victim wrote them.
       expect(writtenTwice).toEqual([]);
       expect(seen.throttled).toBe(0);
       expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET);
