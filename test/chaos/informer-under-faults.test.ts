@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { createResilientInformer, EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, mergePatch, metricsRegistry, PLURALS, type Logger, type ResilientInformer } from '@herdless/core';
 import { startKubeconfigProxy, type KubeconfigProxy } from '../../packages/lab/src/fault-proxy/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../support/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace, waitUntil } from '../support/index.js';
 
 const CHANGES = 1_000;
 const CREATES = 200;
@@ -167,8 +167,7 @@ describe('resilient informer under API server faults', () => {
       const st = kube.proxy.stats();
       return st.cutStreams > 5 && st.expiredWatches > 2 && st.injectedErrors > 2 && informer!.restarts() > 5;
     };
-    const chaosUntil = Date.now() + 30_000;
-    while (!enough() && Date.now() < chaosUntil) await new Promise((r) => setTimeout(r, 100));
+    await waitUntil(() => (enough() ? true : undefined), 30_000, () => `enough faults under the informer; last seen ${JSON.stringify(kube.proxy.stats())}, informer restarts ${informer!.restarts()}`);
     chaosOn = false;
     await chaos;
     kube.proxy.reset();
@@ -215,15 +214,14 @@ async function runLanes<T>(tasks: Array<() => Promise<T>>, lanes: number, run: (
   );
 }
 
+/** Waits until `check` passes (its last failure is the timeout's message). */
 async function eventually(check: () => void | Promise<void>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
+  await waitUntil(
+    async () => {
       await check();
-      return;
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+      return true;
+    },
+    timeoutMs,
+    () => 'the check to pass',
+  );
 }

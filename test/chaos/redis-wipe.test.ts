@@ -17,14 +17,12 @@ const BUDGET = 20;
 const FLEET = 200;
 /** The issue's bound for a rebuild; the sweep of today's main needs 60–90 s for the same work. */
 const REBUILD_BOUND_MS = 30_000;
-/**
- * The limiter admits a call up to maxWaitMs (250 ms) before it is sent, and a sync's booking
- * reaches up to a second ahead; a bucket lost with Redis forgets those admissions, so the fault's
- * own seconds (markFaultSeconds) may hold a few more calls (at most 0.25 × BUDGET). Every other
- * second keeps the budget. Known and open (issue 31, docs/reliability.md): a bucket that Redis
- * lost should start as if its last horizon were spent.
+/*
+ * No allowance for the fault's seconds: the limiter admits a call up to maxWaitMs (250 ms) before
+ * it is sent, and a bucket lost with Redis forgets those admissions; a worker that knew the
+ * bucket restarts it as if its horizon were spent (limiter-math.ts lostBucketTatMs), so the
+ * seconds of the fault keep the budget too (before, 21 and 22 at budget 20 were seen there).
  */
-const LOST_ADMISSIONS = Math.ceil(0.25 * BUDGET);
 
 let env: SecurityEnv;
 let redis: RedisTopology;
@@ -53,9 +51,8 @@ async function faultMidFleet(name: string, fault: () => Promise<unknown>): Promi
     REBUILD_BOUND_MS,
     () => `every ExternalSecret of ${name} Ready after the fault; last seen ${lastReady}/${FLEET} Ready (${readyAtFault} at the fault), queue marked again: ${markedAfterMs === undefined ? 'no' : `after ${markedAfterMs} ms`}`,
   );
-  // The fault lasts until the limiter works again on an empty Redis: its first admission after
-  // the fault (the first call the endpoint answered after it), whose fresh bucket knows nothing of
-  // what the lost one had admitted.
+  // The fault's seconds (reported apart, held to the same budget): until the limiter works again
+  // on an empty Redis, its first admission after the fault, and the two seconds after it.
   const resumedAt = env.aws.requests().find((r) => r.operation === 'GetSecretValue' && r.atMs >= faultEnd)?.atMs ?? faultEnd;
   markFaultSeconds(faultSeconds, faultAt, resumedAt);
   return {
@@ -96,5 +93,5 @@ function assertBudgetKept(): void {
   figures.push({ ...seen, budget: BUDGET });
   expect(seen.throttled).toBe(0);
   expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET);
-  expect(seen.busiestFaultSecond).toBeLessThanOrEqual(BUDGET + LOST_ADMISSIONS);
+  expect(seen.busiestFaultSecond).toBeLessThanOrEqual(BUDGET);
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startKubeconfigProxy, type KubeconfigProxy } from '../../packages/lab/src/fault-proxy/index.js';
 import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from '../../packages/scheduler/test/support.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../support/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, observedLeader, uniqueNamespace, waitForLeaseRenewals } from '../support/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = resolve(ROOT, 'packages/cli/dist/main.js');
@@ -78,7 +78,8 @@ describe('scheduler replica partitioned from the API server', () => {
     for (let i = 0; i < 20; i++) uids.add((await createExternalSecret(kc, namespace, `es-${i}`)).uid);
     await waitFor('20 jobs from replica-a', async () => ((await queue()).jobs.length === 20 ? true : undefined), 30_000);
     const epochA = (await queue()).jobs[0]?.data.epoch as number;
-    await new Promise((r) => setTimeout(r, 2_000)); // replica-b is warm and standing by
+    // replica-b stands by: it has read the Lease and seen replica-a hold it.
+    await waitFor('replica-b to observe replica-a leading', () => observedLeader(logs.get('replica-b') ?? '', 'replica-a') || undefined, 30_000);
     expect(await holder()).toBe('replica-a');
 
     // Partition replica-a: every request it sends hangs, its open connections are cut.
@@ -102,7 +103,11 @@ describe('scheduler replica partitioned from the API server', () => {
     const afterHeal = await createExternalSecret(kc, namespace, 'after-heal');
     uids.add(afterHeal.uid);
     await waitFor('replica-b to plan after the heal', async () => (await queue()).jobs.find((j) => j.data.uid === afterHeal.uid), 20_000);
-    await new Promise((r) => setTimeout(r, (LEASE_SECONDS + 2) * 1000)); // time for a stale leader to misbehave
+    // A stale leader would misbehave once it hears from the server again: wait until replica-a
+    // has read the Lease after the heal (it observes replica-b leading), then for a lease's worth
+    // of the election's rounds.
+    await waitFor('healed replica-a to observe replica-b leading', () => observedLeader(logs.get('replica-a') ?? '', 'replica-b') || undefined, 30_000);
+    await waitForLeaseRenewals(kc, namespace, 'herdless-scheduler', 'replica-b', Math.ceil(LEASE_SECONDS / RETRY_SECONDS));
     expect(await holder()).toBe('replica-b');
     expect(a.exitCode).toBeNull();
     const view = await queue();

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { createLogger, parseRedisConfig, leaderTermKey, loadConfig, STALE_ROUTINE_MS, syncJobId, syncQueueName, type SyncJob } from '@herdless/core';
 import { SyncEnqueuer } from '@herdless/scheduler';
 import { runWorker, workerConfigSchema, type RunningWorker } from '@herdless/worker';
-import { injected } from '../support/index.js';
+import { injected, waitUntil } from '../support/index.js';
 
 const logger = createLogger('restart-test', process.env.TEST_LOG_LEVEL ?? 'warn');
 
@@ -65,8 +65,7 @@ describe('routine jobs left from before a restart', () => {
       // No job here reaches a store: the ExternalSecrets are gone, and the superseded one is not run.
       providers: () => Promise.reject(new Error('expected no provider call')),
     });
-    const deadline = Date.now() + 20_000;
-    while (results.size < cases.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitUntil(() => (results.size >= cases.length ? true : undefined), 20_000, () => `a result for each of ${cases.length} jobs; last seen ${JSON.stringify(Object.fromEntries(results))}`);
     expect(Object.fromEntries(cases.map((c) => [c.name, results.get(ids.get(c.name) as string)]))).toEqual(Object.fromEntries(cases.map((c) => [c.name, c.expected])));
   });
 });

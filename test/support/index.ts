@@ -1,4 +1,6 @@
 // Helpers every integration and end-to-end test may import (`../support/index.js`).
 export { injected, type LabContext } from './provided-context.js';
 export { adminKubeConfig, controlPlaneAccess, uniqueNamespace, createNamespace, deleteNamespace, suiteNamespace } from './kube.js';
-export { waitUntil } from './wait-until.js';
+// The one wait, shared with the lab (it also fails fast when a watched server exits).
+export { waitUntil } from '@herdless/lab';
+export { waitForLeaseRenewals, observedLeader } from './lease.js';

@@ -3,6 +3,7 @@
 // Test and lab tooling only: product packages never import it.
 export * from './lab-error.js';
 export { herdlessCacheDir } from './lab-paths.js';
+export { waitUntil, type WaitOptions } from './wait-until.js';
 export { freeLoopbackPort, freeLoopbackPorts } from './free-port.js';
 export { ensureGoTool, PROMTOOL, type GoTool } from './go-tool.js';
 export { scrapeLoopbackMetrics } from './scrape-metrics.js';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
+import { startAwsEndpoint, waitUntil, type AwsEndpoint } from '@herdless/lab';
 import { startFaultProxy, startKubeconfigProxy, type KubeconfigProxy } from '../src/fault-proxy/index.js';
 import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
 
@@ -51,17 +51,15 @@ async function watchConfigMaps(): Promise<WatchRun> {
   return { events, done, controller };
 }
 
+/** Waits until `check` passes (its last failure is the timeout's message). */
 async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
+  await waitUntil(
+    async () => {
       await check();
-      return;
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+      return true;
+    },
+    { what: 'the check to pass', timeoutMs, intervalMs: 50 },
+  );
 }
 
 async function statusOf(p: Promise<unknown>): Promise<{ code?: number; body?: string; headers?: Record<string, string> }> {
@@ -137,7 +135,9 @@ describe('fault proxy in front of the API server', () => {
       return cm;
     });
     await eventually(() => expect(kube.proxy.stats().held).toBe(1));
-    await new Promise((r) => setTimeout(r, 300));
+    // The API server answers a read sent after it, straight: the held one would have been
+    // answered by now had it gone through.
+    expect((await adminKubeConfig().makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace, name: 'through-proxy' })).data).toEqual({ a: '1' });
     expect(answered).toBe(false);
     kube.proxy.resume();
     expect((await pending).data).toEqual({ a: '1' });

@@ -27,6 +27,8 @@
   ARGV[13] '1' when the sync already holds slots (committed): never deferred, it waits
   ARGV[14] the tenant (namespace) of an urgent call, or '': denied, it gets a place in its
            tenant's own urgent line (field 'uline:' .. tenant), so tenants take turns
+  ARGV[15] '1' when the asking process had an answer from this bucket within its TTL: a missing
+           tat is then a lost bucket (limiter-math.ts lostBucketTatMs)
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
   rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
   and traces), granted (slots booked), spacingMs (string: between booked slots), firstSlotInMs
@@ -46,6 +48,7 @@ local calls = math.floor(tonumber(ARGV[11]) or 1)
 local reservationMs = tonumber(ARGV[12]) or 0
 local committed = ARGV[13] == '1'
 local tenant = ARGV[14] or ''
+local known = ARGV[15] == '1'
 
 local now = redisNowMs()
 
@@ -61,7 +64,16 @@ local rate = rateInForce(steady, minRps, rampMs, holdMs, probe, base, ceil, at, 
 
 -- 10 us margin: epoch ms in a double have ~0.2 us precision; see limiter-math.ts intervalMs.
 local interval = 1000 / rate + 0.01
-if not tat or tat < now then tat = now end
+-- A missing tat the asker knew is a lost bucket (FLUSHALL, a restart without persistence) whose
+-- admissions may still be waiting in the workers: start as if the furthest horizon a live
+-- bucket can book were spent (limiter-math.ts lostBucketTatMs), so new slots come after the
+-- lost ones. A bucket nobody knew starts now.
+local lost = (not tat) and known
+if lost then
+  tat = now + maxWait + reservationMs + burst * interval
+elseif not tat or tat < now then
+  tat = now
+end
 local routine = (not urgent) and routineShare > 0
 local rinterval = 0
 if routine then
@@ -104,8 +116,10 @@ end
 -- Denied: a place in one of the lines (field line, uline or rline), one step after the last
 -- place given there and not before `from`; the line moves on by the slots asked for; the
 -- caller is told to come back `lead` ms before its place, less half of maxWait
--- (limiter-math.ts admit).
+-- (limiter-math.ts admit). A lost bucket's tat is kept even then: recomputed at every ask, it
+-- would move on with the clock and no call would ever be admitted.
 local function comeBackInLine(field, from, step, lead)
+  if lost then redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', tat)) end
   local place = tonumber(redis.call('HGET', KEYS[1], field)) or 0
   if place < from then place = from end
   place = place + step

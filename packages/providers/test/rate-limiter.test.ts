@@ -3,7 +3,7 @@
 import { startRedis, type RedisServer } from '@herdless/lab';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { limiterParams, RedisRateLimiter, type CallLane, type LimiterParams } from '../src/index.js';
+import { limiterParams, RedisRateLimiter, steadyRps as steadyRpsOf, type CallLane, type LimiterParams } from '../src/index.js';
 import { maxPerSecond } from './call-path-support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -154,6 +154,27 @@ describe('RedisRateLimiter (real Redis)', () => {
     expect(slots).toHaveLength(comeBack.length);
     expect(attempts).toBeLessThan(1.5 * comeBack.length);
     expect(maxPerSecond([...admitted, ...slots])).toBeLessThanOrEqual(Math.ceil(steady * 0.5));
+  });
+
+  it('a bucket Redis loses while admitted calls wait for their slots: the limiter that knew it gives no slot before the lost ones are sent; a bucket it never knew starts at once', async () => {
+    const limits = limiterParams(20);
+    const [known, fresh] = clients.map((c) => new RedisRateLimiter(c)) as [RedisRateLimiter, RedisRateLimiter];
+    const key = 'aws-sm|us-east-1|lost|';
+    // Admit what fits within maxWaitMs: those calls are now waiting for their slots.
+    const admitted: number[] = [];
+    for (let d = await known.acquire(key, 'GetSecretValue', limits, 'other'); d.allowed; d = await known.acquire(key, 'GetSecretValue', limits, 'other')) admitted.push(d.slotMs);
+    expect(admitted.length).toBeGreaterThanOrEqual(2);
+    await (clients[0] as Redis).del(known.keyOf(key, 'GetSecretValue'));
+    // The next call, on the empty bucket, is told to come back after the lost slots, and its
+    // slot then lies past every slot the lost bucket gave.
+    const denied = await known.acquire(key, 'GetSecretValue', limits, 'urgent');
+    expect(denied.allowed).toBe(false);
+    const comeBack = await comeBackWhenTold([known], key, limits, 'urgent', [denied.slotMs]);
+    expect(comeBack.slots[0]).toBeGreaterThan(Math.max(...admitted) + 1000 / steadyRpsOf(limits) - 1);
+    expect(maxPerSecond([...admitted, ...comeBack.slots])).toBeLessThanOrEqual(20);
+    // A limiter that never had an answer from a bucket takes a missing one for a new one.
+    const first = await fresh.acquire('aws-sm|us-east-1|new|', 'GetSecretValue', limits, 'urgent');
+    expect(first).toMatchObject({ allowed: true, waitMs: 0 });
   });
 
   it('buckets are per provider key and operation, and hold no value', async () => {

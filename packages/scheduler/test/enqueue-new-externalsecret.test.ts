@@ -44,8 +44,10 @@ describe('scheduler enqueues ExternalSecrets', () => {
     expect(job.priority).toBe(LANE_PRIORITY.new);
     expect(job.data).toMatchObject({ namespace, name: 'app', uid, generation, reason: 'new', providerKey: 'aws-sm|us-east-1|default|', epoch: scheduler?.epoch() });
     expect(Object.keys(job.data).sort()).toEqual(['epoch', 'generation', 'name', 'namespace', 'plannedAt', 'providerKey', 'reason', 'uid']);
-    // Nothing else was added for it, even though the informer delivered it more than once.
-    await new Promise((r) => setTimeout(r, 1000));
+    // Nothing else was added for it, even though the informer delivered it more than once: the
+    // job of an ExternalSecret created after it proves the scheduler handled every later event.
+    const after = await createExternalSecret(kc, namespace, 'app-after');
+    await waitFor('the later job', async () => (await readQueue(prefix)).jobs.find((j) => j.data.uid === after.uid));
     expect((await readQueue(prefix)).addedEvents.filter((id) => id.startsWith(uid))).toEqual([job.id]);
   });
 

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
-import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from './support.js';
+import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, observedLeader, waitFor, waitForLeaseRenewals } from './support.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const ENTRY = resolve(ROOT, 'packages/cli/dist/main.js');
@@ -71,7 +71,8 @@ describe('scheduler replicas as processes', () => {
     uids.push(...created.map((c) => c.uid));
     await waitFor('30 jobs', async () => ((await readQueue()).jobs.length === 30 ? true : undefined), 30_000);
     const epochA = (await readQueue()).jobs[0]?.data.epoch as number;
-    await new Promise((r) => setTimeout(r, 2000)); // b is warm and standing by
+    // b stands by: it has read the Lease and seen replica-a hold it.
+    await waitFor('replica-b to observe replica-a leading', () => observedLeader(logs.get('replica-b') ?? '', 'replica-a') || undefined, 30_000);
     expect(await holder()).toBe('replica-a');
 
     const killedAt = Date.now();
@@ -86,7 +87,8 @@ describe('scheduler replicas as processes', () => {
     uids.push(late.uid);
     const lateJob = await waitFor('the new leader to plan', async () => (await readQueue()).jobs.find((j) => j.data.uid === late.uid), 20_000);
     expect(lateJob.data.epoch).toBe(epochA + 1);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Two rounds of the election into b's term: what it would re-enqueue, it would have by now.
+    await waitForLeaseRenewals(kc, namespace, 'herdless-scheduler', 'replica-b', 2);
     const view = await readQueue();
     expect(view.jobs).toHaveLength(31);
     expect(view.addedEvents).toHaveLength(31);

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { leaderTermKey, leaderTermSchema } from '@herdless/core';
 import { startScheduler, type SchedulerHandle } from '../src/index.js';
 import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
-import { createExternalSecret, createSecretStore, logger, readQueueFor, testConfig, uniquePrefix, waitFor } from './support.js';
+import { createExternalSecret, createSecretStore, logger, readQueueFor, testConfig, uniquePrefix, waitFor, waitForLeaseRenewals } from './support.js';
 
 describe('leader failover', () => {
   const kc = adminKubeConfig();
@@ -40,8 +40,8 @@ describe('leader failover', () => {
     const created = await Promise.all(Array.from({ length: 20 }, (_, i) => createExternalSecret(kc, namespace, `es-${i}`)));
     uids.push(...created.map((c) => c.uid));
     await waitFor('20 jobs', async () => ((await readQueue()).jobs.length === 20 ? true : undefined));
-    // The standby watches but never plans.
-    await new Promise((r) => setTimeout(r, 1500));
+    // The standby watches but never plans: two more rounds of the election, and it did not lead.
+    await waitForLeaseRenewals(kc, namespace, 'failover', 'replica-a', 2);
     expect(b.isLeader()).toBe(false);
     expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
     const epochA = a.epoch() as number;
@@ -69,8 +69,9 @@ describe('leader failover', () => {
     uids.push(late.uid);
     const lateJob = await waitFor('the late job', async () => (await readQueue()).jobs.find((j) => j.data.uid === late.uid));
     expect(lateJob.data.epoch).toBe(epochA + 1);
-    // …and adopted the first 20: each ExternalSecret was added exactly once, all from epoch A.
-    await new Promise((r) => setTimeout(r, 1000));
+    // …and adopted the first 20: each ExternalSecret was added exactly once, all from epoch A,
+    // two rounds of the election into its term.
+    await waitForLeaseRenewals(kc, namespace, 'failover', 'replica-b', 2);
     const view = await readQueue();
     expect(view.jobs).toHaveLength(21);
     expect(view.addedEvents).toHaveLength(21);

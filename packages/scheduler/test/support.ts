@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, createLogger, loadConfig, syncQueueName } from '@herdless/core';
 import { schedulerConfigSchema, type SchedulerConfig } from '../src/index.js';
-import { injected } from '../../../test/support/index.js';
+import { injected, waitUntil } from '../../../test/support/index.js';
 
 export const logger = createLogger('scheduler-test', process.env.TEST_LOG_LEVEL ?? 'warn');
 
@@ -108,17 +108,16 @@ export async function readQueue(prefix: string, shard = 'default'): Promise<Queu
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
+export { waitForLeaseRenewals, observedLeader } from '../../../test/support/index.js';
+
+/** The suite's one waitUntil, for probes that answer false while not done. */
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  return waitUntil(
+    async () => {
       const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+      return v === false ? undefined : v;
+    },
+    { what, timeoutMs, intervalMs: everyMs },
+  );
 }
+

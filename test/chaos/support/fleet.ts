@@ -3,33 +3,44 @@
 // the budget second by second, with the seconds of a fault set apart; and the rig they run on.
 import { startRedisTopology, type RedisTopology, type RedisTopologyKind } from '@herdless/lab';
 import { createExternalSecret, listExternalSecrets } from '../../e2e/support/kube.js';
-import { startSecurityEnv, type SecurityEnv } from '../../security/support/security-env.js';
+import { startSecurityEnv, type HerdlessOptions, type SecurityEnv } from '../../security/support/security-env.js';
 
 export interface Fleet {
   namespace: string;
   size: number;
+  /** The access key id its store signs with: the endpoint's requests of this fleet carry it. */
+  accessKeyId: string;
   /** How many of its ExternalSecrets are Ready=True now. */
   ready(): Promise<number>;
 }
 
+const CREATE_CONCURRENCY = 200;
+
 /** Creates namespace `<name>-<run>`, a store with its own credentials, `size` remote secrets and ExternalSecrets (refresh 1h). */
 export async function createFleet(env: SecurityEnv, name: string, size: number): Promise<Fleet> {
   const namespace = await env.namespace(name);
-  await env.credentialsSecret(namespace, 'aws-creds', `AKID${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}`);
+  const accessKeyId = `AKID${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}`;
+  await env.credentialsSecret(namespace, 'aws-creds', accessKeyId);
   await env.awsStore({ kind: 'SecretStore', name: 'aws', namespace, secretRef: { name: 'aws-creds' } });
   for (let i = 0; i < size; i++) env.aws.putSecret({ name: `${name}/app-${i}`, secretString: `${name}-${i}` });
+  // At most CREATE_CONCURRENCY creates in flight: a burst of thousands stays a burst without
+  // opening thousands of connections to the API server at once.
+  let next = 0;
   await Promise.all(
-    Array.from({ length: size }, (_, i) =>
-      createExternalSecret(env.admin, namespace, `app-${i}`, {
-        refreshInterval: '1h',
-        secretStoreRef: { name: 'aws', kind: 'SecretStore' },
-        data: [{ secretKey: 'value', remoteRef: { key: `${name}/app-${i}` } }],
-      }),
-    ),
+    Array.from({ length: Math.min(size, CREATE_CONCURRENCY) }, async () => {
+      for (let i = next++; i < size; i = next++) {
+        await createExternalSecret(env.admin, namespace, `app-${i}`, {
+          refreshInterval: '1h',
+          secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+          data: [{ secretKey: 'value', remoteRef: { key: `${name}/app-${i}` } }],
+        });
+      }
+    }),
   );
   return {
     namespace,
     size,
+    accessKeyId,
     ready: async () => (await listExternalSecrets(env.admin, namespace)).filter((e) => e.ready === 'True').length,
   };
 }
@@ -57,21 +68,30 @@ export function markFaultSeconds(into: Set<number>, fromMs: number, toMs: number
 export interface ChaosRig {
   env: SecurityEnv;
   redis: RedisTopology;
+  /** Adds `workers` workers that reach Redis with `redisArgs` (through a partition relay, say). */
+  addWorkers(workers: number, redisArgs: string[]): Promise<void>;
   /** Prints the scenario's figures, then stops Herdless, the endpoint and Redis. */
   stop(figures: unknown): Promise<void>;
 }
 
 /**
  * A scenario's rig: a Redis of `kind` of its own (faults to it touch no other test), our AWS
- * endpoint enforcing `budgetRps` on GetSecretValue, a scheduler and two workers planning and
- * limiting at that budget, batching off so that one sync is one call.
+ * endpoint enforcing `budgetRps` on GetSecretValue, a scheduler and two workers (or as
+ * `herdless` says) planning and limiting at that budget, batching off so that one sync is one call.
  */
-export async function startChaosRig(label: string, kind: RedisTopologyKind, budgetRps: number): Promise<ChaosRig> {
+export async function startChaosRig(
+  label: string,
+  kind: RedisTopologyKind,
+  budgetRps: number,
+  herdless: Pick<HerdlessOptions, 'schedulers' | 'schedulerArgs' | 'workers' | 'kubeconfigFor'> & { extraArgs?: string[] } = {},
+): Promise<ChaosRig> {
   const redis = await startRedisTopology(kind);
+  const { extraArgs = [], ...processes } = herdless;
+  const limits = { commonArgs: ['--budgets', `aws-sm=${budgetRps}`, ...extraArgs], workerArgs: ['--batching', 'never'] };
   let env: SecurityEnv | undefined;
   try {
     env = await startSecurityEnv(label, { quotas: { GetSecretValue: { rps: budgetRps, burst: budgetRps } } });
-    await env.startHerdless({ workers: 2, redisArgs: redis.flags, commonArgs: ['--budgets', `aws-sm=${budgetRps}`], workerArgs: ['--batching', 'never'] });
+    await env.startHerdless({ workers: 2, ...processes, redisArgs: redis.flags, ...limits });
   } catch (e) {
     await env?.stop();
     await redis.stop();
@@ -81,6 +101,7 @@ export async function startChaosRig(label: string, kind: RedisTopologyKind, budg
   return {
     env: started,
     redis,
+    addWorkers: (workers, redisArgs) => started.startHerdless({ schedulers: 0, workers, redisArgs, ...limits }),
     async stop(figures) {
       console.log(`[${label}] figures ${JSON.stringify(figures)}`);
       await started.stop();

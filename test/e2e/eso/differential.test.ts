@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Secret } from '@kubernetes/client-node';
 import { DATA_HASH_ANNOTATION, EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS } from '@herdless/core';
 import { createExternalSecret, listExternalSecrets, type EsSummary } from '../support/kube.js';
-import { waitUntil } from '../../support/wait-until.js';
+import { waitUntil } from '../../support/index.js';
 import { showOutputOnFailure } from '../../deploy/support/own-cluster.js';
 import { startEsoCluster, type EsoCluster } from './support/eso-cluster.js';
 import { CES_NAME, CES_NAMESPACES, CES_SPEC, CORPUS, CORPUS_NS, ESO_REFUSES, seedRemote } from './corpus.js';

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch } from '@herdless/core';
 import { scrapeLoopbackMetrics } from '@herdless/lab';
 import { createExternalSecret, listExternalSecrets } from '../support/kube.js';
-import { waitUntil } from '../../support/wait-until.js';
+import { waitUntil } from '../../support/index.js';
 import { showOutputOnFailure } from '../../deploy/support/own-cluster.js';
 import { ESO_USER, startEsoCluster, type AuditWrite, type EsoCluster } from './support/eso-cluster.js';
 

@@ -1,7 +1,7 @@
 // Small helpers for end-to-end tests that talk to the real API server as admin.
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch } from '@herdless/core';
-import { waitUntil } from '../../support/wait-until.js';
+import { waitUntil } from '../../support/index.js';
 
 export function adminClients(kubeconfigPath: string) {
   const kc = new KubeConfig();

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createServiceAccountKubeconfig, freeLoopbackPorts, scrapeLoopbackMetrics, startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from '@herdless/lab';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch, statusCodeOf } from '@herdless/core';
-import { waitUntil } from '../../support/wait-until.js';
+import { waitUntil } from '../../support/index.js';
 import { adminClients, createStore, type AdminClients } from '../../e2e/support/kube.js';
 import { spawnHerdless, stopAll, type HerdlessProcess } from '../../e2e/support/processes.js';
 import { bindChartRbac } from '../../e2e/support/rbac.js';
@@ -15,6 +15,8 @@ import { controlPlaneAccess, createNamespace, deleteNamespace, injected } from '
 
 export interface HerdlessOptions {
   workers?: number;
+  /** Scheduler replicas on the one Lease (default 1; 0 to add workers only); the second is `scheduler-<run>-2`, and so on. */
+  schedulers?: number;
   /** Extra flags for the scheduler (e.g. ['--budgets', 'aws-sm=20']). */
   schedulerArgs?: string[];
   /** Extra flags for every worker. */
@@ -27,6 +29,8 @@ export interface HerdlessOptions {
   redisArgs?: string[];
   /** Extra environment of every worker (e.g. AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, as EKS injects them). */
   workerEnv?: Record<string, string>;
+  /** The kubeconfig a component's processes get instead of their ServiceAccount's (e.g. one through a fault proxy). */
+  kubeconfigFor?: (component: 'scheduler' | 'worker', serviceAccountKubeconfig: string) => Promise<string>;
 }
 
 export interface SecurityEnv {
@@ -47,7 +51,7 @@ export interface SecurityEnv {
   credentialsSecret(namespace: string, name: string, accessKeyId: string, secretAccessKey?: string): Promise<void>;
   /** A SecretStore or ClusterSecretStore of our AWS endpoint with static credentials from `secretRef`. */
   awsStore(o: AwsStoreOptions): Promise<void>;
-  /** Starts one scheduler and `workers` workers (default 2). */
+  /** Starts one scheduler and `workers` workers (default 2); called again, adds processes (e.g. a worker with other flags). */
   startHerdless(o?: HerdlessOptions): Promise<void>;
   /** The /metrics text of each worker, in start order. */
   workerMetrics(): Promise<string[]>;
@@ -143,27 +147,33 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
       const kubeconfigs: Record<string, string> = {};
       for (const component of ['scheduler', 'worker'] as const) {
         await bindChartRbac(kc, component, systemNamespace, release);
-        kubeconfigs[component] = (await createServiceAccountKubeconfig(cp, { namespace: systemNamespace, name: `${release}-${component}` })).kubeconfigPath;
+        const own = (await createServiceAccountKubeconfig(cp, { namespace: systemNamespace, name: `${release}-${component}` })).kubeconfigPath;
+        kubeconfigs[component] = o.kubeconfigFor ? await o.kubeconfigFor(component, own) : own;
       }
       const common = [...(o.redisArgs ?? ['--redis-url', injected('redisUrl')]), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
-      const ports = await freeLoopbackPorts(workers + 1);
-      schedulerPort = ports[0] as number;
-      processes.push(
-        spawnHerdless(`scheduler-${run}`, [
-          'scheduler',
-          ...common,
-          '--kubeconfig', kubeconfigs.scheduler as string,
-          '--namespace', systemNamespace,
-          '--lease-name', `${release}-scheduler`,
-          '--metrics-port', String(ports[0]),
-          ...(o.schedulerArgs ?? []),
-        ], o.env),
-      );
+      const schedulers = o.schedulers ?? 1;
+      const ports = await freeLoopbackPorts(schedulers + workers);
+      if (schedulers > 0) schedulerPort = ports[0] as number;
+      for (let s = 1; s <= schedulers; s++) {
+        processes.push(
+          spawnHerdless(s === 1 ? `scheduler-${run}` : `scheduler-${run}-${s}`, [
+            'scheduler',
+            ...common,
+            '--kubeconfig', kubeconfigs.scheduler as string,
+            '--namespace', systemNamespace,
+            '--lease-name', `${release}-scheduler`,
+            '--metrics-port', String(ports[s - 1]),
+            ...(o.schedulerArgs ?? []),
+          ], o.env),
+        );
+      }
+      // Numbered on from the workers of an earlier call (a worker added with other flags).
+      const before = workerPorts.length;
       for (let w = 1; w <= workers; w++) {
-        const port = ports[w] as number;
+        const port = ports[schedulers + w - 1] as number;
         workerPorts.push(port);
         processes.push(
-          spawnHerdless(`worker-${run}-${w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])], { ...o.env, ...o.workerEnv }),
+          spawnHerdless(`worker-${run}-${before + w}`, ['worker', ...common, '--kubeconfig', kubeconfigs.worker as string, '--metrics-port', String(port), ...(o.workerArgs ?? [])], { ...o.env, ...o.workerEnv }),
         );
       }
     },

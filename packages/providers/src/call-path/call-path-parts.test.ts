@@ -44,13 +44,15 @@ describe('budgets', () => {
 
 describe('Coalescer', () => {
   it('identical calls in flight or within the window share one call; failures are not kept', async () => {
-    const c = new Coalescer<number>(50);
+    let nowMs = 0;
+    const c = new Coalescer<number>(50, () => nowMs);
     let calls = 0;
-    const slow = () => new Promise<number>((r) => setTimeout(() => r(++calls), 10));
+    const slow = () => Promise.resolve().then(() => ++calls);
     const [a, b] = await Promise.all([c.run('k', slow), c.run('k', slow)]);
     expect([a, b, calls]).toEqual([1, 1, 1]);
+    nowMs = 49;
     expect(await c.run('k', slow)).toBe(1); // still inside the 50 ms window
-    await new Promise((r) => setTimeout(r, 60));
+    nowMs = 60;
     expect(await c.run('k', slow)).toBe(2);
     await expect(c.run('bad', () => Promise.reject(new Error('x')))).rejects.toThrow('x');
     expect(await c.run('bad', async () => 7)).toBe(7);
@@ -111,10 +113,14 @@ describe('ProviderBreaker', () => {
   });
 
   it('half-opens after the reset time with a single probe, and closes on its success', async () => {
+    // opossum's reset timer on a fake clock: half-open exactly when the reset time has passed.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const b = new ProviderBreaker('aws-sm|r|p|', { volumeThreshold: 1, resetTimeoutMs: 50 });
     await expect(b.fire('op', async () => Promise.reject(transient(Reasons.ProviderUnavailable, 'down')))).rejects.toBeDefined();
     expect(b.state).toBe('open');
-    await new Promise((r) => setTimeout(r, 80));
+    vi.advanceTimersByTime(49);
+    expect(b.state).toBe('open');
+    vi.advanceTimersByTime(1);
     expect(b.state).toBe('half-open');
     let release!: () => void;
     const probe = b.fire('op', () => new Promise<string>((r) => (release = () => r('ok'))));

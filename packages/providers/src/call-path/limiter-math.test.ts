@@ -3,8 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { sustainedRpsOf } from '@herdless/core';
 import type { CallLane } from './call-lane.js';
 import { maxPerSecond } from '../../test/max-per-second.js';
-import { admit, effectiveRps, intervalMs, limiterParams, measuredRps, onThrottled, slotWaitMs, steadyRps, type LimiterState } from './limiter-math.js';
+import { admit, effectiveRps, intervalMs, limiterParams, lostBucketTatMs, measuredRps, onThrottled, slotWaitMs, steadyRps, type LimiterState } from './limiter-math.js';
 
+/** A bucket's settings, budget and tuning, as the bookings and loss properties vary them. */
+const bucketSettings = fc.record({
+  budgetRps: fc.integer({ min: 1, max: 200 }),
+  burstWanted: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 50 })),
+  maxWaitMs: fc.integer({ min: 0, max: 1_000 }),
+  reservationMs: fc.integer({ min: 1, max: 3_000 }),
+});
 
 const arrivals = fc.array(fc.record({ atMs: fc.integer({ min: 0, max: 5_000 }), throttle: fc.boolean(), lane: fc.constantFrom<CallLane>('urgent', 'routine', 'other') }), {
   minLength: 1,
@@ -47,6 +54,55 @@ describe('limiter math (GCRA + adaptive rate)', () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it('a bucket Redis loses (FLUSHALL, a restart without persistence) while admitted calls still wait for their slots keeps every window within budget', () => {
+    const losses = fc.array(
+      fc.record({
+        atMs: fc.integer({ min: 0, max: 5_000 }),
+        lost: fc.boolean(),
+        throttle: fc.boolean(),
+        calls: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 100 })),
+        lane: fc.constantFrom<CallLane>('urgent', 'routine', 'other'),
+      }),
+      { minLength: 1, maxLength: 300 },
+    );
+    fc.assert(
+      fc.property(bucketSettings, losses, ({ budgetRps, burstWanted, maxWaitMs, reservationMs }, events) => {
+        // Throttles only at burst 1, as in the bookings property above.
+        const p = limiterParams(budgetRps, { burst: burstWanted, maxWaitMs, reservationMs });
+        let s: LimiterState = {};
+        let known = false;
+        const callTimes: number[] = [];
+        for (const e of [...events].sort((a, b) => a.atMs - b.atMs)) {
+          // The whole hash is gone; the calls it admitted are still sent at their slots, and
+          // the asker (who had answers from it) knows the bucket.
+          if (e.lost) s = {};
+          if (e.throttle && p.burst === 1) s = onThrottled(p, s, e.atMs).state;
+          const a = admit(p, s, e.atMs, e.lane, { calls: e.calls, bucketKnown: known });
+          known = true;
+          s = a.state;
+          if (a.allowed) for (let i = 0; i < a.granted; i++) callTimes.push(e.atMs + slotWaitMs(a, i));
+        }
+        expect(maxPerSecond(callTimes)).toBeLessThanOrEqual(budgetRps);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a lost bucket (missing, though the asker knew it) starts as if its whole horizon were spent: the first caller is told to come back and is admitted then; a new one starts now', () => {
+    const p = limiterParams(20);
+    const t = intervalMs(steadyRps(p));
+    expect(admit(p, {}, 1_000, 'urgent').waitMs).toBe(0);
+    const first = admit(p, {}, 1_000, 'urgent', { bucketKnown: true });
+    expect(first.allowed).toBe(false);
+    // Kept while denied: recomputed at each ask it would move on with the clock, forever.
+    expect(first.state.tatMs).toBeCloseTo(lostBucketTatMs(p, 1_000, t), 6);
+    expect(lostBucketTatMs(p, 1_000, t)).toBeCloseTo(1_000 + p.maxWaitMs + p.reservationMs + t, 6);
+    const back = 1_000 + first.waitMs;
+    const again = admit(p, first.state, back, 'urgent', { bucketKnown: true });
+    expect(again.allowed).toBe(true);
+    expect(back + again.waitMs).toBeCloseTo(1_000 + p.maxWaitMs + p.reservationMs + t, 6);
   });
 
   it('calls denied together get places in line, spaced at the rate, and each is admitted when it comes back (no herd), urgent ones too', () => {
@@ -306,14 +362,11 @@ describe('limiter math (GCRA + adaptive rate)', () => {
     );
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 200 }),
-        fc.oneof(fc.constant(1), fc.integer({ min: 1, max: 50 })),
-        fc.integer({ min: 0, max: 1_000 }),
-        fc.integer({ min: 1, max: 3_000 }),
+        bucketSettings,
         bookings,
         fc.array(fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), { minLength: 1, maxLength: 50 }),
         fc.double({ min: 0.05, max: 1, noNaN: true }),
-        (budgetRps, burstWanted, maxWaitMs, reservationMs, events, lateness, routineShare) => {
+        ({ budgetRps, burstWanted, maxWaitMs, reservationMs }, events, lateness, routineShare) => {
           // Throttles only at the default burst of 1: with a larger burst, a decrease lengthens
           // the burst's credit (burst × the new interval) and single calls too can then exceed
           // the budget in a window (e.g. budget 3, burst 2: calls at 0, 0, 530 and 833 ms).

@@ -42,7 +42,8 @@ export interface LimiterParams {
 }
 
 export interface LimiterState {
-  /** Theoretical arrival time of the next call (GCRA), epoch ms. */
+  /** Theoretical arrival time of the next call (GCRA), epoch ms. Absent: the bucket is new, or
+   *  lost with Redis's state (see lostBucketTatMs). */
   tatMs?: number | undefined;
   /** Adaptive state, set by the last decrease; absent while never throttled. */
   baseRps?: number | undefined;
@@ -210,11 +211,38 @@ export interface AdmissionAsk {
   /** The namespace of an urgent call: each tenant's denied urgent calls get places in a line of
    *  their own, starting at the reserved slots, so the lines take turns (fair share). */
   tenant?: string;
+  /** The asking process had an answer from this bucket within its TTL: missing now, it was
+   *  lost with Redis's state (see lostBucketTatMs). The rate limiter sets it. */
+  bucketKnown?: boolean;
 }
 
 /** Wait before the i-th slot (from 0) of an allowed admission. */
 export function slotWaitMs(a: Pick<Admission, 'firstSlotInMs' | 'spacingMs'>, i: number): number {
   return Math.max(0, a.firstSlotInMs + i * a.spacingMs);
+}
+
+/**
+ * Where a lost bucket's arrival time starts: as if the furthest horizon a live bucket can have
+ * booked were spent. Redis may lose a bucket (FLUSHALL, a restart without persistence) while
+ * calls it admitted are still waiting in the workers for their slots: up to maxWaitMs ahead, and
+ * a booking's slots up to reservationMs after its first. The bucket starts one interval past
+ * that, with its burst's credit spent (burst × interval). A bucket started at `nowMs` would
+ * admit new calls into those same seconds (21 and 22 in a second at budget 20 were seen after a
+ * restart). Started here, the first new slot comes after the last one the lost bucket could
+ * have given, so every window keeps the budget; its arrival time is kept even when the call is
+ * denied (recomputed at every ask, it would move on with the clock and admit nothing).
+ *
+ * Redis cannot tell a lost bucket from one it never held; the asking process can: a bucket is
+ * lost when it is missing although it answered this process within its TTL (each answer renews
+ * the TTL, so it cannot have expired). The asker says so (AdmissionAsk.bucketKnown); a bucket
+ * no process knew starts at `nowMs`, so a new store's first sync is not held back. Not covered:
+ * the first ask after a loss coming from a process that never used the bucket while another
+ * still holds its admissions (a worker started in that second), and a committed booking (the
+ * rest of a sync larger than a second of the rate) lying further ahead than the horizon when
+ * several such syncs booked at once.
+ */
+export function lostBucketTatMs(p: Pick<LimiterParams, 'maxWaitMs' | 'reservationMs' | 'burst'>, nowMs: number, intervalMsOfRate: number): number {
+  return nowMs + p.maxWaitMs + p.reservationMs + p.burst * intervalMsOfRate;
 }
 
 /**
@@ -247,7 +275,8 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   const urgent = lane === 'urgent';
   const rate = effectiveRps(p, s, nowMs);
   const t = intervalMs(rate);
-  const tat = Math.max(s.tatMs ?? nowMs, nowMs);
+  const lost = s.tatMs === undefined && ask.bucketKnown === true;
+  const tat = lost ? lostBucketTatMs(p, nowMs, t) : Math.max(s.tatMs ?? nowMs, nowMs);
   const routine = lane === 'routine';
   const rt = routine ? intervalMs(rate * p.routineShare) : 0;
   const routineTat = routine ? Math.max(s.routineTatMs ?? nowMs, nowMs) : -Infinity;
@@ -265,11 +294,14 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   }
   // Denied: a place in one of the lines, one step after the last place given there and not
   // before `from`; the line moves on by the slots asked for; the caller comes back `lead` ms
-  // before its place, less half of maxWaitMs (the Lua script's comeBackInLine).
+  // before its place, less half of maxWaitMs (the Lua script's comeBackInLine). A lost bucket's
+  // arrival time is kept even then: recomputed at every ask, it would move on with the clock
+  // and no call would ever be admitted.
+  const kept = lost ? { tatMs: tat } : {};
   const comeBackInLine = (field: 'lineMs' | 'urgentLineMs' | 'routineLineMs', from: number, step: number, lead: number): Admission => {
     const place = Math.max(s[field] ?? 0, from) + step;
     const back = place - lead - p.maxWaitMs / 2 - nowMs;
-    return { allowed: false, waitMs: back, rateRps: rate, state: { ...s, [field]: place + (granted - 1) * step }, granted: 0, spacingMs, firstSlotInMs: back };
+    return { allowed: false, waitMs: back, rateRps: rate, state: { ...s, ...kept, [field]: place + (granted - 1) * step }, granted: 0, spacingMs, firstSlotInMs: back };
   };
   // An urgent call (a new or changed spec: someone is waiting for it) does not join the line of
   // deferred work: a place in the urgent line, which starts at the slots already reserved; its

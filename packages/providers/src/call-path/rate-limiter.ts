@@ -41,6 +41,7 @@ interface LimiterCommands {
     reservationMs: number,
     committed: string,
     tenant: string,
+    bucketKnown: string,
   ): Promise<[number, string, string, string, number, string, string]>;
   herdlessLimiterThrottled(
     key: string,
@@ -91,9 +92,15 @@ export interface RateLimiterOptions {
   keyPrefix?: string;
 }
 
+/** Buckets a limiter remembers having been answered by (the oldest forgotten first). */
+const KNOWN_BUCKETS_MAX = 10_000;
+
 export class RedisRateLimiter {
   private readonly redis: Redis & LimiterCommands;
   private readonly keyPrefix: string;
+  /** When (local ms) each bucket was last asked and answered: within its TTL, a missing bucket
+   *  was lost with Redis's state, not expired (limiter-math.ts lostBucketTatMs). Times, no values. */
+  private readonly answeredAt = new Map<string, number>();
 
   constructor(redis: Redis, opts: RateLimiterOptions = {}) {
     this.redis = withCommands(redis);
@@ -123,8 +130,13 @@ export class RedisRateLimiter {
    * the slots asked for; a committed ask (the sync already holds slots) is never deferred.
    */
   async reserve(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane, ask: AdmissionAsk): Promise<LimiterDecision> {
+    const key = this.keyOf(providerKey, operation);
+    const ttlMs = ttlMsOf(limits);
+    const askedAtMs = Date.now();
+    // The bucket's TTL was renewed when it last answered (asked no earlier than then).
+    const bucketKnown = askedAtMs - (this.answeredAt.get(key) ?? -Infinity) < ttlMs;
     const [allowed, waitMs, rateRps, slotMs, granted, spacingMs, firstSlotInMs] = await this.redis.herdlessLimiterAcquire(
-      this.keyOf(providerKey, operation),
+      key,
       steadyRps(limits),
       limits.burst,
       limits.maxWaitMs,
@@ -132,14 +144,16 @@ export class RedisRateLimiter {
       limits.rampMs,
       limits.holdMs,
       limits.probeRpsPerSec,
-      ttlMsOf(limits),
+      ttlMs,
       lane === 'urgent' ? '1' : '0',
       lane === 'routine' ? limits.routineShare : 0,
       Math.max(1, Math.floor(ask.calls ?? 1)),
       limits.reservationMs,
       ask.committed === true ? '1' : '0',
       lane === 'urgent' ? (ask.tenant ?? '') : '',
+      bucketKnown ? '1' : '0',
     );
+    this.rememberAnswer(key, askedAtMs);
     return {
       allowed: allowed === 1,
       waitMs: Number(waitMs),
@@ -149,6 +163,13 @@ export class RedisRateLimiter {
       spacingMs: Number(spacingMs),
       firstSlotInMs: Number(firstSlotInMs),
     };
+  }
+
+  private rememberAnswer(key: string, askedAtMs: number): void {
+    // Re-inserted so that the map stays in order of last answer, the oldest first.
+    this.answeredAt.delete(key);
+    this.answeredAt.set(key, askedAtMs);
+    if (this.answeredAt.size > KNOWN_BUCKETS_MAX) this.answeredAt.delete(this.answeredAt.keys().next().value as string);
   }
 
   /** Tells every worker's bucket that the store throttled a call; returns the rate now in force. */
