@@ -45,6 +45,16 @@ export interface CapacityReport {
 /** A new spec may move others' jobs, and those theirs, but no further (see CapacityPlacement.moving). */
 const MAX_MOVE_DEPTH = 2;
 
+/** A displaced job on its way to its new place (see CapacityPlacement.moving). */
+interface Move {
+  /** Moves that led to it: 1 for a job a new spec displaced, 2 for one that job displaced. */
+  depth: number;
+  /** The slot it lost. */
+  fromSecond: number;
+  /** The namespace of the spec that took its slot. */
+  displacedBy: string;
+}
+
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
@@ -71,13 +81,18 @@ export class CapacityPlacement implements Placement {
   private readonly displaced: PlannedSync[] = [];
   private refusedByCap = false;
   /**
-   * Displaced jobs the planner is to place anew, by uid, with how many moves led to them. A moved
+   * Displaced jobs the planner is to place anew, by uid, with the move that led to them. A moved
    * job keeps its fair share (it may overtake namespaces further over theirs, or it would wait
    * behind every backlog on the key); the jobs it displaces in turn overtake nobody, so a new
-   * spec moves at most two levels of jobs.
+   * spec moves at most two levels of jobs. A moved job goes after the slot it lost and never
+   * takes the place of the namespace that displaced it: every move then takes calls later, never
+   * earlier, and never away from the new spec's namespace, so the fair place each new spec found
+   * when placed still holds once its whole batch is planned (the others' calls before it can only
+   * fall, its own namespace's only grow).
    */
-  private readonly moving = new Map<string, number>();
-  private displacedDepth = 0;
+  private readonly moving = new Map<string, Move>();
+  /** The move that led to the job being placed, and its namespace: the move its displaced jobs make next. */
+  private displacing: { depth: number; namespace: string } = { depth: 0, namespace: '' };
 
   constructor(opts: CapacityOptions = {}) {
     this.budgets = opts.budgets ?? DEFAULT_BUDGETS;
@@ -136,10 +151,12 @@ export class CapacityPlacement implements Placement {
     // Fair share: a spec may take the place of the specs of namespaces that have had more than
     // their share of the slots before (FairShare.overtakingScan); the planner places those anew
     // (takeDisplaced), each at its own namespace's fair place, two levels of moves at most.
-    const depth = this.moving.get(item.uid) ?? 0;
+    const move = this.moving.get(item.uid);
     this.moving.delete(item.uid);
-    this.displacedDepth = depth + 1;
-    const overtaking = spec && depth < MAX_MOVE_DEPTH ? demands.map((d) => this.fair.overtakingScan(d.key, item.namespace, d.calls, nowSec)) : undefined;
+    const depth = move?.depth ?? 0;
+    this.displacing = { depth: depth + 1, namespace: item.namespace };
+    const overtaking =
+      spec && depth < MAX_MOVE_DEPTH ? demands.map((d) => this.fair.overtakingScan(d.key, item.namespace, d.calls, nowSec, move?.displacedBy)) : undefined;
     const overtakes = overtaking?.some((o) => o.rivals.length > 0) === true;
     const qualified: string[][] = demands.map(() => []);
     const overtaken = (i: number, s: number): number => {
@@ -238,7 +255,9 @@ export class CapacityPlacement implements Placement {
         return at(this.firstFit(demands, dlSec + 1, fits, intent.reason, cap !== undefined ? item.namespace : undefined));
       }
     }
-    const start = Math.max(nowSec, Math.ceil(intent.earliest / SECOND) - (intent.earliest % SECOND === 0 ? 0 : 1));
+    // A displaced job goes later than the slot it lost, never earlier: moved earlier, it would add
+    // its namespace's calls before the specs placed meanwhile, whose fair place counted without them.
+    const start = Math.max(nowSec, Math.ceil(intent.earliest / SECOND) - (intent.earliest % SECOND === 0 ? 0 : 1), move ? move.fromSecond + 1 : 0);
     // A scan that may overtake others' specs or is capped has its own answer: no shared hint.
     const slot = this.firstFit(demands, start, fits, intent.reason, overtakes || cap !== undefined ? item.namespace : undefined);
     const plannedAt = at(slot);
@@ -326,7 +345,8 @@ export class CapacityPlacement implements Placement {
   /** Spec jobs whose place a spec took (displaceSpecs): the planner places them anew. */
   takeDisplaced(): PlannedSync[] {
     const jobs = this.displaced.splice(0);
-    for (const job of jobs) this.moving.set(job.uid, this.displacedDepth);
+    const { depth, namespace } = this.displacing;
+    for (const job of jobs) this.moving.set(job.uid, { depth, fromSecond: Math.floor(job.plannedAt / SECOND), displacedBy: namespace });
     return jobs;
   }
 

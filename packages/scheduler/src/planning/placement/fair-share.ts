@@ -103,10 +103,11 @@ export class FairShare {
    * slot from the one after `nowSec`: in slot s, those that have more than this namespace would
    * have (weighted) in the slots (nowSec, s], as deficit round robin serves them (the current
    * second is being served: it counts for nobody). Slots must be asked in increasing order; an
-   * earlier one starts the count over.
+   * earlier one starts the count over. A `spared` namespace is never overtaken (a moved job's
+   * spares the namespace that displaced it: see CapacityPlacement.moving).
    */
-  overtakingScan(budgetKey: string, namespace: string, calls: number, nowSec: number): { rivals: readonly string[]; at(second: number): string[] } {
-    const rivals = this.rivalsOf(budgetKey, namespace, calls);
+  overtakingScan(budgetKey: string, namespace: string, calls: number, nowSec: number, spared?: string): { rivals: readonly string[]; at(second: number): string[] } {
+    const rivals = this.rivalsOf(budgetKey, namespace, calls).filter((m) => m !== spared);
     const mostPending = Math.max(0, ...rivals.map((m) => this.pendingOf(budgetKey, m) / this.weightOf(m)));
     const myWeight = this.weightOf(namespace);
     const prefix = new Map<string, number>();
