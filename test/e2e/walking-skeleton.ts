@@ -200,6 +200,11 @@ export function defineWalkingSkeleton(kind?: RedisTopologyKind): void {
         // 10^10 template steps: stopped at the worker's time limit for one render.
         ['endless-template', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }], target: { template: { data: { x: '{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}' } } } }, 'TemplateError'],
         ['engine-v1', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }], target: { template: { engineVersion: 'v1', data: { x: '{{ .k }}' } } } }, 'InvalidSpec'],
+        // Generators are refused, not dropped: a generator-only ExternalSecret has nothing else to sync.
+        ['generator-only', { dataFrom: [{ sourceRef: { generatorRef: { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'pw' } } }] }, 'InvalidSpec'],
+        ['generator-beside-data', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' } }], dataFrom: [{ sourceRef: { generatorRef: { kind: 'UUID', name: 'id' } } }] }, 'InvalidSpec'],
+        // An entry's own store other than the ExternalSecret's is refused, not read from the ExternalSecret's store.
+        ['entry-other-store', { secretStoreRef: { name: 'aws' }, data: [{ secretKey: 'k', remoteRef: { key: `${PREFIX}/app-0`, property: 'password' }, sourceRef: { storeRef: { name: 'elsewhere' } } }] }, 'InvalidSpec'],
       ];
       for (const [name, spec] of cases) await createExternalSecret(admin, NS, name, spec);
       // A healthy one created after them syncs too: bad input does not block the queue.
@@ -215,6 +220,10 @@ export function defineWalkingSkeleton(kind?: RedisTopologyKind): void {
         expect({ name, reason: byName.get(name)?.reason }).toEqual({ name, reason });
         expect(byName.get(name)?.message, `message of ${name}`).toBeTruthy();
         expect(byName.get(name)?.message, `message of ${name}`).not.toContain(OTHER_NS);
+      }
+      // The generator cases name the field, not a consequence of the generator's absence (no store, no extract).
+      for (const name of ['generator-only', 'generator-beside-data']) {
+        expect(byName.get(name)?.message, `message of ${name}`).toMatch(/spec\.dataFrom\[0\]\.sourceRef\.generatorRef: generators are not supported/);
       }
       expect(unb64((await readSecret('healthy-after'))?.data?.k)).toBe(apps[1]!.username);
       const items = await listExternalSecrets(admin, NS);

@@ -14,6 +14,7 @@ export const PROVIDER_QUOTAS: Readonly<Record<string, Readonly<Record<string, nu
   // ListSecrets 100/s, PutSecretValue 50/s.
   'aws-sm': { GetSecretValue: 10_000, BatchGetSecretValue: 100, ListSecrets: 100, DescribeSecret: 40_000, PutSecretValue: 50 },
   // Parameter Store standard throughput: 40/s for GetParameter, GetParameters, GetParametersByPath.
+  // ListTagsForResource (metadataPolicy Fetch) is not throughput: AWS publishes no rate for it.
   'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 40 },
 };
 
@@ -28,7 +29,7 @@ export const STS_DEFAULT_BUDGETS: Readonly<Record<string, number>> = { AssumeRol
 /** Default budgets: what Herdless spends unless configured (5–25% of the quota, which is shared). */
 export const DEFAULT_BUDGETS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
   'aws-sm': { GetSecretValue: 500, BatchGetSecretValue: 20, ListSecrets: 20, DescribeSecret: 500, ...STS_DEFAULT_BUDGETS },
-  'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 10, ...STS_DEFAULT_BUDGETS },
+  'aws-ps': { [PARAMETER_STORE_READ_BUCKET]: 10, ListTagsForResource: 5, ...STS_DEFAULT_BUDGETS },
 };
 
 /** The bucket a bare "type=rps" setting and a store's budget annotation apply to. */

@@ -48,9 +48,31 @@ export const remoteRefSchema = z.object({
   metadataPolicy: z.enum(['None', 'Fetch']).optional(),
 });
 
+export const secretStoreRefSchema = z.object({
+  name: z.string().min(1),
+  kind: z.enum(['SecretStore', 'ClusterSecretStore']).default('SecretStore'),
+});
+
+/** ESO's generatorRef: a generators.external-secrets.io resource (Herdless refuses them: check-spec). */
+export const generatorRefSchema = z.object({
+  apiVersion: z.string().optional(),
+  kind: z.string().min(1),
+  name: z.string().min(1),
+});
+
+/**
+ * ESO's per-entry sourceRef: another store for this entry, or a generator. Kept (not pruned) so
+ * that a spec using them is refused with a condition rather than synced from the wrong source.
+ */
+export const sourceRefSchema = z.object({
+  storeRef: secretStoreRefSchema.optional().meta({ description: 'Honoured when it names spec.secretStoreRef; another store is refused.' }),
+  generatorRef: generatorRefSchema.optional().meta({ description: 'Generators are not supported: refused with a condition.' }),
+});
+
 export const externalSecretDataSchema = z.object({
   secretKey: z.string().min(1).meta({ description: 'Key in the target Secret.' }),
   remoteRef: remoteRefSchema,
+  sourceRef: sourceRefSchema.optional(),
 });
 
 export const findSchema = z.object({
@@ -65,6 +87,7 @@ export const dataFromSchema = z.object({
   extract: remoteRefSchema.optional(),
   find: findSchema.optional(),
   rewrite: z.array(z.object({}).loose().meta(preserveUnknown)).optional(),
+  sourceRef: sourceRefSchema.optional(),
 });
 
 const templateRefSchema = z.object({
@@ -99,11 +122,6 @@ export const targetSchema = z.object({
   deletionPolicy: deletionPolicySchema.default('Retain'),
   template: templateSchema.optional(),
   immutable: z.boolean().optional(),
-});
-
-export const secretStoreRefSchema = z.object({
-  name: z.string().min(1),
-  kind: z.enum(['SecretStore', 'ClusterSecretStore']).default('SecretStore'),
 });
 
 export const externalSecretSpecSchema = z.object({
@@ -264,6 +282,7 @@ export type ClusterExternalSecretStatus = z.infer<typeof clusterExternalSecretSt
 export type RemoteRef = z.infer<typeof remoteRefSchema>;
 export type ExternalSecretData = z.infer<typeof externalSecretDataSchema>;
 export type DataFrom = z.infer<typeof dataFromSchema>;
+export type SourceRef = z.infer<typeof sourceRefSchema>;
 export type FindSpec = z.infer<typeof findSchema>;
 export type ExternalSecretTemplate = z.infer<typeof templateSchema>;
 export type ExternalSecretSpec = z.infer<typeof externalSecretSpecSchema>;

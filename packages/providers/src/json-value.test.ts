@@ -1,6 +1,6 @@
 import { Reasons } from '@herdless/core';
 import { describe, expect, it } from 'vitest';
-import { extractProperty, secretMapOf } from './json-value.js';
+import { extractProperty, goJsonOfStringMap, secretMapOf } from './json-value.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -64,5 +64,20 @@ describe('secretMapOf (dataFrom.extract)', () => {
 
   it('a JSON array is terminal', () => {
     expect(() => secretMapOf(enc('[1]'), 'k')).toThrow(/JSON object/);
+  });
+});
+
+describe("goJsonOfStringMap (Go's json.Marshal of a map[string]string, as ESO writes tags)", () => {
+  it('sorts keys by UTF-8 bytes, escapes as Go does (HTML-safe, \\b \\f, U+2028), the last of a repeated key wins', () => {
+    const json = goJsonOfStringMap([
+      ['\u{1F600}', 'emoji'],
+      ['\uFF21', 'fullwidth'],
+      ['b', 'x<y>&z "q" \\ \n\t\b\f\u0001\u2028'],
+      ['a', 'first'],
+      ['a', 'last'],
+    ]);
+    // JavaScript's sort would put U+1F600 (a surrogate pair, 0xD83D…) before U+FF21; Go's bytes do not.
+    expect(json).toBe('{"a":"last","b":"x\\u003cy\\u003e\\u0026z \\"q\\" \\\\ \\n\\t\\b\\f\\u0001\\u2028","\uFF21":"fullwidth","\u{1F600}":"emoji"}');
+    expect(goJsonOfStringMap([])).toBe('{}');
   });
 });

@@ -200,3 +200,42 @@ export function secretMapOf(value: Uint8Array, key: string): Record<string, Uint
   for (const [k, v] of root.entries) out[k] = utf8.encode(v.kind === 'string' ? v.value : v.raw);
   return out;
 }
+
+/** Bytes by which Go orders strings (its sort of map keys): UTF-8, not JavaScript's UTF-16 units. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** Lone surrogates as U+FFFD: what Go's JSON decoder (the AWS SDK's) makes of them. */
+function wellFormed(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** A string as Go's encoding/json writes it (HTML-safe: <, >, & escaped; U+2028/2029 escaped). */
+function goJsonString(s: string): string {
+  let out = '"';
+  for (const ch of wellFormed(s)) {
+    const c = ch.codePointAt(0) as number;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\b') out += '\\b';
+    else if (ch === '\f') out += '\\f';
+    else if (c < 0x20 || ch === '<' || ch === '>' || ch === '&' || c === 0x2028 || c === 0x2029) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/**
+ * A map of strings as Go's json.Marshal writes a map[string]string, byte for byte: keys sorted
+ * by their UTF-8 bytes, no spaces. ESO returns resource tags this way (metadataPolicy Fetch);
+ * a key given twice keeps its last value, as filling a Go map does.
+ */
+export function goJsonOfStringMap(entries: Iterable<readonly [string, string]>): string {
+  const map = new Map<string, string>();
+  for (const [k, v] of entries) map.set(wellFormed(k), v);
+  const keys = [...map.keys()].sort(compareUtf8);
+  return `{${keys.map((k) => `${goJsonString(k)}:${goJsonString(map.get(k) as string)}`).join(',')}}`;
+}

@@ -23,10 +23,11 @@ export interface Provider {
   /**
    * Runs one sync's fetch under one admission by the rate limiter (the call path provides it):
    * `refs` are the reads the sync will make that are known before any call (data and
-   * dataFrom.extract); their calls are admitted together or the sync is deferred before any is
-   * sent. Without it, each call is admitted on its own.
+   * dataFrom.extract, each read by its value or, under metadataPolicy Fetch, its metadata); their
+   * calls are admitted together or the sync is deferred before any is sent. Without it, each
+   * call is admitted on its own.
    */
-  admitSync?<T>(refs: readonly VersionedKey[], fetch: () => Promise<T>): Promise<T>;
+  admitSync?<T>(refs: readonly RemoteRef[], fetch: () => Promise<T>): Promise<T>;
 }
 
 /** What a provider needs from its surroundings; the worker supplies it. */
@@ -116,8 +117,19 @@ export interface RawReader {
 
 export interface ProviderWithRawReader extends Provider {
   readonly raw: RawReader;
+  /**
+   * Reads a remote key's metadata instead of its value (remoteRef.metadataPolicy Fetch): the
+   * raw bytes are then what ESO makes of it (AWS: the tags as a JSON object), projected like a
+   * value. Its own operation, so its reads are neither coalesced nor batched with value reads.
+   */
+  readonly metadata?: RawReader;
 }
 
 export function hasRawReader(p: Provider): p is ProviderWithRawReader {
   return (p as Partial<ProviderWithRawReader>).raw !== undefined;
+}
+
+/** The raw reader that serves `ref`: its metadata reader under metadataPolicy Fetch; undefined when none does. */
+export function rawReaderFor(p: ProviderWithRawReader, ref: Pick<RemoteRef, 'metadataPolicy'>): RawReader | undefined {
+  return ref.metadataPolicy === 'Fetch' ? p.metadata : p.raw;
 }

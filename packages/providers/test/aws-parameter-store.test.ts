@@ -1,6 +1,7 @@
 // The Parameter Store provider against our AWS endpoint over HTTP with the real
 // @aws-sdk/client-ssm: decryption, ESO's version and property semantics, maps, find by path and
-// by tags, error classes, and GetParameters batching through the call path on real Redis.
+// by tags, metadataPolicy Fetch (ListTagsForResource), error classes, and GetParameters batching
+// through the call path on real Redis.
 import { Reasons, type SecretStore } from '@herdless/core';
 import { PARAMETER_STORE_THROUGHPUT_OPERATIONS, startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
 import { Redis } from 'ioredis';
@@ -95,6 +96,29 @@ describe('AWS Parameter Store provider (our AWS endpoint, real SDK)', () => {
     expect((e as Error).message).toContain('/team/none');
   });
 
+  it("metadataPolicy Fetch reads the parameter's tags (ListTagsForResource) as ESO does: a JSON object, one tag by property, the map", async () => {
+    const tags = [{ Key: 'team', Value: 'payments' }, { Key: 'env', Value: 'prod' }];
+    endpoint.putParameter({ name: '/team/db', value: JSON.stringify({ env: 'value, not tag' }), type: 'SecureString', tags });
+    endpoint.putParameter({ name: '/team/db', value: 'second version' });
+    endpoint.putParameter({ name: '/team/bare', value: 'v' });
+    expect(text(await provider.getSecret({ key: '/team/db', metadataPolicy: 'Fetch' }))).toBe('{"env":"prod","team":"payments"}');
+    // ESO names the resource "name:version", as it names the parameter to read.
+    expect(text(await provider.getSecret({ key: '/team/db', metadataPolicy: 'Fetch', version: '1' }))).toBe('{"env":"prod","team":"payments"}');
+    expect(text(await provider.getSecret({ key: '/team/bare', metadataPolicy: 'Fetch' }))).toBe('{}');
+    expect(text(await provider.getSecret({ key: '/team/db', metadataPolicy: 'Fetch', property: 'env' }))).toBe('prod');
+    await expect(provider.getSecret({ key: '/team/db', metadataPolicy: 'Fetch', property: 'owner' })).rejects.toMatchObject({ reason: Reasons.RemotePropertyNotFound });
+    const map = await provider.getSecretMap({ key: '/team/db', metadataPolicy: 'Fetch' });
+    expect(Object.fromEntries(Object.entries(map).map(([k, v]) => [k, text(v)]))).toEqual({ env: 'prod', team: 'payments' });
+    // Tagging calls are not Parameter Store throughput: none of these spent any of it.
+    expect(endpoint.counts()).toEqual({ ListTagsForResource: { ok: 6, throttled: 0, error: 0 } });
+    expect(endpoint.requests({ operations: PARAMETER_STORE_THROUGHPUT_OPERATIONS })).toHaveLength(0);
+  });
+
+  it("a missing parameter's tags are terminal RemoteKeyNotFound (AWS's InvalidResourceId)", async () => {
+    await expect(provider.getSecret({ key: '/team/none', metadataPolicy: 'Fetch' })).rejects.toMatchObject({ reason: Reasons.RemoteKeyNotFound, retry: 'terminal' });
+    expect(endpoint.counts()).toEqual({ ListTagsForResource: { ok: 0, throttled: 0, error: 1 } });
+  });
+
   it('find.name reads GetParametersByPath under find.path (recursive, decrypted) and filters by the regexp', async () => {
     for (let i = 0; i < 23; i++) endpoint.putParameter({ name: `/app/svc/k${i}`, value: `v${i}`, type: i % 2 ? 'SecureString' : 'String' });
     endpoint.putParameter({ name: '/app/svc/deeper/x1', value: 'deep' });
@@ -135,6 +159,26 @@ describe('AWS Parameter Store provider (our AWS endpoint, real SDK)', () => {
       expect(counts.GetParameters?.ok).toBe(3);
       // All three are charged to the one shared throughput quota.
       expect(endpoint.requests({ operations: PARAMETER_STORE_THROUGHPUT_OPERATIONS })).toHaveLength(3);
+    } finally {
+      path.close();
+      await redis.quit();
+    }
+  });
+
+  it("through the call path: a sync's tags and values are read by their own operations, never one for the other", async () => {
+    const redis = new Redis(redisUrl);
+    const path = new CallPath({ redis, keyPrefix: `pstags${process.pid}-${Date.now()}`, limiter: { maxWaitMs: 10_000 } });
+    try {
+      const p = await path.createProvider(ctx(), cache);
+      endpoint.putParameter({ name: '/svc/a', value: '{"env":"from value"}', tags: [{ Key: 'env', Value: 'prod' }] });
+      const refs = [
+        { key: '/svc/a', property: 'env' },
+        { key: '/svc/a', property: 'env', metadataPolicy: 'Fetch' as const },
+        { key: '/svc/a', metadataPolicy: 'Fetch' as const },
+      ];
+      const values = await p.admitSync!(refs, () => Promise.all(refs.map((ref) => p.getSecret(ref).then(text))));
+      expect(values).toEqual(['from value', 'prod', '{"env":"prod"}']);
+      expect(endpoint.counts()).toEqual({ GetParameter: { ok: 1, throttled: 0, error: 0 }, ListTagsForResource: { ok: 1, throttled: 0, error: 0 } });
     } finally {
       path.close();
       await redis.quit();

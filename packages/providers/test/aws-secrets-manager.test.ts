@@ -1,11 +1,14 @@
 // The Secrets Manager provider against our AWS endpoint over HTTP with the real AWS SDK:
-// values, versions, properties, maps, find, error classes, and the request counters.
+// values, versions, properties, maps, find, metadataPolicy Fetch (tags), error classes, and the
+// request counters.
 import { Reasons, type SecretStore } from '@herdless/core';
 import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createProvider, ProviderCache, type Provider, type ProviderContext } from '../src/index.js';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { CallPath, createProvider, ProviderCache, type Provider, type ProviderContext } from '../src/index.js';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const redisUrl = (inject as unknown as (key: string) => string)('redisUrl');
 
 function store(extra: Partial<NonNullable<SecretStore['spec']['provider']['aws']>> = {}): SecretStore {
   return {
@@ -97,6 +100,64 @@ describe('AWS Secrets Manager provider (our AWS endpoint, real SDK)', () => {
     expect(err).toMatchObject({ reason: Reasons.RemotePropertyNotFound, retry: 'terminal' });
     expect(err.message).toContain('"b"');
     expect(err.message).not.toContain('hunter2');
+  });
+
+  describe('metadataPolicy Fetch reads the tags (DescribeSecret), as ESO v0.20.4 does', () => {
+    const tags = [
+      { Key: 'owner', Value: 'team-a' },
+      { Key: 'env', Value: 'prod' },
+      { Key: 'url', Value: 'https://x/?a=1&b=<2>' },
+    ];
+
+    it("the tags as Go's json.Marshal writes them (keys sorted, HTML escaped), never the value; a version changes nothing", async () => {
+      endpoint.putSecret({ name: 'tagged', secretString: 'the value', tags });
+      endpoint.putSecret({ name: 'untagged', secretString: 'v' });
+      const json = '{"env":"prod","owner":"team-a","url":"https://x/?a=1\\u0026b=\\u003c2\\u003e"}';
+      expect(text(await provider.getSecret({ key: 'tagged', metadataPolicy: 'Fetch' }))).toBe(json);
+      expect(text(await provider.getSecret({ key: 'tagged', metadataPolicy: 'Fetch', version: 'AWSPREVIOUS' }))).toBe(json);
+      expect(text(await provider.getSecret({ key: 'untagged', metadataPolicy: 'Fetch' }))).toBe('{}');
+      expect(endpoint.counts()).toEqual({ DescribeSecret: { ok: 3, throttled: 0, error: 0 } });
+    });
+
+    it('property reads one tag; a missing tag is terminal RemotePropertyNotFound; dataFrom extract is the tags map', async () => {
+      endpoint.putSecret({ name: 'tagged', secretString: '{"env":"value, not tag"}', tags });
+      expect(text(await provider.getSecret({ key: 'tagged', metadataPolicy: 'Fetch', property: 'env' }))).toBe('prod');
+      await expect(provider.getSecret({ key: 'tagged', metadataPolicy: 'Fetch', property: 'team' })).rejects.toMatchObject({
+        reason: Reasons.RemotePropertyNotFound,
+        retry: 'terminal',
+      });
+      const map = await provider.getSecretMap({ key: 'tagged', metadataPolicy: 'Fetch' });
+      expect(Object.fromEntries(Object.entries(map).map(([k, v]) => [k, text(v)]))).toEqual({ env: 'prod', owner: 'team-a', url: 'https://x/?a=1&b=<2>' });
+      expect(Object.keys(endpoint.counts())).toEqual(['DescribeSecret']);
+    });
+
+    it("a missing secret's tags are terminal RemoteKeyNotFound; the store prefix applies", async () => {
+      await expect(provider.getSecret({ key: 'nope', metadataPolicy: 'Fetch' })).rejects.toMatchObject({ reason: Reasons.RemoteKeyNotFound, retry: 'terminal' });
+      endpoint.putSecret({ name: 'prod/api', secretString: 'k', tags: [{ Key: 'a', Value: 'b' }] });
+      const p = await createProvider(ctx(store({ prefix: 'prod/' })), cache);
+      expect(text(await p.getSecret({ key: 'api', metadataPolicy: 'Fetch' }))).toBe('{"a":"b"}');
+    });
+
+    it('through the call path: tags and value of one key are two reads, each charged to its own operation and coalesced with its own kind', async () => {
+      const redis = new Redis(redisUrl);
+      const path = new CallPath({ redis, keyPrefix: `smtags${process.pid}-${Date.now()}`, limiter: { maxWaitMs: 10_000 } });
+      try {
+        const p = await path.createProvider(ctx(), cache);
+        endpoint.putSecret({ name: 'tagged', secretString: '{"env":"from value"}', tags });
+        const refs = [
+          { key: 'tagged', metadataPolicy: 'Fetch' as const, property: 'env' },
+          { key: 'tagged', property: 'env' },
+          { key: 'tagged', metadataPolicy: 'Fetch' as const, property: 'owner' },
+          { key: 'tagged', property: 'env' },
+        ];
+        const values = await p.admitSync!(refs, () => Promise.all(refs.map((ref) => p.getSecret(ref).then(text))));
+        expect(values).toEqual(['prod', 'from value', 'team-a', 'from value']);
+        expect(endpoint.counts()).toEqual({ DescribeSecret: { ok: 1, throttled: 0, error: 0 }, GetSecretValue: { ok: 1, throttled: 0, error: 0 } });
+      } finally {
+        path.close();
+        await redis.quit();
+      }
+    });
   });
 
   it('a throttling reply is classified throttled and the SDK does not retry it', async () => {

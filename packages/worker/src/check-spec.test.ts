@@ -63,4 +63,29 @@ describe('checkSpec', () => {
     expect(failure({ data: data('..'), target: { template: { data: { out: '{{ index . ".." }}' } } } })).toBeUndefined();
     expect(failure({ data: data('..'), target: { template: { mergePolicy: 'Merge', data: { out: 'x' } } } })).toMatchObject({ reason: 'InvalidSecretKey' });
   });
+  it('refuses a generator in data or dataFrom, naming the field, before any store is read', () => {
+    const generatorRef = { apiVersion: 'generators.external-secrets.io/v1alpha1', kind: 'Password', name: 'pw' };
+    expect(failure({ dataFrom: [{ sourceRef: { generatorRef } }] })).toMatchObject({
+      reason: 'InvalidSpec',
+      retry: 'terminal',
+      message: 'spec.dataFrom[0].sourceRef.generatorRef: generators are not supported (found Password "pw")',
+    });
+    expect(failure({ data: [{ secretKey: 'a', remoteRef: { key: 'k' }, sourceRef: { generatorRef } }] })).toMatchObject({
+      reason: 'InvalidSpec',
+      message: expect.stringMatching(/^spec\.data\[0\]\.sourceRef\.generatorRef: generators are not supported/),
+    });
+  });
+
+  it("honours a sourceRef.storeRef naming the ExternalSecret's own store and refuses any other", () => {
+    const own = { name: 's', kind: 'SecretStore' };
+    expect(failure({ data: [{ secretKey: 'a', remoteRef: { key: 'k' }, sourceRef: { storeRef: { name: 's' } } }], dataFrom: [{ extract: { key: 'k' }, sourceRef: { storeRef: own } }] })).toBeUndefined();
+    expect(failure({ dataFrom: [{ extract: { key: 'k' }, sourceRef: { storeRef: { name: 's', kind: 'ClusterSecretStore' } } }] })).toMatchObject({
+      reason: 'InvalidSpec',
+      message: 'spec.dataFrom[0].sourceRef.storeRef: expected SecretStore "s" (spec.secretStoreRef), found ClusterSecretStore "s": a store per entry is not supported',
+    });
+    expect(failure({ data: [{ secretKey: 'a', remoteRef: { key: 'k' }, sourceRef: { storeRef: { name: 'other' } } }] })).toMatchObject({
+      reason: 'InvalidSpec',
+      message: expect.stringMatching(/^spec\.data\[0\]\.sourceRef\.storeRef: expected SecretStore "s"/),
+    });
+  });
 });

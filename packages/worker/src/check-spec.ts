@@ -1,7 +1,7 @@
 // What an ExternalSecret's spec alone decides, checked before its store is resolved or anything
 // is fetched: a spec that can never sync fails terminally here, at no cost to the provider's
 // budget, and names the field to fix.
-import { checkSecretKey, compileUserRegex, Reasons, refreshIntervalMsOf, terminal, type ExternalSecret } from '@herdless/core';
+import { checkSecretKey, compileUserRegex, Reasons, refreshIntervalMsOf, terminal, type ExternalSecret, type SourceRef } from '@herdless/core';
 
 export function checkSpec(es: ExternalSecret): void {
   refreshIntervalMsOf(es);
@@ -13,11 +13,31 @@ export function checkSpec(es: ExternalSecret): void {
   if ((es.spec.target.template?.metadata?.finalizers?.length ?? 0) > 0) {
     throw terminal(Reasons.InvalidSpec, 'spec.target.template.metadata.finalizers is not supported');
   }
+  (es.spec.data ?? []).forEach((entry, i) => checkSourceRef(es, entry.sourceRef, `spec.data[${i}].sourceRef`));
+  (es.spec.dataFrom ?? []).forEach((entry, i) => checkSourceRef(es, entry.sourceRef, `spec.dataFrom[${i}].sourceRef`));
   (es.spec.dataFrom ?? []).forEach((entry, i) => {
     const regexp = entry.find?.name?.regexp;
     if (regexp !== undefined) compileUserRegex(regexp, `spec.dataFrom[${i}].find.name.regexp`);
   });
   for (const key of keysSurelyInTarget(es)) checkSecretKey(key.name, key.field);
+}
+
+/**
+ * ESO's per-entry sourceRef. A generator is refused (Herdless has none); a storeRef is honoured
+ * only when it names the ExternalSecret's own store (then it changes nothing): one sync reads one
+ * store, planned and charged against that store's quota.
+ */
+function checkSourceRef(es: ExternalSecret, sourceRef: SourceRef | undefined, field: string): void {
+  if (sourceRef?.generatorRef !== undefined) {
+    throw terminal(Reasons.InvalidSpec, `${field}.generatorRef: generators are not supported (found ${sourceRef.generatorRef.kind} "${sourceRef.generatorRef.name}")`);
+  }
+  const storeRef = sourceRef?.storeRef;
+  if (storeRef === undefined) return;
+  const own = es.spec.secretStoreRef;
+  if (own === undefined || own.name !== storeRef.name || own.kind !== storeRef.kind) {
+    const expected = own ? `${own.kind} "${own.name}" (spec.secretStoreRef)` : 'no store of its own (spec.secretStoreRef is not set)';
+    throw terminal(Reasons.InvalidSpec, `${field}.storeRef: expected ${expected}, found ${storeRef.kind} "${storeRef.name}": a store per entry is not supported`);
+  }
 }
 
 /** Keys the spec itself puts into the Secret (fetched keys are checked when rendered). */

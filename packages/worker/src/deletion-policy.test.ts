@@ -20,10 +20,18 @@ describe('deletionPolicy when the provider has no data (ESO\'s rules)', () => {
 
   it('a remote key that is gone is skipped under Delete and Merge, an error under Retain; other errors always are', () => {
     const gone = terminal(Reasons.RemoteKeyNotFound, 'gone');
-    expect(skipGoneUnlessRetained(es({ deletionPolicy: 'Delete' }))(gone)).toBeUndefined();
-    expect(skipGoneUnlessRetained(es({ deletionPolicy: 'Merge' }))(gone)).toBeUndefined();
-    expect(() => skipGoneUnlessRetained(es({ deletionPolicy: 'Retain' }))(gone)).toThrow(gone);
+    const value = {};
+    expect(skipGoneUnlessRetained(es({ deletionPolicy: 'Delete' }), value)(gone)).toBeUndefined();
+    expect(skipGoneUnlessRetained(es({ deletionPolicy: 'Merge' }), value)(gone)).toBeUndefined();
+    expect(() => skipGoneUnlessRetained(es({ deletionPolicy: 'Retain' }), value)(gone)).toThrow(gone);
     const down = transient(Reasons.ProviderUnavailable, 'down');
-    expect(() => skipGoneUnlessRetained(es({ deletionPolicy: 'Merge' }))(down)).toThrow(down);
+    expect(() => skipGoneUnlessRetained(es({ deletionPolicy: 'Merge' }), value)(down)).toThrow(down);
+  });
+
+  it("a missing key's metadata (metadataPolicy Fetch) is an error under every policy, as ESO's AWS providers report it", () => {
+    const gone = terminal(Reasons.RemoteKeyNotFound, 'gone');
+    for (const deletionPolicy of ['Delete', 'Merge', 'Retain']) {
+      expect(() => skipGoneUnlessRetained(es({ deletionPolicy }), { metadataPolicy: 'Fetch' })(gone)).toThrow(gone);
+    }
   });
 });

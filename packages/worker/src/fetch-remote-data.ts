@@ -28,14 +28,13 @@ export async function fetchRemoteData(es: ExternalSecret, provider: Provider, en
   if (data.length === 0 && dataFrom.length === 0) {
     throw terminal(Reasons.InvalidSpec, 'spec: expected at least one entry in data or dataFrom, found none');
   }
-  const skipGone = skipGoneUnlessRetained(es);
   const fetch = async (): Promise<SecretData> => {
     // All reads at once: the admission paces them through the slots booked for them.
     const [fromParts, values] = await Promise.all([
       Promise.all(
         dataFrom.map(async (entry, i) => {
           let map: SecretData | undefined;
-          if (entry.extract) map = await provider.getSecretMap(entry.extract).catch(skipGone);
+          if (entry.extract) map = await provider.getSecretMap(entry.extract).catch(skipGoneUnlessRetained(es, entry.extract));
           else if (entry.find) map = await provider.getAllSecrets(entry.find);
           else throw terminal(Reasons.InvalidSpec, `spec.dataFrom[${i}]: expected extract or find, found neither`);
           return map && needsShaping(entry, map) ? shapeDataFrom(engine, entry, i, map) : map;
@@ -43,7 +42,7 @@ export async function fetchRemoteData(es: ExternalSecret, provider: Provider, en
       ),
       Promise.all(
         data.map(async (entry, i) => {
-          const value = await provider.getSecret(entry.remoteRef).catch(skipGone);
+          const value = await provider.getSecret(entry.remoteRef).catch(skipGoneUnlessRetained(es, entry.remoteRef));
           return value === undefined ? undefined : decodeValue(engine, entry.remoteRef.decodingStrategy, value, i);
         }),
       ),

@@ -17,7 +17,7 @@ export function seedRemote(aws: AwsEndpoint): void {
   aws.putSecret({ name: 'corpus/find/two', secretString: JSON.stringify({ k: 'second' }), tags: [{ Key: 'team', Value: 'finders' }] });
   aws.putSecret({ name: 'corpus/tagged', secretString: 'tagged value', tags: [{ Key: 'env', Value: 'prod' }, { Key: 'owner', Value: 'team-a' }] });
   aws.putSecret({ name: 'corpus/template', secretString: JSON.stringify({ user: 'admin', pass: 'hunter2', obj: { x: [1, 2] } }) });
-  aws.putParameter({ name: '/corpus/param', value: 'param-value' });
+  aws.putParameter({ name: '/corpus/param', value: 'param-value', tags: [{ Key: 'tier', Value: 'gold' }, { Key: 'app', Value: 'a&b <c>' }] });
   aws.putParameter({ name: '/corpus/list', value: 'a,b,c', type: 'StringList' });
 }
 
@@ -95,6 +95,15 @@ export const CORPUS: Record<string, Record<string, unknown>> = {
   'rewrite-regexp': { secretStoreRef: sm, dataFrom: [{ extract: ref('corpus/db'), rewrite: [{ regexp: { source: '^(.*)$', target: 'db_$1' } }] }] },
   'metadata-fetch': { secretStoreRef: sm, data: [{ secretKey: 'tags', remoteRef: ref('corpus/tagged', { metadataPolicy: 'Fetch' }) }] },
   'metadata-fetch-property': { secretStoreRef: sm, data: [{ secretKey: 'env', remoteRef: ref('corpus/tagged', { metadataPolicy: 'Fetch', property: 'env' }) }] },
+  'metadata-fetch-extract': { secretStoreRef: sm, dataFrom: [{ extract: ref('corpus/tagged', { metadataPolicy: 'Fetch' }) }] },
+  'metadata-fetch-parameter': {
+    secretStoreRef: ps,
+    data: [
+      { secretKey: 'tags', remoteRef: ref('/corpus/param', { metadataPolicy: 'Fetch' }) },
+      { secretKey: 'tier', remoteRef: ref('/corpus/param', { metadataPolicy: 'Fetch', property: 'tier' }) },
+      { secretKey: 'value', remoteRef: ref('/corpus/param') },
+    ],
+  },
   'merge-into-existing': {
     secretStoreRef: sm,
     target: { name: 'merge-target', creationPolicy: 'Merge' },

@@ -44,6 +44,9 @@ export const ssmErrors = {
   constraint: (field: string, value: string, constraint: string) =>
     new AwsError('ValidationException', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: ${constraint}`),
   invalidNextToken: () => new AwsError('InvalidNextToken', 'The specified token is not valid.'),
+  /** A tagging call's ResourceId names no resource (a missing parameter, for ResourceType Parameter). */
+  invalidResourceId: () => new AwsError('InvalidResourceId', "The resource ID isn't valid. Verify that you entered the correct ID and try again."),
+  invalidResourceType: () => new AwsError('InvalidResourceType', "The resource type isn't valid. For example, if you are attempting to tag an EC2 instance, the instance must be a registered managed node."),
   invalidFilterKey: (message: string) => new AwsError('InvalidFilterKey', message),
   invalidFilterOption: (message: string) => new AwsError('InvalidFilterOption', message),
   invalidFilterValue: (message: string) => new AwsError('InvalidFilterValue', message),

@@ -90,4 +90,14 @@ describe('Parameter Store handlers', () => {
     expect(body.Parameters).toEqual([expect.objectContaining({ Name: '/w', Version: 2, Tier: 'Standard', Policies: [] })]);
     expect(JSON.stringify(body)).not.toContain('"Value"');
   });
+  it('ListTagsForResource lists a parameter\'s tags by name, ARN or selector; a missing one is InvalidResourceId', () => {
+    const c = ctx();
+    c.store.put({ name: '/tagged', value: 'v', type: 'String', tags: [{ Key: 'env', Value: 'prod' }] }, 'eu-west-1');
+    const tags = { body: { TagList: [{ Key: 'env', Value: 'prod' }] }, secrets: 0 };
+    for (const id of ['/tagged', 'arn:aws:ssm:eu-west-1:123456789012:parameter/tagged', '/tagged:1']) {
+      expect(ssmHandlers.ListTagsForResource({ ResourceType: 'Parameter', ResourceId: id }, c)).toEqual(tags);
+    }
+    expect(() => ssmHandlers.ListTagsForResource({ ResourceType: 'Parameter', ResourceId: '/missing' }, c)).toThrow(expect.objectContaining({ type: 'InvalidResourceId' }));
+    expect(() => ssmHandlers.ListTagsForResource({ ResourceType: 'Bucket', ResourceId: '/tagged' }, c)).toThrow(expect.objectContaining({ type: 'InvalidResourceType' }));
+  });
 });

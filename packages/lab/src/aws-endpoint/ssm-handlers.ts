@@ -114,7 +114,22 @@ export const ssmHandlers: Record<SsmOperation, SsmHandler> = {
     const { page, nextToken } = paginate(matching, max, optionalString(input, 'NextToken'), ssmErrors.invalidNextToken);
     return { body: { Parameters: page.map(parameterMetadata), ...(nextToken ? { NextToken: nextToken } : {}) }, secrets: 0 };
   },
+
+  // Tags of a parameter (ResourceType Parameter; the other taggable types hold nothing here).
+  // The ResourceId is looked up as GetParameter looks up a Name (name, ARN, "name:selector"),
+  // as moto does; a missing one is InvalidResourceId, not ParameterNotFound, as AWS answers.
+  ListTagsForResource(input, { store }) {
+    const resourceType = requireString(input, 'ResourceType');
+    const resourceId = requireString(input, 'ResourceId');
+    if (!TAGGABLE_RESOURCE_TYPES.includes(resourceType)) throw ssmErrors.invalidResourceType();
+    const found = resourceType === 'Parameter' ? store.find(resourceId) : undefined;
+    if (!found) throw ssmErrors.invalidResourceId();
+    return { body: { TagList: found.parameter.tags.map(({ Key, Value }) => ({ Key, Value })) }, secrets: 0 };
+  },
 };
+
+/** ListTagsForResource's ResourceType values (SSM API reference, ResourceTypeForTagging). */
+const TAGGABLE_RESOURCE_TYPES: readonly string[] = ['Document', 'ManagedInstance', 'MaintenanceWindow', 'Parameter', 'PatchBaseline', 'OpsItem', 'OpsMetadata', 'Automation', 'Association'];
 
 /** The Parameter shape; Value is the ciphertext stand-in for a SecureString read without decryption. */
 export function parameterEntry(parameter: StoredParameter, version: ParameterVersion, withDecryption: boolean, selector?: string): Record<string, unknown> {

@@ -9,6 +9,7 @@ import {
   GetParameterCommand,
   GetParametersByPathCommand,
   GetParametersCommand,
+  ListTagsForResourceCommand,
   type Parameter,
   type ParameterStringFilter,
   type SSMClient,
@@ -16,8 +17,8 @@ import {
 import { Reasons, terminal, transient, type FindSpec, type RemoteRef } from '@herdless/core';
 import { classifyAwsError } from '../aws/classify-aws-error.js';
 import { findNameMatcher } from '../find-name.js';
-import { extractProperty, secretMapOf } from '../json-value.js';
-import { openGate, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
+import { extractProperty, goJsonOfStringMap, secretMapOf } from '../json-value.js';
+import { openGate, rawReaderFor, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
 
 /** GetParameters takes at most 10 names per call (AWS API reference; 11 is a ValidationException). */
 export const PS_MAX_BATCH_KEYS = 10;
@@ -30,9 +31,14 @@ export const PS_OPERATIONS = {
   batch: 'GetParameters',
   byPath: 'GetParametersByPath',
   describe: 'DescribeParameters',
+  tags: 'ListTagsForResource',
 } as const;
 
 const utf8 = new TextEncoder();
+
+// ESO reads properties of a parameter's value (or of its tags JSON) exactly as of a Secrets Manager secret (gjson).
+const project = (raw: SecretBytes, ref: RemoteRef): SecretBytes => (ref.property ? extractProperty(raw, ref.property, ref.key) : raw);
+const projectMap = (raw: SecretBytes, ref: RemoteRef): Record<string, SecretBytes> => secretMapOf(project(raw, ref), ref.key);
 
 /**
  * ESO: a remoteRef.version is appended to the name as "name:version", which SSM reads as a
@@ -67,6 +73,7 @@ export class AwsParameterStoreProvider implements ProviderWithRawReader {
   readonly providerKey: string;
   readonly credentialIdentity: string;
   readonly raw: RawReader;
+  readonly metadata: RawReader;
   private readonly client: SSMClient;
   private readonly prefix: string;
   private readonly gate: CallGate;
@@ -88,18 +95,28 @@ export class AwsParameterStoreProvider implements ProviderWithRawReader {
       resolve: (ref) => this.resolve(ref),
       readRaw: (resolved) => this.readRaw(resolved),
       readRawBatch: (names) => this.readRawBatch(names),
-      // ESO reads properties of a parameter's value exactly as of a Secrets Manager secret (gjson).
-      project: (raw, ref) => (ref.property ? extractProperty(raw, ref.property, ref.key) : raw),
-      projectMap: (raw, ref) => secretMapOf(ref.property ? extractProperty(raw, ref.property, ref.key) : raw, ref.key),
+      project,
+      projectMap,
+    };
+    // ESO's metadataPolicy Fetch: ListTagsForResource's tags as a JSON object instead of the value.
+    this.metadata = {
+      readOperation: PS_OPERATIONS.tags,
+      maxBatchKeys: 1,
+      resolve: (ref) => this.resolve(ref),
+      readRaw: (resolved) => this.readTags(resolved),
+      project,
+      projectMap,
     };
   }
 
   async getSecret(ref: RemoteRef): Promise<SecretBytes> {
-    return this.raw.project(await this.readRaw(this.resolve(ref)), ref);
+    const reader = rawReaderFor(this, ref) ?? this.raw;
+    return reader.project(await reader.readRaw(reader.resolve(ref)), ref);
   }
 
   async getSecretMap(ref: RemoteRef): Promise<Record<string, SecretBytes>> {
-    return this.raw.projectMap(await this.readRaw(this.resolve(ref)), ref);
+    const reader = rawReaderFor(this, ref) ?? this.raw;
+    return reader.projectMap(await reader.readRaw(reader.resolve(ref)), ref);
   }
 
   /**
@@ -152,6 +169,24 @@ export class AwsParameterStoreProvider implements ProviderWithRawReader {
       }
     });
     return bytesOf(out.Parameter, name);
+  }
+
+  /**
+   * The parameter's tags as ESO's metadataPolicy Fetch returns them: a JSON object of tag key to
+   * value (Go's json.Marshal: keys sorted), "{}" when it has none. ESO names the resource as it
+   * names the parameter to read, "name:version" included. A missing parameter is AWS's
+   * InvalidResourceId, which ESO reports as an error, not as gone.
+   */
+  private async readTags(resolved: VersionedKey): Promise<SecretBytes> {
+    const resourceId = parameterSelector(resolved.key, resolved.version);
+    const out = await this.gate.run(PS_OPERATIONS.tags, async () => {
+      try {
+        return await this.client.send(new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: resourceId }));
+      } catch (e) {
+        throw classifyAwsError(e, { operation: PS_OPERATIONS.tags, key: resourceId });
+      }
+    });
+    return utf8.encode(goJsonOfStringMap((out.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? ''] as const)));
   }
 
   /**

@@ -3,6 +3,7 @@
 // logs or returns a value anywhere but to its caller.
 import {
   BatchGetSecretValueCommand,
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   type Filter,
@@ -11,8 +12,8 @@ import {
 import { Reasons, terminal, transient, type FindSpec, type RemoteRef } from '@herdless/core';
 import { classifyAwsError } from '../aws/classify-aws-error.js';
 import { findNameMatcher } from '../find-name.js';
-import { extractProperty, secretMapOf } from '../json-value.js';
-import { openGate, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
+import { extractProperty, goJsonOfStringMap, secretMapOf } from '../json-value.js';
+import { openGate, rawReaderFor, type CallGate, type ProviderWithRawReader, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
 
 /** BatchGetSecretValue takes at most 20 secret ids per call (AWS API reference). */
 export const SM_MAX_BATCH_KEYS = 20;
@@ -23,9 +24,14 @@ export const SM_OPERATIONS = {
   get: 'GetSecretValue',
   batch: 'BatchGetSecretValue',
   list: 'ListSecrets',
+  describe: 'DescribeSecret',
 } as const;
 
 const utf8 = new TextEncoder();
+
+/** A value, or the tags JSON of metadataPolicy Fetch, projected as ESO does (gjson property, map). */
+const project = (raw: SecretBytes, ref: RemoteRef): SecretBytes => (ref.property ? extractProperty(raw, ref.property, ref.key) : raw);
+const projectMap = (raw: SecretBytes, ref: RemoteRef): Record<string, SecretBytes> => secretMapOf(project(raw, ref), ref.key);
 
 /** ESO: a version is a VersionStage ("AWSCURRENT" by default) unless it reads "uuid/<VersionId>". */
 export function versionSelector(version: string | undefined): { VersionStage: string } | { VersionId: string } {
@@ -58,6 +64,7 @@ export class AwsSecretsManagerProvider implements ProviderWithRawReader {
   readonly providerKey: string;
   readonly credentialIdentity: string;
   readonly raw: RawReader;
+  readonly metadata: RawReader;
   private readonly client: SecretsManagerClient;
   private readonly prefix: string;
   private readonly gate: CallGate;
@@ -79,17 +86,29 @@ export class AwsSecretsManagerProvider implements ProviderWithRawReader {
       resolve: (ref) => this.resolve(ref),
       readRaw: (resolved) => this.readRaw(resolved),
       readRawBatch: (ids) => this.readRawBatch(ids),
-      project: (raw, ref) => (ref.property ? extractProperty(raw, ref.property, ref.key) : raw),
-      projectMap: (raw, ref) => secretMapOf(ref.property ? extractProperty(raw, ref.property, ref.key) : raw, ref.key),
+      project,
+      projectMap,
+    };
+    // ESO's metadataPolicy Fetch: DescribeSecret's Tags as a JSON object instead of the value.
+    // DescribeSecret takes no version: the secret's tags whatever remoteRef.version says.
+    this.metadata = {
+      readOperation: SM_OPERATIONS.describe,
+      maxBatchKeys: 1,
+      resolve: (ref) => ({ key: this.prefix + ref.key, version: undefined }),
+      readRaw: (resolved) => this.readTags(resolved.key),
+      project,
+      projectMap,
     };
   }
 
   async getSecret(ref: RemoteRef): Promise<SecretBytes> {
-    return this.raw.project(await this.readRaw(this.resolve(ref)), ref);
+    const reader = rawReaderFor(this, ref) ?? this.raw;
+    return reader.project(await reader.readRaw(reader.resolve(ref)), ref);
   }
 
   async getSecretMap(ref: RemoteRef): Promise<Record<string, SecretBytes>> {
-    return this.raw.projectMap(await this.readRaw(this.resolve(ref)), ref);
+    const reader = rawReaderFor(this, ref) ?? this.raw;
+    return reader.projectMap(await reader.readRaw(reader.resolve(ref)), ref);
   }
 
   /**
@@ -146,6 +165,22 @@ export class AwsSecretsManagerProvider implements ProviderWithRawReader {
       }
     });
     return bytesOf(out, key);
+  }
+
+  /**
+   * The secret's tags as ESO's metadataPolicy Fetch returns them: a JSON object of tag key to
+   * value, as Go's json.Marshal writes it (keys sorted), "{}" when it has none. A missing secret
+   * is DescribeSecret's ResourceNotFoundException, which ESO reports as an error, not as gone.
+   */
+  private async readTags(key: string): Promise<SecretBytes> {
+    const out = await this.gate.run(SM_OPERATIONS.describe, async () => {
+      try {
+        return await this.client.send(new DescribeSecretCommand({ SecretId: key }));
+      } catch (e) {
+        throw classifyAwsError(e, { operation: SM_OPERATIONS.describe, key });
+      }
+    });
+    return utf8.encode(goJsonOfStringMap((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''] as const)));
   }
 
   /**

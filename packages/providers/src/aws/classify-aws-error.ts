@@ -40,7 +40,8 @@ const TRANSIENT_CODES = new Set([
   'AbortError',
 ]);
 
-const NOT_FOUND_CODES = new Set(['ResourceNotFoundException', 'ParameterNotFound', 'ParameterVersionNotFound']);
+// InvalidResourceId: what SSM's tagging calls (ListTagsForResource) answer for a missing parameter.
+const NOT_FOUND_CODES = new Set(['ResourceNotFoundException', 'ParameterNotFound', 'ParameterVersionNotFound', 'InvalidResourceId']);
 
 const ACCESS_DENIED_CODES = new Set([
   'AccessDeniedException',

@@ -11,7 +11,7 @@
 import { addSpanEvent, callAttributes, HerdlessError, Reasons, throttled, withSpan, type FindSpec, type RemoteRef, type Span } from '@herdless/core';
 import type { RedisConnection as Redis } from '@herdless/core';
 import { createProvider, credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
-import { hasRawReader, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes, type VersionedKey } from '../provider.js';
+import { hasRawReader, rawReaderFor, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes } from '../provider.js';
 import type { ProviderCache } from '../provider-cache.js';
 import { limiterBudgetRpsOf, providerTypeOfKey, quotaBucketOf, type CallPathBudgets } from './budgets.js';
 import { storeBudgetRpsOf, storeShareRpsOf, DEFAULT_BUDGETS } from '@herdless/core';
@@ -118,10 +118,11 @@ export class CallPath {
   wrap(inner: Provider, cap?: StoreCap): Provider {
     const providerKey = inner.providerKey;
     const key = this.state(providerKey, inner.credentialIdentity);
-    const raw = hasRawReader(inner) ? inner.raw : undefined;
+    // The raw reader serving a ref (a value, or metadata under metadataPolicy Fetch); none: the provider reads it itself.
+    const readerOf = (ref: RemoteRef): RawReader | undefined => (hasRawReader(inner) ? rawReaderFor(inner, ref) : undefined);
     const readRaw = (r: RawReader, ref: RemoteRef): Promise<SecretBytes> => {
       const resolved = r.resolve(ref);
-      const identity = readIdentityOf(resolved);
+      const identity = readIdentityOf(r.readOperation, resolved);
       const before = key.reads.joined;
       const p = key.reads.run(identity, () => this.readResolved(key, providerKey, r, resolved));
       if (key.reads.joined > before) {
@@ -133,12 +134,18 @@ export class CallPath {
     return {
       providerKey,
       credentialIdentity: inner.credentialIdentity,
-      getSecret: async (ref) => (raw ? raw.project(await readRaw(raw, ref), ref) : inner.getSecret(ref)),
-      getSecretMap: async (ref) => (raw ? raw.projectMap(await readRaw(raw, ref), ref) : inner.getSecretMap(ref)),
+      getSecret: async (ref) => {
+        const r = readerOf(ref);
+        return r ? r.project(await readRaw(r, ref), ref) : inner.getSecret(ref);
+      },
+      getSecretMap: async (ref) => {
+        const r = readerOf(ref);
+        return r ? r.projectMap(await readRaw(r, ref), ref) : inner.getSecretMap(ref);
+      },
       getAllSecrets: (find: FindSpec) => key.finds.run(JSON.stringify(find), () => inner.getAllSecrets(find)),
       validate: () => inner.validate(),
       close: () => inner.close(),
-      admitSync: (refs, fetch) => this.admitSync(providerKey, cap, key, raw, refs, fetch),
+      admitSync: (refs, fetch) => this.admitSync(providerKey, cap, key, readerOf, refs, fetch),
     };
   }
 
@@ -193,21 +200,30 @@ export class CallPath {
     providerKey: string,
     cap: StoreCap | undefined,
     key: KeyState,
-    reader: RawReader | undefined,
-    refs: readonly VersionedKey[],
+    readerOf: (ref: RemoteRef) => RawReader | undefined,
+    refs: readonly RemoteRef[],
     fetch: () => Promise<T>,
   ): Promise<T> {
+    // The refs by the reader that serves them (values, metadata); refs no reader serves are booked as they come.
+    const byReader = new Map<RawReader, RemoteRef[]>();
+    for (const ref of refs) {
+      const reader = readerOf(ref);
+      if (reader) byReader.set(reader, [...(byReader.get(reader) ?? []), ref]);
+    }
     // An open breaker costs no token: checked before anything is booked.
-    key.breaker.assertCallable(reader?.readOperation ?? 'read');
+    key.breaker.assertCallable([...byReader.keys()][0]?.readOperation ?? 'read');
     const type = providerTypeOfKey(providerKey);
     const admission = new SyncAdmission(providerKey, currentCallLane(), this.limiter, currentCallTenant());
-    if (reader) {
-      const unserved = refs.filter((ref) => !key.reads.holds(readIdentityOf(reader.resolve(ref))));
-      const calls = syncReadCallsOf(reader, unserved, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op));
-      // A store with a cap of its own is paced by it (checked first, and the slower): its bucket
-      // is booked for the sync's reads, the key's slots one call at a time as they come.
-      admission.plan([...calls].map(([bucket, n]) => ({ charge: this.storeChargeOf(providerKey, cap, bucket) ?? this.keyChargeOf(providerKey, bucket), calls: n })));
+    const calls = new Map<string, number>();
+    for (const [reader, readerRefs] of byReader) {
+      const unserved = readerRefs.filter((ref) => !key.reads.holds(readIdentityOf(reader.readOperation, reader.resolve(ref))));
+      for (const [bucket, n] of syncReadCallsOf(reader, unserved, this.batchingOf(providerKey, reader), (op) => quotaBucketOf(type, op))) {
+        calls.set(bucket, (calls.get(bucket) ?? 0) + n);
+      }
     }
+    // A store with a cap of its own is paced by it (checked first, and the slower): its bucket
+    // is booked for the sync's reads, the key's slots one call at a time as they come.
+    if (calls.size > 0) admission.plan([...calls].map(([bucket, n]) => ({ charge: this.storeChargeOf(providerKey, cap, bucket) ?? this.keyChargeOf(providerKey, bucket), calls: n })));
     try {
       return await withSyncAdmission(admission, fetch);
     } catch (e) {

@@ -12,9 +12,13 @@ interface Entry<T> {
   failed: boolean;
 }
 
-/** The coalescing key of a read: its remote key at one version (undefined: the current one). */
-export function readIdentityOf(resolved: { key: string; version?: string | undefined }): string {
-  return `${resolved.key}\u0000${resolved.version ?? ''}`;
+/**
+ * The coalescing key of a read: the operation that reads (a value, or metadata: the same key
+ * read by another operation is another thing) and its remote key at one version (undefined:
+ * the current one).
+ */
+export function readIdentityOf(operation: string, resolved: { key: string; version?: string | undefined }): string {
+  return `${operation}\u0000${resolved.key}\u0000${resolved.version ?? ''}`;
 }
 
 export class Coalescer<T> {

@@ -8,6 +8,7 @@ import {
   providerKeyString,
   readyConditionOf,
   type ExternalSecret,
+  type RemoteRef,
   type SecretStore,
   type StoreKind,
 } from '@herdless/core';
@@ -93,24 +94,37 @@ export function storeKeyOf(store: SecretStore, kind: StoreKind): string {
 
 /**
  * Provider calls one sync costs, by operation, after coalescing (one call per distinct remote
- * key) — an estimate, as a find's page count is unknown until it runs.
+ * key) — an estimate, as a find's page count is unknown until it runs. A metadataPolicy Fetch
+ * read is a call of its own operation (DescribeSecret, which takes no version; ListTagsForResource).
  */
 export function syncCallsOf(es: ExternalSecret, providerType: string): OperationCalls[] {
   const keys = new Set<string>();
-  for (const d of es.spec.data ?? []) keys.add(`${d.remoteRef.key}@${d.remoteRef.version ?? ''}`);
+  const tags = new Set<string>();
+  const add = (ref: RemoteRef) => {
+    if (ref.metadataPolicy !== 'Fetch') keys.add(`${ref.key}@${ref.version ?? ''}`);
+    else tags.add(providerType === 'aws-sm' ? ref.key : `${ref.key}@${ref.version ?? ''}`);
+  };
+  for (const d of es.spec.data ?? []) add(d.remoteRef);
   let finds = 0;
   for (const f of es.spec.dataFrom ?? []) {
-    if (f.extract) keys.add(`${f.extract.key}@${f.extract.version ?? ''}`);
+    if (f.extract) add(f.extract);
     else if (f.find) finds++;
   }
-  if (providerType === 'aws-ps') return [{ operation: PARAMETER_STORE_READ_BUCKET, calls: Math.max(1, keys.size + finds) }];
-  if (providerType === 'aws-sm') {
+  const valuesAtLeastOne = keys.size > 0 || (finds === 0 && tags.size === 0);
+  if (providerType === 'aws-ps') {
     const calls: OperationCalls[] = [];
-    if (keys.size > 0 || finds === 0) calls.push({ operation: 'GetSecretValue', calls: Math.max(1, keys.size) });
-    if (finds > 0) calls.push({ operation: 'BatchGetSecretValue', calls: finds });
+    if (valuesAtLeastOne || finds > 0) calls.push({ operation: PARAMETER_STORE_READ_BUCKET, calls: Math.max(1, keys.size + finds) });
+    if (tags.size > 0) calls.push({ operation: 'ListTagsForResource', calls: tags.size });
     return calls;
   }
-  return [{ operation: 'calls', calls: Math.max(1, keys.size + finds) }];
+  if (providerType === 'aws-sm') {
+    const calls: OperationCalls[] = [];
+    if (valuesAtLeastOne) calls.push({ operation: 'GetSecretValue', calls: Math.max(1, keys.size) });
+    if (finds > 0) calls.push({ operation: 'BatchGetSecretValue', calls: finds });
+    if (tags.size > 0) calls.push({ operation: 'DescribeSecret', calls: tags.size });
+    return calls;
+  }
+  return [{ operation: 'calls', calls: Math.max(1, keys.size + tags.size + finds) }];
 }
 
 /** Provider calls per sync, in total. */
