@@ -25,3 +25,9 @@ export function httpGet(url: string, tls?: ProbeTls, timeoutMs = 2_000): Promise
     req.end();
   });
 }
+
+/** True when `url` answers 200, for readiness waits (a connection error rejects, so the wait can
+ * name it as the last error seen). */
+export async function answersOk(url: string, tls?: ProbeTls): Promise<boolean> {
+  return (await httpGet(url, tls)).status === 200;
+}

@@ -13,7 +13,7 @@ import { forgetDirectory, removeDirectoryOnExit, type ManagedProcess } from '../
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from '../toolchain.js';
 import { waitUntil } from '../wait-until.js';
 import { startEtcd } from './etcd.js';
-import { httpGet } from './http-probe.js';
+import { answersOk } from './http-probe.js';
 import { installCrds } from './install-crds.js';
 import { startKubeApiserver } from './kube-apiserver.js';
 import { startKubeControllerManager } from './kube-controller-manager.js';
@@ -111,7 +111,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       credential: { clientCertificatePem: pki.controllerManager.certPem, clientKeyPem: pki.controllerManager.keyPem },
     });
     const tls = { caPem: pki.ca.certPem, certPem: pki.admin.certPem, keyPem: pki.admin.keyPem };
-    await waitUntil(async () => ((await httpGet(`${etcdUrl}/health`)).status === 200 ? true : undefined), {
+    await waitUntil(async () => ((await answersOk(`${etcdUrl}/health`)) ? true : undefined), {
       what: 'etcd /health',
       timeoutMs,
       watch: [etcd],
@@ -127,7 +127,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       extraArgs: [`--token-auth-file=${tokenFile}`, ...(opts.apiserverArgs ?? [])],
     });
     processes.push(apiserver);
-    await waitUntil(async () => ((await httpGet(`${server}/readyz`, tls)).status === 200 ? true : undefined), {
+    await waitUntil(async () => ((await answersOk(`${server}/readyz`, tls)) ? true : undefined), {
       what: 'kube-apiserver /readyz',
       timeoutMs,
       watch: [etcd, apiserver],

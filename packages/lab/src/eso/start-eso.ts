@@ -2,13 +2,11 @@
 // plane and our AWS endpoint, as a lab contender. Owns that one process: stop() (or this
 // process's exit, through the lab's process groups) ends it. Records the exact flags it ran
 // with, because the results must say which ESO was measured.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPorts } from '../free-port.js';
-import { httpGet } from '../control-plane/http-probe.js';
-import { forgetDirectory, removeDirectoryOnExit, spawnProcessGroup, type ManagedProcess } from '../process-group.js';
-import { waitUntil } from '../wait-until.js';
+import { answersOk } from '../control-plane/http-probe.js';
+import type { ManagedProcess } from '../process-group.js';
+import { startServedProcess } from '../served-process.js';
 import { ensureEsoBinary, ESO_VERSION } from './eso-toolchain.js';
 
 export interface EsoOptions {
@@ -46,8 +44,6 @@ export interface EsoProcess {
 
 export async function startEso(opts: EsoOptions): Promise<EsoProcess> {
   const binary = opts.binary ?? (await ensureEsoBinary()).binary;
-  const dir = await mkdtemp(join(tmpdir(), 'herdless-eso-'));
-  removeDirectoryOnExit(dir);
   const [metricsPort, livePort] = (await freeLoopbackPorts(2)) as [number, number];
   const flags = [
     `--metrics-addr=127.0.0.1:${metricsPort}`,
@@ -59,44 +55,34 @@ export async function startEso(opts: EsoOptions): Promise<EsoProcess> {
     ...(opts.clientBurst !== undefined ? [`--client-burst=${opts.clientBurst}`] : []),
     ...(opts.extraArgs ?? []),
   ];
-  const proc = spawnProcessGroup({
-    name: 'external-secrets',
-    command: binary,
-    args: flags,
-    logPath: join(dir, 'external-secrets.log'),
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      KUBECONFIG: opts.kubeconfigPath,
-      AWS_SECRETSMANAGER_ENDPOINT: opts.awsEndpointUrl,
-      // Static credentials come from the SecretStore; never probe the instance metadata service.
-      AWS_EC2_METADATA_DISABLED: 'true',
-      ...opts.env,
-    },
+  const served = await startServedProcess({
+    dirPrefix: 'eso',
+    spawn: (dir) => ({
+      name: 'external-secrets',
+      command: binary,
+      args: flags,
+      logPath: join(dir, 'external-secrets.log'),
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        KUBECONFIG: opts.kubeconfigPath,
+        AWS_SECRETSMANAGER_ENDPOINT: opts.awsEndpointUrl,
+        // Static credentials come from the SecretStore; never probe the instance metadata service.
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...opts.env,
+      },
+    }),
+    ready: () => answersOk(`http://127.0.0.1:${livePort}/healthz`),
+    what: `ESO ${ESO_VERSION} /healthz`,
+    timeoutMs: opts.timeoutMs ?? 30_000,
   });
-  const stop = async () => {
-    await proc.stop();
-    await rm(dir, { recursive: true, force: true });
-    forgetDirectory(dir);
-  };
-  try {
-    await waitUntil(async () => ((await httpGet(`http://127.0.0.1:${livePort}/healthz`)).status === 200 ? true : undefined), {
-      what: `ESO ${ESO_VERSION} /healthz`,
-      timeoutMs: opts.timeoutMs ?? 30_000,
-      intervalMs: 100,
-      watch: [proc],
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return {
     version: ESO_VERSION,
-    pid: proc.pid,
+    pid: served.process.pid,
     flags,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    logPath: proc.logPath,
-    process: proc,
-    stop,
+    logPath: served.process.logPath,
+    process: served.process,
+    stop: served.stop,
   };
 }

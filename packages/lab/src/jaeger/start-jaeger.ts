@@ -2,14 +2,13 @@
 // in-memory storage, an OTLP receiver (HTTP and gRPC) and the query API / UI, every one on a free
 // loopback port (its own config file; none of Jaeger's fixed default ports). Owns that one
 // process: stop() (or this process's exit, through the lab's process groups) ends it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { httpGet } from '../control-plane/http-probe.js';
+import { answersOk } from '../control-plane/http-probe.js';
 import { freeLoopbackPorts } from '../free-port.js';
-import { forgetDirectory, removeDirectoryOnExit, spawnProcessGroup, type ManagedProcess } from '../process-group.js';
-import { waitUntil } from '../wait-until.js';
+import type { ManagedProcess } from '../process-group.js';
+import { startServedProcess } from '../served-process.js';
 import { ensureJaegerBinary, JAEGER_VERSION } from './jaeger-toolchain.js';
 import { JaegerQuery } from './jaeger-query.js';
 
@@ -56,44 +55,28 @@ export function jaegerConfig(ports: { otlpHttp: number; otlpGrpc: number; queryH
 
 export async function startJaeger(opts: JaegerOptions = {}): Promise<JaegerProcess> {
   const binary = opts.binary ?? (await ensureJaegerBinary()).binary;
-  const dir = await mkdtemp(join(tmpdir(), 'herdless-jaeger-'));
-  removeDirectoryOnExit(dir);
   const [otlpHttp, otlpGrpc, queryHttp, queryGrpc] = (await freeLoopbackPorts(4)) as [number, number, number, number];
-  const configPath = join(dir, 'jaeger.yaml');
-  await writeFile(configPath, jaegerConfig({ otlpHttp, otlpGrpc, queryHttp, queryGrpc }, opts.maxTraces ?? 100_000));
-  const proc = spawnProcessGroup({
-    name: 'jaeger',
-    command: binary,
-    args: ['--config', configPath],
-    logPath: join(dir, 'jaeger.log'),
-    env: { PATH: process.env.PATH, HOME: dir },
-  });
-  const stop = async () => {
-    await proc.stop();
-    await rm(dir, { recursive: true, force: true });
-    forgetDirectory(dir);
-  };
   const uiUrl = `http://127.0.0.1:${queryHttp}`;
-  try {
+  const served = await startServedProcess({
+    dirPrefix: 'jaeger',
+    spawn: async (dir) => {
+      const configPath = join(dir, 'jaeger.yaml');
+      await writeFile(configPath, jaegerConfig({ otlpHttp, otlpGrpc, queryHttp, queryGrpc }, opts.maxTraces ?? 100_000));
+      return { name: 'jaeger', command: binary, args: ['--config', configPath], logPath: join(dir, 'jaeger.log'), env: { PATH: process.env.PATH, HOME: dir } };
+    },
     // The query API answers once storage and query are up; the receiver starts before it.
-    await waitUntil(async () => ((await httpGet(`${uiUrl}/api/services`)).status === 200 ? true : undefined), {
-      what: `Jaeger ${JAEGER_VERSION} query API`,
-      timeoutMs: opts.timeoutMs ?? 30_000,
-      intervalMs: 100,
-      watch: [proc],
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+    ready: () => answersOk(`${uiUrl}/api/services`),
+    what: `Jaeger ${JAEGER_VERSION} query API`,
+    timeoutMs: opts.timeoutMs ?? 30_000,
+  });
   return {
     version: JAEGER_VERSION,
     otlpHttpEndpoint: `http://127.0.0.1:${otlpHttp}`,
     otlpGrpcEndpoint: `http://127.0.0.1:${otlpGrpc}`,
     uiUrl,
     query: new JaegerQuery(uiUrl),
-    logPath: proc.logPath,
-    process: proc,
-    stop,
+    logPath: served.process.logPath,
+    process: served.process,
+    stop: served.stop,
   };
 }

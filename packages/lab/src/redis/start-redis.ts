@@ -2,13 +2,10 @@
 // own temporary directory. Redis holds only rebuildable state in Herdless, so nothing is
 // ever saved. stop() (or this process's exit) ends it, even when start failed half-way.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../free-port.js';
 import { LabError } from '../lab-error.js';
-import { forgetDirectory, removeDirectoryOnExit, spawnProcessGroup, type ManagedProcess } from '../process-group.js';
-import { waitUntil } from '../wait-until.js';
+import { startServedProcess } from '../served-process.js';
 import { pingRedis } from './ping-redis.js';
 
 export interface RedisOptions {
@@ -31,33 +28,16 @@ export interface RedisServer {
 export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> {
   const binary = opts.binary ?? 'redis-server';
   assertInstalled(binary);
-  const dir = await mkdtemp(join(tmpdir(), 'herdless-redis-'));
-  removeDirectoryOnExit(dir);
-  let proc: ManagedProcess | undefined;
-  const stop = async () => {
-    await proc?.stop();
-    await rm(dir, { recursive: true, force: true });
-    forgetDirectory(dir);
-  };
-  try {
-    const port = await freeLoopbackPort();
-    proc = spawnProcessGroup({
-      name: 'redis-server',
-      command: binary,
-      args: redisArgs(port, dir, opts.extraArgs),
-      logPath: join(dir, 'redis.log'),
-    });
-    await waitUntil(async () => ((await pingRedis('127.0.0.1', port)) ? true : undefined), {
-      what: `redis-server on port ${port}`,
-      timeoutMs: opts.timeoutMs ?? 10_000,
-      intervalMs: 25,
-      watch: [proc],
-    });
-    return { url: `redis://127.0.0.1:${port}`, host: '127.0.0.1', port, dir, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const port = await freeLoopbackPort();
+  const served = await startServedProcess({
+    dirPrefix: 'redis',
+    spawn: (dir) => ({ name: 'redis-server', command: binary, args: redisArgs(port, dir, opts.extraArgs), logPath: join(dir, 'redis.log') }),
+    ready: () => pingRedis('127.0.0.1', port),
+    what: `redis-server on port ${port}`,
+    timeoutMs: opts.timeoutMs ?? 10_000,
+    intervalMs: 25,
+  });
+  return { url: `redis://127.0.0.1:${port}`, host: '127.0.0.1', port, dir: served.dir, stop: served.stop };
 }
 
 export function redisArgs(port: number, dir: string, extraArgs: string[] = []): string[] {
