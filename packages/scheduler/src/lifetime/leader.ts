@@ -23,6 +23,13 @@ export interface LeaderElectionOptions {
   /** Clear holderIdentity on stop so a standby takes over at once (client-go's ReleaseOnCancel). */
   releaseOnCancel?: boolean;
   now?: () => number;
+  /**
+   * The Lease as another part of this process last saw it, and the local time it was seen to
+   * change (the shard campaign lists the Leases every retry period): expiry is then judged from
+   * that time, not from this elector's first read, so a dead holder's shard is taken within one
+   * lease duration of its last renewal.
+   */
+  seen?: { lease: V1Lease; changedAtMs: number };
 }
 
 interface ObservedRecord {
@@ -58,6 +65,7 @@ export class LeaderElector {
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs * JITTER)) {
       throw new Error(`expected leaseDuration > renewDeadline > ${JITTER} × retryPeriod, found ${this.leaseDurationMs} / ${this.renewDeadlineMs} / ${this.retryPeriodMs} ms`);
     }
+    if (opts.seen) this.record(opts.seen.lease, opts.seen.changedAtMs);
   }
 
   /** The current epoch (leaseTransitions) while leading. */

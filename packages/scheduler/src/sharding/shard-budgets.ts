@@ -44,3 +44,16 @@ export function demandMoved(published: number | undefined, current: number, tole
   if (published === 0) return current > 0;
   return Math.abs(current - published) > tolerance * published;
 }
+
+/**
+ * One plan shard's share of every budget in the table when the shards' items hash evenly (the
+ * demands are equal): budget ÷ S, rounded down to a thousandth, so S shards never plan above the
+ * key's budget together.
+ */
+export function budgetTableShare<T extends Readonly<Record<string, Readonly<Record<string, number>>>>>(table: T, planShards: number): Record<string, Record<string, number>> {
+  if (planShards <= 1) return Object.fromEntries(Object.entries(table).map(([t, ops]) => [t, { ...ops }]));
+  const equal = Array.from({ length: planShards }, () => 1);
+  return Object.fromEntries(
+    Object.entries(table).map(([type, ops]) => [type, Object.fromEntries(Object.entries(ops).map(([op, rps]) => [op, shardBudgets({ budgetRps: rps, demands: equal, floorRps: 0 })[0] as number]))]),
+  );
+}
