@@ -3,7 +3,7 @@
 // floor, and a shard with more demand never gets less than one with less.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { demandMoved, shardBudgets } from './shard-budgets.js';
+import { budgetTableShare, demandMoved, shardBudgets } from './shard-budgets.js';
 
 const demandArb = fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constantFrom(0, -1, Number.NaN, Number.POSITIVE_INFINITY, 1e-9, 1e300));
 
@@ -49,5 +49,15 @@ describe("a quota key's budget between plan shards", () => {
     expect(demandMoved(100, 109)).toBe(false);
     expect(demandMoved(100, 111)).toBe(true);
     expect(demandMoved(0, 1)).toBe(true);
+  });
+
+  it("each plan shard's budget table is an equal share, S of them never above the operator's", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.001, max: 100_000, noNaN: true }), fc.integer({ min: 1, max: 256 }), (rps, shards) => {
+        const share = budgetTableShare({ 'aws-sm': { GetSecretValue: rps } }, shards)['aws-sm']?.GetSecretValue as number;
+        expect(Math.round(share * 1000) * shards).toBeLessThanOrEqual(Math.floor(rps * 1000) + (shards === 1 ? 1 : 0));
+        if (shards === 1) expect(share).toBe(rps);
+      }),
+    );
   });
 });
