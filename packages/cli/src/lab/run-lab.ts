@@ -224,10 +224,10 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
         break;
       }
       case 'sharded': {
-        await waitFor('every ExternalSecret to be Ready', allReady);
+        const ready = await waitFor('every ExternalSecret to be Ready', allReady);
         phase = 'steady';
         const start = Date.now();
-        mark('all Ready; observing the steady state, one scheduler replica to be killed');
+        mark(`${ready ? 'all Ready' : `${observer.readyCount} Ready`}; observing the steady state, one scheduler replica to be killed`);
         await sleep(settings.observeMs / 4);
         notes.push(
           ...(await killOneShardHolder({ kc, namespace: SYSTEM_NAMESPACE, leaseName: LEASE_NAME, labNamespace: LAB_NAMESPACE, names, kill: () => controller.killActive(), redisUrl: env.redis?.url ?? '', timeoutMs: 60_000 })),
