@@ -50,6 +50,16 @@ export const schedulerConfigSchema = z
     leaseDurationSeconds: seconds.default(15).meta({ description: "how long a Lease holds without renewal (client-go's LeaseDuration)" }),
     renewDeadlineSeconds: seconds.default(10).meta({ description: "how long the leader keeps trying to renew before it steps down (client-go's RenewDeadline)" }),
     retryPeriodSeconds: seconds.default(2).meta({ description: "time between attempts to acquire or renew the Lease (client-go's RetryPeriod)" }),
+    planShards: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(1)
+      .meta({
+        description:
+          'plan shards: ExternalSecrets hash (FNV-1a of namespace/name) onto this many shards, each with its own Lease <lease-name>-plan-<i> and epoch, balanced over the live replicas; every replica must use the same value; 1: one leader plans everything',
+      }),
     awsEndpoint: z.string().url().optional().meta({ description: 'AWS endpoint override the workers use (part of the provider key, so both must agree); unset: AWS' }),
     policy: z.enum(PLANNER_POLICIES).default('herdless').meta({ description: "which planner decides when syncs run: Herdless's, or a model of the reference controller (bench)" }),
     seed: z.coerce.number().int().optional().meta({ description: "seed of the eso-jitter policy's random offsets and of retry jitter, for reproducible benches" }),

@@ -8,3 +8,5 @@ export { createExternalSecretsInformers, type ExternalSecretsInformers } from '.
 export { SyncEnqueuer, JOB_RETENTION, type QueuedSyncJob } from './queue/enqueuer.js';
 export { shardOf } from './session/session.js';
 export type { Planner } from './planning/planner.js';
+export { planShardOf, planShardLeaseName, PLAN_SHARD_LABEL } from './sharding/plan-shard.js';
+export { shardBudgets } from './sharding/shard-budgets.js';

@@ -39,6 +39,9 @@ export const benchConfigSchema = z.object({
   plannerRefreshInterval: z.string().default('1h').meta({ description: 'planner: refresh interval' }),
   plannerBudgetRps: z.coerce.number().positive().default(50).meta({ description: 'planner: budget, requests a second' }),
   plannerNewPerSecond: z.coerce.number().int().min(0).default(2).meta({ description: 'planner: new ExternalSecrets a second during the recovery' }),
+  plannerShards: z.coerce.number().int().min(1).max(64).default(1).meta({
+    description: 'planner: plan shards (--plan-shards); above 1, the steady fleet is also planned shard by shard on demand-proportional budgets, beside the unsharded reference, for time to plan and heap per shard',
+  }),
   plannerWorkerShare: z.coerce.number().gt(0).max(1).default(1).meta({ description: "planner: the share of the limiter's rate the modelled workers reach (the lab's: 0.92–0.98)" }),
   seed: z.coerce.number().int().default(1).meta({ description: 'storm order, remote keys and values derive from it' }),
   timeoutSeconds: z.coerce.number().int().min(10).default(900).meta({ description: 'stop waiting for convergence after this long (per phase)' }),

@@ -8,7 +8,7 @@ import { loadConfig, parseGoDuration } from '@herdless/core';
 import { ensureJaegerBinary, formatSummaryMarkdown, formatSummaryTable, machineLine, startJaeger, writeReport, type JaegerProcess, type ScenarioRun } from '@herdless/lab';
 import { benchConfigSchema, benchSettings, parseBenchScenarios, parseBenchTracing, workerBenchSettings } from '../bench/bench-config.js';
 import { createProgress } from '../lab/lab-progress.js';
-import { formatPlannerBench, runPlannerBench, type PlannerBenchRow } from '../bench/planner-bench.js';
+import { formatPlannerBench, formatShardedPlannerBench, runPlannerBench, runShardedPlannerBench, type PlannerBenchRow, type ShardedPlannerBenchRow } from '../bench/planner-bench.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
 import { formatTemplateBench, runTemplateBench, type TemplateBench } from '../bench/template-bench.js';
 import { defaultTemplateEnginePath } from '@herdless/worker';
@@ -40,15 +40,25 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   const jsonPath = join(outDir, `${date}.json`);
   // Written after every scenario, so a long bench stopped half-way keeps what it measured.
   let planner: PlannerBenchRow[] = [];
+  const plannerShards: ShardedPlannerBenchRow[] = [];
   let template: TemplateBench | undefined;
   const save = async (worker?: unknown[]) => {
-    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(template ? { template } : {}) };
+    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(plannerShards.length ? { plannerShards } : {}), ...(template ? { template } : {}) };
     const report = labReport('bench', command, [...runs, ...workerRuns], Object.keys(extra).length ? extra : undefined);
     await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
     return report;
   };
   try {
     for (const scenario of scenarios) {
+      if (scenario === 'planner' && config.plannerShards > 1) {
+        // The sharded plan beside the unsharded one, at the same size and budget.
+        const intervalS = parseGoDuration(config.plannerRefreshInterval) / 1000;
+        for (const shards of [1, config.plannerShards]) {
+          plannerShards.push(runShardedPlannerBench({ count: config.plannerCount, intervalS, budgetRps: config.plannerBudgetRps, shards }, progress.say));
+          await save();
+        }
+        continue;
+      }
       if (scenario === 'planner') {
         planner = runPlannerBench(
           { count: config.plannerCount, intervalS: parseGoDuration(config.plannerRefreshInterval) / 1000, budgetRps: config.plannerBudgetRps, newPerSecond: config.plannerNewPerSecond, workerShare: config.plannerWorkerShare },
@@ -148,6 +158,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   console.log(`\n${machineLine(report)}\n`);
   for (const run of report.runs) console.log(`${formatSummaryTable(run)}\n`);
   if (planner.length) console.log(`${formatPlannerBench(planner)}\n`);
+  if (plannerShards.length) console.log(`${formatShardedPlannerBench(plannerShards)}\n`);
   if (template) console.log(`${formatTemplateBench(template)}\n`);
   for (const w of worker) {
     console.log(

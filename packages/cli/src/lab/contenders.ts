@@ -12,10 +12,12 @@ import { sumMetric } from './api-server-metrics.js';
 import { tracingFlags, type ContenderRun, type LabSettings } from './lab-config.js';
 import type { LabEnvironment } from './lab-environment.js';
 import { WORKER_PROCESS_PREFIX } from './lab-figures.js';
+import { SHARDED_PLAN_SHARDS, SHARDED_REPLICAS } from './sharded.js';
+import { planShardLeaseName } from '@herdless/scheduler';
 
 export const LAB_NAMESPACE = 'lab';
 export const SYSTEM_NAMESPACE = 'herdless-system';
-const LEASE_NAME = 'herdless-scheduler';
+export const LEASE_NAME = 'herdless-scheduler';
 
 export interface Controller {
   label: string;
@@ -76,7 +78,7 @@ class HerdlessController implements Controller {
   async start(): Promise<void> {
     this.starts++;
     // Failover runs two replicas so that one takes over; the others need only one.
-    const replicas = this.settings.scenario === 'failover' ? 2 : 1;
+    const replicas = this.settings.scenario === 'failover' ? 2 : this.settings.scenario === 'sharded' ? SHARDED_REPLICAS : 1;
     const schedulerPorts = await freeLoopbackPorts(replicas);
     for (let r = 1; r <= replicas; r++) {
       const identity = `scheduler-${this.starts}-${r}`;
@@ -89,6 +91,7 @@ class HerdlessController implements Controller {
         '--seed', String(this.settings.seed),
         '--budgets', `aws-sm=${this.settings.budgetRps}`,
         '--aws-endpoint', this.env.aws.url,
+        ...(this.settings.scenario === 'sharded' ? ['--plan-shards', String(SHARDED_PLAN_SHARDS)] : []),
       ];
       if (this.flags.length === 0 || r === 1) this.recordFlags(`herdless ${args.join(' ')}`);
       const metricsPort = schedulerPorts[r - 1] as number;
@@ -142,7 +145,8 @@ class HerdlessController implements Controller {
     let problem = '';
     for (let attempt = 0; attempt < 40; attempt++) {
       try {
-        const lease = await coordination.readNamespacedLease({ name: LEASE_NAME, namespace: SYSTEM_NAMESPACE });
+        // Sharded: the holder of plan shard 0.
+        const lease = await coordination.readNamespacedLease({ name: this.settings.scenario === 'sharded' ? planShardLeaseName(LEASE_NAME, 0) : LEASE_NAME, namespace: SYSTEM_NAMESPACE });
         holder = lease.spec?.holderIdentity ?? undefined;
         if (this.schedulers.some((s) => s.identity === holder)) break;
       } catch (error) {

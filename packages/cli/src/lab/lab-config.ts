@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 
-export const SCENARIOS = ['burst', 'recovery', 'steady', 'outage', 'failover', 'noisy-neighbour'] as const;
+export const SCENARIOS = ['burst', 'recovery', 'steady', 'outage', 'failover', 'noisy-neighbour', 'sharded'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const CONTENDERS = ['herdless', 'eso', 'eso-jitter', 'eso-real'] as const;
@@ -110,6 +110,9 @@ export const SCENARIO_DEFAULTS: Record<ScenarioName, ScenarioDefaults> = {
   // Tenant A creates `count` at once on the shared key (about 60 s of quota) while tenants B–E
   // each create one every 2 s (noisy-neighbour.ts): what do B–E wait?
   'noisy-neighbour': { count: 600, refreshInterval: '10m', quotaRps: 10, outageSeconds: 0, observeIntervals: 0 },
+  // Three scheduler replicas share 4 plan shards (sharded.ts); one is killed a quarter into the
+  // observed interval. 2,000 at 20/s: 100 s to Ready, then 6.7 refreshes a second.
+  sharded: { count: 2000, refreshInterval: '5m', quotaRps: 20, outageSeconds: 0, observeIntervals: 1 },
 };
 
 export function parseContenders(text: string, esoConcurrent: string): ContenderRun[] {

@@ -16,7 +16,8 @@ import {
 import { sampleValues } from '@herdless/core';
 import { countWrites, fetchApiServerMetrics, getApiServer } from './api-server-metrics.js';
 import { startPauseProbe } from './pause-probe.js';
-import { createController, LAB_NAMESPACE } from './contenders.js';
+import { createController, LAB_NAMESPACE, LEASE_NAME, SYSTEM_NAMESPACE } from './contenders.js';
+import { duplicatesNote, killOneShardHolder } from './sharded.js';
 import { FleetObserver } from './fleet-observer.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
 import { startLabEnvironment } from './lab-environment.js';
@@ -220,6 +221,21 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
         }
         phase = 'storm';
         await waitFor('every ExternalSecret to be Ready', allReady);
+        break;
+      }
+      case 'sharded': {
+        const ready = await waitFor('every ExternalSecret to be Ready', allReady);
+        phase = 'steady';
+        const start = Date.now();
+        mark(`${ready ? 'all Ready' : `${observer.readyCount} Ready`}; observing the steady state, one scheduler replica to be killed`);
+        await sleep(settings.observeMs / 4);
+        notes.push(
+          ...(await killOneShardHolder({ kc, namespace: SYSTEM_NAMESPACE, leaseName: LEASE_NAME, labNamespace: LAB_NAMESPACE, names, kill: () => controller.killActive(), redisUrl: env.redis?.url ?? '', timeoutMs: 60_000 })),
+        );
+        mark(notes.at(-2) ?? 'killed');
+        await sleep(Math.max(0, start + settings.observeMs - Date.now()));
+        notes.push(await duplicatesNote(env.redis?.url ?? ''));
+        window = { startMs: start, endMs: Date.now() };
         break;
       }
       case 'steady': {

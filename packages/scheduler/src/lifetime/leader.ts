@@ -4,6 +4,7 @@
 // by comparing clocks). It decides who plans, never what is planned.
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { isAlreadyExists, isConflict, isNotFound, type Logger } from '@herdless/core';
+import { nextLeaseSpec } from './lease-decision.js';
 
 export interface LeaderElectionOptions {
   coordination: CoordinationV1Api;
@@ -22,6 +23,13 @@ export interface LeaderElectionOptions {
   /** Clear holderIdentity on stop so a standby takes over at once (client-go's ReleaseOnCancel). */
   releaseOnCancel?: boolean;
   now?: () => number;
+  /**
+   * The Lease as another part of this process last saw it, and the local time it was seen to
+   * change (the shard campaign lists the Leases every retry period): expiry is then judged from
+   * that time, not from this elector's first read, so a dead holder's shard is taken within one
+   * lease duration of its last renewal.
+   */
+  seen?: { lease: V1Lease; changedAtMs: number };
 }
 
 interface ObservedRecord {
@@ -57,6 +65,7 @@ export class LeaderElector {
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs * JITTER)) {
       throw new Error(`expected leaseDuration > renewDeadline > ${JITTER} × retryPeriod, found ${this.leaseDurationMs} / ${this.renewDeadlineMs} / ${this.retryPeriodMs} ms`);
     }
+    if (opts.seen) this.record(opts.seen.lease, opts.seen.changedAtMs);
   }
 
   /** The current epoch (leaseTransitions) while leading. */
@@ -188,17 +197,20 @@ export class LeaderElector {
     }
 
     const old = this.record(lease, now);
-    const holder = old.holderIdentity;
-    if (holder !== identity && holder !== '' && this.observedAtMs + old.leaseDurationSeconds * 1000 > now) {
-      return false; // someone else holds an unexpired lease
-    }
-    const takeover = holder !== identity;
-    const spec = {
-      holderIdentity: identity,
+    const next = nextLeaseSpec(
+      { ...old, ...(old.acquireTime ? { acquireTimeMs: old.acquireTime.getTime() } : {}) },
+      this.observedAtMs,
+      now,
+      identity,
       leaseDurationSeconds,
-      leaseTransitions: takeover ? old.leaseTransitions + 1 : old.leaseTransitions,
-      acquireTime: new V1MicroTime(takeover || !old.acquireTime ? now : old.acquireTime.getTime()),
-      renewTime: new V1MicroTime(now),
+    );
+    if (!next) return false; // someone else holds an unexpired lease
+    const spec = {
+      holderIdentity: next.holderIdentity,
+      leaseDurationSeconds: next.leaseDurationSeconds,
+      leaseTransitions: next.leaseTransitions,
+      acquireTime: new V1MicroTime(next.acquireTimeMs),
+      renewTime: new V1MicroTime(next.renewTimeMs),
     };
     try {
       const replaced = await coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, ...spec } } });

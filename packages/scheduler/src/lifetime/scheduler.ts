@@ -7,6 +7,8 @@ import type { SchedulerConfig } from '../config.js';
 import { SyncEnqueuer } from '../queue/enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
 import { LeaderElector } from './leader.js';
+import { ShardCampaign } from './shard-campaign.js';
+import { planShardOf } from '../sharding/plan-shard.js';
 import { bindSchedulerMetrics, recordPlannerMetrics } from './metrics.js';
 import { createPlanner } from '../planning/policies.js';
 import type { Planner } from '../planning/planner.js';
@@ -43,44 +45,71 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     config.watchNamespace
       ? session
       : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: informers, controllerClass: config.controllerClass, signal, logger })]).then(() => undefined);
-  const elector = new LeaderElector({
-    coordination: clients.coordination,
-    namespace: config.namespace,
-    leaseName: config.leaseName,
-    identity: config.identity,
+  /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
+  const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number): Promise<void> => {
+    const termLogger = logger.child(planShard === undefined ? { epoch } : { epoch, planShard });
+    return runTermRebuildingOnWipe({
+      enqueuer,
+      signal: termSignal,
+      checkIntervalMs: config.redisWipeCheckSeconds * 1000,
+      logger: termLogger,
+      runSession: (signal) =>
+        runLeaderSession({
+          epoch,
+          signal,
+          informers,
+          enqueuer,
+          // A fresh planner per session: its memory is rebuilt from Kubernetes and the queue.
+          // A plan shard's places its items on its share of each budget.
+          planner: createPlanner({ ...config, planShards: config.planShards }),
+          shards: config.shards,
+          namespaceShards: config.namespaceShards,
+          controllerClass: config.controllerClass,
+          ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+          ...(planShard === undefined
+            ? {}
+            : { plans: (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard, publishTerm: false }),
+          logger: termLogger,
+          ...(options.now ? { now: options.now } : {}),
+          onPlanned: (planner) => {
+            recordMetricsThrottled(planner);
+            options.onPlanned?.(planner);
+          },
+        }),
+    });
+  };
+  const leaseTimings = {
     leaseDurationMs: config.leaseDurationSeconds * 1000,
     renewDeadlineMs: config.renewDeadlineSeconds * 1000,
     retryPeriodMs: config.retryPeriodSeconds * 1000,
-    releaseOnCancel: true,
-    logger,
-    onNewLeader: (holder) => logger.info({ leader: holder }, 'leader observed'),
-    onStartedLeading: (epoch, termSignal) =>
-      withClusterExternalSecrets(termSignal, runTermRebuildingOnWipe({
-        enqueuer,
-        signal: termSignal,
-        checkIntervalMs: config.redisWipeCheckSeconds * 1000,
-        logger: logger.child({ epoch }),
-        runSession: (signal) =>
-          runLeaderSession({
-            epoch,
-            signal,
-            informers,
-            enqueuer,
-            // A fresh planner per session: its memory is rebuilt from Kubernetes and the queue.
-            planner: createPlanner(config),
-            shards: config.shards,
-            namespaceShards: config.namespaceShards,
-            controllerClass: config.controllerClass,
-            ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-            logger: logger.child({ epoch }),
-            ...(options.now ? { now: options.now } : {}),
-            onPlanned: (planner) => {
-              recordMetricsThrottled(planner);
-              options.onPlanned?.(planner);
-            },
+  };
+  // One leader plans everything, or (--plan-shards above 1) each replica plans the shards the
+  // campaign gives it; the holder of shard 0 also provisions ClusterExternalSecrets.
+  const election: Election =
+    config.planShards > 1
+      ? shardedElection(
+          new ShardCampaign({
+            coordination: clients.coordination,
+            namespace: config.namespace,
+            leaseName: config.leaseName,
+            identity: config.identity,
+            planShards: config.planShards,
+            ...leaseTimings,
+            logger,
+            onStartedLeading: (shard, epoch, termSignal) => (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard)) : runTerm(epoch, termSignal, shard)),
           }),
-      })),
-  });
+        )
+      : new LeaderElector({
+          coordination: clients.coordination,
+          namespace: config.namespace,
+          leaseName: config.leaseName,
+          identity: config.identity,
+          ...leaseTimings,
+          releaseOnCancel: true,
+          logger,
+          onNewLeader: (holder) => logger.info({ leader: holder }, 'leader observed'),
+          onStartedLeading: (epoch, termSignal) => withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal)),
+        });
 
   let lastMetricsMs = 0;
   const recordMetricsThrottled = (planner: Planner): void => {
@@ -91,12 +120,12 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   };
 
   void informers.start();
-  const campaign = elector.start();
-  const removeChecks = registerReadiness(informers, enqueuer, elector);
+  const campaign = election.start();
+  const removeChecks = registerReadiness(informers, enqueuer, election);
   const unbindMetrics = bindSchedulerMetrics(
     {
-      isLeader: () => elector.isLeader(),
-      leaseTransitions: () => elector.leaseTransitions(),
+      isLeader: () => election.isLeader(),
+      leaseTransitions: () => election.leaseTransitions(),
       queueDepth: () => enqueuer.depth(),
       // ESO's status metrics cover the ExternalSecrets this controller class serves, as ESO's do.
       externalSecrets: () => informers.externalSecrets.list().filter((es) => servesExternalSecretIn((es as { spec?: unknown }).spec, es.metadata?.namespace, config.controllerClass, informers)),
@@ -108,7 +137,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     (stopping ??= (async () => {
       removeChecks();
       unbindMetrics();
-      await elector.stop();
+      await election.stop();
       await campaign;
       await informers.stop();
       await enqueuer.close();
@@ -117,15 +146,32 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   options.signal?.addEventListener('abort', () => void stop(), { once: true });
   if (options.signal?.aborted) void stop();
   return {
-    isLeader: () => elector.isLeader(),
-    epoch: () => elector.epoch,
+    isLeader: () => election.isLeader(),
+    epoch: () => election.epoch,
     synced: () => informers.synced(),
     stop,
   };
 }
 
+/** What the process needs of its election: the one leader Lease, or the plan shards' campaign. */
+type Election = Pick<LeaderElector, 'start' | 'stop' | 'isLeader' | 'leaseTransitions' | 'leadershipKnown' | 'epoch'>;
+
+/** The shard campaign seen as an election: leading while it plans any shard; the epoch is shard 0's when held. */
+function shardedElection(campaign: ShardCampaign): Election {
+  return {
+    start: () => campaign.start(),
+    stop: () => campaign.stop(),
+    isLeader: () => campaign.held().length > 0,
+    leaseTransitions: () => undefined,
+    leadershipKnown: () => campaign.membershipKnown(),
+    get epoch() {
+      return campaign.held().find((h) => h.shard === 0)?.epoch;
+    },
+  };
+}
+
 /** /readyz: the informers have listed, Redis answers, and this replica knows who leads. */
-function registerReadiness(informers: { synced(): Promise<void> }, enqueuer: SyncEnqueuer, elector: LeaderElector): () => void {
+function registerReadiness(informers: { synced(): Promise<void> }, enqueuer: SyncEnqueuer, elector: Election): () => void {
   let synced = false;
   void informers.synced().then(() => (synced = true));
   const removers = [

@@ -5,6 +5,7 @@ import type { PlannerPolicyName } from '../config.js';
 import { CapacityPlacement } from './placement/capacity-placement.js';
 import { EsoPlacement, esoRetryDelayMs } from './placement/eso-placement.js';
 import { Planner } from './planner.js';
+import { budgetTableShare } from '../sharding/shard-budgets.js';
 
 const SECOND = 1000;
 
@@ -23,6 +24,8 @@ export interface PolicyConfig {
   namespaceCaps?: Readonly<Record<string, number>>;
   /** eso models: syncs per second the modelled controller starts. */
   esoSyncsPerSecond?: number;
+  /** Plan shards: each shard's planner places its items on its share of every budget (sharding/shard-budgets.ts). */
+  planShards?: number;
 }
 
 export function createPlanner(config: PolicyConfig): Planner {
@@ -33,7 +36,7 @@ export function createPlanner(config: PolicyConfig): Planner {
       retry,
       ...(seed !== undefined ? { seed } : {}),
       placement: new CapacityPlacement({
-        budgets: parseBudgets(config.budgets),
+        budgets: budgetTableShare(parseBudgets(config.budgets), config.planShards ?? 1),
         targetUtilisation: config.targetUtilisation,
         reservedShare: config.reservedShare,
         spreadFraction: config.spreadFraction,

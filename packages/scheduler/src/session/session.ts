@@ -30,6 +30,10 @@ export interface LeaderSessionOptions {
   onPlanned?: (planner: Planner) => void;
   /** --controller-class: ExternalSecrets whose stores name another class are not planned (core's controller-class.ts). */
   controllerClass?: string;
+  /** Sharded planning: the ExternalSecrets this session plans (its plan shard's); unset: all. */
+  plans?: (namespace: string, name: string) => boolean;
+  /** Publish the term for the workers (core's supersededByTerm); off for plan shards, whose epochs are their own. */
+  publishTerm?: boolean;
 }
 
 /**
@@ -123,7 +127,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     opts.controllerClass !== undefined && !servesExternalSecretIn((obj as { spec?: unknown }).spec, obj.metadata?.namespace, opts.controllerClass, informers);
 
   const itemOf = (obj: KubernetesObject): PlanItem | undefined => {
-    if (isForeign(obj)) return undefined;
+    if (isForeign(obj) || (opts.plans && !opts.plans(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''))) return undefined;
     const parsed = externalSecretSchema.safeParse(obj);
     if (!parsed.success) {
       logger.warn({ namespace: obj.metadata?.namespace, name: obj.metadata?.name, issue: parsed.error.issues[0]?.message }, 'skipping an ExternalSecret that does not parse');
@@ -179,14 +183,16 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     // running them (core's supersededByTerm). Before any planning, so that `since` is no later
     // than the time the planner judges the queue's jobs at. Without it they run as before.
     // Not awaited: planning waits for Redis anyway, and a late publish only drops fewer jobs.
-    void opts.enqueuer.publishTerm({ epoch: opts.epoch, since: now() }).catch((e: unknown) => {
-      logger.warn({ err: (e as Error).message }, 'could not publish the leader term; the workers run stale routine jobs');
-    });
+    if (opts.publishTerm !== false) {
+      void opts.enqueuer.publishTerm({ epoch: opts.epoch, since: now() }).catch((e: unknown) => {
+        logger.warn({ err: (e as Error).message }, 'could not publish the leader term; the workers run stale routine jobs');
+      });
+    }
     await Promise.race([informers.synced(), aborted(signal)]);
     if (signal.aborted) return;
     // Rebuild from the queue first, so nothing already pending is enqueued a second time.
     // Drift jobs are not the plan's: they run as they are and are never adopted.
-    const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob);
+    const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob).filter((j) => !opts.plans || opts.plans(j.data.namespace, j.data.name));
     if (signal.aborted) return;
     let duplicates = 0;
     for (const job of queued) {

@@ -10,6 +10,7 @@ import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
 import type { PlanItem } from '../planning/plan-item.js';
 import type { PlanChange } from '../planning/plan.js';
 import { Planner } from '../planning/planner.js';
+import { planShardOf } from '../sharding/plan-shard.js';
 
 export const VIRTUAL_T0 = Date.parse('2030-01-01T00:00:00Z');
 const PROVIDER_KEY = 'aws-sm|us-east-1|default|';
@@ -37,6 +38,10 @@ export interface SimulationOptions {
   workerShare?: number;
   /** Called for each refresh run: the seconds it ran before its deadline (negative when late). */
   onRefresh?: (marginSeconds: number, second: number) => void;
+  /** Only the items of one plan shard (sharding/plan-shard.ts), as that shard's owner plans them. */
+  planShard?: { index: number; of: number };
+  /** Called once the first plan is made (the bench measures the heap there). */
+  onPlanned?: () => void;
 }
 
 export interface SimulationResult {
@@ -52,6 +57,10 @@ export interface SimulationResult {
   lost: number;
   /** Items that did not sync within the last interval of the run. */
   stale: number;
+  /** Items this run planned (the fleet, or its plan shard's part). */
+  items: number;
+  /** Wall-clock milliseconds the first plan of every item took (planner.observeAll at T0). */
+  planMs: number;
 }
 
 export function fleetItem(i: number, intervalS: number, state: Partial<PlanItem> = {}): PlanItem {
@@ -87,7 +96,9 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
   const planner = new Planner({ placement });
   const items = new Map<string, PlanItem>();
   const synced = { ready: { status: 'True' as const, reason: 'SecretSynced' } };
+  const inShard = (i: number): boolean => !opts.planShard || planShardOf('ns', `es-${i}`, opts.planShard.of) === opts.planShard.index;
   for (let i = 0; i < fleet.count; i++) {
+    if (!inShard(i)) continue;
     let state: Partial<PlanItem> = {};
     if (start === 'overdue') {
       state = { syncedGeneration: 1, lastSyncMs: T0 - (2 + (i % fleet.intervalS) / fleet.intervalS) * fleet.intervalS * 1000, ...synced };
@@ -137,7 +148,10 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       index(it.uid, job.id, Math.floor(job.plannedAt / 1000));
     }
   }
+  const planStart = process.hrtime.bigint();
   apply(planner.observeAll(items.values(), T0));
+  const planMs = Number(process.hrtime.bigint() - planStart) / 1e6;
+  opts.onPlanned?.();
   const calls: number[] = [];
   const rate = sustainedRpsOf(fleet.budgetRps) * (opts.workerShare ?? 1);
   const admitted = (k: number): number => Math.floor(k * rate + 1e-9);
@@ -149,6 +163,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
     now = s;
     // New ExternalSecrets created this second (before the second's jobs are taken).
     for (let n = 0; k < arrivals.forSeconds && n < arrivals.perSecond; n++) {
+      if (!inShard(fleet.count + k * arrivals.perSecond + n)) continue;
       const created = fleetItem(fleet.count + k * arrivals.perSecond + n, fleet.intervalS);
       items.set(created.uid, created);
       apply(planner.observeAll([created], s * 1000), false);
@@ -202,7 +217,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
   // Every item has synced within the last interval: none was lost or left behind.
   let stale = 0;
   for (const i of items.values()) if ((i.lastSyncMs ?? 0) < (t0s + seconds) * 1000 - (fleet.intervalS + 1) * 1000) stale++;
-  return { calls, late, refreshes, burstEnd, lost, stale };
+  return { calls, late, refreshes, burstEnd, lost, stale, items: items.size, planMs };
 }
 
 /** Peak and mean of the calls per second over `length` seconds after `from`. */

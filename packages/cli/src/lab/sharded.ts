@@ -1,0 +1,80 @@
+// The sharded scenario: three scheduler replicas share the plan (--plan-shards 4); once the
+// fleet is Ready and refreshing, the replica holding shard 0 is killed (SIGKILL) a quarter into
+// the observed interval. The figures the scenario adds to the run's notes: which shards moved and
+// how long their takeover took, how many ExternalSecrets those shards hold (the items the new
+// holders re-planned; the others' plans were untouched), and duplicates (an ExternalSecret with
+// more than one pending job on the queue). Peak, mean and refreshes on time are the window's.
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { Queue } from 'bullmq';
+import { syncQueueName } from '@herdless/core';
+import { planShardLeaseName, planShardOf } from '@herdless/scheduler';
+
+export const SHARDED_REPLICAS = 3;
+export const SHARDED_PLAN_SHARDS = 4;
+
+export interface ShardHolders {
+  holders: string[];
+  epochs: number[];
+}
+
+async function readHolders(kc: KubeConfig, namespace: string, leaseName: string): Promise<ShardHolders> {
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const specs = await Promise.all(
+    Array.from({ length: SHARDED_PLAN_SHARDS }, (_, i) =>
+      coordination.readNamespacedLease({ name: planShardLeaseName(leaseName, i), namespace }).then(
+        (l) => l.spec,
+        () => undefined,
+      ),
+    ),
+  );
+  return { holders: specs.map((s) => s?.holderIdentity ?? ''), epochs: specs.map((s) => s?.leaseTransitions ?? -1) };
+}
+
+/** Kills the holder of shard 0 (through `kill`), then waits until every shard has a live holder again. */
+export async function killOneShardHolder(opts: {
+  kc: KubeConfig;
+  namespace: string;
+  leaseName: string;
+  labNamespace: string;
+  names: readonly string[];
+  kill: () => Promise<string>;
+  redisUrl: string;
+  timeoutMs: number;
+}): Promise<string[]> {
+  const before = await readHolders(opts.kc, opts.namespace, opts.leaseName);
+  const victim = before.holders[0] ?? '';
+  const killedAt = Date.now();
+  const killed = await opts.kill();
+  const moved = before.holders.flatMap((h, i) => (h === victim ? [i] : []));
+  let after = before;
+  for (;;) {
+    after = await readHolders(opts.kc, opts.namespace, opts.leaseName);
+    if (moved.every((i) => after.holders[i] !== victim && after.holders[i] !== '' && (after.epochs[i] as number) > (before.epochs[i] as number))) break;
+    if (Date.now() - killedAt > opts.timeoutMs) return [`${killed}; shards ${moved.join(', ')} not taken over within ${opts.timeoutMs / 1000} s`];
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const takeoverS = (Date.now() - killedAt) / 1000;
+  const kept = before.holders.flatMap((h, i) => (h !== victim && after.holders[i] !== h ? [i] : []));
+  const replanned = opts.names.filter((n) => moved.includes(planShardOf(opts.labNamespace, n, SHARDED_PLAN_SHARDS))).length;
+  return [
+    `${killed}: it held plan shards ${moved.join(', ')} of ${SHARDED_PLAN_SHARDS}; taken over by ${moved.map((i) => after.holders[i]).join(', ')} ${takeoverS.toFixed(1)} s after the kill; ` +
+      `shards of the survivors that moved: ${kept.length === 0 ? 'none' : kept.join(', ')}; ExternalSecrets re-planned by the new holders: ${replanned} of ${opts.names.length}`,
+    await duplicatesNote(opts.redisUrl),
+  ];
+}
+
+/** ExternalSecrets with more than one pending job on the lab queue (a shard planned twice would show here). */
+export async function duplicatesNote(redisUrl: string): Promise<string> {
+  const queue = new Queue(syncQueueName(), { connection: { url: redisUrl }, prefix: 'herdless' });
+  try {
+    const perUid = new Map<string, number>();
+    for (const job of await queue.getJobs(['delayed', 'waiting', 'prioritized'], 0, -1, true)) {
+      const uid = (job?.data as { uid?: string } | undefined)?.uid;
+      if (uid) perUid.set(uid, (perUid.get(uid) ?? 0) + 1);
+    }
+    const dup = [...perUid.values()].filter((n) => n > 1).length;
+    return `duplicates: ${dup} ExternalSecrets with more than one pending job (of ${perUid.size} with one)`;
+  } finally {
+    await queue.close();
+  }
+}

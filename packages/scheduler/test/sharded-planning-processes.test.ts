@@ -1,0 +1,136 @@
+// Sharded planning with three `herdless scheduler --plan-shards 4` processes on the real control
+// plane and Redis: the shards are balanced over the replicas, each ExternalSecret is planned by
+// its shard's holder in that shard's epoch, and after a SIGKILL only the dead replica's shards
+// move (to the survivors, with a new epoch) while nothing is enqueued a second time.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { planShardLeaseName, planShardOf } from '../src/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
+import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor, waitForLeaseRenewals } from './support.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const ENTRY = resolve(ROOT, 'packages/cli/dist/main.js');
+const SHARDS = 4;
+const LEASE = 'herdless-scheduler';
+const REPLICAS = ['replica-a', 'replica-b', 'replica-c'] as const;
+
+describe('plan shards over scheduler processes', () => {
+  const kc = adminKubeConfig();
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  const namespace = uniqueNamespace('sched-shards');
+  const prefix = uniquePrefix('shards');
+  const children = new Map<string, ChildProcess>();
+  const logs = new Map<string, string>();
+  const uids: string[] = [];
+  const readQueue = () => readQueueFor(prefix, namespace, () => uids);
+
+  function startReplica(identity: string): ChildProcess {
+    const args = [ENTRY, 'scheduler', '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
+      '--namespace', namespace, '--watch-namespace', namespace, '--lease-name', LEASE, '--identity', identity, '--plan-shards', String(SHARDS),
+      '--lease-duration-seconds', '6', '--renew-deadline-seconds', '4', '--retry-period-seconds', '1', '--log-level', 'info'];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERDLESS_METRICS_PORT: '0' } });
+    logs.set(identity, '');
+    const append = (b: Buffer): void => void logs.set(identity, (logs.get(identity) ?? '') + b.toString());
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    children.set(identity, child);
+    return child;
+  }
+
+  /** Each shard Lease's holder and epoch (leaseTransitions); holder '' when released or absent. */
+  const shardLeases = async (): Promise<Array<{ holder: string; epoch: number }>> =>
+    Promise.all(
+      Array.from({ length: SHARDS }, async (_, i) => {
+        try {
+          const spec = (await coordination.readNamespacedLease({ name: planShardLeaseName(LEASE, i), namespace })).spec;
+          return { holder: spec?.holderIdentity ?? '', epoch: spec?.leaseTransitions ?? 0 };
+        } catch {
+          return { holder: '', epoch: -1 };
+        }
+      }),
+    );
+  /** The leases once every shard is held by one of `live`, each holding one or two (4 over 3, or 2 each over 2). */
+  const balancedOver = (live: readonly string[]) => async () => {
+    const leases = await shardLeases();
+    const counts = live.map((r) => leases.filter((l) => l.holder === r).length);
+    const low = Math.floor(SHARDS / live.length);
+    return leases.every((l) => live.includes(l.holder)) && counts.every((c) => c === low || c === low + 1) ? leases : undefined;
+  };
+  const exited = (child: ChildProcess): Promise<number | null> =>
+    child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
+  /** A name whose ExternalSecret hashes onto one of `shards`. */
+  const nameIn = (shards: readonly number[], tag: string): string => {
+    for (let i = 0; ; i++) if (shards.includes(planShardOf(namespace, `${tag}-${i}`, SHARDS))) return `${tag}-${i}`;
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(ENTRY)) throw new Error(`expected the CLI at ${ENTRY}; run \`pnpm build\` first`);
+    await createNamespace(kc, namespace);
+    await createSecretStore(kc, namespace);
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') {
+      for (const [id, text] of logs) process.stderr.write(`--- ${id} log (last 3000 chars) ---\n${text.slice(-3000)}\n`);
+    }
+  });
+
+  afterAll(async () => {
+    for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await deleteNamespace(kc, namespace);
+  });
+
+  it('kill -9 one of three replicas: only its shards move, to the survivors with a new epoch, and nothing is enqueued twice', async () => {
+    for (const r of REPLICAS) startReplica(r);
+    const before = await waitFor('the 4 shards balanced over 3 replicas', balancedOver(REPLICAS), 60_000, 200);
+    const created = await Promise.all(Array.from({ length: 40 }, (_, i) => createExternalSecret(kc, namespace, `es-${i}`)));
+    uids.push(...created.map((c) => c.uid));
+    await waitFor('40 jobs', async () => ((await readQueue()).jobs.length === 40 ? true : undefined), 30_000);
+    // Each job carries its shard's epoch: planned by that shard's holder, not by another replica.
+    for (const job of (await readQueue()).jobs) {
+      expect(job.data.epoch).toBe(before[planShardOf(namespace, job.data.name as string, SHARDS)]?.epoch);
+    }
+
+    const victim = before[0]?.holder as string;
+    const moved = before.flatMap((l, i) => (l.holder === victim ? [i] : []));
+    const kept = before.flatMap((l, i) => (l.holder === victim ? [] : [i]));
+    const survivors = REPLICAS.filter((r) => r !== victim);
+    const killedAt = Date.now();
+    children.get(victim)?.kill('SIGKILL');
+    await exited(children.get(victim) as ChildProcess);
+    const after = await waitFor('the dead replica\'s shards held by the survivors', balancedOver(survivors), 30_000, 100);
+    process.stderr.write(`[scheduler] shards ${moved.join(', ')} taken over ${((Date.now() - killedAt) / 1000).toFixed(1)} s after SIGKILL of ${victim} (lease 6 s)\n`);
+    for (const i of kept) expect(after[i]).toEqual(before[i]);
+    for (const i of moved) expect(after[i]?.epoch).toBe((before[i]?.epoch as number) + 1);
+
+    // The new holder plans its shard in the new epoch; an unmoved shard keeps its epoch.
+    const inMoved = await createExternalSecret(kc, namespace, nameIn(moved, 'moved'));
+    const inKept = await createExternalSecret(kc, namespace, nameIn(kept, 'kept'));
+    uids.push(inMoved.uid, inKept.uid);
+    const jobOf = async (uid: string) => (await readQueue()).jobs.find((j) => j.data.uid === uid);
+    const movedJob = await waitFor('a job for the ExternalSecret in a moved shard', () => jobOf(inMoved.uid), 20_000);
+    const keptJob = await waitFor('a job for the ExternalSecret in a kept shard', () => jobOf(inKept.uid), 20_000);
+    expect(after[planShardOf(namespace, movedJob.data.name as string, SHARDS)]?.epoch).toBe(movedJob.data.epoch);
+    expect(after[planShardOf(namespace, keptJob.data.name as string, SHARDS)]?.epoch).toBe(keptJob.data.epoch);
+
+    // Two renewals into the new holders' terms: what they would re-enqueue, they would have by now.
+    for (const i of moved) await waitForLeaseRenewals(kc, namespace, planShardLeaseName(LEASE, i), after[i]?.holder as string, 2);
+    const view = await readQueue();
+    expect(view.jobs).toHaveLength(42);
+    expect(view.addedEvents).toHaveLength(42);
+    // The moved shards' jobs were adopted as they were (same epoch as planned before the kill).
+    for (const { uid } of created) {
+      const jobs = view.jobs.filter((j) => j.data.uid === uid);
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]?.data.epoch).toBe(before[planShardOf(namespace, jobs[0]?.data.name as string, SHARDS)]?.epoch);
+    }
+
+    // SIGTERM: the survivors release their shards and leave.
+    for (const r of survivors) children.get(r)?.kill('SIGTERM');
+    for (const r of survivors) expect(await exited(children.get(r) as ChildProcess)).toBe(0);
+    expect((await shardLeases()).map((l) => l.holder)).toEqual(Array(SHARDS).fill(''));
+  });
+});
