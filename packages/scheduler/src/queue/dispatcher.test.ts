@@ -22,6 +22,7 @@ describe('Dispatcher', () => {
           pending.push(resolve);
         }),
       cancel: async () => true,
+      stateOf: async () => 'unknown',
     };
     const d = new Dispatcher({ enqueuer, epoch: 1, signal: new AbortController().signal, logger: createLogger('test', 'silent'), concurrency: 2 });
     for (let i = 0; i < 100; i++) d.submit(change(i, i % 2 ? 'overdue' : 'refresh'));
@@ -36,5 +37,30 @@ describe('Dispatcher', () => {
     await d.idle();
     expect(sent.slice(2, 4).sort()).toEqual(['uid-1000', 'uid-1001']);
     expect(new Set(sent).size).toBe(102);
+  });
+
+  it('a moved spec job a worker already took is not added again at its new place; one still waiting, or gone unseen, is', async () => {
+    const moved = (i: number): PlanChange => {
+      const c = change(i, 'new');
+      const before = { ...(c.add as PlannedSync), id: `uid-${i}.g1.new.0`, plannedAt: 500 };
+      return { ...c, cancel: [before] };
+    };
+    const states: Record<string, string> = { 'uid-1.g1.new.0': 'active', 'uid-2.g1.new.0': 'completed', 'uid-3.g1.new.0': 'unknown', 'uid-4.g1.new.0': 'delayed' };
+    const added: string[] = [];
+    const enqueuer = {
+      enqueue: async (job: { uid: string }) => void added.push(job.uid),
+      // Active jobs are locked and removed ones gone: remove() says no for both.
+      cancel: async (id: string) => states[id] === 'delayed',
+      stateOf: async (id: string) => states[id] ?? 'unknown',
+    };
+    const d = new Dispatcher({ enqueuer, epoch: 1, signal: new AbortController().signal, logger: createLogger('test', 'silent'), concurrency: 2 });
+    for (const i of [1, 2, 3, 4]) d.submit(moved(i));
+    // A spec change (a new generation) is added even when the old generation's job is running.
+    const changed = change(5, 'changed');
+    d.submit({ ...changed, add: { ...(changed.add as PlannedSync), generation: 2 }, cancel: [{ ...(changed.add as PlannedSync), id: 'uid-5.g1.changed.0' }] });
+    states['uid-5.g1.changed.0'] = 'active';
+    await d.idle();
+    expect(added.sort()).toEqual(['uid-3', 'uid-4', 'uid-5']);
+    expect(d.counts.alreadyTaken).toBe(2);
   });
 });

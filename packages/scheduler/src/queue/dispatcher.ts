@@ -7,12 +7,20 @@ import type { SyncEnqueuer } from './enqueuer.js';
 import type { PlanChange, PlannedSync } from '../planning/plan.js';
 
 export interface DispatcherOptions {
-  enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel'>;
+  enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel' | 'stateOf'>;
   epoch: number;
   signal: AbortSignal;
   logger: Logger;
   concurrency?: number;
   now?: () => number;
+}
+
+/** Queue states of a job a worker took: running now, or done. */
+const TAKEN_STATES = new Set(['active', 'completed']);
+
+/** The same spec sync at another time: same object, generation and spec-lane reason. */
+function isSameSync(job: PlannedSync, add: PlannedSync): boolean {
+  return job.uid === add.uid && job.generation === add.generation && job.reason === add.reason && isSpecLane(add.reason);
 }
 
 export function syncJobOf(job: PlannedSync, epoch: number): SyncJob {
@@ -45,7 +53,7 @@ export class Dispatcher {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   /** Jobs added and cancelled, for logs and tests. */
-  readonly counts = { added: 0, cancelled: 0, errors: 0 };
+  readonly counts = { added: 0, cancelled: 0, errors: 0, alreadyTaken: 0 };
 
   constructor(private readonly opts: DispatcherOptions) {
     this.concurrency = opts.concurrency ?? 32;
@@ -111,11 +119,18 @@ export class Dispatcher {
 
   private async apply(change: PlanChange): Promise<void> {
     try {
+      let taken = false;
       for (const job of change.cancel) {
         if (this.opts.signal.aborted) return;
         if (await this.opts.enqueuer.cancel(job.id, job.shard)) this.counts.cancelled++;
+        else if (change.add && isSameSync(job, change.add)) taken = TAKEN_STATES.has(await this.opts.enqueuer.stateOf(job.id, job.shard));
       }
-      if (change.add && !this.opts.signal.aborted) {
+      // The job a fair-share move (or any re-placement of the same spec sync) replaces was taken
+      // by a worker before the cancel reached it: that worker syncs this generation, so its copy
+      // at the new place would sync it twice. The planner keeps the copy in its plan (its budget
+      // stays booked until the status shows the sync and the item is planned anew).
+      if (taken) this.counts.alreadyTaken++;
+      else if (change.add && !this.opts.signal.aborted) {
         await this.opts.enqueuer.enqueue(syncJobOf(change.add, this.opts.epoch), change.add.id, change.add.shard, this.now());
         this.counts.added++;
       }
