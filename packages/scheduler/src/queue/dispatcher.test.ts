@@ -63,4 +63,31 @@ describe('Dispatcher', () => {
     expect(added.sort()).toEqual(['uid-3', 'uid-4', 'uid-5']);
     expect(d.counts.alreadyTaken).toBe(2);
   });
+
+  it("sends new specs in the order of their planned time: a tenant's job planned for the next second does not wait behind another's thousands planned later", async () => {
+    const sent: string[] = [];
+    const pending: Array<() => void> = [];
+    const enqueuer = {
+      enqueue: (job: { uid: string }) =>
+        new Promise<void>((resolve) => {
+          sent.push(job.uid);
+          pending.push(resolve);
+        }),
+      cancel: async () => true,
+      stateOf: async () => 'unknown',
+    };
+    const d = new Dispatcher({ enqueuer, epoch: 1, signal: new AbortController().signal, logger: createLogger('test', 'silent'), concurrency: 2 });
+    const at = (c: PlanChange, plannedAt: number): PlanChange => ({ ...c, add: { ...(c.add as PlannedSync), plannedAt } });
+    // Tenant A's storm, planned one every 100 ms from 2 s on, then B's one, planned at 1.5 s.
+    for (let i = 0; i < 200; i++) d.submit(at(change(i, 'new'), 2_000 + i * 100));
+    d.submit(at(change(1000, 'new'), 1_500));
+    expect(sent).toEqual(['uid-0', 'uid-1']);
+    while (pending.length > 0) {
+      (pending.shift() as () => void)();
+      await new Promise((r) => setImmediate(r));
+    }
+    await d.idle();
+    expect(sent[2]).toBe('uid-1000');
+    expect(sent.slice(3)).toEqual(Array.from({ length: 198 }, (_, i) => `uid-${i + 2}`));
+  });
 });

@@ -3,6 +3,7 @@
 // leader's signal aborts: a deposed leader enqueues nothing new (what is in flight is
 // harmless, the ids being deterministic).
 import { isSpecLane, type Logger, type SyncJob } from '@herdless/core';
+import { Heap } from 'heap-js';
 import type { SyncEnqueuer } from './enqueuer.js';
 import type { PlanChange, PlannedSync } from '../planning/plan.js';
 
@@ -45,6 +46,11 @@ export class Dispatcher {
   /** Changes not sent yet, in order; specs first (a new leader's thousands of catch-up jobs, or a
    *  recovery's refreshes, must not hold a new ExternalSecret's job back for seconds). */
   private readonly urgent = new Map<string, PlanChange>();
+  /** The urgent changes by planned time, the earliest first: the plan already shares the slots
+   *  fairly between namespaces, and sent in arrival order a light tenant's job planned for the
+   *  next second waited behind the enqueues of a heavy tenant's thousands planned over the next
+   *  minutes. Entries whose change was replaced or taken are skipped when they come up. */
+  private readonly urgentByTime = new Heap<{ uid: string; change: PlanChange }>((a, b) => (a.change.add?.plannedAt ?? 0) - (b.change.add?.plannedAt ?? 0));
   private readonly waiting = new Map<string, PlanChange>();
   private readonly inFlight = new Set<string>();
   private readonly concurrency: number;
@@ -60,6 +66,7 @@ export class Dispatcher {
     this.now = opts.now ?? Date.now;
     opts.signal.addEventListener('abort', () => {
       this.urgent.clear();
+      this.urgentByTime.clear();
       this.waiting.clear();
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.notifyIdle();
@@ -82,7 +89,12 @@ export class Dispatcher {
   }
 
   private putWaiting(change: PlanChange): void {
-    (isUrgent(change) ? this.urgent : this.waiting).set(change.uid, change);
+    if (!isUrgent(change)) {
+      this.waiting.set(change.uid, change);
+      return;
+    }
+    this.urgent.set(change.uid, change);
+    this.urgentByTime.push({ uid: change.uid, change });
   }
 
   /** True while a change for this ExternalSecret has not reached Redis yet. */
@@ -102,19 +114,32 @@ export class Dispatcher {
 
   private pump(): void {
     if (this.opts.signal.aborted || this.retryTimer) return;
-    for (const queue of [this.urgent, this.waiting]) {
-      for (const [uid, change] of queue) {
-        if (this.inFlight.size >= this.concurrency) return;
-        if (this.inFlight.has(uid)) continue;
-        queue.delete(uid);
-        this.inFlight.add(uid);
-        void this.apply(change).finally(() => {
-          this.inFlight.delete(uid);
-          this.pump();
-          this.notifyIdle();
-        });
-      }
+    // Urgent changes, the earliest planned first; one whose ExternalSecret has a change in
+    // flight waits for it (pushed back after this pass).
+    const busy: Array<{ uid: string; change: PlanChange }> = [];
+    while (this.inFlight.size < this.concurrency) {
+      const next = this.urgentByTime.pop();
+      if (!next) break;
+      if (this.urgent.get(next.uid) !== next.change) continue;
+      if (this.inFlight.has(next.uid)) busy.push(next);
+      else this.send(this.urgent, next.uid, next.change);
     }
+    for (const b of busy) this.urgentByTime.push(b);
+    for (const [uid, change] of this.waiting) {
+      if (this.inFlight.size >= this.concurrency) return;
+      if (this.inFlight.has(uid)) continue;
+      this.send(this.waiting, uid, change);
+    }
+  }
+
+  private send(queue: Map<string, PlanChange>, uid: string, change: PlanChange): void {
+    queue.delete(uid);
+    this.inFlight.add(uid);
+    void this.apply(change).finally(() => {
+      this.inFlight.delete(uid);
+      this.pump();
+      this.notifyIdle();
+    });
   }
 
   private async apply(change: PlanChange): Promise<void> {
