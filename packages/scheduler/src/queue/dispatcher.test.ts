@@ -11,19 +11,25 @@ function change(i: number, reason: PlannedSync['reason']): PlanChange {
   return { uid: add.uid, cancel: [], add };
 }
 
+/** An enqueuer that records the order of adds and holds each until its resolver is called. */
+function recordingEnqueuer() {
+  const sent: string[] = [];
+  const pending: Array<() => void> = [];
+  const enqueuer = {
+    enqueue: (job: { uid: string }) =>
+      new Promise<void>((resolve) => {
+        sent.push(job.uid);
+        pending.push(resolve);
+      }),
+    cancel: async () => true,
+    stateOf: async () => 'unknown',
+  };
+  return { sent, pending, enqueuer };
+}
+
 describe('Dispatcher', () => {
   it('sends a spec change ahead of a backlog of other changes, and loses none', async () => {
-    const sent: string[] = [];
-    const pending: Array<() => void> = [];
-    const enqueuer = {
-      enqueue: (job: { uid: string }) =>
-        new Promise<void>((resolve) => {
-          sent.push(job.uid);
-          pending.push(resolve);
-        }),
-      cancel: async () => true,
-      stateOf: async () => 'unknown',
-    };
+    const { sent, pending, enqueuer } = recordingEnqueuer();
     const d = new Dispatcher({ enqueuer, epoch: 1, signal: new AbortController().signal, logger: createLogger('test', 'silent'), concurrency: 2 });
     for (let i = 0; i < 100; i++) d.submit(change(i, i % 2 ? 'overdue' : 'refresh'));
     d.submit(change(1000, 'new'));
@@ -65,17 +71,7 @@ describe('Dispatcher', () => {
   });
 
   it("sends new specs in the order of their planned time: a tenant's job planned for the next second does not wait behind another's thousands planned later", async () => {
-    const sent: string[] = [];
-    const pending: Array<() => void> = [];
-    const enqueuer = {
-      enqueue: (job: { uid: string }) =>
-        new Promise<void>((resolve) => {
-          sent.push(job.uid);
-          pending.push(resolve);
-        }),
-      cancel: async () => true,
-      stateOf: async () => 'unknown',
-    };
+    const { sent, pending, enqueuer } = recordingEnqueuer();
     const d = new Dispatcher({ enqueuer, epoch: 1, signal: new AbortController().signal, logger: createLogger('test', 'silent'), concurrency: 2 });
     const at = (c: PlanChange, plannedAt: number): PlanChange => ({ ...c, add: { ...(c.add as PlannedSync), plannedAt } });
     // Tenant A's storm, planned one every 100 ms from 2 s on, then B's one, planned at 1.5 s.
