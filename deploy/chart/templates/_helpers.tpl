@@ -168,6 +168,15 @@ come from existing Secrets (secretKeyRef), never from a value.
 {{- end }}
 {{- end -}}
 
+{{/* "team-a=2,batch=0.5" from a map of namespaces (the --namespace-weights and --namespace-caps syntax), keys sorted. */}}
+{{- define "herdless.namespacePairs" -}}
+{{- $pairs := list -}}
+{{- range $ns, $v := . -}}
+{{- $pairs = append $pairs (printf "%s=%v" $ns $v) -}}
+{{- end -}}
+{{- join "," $pairs -}}
+{{- end -}}
+
 {{/* Settings scheduler and workers must agree on (the planner plans by them, the limiter holds to them). */}}
 {{- define "herdless.sharedEnv" -}}
 - name: HERDLESS_QUEUE_PREFIX
@@ -183,6 +192,14 @@ come from existing Secrets (secretKeyRef), never from a value.
 {{- with .Values.budgets }}
 - name: HERDLESS_BUDGETS
   value: {{ include "herdless.budgets" $ | quote }}
+{{- end }}
+{{- with .Values.namespaceWeights }}
+- name: HERDLESS_NAMESPACE_WEIGHTS
+  value: {{ include "herdless.namespacePairs" . | quote }}
+{{- end }}
+{{- with .Values.namespaceCaps }}
+- name: HERDLESS_NAMESPACE_CAPS
+  value: {{ include "herdless.namespacePairs" . | quote }}
 {{- end }}
 {{- with .Values.watchNamespace }}
 - name: HERDLESS_WATCH_NAMESPACE

@@ -23,4 +23,5 @@ export * from './telemetry-config.js';
 export * from './metrics-text.js';
 export * from './status.js';
 export * from './budgets.js';
+export * from './tenant-shares.js';
 export * from './seeded-random.js';

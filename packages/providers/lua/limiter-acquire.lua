@@ -13,7 +13,9 @@
   KEYS[1]  the bucket's hash: tat, base, ceil, at, hold, admissions per epoch second
            (w: the second, wc: its count, pc: the previous second's) for limiter-throttled,
            line: the last place in line given to a denied call, uline: the same for urgent
-           calls
+           calls; per tenant: 'uline:' .. tenant (its urgent line), 'ctat:' .. tenant and
+           'cline:' .. tenant (a capped tenant's own GCRA and line; only tenants the operator
+           capped, so the fields are as many as the configuration names)
   ARGV[1]  steadyRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
   ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
   'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
@@ -25,14 +27,18 @@
            all theirs), booked as that many single calls one after the other would be, at most
            ARGV[12] reservationMs of the lane's interval in one admission
   ARGV[13] '1' when the sync already holds slots (committed): never deferred, it waits
-  ARGV[14] the tenant (namespace) of an urgent call, or '': denied, it gets a place in its
-           tenant's own urgent line (field 'uline:' .. tenant), so tenants take turns
+  ARGV[14] the tenant (namespace) of the call, or '': held to its cap (ARGV[16]) in every lane;
+           an urgent call denied gets a place in its tenant's own urgent line (field
+           'uline:' .. tenant), so tenants take turns
   ARGV[15] '1' when the asking process had an answer from this bucket within its TTL: a missing
            tat is then a lost bucket (limiter-math.ts lostBucketTatMs)
+  ARGV[16] the tenant's cap: its most share of the rate (0 < cap <= 1), 0 when uncapped
+  ARGV[17] the tenant's weight (default 1): its urgent line steps by the interval over it
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
   rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
   and traces), granted (slots booked), spacingMs (string: between booked slots), firstSlotInMs
-  (string: the first booked slot from now, below zero when the burst lets calls go at once) }
+  (string: the first booked slot from now, below zero when the burst lets calls go at once),
+  capped ('1' when the tenant's cap decided the time, else '0') }
 ]]
 local steady = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -49,16 +55,21 @@ local reservationMs = tonumber(ARGV[12]) or 0
 local committed = ARGV[13] == '1'
 local tenant = ARGV[14] or ''
 local known = ARGV[15] == '1'
+local cap = tonumber(ARGV[16]) or 0
+local weight = tonumber(ARGV[17]) or 1
+if tenant == '' then cap = 0; weight = 1 end
+if not (weight > 0) then weight = 1 end
 
 local now = redisNowMs()
 
-local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'ctat:' .. tenant)
 local tat = tonumber(s[1])
 local base = tonumber(s[2])
 local ceil = tonumber(s[3])
 local at = tonumber(s[4])
 holdMs = tonumber(s[5]) or holdMs
 local rtat = tonumber(s[6])
+local ctat = tonumber(s[7])
 
 local rate = rateInForce(steady, minRps, rampMs, holdMs, probe, base, ceil, at, now)
 
@@ -82,13 +93,27 @@ if routine then
 else
   rtat = 0
 end
--- Slots booked in a row are one lane interval apart; at most reservationMs of them at once.
+-- A capped tenant's own GCRA at its share of the rate (limiter-math.ts admit).
+local cinterval = 0
+if cap > 0 then
+  cinterval = 1000 / (rate * cap) + 0.01
+  if not ctat or ctat < now then ctat = now end
+end
+-- Slots booked in a row are one lane interval apart (the cap's when longer); at most
+-- reservationMs of them at once.
 local spacing = interval
 if routine then spacing = rinterval end
+if cinterval > spacing then spacing = cinterval end
 local granted = math.max(1, math.min(calls, math.floor(reservationMs / spacing)))
--- Sent at its slot in the bucket, or later if the routine share binds.
+-- Sent at its slot in the bucket, or later if the routine share or the tenant's cap binds.
 local mainSend = tat + interval - burst * interval
-local send = math.max(mainSend, rtat)
+local uncapped = mainSend
+if routine then uncapped = math.max(mainSend, rtat) end
+local send = uncapped
+local capped = cap > 0 and ctat > uncapped
+if capped then send = ctat end
+local cappedFlag = '0'
+if capped then cappedFlag = '1' end
 local last = send + (granted - 1) * spacing
 local newTat = last + burst * interval
 local wait = send - now
@@ -107,11 +132,12 @@ if wait <= maxWait or committed then
     redis.call('HSET', KEYS[1], 'tat', string.format('%.4f', newTat), 'w', sec, 'wc', granted, 'pc', pc)
   end
   if routine then redis.call('HSET', KEYS[1], 'rtat', string.format('%.4f', last + rinterval)) end
+  if cap > 0 then redis.call('HSET', KEYS[1], 'ctat:' .. tenant, string.format('%.4f', last + cinterval)) end
   redis.call('PEXPIRE', KEYS[1], ttlMs)
   local first = wait
   wait = math.max(0, wait)
   return { 1, string.format('%.3f', wait), string.format('%.6f', rate), string.format('%.6f', now + wait),
-    granted, string.format('%.4f', spacing), string.format('%.3f', first) }
+    granted, string.format('%.4f', spacing), string.format('%.3f', first), cappedFlag }
 end
 -- Denied: a place in one of the lines (field line, uline or rline), one step after the last
 -- place given there and not before `from`; the line moves on by the slots asked for; the
@@ -127,10 +153,13 @@ local function comeBackInLine(field, from, step, lead)
   redis.call('PEXPIRE', KEYS[1], ttlMs)
   local back = place - lead - maxWait / 2 - now
   return { 0, string.format('%.3f', back), string.format('%.6f', rate), string.format('%.6f', now + back),
-    0, string.format('%.4f', spacing), string.format('%.3f', back) }
+    0, string.format('%.4f', spacing), string.format('%.3f', back), cappedFlag }
 end
--- Urgent: the urgent line, which starts at the reserved slots (not behind deferred work).
-if urgent and tenant ~= '' then return comeBackInLine('uline:' .. tenant, tat, interval, burst * interval) end
+-- Held by the tenant's cap: its own line, at the cap's interval, whatever the lane.
+if capped then return comeBackInLine('cline:' .. tenant, ctat, cinterval, cinterval) end
+-- Urgent: the urgent line, which starts at the reserved slots (not behind deferred work); a
+-- tenant's own steps by the interval over its weight, so the lines take turns in proportion.
+if urgent and tenant ~= '' then return comeBackInLine('uline:' .. tenant, tat, interval / weight, burst * interval) end
 if urgent then return comeBackInLine('uline', tat, interval, burst * interval) end
 -- Held by the routine share: the routine line, at the share's interval.
 if routine and rtat > mainSend then return comeBackInLine('rline', rtat, rinterval, rinterval) end

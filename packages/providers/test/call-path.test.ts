@@ -121,6 +121,43 @@ describe('CallPath (real Redis, our AWS endpoint, real SDK)', () => {
     }
   });
 
+  it("counts a named namespace's calls and the calls its cap deferred; a namespace the operator did not name gets no series", async () => {
+    endpoint.clearSecrets();
+    endpoint.resetRequests();
+    for (let i = 0; i < 7; i++) endpoint.putSecret({ name: `tenant/${i}`, secretString: 'x' });
+    const { callPathMetrics, withCallLane } = await import('../src/index.js');
+    const byNamespace = async (metric: 'namespaceCalls' | 'namespaceCapped') => {
+      const out: Record<string, number> = {};
+      for (const v of (await callPathMetrics()[metric].get()).values) out[String(v.labels.namespace)] = (out[String(v.labels.namespace)] ?? 0) + v.value;
+      return out;
+    };
+    // A cap of 0.1 of 20/s: one call every ~530 ms, longer than the limiter's 250 ms wait, so the
+    // second of two calls at once is deferred by the cap.
+    const [worker] = await startWorkers(endpoint, 1, { batching: 'never', budgets: { byType: { 'aws-sm': { GetSecretValue: 20 } } }, tenants: { caps: { batch: 0.1 } } });
+    try {
+      const [calls, capped] = [await byNamespace('namespaceCalls'), await byNamespace('namespaceCapped')];
+      const read = async (i: number, tenant: string) => {
+        for (;;) {
+          try {
+            return await withCallLane('urgent', () => (worker as Worker).provider.getSecret({ key: `tenant/${i}` }), tenant);
+          } catch (e) {
+            if (!(e instanceof HerdlessError) || e.retry !== 'throttled') throw e;
+            await sleep(e.retryAfterMs ?? 100);
+          }
+        }
+      };
+      await Promise.all([...[0, 1, 2, 3].map((i) => read(i, 'batch')), ...[4, 5, 6].map((i) => read(i, 'team-x'))]);
+      const [callsAfter, cappedAfter] = [await byNamespace('namespaceCalls'), await byNamespace('namespaceCapped')];
+      expect((callsAfter['batch'] ?? 0) - (calls['batch'] ?? 0)).toBe(4);
+      expect((cappedAfter['batch'] ?? 0) - (capped['batch'] ?? 0)).toBeGreaterThanOrEqual(1);
+      expect(Object.keys(callsAfter)).not.toContain('team-x');
+      expect(Object.keys(cappedAfter)).not.toContain('team-x');
+      expect(endpoint.counts()['GetSecretValue']?.ok).toBe(7);
+    } finally {
+      await stopWorkers([worker as Worker]);
+    }
+  });
+
   it('counts each call it sends by lane, as the store counts them', async () => {
     endpoint.clearSecrets();
     endpoint.resetRequests();

@@ -2,37 +2,11 @@
 // Lease timings keep client-go's names and defaults; fractions of a second are allowed so
 // tests can run elections in a few seconds.
 import { hostname } from 'node:os';
-import { commonConfigShape } from '@herdless/core';
+import { commonConfigShape, namespacePairs, tenantSharesConfigShape } from '@herdless/core';
 import { z } from 'zod';
 
 const seconds = z.coerce.number().positive();
 const fraction = z.coerce.number().min(0).max(1);
-
-/**
- * A comma-separated list of "namespace=value" pairs (the operator's per-namespace settings), each
- * value read by `parse` (undefined: the value breaks the rule `expected` names).
- */
-function namespacePairs<T>(expected: string, parse: (value: string) => T | undefined) {
-  return z
-    .string()
-    .default('')
-    .transform((text, ctx) => {
-      const map: Record<string, T> = {};
-      for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-        const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)=(.+)$/.exec(part);
-        const value = m ? parse(m[3] as string) : undefined;
-        if (!m || value === undefined) {
-          ctx.addIssue({ code: 'custom', message: `expected ${expected} separated by commas, found "${part}"` });
-          return z.NEVER;
-        }
-        map[m[1] as string] = value;
-      }
-      return map;
-    });
-}
-
-/** A number in (min, max], or undefined. */
-const numberIn = (min: number, max: number) => (v: string) => (/^\d+(\.\d+)?$/.test(v) && Number(v) > min && Number(v) <= max ? Number(v) : undefined);
 
 export const PLANNER_POLICIES = ['herdless', 'eso', 'eso-jitter'] as const;
 export type PlannerPolicyName = (typeof PLANNER_POLICIES)[number];
@@ -71,14 +45,7 @@ export const schedulerConfigSchema = z
         description:
           "which shard's queue a namespace's ExternalSecrets go to (\"team-a=pool-a,team-b=pool-b\"); other namespaces go to the first of --shards; the operator's, not the tenants': an ExternalSecret cannot choose its pool",
       }),
-    namespaceWeights: namespacePairs('"namespace=weight" pairs (weight > 0, at most 1000)', numberIn(0, 1000)).meta({
-      description:
-        'weights of namespaces in the fair share of a provider key between new and changed specs ("team-a=2,batch=0.5"); other namespaces weigh 1; the operator\'s alone: no namespaced object sets it',
-    }),
-    namespaceCaps: namespacePairs('"namespace=share" pairs (0 < share <= 1)', numberIn(0, 1)).meta({
-      description:
-        'the most of each provider key\'s budget a namespace\'s planned syncs may take in any second, every lane ("batch=0.25"); uncapped when absent; the operator\'s alone',
-    }),
+    ...tenantSharesConfigShape,
     spreadFraction: fraction.default(0.1).meta({ description: 'the window before a deadline a refresh may be placed in, as a fraction of the interval' }),
     respreadFraction: fraction.default(1).meta({ description: 'the same window for the refresh after an off-plan sync (new, changed, retry, overdue); 1: the whole interval' }),
     esoSyncsPerSecond: z.coerce.number().positive().default(10).meta({ description: "eso policies (bench): syncs a second the modelled controller starts (ESO's 50 QPS client at about 5 calls a sync)" }),

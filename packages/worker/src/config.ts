@@ -1,6 +1,6 @@
 // The worker's configuration: one zod object, parsed once at start (core's loadConfig).
 import { z } from 'zod';
-import { ConfigError, commonConfigShape, parseBudgets } from '@herdless/core';
+import { ConfigError, commonConfigShape, parseBudgets, tenantSharesConfigShape } from '@herdless/core';
 import type { AmbientWebIdentity } from '@herdless/providers';
 import { DEFAULT_EVENT_LIMITS } from './sync-events.js';
 
@@ -35,6 +35,7 @@ export const workerConfigSchema = z.object({
       }
     })
     .meta({ description: "requests a second per provider type, as the scheduler's --budgets (\"aws-sm=50,aws-sm.BatchGetSecretValue=5\"); same value on both" }),
+  ...tenantSharesConfigShape,
   coalesceWindowMs: z.coerce.number().int().min(0).max(60_000).default(50).meta({ description: 'identical remote reads within this window become one call' }),
   batching: z.enum(['auto', 'always', 'never']).default('auto').meta({ description: 'BatchGetSecretValue for current-version reads of one quota key: auto (chosen by the budgets), always or never' }),
   eventBurst: z.coerce.number().int().min(0).default(DEFAULT_EVENT_LIMITS.totalBurst).meta({

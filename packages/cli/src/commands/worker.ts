@@ -1,4 +1,4 @@
-import { createRedisConnection, routineShareOf, startTelemetry, telemetryConfigOf } from '@herdless/core';
+import { createRedisConnection, routineShareOf, startTelemetry, telemetryConfigOf, tenantSharesOf } from '@herdless/core';
 import { CallPath, ProviderCache } from '@herdless/providers';
 import { runWorker, workerConfigSchema } from '@herdless/worker';
 import type { CommandModule } from './command-spec.js';
@@ -19,6 +19,8 @@ export const workerCommand: CommandModule = {
     const callPath = new CallPath({
       redis,
       budgets: { byType: config.budgets },
+      // The operator's namespace caps and weights, as the scheduler plans with them.
+      tenants: tenantSharesOf(config),
       coalesceWindowMs: config.coalesceWindowMs,
       batching: config.batching,
       keyPrefix: config.queuePrefix,

@@ -2,6 +2,7 @@
 // SecretStore on the same AWS account and Region as the storm's (one provider key, one quota),
 // each creating one ExternalSecret every 2 s while tenant A's storm runs (staggered, so one
 // arrives every 0.5 s). Their create-to-Ready is the figure: it should not depend on A's storm.
+import { waitUntil } from '@herdless/lab';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { FleetObserver, type FleetRecord } from './fleet-observer.js';
 import { createTrickle, prepareNamespaceStore, type StormPlan } from './storm.js';
@@ -14,6 +15,27 @@ const MAX_PER_NEIGHBOUR = 200;
 /** The neighbours' namespaces, credentials and stores; `budgetRps` as the storm's store has it. */
 export async function prepareNeighbours(kc: KubeConfig, region: string, budgetRps: number | undefined): Promise<void> {
   for (const namespace of NEIGHBOURS) await prepareNamespaceStore(kc, region, namespace, budgetRps);
+}
+
+/**
+ * Waits until every Herdless process of the contender answers /readyz (the workers load the
+ * template engine and list their caches first: 30 s and more on a loaded machine). The figure is
+ * what the other tenants wait during A's storm, not the controller's cold start, which the
+ * first neighbours' creations would otherwise wait out (seen: p99 72 s at load 24, every second
+ * of it in the first 30 s). The real ESO serves no such port here: it is not waited for.
+ */
+export async function waitForControllerReady(targets: { workerPorts: readonly number[]; schedulerPorts: readonly number[] }, timeoutMs = 180_000): Promise<void> {
+  const waiting = new Set([...targets.workerPorts, ...targets.schedulerPorts]);
+  await waitUntil(
+    async () => {
+      for (const port of [...waiting]) {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        if (res?.ok) waiting.delete(port);
+      }
+      return waiting.size === 0 ? true : undefined;
+    },
+    { what: "the contender's processes ready (/readyz)", timeoutMs, intervalMs: 250, lastSeen: () => `not ready on ports ${[...waiting].join(', ')}` },
+  );
 }
 
 export interface Neighbours {

@@ -24,7 +24,7 @@ import { startLabEnvironment } from './lab-environment.js';
 import { SYNC_START_LATENESS, WORKER_START_CPU } from '@herdless/worker';
 import { computeResult, latenessNote, workerStartCpuOf, type ProviderReply, type RunObservation } from './lab-figures.js';
 import type { LabProgress } from './lab-progress.js';
-import { prepareNeighbours, startNeighbours, type Neighbours } from './noisy-neighbour.js';
+import { prepareNeighbours, startNeighbours, waitForControllerReady, type Neighbours } from './noisy-neighbour.js';
 import { createStorm, createTrickle, planStorm, prepareStore, type StormPlan } from './storm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,6 +98,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     await prepareStore(kc, env.aws, plan, run.kind === 'herdless' ? settings.budgetRps : undefined);
     if (settings.scenario === 'noisy-neighbour') await prepareNeighbours(kc, env.aws.region, run.kind === 'herdless' ? settings.budgetRps : undefined);
     if (!settings.startAfterCreate) await controller.start();
+    if (settings.scenario === 'noisy-neighbour') await waitForControllerReady(controller.probeTargets());
     await observer.start();
     const access = { server: env.controlPlane.server, caPem: env.controlPlane.caPem, adminToken: env.controlPlane.adminToken };
     const writesBefore = countWrites(await fetchApiServerMetrics(access));

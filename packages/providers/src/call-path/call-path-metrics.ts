@@ -18,6 +18,8 @@ export interface CallPathMetrics {
   breakerState: Gauge<string>;
   reads: Counter<string>;
   coalesced: Counter<string>;
+  namespaceCalls: Counter<string>;
+  namespaceCapped: Counter<string>;
 }
 
 let metrics: CallPathMetrics | undefined;
@@ -53,6 +55,16 @@ export function callPathMetrics(): CallPathMetrics {
       'herdless_provider_reads_total',
       'Remote values read, by the operation that read them (GetSecretValue or BatchGetSecretValue, …).',
       ['provider_key', 'operation'],
+    ),
+    namespaceCalls: counter(
+      'herdless_limiter_namespace_calls_total',
+      "Calls sent for a namespace the operator named in --namespace-weights or --namespace-caps (others get no series), by provider key and quota bucket.",
+      ['provider_key', 'operation', 'namespace'],
+    ),
+    namespaceCapped: counter(
+      'herdless_limiter_namespace_capped_total',
+      "Calls of a namespace deferred by its --namespace-caps share in the workers' limiter (the job comes back at its place in the namespace's line), by provider key and quota bucket.",
+      ['provider_key', 'operation', 'namespace'],
     ),
     coalesced: counter('herdless_coalesced_reads_total', 'Reads that shared another identical read instead of calling the store.', ['provider_key']),
   };

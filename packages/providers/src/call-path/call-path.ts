@@ -14,7 +14,7 @@ import { createProvider, credentialIdentityOfContext, providerKeyOf } from '../c
 import { hasRawReader, rawReaderFor, type CallGate, type Provider, type ProviderContext, type RawReader, type SecretBytes } from '../provider.js';
 import type { ProviderCache } from '../provider-cache.js';
 import { limiterBudgetRpsOf, providerTypeOfKey, quotaBucketOf, type CallPathBudgets } from './budgets.js';
-import { storeBudgetRpsOf, storeShareRpsOf, DEFAULT_BUDGETS } from '@herdless/core';
+import { storeBudgetRpsOf, storeShareRpsOf, DEFAULT_BUDGETS, type TenantShares } from '@herdless/core';
 import { callPathMetrics } from './call-path-metrics.js';
 import { BREAKER_STATE_VALUE, ProviderBreaker, type BreakerOptions, type BreakerState } from './circuit-breakers.js';
 import { Coalescer, readIdentityOf } from './coalescer.js';
@@ -38,6 +38,10 @@ export interface CallPathOptions {
   batching?: BatchingMode;
   /** Prefix of the limiter's Redis keys (default "herdless"). */
   keyPrefix?: string;
+  /** The operator's namespace caps and weights on every provider key's budget (the scheduler's
+   *  --namespace-caps and --namespace-weights): the limiter holds a capped namespace to its share,
+   *  and its urgent lines take turns by weight. Never from a namespaced object. */
+  tenants?: TenantShares;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -100,9 +104,19 @@ export class CallPath {
     return this.wrap(await createProvider({ ...ctx, gate: cap === undefined ? gate : this.cappedGate(gate, providerKey, cap) }, cache), cap);
   }
 
-  /** The limits of one bucket of a provider key. */
+  /** The limits of one bucket of a provider key, with the operator's namespace caps and weights. */
   limitsOf(providerKey: string, bucket: string): LimiterParams {
-    return limiterParams(limiterBudgetRpsOf(this.opts.budgets ?? {}, providerKey, bucket), this.opts.limiter);
+    const limits = limiterParams(limiterBudgetRpsOf(this.opts.budgets ?? {}, providerKey, bucket), this.opts.limiter);
+    return this.opts.tenants === undefined ? limits : { ...limits, tenants: this.opts.tenants };
+  }
+
+  /** The namespace label of a call's per-namespace metrics: only for namespaces the operator
+   *  named (caps or weights), so the series are as many as the configuration's entries. */
+  private namedTenant(): string | undefined {
+    const tenant = currentCallTenant();
+    const shares = this.opts.tenants;
+    if (tenant === undefined || shares === undefined) return undefined;
+    return shares.caps?.[tenant] !== undefined || shares.weights?.[tenant] !== undefined ? tenant : undefined;
   }
 
   /** Where every request of the provider key with these credentials passes: breaker check → limiter → breaker → call. */
@@ -299,6 +313,8 @@ export class CallPath {
       if (labels) this.metrics.limiterRate.set(labels, decision.rateRps);
       if (!decision.allowed) {
         if (labels) this.metrics.limiterDecisions.inc({ ...labels, decision: 'deferred' });
+        const tenant = decision.capped ? this.namedTenant() : undefined;
+        if (labels && tenant !== undefined) this.metrics.namespaceCapped.inc({ ...labels, namespace: tenant });
         throw deferral(operation, charge, decision);
       }
       if (admission) {
@@ -372,6 +388,8 @@ export class CallPath {
     // Counted when sent (the requests counter counts on the reply): the lab's probe reads which
     // lane made a second's calls.
     this.metrics.sent.inc({ ...labels, lane });
+    const tenant = this.namedTenant();
+    if (tenant !== undefined) this.metrics.namespaceCalls.inc({ ...labels, namespace: tenant });
     try {
       const out = await breaker.fire(operation, call);
       outcome('ok');
@@ -407,9 +425,10 @@ function limiterUnavailable(operation: string, cause: unknown): HerdlessError {
 
 /** The limiter had no room in `charge` for `what`: the job comes back at its place in line. */
 function deferral(what: string, charge: Charge, decision: LimiterDecision): HerdlessError {
+  const cap = decision.capped ? "namespace's cap on the " : '';
   return throttled(
     Reasons.ProviderThrottled,
-    `${what} deferred: at the ${charge.what} (${charge.limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
+    `${what} deferred: at the ${cap}${charge.what} (${charge.limits.budgetRps} rps, ${decision.rateRps.toFixed(1)} rps in force); next slot in ${Math.ceil(decision.waitMs)} ms`,
     Math.ceil(decision.waitMs),
   );
 }

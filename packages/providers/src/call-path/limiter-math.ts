@@ -2,7 +2,7 @@
 // lua/limiter-*.lua run exactly this against the state in Redis (one copy per bucket, shared by
 // every worker); this copy exists so property tests can check the invariants without Redis.
 // Keep the two in step: same names, same order of operations.
-import { LIMITER_ARRIVAL_ALLOWANCE_MS, routineShareOf } from '@herdless/core';
+import { LIMITER_ARRIVAL_ALLOWANCE_MS, routineShareOf, type TenantShares } from '@herdless/core';
 import type { CallLane } from './call-lane.js';
 
 /** Limiter settings for one bucket (provider key + operation). */
@@ -39,6 +39,10 @@ export interface LimiterParams {
   /** Throttling replies within this time of the last decrease do not decrease again
    *  (they answer calls sent before the decrease). */
   cooldownMs: number;
+  /** The operator's namespace weights and caps (a provider key's own buckets only; a store's cap
+   *  bucket has none): a capped namespace's calls are held to its share of the rate, and denied
+   *  urgent calls queue in lines that take turns in proportion to the weights. See admit. */
+  tenants?: TenantShares | undefined;
 }
 
 export interface LimiterState {
@@ -65,6 +69,9 @@ export interface LimiterState {
   /** Routine calls' own theoretical arrival time and line, at their share of the rate: see admit. */
   routineTatMs?: number | undefined;
   routineLineMs?: number | undefined;
+  /** A capped tenant's own theoretical arrival time and line, at its cap's share of the rate. */
+  tenantCapTatMs?: Readonly<Record<string, number>> | undefined;
+  tenantCapLineMs?: Readonly<Record<string, number>> | undefined;
 }
 
 /** The admission counters after `calls` more admissions at nowMs. */
@@ -132,6 +139,7 @@ export function limiterParams(budgetRps: number, opts: Partial<Omit<LimiterParam
     maxHoldMs: Math.max(opts.maxHoldMs ?? DEFAULT_LIMITER_TUNING.maxHoldMs, opts.holdMs ?? DEFAULT_LIMITER_TUNING.holdMs),
     probeRpsPerSec: opts.probeRpsPerSec ?? Math.max(0.1, budgetRps * 0.01),
     cooldownMs: opts.cooldownMs ?? DEFAULT_LIMITER_TUNING.cooldownMs,
+    ...(opts.tenants === undefined ? {} : { tenants: opts.tenants }),
   };
 }
 
@@ -195,6 +203,8 @@ export interface Admission {
   /** allowed: where the first booked slot lies from now; below zero when the burst lets the
    *  first calls go at once (slot i is sent after max(0, firstSlotInMs + i × spacingMs)). */
   firstSlotInMs: number;
+  /** The tenant's cap decided the time: denied by it, or admitted later than the rest allowed. */
+  capped: boolean;
 }
 
 /**
@@ -208,8 +218,9 @@ export interface Admission {
 export interface AdmissionAsk {
   calls?: number;
   committed?: boolean;
-  /** The namespace of an urgent call: each tenant's denied urgent calls get places in a line of
-   *  their own, starting at the reserved slots, so the lines take turns (fair share). */
+  /** The namespace the call is for. A capped one (LimiterParams.tenants) is held to its cap in
+   *  every lane; an urgent call denied gets a place in its tenant's own line, starting at the
+   *  reserved slots, so the lines take turns in proportion to their weights (fair share). */
   tenant?: string;
   /** The asking process had an answer from this bucket within its TTL: missing now, it was
    *  lost with Redis's state (see lostBucketTatMs). The rate limiter sets it. */
@@ -263,6 +274,12 @@ export function lostBucketTatMs(p: Pick<LimiterParams, 'maxWaitMs' | 'reservatio
  * API server, or behind a catch-up that ran long) drain at the share the planner plans them at,
  * not at the whole budget, so they never crowd out new specs and never make a peak.
  *
+ * A tenant the operator capped (LimiterParams.tenants.caps, `ask.tenant`) passes a third GCRA
+ * at its cap's share of the rate in force, in every lane, with its own line: the planner plans
+ * it within its cap, and the workers hold it there too when its jobs reach them faster (a moved
+ * plan, retries, a scheduler with other flags). Its calls are never sent closer together than
+ * the cap's interval, so over any span its calls stay within the cap's share (plus one call).
+ *
  * Several slots at once (`ask.calls`, one sync's reads) are booked exactly as that many single
  * calls admitted one after the other in the same instant would be, without the maxWaitMs check
  * after the first: slots one lane interval apart (the routine interval for a routine sync), the
@@ -280,17 +297,24 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   const routine = lane === 'routine';
   const rt = routine ? intervalMs(rate * p.routineShare) : 0;
   const routineTat = routine ? Math.max(s.routineTatMs ?? nowMs, nowMs) : -Infinity;
-  const spacingMs = routine ? rt : t;
+  const { tenant, cap, weight } = tenantOf(p, ask);
+  const ct = cap > 0 ? intervalMs(rate * cap) : 0;
+  const capTat = cap > 0 ? Math.max(s.tenantCapTatMs?.[tenant] ?? nowMs, nowMs) : -Infinity;
+  const spacingMs = Math.max(routine ? rt : t, ct);
   const granted = Math.max(1, Math.min(Math.floor(ask.calls ?? 1), Math.floor(p.reservationMs / spacingMs)));
-  // The call is sent at its slot in the main bucket, or later if the routine share binds.
+  // The call is sent at its slot in the main bucket, or later if the routine share or the
+  // tenant's cap binds.
   const mainSendMs = tat + t - p.burst * t;
-  const sendMs = Math.max(mainSendMs, routineTat);
+  const uncappedSendMs = Math.max(mainSendMs, routineTat);
+  const sendMs = Math.max(uncappedSendMs, capTat);
+  const capped = capTat > uncappedSendMs;
   const waitMs = sendMs - nowMs;
   if (waitMs <= p.maxWaitMs || ask.committed === true) {
     const lastMs = sendMs + (granted - 1) * spacingMs;
     const state: LimiterState = { ...s, tatMs: lastMs + p.burst * t, ...countAdmission(s, nowMs, granted) };
     if (routine) state.routineTatMs = lastMs + rt;
-    return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state, granted, spacingMs, firstSlotInMs: waitMs };
+    if (cap > 0) state.tenantCapTatMs = { ...s.tenantCapTatMs, [tenant]: lastMs + ct };
+    return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state, granted, spacingMs, firstSlotInMs: waitMs, capped };
   }
   // Denied: a place in one of the lines, one step after the last place given there and not
   // before `from`; the line moves on by the slots asked for; the caller comes back `lead` ms
@@ -298,25 +322,48 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   // arrival time is kept even then: recomputed at every ask, it would move on with the clock
   // and no call would ever be admitted.
   const kept = lost ? { tatMs: tat } : {};
-  const comeBackInLine = (field: 'lineMs' | 'urgentLineMs' | 'routineLineMs', from: number, step: number, lead: number): Admission => {
-    const place = Math.max(s[field] ?? 0, from) + step;
-    const back = place - lead - p.maxWaitMs / 2 - nowMs;
-    return { allowed: false, waitMs: back, rateRps: rate, state: { ...s, ...kept, [field]: place + (granted - 1) * step }, granted: 0, spacingMs, firstSlotInMs: back };
+  const comeBackInLine = (line: number | undefined, from: number, step: number, lead: number): { back: number; last: number } => {
+    const place = Math.max(line ?? 0, from) + step;
+    return { back: place - lead - p.maxWaitMs / 2 - nowMs, last: place + (granted - 1) * step };
   };
+  const denied = (back: number, state: LimiterState): Admission => ({ allowed: false, waitMs: back, rateRps: rate, state: { ...state, ...kept }, granted: 0, spacingMs, firstSlotInMs: back, capped });
+  // The tenant's cap binds: a place in its own line, at the cap's interval. Its calls never go
+  // faster than the cap, whatever their lane.
+  if (capped) {
+    const { back, last } = comeBackInLine(s.tenantCapLineMs?.[tenant], capTat, ct, ct);
+    return denied(back, { ...s, tenantCapLineMs: { ...s.tenantCapLineMs, [tenant]: last } });
+  }
   // An urgent call (a new or changed spec: someone is waiting for it) does not join the line of
   // deferred work: a place in the urgent line, which starts at the slots already reserved; its
   // tenant's own when it names one (a tenant's thousands then queue behind themselves only).
-  if (urgent && ask.tenant !== undefined) {
+  // A tenant's line steps by the interval over its weight: the lines take turns as weighted
+  // fair queuing's finish times do, a tenant of weight 2 coming back twice as often as one of 1.
+  if (urgent && tenant !== '') {
     const lines = s.tenantUrgentLineMs ?? {};
-    const place = Math.max(lines[ask.tenant] ?? 0, tat) + t;
-    const back = place - p.burst * t - p.maxWaitMs / 2 - nowMs;
-    const state = { ...s, tenantUrgentLineMs: { ...lines, [ask.tenant]: place + (granted - 1) * t } };
-    return { allowed: false, waitMs: back, rateRps: rate, state, granted: 0, spacingMs, firstSlotInMs: back };
+    const { back, last } = comeBackInLine(lines[tenant], tat, t / weight, p.burst * t);
+    return denied(back, { ...s, tenantUrgentLineMs: { ...lines, [tenant]: last } });
   }
-  if (urgent) return comeBackInLine('urgentLineMs', tat, t, p.burst * t);
+  if (urgent) {
+    const { back, last } = comeBackInLine(s.urgentLineMs, tat, t, p.burst * t);
+    return denied(back, { ...s, urgentLineMs: last });
+  }
   // The routine share binds: a place in the routine line.
-  if (routine && routineTat > mainSendMs) return comeBackInLine('routineLineMs', routineTat, rt, rt);
-  return comeBackInLine('lineMs', tat, t, p.burst * t);
+  if (routine && routineTat > mainSendMs) {
+    const { back, last } = comeBackInLine(s.routineLineMs, routineTat, rt, rt);
+    return denied(back, { ...s, routineLineMs: last });
+  }
+  const { back, last } = comeBackInLine(s.lineMs, tat, t, p.burst * t);
+  return denied(back, { ...s, lineMs: last });
+}
+
+/**
+ * The tenant of an ask with its weight (default 1) and cap (0: uncapped), from the operator's
+ * settings of the bucket. Only a provider key's own buckets carry them (LimiterParams.tenants).
+ */
+export function tenantOf(p: Pick<LimiterParams, 'tenants'>, ask: Pick<AdmissionAsk, 'tenant'>): { tenant: string; cap: number; weight: number } {
+  const tenant = ask.tenant ?? '';
+  if (tenant === '') return { tenant, cap: 0, weight: 1 };
+  return { tenant, cap: p.tenants?.caps?.[tenant] ?? 0, weight: p.tenants?.weights?.[tenant] ?? 1 };
 }
 
 /**

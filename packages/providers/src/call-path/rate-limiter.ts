@@ -4,7 +4,7 @@
 // numbers (times, rates): never a secret value.
 import { readFileSync } from 'node:fs';
 import type { RedisConnection as Redis } from '@herdless/core';
-import { limiterParams, steadyRps, type AdmissionAsk, type LimiterParams } from './limiter-math.js';
+import { limiterParams, steadyRps, tenantOf, type AdmissionAsk, type LimiterParams } from './limiter-math.js';
 import type { CallLane } from './call-lane.js';
 
 const LUA_DIR = new URL('../../lua/', import.meta.url);
@@ -42,7 +42,9 @@ interface LimiterCommands {
     committed: string,
     tenant: string,
     bucketKnown: string,
-  ): Promise<[number, string, string, string, number, string, string]>;
+    tenantCap: number,
+    tenantWeight: number,
+  ): Promise<[number, string, string, string, number, string, string, string]>;
   herdlessLimiterThrottled(
     key: string,
     steadyRps: number,
@@ -82,6 +84,8 @@ export interface LimiterDecision {
   spacingMs: number;
   /** allowed: the first booked slot from now (limiter-math's slotWaitMs gives each slot's wait). */
   firstSlotInMs: number;
+  /** The tenant's cap decided the time (denied by it, or admitted later than the rest allowed). */
+  capped: boolean;
 }
 
 /** Budget and tuning for one bucket; the call path resolves them from config per provider key. */
@@ -118,7 +122,8 @@ export class RedisRateLimiter {
   /**
    * Admits one call now, or reserves its slot within maxWaitMs; otherwise gives it a place in line
    * and says when to come back. An urgent call (a new or changed spec) has its own line; a routine
-   * one (a planned refresh) is held to the routine share of the rate as well.
+   * one (a planned refresh) is held to the routine share of the rate as well, and a tenant the
+   * operator capped (limits.tenants) to its cap, in every lane.
    */
   acquire(providerKey: string, operation: string, limits: BucketLimits, lane: CallLane = 'other', tenant?: string): Promise<LimiterDecision> {
     return this.reserve(providerKey, operation, limits, lane, tenant === undefined ? {} : { tenant });
@@ -135,7 +140,8 @@ export class RedisRateLimiter {
     const askedAtMs = Date.now();
     // The bucket's TTL was renewed when it last answered (asked no earlier than then).
     const bucketKnown = askedAtMs - (this.answeredAt.get(key) ?? -Infinity) < ttlMs;
-    const [allowed, waitMs, rateRps, slotMs, granted, spacingMs, firstSlotInMs] = await this.redis.herdlessLimiterAcquire(
+    const { tenant, cap, weight } = tenantOf(limits, ask);
+    const [allowed, waitMs, rateRps, slotMs, granted, spacingMs, firstSlotInMs, capped] = await this.redis.herdlessLimiterAcquire(
       key,
       steadyRps(limits),
       limits.burst,
@@ -150,8 +156,10 @@ export class RedisRateLimiter {
       Math.max(1, Math.floor(ask.calls ?? 1)),
       limits.reservationMs,
       ask.committed === true ? '1' : '0',
-      lane === 'urgent' ? (ask.tenant ?? '') : '',
+      tenant,
       bucketKnown ? '1' : '0',
+      cap,
+      weight,
     );
     this.rememberAnswer(key, askedAtMs);
     return {
@@ -162,6 +170,7 @@ export class RedisRateLimiter {
       granted: Number(granted),
       spacingMs: Number(spacingMs),
       firstSlotInMs: Number(firstSlotInMs),
+      capped: capped === '1',
     };
   }
 

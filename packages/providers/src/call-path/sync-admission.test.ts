@@ -20,7 +20,7 @@ class MathLimiter implements SlotLimiter {
     const a = admit(limits, this.states.get(bucket) ?? {}, now, lane, ask);
     this.states.set(bucket, a.state);
     this.asks.push({ bucket, lane, ask, allowed: a.allowed, granted: a.granted });
-    return { allowed: a.allowed, waitMs: a.waitMs, rateRps: a.rateRps, slotMs: now + a.waitMs, granted: a.granted, spacingMs: a.spacingMs, firstSlotInMs: a.firstSlotInMs };
+    return { allowed: a.allowed, waitMs: a.waitMs, rateRps: a.rateRps, slotMs: now + a.waitMs, granted: a.granted, spacingMs: a.spacingMs, firstSlotInMs: a.firstSlotInMs, capped: a.capped };
   }
 }
 

@@ -91,7 +91,7 @@ export class SyncAdmission {
     readonly providerKey: string,
     private readonly lane: CallLane,
     private readonly limiter: SlotLimiter,
-    /** The sync's namespace: its urgent bookings wait in their tenant's own line. */
+    /** The sync's namespace: its bookings are held to its cap, and its urgent ones wait in its own line. */
     private readonly tenant?: string,
   ) {}
 

@@ -37,9 +37,33 @@ function callsIn(jobs: readonly PlannedSync[], namespace: string, from: number, 
   return n;
 }
 
+/**
+ * One planning pass bringing new specs of several namespaces at once (an informer's batch after a
+ * busy second), in the order given: interleaved, or one namespace's block before another's.
+ */
+const mixedPassArb = fc
+  .record({
+    second: fc.integer({ min: 0, max: 30 }),
+    parts: fc.array(fc.record({ namespace: fc.constantFrom(...NAMESPACES), count: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 20, max: 120 })) }), { minLength: 2, maxLength: 4 }),
+    interleave: fc.boolean(),
+  })
+  .map(({ second, parts, interleave }) => ({ second, namespaces: orderOf(parts, interleave) }));
+
+/** The namespaces of a pass's new specs in the order the pass brings them. */
+function orderOf(parts: ReadonlyArray<{ namespace: string; count: number }>, interleave: boolean): string[] {
+  if (!interleave) return parts.flatMap((p) => Array.from({ length: p.count }, () => p.namespace));
+  const left = parts.map((p) => ({ ...p }));
+  const out: string[] = [];
+  while (left.some((p) => p.count > 0)) for (const p of left) if (p.count-- > 0) out.push(p.namespace);
+  return out;
+}
+
+/** A creation: `count` new specs of one namespace, or a mixed pass (`namespaces`, in order). */
+type Creation = { second: number; namespace: string; count: number } | { second: number; namespaces: readonly string[] };
+
 /** Runs the creations in time order; calls `check` after each pass with the jobs it placed. */
 function run(
-  creations: ReadonlyArray<{ second: number; namespace: string; count: number }>,
+  creations: ReadonlyArray<Creation>,
   budgetRps: number,
   tenants: TenantShares,
   check: (placed: PlannedSync[], nowSec: number, p: Planner, changes: PlanChange[]) => void,
@@ -49,7 +73,8 @@ function run(
   const sorted = [...creations].sort((a, b) => a.second - b.second);
   for (const c of sorted) {
     const now = T0 + c.second * 1000;
-    const items = Array.from({ length: c.count }, () => planItem(next++, { namespace: c.namespace }));
+    const namespaces = 'namespaces' in c ? c.namespaces : Array.from({ length: c.count }, () => c.namespace);
+    const items = namespaces.map((namespace) => planItem(next++, { namespace }));
     const changes = p.observeAll(items, now);
     // The new specs of this pass where they are placed (jobs of others they moved are not new).
     const placed = items.flatMap((item) => p.planned(item.uid) ?? []);
@@ -59,41 +84,41 @@ function run(
 }
 
 describe('fair share between namespaces (property-based)', () => {
-  it("no namespace's new spec waits behind more than its share of another's", () => {
+  /** The fairness property over runs of these creations. */
+  function checkFairShare(creationsArb: fc.Arbitrary<Creation[]>, numRuns: number): void {
     fc.assert(
-      fc.property(
-        fc.array(creationArb, { minLength: 2, maxLength: 8 }),
-        fc.integer({ min: 2, max: 40 }),
-        fc.record({ 'tenant-a': fc.constantFrom(1, 2, 3), 'tenant-b': fc.constantFrom(1, 2) }),
-        (creations, budget, weights) => {
-          const weightOf = (ns: string): number => (weights as Record<string, number>)[ns] ?? 1;
-          run(creations, budget, { weights }, (placed, nowSec, p) => {
-            const jobs = [...p.plannedJobs()];
-            for (const j of placed) {
-              const slot = Math.floor(j.plannedAt / 1000);
-              // What j's namespace has between now and j's slot, j included, and what each other
-              // namespace has strictly before j's slot (same slot: served in the same second).
-              const mine = callsIn(jobs, j.namespace, nowSec, slot);
-              for (const other of NAMESPACES) {
-                if (other === j.namespace) continue;
-                const ahead = callsIn(jobs, other, nowSec, slot - 1);
-                expect(ahead, `${j.namespace}'s job at +${slot - nowSec}s waits behind ${ahead} of ${other}'s calls (it has ${mine})`).toBeLessThanOrEqual(
-                  (weightOf(other) / weightOf(j.namespace)) * mine + 1e-9,
-                );
-              }
+      fc.property(creationsArb, fc.integer({ min: 2, max: 40 }), fc.record({ 'tenant-a': fc.constantFrom(1, 2, 3), 'tenant-b': fc.constantFrom(1, 2) }), (creations, budget, weights) => {
+        const weightOf = (ns: string): number => (weights as Record<string, number>)[ns] ?? 1;
+        run(creations, budget, { weights }, (placed, nowSec, p) => {
+          const jobs = [...p.plannedJobs()];
+          for (const j of placed) {
+            const slot = Math.floor(j.plannedAt / 1000);
+            // What j's namespace has between now and j's slot, j included, and what each other
+            // namespace has strictly before j's slot (same slot: served in the same second).
+            const mine = callsIn(jobs, j.namespace, nowSec, slot);
+            for (const other of NAMESPACES) {
+              if (other === j.namespace) continue;
+              const ahead = callsIn(jobs, other, nowSec, slot - 1);
+              expect(ahead, `${j.namespace}'s job at +${slot - nowSec}s waits behind ${ahead} of ${other}'s calls (it has ${mine})`).toBeLessThanOrEqual(
+                (weightOf(other) / weightOf(j.namespace)) * mine + 1e-9,
+              );
             }
-          });
-        },
-      ),
-      // Each run is a few ms: 150 keep the file within seconds on a loaded machine; the bound held
-      // at 3,000 runs for several seeds.
-      { numRuns: 150 },
+          }
+        });
+      }),
+      { numRuns },
     );
+  }
+
+  it("no namespace's new spec waits behind more than its share of another's", () => {
+    // Each run is a few ms: 150 keep the file within seconds on a loaded machine; the bound held
+    // at 3,000 runs for several seeds.
+    checkFairShare(fc.array(creationArb, { minLength: 2, maxLength: 8 }), 150);
   }, 60_000);
 
-  it('every spec a new spec overtook is on the queue again once, later, and nothing is dropped', () => {
+  it('every spec a new spec overtook is on the queue again once, later, and nothing is dropped, also when one pass brings several namespaces at once', () => {
     fc.assert(
-      fc.property(fc.array(creationArb, { minLength: 2, maxLength: 10 }), fc.integer({ min: 2, max: 20 }), (creations, budget) => {
+      fc.property(fc.array(fc.oneof(creationArb, mixedPassArb), { minLength: 2, maxLength: 10 }), fc.integer({ min: 2, max: 20 }), (creations, budget) => {
         const queue = new Map<string, PlannedSync>();
         const p = run(creations, budget, {}, (_placed, _nowSec, _p, changes) => {
           for (const ch of changes) {
@@ -106,7 +131,7 @@ describe('fair share between namespaces (property-based)', () => {
           }
         });
         const planned = [...p.plannedJobs()];
-        expect(queue.size).toBe(creations.reduce((n, c) => n + c.count, 0));
+        expect(queue.size).toBe(creations.reduce((n, c) => n + ('namespaces' in c ? c.namespaces.length : c.count), 0));
         expect(planned.map((j) => j.id).sort()).toEqual([...queue.values()].map((j) => j.id).sort());
       }),
       { numRuns: 40 },

@@ -1,6 +1,6 @@
 // Which planner runs: Herdless's capacity-aware placement, or models of the reference
 // controller (ESO v0.20.4, placement/eso-placement.ts) for the bench: `eso` and `eso-jitter`.
-import { parseBudgets, seededRandom } from '@herdless/core';
+import { parseBudgets, seededRandom, tenantSharesOf } from '@herdless/core';
 import type { PlannerPolicyName } from '../config.js';
 import { CapacityPlacement } from './placement/capacity-placement.js';
 import { EsoPlacement, esoRetryDelayMs } from './placement/eso-placement.js';
@@ -41,7 +41,7 @@ export function createPlanner(config: PolicyConfig): Planner {
         reservedShare: config.reservedShare,
         spreadFraction: config.spreadFraction,
         ...(config.respreadFraction !== undefined ? { respreadFraction: config.respreadFraction } : {}),
-        tenants: { weights: config.namespaceWeights ?? {}, caps: config.namespaceCaps ?? {} },
+        tenants: tenantSharesOf(config),
       }),
     });
   }

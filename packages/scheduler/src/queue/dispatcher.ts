@@ -3,16 +3,25 @@
 // leader's signal aborts: a deposed leader enqueues nothing new (what is in flight is
 // harmless, the ids being deterministic).
 import { isSpecLane, type Logger, type SyncJob } from '@herdless/core';
+import { Heap } from 'heap-js';
 import type { SyncEnqueuer } from './enqueuer.js';
 import type { PlanChange, PlannedSync } from '../planning/plan.js';
 
 export interface DispatcherOptions {
-  enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel'>;
+  enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel' | 'stateOf'>;
   epoch: number;
   signal: AbortSignal;
   logger: Logger;
   concurrency?: number;
   now?: () => number;
+}
+
+/** Queue states of a job a worker took: running now, or done. */
+const TAKEN_STATES = new Set(['active', 'completed']);
+
+/** The same spec sync at another time: same object, generation and spec-lane reason. */
+function isSameSync(job: PlannedSync, add: PlannedSync): boolean {
+  return job.uid === add.uid && job.generation === add.generation && job.reason === add.reason && isSpecLane(add.reason);
 }
 
 export function syncJobOf(job: PlannedSync, epoch: number): SyncJob {
@@ -37,6 +46,11 @@ export class Dispatcher {
   /** Changes not sent yet, in order; specs first (a new leader's thousands of catch-up jobs, or a
    *  recovery's refreshes, must not hold a new ExternalSecret's job back for seconds). */
   private readonly urgent = new Map<string, PlanChange>();
+  /** The urgent changes by planned time, the earliest first: the plan already shares the slots
+   *  fairly between namespaces, and sent in arrival order a light tenant's job planned for the
+   *  next second waited behind the enqueues of a heavy tenant's thousands planned over the next
+   *  minutes. Entries whose change was replaced or taken are skipped when they come up. */
+  private readonly urgentByTime = new Heap<{ uid: string; change: PlanChange }>((a, b) => (a.change.add?.plannedAt ?? 0) - (b.change.add?.plannedAt ?? 0));
   private readonly waiting = new Map<string, PlanChange>();
   private readonly inFlight = new Set<string>();
   private readonly concurrency: number;
@@ -45,13 +59,14 @@ export class Dispatcher {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   /** Jobs added and cancelled, for logs and tests. */
-  readonly counts = { added: 0, cancelled: 0, errors: 0 };
+  readonly counts = { added: 0, cancelled: 0, errors: 0, alreadyTaken: 0 };
 
   constructor(private readonly opts: DispatcherOptions) {
     this.concurrency = opts.concurrency ?? 32;
     this.now = opts.now ?? Date.now;
     opts.signal.addEventListener('abort', () => {
       this.urgent.clear();
+      this.urgentByTime.clear();
       this.waiting.clear();
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.notifyIdle();
@@ -74,7 +89,12 @@ export class Dispatcher {
   }
 
   private putWaiting(change: PlanChange): void {
-    (isUrgent(change) ? this.urgent : this.waiting).set(change.uid, change);
+    if (!isUrgent(change)) {
+      this.waiting.set(change.uid, change);
+      return;
+    }
+    this.urgent.set(change.uid, change);
+    this.urgentByTime.push({ uid: change.uid, change });
   }
 
   /** True while a change for this ExternalSecret has not reached Redis yet. */
@@ -94,28 +114,48 @@ export class Dispatcher {
 
   private pump(): void {
     if (this.opts.signal.aborted || this.retryTimer) return;
-    for (const queue of [this.urgent, this.waiting]) {
-      for (const [uid, change] of queue) {
-        if (this.inFlight.size >= this.concurrency) return;
-        if (this.inFlight.has(uid)) continue;
-        queue.delete(uid);
-        this.inFlight.add(uid);
-        void this.apply(change).finally(() => {
-          this.inFlight.delete(uid);
-          this.pump();
-          this.notifyIdle();
-        });
-      }
+    // Urgent changes, the earliest planned first; one whose ExternalSecret has a change in
+    // flight waits for it (pushed back after this pass).
+    const busy: Array<{ uid: string; change: PlanChange }> = [];
+    while (this.inFlight.size < this.concurrency) {
+      const next = this.urgentByTime.pop();
+      if (!next) break;
+      if (this.urgent.get(next.uid) !== next.change) continue;
+      if (this.inFlight.has(next.uid)) busy.push(next);
+      else this.send(this.urgent, next.uid, next.change);
     }
+    for (const b of busy) this.urgentByTime.push(b);
+    for (const [uid, change] of this.waiting) {
+      if (this.inFlight.size >= this.concurrency) return;
+      if (this.inFlight.has(uid)) continue;
+      this.send(this.waiting, uid, change);
+    }
+  }
+
+  private send(queue: Map<string, PlanChange>, uid: string, change: PlanChange): void {
+    queue.delete(uid);
+    this.inFlight.add(uid);
+    void this.apply(change).finally(() => {
+      this.inFlight.delete(uid);
+      this.pump();
+      this.notifyIdle();
+    });
   }
 
   private async apply(change: PlanChange): Promise<void> {
     try {
+      let taken = false;
       for (const job of change.cancel) {
         if (this.opts.signal.aborted) return;
         if (await this.opts.enqueuer.cancel(job.id, job.shard)) this.counts.cancelled++;
+        else if (change.add && isSameSync(job, change.add)) taken = TAKEN_STATES.has(await this.opts.enqueuer.stateOf(job.id, job.shard));
       }
-      if (change.add && !this.opts.signal.aborted) {
+      // The job a fair-share move (or any re-placement of the same spec sync) replaces was taken
+      // by a worker before the cancel reached it: that worker syncs this generation, so its copy
+      // at the new place would sync it twice. The planner keeps the copy in its plan (its budget
+      // stays booked until the status shows the sync and the item is planned anew).
+      if (taken) this.counts.alreadyTaken++;
+      else if (change.add && !this.opts.signal.aborted) {
         await this.opts.enqueuer.enqueue(syncJobOf(change.add, this.opts.epoch), change.add.id, change.add.shard, this.now());
         this.counts.added++;
       }

@@ -3,16 +3,12 @@
 // (planned and not yet done), the spec jobs in each slot by namespace, and each capped
 // namespace's load per slot; CapacityPlacement decides with it. Weights and caps come from the
 // scheduler's configuration (the operator's), never from a namespaced object.
+import type { TenantShares } from '@herdless/core';
 import type { PlannedSync } from '../plan.js';
 import { SlotCalendar } from './slot-calendar.js';
 import { EPS } from './slot-maths.js';
 
-export interface TenantShares {
-  /** Weight of a namespace's new and changed specs against the others' (default 1 each). */
-  weights?: Readonly<Record<string, number>>;
-  /** The most of a budget key's rate a namespace's planned calls may take in any slot (0 < cap ≤ 1). */
-  caps?: Readonly<Record<string, number>>;
-}
+export type { TenantShares };
 
 const keyOf = (budgetKey: string, namespace: string): string => `${budgetKey}\u0000${namespace}`;
 

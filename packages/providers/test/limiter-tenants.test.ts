@@ -1,0 +1,84 @@
+// The operator's namespace caps and weights in the limiter's Lua script on a real redis-server
+// (limiter-math.ts admit is the mirror, its properties in src/call-path/limiter-tenants.test.ts):
+// a capped namespace's calls are spaced at its cap's interval and deferred beyond it, whatever
+// the lane, while another namespace is admitted; a tenant's urgent line steps by the interval
+// over its weight.
+import { startRedis, type RedisServer } from '@herdless/lab';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intervalMs, limiterParams, RedisRateLimiter, slotWaitMs, steadyRps, type LimiterDecision } from '../src/index.js';
+
+/** The booked slots of an allowed decision on Redis's clock. */
+function slotsOf(d: LimiterDecision): number[] {
+  const redisNow = d.slotMs - d.waitMs;
+  return Array.from({ length: d.granted }, (_, i) => redisNow + slotWaitMs(d, i));
+}
+
+describe("the limiter's tenants (real Redis)", () => {
+  let redis: RedisServer;
+  let client: Redis;
+  let run = 0;
+  const key = () => `aws-sm|us-east-1|tenants-${process.pid}-${run++}|`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    await client?.quit();
+    await redis?.stop();
+  });
+
+  it('a capped namespace is admitted at its cap, in every lane and in bookings, and deferred beyond it; another namespace is not held by that cap', async () => {
+    const limiter = new RedisRateLimiter(client);
+    const limits = limiterParams(50, { tenants: { caps: { batch: 0.2 } } });
+    const capIntervalMs = intervalMs(steadyRps(limits) * 0.2);
+    const k = key();
+    const slots: number[] = [];
+    let deferred: LimiterDecision | undefined;
+    for (const lane of ['urgent', 'routine', 'other'] as const) {
+      for (let i = 0; i < 5 && deferred === undefined; i++) {
+        const d = await limiter.reserve(k, 'GetSecretValue', limits, lane, { calls: 3, tenant: 'batch' });
+        if (d.allowed) slots.push(...slotsOf(d));
+        else deferred = d;
+      }
+    }
+    // Within maxWaitMs (250 ms) of now, the cap's 106 ms interval leaves room for 3 slots.
+    expect(slots.length).toBeGreaterThanOrEqual(2);
+    expect(slots.length).toBeLessThanOrEqual(Math.floor(limits.maxWaitMs / capIntervalMs) + 1);
+    for (let i = 1; i < slots.length; i++) expect((slots[i] as number) - (slots[i - 1] as number)).toBeGreaterThanOrEqual(capIntervalMs - 0.01);
+    expect(deferred?.allowed).toBe(false);
+    expect(deferred?.capped).toBe(true);
+    // Told to come back at its place in the cap's line: after the last slot it holds.
+    expect(deferred?.slotMs).toBeGreaterThan((slots.at(-1) as number) + capIntervalMs - limits.maxWaitMs);
+    // Another namespace of the same key, right now: admitted at the key's rate, not the cap's.
+    const other = await limiter.reserve(k, 'GetSecretValue', limits, 'other', { calls: 5, tenant: 'team-a' });
+    expect(other.allowed).toBe(true);
+    expect(other.capped).toBe(false);
+    expect(other.granted).toBe(5);
+    expect(other.spacingMs).toBeCloseTo(intervalMs(steadyRps(limits)), 3);
+  });
+
+  it("a tenant's urgent line steps by the interval over its weight", async () => {
+    const limiter = new RedisRateLimiter(client);
+    const limits = limiterParams(50, { tenants: { weights: { heavy: 4 } } });
+    const t = intervalMs(steadyRps(limits));
+    const k = key();
+    // The bucket full for the next seconds (a booked sync), then 10 urgent calls of each tenant denied.
+    await limiter.reserve(k, 'GetSecretValue', limits, 'other', { calls: 1_000 });
+    await limiter.reserve(k, 'GetSecretValue', limits, 'other', { calls: 1_000, committed: true });
+    const placesOf = async (tenant: string): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const d = await limiter.acquire(k, 'GetSecretValue', limits, 'urgent', tenant);
+        expect(d.allowed).toBe(false);
+        out.push(d.slotMs);
+      }
+      return out;
+    };
+    const heavy = await placesOf('heavy');
+    const light = await placesOf('light');
+    expect((heavy.at(-1) as number) - (heavy[0] as number)).toBeCloseTo((9 * t) / 4, 0);
+    expect((light.at(-1) as number) - (light[0] as number)).toBeCloseTo(9 * t, 0);
+  });
+});
