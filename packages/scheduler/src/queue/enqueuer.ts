@@ -58,12 +58,12 @@ const generationKey = (prefix: string, shard: string): string => `${prefix}:${sy
 export class SyncEnqueuer {
   private readonly queues = new Map<string, Queue>();
   /** One connection per queue, as BullMQ would open; the queues share them, so close() ends them. */
-  private readonly connections: RedisConnection[] = [];
+  private readonly connections = new Map<string, RedisConnection>();
 
   constructor(private readonly opts: EnqueuerOptions) {
     for (const shard of opts.shards) {
       const connection = createRedisConnection(opts.redis, 'bullmq');
-      this.connections.push(connection);
+      this.connections.set(shard, connection);
       const queue = new Queue(syncQueueName(shard), { connection, prefix: opts.prefix });
       queue.on('error', (err) => opts.logger.warn({ err: err.message, shard }, 'queue connection error'));
       this.queues.set(shard, queue);
@@ -185,7 +185,7 @@ export class SyncEnqueuer {
    */
   async cancel(jobId: string, shard: string): Promise<boolean> {
     const queue = this.queue(shard);
-    if ((await (await queue.client).exists(queue.toKey(jobId))) === 0) return false;
+    if ((await (this.connections.get(shard) as RedisConnection).exists(queue.toKey(jobId))) === 0) return false;
     return (await queue.remove(jobId)) === 1;
   }
 
@@ -196,6 +196,6 @@ export class SyncEnqueuer {
 
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
-    for (const connection of this.connections) connection.disconnect();
+    for (const connection of this.connections.values()) connection.disconnect();
   }
 }
