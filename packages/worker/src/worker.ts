@@ -1,6 +1,7 @@
 // The worker process: one BullMQ Worker per shard queue, each job one syncExternalSecret pass.
-// A throttled job goes back to delayed until the limiter's time (plus jitter): no attempt
-// burned, no worker slot held while it waits.
+// A throttled job burns no attempt: the limiter's "not yet" with its place in line near is waited
+// for in the worker (a timer, no Redis commands); a longer wait goes back to delayed until the
+// limiter's time (plus jitter), holding no worker slot.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { hostname } from 'node:os';
 import { cpuUsage, pid } from 'node:process';
