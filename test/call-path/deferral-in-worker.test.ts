@@ -8,10 +8,9 @@ import { DEFAULT_SHARD, syncQueueName } from '@herdless/core';
 import { freeLoopbackPorts, scrapeLoopbackMetrics } from '@herdless/lab';
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { waitUntil } from '../support/index.js';
 import { peakOf, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
-import { adminClients, createFleet, enqueueRound, notReady, openEnqueuer, queueOf, runId, spawnWorkers, type AdminClients, type Fleet, type HerdlessProcess } from './support/fleet.js';
+import { adminClients, createFleet, enqueueRound, notReady, openEnqueuer, queueOf, runId, spawnWorkers, stopCallPathRun, type AdminClients, type Fleet, type HerdlessProcess } from './support/fleet.js';
 
 const B = 2;
 const JOBS = 4;
@@ -47,12 +46,7 @@ beforeAll(async () => {
   fleet = await createFleet({ admin, aws, prefix: 'cp-deferral', service: 'SecretsManager', count: JOBS, keyOf: (i) => `deferral-${run}/s-${i}` });
 }, 300_000);
 
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await enqueuer?.close();
-  await aws?.stop();
-  if (fleet) await deleteNamespace(adminKubeConfig(), fleet.namespace).catch(() => undefined);
-});
+afterAll(() => stopCallPathRun({ workers, enqueuer, aws, fleet }));
 
 describe('a job the limiter defers', () => {
   it('waits for its place in line in the worker: deferred, yet never moved back to delayed', async () => {
