@@ -17,3 +17,11 @@ describe('worker config: the ambient web identity', () => {
     expect(() => loadConfig(workerConfigSchema, ['--aws-session-refresh-margin-seconds', '900'], {})).toThrow(/aws-session-refresh-margin-seconds/);
   });
 });
+
+describe('worker config: waiting for the limiter in the worker', () => {
+  it('waits up to 2 s by default; 0 sends every deferred job back to the queue; past 30 s is refused', () => {
+    expect(loadConfig(workerConfigSchema, [], {}).deferInWorkerMs).toBe(2_000);
+    expect(loadConfig(workerConfigSchema, ['--defer-in-worker-ms', '0'], {}).deferInWorkerMs).toBe(0);
+    expect(() => loadConfig(workerConfigSchema, ['--defer-in-worker-ms', '60000'], {})).toThrow(/defer-in-worker-ms/);
+  });
+});

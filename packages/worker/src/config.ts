@@ -23,6 +23,10 @@ export const workerConfigSchema = z.object({
     description: "STS sessions (role, auth.jwt, web identity) are refreshed this long before they expire; below STS's shortest session (900 s), so every session is used for a while",
   }),
   throttleJitterMs: z.coerce.number().int().min(0).default(250).meta({ description: "a throttled job goes back to delayed for the limiter's wait plus up to this much jitter" }),
+  deferInWorkerMs: z.coerce.number().int().min(0).max(30_000).default(2_000).meta({
+    description:
+      "a job the rate limiter defers waits in the worker (holding its concurrency slot) for its place in line when that place is this close, at most this long in all, instead of going back to delayed (about 25 Redis commands each time); 0: always back to delayed",
+  }),
   budgets: z
     .string()
     .default('')

@@ -9,7 +9,7 @@ import { providerKeyOf } from '@herdless/providers';
 import { JOB_RETENTION, SyncEnqueuer } from '@herdless/scheduler';
 import { adminClients, listExternalSecrets, type AdminClients } from '../../e2e/support/kube.js';
 import { spawnHerdless, type HerdlessProcess } from '../../e2e/support/processes.js';
-import { createNamespace, uniqueNamespace } from '../../support/index.js';
+import { createNamespace, deleteNamespace, uniqueNamespace } from '../../support/index.js';
 import { adminKubeConfig } from '../../support/kube.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -202,3 +202,11 @@ export function runId(): string {
 }
 
 export { adminClients, type AdminClients, type HerdlessProcess };
+
+/** Stops what a call-path test started (workers, enqueuer, endpoint, fleet namespace), each even when another fails. */
+export async function stopCallPathRun(run: { workers: readonly HerdlessProcess[]; enqueuer?: SyncEnqueuer | undefined; aws?: { stop(): Promise<void> } | undefined; fleet?: Fleet | undefined }): Promise<void> {
+  await Promise.allSettled(run.workers.map((w) => w.stop()));
+  await run.enqueuer?.close();
+  await run.aws?.stop();
+  if (run.fleet) await deleteNamespace(adminKubeConfig(), run.fleet.namespace).catch(() => undefined);
+}
