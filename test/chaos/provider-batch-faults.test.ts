@@ -68,6 +68,8 @@ async function partialBatches(fleet: Fleet, kinds: (i: number) => string, calls:
   const queued = (await queuedJobs(fleet.namespace)).filter((j) => kinds(Number(j.slice('app-'.length, j.indexOf(':')))) !== 'good');
   const requests = (await rig.endpoint.requests()).filter((r) => r.accessKeyId === fleet.accessKeyId);
   const batches = requests.filter((r) => r.operation === calls.batch);
+  const singles = requests.filter((r) => r.operation === calls.single);
+  const valuesInBatches = batches.reduce((n, r) => n + r.secrets, 0);
   const good = Array.from({ length: fleet.size }, (_, i) => i).filter((i) => kinds(i) === 'good').length;
   const figures = {
     store: calls.batch,
@@ -75,8 +77,11 @@ async function partialBatches(fleet: Fleet, kinds: (i: number) => string, calls:
     good,
     settledMs,
     batchCalls: batches.length,
-    singleCalls: requests.filter((r) => r.operation === calls.single).length,
-    valuesRead: batches.reduce((n, r) => n + r.secrets, 0),
+    singleCalls: singles.length,
+    // A read that found itself alone in its window goes as a single call.
+    idsInBatches: fleet.size - singles.length,
+    valuesInBatches,
+    valuesRead: valuesInBatches + singles.filter((r) => r.outcome === 'ok').length,
     queuedAfter: queued.length,
     conditions: Object.fromEntries([...reasons].map(([k, v]) => [k, [...v]])),
     throttled: requests.filter((r) => r.outcome === 'throttled').length,
@@ -94,7 +99,10 @@ describe('a batch with partial failures', () => {
     expect(run.reasons.get('good')).toEqual(new Set(['True/SecretSynced']));
     expect(run.reasons.get('missing')).toEqual(new Set(['False/RemoteKeyNotFound']));
     expect(run.reasons.get('denied')).toEqual(new Set(['False/AccessDenied']));
-    // Each good value read once, in batches: no batch failed as a whole and was read again.
+    // Batches with errors beside values were sent, and each good value was read once: no batch
+    // failed as a whole and was read again.
+    expect(run.valuesInBatches).toBeGreaterThan(0);
+    expect(run.valuesInBatches).toBeLessThan(run.idsInBatches);
     expect(run.valuesRead).toBe(run.good);
     expect(run.batchCalls).toBeLessThanOrEqual(FLEET / 2);
     // Not retried: nothing queued for the bad ones.
@@ -111,6 +119,8 @@ describe('a batch with partial failures', () => {
     const run = await partialBatches(fleet, kinds, { batch: 'GetParameters', single: 'GetParameter' });
     expect(run.reasons.get('good')).toEqual(new Set(['True/SecretSynced']));
     expect(run.reasons.get('missing')).toEqual(new Set(['False/RemoteKeyNotFound']));
+    expect(run.valuesInBatches).toBeGreaterThan(0);
+    expect(run.valuesInBatches).toBeLessThan(run.idsInBatches);
     expect(run.valuesRead).toBe(run.good);
     expect(run.batchCalls).toBeLessThanOrEqual(FLEET / 2);
     expect(run.queued).toEqual([]);

@@ -10,7 +10,7 @@ import { busiestSeconds, createFleet, waitForReady } from '../support/chaos-flee
 
 const BUDGET = 20;
 /** Small: the minute is the scenario, not the fleet (CI time). */
-const FLEET = 60;
+const FLEET = 30;
 const OUTAGE_MS = 60_000;
 /**
  * Calls the outage may cost: each worker's breaker opens after 5 consecutive unavailable replies
