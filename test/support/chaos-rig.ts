@@ -96,12 +96,21 @@ export function useChaosRig(label: string, options: ChaosRigOptions): ChaosRig {
 
   afterAll(async () => {
     console.log(`[${label}] figures ${JSON.stringify(figures)}`);
-    await env?.stop();
-    for (const p of endpointProcesses) await p.stop();
-    // In reverse order of registration, each whatever the others do.
-    for (const stop of stops.reverse()) await Promise.resolve().then(stop).catch((e: unknown) => console.error(`[${label}] stopping a part failed:`, e));
-    await redis?.stop();
+    // Each part is stopped whatever the others do; the first failure is thrown at the end.
+    const failures: unknown[] = [];
+    const attempt = async (stop: () => unknown) => {
+      try {
+        await stop();
+      } catch (e) {
+        failures.push(e);
+      }
+    };
+    await attempt(() => env?.stop());
+    for (const p of endpointProcesses) await attempt(() => p.stop());
+    for (const stop of stops.reverse()) await attempt(stop);
+    await attempt(() => redis?.stop());
     process.off('exit', killLeftovers);
+    if (failures.length > 0) throw failures[0];
   });
 
   const started = <T>(value: T | undefined, what: string): T => {
