@@ -1,17 +1,16 @@
 // The API server misbehaves in every way at once for the whole run: each component (the
 // scheduler; the workers) reaches it through a fault proxy that answers 5 % of requests 500,
-// 5 % 429 with Retry-After, adds 0.1–1 s of latency, and every few seconds cuts the watches and
-// forces the next ones to 410 Gone. (At 10 % 500s and up to 2 s, a run on a loaded machine had
-// 115 of 150 Ready after 3 minutes: a sync fails when any of its writes does, and the planner's
-// retry backs off from 5 s, doubling.) A fleet of new ExternalSecrets must still converge with no
+// 5 % 429 with Retry-After, holds each request 0.1–2 s, and every few seconds cuts the watches
+// and forces the next ones to 410 Gone. (At 10 % 500s, a run on a loaded machine had 115 of 150
+// Ready after 3 minutes; with every request held 2 s, 93 of 100 at load 33: a sync fails when
+// any of its writes does, and the planner's retry backs off from 5 s, doubling.) A fleet of new ExternalSecrets must still converge with no
 // status update lost (every ExternalSecret Ready, every Secret holding its value), the store's
 // budget kept, and each process's requests held to its client-side limit (--kube-api-qps and
 // --kube-api-burst), however many retries the faults cause.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startKubeconfigProxy, type KubeconfigProxy } from '@herdless/lab';
-import { waitUntil } from '../support/index.js';
-import type { SecurityEnv } from '../security/support/security-env.js';
-import { busiestSeconds, createFleet, okReads, startChaosRig, type ChaosRig } from './support/fleet.js';
+import { useChaosRig } from '../support/chaos-rig.js';
+import { busiestSeconds, createFleet, okReads, waitForReady } from '../support/chaos-fleet.js';
 
 const BUDGET = 20;
 const FLEET = 100;
@@ -22,29 +21,19 @@ const WORKERS = 2;
 /** The proxy's request count is sampled this often; the limit is checked over WINDOW_S samples. */
 const SAMPLE_MS = 1_000;
 const WINDOW_S = 10;
-const FAULTS = { errorRate: 0.05, throttleRate: 0.05, retryAfterSeconds: 1, latencyMs: 100, latencyJitterMs: 900 };
+const FAULTS = { errorRate: 0.05, throttleRate: 0.05, retryAfterSeconds: 1, latencyMs: 100, latencyJitterMs: 1_900 };
 
-let rig: ChaosRig;
-let env: SecurityEnv;
 const proxies = new Map<'scheduler' | 'worker', KubeconfigProxy>();
-const figures: Record<string, number | string> = {};
-
-beforeAll(async () => {
-  rig = await startChaosRig('api-faults', 'standalone', BUDGET, {
-    workers: WORKERS,
-    extraArgs: ['--kube-api-qps', String(QPS), '--kube-api-burst', String(BURST)],
-    kubeconfigFor: async (component, path) => {
-      const proxy = await startKubeconfigProxy({ kubeconfigPath: path, outPath: `${path}.${component}-proxied`, name: component });
-      proxies.set(component, proxy);
-      return proxy.kubeconfigPath;
-    },
-  });
-  env = rig.env;
-}, 300_000);
-
-afterAll(async () => {
-  await rig?.stop(figures);
-  for (const p of proxies.values()) await p.stop();
+const rig = useChaosRig('api-faults', {
+  budgetRps: BUDGET,
+  workers: WORKERS,
+  extraArgs: ['--kube-api-qps', String(QPS), '--kube-api-burst', String(BURST)],
+  kubeconfigFor: async (component, path) => {
+    const proxy = await startKubeconfigProxy({ kubeconfigPath: path, outPath: `${path}.${component}-proxied`, name: component });
+    proxies.set(component, proxy);
+    rig.onStop(() => proxy.stop());
+    return proxy.kubeconfigPath;
+  },
 });
 
 /**
@@ -76,15 +65,14 @@ describe('API server faults, all at once', () => {
     }, SAMPLE_MS);
     for (const p of proxies.values()) p.proxy.set(FAULTS);
     const startedAt = Date.now();
-    let ready = 0;
     try {
-      const fleet = await createFleet(env, 'api', FLEET);
-      await waitUntil(async () => ((ready = await fleet.ready()) === FLEET ? true : undefined), 180_000, () => `every ExternalSecret Ready under API faults; last seen ${ready}/${FLEET}`);
+      const fleet = await createFleet(rig, 'api', FLEET);
+      await waitForReady(fleet, 180_000, 'under API faults');
       const convergedMs = Date.now() - startedAt;
       for (const p of proxies.values()) p.proxy.reset();
       const wrong: string[] = [];
       for (let i = 0; i < FLEET; i++) {
-        const secret = await env.admin.core.readNamespacedSecret({ name: `app-${i}`, namespace: fleet.namespace });
+        const secret = await rig.env.admin.core.readNamespacedSecret({ name: `app-${i}`, namespace: fleet.namespace });
         if (Buffer.from(secret.data?.value ?? '', 'base64').toString('utf8') !== `api-${i}`) wrong.push(`app-${i}`);
       }
       // The most requests over WINDOW_S samples, against what the limit lets through in the time
@@ -102,9 +90,10 @@ describe('API server faults, all at once', () => {
         return worst;
       };
       const workerStats = worker.proxy.stats();
-      const seen = busiestSeconds(env, new Set());
-      Object.assign(figures, {
+      const seen = await busiestSeconds(rig, new Set());
+      rig.report({
         fleet: FLEET,
+        latencyMs: `${FAULTS.latencyMs}-${FAULTS.latencyMs + FAULTS.latencyJitterMs}`,
         convergedMs,
         qps: QPS,
         burst: BURST,
@@ -116,7 +105,7 @@ describe('API server faults, all at once', () => {
         workerInjected429s: workerStats.injectedThrottles,
         cutStreams: workerStats.cutStreams + scheduler.proxy.stats().cutStreams,
         expiredWatches: workerStats.expiredWatches + scheduler.proxy.stats().expiredWatches,
-        calls: okReads(env),
+        calls: await okReads(rig),
         busiestSecond: seen.busiestSecond,
         throttled: seen.throttled,
       });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { createResilientInformer, EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, mergePatch, metricsRegistry, PLURALS, type Logger, type ResilientInformer } from '@herdless/core';
-import { startKubeconfigProxy, type KubeconfigProxy } from '../../packages/lab/src/fault-proxy/index.js';
+import { startKubeconfigProxy, type KubeconfigProxy } from '@herdless/lab';
 import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace, waitUntil } from '../support/index.js';
 
 const CHANGES = 1_000;

@@ -5,12 +5,11 @@
 // persistence). Each time the leader must see its queues gone and rebuild the plan from
 // Kubernetes: every ExternalSecret Ready within REBUILD_BOUND_MS of the fault (the sweep alone
 // takes over a minute), no second over the budget at the endpoint, nothing throttled.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisTopology } from '@herdless/lab';
+import { describe, expect, it } from 'vitest';
 import { syncQueueName } from '@herdless/core';
 import { waitUntil } from '../support/index.js';
-import type { SecurityEnv } from '../security/support/security-env.js';
-import { busiestSeconds, createFleet, markFaultSeconds, okReads, startChaosRig, type ChaosRig } from './support/fleet.js';
+import { useChaosRig } from '../support/chaos-rig.js';
+import { busiestSeconds, createFleet, markFaultSeconds, okReads, waitForReady } from '../support/chaos-fleet.js';
 
 const BUDGET = 20;
 /** Per fleet: about 10 s of work at the budget, so a third is left pending when the fault comes. */
@@ -24,17 +23,15 @@ const REBUILD_BOUND_MS = 30_000;
  * seconds of the fault keep the budget too (before, 21 and 22 at budget 20 were seen there).
  */
 
-let env: SecurityEnv;
-let redis: RedisTopology;
-const figures: Array<Record<string, number | string>> = [];
+const rig = useChaosRig('redis-wipe', { budgetRps: BUDGET });
 const faultSeconds = new Set<number>();
 
 /** Waits until a third of a new fleet is Ready, injects `fault`, then waits for the rest; returns the figures. */
 async function faultMidFleet(name: string, fault: () => Promise<unknown>): Promise<Record<string, number | string>> {
-  const callsBefore = okReads(env);
-  const fleet = await createFleet(env, name, FLEET);
-  let readyAtFault = 0;
-  await waitUntil(async () => ((readyAtFault = await fleet.ready()) >= FLEET / 3 ? true : undefined), 120_000, () => `a third of ${name} Ready; last seen ${readyAtFault}/${FLEET}`);
+  const { env, redis } = rig;
+  const callsBefore = await okReads(rig);
+  const fleet = await createFleet(rig, name, FLEET);
+  const readyAtFault = await waitForReady(fleet, 120_000, 'before the fault', FLEET / 3);
   const faultAt = Date.now();
   await fault();
   const faultEnd = Date.now();
@@ -53,44 +50,34 @@ async function faultMidFleet(name: string, fault: () => Promise<unknown>): Promi
   );
   // The fault's seconds (reported apart, held to the same budget): until the limiter works again
   // on an empty Redis, its first admission after the fault, and the two seconds after it.
-  const resumedAt = env.aws.requests().find((r) => r.operation === 'GetSecretValue' && r.atMs >= faultEnd)?.atMs ?? faultEnd;
+  const resumedAt = (await rig.endpoint.requests()).find((r) => r.operation === 'GetSecretValue' && r.atMs >= faultEnd)?.atMs ?? faultEnd;
   markFaultSeconds(faultSeconds, faultAt, resumedAt);
   return {
     fleet: name,
     readyAtFault,
     rebuiltQueueAfterMs: markedAfterMs ?? 'not seen',
     allReadyAfterMs: Date.now() - faultAt,
-    calls: okReads(env) - callsBefore,
-    duplicates: okReads(env) - callsBefore - FLEET,
+    calls: (await okReads(rig)) - callsBefore,
+    duplicates: (await okReads(rig)) - callsBefore - FLEET,
     lost: FLEET - lastReady,
   };
 }
 
-let rig: ChaosRig;
-beforeAll(async () => {
-  rig = await startChaosRig('redis-wipe', 'standalone', BUDGET);
-  ({ env, redis } = rig);
-}, 300_000);
-
-afterAll(async () => {
-  await rig?.stop(figures);
-});
-
 describe('Redis loses its state mid-term', () => {
   it('after a FLUSHALL the leader rebuilds the plan from Kubernetes within seconds, at the budget', async () => {
-    figures.push(await faultMidFleet('flush', () => redis.cli(redis.nodes[0]!, 'FLUSHALL')));
-    assertBudgetKept();
+    rig.report(await faultMidFleet('flush', () => rig.redis.cli(rig.redis.nodes[0]!, 'FLUSHALL')));
+    await assertBudgetKept();
   });
 
   it('after a restart without persistence the leader rebuilds the plan, at the budget', async () => {
-    figures.push(await faultMidFleet('restart', () => redis.nodes[0]!.restart()));
-    assertBudgetKept();
+    rig.report(await faultMidFleet('restart', () => rig.redis.nodes[0]!.restart()));
+    await assertBudgetKept();
   });
 });
 
-function assertBudgetKept(): void {
-  const seen = busiestSeconds(env, faultSeconds);
-  figures.push({ ...seen, budget: BUDGET });
+async function assertBudgetKept(): Promise<void> {
+  const seen = await busiestSeconds(rig, faultSeconds);
+  rig.report({ ...seen, budget: BUDGET });
   expect(seen.throttled).toBe(0);
   expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET);
   expect(seen.busiestFaultSecond).toBeLessThanOrEqual(BUDGET);

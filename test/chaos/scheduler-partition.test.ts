@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { startKubeconfigProxy, type KubeconfigProxy } from '../../packages/lab/src/fault-proxy/index.js';
+import { startKubeconfigProxy, type KubeconfigProxy } from '@herdless/lab';
 import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from '../../packages/scheduler/test/support.js';
 import { adminKubeConfig, createNamespace, deleteNamespace, injected, observedLeader, uniqueNamespace, waitForLeaseRenewals } from '../support/index.js';
 

@@ -4,12 +4,12 @@
 // check hands them over), it must make no call it was not admitted for (its limiter is in
 // Redis), and when the partition heals it must not write what the other worker already wrote:
 // every ExternalSecret Ready, each Secret written once, no second over the budget.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Watch } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/index.js';
-import { metricValue, type SecurityEnv } from '../security/support/security-env.js';
-import { busiestSeconds, createFleet, okReads, startChaosRig, type ChaosRig } from './support/fleet.js';
-import { startTcpPartition, type TcpPartition } from './support/tcp-partition.js';
+import { metricValue } from '../security/support/security-env.js';
+import { useChaosRig } from '../support/chaos-rig.js';
+import { busiestSeconds, createFleet, okReads, waitForReady, watchSecretWrites } from '../support/chaos-fleet.js';
+import { startTcpPartition, type TcpPartition } from '../support/tcp-partition.js';
 
 const BUDGET = 20;
 const FLEET = 200;
@@ -18,67 +18,42 @@ const TAKEOVER_BOUND_MS = 120_000;
 /** Reads this slow keep jobs in flight on both workers when the partition comes. */
 const SLOW_READ_MS = 3_000;
 
-let rig: ChaosRig;
-let env: SecurityEnv;
+const rig = useChaosRig('worker-partition', { budgetRps: BUDGET, workers: 1 });
 let relay: TcpPartition;
-const figures: Record<string, number | string> = {};
 
 beforeAll(async () => {
-  rig = await startChaosRig('worker-partition', 'standalone', BUDGET, { workers: 1 });
-  env = rig.env;
   relay = await startTcpPartition(rig.redis.nodes[0]!.port);
+  rig.onStop(() => relay.stop());
   await rig.addWorkers(1, ['--redis-url', `redis://127.0.0.1:${relay.port}`]);
-}, 300_000);
-
-afterAll(async () => {
-  relay?.heal();
-  await rig?.stop(figures);
-  await relay?.stop();
 });
-
-/** Every write to the fleet's Secrets (app-*) in `namespace`, by name, from now on (the namespace need not exist yet). */
-async function watchSecretWrites(namespace: string): Promise<{ writes: Map<string, string[]>; stop(): void }> {
-  const writes = new Map<string, string[]>();
-  const controller = await new Watch(env.admin.kc).watch(
-    '/api/v1/secrets',
-    { fieldSelector: `metadata.namespace=${namespace}` },
-    (type: string, obj: { metadata?: { name?: string } }) => {
-      const name = obj.metadata?.name ?? '';
-      if (name.startsWith('app-')) writes.set(name, [...(writes.get(name) ?? []), type]);
-    },
-    () => undefined,
-  );
-  return { writes, stop: () => controller.abort() };
-}
 
 describe('a worker partitioned from Redis', () => {
   it('its jobs move to the other worker, and when it returns it writes nothing twice and calls nothing unadmitted', async () => {
+    const { env } = rig;
     // createFleet's namespace: `<name>-<run>`.
-    const secrets = await watchSecretWrites(`split-${env.run}`);
-    const fleet = await createFleet(env, 'split', FLEET);
+    const secrets = await watchSecretWrites(env.admin.kc, `split-${env.run}`);
+    const fleet = await createFleet(rig, 'split', FLEET);
     try {
-      let ready = 0;
-      await waitUntil(async () => ((ready = await fleet.ready()) >= FLEET / 3 ? true : undefined), 120_000, () => `a third of the fleet Ready; last seen ${ready}/${FLEET}`);
+      const readyAtPartition = await waitForReady(fleet, 120_000, 'before the partition', FLEET / 3);
       // Slow reads (3 s) so that each worker holds dozens of jobs mid-call when the partition
       // comes: the victim's finish their writes to Kubernetes but can never tell Redis, so their
       // locks lapse and the survivor's stalled-job check runs them again.
       env.aws.faults.update({ latencyMs: SLOW_READ_MS, operations: ['GetSecretValue'] });
       await waitUntil(() => (env.aws.faults.state().injected.delayed >= 2 * BUDGET ? true : undefined), 30_000, () => `slow reads under way; ${env.aws.faults.state().injected.delayed} so far`);
-      const readyAtPartition = ready;
       const partitionedAt = Date.now();
       relay.partition();
       const stalledOnSurvivor = async () => metricValue((await env.workerMetrics())[0] as string, 'herdless_sync_jobs_stalled_total');
       let stalled = 0;
       await waitUntil(async () => ((stalled = await stalledOnSurvivor()) > 0 ? true : undefined), TAKEOVER_BOUND_MS, () => `the survivor taking over the victim's stalled jobs; last seen ${stalled}`, 1_000);
       env.aws.faults.reset();
-      await waitUntil(async () => ((ready = await fleet.ready()) === FLEET ? true : undefined), TAKEOVER_BOUND_MS, () => `every ExternalSecret Ready with one worker partitioned; last seen ${ready}/${FLEET} (${readyAtPartition} at the partition)`);
+      await waitForReady(fleet, TAKEOVER_BOUND_MS, `with one worker partitioned (${readyAtPartition} at the partition)`);
       const allReadyAfterMs = Date.now() - partitionedAt;
       stalled = await stalledOnSurvivor();
       const [, victimBefore] = (await env.workerMetrics()).map((m) => metricValue(m, 'herdless_syncs_total'));
       relay.heal();
       const healedAt = Date.now();
       // Back: the victim takes jobs again (a second fleet, which it shares with the survivor).
-      const after = await createFleet(env, 'after', 40);
+      const after = await createFleet(rig, 'after', 40);
       let victimSyncs = victimBefore ?? 0;
       await waitUntil(
         async () => {
@@ -89,16 +64,17 @@ describe('a worker partitioned from Redis', () => {
         () => `the healed worker syncing again (syncs ${victimSyncs}, ${victimBefore} before the heal) and the second fleet Ready`,
       );
       const writtenTwice = [...secrets.writes].filter(([, types]) => types.length !== 1 || types[0] !== 'ADDED').map(([name, types]) => `${name}: ${types.join(',')}`);
-      const seen = busiestSeconds(env, new Set());
-      Object.assign(figures, {
+      const seen = await busiestSeconds(rig, new Set());
+      const calls = await okReads(rig);
+      rig.report({
         fleet: FLEET,
         readyAtPartition,
         stalledJobsMoved: stalled,
         allReadyAfterMs,
         victimSyncsAfterHeal: victimSyncs - (victimBefore ?? 0),
         backAfterHealMs: Date.now() - healedAt,
-        calls: okReads(env),
-        duplicateCalls: okReads(env) - FLEET - after.size,
+        calls,
+        duplicateCalls: calls - FLEET - after.size,
         secretsWritten: secrets.writes.size,
         writtenTwice: writtenTwice.length,
         busiestSecond: seen.busiestSecond,

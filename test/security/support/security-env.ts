@@ -31,6 +31,8 @@ export interface HerdlessOptions {
   workerEnv?: Record<string, string>;
   /** The kubeconfig a component's processes get instead of their ServiceAccount's (e.g. one through a fault proxy). */
   kubeconfigFor?: (component: 'scheduler' | 'worker', serviceAccountKubeconfig: string) => Promise<string>;
+  /** The AWS endpoint the processes call instead of `aws` (one in a process of its own). */
+  awsEndpointUrl?: string;
 }
 
 export interface SecurityEnv {
@@ -150,7 +152,7 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
         const own = (await createServiceAccountKubeconfig(cp, { namespace: systemNamespace, name: `${release}-${component}` })).kubeconfigPath;
         kubeconfigs[component] = o.kubeconfigFor ? await o.kubeconfigFor(component, own) : own;
       }
-      const common = [...(o.redisArgs ?? ['--redis-url', injected('redisUrl')]), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', aws.url, ...(o.commonArgs ?? [])];
+      const common = [...(o.redisArgs ?? ['--redis-url', injected('redisUrl')]), '--queue-prefix', queuePrefix, '--log-level', 'debug', '--aws-endpoint', o.awsEndpointUrl ?? aws.url, ...(o.commonArgs ?? [])];
       const schedulers = o.schedulers ?? 1;
       const ports = await freeLoopbackPorts(schedulers + workers);
       if (schedulers > 0) schedulerPort = ports[0] as number;

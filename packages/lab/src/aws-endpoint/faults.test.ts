@@ -32,6 +32,23 @@ describe('AwsEndpointFaults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(75);
   });
 
+  it('holds the requests that arrive during a slow window, and only those', () => {
+    let now = 1_000;
+    const faults = new AwsEndpointFaults({ now: () => now });
+    faults.update({ operations: ['GetSecretValue'] });
+    faults.startSlowReplies(15_000, 500);
+    expect(faults.delayMs('GetSecretValue')).toBe(15_000);
+    expect(faults.delayMs('ListSecrets')).toBe(0);
+    now = 1_499;
+    expect(faults.delayMs('GetSecretValue')).toBe(15_000);
+    now = 1_500;
+    expect(faults.delayMs('GetSecretValue')).toBe(0);
+    // A held request is answered normally afterwards: the hold is not an error.
+    expect(faults.decide('GetSecretValue')).toBeUndefined();
+    expect(() => faults.update({ slowReplies: { holdMs: 0, forMs: 10 } })).toThrow(/slowReplies/);
+    expect(faults.update({ slowReplies: null }).settings.slowReplies).toBeNull();
+  });
+
   it('lowers a quota for a while and restores the configured one', async () => {
     const quotas = new OperationQuotas({ GetSecretValue: { rps: 100, burst: 100 } });
     const faults = new AwsEndpointFaults({ quotas });

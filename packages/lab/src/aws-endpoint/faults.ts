@@ -1,5 +1,6 @@
 // Faults of our AWS endpoint itself, switched at run time: a share of 500s, added latency, an
-// outage window and a quota lowered for a while. The endpoint's request handler asks
+// outage window, a window of slow replies (held past a client's timeout) and a quota lowered
+// for a while. The endpoint's request handler asks
 // `faults.before(operation)` once per AWS request, after recognising the operation and before
 // its quota; a returned AwsError is the reply. It never touches secrets or the request log.
 import { AwsError } from './aws-error.js';
@@ -15,9 +16,14 @@ export interface AwsFaultSettings {
   operations: EndpointOperation[];
   /** Epoch ms window during which every request in scope is answered 503 ServiceUnavailable. */
   outage: { fromMs: number; untilMs: number } | null;
+  /**
+   * Epoch ms window during which every request in scope that arrives is held `holdMs` before it
+   * is answered (a store that accepts connections and answers late: past the SDK's timeout).
+   */
+  slowReplies: { holdMs: number; fromMs: number; untilMs: number } | null;
 }
 
-export const NO_AWS_FAULTS: Readonly<AwsFaultSettings> = Object.freeze({ errorRate: 0, latencyMs: 0, latencyJitterMs: 0, operations: [], outage: null });
+export const NO_AWS_FAULTS: Readonly<AwsFaultSettings> = Object.freeze({ errorRate: 0, latencyMs: 0, latencyJitterMs: 0, operations: [], outage: null, slowReplies: null });
 
 /** What lowering a quota needs of the endpoint: its OperationQuotas fits. */
 export interface QuotaControl {
@@ -55,14 +61,21 @@ export class AwsEndpointFaults {
    * answer with (outage, injected 500), or undefined to serve the request normally.
    */
   async before(operation: EndpointOperation): Promise<AwsError | undefined> {
-    const s = this.settings;
-    if (s.operations.length > 0 && !s.operations.includes(operation)) return undefined;
-    const delayMs = s.latencyMs + (s.latencyJitterMs > 0 ? Math.floor(this.random() * (s.latencyJitterMs + 1)) : 0);
+    const delayMs = this.delayMs(operation);
     if (delayMs > 0) {
       this.injected.delayed++;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
     return this.decide(operation);
+  }
+
+  /** How long a request arriving now is held before it is answered (pure given settings, clock and random). */
+  delayMs(operation: EndpointOperation): number {
+    const s = this.settings;
+    if (s.operations.length > 0 && !s.operations.includes(operation)) return 0;
+    const t = this.now();
+    const held = s.slowReplies && t >= s.slowReplies.fromMs && t < s.slowReplies.untilMs ? s.slowReplies.holdMs : 0;
+    return held + s.latencyMs + (s.latencyJitterMs > 0 ? Math.floor(this.random() * (s.latencyJitterMs + 1)) : 0);
   }
 
   /** The error for this request right now, without latency (pure given settings, clock and random). */
@@ -103,6 +116,18 @@ export class AwsEndpointFaults {
         case 'outage':
           next.outage = parseOutage(value);
           break;
+        case 'slowReplies': {
+          if (value === null) {
+            next.slowReplies = null;
+            break;
+          }
+          const { holdMs, forMs } = (value ?? {}) as { holdMs?: unknown; forMs?: unknown };
+          if (typeof holdMs !== 'number' || !Number.isInteger(holdMs) || holdMs <= 0 || typeof forMs !== 'number' || !(forMs > 0)) {
+            throw invalid(`slowReplies must be null or {holdMs: a positive integer, forMs: a positive number}, got ${JSON.stringify(value)}`);
+          }
+          next.slowReplies = { holdMs, fromMs: this.now(), untilMs: this.now() + forMs };
+          break;
+        }
         case 'outageForMs':
           if (typeof value !== 'number' || !(value > 0)) throw invalid(`outageForMs must be a positive number, got ${JSON.stringify(value)}`);
           next.outage = { fromMs: this.now(), untilMs: this.now() + value };
@@ -114,7 +139,7 @@ export class AwsEndpointFaults {
           break;
         }
         default:
-          throw invalid(`unknown fault setting ${field}; known: errorRate, latencyMs, latencyJitterMs, operations, outage, outageForMs, lowerQuota`);
+          throw invalid(`unknown fault setting ${field}; known: errorRate, latencyMs, latencyJitterMs, operations, outage, outageForMs, slowReplies, lowerQuota`);
       }
     }
     this.settings = next;
@@ -124,6 +149,11 @@ export class AwsEndpointFaults {
   /** An outage from now for `durationMs` (every request in scope answered 503). */
   startOutage(durationMs: number): AwsFaultsState {
     return this.update({ outageForMs: durationMs });
+  }
+
+  /** For `durationMs` from now, every request in scope that arrives is held `holdMs` before its reply. */
+  startSlowReplies(holdMs: number, durationMs: number): AwsFaultsState {
+    return this.update({ slowReplies: { holdMs, forMs: durationMs } });
   }
 
   /**

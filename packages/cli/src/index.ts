@@ -1,0 +1,3 @@
+// @herdless/cli's entry for the test suites: what they reuse of the lab's process wiring (the
+// production commands run from the bundle, not from here).
+export { startAwsEndpointProcess, AwsEndpointProcessError, type LabAwsEndpoint } from './lab/aws-endpoint-process.js';
