@@ -1,7 +1,9 @@
 // One term of leadership: adopt what the queue already holds, plan every ExternalSecret in the
 // warm caches, then follow their changes until the signal aborts. It joins the informers (what
-// Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). Drift of a
-// target Secret (drift.ts) goes straight to the queue as a drift job: it is no part of the plan.
+// Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). The cache is
+// trusted for an ExternalSecret the queue holds nothing for only once it holds the API server's
+// version (cacheBehindServer). Drift of a target Secret (drift.ts) goes straight to the queue as
+// a drift job: it is no part of the plan.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
 import { Dispatcher } from '../queue/dispatcher.js';
@@ -30,6 +32,12 @@ export interface LeaderSessionOptions {
   onPlanned?: (planner: Planner) => void;
   /** --controller-class: ExternalSecrets whose stores name another class are not planned (core's controller-class.ts). */
   controllerClass?: string;
+  /**
+   * uid → resourceVersion of every ExternalSecret the session serves, read from the API server
+   * (server-versions.ts). Read once, after the queue scan; without it the first pass trusts the
+   * cache as it is.
+   */
+  serverVersions?: () => Promise<ReadonlyMap<string, string>>;
 }
 
 /**
@@ -141,6 +149,27 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     return planItemOf(es, ctx);
   };
 
+  /**
+   * The items the queue holds no job for whose cached version is not the API server's now. A job
+   * that completed after the informers' sync but before the queue scan reached it is on neither
+   * side: gone from the queue, and its status write possibly not yet in the cache, so its
+   * ExternalSecret looks unsynced and would be planned (and enqueued) a second time. Read after
+   * the scan, the server's versions include every status written before a job left the queue
+   * (the worker writes the status, then completes the job). Such an item is left out of the
+   * first pass: the informer's event for the newer version is still to come (or came after the
+   * subscription above), and it marks the item dirty. An unreadable list leaves none out.
+   */
+  async function cacheBehindServer(unqueued: readonly CachedItem[]): Promise<Set<string>> {
+    if (!opts.serverVersions || unqueued.length === 0) return new Set();
+    try {
+      const versions = await opts.serverVersions();
+      return new Set(unqueued.filter((c) => versions.get(c.item.uid) !== c.resourceVersion).map((c) => c.item.uid));
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'could not read the ExternalSecrets\' versions from the API server; planning from the cache as it is');
+      return new Set();
+    }
+  }
+
   function flush(): void {
     flushTimer = undefined;
     if (signal.aborted) return;
@@ -194,11 +223,15 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       if (change) duplicates++;
       dispatcher.submit(change);
     }
-    const items: PlanItem[] = [];
+    const cached: CachedItem[] = [];
     for (const obj of informers.externalSecrets.list()) {
       const item = itemOf(obj);
-      if (item) items.push(item);
+      if (item) cached.push({ item, resourceVersion: obj.metadata?.resourceVersion });
     }
+    const adopted = new Set(queued.map((j) => j.data.uid));
+    const behind = await cacheBehindServer(cached.filter((c) => !adopted.has(c.item.uid)));
+    if (signal.aborted) return;
+    const items = cached.filter((c) => !behind.has(c.item.uid)).map((c) => c.item);
     // One batch, so overdue items are released earliest deadline first behind the new specs.
     for (const change of planner.observeAll(items, now())) dispatcher.submit(change);
     const planned = items.length;
@@ -207,7 +240,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     // ExternalSecret is gone anyway).
     let orphanCandidates = new Set(queued.map((j) => j.data.uid).filter((uid) => !planner.itemOf(uid)));
     opts.onPlanned?.(planner);
-    logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned }, 'planned from the caches and the queue');
+    logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned, awaitingInformer: behind.size }, 'planned from the caches and the queue');
     live = true;
     scheduleFlush();
 
@@ -245,6 +278,12 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     await dispatcher.idle();
     logger.info({ epoch: opts.epoch, ...dispatcher.counts, drifts }, 'leader session ended');
   }
+}
+
+/** An ExternalSecret in the cache, planned, with the version the cache holds. */
+interface CachedItem {
+  item: PlanItem;
+  resourceVersion: string | undefined;
 }
 
 function readyObservedGeneration(obj: KubernetesObject): number | undefined {
