@@ -27,7 +27,7 @@ describe('a new leader and a job that completed before its queue scan', () => {
   const sessions: Array<{ abort: AbortController; done: Promise<void> }> = [];
   let worker: Worker | undefined;
 
-  const startSession = (epoch: number, from: ExternalSecretsInformers, onPlanned: () => void) => {
+  const startSession = (epoch: number, from: ExternalSecretsInformers, onPlanned: () => void, sweepIntervalMs?: number) => {
     const abort = new AbortController();
     const done = runLeaderSession({
       epoch,
@@ -39,6 +39,7 @@ describe('a new leader and a job that completed before its queue scan', () => {
       logger,
       serverVersions: () => listExternalSecretVersions(kc, namespace),
       onPlanned,
+      ...(sweepIntervalMs === undefined ? {} : { sweepIntervalMs }),
     });
     sessions.push({ abort, done });
     return { abort, done };
@@ -50,6 +51,31 @@ describe('a new leader and a job that completed before its queue scan', () => {
     await i.synced();
     return i;
   };
+  /** A worker that runs each job as Herdless's does, as far as the scheduler can see: the status, then done. */
+  const syncingWorker = () =>
+    new Worker(
+      syncQueueName('default'),
+      async (job: Job<SyncJob>) => {
+        await custom.patchNamespacedCustomObjectStatus(
+          {
+            group: EXTERNAL_SECRETS_GROUP,
+            version: EXTERNAL_SECRETS_VERSION,
+            plural: PLURALS.ExternalSecret,
+            namespace,
+            name: job.data.name,
+            body: {
+              status: {
+                refreshTime: toKubeTime(Date.now()),
+                syncedResourceVersion: String(job.data.generation),
+                conditions: [{ type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'synced', lastTransitionTime: toKubeTime(Date.now()) }],
+              },
+            },
+          },
+          mergePatch,
+        );
+      },
+      { connection: { url: injected('redisUrl') }, prefix },
+    );
   const jobsOf = async (uid: string) => (await readQueue(prefix)).jobs.filter((j) => j.data.uid === uid);
   const addedOf = async (uid: string) => (await readQueue(prefix)).addedEvents.filter((id) => id.startsWith(`${uid}.`));
 
@@ -87,29 +113,7 @@ describe('a new leader and a job that completed before its queue scan', () => {
     await standby.externalSecrets.stop();
 
     // A worker runs the old leader's job: the status first, then the job completes (and is removed).
-    worker = new Worker(
-      syncQueueName('default'),
-      async (job: Job<SyncJob>) => {
-        await custom.patchNamespacedCustomObjectStatus(
-          {
-            group: EXTERNAL_SECRETS_GROUP,
-            version: EXTERNAL_SECRETS_VERSION,
-            plural: PLURALS.ExternalSecret,
-            namespace,
-            name: job.data.name,
-            body: {
-              status: {
-                refreshTime: toKubeTime(Date.now()),
-                syncedResourceVersion: String(job.data.generation),
-                conditions: [{ type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'synced', lastTransitionTime: toKubeTime(Date.now()) }],
-              },
-            },
-          },
-          mergePatch,
-        );
-      },
-      { connection: { url: injected('redisUrl') }, prefix },
-    );
+    worker = syncingWorker();
     await waitFor('the job done and gone', async () => ((await enqueuer.stateOf(oldJob!.id, 'default')) === 'unknown' ? true : undefined));
     await worker.close();
     worker = undefined;
@@ -133,5 +137,45 @@ describe('a new leader and a job that completed before its queue scan', () => {
     });
     expect(refresh?.data.reason).toBe('refresh');
     expect((await addedOf(done.uid)).sort()).toEqual([oldJob!.id, refresh!.id].sort());
+  });
+
+  it('the sweep leaves a job that completed before the cache saw its status to the informer, and plans no second spec sync', async () => {
+    for (const session of sessions.splice(0)) {
+      session.abort.abort();
+      await session.done;
+    }
+    const synced = await createExternalSecret(kc, namespace, 'done-before-the-sweep');
+    const cache = await startInformers();
+    // The enqueuer's own answers, recorded: when the sweep asked about this ExternalSecret's jobs.
+    const answers: string[] = [];
+    const stateOf = enqueuer.stateOf.bind(enqueuer);
+    enqueuer.stateOf = async (id, shard) => {
+      const state = await stateOf(id, shard);
+      if (id.startsWith(`${synced.uid}.`)) answers.push(state);
+      return state;
+    };
+    try {
+      startSession(3, cache, () => undefined, 300);
+      const [job] = await waitFor('its job', async () => {
+        const jobs = await jobsOf(synced.uid);
+        return jobs.length === 1 ? jobs : undefined;
+      });
+      await cache.externalSecrets.stop();
+      worker = syncingWorker();
+      await waitFor('the job done and gone', async () => ((await enqueuer.stateOf(job!.id, 'default')) === 'unknown' ? true : undefined));
+      await worker.close();
+      worker = undefined;
+      // Two sweeps asked about its jobs since: the first one's decision is made.
+      answers.length = 0;
+      await waitFor('two sweeps', () => (answers.length >= 2 ? true : undefined), 30_000);
+      await cache.externalSecrets.start();
+      const [refresh] = await waitFor('the refresh', async () => {
+        const jobs = await jobsOf(synced.uid);
+        return jobs.length === 1 && jobs[0]?.data.reason === 'refresh' ? jobs : undefined;
+      });
+      expect((await addedOf(synced.uid)).sort()).toEqual([job!.id, refresh!.id].sort());
+    } finally {
+      enqueuer.stateOf = stateOf;
+    }
   });
 });

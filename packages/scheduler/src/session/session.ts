@@ -157,13 +157,14 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
    * the scan, the server's versions include every status written before a job left the queue
    * (the worker writes the status, then completes the job). Such an item is left out of the
    * first pass: the informer's event for the newer version is still to come (or came after the
-   * subscription above), and it marks the item dirty. An unreadable list leaves none out.
+   * subscription above), and it marks the item dirty. An unreadable list leaves none out. The
+   * sweep asks the same of jobs it finds gone.
    */
-  async function cacheBehindServer(unqueued: readonly CachedItem[]): Promise<Set<string>> {
+  async function cacheBehindServer(unqueued: readonly CachedVersion[]): Promise<Set<string>> {
     if (!opts.serverVersions || unqueued.length === 0) return new Set();
     try {
       const versions = await opts.serverVersions();
-      return new Set(unqueued.filter((c) => versions.get(c.item.uid) !== c.resourceVersion).map((c) => c.item.uid));
+      return new Set(unqueued.filter((c) => versions.get(c.uid) !== c.resourceVersion).map((c) => c.uid));
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'could not read the ExternalSecrets\' versions from the API server; planning from the cache as it is');
       return new Set();
@@ -226,12 +227,12 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     const cached: CachedItem[] = [];
     for (const obj of informers.externalSecrets.list()) {
       const item = itemOf(obj);
-      if (item) cached.push({ item, resourceVersion: obj.metadata?.resourceVersion });
+      if (item) cached.push({ uid: item.uid, item, resourceVersion: obj.metadata?.resourceVersion });
     }
     const adopted = new Set(queued.map((j) => j.data.uid));
-    const behind = await cacheBehindServer(cached.filter((c) => !adopted.has(c.item.uid)));
+    const behind = await cacheBehindServer(cached.filter((c) => !adopted.has(c.uid)));
     if (signal.aborted) return;
-    const items = cached.filter((c) => !behind.has(c.item.uid)).map((c) => c.item);
+    const items = cached.filter((c) => !behind.has(c.uid)).map((c) => c.item);
     // One batch, so overdue items are released earliest deadline first behind the new specs.
     for (const change of planner.observeAll(items, now())) dispatcher.submit(change);
     const planned = items.length;
@@ -252,16 +253,23 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       for (const uid of orphanCandidates) if (!planner.itemOf(uid)) dispatcher.submit(planner.forget(uid));
       orphanCandidates = new Set();
       let checked = 0;
+      const gone: PlannedSync[] = [];
       for (const job of [...planner.plannedJobs()]) {
         if (signal.aborted || checked >= 500) break;
         if (job.plannedAt > t0 - sweepMs * 2 || dispatcher.has(job.uid)) continue;
         checked++;
         const state = await opts.enqueuer.stateOf(job.id, job.shard).catch(() => 'error');
-        if (state === 'unknown' || state === 'completed' || state === 'failed') {
-          planner.jobGone(job.uid, job.id);
-          dirty.set(job.uid, { namespace: job.namespace, name: job.name });
-          scheduleFlush();
-        }
+        if (state === 'unknown' || state === 'completed' || state === 'failed') gone.push(job);
+      }
+      // A job that just completed is gone too, its status possibly not yet in the cache: the
+      // same race as at adoption. Its informer event replaces the job; only the others are lost.
+      const behind = await cacheBehindServer(gone.map((job) => ({ uid: job.uid, resourceVersion: informers.externalSecrets.get(job.name, job.namespace)?.metadata?.resourceVersion })));
+      if (signal.aborted) return;
+      for (const job of gone) {
+        if (behind.has(job.uid)) continue;
+        planner.jobGone(job.uid, job.id);
+        dirty.set(job.uid, { namespace: job.namespace, name: job.name });
+        scheduleFlush();
       }
     };
     const runSweep = (): void => {
@@ -280,10 +288,15 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   }
 }
 
-/** An ExternalSecret in the cache, planned, with the version the cache holds. */
-interface CachedItem {
-  item: PlanItem;
+/** An ExternalSecret and the version the cache holds of it (undefined: not in the cache). */
+interface CachedVersion {
+  uid: string;
   resourceVersion: string | undefined;
+}
+
+/** An ExternalSecret in the cache, planned. */
+interface CachedItem extends CachedVersion {
+  item: PlanItem;
 }
 
 function readyObservedGeneration(obj: KubernetesObject): number | undefined {
