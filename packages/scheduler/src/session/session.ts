@@ -34,8 +34,8 @@ export interface LeaderSessionOptions {
   controllerClass?: string;
   /**
    * uid → resourceVersion of every ExternalSecret the session serves, read from the API server
-   * (server-versions.ts). Read once, after the queue scan; without it the first pass trusts the
-   * cache as it is.
+   * (server-versions.ts). Read after the queue scan, and by the sweep before it re-plans a job
+   * it finds gone; without it both trust the cache as it is.
    */
   serverVersions?: () => Promise<ReadonlyMap<string, string>>;
 }
