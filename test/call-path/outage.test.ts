@@ -5,6 +5,7 @@
 // (Ready=False → retry lane); here the test plays that part and enqueues retry jobs.
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitUntil } from '../support/index.js';
 import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { peakOf, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
 import {
@@ -13,9 +14,9 @@ import {
   enqueueRound,
   notReady,
   openEnqueuer,
+  queueEmpty,
   queueOf,
   runId,
-  sleep,
   spawnWorkers,
   waitForDrained,
   type AdminClients,
@@ -69,7 +70,11 @@ describe('a 60 s outage of the store', () => {
     const state = await endpoint.faults({ outageForMs: OUTAGE_MS });
     const outage = state.settings.outage as { fromMs: number; untilMs: number };
     await enqueueRound(queue, f, 'new');
-    await sleep(Math.max(0, outage.untilMs - Date.now()));
+    // Over once the store has answered a call after the window, or nothing is left to call it.
+    await waitUntil(
+      async () => ((await endpoint.requests({ sinceMs: outage.untilMs })).length > 0 || (await queueEmpty(queue)) ? true : undefined),
+      { what: 'a call after the outage, or an empty queue', timeoutMs: OUTAGE_MS + 120_000, intervalMs: 500 },
+    );
     const during = (await endpoint.requests()).filter((r) => r.atMs >= outage.fromMs && r.atMs < outage.untilMs);
 
     // After the outage: the breakers' next probes succeed and the re-delayed jobs run; the few

@@ -15,9 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestOptions } from 'node:https';
 import type { JsonWebKey } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Queue } from 'bullmq';
+import { DEFAULT_SHARD, syncQueueName } from '@herdless/core';
 import { SERVICE_ACCOUNT_ISSUER } from '@herdless/lab';
+import { waitUntil } from '../support/index.js';
 import { createExternalSecret, createStore, eventually, listExternalSecrets, patchExternalSecretSpec } from './support/kube.js';
 import { metricValue, startSecurityEnv, type SecurityEnv } from '../security/support/security-env.js';
 
@@ -113,6 +116,31 @@ beforeAll(async () => {
   });
 }, 600_000);
 
+/** The role-store ExternalSecrets a wait last saw behind, with their state (see afterEach). */
+let behind: Array<{ name: string; ready?: string; reason?: string; refreshTime?: string }> = [];
+
+// A wait that failed says why: what the queue holds for the ExternalSecrets still behind, what
+// the scheduler and the worker logged about them (a failed sync names its ExternalSecret), and
+// each process's last lines. Once seen (a full run, right after hostile-input) and not since.
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail' || behind.length === 0 || !env) return;
+  const names = new Set(behind.slice(0, 3).map((b) => b.name));
+  const connection = env.redis.duplicate();
+  const queue = new Queue(syncQueueName(DEFAULT_SHARD), { connection, prefix: env.queuePrefix });
+  try {
+    const jobs = (await queue.getJobs(['delayed', 'waiting', 'prioritized', 'active', 'failed'], 0, -1, true)).filter((j) => names.has((j?.data as { name?: string })?.name ?? ''));
+    process.stderr.write(`\n--- ${behind.length} behind, first: ${JSON.stringify(behind.slice(0, 3))}\n--- their jobs: ${JSON.stringify(jobs.map((j) => ({ id: j.id, data: j.data, failedReason: j.failedReason })))}\n`);
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
+  for (const p of env.processes) {
+    const all = p.output().split('\n');
+    const lines = all.filter((l) => [...names].some((n) => l.includes(`"${n}"`)));
+    process.stderr.write(`--- ${p.name} about them (last 40 of ${lines.length}) ---\n${lines.slice(-40).join('\n')}\n--- ${p.name}'s last 20 lines ---\n${all.slice(-20).join('\n')}\n`);
+  }
+});
+
 afterAll(async () => {
   await env?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -165,10 +193,14 @@ describe('AWS auth: role, role chain with external ID, ServiceAccount token, amb
     await eventually('the first session is past its refresh point', WINDOW_MS + 60_000, async () => (Date.now() >= issued.expiresAtMs - REFRESH_MARGIN_SECONDS * 1000 ? true : undefined));
     const before = new Map((await listExternalSecrets(env.admin, ns)).map((e) => [e.name, e.refreshTime]));
     for (let i = 0; i < ROLE_STORE_EXTERNAL_SECRETS; i++) await patchExternalSecretSpec(env.admin, ns, `role-${i}`, { refreshInterval: '59m' });
-    await eventually('every role-store ExternalSecret synced again', 180_000, async () => {
-      const all = (await listExternalSecrets(env.admin, ns)).filter((e) => e.name.startsWith('role-'));
-      return all.every((e) => e.ready === 'True' && e.refreshTime !== before.get(e.name)) ? true : undefined;
-    });
+    await waitUntil(
+      async () => {
+        const all = (await listExternalSecrets(env.admin, ns)).filter((e) => e.name.startsWith('role-'));
+        behind = all.filter((e) => !(e.ready === 'True' && e.refreshTime !== before.get(e.name)));
+        return behind.length === 0 ? true : undefined;
+      },
+      { what: 'every role-store ExternalSecret synced again', timeoutMs: 180_000, intervalMs: 250, lastSeen: () => `${behind.length} behind: ${JSON.stringify(behind.slice(0, 3))}` },
+    );
     const calls = assumeRoles(READER);
     expect(calls).toHaveLength(2);
     // Not before the first session's refresh point (its expiry, which STS states to the second, minus the margin).

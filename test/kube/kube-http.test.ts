@@ -1,15 +1,20 @@
 // @herdless/core's kubeClients and its undici transport (kube-http.ts) against the real kube-apiserver: TLS verified against the run's
 // CA, a client certificate (the admin kubeconfig) and a bearer token (a ServiceAccount's), the
 // calls a worker makes (create, read, replace, also through writeObject; merge patch of a custom resource's status) and
-// the answers its call sites branch on (404, 409, 403) as ApiException with their codes.
+// the answers its call sites branch on (404, 409, 403) as ApiException with their codes; and
+// the client-side limit (--kube-api-qps) taken by watches too, as client-go's limiter is.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiException } from '@kubernetes/client-node';
-import { createCa, createServiceAccountKubeconfig } from '@herdless/lab';
+import { createCa, createServiceAccountKubeconfig, startKubeconfigProxy } from '@herdless/lab';
 import { describe, expect, it } from 'vitest';
 import {
+  apiRateLimiter,
+  configureApiRateLimit,
+  createExternalSecretsInformer,
+  createLogger,
   EXTERNAL_SECRETS_GROUP,
   EXTERNAL_SECRETS_VERSION,
   isConflict,
@@ -22,7 +27,7 @@ import {
   writeObject,
   type KubeClients,
 } from '@herdless/core';
-import { adminKubeConfig, controlPlaneAccess, injected, suiteNamespace } from '../support/index.js';
+import { adminKubeConfig, controlPlaneAccess, injected, suiteNamespace, waitUntil } from '../support/index.js';
 
 describe('kubeClients against the API server', () => {
   const namespace = suiteNamespace('kube-http');
@@ -123,5 +128,36 @@ describe('kubeClients against the API server', () => {
     }
     // The run's CA, as the kubeconfig has it: the same read succeeds.
     expect((await kube.core.readNamespace({ name: namespace })).metadata?.name).toBe(namespace);
+  });
+
+  it('every watch request takes a token from the client-side limit: the first, a re-watch after a cut, and the watch and list after a 410', async () => {
+    // One token every 1,000 s and a burst of exactly what the informer sends: list and watch;
+    // after a cut stream, list and watch again (a cut is an error: the informer relists); after
+    // the next cut, list, the watch answered 410, list and watch. If any watch went round the
+    // limiter, a token would be left over.
+    const requests = 8;
+    const proxied = await startKubeconfigProxy({ kubeconfigPath: injected('kubeconfigPath'), name: 'kube-http-watch-limit', controlPort: false });
+    configureApiRateLimit({ qps: 0.001, burst: requests });
+    const kc = loadKubeConfig(proxied.kubeconfigPath);
+    const informer = createExternalSecretsInformer({ kc, custom: kubeClients(kc).custom, name: 'limited', plural: PLURALS.ExternalSecret, namespace, logger: createLogger('kube-http-test', 'silent') });
+    try {
+      const { proxy } = proxied;
+      const watching = (n: number) => () => (proxy.stats().requests === n && proxy.stats().openWatches === 1 ? true : undefined);
+      await informer.start();
+      await informer.synced();
+      await waitUntil(watching(2), 30_000, () => `stats: ${JSON.stringify(proxy.stats())}`);
+      expect(proxy.cutWatches()).toBe(1);
+      await waitUntil(watching(4), 30_000, () => `stats: ${JSON.stringify(proxy.stats())}`);
+      proxy.expireNextWatches(1);
+      expect(proxy.cutWatches()).toBe(1);
+      await waitUntil(watching(requests), 30_000, () => `stats: ${JSON.stringify(proxy.stats())}`);
+      expect(proxy.stats().expiredWatches).toBe(1);
+      // The burst is spent: the next request would wait for the next token (about 1,000 s).
+      expect(apiRateLimiter()?.reserve()).toBeGreaterThan(900_000);
+    } finally {
+      configureApiRateLimit(undefined);
+      await informer.stop();
+      await proxied.stop();
+    }
   });
 });

@@ -7,7 +7,7 @@
 import { Watch, type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { informerRestarts } from './metrics.js';
-import { readObject } from './kube-http.js';
+import { rateLimitedWatchConfig, readObject } from './kube-http.js';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, externalSecretsPath } from './resources.js';
 
 export interface ResilientInformerOptions<T extends KubernetesObject> {
@@ -75,7 +75,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   const initialBackoffMs = opts.initialBackoffMs ?? 200;
   const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
   const graceMs = opts.watchGraceMs ?? 30_000;
-  const watcher = new Watch(opts.watchAccept ? withAccept(opts.kc, opts.watchAccept) : opts.kc);
+  // Every watch request waits for the process's client-side limit (kube-http.ts).
+  const watcher = new Watch(rateLimitedWatchConfig(opts.watchAccept ? withAccept(opts.kc, opts.watchAccept) : opts.kc));
   const transform = opts.transform ?? ((obj: T) => obj);
   const log = opts.logger.child({ informer: opts.name });
 

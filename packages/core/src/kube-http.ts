@@ -13,7 +13,8 @@
 // the same CA, client certificate and verification settings, closed when the pool drops the
 // agent. Requests the transport does not cover — a cluster behind a proxy (its agent is a proxy
 // agent), a multipart or form body — go through the client's own node-fetch library unchanged.
-// Watches never come here: the client's Watch calls fetch itself. writeObject and readObject (at
+// Watches never come here: the client's Watch calls fetch itself; it gets the kubeconfig view of
+// rateLimitedWatchConfig (at the end) so that it waits for the same limit. writeObject and readObject (at
 // the end) skip the generated classes: the worker's Secret and status writes, whose answer nobody
 // reads, and reads in a representation the generated client cannot ask for (metadata only).
 import type { Agent as HttpAgent } from 'node:http';
@@ -176,4 +177,23 @@ async function sendJson(
   }
   const message = (status as { message?: unknown } | null)?.message;
   throw new ApiException(res.httpStatusCode, typeof message === 'string' ? message : `${method} ${path} failed`, status, res.headers);
+}
+
+/**
+ * The kubeconfig view the client's Watch is given: every watch request it sends (the first, and
+ * each re-watch after a cut stream, a server timeout or a 410) waits for the process's
+ * client-side limit, as client-go's rate limiter does for watch establishment. Without it a
+ * watch cut every second, or a 410 storm, re-opens watches as fast as the server answers them,
+ * outside --kube-api-qps. The Watch calls applyToFetchOptions once per request, just before it
+ * sends it, and reads nothing else but getCurrentCluster.
+ */
+export function rateLimitedWatchConfig(kc: Pick<KubeConfig, 'getCurrentCluster' | 'applyToFetchOptions'>): KubeConfig {
+  const view: Pick<KubeConfig, 'getCurrentCluster' | 'applyToFetchOptions'> = {
+    getCurrentCluster: () => kc.getCurrentCluster(),
+    async applyToFetchOptions(options) {
+      await apiRateLimiter()?.acquire();
+      return kc.applyToFetchOptions(options);
+    },
+  };
+  return view as KubeConfig;
 }

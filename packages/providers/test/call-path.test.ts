@@ -3,11 +3,12 @@
 // SDK clients) share one budget; reads coalesce and batch; the limiter adapts to a store whose
 // quota is below the budget; an outage costs a few probes.
 import { HerdlessError, Reasons } from '@herdless/core';
-import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
+import { startAwsEndpoint, waitUntil, type AwsEndpoint } from '@herdless/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers, stopWorkers, type RemoteRefLike, type Worker } from './call-path-support.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A simulated worker's re-run delay after a throttled or failed read (BullMQ's delayed job in the real worker). */
+const backOff = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface SyncOutcome {
   ok: number;
@@ -41,10 +42,10 @@ async function syncAll(workers: Worker[], refs: RemoteRefLike[], concurrencyPerW
           }
           if (e.retry === 'throttled') {
             out.throttledRetries++;
-            await sleep((e.retryAfterMs ?? 100) * (1 + Math.random()));
+            await backOff((e.retryAfterMs ?? 100) * (1 + Math.random()));
           } else {
             out.transientRetries++;
-            await sleep(Math.random() * Math.min(2_000, 100 * 2 ** attempt));
+            await backOff(Math.random() * Math.min(2_000, 100 * 2 ** attempt));
           }
         }
       }
@@ -232,15 +233,20 @@ describe('CallPath (real Redis, our AWS endpoint, real SDK)', () => {
       (await callPathMetrics().requests.get()).values.filter((v) => v.labels.outcome === 'error').reduce((a, v) => a + v.value, 0);
     try {
       const sync = syncAll(workers, Array.from({ length: 300 }, (_, i) => ({ key: `outage/${i}` })), 16);
-      await sleep(2_000);
+      const reads = () => endpoint.requests({ operation: 'GetSecretValue' }).length;
+      await waitUntil(() => (reads() >= 40 ? true : undefined), 60_000, () => `${reads()} reads`);
       await endpoint.stop(); // connection refused: the store is down
       const before = await errorsNow();
-      await sleep(8_000);
+      // The outage lasts until every worker's breaker is open and the workers have then sent two
+      // failing probes each on average (a failed probe opens a breaker again, for twice as long).
+      const breakers = () => workers.map((w) => w.path.breakerState(w.provider.providerKey, w.provider.credentialIdentity));
+      const opened = await waitUntil(async () => (breakers().every((b) => b === 'open') ? await errorsNow() : undefined), 60_000, () => `breakers ${breakers().join(', ')}`);
+      await waitUntil(async () => ((await errorsNow()) >= opened + 2 * workers.length ? true : undefined), 60_000, () => `breakers ${breakers().join(', ')}`);
       attempts.during = (await errorsNow()) - before;
       endpoint = await startAwsEndpoint({ port });
       seed(endpoint);
       const result = await sync;
-      console.log(`outage: ${attempts.during} calls sent during 8 s down (2 workers), then ${result.ok} synced`);
+      console.log(`outage: ${attempts.during} calls sent while down (2 workers, until their breakers failed 4 probes), then ${result.ok} synced`);
       expect(result.ok).toBe(300);
       expect(attempts.during).toBeLessThan(25);
       expect(workers.every((w) => w.path.breakerState(w.provider.providerKey, w.provider.credentialIdentity) === 'closed')).toBe(true);

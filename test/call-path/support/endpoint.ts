@@ -5,7 +5,8 @@
 // burst. In a process of its own the log records arrivals, not the test runner's pauses.
 import type { AwsFaultsState, RequestFilter, RequestRecord } from '@herdless/lab';
 import { spawnHerdless, type HerdlessProcess } from '../../e2e/support/processes.js';
-import { mapLimit, sleep } from './fleet.js';
+import { waitUntil } from '../../support/index.js';
+import { mapLimit } from './fleet.js';
 
 export interface SpawnedAwsEndpoint {
   url: string;
@@ -22,14 +23,17 @@ export interface SpawnedAwsEndpoint {
 
 export async function spawnAwsEndpoint(): Promise<SpawnedAwsEndpoint> {
   const proc = spawnHerdless('aws-endpoint', ['aws-endpoint', '--port', '0']);
-  let url: string | undefined;
-  for (let i = 0; i < 200 && !url; i++) {
-    url = /AWS endpoint listening on (http:\/\/[^\s]+)/.exec(proc.output())?.[1];
-    if (!url) await sleep(50);
-  }
-  if (!url) {
+  let url: string;
+  try {
+    url = await waitUntil(() => /AWS endpoint listening on (http:\/\/[^\s]+)/.exec(proc.output())?.[1], {
+      what: '"AWS endpoint listening on <url>" from herdless aws-endpoint',
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      lastSeen: () => proc.output().slice(0, 500),
+    });
+  } catch (e) {
     await proc.stop();
-    throw new Error(`expected "AWS endpoint listening on <url>" from herdless aws-endpoint, found: ${proc.output().slice(0, 500)}`);
+    throw e;
   }
   const base = url;
   const control = async <T>(method: string, path: string, body?: unknown): Promise<T> => {

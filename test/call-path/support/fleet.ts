@@ -9,10 +9,8 @@ import { providerKeyOf } from '@herdless/providers';
 import { JOB_RETENTION, SyncEnqueuer } from '@herdless/scheduler';
 import { adminClients, listExternalSecrets, type AdminClients } from '../../e2e/support/kube.js';
 import { spawnHerdless, type HerdlessProcess } from '../../e2e/support/processes.js';
-import { createNamespace, deleteNamespace, uniqueNamespace } from '../../support/index.js';
+import { createNamespace, deleteNamespace, uniqueNamespace, waitUntil } from '../../support/index.js';
 import { adminKubeConfig } from '../../support/kube.js';
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface FleetItem {
   name: string;
@@ -128,16 +126,23 @@ export async function enqueueRound(queue: SyncQueue, fleet: Fleet, reason: SyncR
   for (let i = 0; i < jobs.length; i += 500) await queue.addBulk(jobs.slice(i, i + 500));
 }
 
+const pendingCounts = (queue: SyncQueue): Promise<Record<string, number>> => queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'paused');
+
+/** No job is waiting, prioritized, delayed or active. */
+export async function queueEmpty(queue: SyncQueue): Promise<boolean> {
+  return Object.values(await pendingCounts(queue)).every((n) => n === 0);
+}
+
 /** Waits until no job is waiting, prioritized, delayed or active. */
 export async function waitForDrained(queue: SyncQueue, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let last: Record<string, number> = {};
-  while (Date.now() < deadline) {
-    last = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active', 'paused');
-    if (Object.values(last).every((n) => n === 0)) return;
-    await sleep(500);
-  }
-  throw new Error(`expected the sync queue to drain within ${timeoutMs} ms, found ${JSON.stringify(last)}`);
+  await waitUntil(
+    async () => {
+      last = await pendingCounts(queue);
+      return Object.values(last).every((n) => n === 0) ? true : undefined;
+    },
+    { what: 'the sync queue to drain', timeoutMs, intervalMs: 500, lastSeen: () => JSON.stringify(last) },
+  );
 }
 
 /** Names of the fleet's ExternalSecrets that are not Ready=True, and the reasons seen. */

@@ -14,6 +14,7 @@ import { createPlanner } from '../planning/policies.js';
 import type { Planner } from '../planning/planner.js';
 import { runTermRebuildingOnWipe } from './redis-wipe.js';
 import { runLeaderSession } from '../session/session.js';
+import { listExternalSecretVersions } from '../session/server-versions.js';
 
 export interface SchedulerOptions {
   logger?: Logger;
@@ -65,6 +66,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           shards: config.shards,
           namespaceShards: config.namespaceShards,
           controllerClass: config.controllerClass,
+          serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace),
           ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
           ...(planShard === undefined
             ? {}

@@ -41,10 +41,14 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
 
   if (item.ready?.status === 'False') {
     const observed = item.ready.observedGeneration;
+    // Without observedGeneration (the worker does not write it) a new leader's planner has no
+    // memory of the attempt: a failure of generation 1 can only be of generation 1, and is
+    // retried with its backoff, not synced again at once as a new spec.
     const attemptedThisGeneration =
       observed !== undefined
         ? observed === item.generation
         : specSynced ||
+          item.generation === 1 ||
           mem.attemptedGeneration === item.generation ||
           (planned !== undefined && planned.generation === item.generation && attemptedSince(item, planned.plannedAt));
     if (attemptedThisGeneration) {

@@ -81,6 +81,13 @@ describe('planner (walking skeleton)', () => {
     expect(p.observe(failed, T0 + 60_000)).toBeUndefined();
   });
 
+  it('a new leader retries a first sync that failed with its backoff, not at once in the spec lane', () => {
+    // A fresh planner (a new term) knows nothing of the attempt; the status says it failed.
+    const failed = item({ lastAttemptMs: T0, failedAttempts: 1, ready: { status: 'False', reason: 'ProviderUnavailable' } });
+    const change = new Planner().observe(failed, T0 + 1000);
+    expect(change?.add?.reason).toBe('retry');
+  });
+
   it('a terminal failure waits until the store changes, then syncs once', () => {
     const p = new Planner();
     p.observe(item(), T0);

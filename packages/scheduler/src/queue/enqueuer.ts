@@ -28,7 +28,6 @@ export interface QueueDepth {
 }
 
 const PENDING_STATES = ['delayed', 'waiting', 'prioritized', 'active'] as const;
-const PAGE = 1000;
 
 /**
  * Completed jobs are removed at once: the next sync always has a new id (a new deadline, attempt
@@ -76,23 +75,27 @@ export class SyncEnqueuer {
     return q;
   }
 
-  /** Everything pending on every shard's queue, for a new leader to adopt. Unparsable payloads are skipped. */
+  /**
+   * Everything pending on every shard's queue, for a new leader to adopt. Unparsable payloads are
+   * skipped. Each state is read whole, in the order a job moves through them (delayed, waiting,
+   * prioritized, active): a job is found in the state it was in when that state was read, or it
+   * completed in between (the session checks its status). Pages by offset would skip jobs: the
+   * workers take jobs from the front of a state while it is paged (a loaded leader-kill run
+   * enqueued 10 of 2,000 twice, 8 of them read twice).
+   */
   async pendingJobs(): Promise<QueuedSyncJob[]> {
     const found: QueuedSyncJob[] = [];
     for (const [shard, queue] of this.queues) {
       for (const state of PENDING_STATES) {
-        for (let start = 0; ; start += PAGE) {
-          const jobs = (await queue.getJobs([state], start, start + PAGE - 1, true)) as Job[];
-          for (const job of jobs) {
-            if (!job?.id) continue;
-            const parsed = syncJobSchema.safeParse(job.data);
-            if (!parsed.success) {
-              this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncJob');
-              continue;
-            }
-            found.push({ id: job.id, shard, state, data: parsed.data });
+        const jobs = (await queue.getJobs([state], 0, -1, true)) as Job[];
+        for (const job of jobs) {
+          if (!job?.id) continue;
+          const parsed = syncJobSchema.safeParse(job.data);
+          if (!parsed.success) {
+            this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncJob');
+            continue;
           }
-          if (jobs.length < PAGE) break;
+          found.push({ id: job.id, shard, state, data: parsed.data });
         }
       }
     }

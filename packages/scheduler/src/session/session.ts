@@ -1,7 +1,9 @@
 // One term of leadership: adopt what the queue already holds, plan every ExternalSecret in the
 // warm caches, then follow their changes until the signal aborts. It joins the informers (what
-// Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). Drift of a
-// target Secret (drift.ts) goes straight to the queue as a drift job: it is no part of the plan.
+// Kubernetes says), the planner (what to do) and the dispatcher (what Redis gets). The cache is
+// trusted for an ExternalSecret the queue holds nothing for only once it holds the API server's
+// version (cacheBehindServer). Drift of a target Secret (drift.ts) goes straight to the queue as
+// a drift job: it is no part of the plan.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
 import { Dispatcher } from '../queue/dispatcher.js';
@@ -34,6 +36,12 @@ export interface LeaderSessionOptions {
   plans?: (namespace: string, name: string) => boolean;
   /** Publish the term for the workers (core's supersededByTerm); off for plan shards, whose epochs are their own. */
   publishTerm?: boolean;
+  /**
+   * uid → resourceVersion of every ExternalSecret the session serves, read from the API server
+   * (server-versions.ts). Read after the queue scan, and by the sweep before it re-plans a job
+   * it finds gone; without it both trust the cache as it is.
+   */
+  serverVersions?: () => Promise<ReadonlyMap<string, string>>;
 }
 
 /**
@@ -145,6 +153,28 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     return planItemOf(es, ctx);
   };
 
+  /**
+   * The items the queue holds no job for whose cached version is not the API server's now. A job
+   * that completed after the informers' sync but before the queue scan reached it is on neither
+   * side: gone from the queue, and its status write possibly not yet in the cache, so its
+   * ExternalSecret looks unsynced and would be planned (and enqueued) a second time. Read after
+   * the scan, the server's versions include every status written before a job left the queue
+   * (the worker writes the status, then completes the job). Such an item is left out of the
+   * first pass: the informer's event for the newer version is still to come (or came after the
+   * subscription above), and it marks the item dirty. An unreadable list leaves none out. The
+   * sweep asks the same of jobs it finds gone.
+   */
+  async function cacheBehindServer(unqueued: readonly CachedVersion[]): Promise<Set<string>> {
+    if (!opts.serverVersions || unqueued.length === 0) return new Set();
+    try {
+      const versions = await opts.serverVersions();
+      return new Set(unqueued.filter((c) => versions.get(c.uid) !== c.resourceVersion).map((c) => c.uid));
+    } catch (e) {
+      logger.warn({ err: (e as Error).message }, 'could not read the ExternalSecrets\' versions from the API server; planning from the cache as it is');
+      return new Set();
+    }
+  }
+
   function flush(): void {
     flushTimer = undefined;
     if (signal.aborted) return;
@@ -200,11 +230,15 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       if (change) duplicates++;
       dispatcher.submit(change);
     }
-    const items: PlanItem[] = [];
+    const cached: CachedItem[] = [];
     for (const obj of informers.externalSecrets.list()) {
       const item = itemOf(obj);
-      if (item) items.push(item);
+      if (item) cached.push({ uid: item.uid, item, resourceVersion: obj.metadata?.resourceVersion });
     }
+    const adopted = new Set(queued.map((j) => j.data.uid));
+    const behind = await cacheBehindServer(cached.filter((c) => !adopted.has(c.uid)));
+    if (signal.aborted) return;
+    const items = cached.filter((c) => !behind.has(c.uid)).map((c) => c.item);
     // One batch, so overdue items are released earliest deadline first behind the new specs.
     for (const change of planner.observeAll(items, now())) dispatcher.submit(change);
     const planned = items.length;
@@ -213,7 +247,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     // ExternalSecret is gone anyway).
     let orphanCandidates = new Set(queued.map((j) => j.data.uid).filter((uid) => !planner.itemOf(uid)));
     opts.onPlanned?.(planner);
-    logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned }, 'planned from the caches and the queue');
+    logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned, awaitingInformer: behind.size }, 'planned from the caches and the queue');
     live = true;
     scheduleFlush();
 
@@ -225,16 +259,23 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       for (const uid of orphanCandidates) if (!planner.itemOf(uid)) dispatcher.submit(planner.forget(uid));
       orphanCandidates = new Set();
       let checked = 0;
+      const gone: PlannedSync[] = [];
       for (const job of [...planner.plannedJobs()]) {
         if (signal.aborted || checked >= 500) break;
         if (job.plannedAt > t0 - sweepMs * 2 || dispatcher.has(job.uid)) continue;
         checked++;
         const state = await opts.enqueuer.stateOf(job.id, job.shard).catch(() => 'error');
-        if (state === 'unknown' || state === 'completed' || state === 'failed') {
-          planner.jobGone(job.uid, job.id);
-          dirty.set(job.uid, { namespace: job.namespace, name: job.name });
-          scheduleFlush();
-        }
+        if (state === 'unknown' || state === 'completed' || state === 'failed') gone.push(job);
+      }
+      // A job that just completed is gone too, its status possibly not yet in the cache: the
+      // same race as at adoption. Its informer event replaces the job; only the others are lost.
+      const behind = await cacheBehindServer(gone.map((job) => ({ uid: job.uid, resourceVersion: informers.externalSecrets.get(job.name, job.namespace)?.metadata?.resourceVersion })));
+      if (signal.aborted) return;
+      for (const job of gone) {
+        if (behind.has(job.uid)) continue;
+        planner.jobGone(job.uid, job.id);
+        dirty.set(job.uid, { namespace: job.namespace, name: job.name });
+        scheduleFlush();
       }
     };
     const runSweep = (): void => {
@@ -251,6 +292,17 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     await dispatcher.idle();
     logger.info({ epoch: opts.epoch, ...dispatcher.counts, drifts }, 'leader session ended');
   }
+}
+
+/** An ExternalSecret and the version the cache holds of it (undefined: not in the cache). */
+interface CachedVersion {
+  uid: string;
+  resourceVersion: string | undefined;
+}
+
+/** An ExternalSecret in the cache, planned. */
+interface CachedItem extends CachedVersion {
+  item: PlanItem;
 }
 
 function readyObservedGeneration(obj: KubernetesObject): number | undefined {
