@@ -12,11 +12,10 @@ export interface EnqueuerOptions {
   logger: Logger;
 }
 
-/** A job found on a queue: its id, shard, state and payload. */
+/** A job found on a queue: its id, shard and payload. */
 export interface QueuedSyncJob {
   id: string;
   shard: string;
-  state: 'delayed' | 'waiting' | 'prioritized' | 'active';
   data: SyncJob;
 }
 
@@ -77,26 +76,24 @@ export class SyncEnqueuer {
 
   /**
    * Everything pending on every shard's queue, for a new leader to adopt. Unparsable payloads are
-   * skipped. Each state is read whole, in the order a job moves through them (delayed, waiting,
-   * prioritized, active): a job is found in the state it was in when that state was read, or it
-   * completed in between (the session checks its status). Pages by offset would skip jobs: the
-   * workers take jobs from the front of a state while it is paged (a loaded leader-kill run
-   * enqueued 10 of 2,000 twice, 8 of them read twice).
+   * skipped. Every pending state of a queue is read in one call, which BullMQ answers with one
+   * script (ids and job hashes together): a snapshot no job can move out of while it is read.
+   * Read state by state, a job the limiter sent back from active to delayed between the reads of
+   * delayed and active was in neither, and the new leader enqueued it a second time (2 and 6 of
+   * 2,000 in two leader-kill runs); pages by offset skipped jobs the workers took from the front.
    */
   async pendingJobs(): Promise<QueuedSyncJob[]> {
     const found: QueuedSyncJob[] = [];
     for (const [shard, queue] of this.queues) {
-      for (const state of PENDING_STATES) {
-        const jobs = (await queue.getJobs([state], 0, -1, true)) as Job[];
-        for (const job of jobs) {
-          if (!job?.id) continue;
-          const parsed = syncJobSchema.safeParse(job.data);
-          if (!parsed.success) {
-            this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncJob');
-            continue;
-          }
-          found.push({ id: job.id, shard, state, data: parsed.data });
+      const jobs = (await queue.getJobs([...PENDING_STATES], 0, -1, true)) as Job[];
+      for (const job of jobs) {
+        if (!job?.id) continue;
+        const parsed = syncJobSchema.safeParse(job.data);
+        if (!parsed.success) {
+          this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncJob');
+          continue;
         }
+        found.push({ id: job.id, shard, data: parsed.data });
       }
     }
     return found;

@@ -1,0 +1,53 @@
+// A new leader's queue scan against a job that moves while it is read. The workers send a job
+// the limiter defers from active back to delayed, so a scan that reads the states one after the
+// other (delayed, waiting, prioritized, active) can find it in none of them — and the new leader
+// enqueues the ExternalSecret's spec a second time (seen in loaded leader-kill runs). Here a real
+// BullMQ worker bounces one job between active and delayed as fast as Redis lets it, behind a
+// queue of 2,000 delayed jobs that makes each state read take a while; every scan must find it.
+import { afterAll, expect, it } from 'vitest';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { syncQueueName, type SyncJob } from '@herdless/core';
+import { SyncEnqueuer } from '../src/index.js';
+import { logger, testConfig, uniquePrefix } from './support.js';
+
+const prefix = uniquePrefix('snap');
+const config = testConfig({ queuePrefix: prefix });
+const connection = { url: config.redisUrl };
+const enqueuer = new SyncEnqueuer({ redis: config, prefix, shards: ['default'], logger });
+const queue = new Queue<SyncJob>(syncQueueName('default'), { connection, prefix });
+let worker: Worker<SyncJob> | undefined;
+
+afterAll(async () => {
+  await worker?.close(true);
+  await queue.obliterate({ force: true });
+  await queue.close();
+  await enqueuer.close();
+});
+
+const job = (uid: string, plannedAt: number): SyncJob => ({
+  namespace: 'ns', name: uid, uid, generation: 1, reason: 'new', plannedAt, providerKey: 'aws-sm|us-east-1|default|', epoch: 1,
+});
+
+it('every scan finds a job that bounces between active and delayed while the scan runs', async () => {
+  const far = Date.now() + 3_600_000;
+  await queue.addBulk(Array.from({ length: 2_000 }, (_, i) => ({ name: 'sync', data: job(`filler-${i}`, far), opts: { jobId: `filler-${i}.g1.spec.1`, delay: 3_600_000 } })));
+  await queue.add('sync', job('bouncer', Date.now()), { jobId: 'bouncer.g1.spec.1' });
+  let bounces = 0;
+  // What the worker does with a job the limiter defers: back to delayed, due again at once.
+  worker = new Worker<SyncJob>(
+    syncQueueName('default'),
+    async (j: Job<SyncJob>, token?: string) => {
+      bounces += 1;
+      await j.moveToDelayed(Date.now() + 1, token);
+      throw new DelayedError();
+    },
+    { connection, prefix, concurrency: 1 },
+  );
+  const missed: number[] = [];
+  for (let scan = 0; scan < 60; scan += 1) {
+    const found = await enqueuer.pendingJobs();
+    if (!found.some((j) => j.id === 'bouncer.g1.spec.1')) missed.push(scan);
+  }
+  expect(bounces, 'the job bounced while the queue was scanned').toBeGreaterThan(60);
+  expect(missed, `scans (of 60) that found the bouncing job in no state (${bounces} bounces)`).toEqual([]);
+});
