@@ -1,12 +1,15 @@
 // /readyz means "this replica can do its work": a scheduler and a worker whose informers cannot
 // list yet (their ServiceAccounts have no RBAC) answer 503 naming the informers, and 200 with
-// every check passing once the chart's RBAC is bound and the informers have listed.
+// every check passing once the chart's RBAC is bound and the informers have listed. Before its
+// own checks exist (a worker loads its template engine for seconds first) a process is not ready
+// either: /readyz with no check registered passed, and the lab's storm (or a rollout) went on
+// while the workers could take no job (issue 32's stall).
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createServiceAccountKubeconfig, freeLoopbackPorts } from '@herdless/lab';
 import { eventually } from '../e2e/support/kube.js';
 import { spawnHerdless, stopAll, type HerdlessProcess } from '../e2e/support/processes.js';
 import { bindChartRbac } from '../e2e/support/rbac.js';
-import { controlPlaneAccess, injected } from '../support/index.js';
+import { controlPlaneAccess, injected, waitUntil } from '../support/index.js';
 import { startSecurityEnv, type SecurityEnv } from '../security/support/security-env.js';
 
 let env: SecurityEnv;
@@ -40,7 +43,11 @@ afterAll(async () => {
   await env?.stop();
 });
 
-test('scheduler and worker are not ready until their informers have listed, then ready', async () => {
+test('scheduler and worker are not ready until they have started and their informers have listed, then ready', async () => {
+  // The worker's first answer comes while it starts (the port is open from its first moment).
+  const first = await waitUntil(() => readyz(ports.worker), { what: 'the worker to answer /readyz', timeoutMs: 30_000, intervalMs: 20 });
+  expect(first.status, first.body).toBe(503);
+  expect(first.body).toContain('[-]started failed: the process is still starting');
   for (const component of ['scheduler', 'worker'] as const) {
     // Redis connects on its own (a loaded machine may answer before it has): wait for that, so
     // the informers are the one check failing, however long the RBAC stays missing.

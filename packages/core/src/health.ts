@@ -17,6 +17,21 @@ export function addReadinessCheck(name: string, check: ReadinessCheck): () => vo
   };
 }
 
+/**
+ * Registers a check that fails until the returned function is called. /readyz is served from the
+ * process's first moment, before its own checks exist; with none registered it would pass while
+ * the process cannot work yet (a worker loads its template engine and lists its caches for
+ * seconds first), and whoever waits for it (a rollout, the lab's storm) would go on too early.
+ */
+export function addStartingCheck(): () => void {
+  let started = false;
+  const remove = addReadinessCheck('started', () => (started ? { ok: true } : { ok: false, reason: 'the process is still starting' }));
+  return () => {
+    started = true;
+    remove();
+  };
+}
+
 export interface HealthReport {
   ok: boolean;
   /** One line per check: `[+]name ok` or `[-]name failed: reason`. */

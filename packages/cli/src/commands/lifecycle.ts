@@ -2,7 +2,7 @@
 // and the metrics port at start; a clean stop on SIGTERM/SIGINT, once.
 import type { Server } from 'node:http';
 import type { z } from 'zod';
-import { configureApiRateLimit, createLogger, loadConfig, startMetricsServer, type Logger } from '@herdless/core';
+import { addStartingCheck, configureApiRateLimit, createLogger, loadConfig, startMetricsServer, type Logger } from '@herdless/core';
 
 interface ProcessConfig {
   logLevel: string;
@@ -11,13 +11,17 @@ interface ProcessConfig {
   metricsPort: number;
 }
 
-/** What every long-running process does first: its config (flags over env), logger, API-server limit and metrics port. */
-export function startProcess<S extends z.ZodObject>(name: string, schema: S, argv: string[]): { config: z.infer<S>; logger: Logger; metrics: Server | undefined } {
+/**
+ * What every long-running process does first: its config (flags over env), logger, API-server
+ * limit and metrics port. /readyz fails until the command calls `started` (see addStartingCheck).
+ */
+export function startProcess<S extends z.ZodObject>(name: string, schema: S, argv: string[]): { config: z.infer<S>; logger: Logger; metrics: Server | undefined; started: () => void } {
   const config = loadConfig(schema, argv);
   const { logLevel, kubeApiQps, kubeApiBurst, metricsPort } = config as unknown as ProcessConfig;
   const logger = createLogger(name, logLevel);
   configureApiRateLimit({ qps: kubeApiQps, burst: kubeApiBurst });
-  return { config, logger, metrics: startMetricsServer(metricsPort) };
+  const started = addStartingCheck();
+  return { config, logger, metrics: startMetricsServer(metricsPort), started };
 }
 
 export function onShutdown(stop: () => Promise<void>, logger?: { info: (o: object, m: string) => void }): Promise<void> {

@@ -10,10 +10,12 @@ export const schedulerCommand: CommandModule = {
     'Runs until SIGTERM or SIGINT.',
   flags: schedulerConfigSchema,
   async run(argv) {
-    const { config, logger, metrics } = startProcess('scheduler', schedulerConfigSchema, argv);
+    const { config, logger, metrics, started } = startProcess('scheduler', schedulerConfigSchema, argv);
     const telemetry = await startTelemetry(telemetryConfigOf('herdless-scheduler', config));
     const controller = new AbortController();
     const running = runScheduler(config, { logger, signal: controller.signal });
+    // Its own checks (informers, Redis, leadership) are registered by now, synchronously.
+    started();
     await onShutdown(async () => {
       controller.abort();
       await running;

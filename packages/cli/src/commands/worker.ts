@@ -11,7 +11,7 @@ export const workerCommand: CommandModule = {
     'Scale it horizontally; every worker of an installation shares one budget. Runs until SIGTERM or SIGINT.',
   flags: workerConfigSchema,
   async run(argv) {
-    const { config, logger, metrics } = startProcess('worker', workerConfigSchema, argv);
+    const { config, logger, metrics, started } = startProcess('worker', workerConfigSchema, argv);
     const telemetry = await startTelemetry(telemetryConfigOf('herdless-worker', config));
     // The limiter's scripts run on their own connection: BullMQ's worker connection blocks.
     const redis = createRedisConnection(config, 'commands');
@@ -28,6 +28,8 @@ export const workerCommand: CommandModule = {
       limiter: { routineShare: routineShareOf(config.targetUtilisation, config.reservedShare) },
     });
     const worker = await runWorker(config, { logger, providers: (ctx) => callPath.createProvider(ctx, clients) });
+    // Ready once it takes jobs (its template engine loaded, caches listed, queues connected).
+    started();
     await onShutdown(async () => {
       await worker.close();
       callPath.close();
