@@ -7,6 +7,7 @@ export { waitUntil, type WaitOptions } from './wait-until.js';
 export { freeLoopbackPort, freeLoopbackPorts } from './free-port.js';
 export { ensureGoTool, PROMTOOL, type GoTool } from './go-tool.js';
 export { scrapeLoopbackMetrics } from './scrape-metrics.js';
+export * from './metrics-text.js';
 export {
   ensureControlPlaneBinaries,
   controlPlaneBinaries,

@@ -14,6 +14,8 @@ export const benchConfigSchema = z.object({
   }),
   contender: z.string().default('herdless,eso,eso-jitter').meta({ description: 'contenders, comma-separated; the real ESO cannot finish 10,000 in minutes at its defaults: add eso-real explicitly' }),
   esoConcurrent: z.string().default('10').meta({ description: "ESO's --concurrent for eso-real runs, comma-separated" }),
+  esoClientQps: z.coerce.number().positive().optional().meta({ description: "ESO's --client-qps for eso-real runs, as the lab's (ESO's default: 50)" }),
+  esoClientBurst: z.coerce.number().int().min(1).optional().meta({ description: "ESO's --client-burst for eso-real runs, as the lab's (ESO's default: 100)" }),
   burstCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'burst: ExternalSecrets created at once' }),
   recoveryCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'recovery: ExternalSecrets overdue after the outage' }),
   steadyCount: z.coerce.number().int().min(1).default(100_000).meta({ description: 'steady: ExternalSecrets refreshed in steady state' }),
@@ -42,7 +44,7 @@ export const benchConfigSchema = z.object({
   plannerWorkerShare: z.coerce.number().gt(0).max(1).default(1).meta({ description: "planner: the share of the limiter's rate the modelled workers reach (the lab's: 0.92–0.98)" }),
   seed: z.coerce.number().int().default(1).meta({ description: 'storm order, remote keys and values derive from it' }),
   timeoutSeconds: z.coerce.number().int().min(10).default(900).meta({ description: 'stop waiting for convergence after this long (per phase)' }),
-  outDir: z.string().default('bench/results').meta({ description: 'results: <out-dir>/<date>.json and the HTML report in <out-dir>/<date>/' }),
+  outDir: z.string().default('bench/results').meta({ description: 'results: <out-dir>/<date>/results.json, with the HTML report beside it' }),
   progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto').meta({ description: 'auto: bars on a terminal, lines otherwise' }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn').meta({ description: "the Herdless processes' log level" }),
 });
@@ -69,6 +71,8 @@ export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenar
     logLevel: config.logLevel,
     timeCompressed: true,
     outageMs: 0,
+    ...(config.esoClientQps !== undefined ? { esoClientQps: config.esoClientQps } : {}),
+    ...(config.esoClientBurst !== undefined ? { esoClientBurst: config.esoClientBurst } : {}),
   };
   const sized = (name: ScenarioName, count: number, quotaRps: number, refreshInterval: string, observeIntervals: number): LabSettings => {
     const refreshIntervalMs = parseGoDuration(refreshInterval);

@@ -7,21 +7,25 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import {
   ensureControlPlaneBinaries,
   ensureEsoBinary,
+  computeResult,
+  latenessNote,
+  sampleValues,
   scrapeLoopbackMetrics,
+  workerStartCpuOf,
   type ContenderResult,
+  type ProviderReply,
+  type RunObservation,
   type LabReport,
   type MachineInfo,
   type ScenarioRun,
 } from '@herdless/lab';
-import { sampleValues } from '@herdless/core';
 import { countWrites, fetchApiServerMetrics, getApiServer } from './api-server-metrics.js';
 import { startPauseProbe } from './pause-probe.js';
 import { createController, LAB_NAMESPACE } from './contenders.js';
 import { FleetObserver } from './fleet-observer.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
-import { startLabEnvironment } from './lab-environment.js';
+import { startContenderWorld } from './contender-world.js';
 import { SYNC_START_LATENESS, WORKER_START_CPU } from '@herdless/worker';
-import { computeResult, latenessNote, workerStartCpuOf, type ProviderReply, type RunObservation } from './lab-figures.js';
 import type { LabProgress } from './lab-progress.js';
 import { prepareNeighbours, startNeighbours, type Neighbours } from './noisy-neighbour.js';
 import { createStorm, createTrickle, planStorm, prepareStore, type StormPlan } from './storm.js';
@@ -64,6 +68,9 @@ export function scenarioSettingsOf(s: LabSettings): ScenarioRun['settings'] {
     downSeconds: s.downMs / 1000,
     outageSeconds: s.outageMs / 1000,
     observeSeconds: s.observeMs / 1000,
+    // The real ESO's client limits, when raised (its defaults otherwise: client QPS 50, burst 100).
+    ...(s.esoClientQps !== undefined ? { esoClientQps: s.esoClientQps } : {}),
+    ...(s.esoClientBurst !== undefined ? { esoClientBurst: s.esoClientBurst } : {}),
   };
 }
 
@@ -82,7 +89,7 @@ export async function runScenario(settings: LabSettings, progress: LabProgress):
 export async function runContender(settings: LabSettings, run: ContenderRun, progress: LabProgress): Promise<ContenderResult> {
   const say = progress.say;
   say(`${run.label}: ${settings.scenario}, ${settings.count} ExternalSecrets, quota ${settings.quotaRps}/s, refresh ${settings.refreshInterval}, seed ${settings.seed}`);
-  const env = await startLabEnvironment({ esoCrds: run.kind === 'eso-real', redis: run.kind !== 'eso-real', say });
+  const env = await startContenderWorld({ esoCrds: run.kind === 'eso-real', redis: run.kind !== 'eso-real', say });
   const controller = createController(run, settings, env);
   const observer = new FleetObserver(env.controlPlane.kubeConfig(), LAB_NAMESPACE);
   let ticker: NodeJS.Timeout | undefined;

@@ -24,6 +24,8 @@ export interface RedisServer {
   url: string;
   host: string;
   port: number;
+  /** The redis-server process (the lab charges its CPU and memory to the contender). */
+  pid: number;
   dir: string;
   stop(): Promise<void>;
 }
@@ -53,7 +55,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
       intervalMs: 25,
       watch: [proc],
     });
-    return { url: `redis://127.0.0.1:${port}`, host: '127.0.0.1', port, dir, stop };
+    return { url: `redis://127.0.0.1:${port}`, host: '127.0.0.1', port, pid: proc.pid, dir, stop };
   } catch (error) {
     await stop();
     throw error;

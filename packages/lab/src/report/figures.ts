@@ -1,9 +1,160 @@
-// From what a run observed to the figures of its report: pure (observations in, figures out),
-// so the arithmetic is unit-tested without servers. Every figure is defined here once.
-import { mergeHistograms, quantileUpperBound, shareAbove } from '@herdless/core';
-import { peakAndMean, percentile, type ContenderFigures, type ContenderResult, type PauseSample, type ProcessUsage, type SecondSample } from '@herdless/lab';
-import { dipNote, peakNote } from './pause-probe.js';
-import type { FleetRecord } from './fleet-observer.js';
+// Every figure of a lab or bench report, defined once: its name and unit (the fields below, with
+// the unit in the name), and how it is computed from what a run observed (computeResult). Pure:
+// observations in, figures out, so the arithmetic is unit-tested without servers. The summary
+// table, results.json and the HTML report all read these fields; none computes a figure of its own.
+import { mergeHistograms, quantileUpperBound, shareAbove } from '../metrics-text.js';
+import type { ContenderResult, PauseSample, SecondSample } from './lab-results.js';
+import { dipNote, peakNote } from './pause-notes.js';
+
+export interface ProcessUsage {
+  name: string;
+  /** User + system CPU time over the run. */
+  cpuSeconds: number;
+  /** Peak resident set size (VmHWM). */
+  peakRssBytes: number;
+}
+
+export interface ContenderFigures {
+  /** Highest number of provider calls in any one-second window. */
+  providerPeakRps: number;
+  /** The same for each operation on its own (AWS's quotas are per operation); the highest. */
+  providerPeakPerOperationRps?: number;
+  /** Mean over the seconds from the first to the last provider call. */
+  providerMeanRps: number;
+  peakToMean: number;
+  /** Peak/mean over the steady window (the interval after convergence), when the scenario has one. */
+  steadyPeakToMean: number | null;
+  steadyPeakRps: number | null;
+  steadyMeanRps: number | null;
+  providerCalls: number;
+  throttled: number;
+  errors: number;
+  /** Seconds with more calls answered than the quota allows (any outcome). */
+  secondsOverQuota: number;
+  /** Successful syncs observed (status.refreshTime changes). */
+  syncs: number;
+  /** Provider calls per successful sync. */
+  callsPerRefresh: number | null;
+  /** Provider calls the storm needs at least, and that divided by the quota. */
+  callsNeeded: number;
+  physicalLimitSeconds: number;
+  /** From the start of the storm until every ExternalSecret was Ready (after the last disruption, if any). */
+  convergeSeconds: number | null;
+  convergeVsLimit: number | null;
+  /** Burst-like runs: from the last create until every ExternalSecret was Ready (creating N takes time on a small machine). */
+  readyAfterLastCreateSeconds?: number | null;
+  createToReadyP50Seconds: number | null;
+  createToReadyP99Seconds: number | null;
+  /** Recovery: ExternalSecrets created one by one during the catch-up, and their create-to-Ready. */
+  newDuringStormCount?: number;
+  newDuringStormP50Seconds?: number | null;
+  newDuringStormP99Seconds?: number | null;
+  /** Refreshes due in the observed window that happened before their deadline (share, 0..1). */
+  refreshedBeforeDeadlineShare: number | null;
+  refreshesDue: number;
+  /** Writes (POST/PUT/PATCH/DELETE) the controller made to the API server, and per sync. */
+  apiWrites: number | null;
+  apiWritesPerSync: number | null;
+  redisPeakMemoryBytes: number | null;
+  /** Redis commands per successful sync (all clients; Herdless contenders only). */
+  redisCommandsPerSync?: number | null;
+  /**
+   * Redis round trips per successful sync: the server's read events (a pipelined batch is one),
+   * where the command count above also counts each command a Lua script runs.
+   */
+  redisRoundTripsPerSync?: number | null;
+  /** CPU milliseconds Herdless's worker processes spent per successful sync. */
+  workerCpuMsPerSync?: number | null;
+  /** The same after the workers' start: each worker's CPU when it began taking jobs (its
+   *  herdless_worker_start_cpu_seconds) left out, so module loading and the first informer lists are. */
+  workerCpuMsPerSyncAfterStart?: number | null;
+  /** CPU and peak memory of the contender's own processes, Redis included (absent in old results). */
+  footprint?: Footprint;
+  allReady: boolean;
+  readyCount: number;
+}
+
+/** One role of a contender's own processes: a scheduler replica, a worker, Redis or ESO's one
+ *  process. A role restarted during the run (recovery, failover) is one entry: its processes' CPU
+ *  added up, its peak RSS the highest of them (they never ran at once). */
+export interface ProcessFootprint {
+  role: string;
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+/**
+ * What a contender cost this machine to run: its own processes (Herdless's schedulers, workers and
+ * Redis; the real ESO's one process), not the control plane, our AWS endpoint or the lab.
+ */
+export interface Footprint {
+  processes: ProcessFootprint[];
+  /** CPU seconds of every own process together, Redis included. */
+  cpuSeconds: number;
+  /** The peaks of every own process added up (they run at once: what the contender needs in memory). */
+  peakRssBytes: number;
+  /** CPU seconds per 1,000 successful syncs. */
+  cpuSecondsPer1000Syncs: number | null;
+  /** Peak RSS per 1,000 ExternalSecrets of the storm. */
+  peakRssBytesPer1000ExternalSecrets: number | null;
+}
+
+/** Nearest-rank percentile of an ascending array; null when empty. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+/** Peak and mean of per-second totals over [from, to) seconds (inclusive of zero seconds). */
+export function peakAndMean(totals: readonly number[]): { peak: number; mean: number; peakToMean: number } {
+  if (totals.length === 0) return { peak: 0, mean: 0, peakToMean: 0 };
+  let peak = 0;
+  let sum = 0;
+  for (const v of totals) {
+    if (v > peak) peak = v;
+    sum += v;
+  }
+  const mean = sum / totals.length;
+  return { peak, mean, peakToMean: mean > 0 ? peak / mean : 0 };
+}
+
+/** A process the lab tracked (by name) → the role it plays for its contender; undefined for the
+ *  processes that are not the contender's own (control plane, AWS endpoint). */
+export function processRole(name: string): string | undefined {
+  const herdless = /^(scheduler|worker)-\d+-(\d+)$/.exec(name);
+  if (herdless) return `${herdless[1]}-${herdless[2]}`;
+  if (/^external-secrets(-\d+)?$/.test(name)) return 'external-secrets';
+  if (name === REDIS_PROCESS_NAME) return name;
+  return undefined;
+}
+
+/** The name the lab tracks its Redis under. */
+export const REDIS_PROCESS_NAME = 'redis-server';
+
+export function footprintOf(processes: readonly ProcessUsage[], syncs: number, externalSecrets: number): Footprint {
+  const roles = new Map<string, ProcessFootprint>();
+  for (const p of processes) {
+    const role = processRole(p.name);
+    if (role === undefined) continue;
+    const f = roles.get(role) ?? { role, cpuSeconds: 0, peakRssBytes: 0 };
+    f.cpuSeconds += p.cpuSeconds;
+    f.peakRssBytes = Math.max(f.peakRssBytes, p.peakRssBytes);
+    roles.set(role, f);
+  }
+  const own = [...roles.values()].map((f) => ({ ...f, cpuSeconds: round(f.cpuSeconds, 2) }));
+  const cpuSeconds = own.reduce((s, f) => s + f.cpuSeconds, 0);
+  const peakRssBytes = own.reduce((s, f) => s + f.peakRssBytes, 0);
+  return {
+    processes: own,
+    cpuSeconds: round(cpuSeconds, 2),
+    peakRssBytes,
+    cpuSecondsPer1000Syncs: syncs > 0 && own.length > 0 ? round((cpuSeconds * 1000) / syncs, 3) : null,
+    peakRssBytesPer1000ExternalSecrets: externalSecrets > 0 && own.length > 0 ? Math.round((peakRssBytes * 1000) / externalSecrets) : null,
+  };
+}
+
+const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
 
 export interface ProviderReply {
   atMs: number;
@@ -25,6 +176,17 @@ export function peakPerOperation(obs: Pick<RunObservation, 'replies' | 't0'>): n
   return peak;
 }
 
+/** What the lab observed of one ExternalSecret (the fleet observer's record). */
+export interface ObservedRecord {
+  /** Epoch ms of the first Ready=True observed. */
+  readyAt?: number;
+  ready: boolean;
+  /** Every status.refreshTime seen, in order (epoch ms, second precision as the API stores it). */
+  refreshTimes: number[];
+  /** Epoch ms when each refreshTime change was observed. */
+  syncObservedAt: number[];
+}
+
 export interface RunObservation {
   label: string;
   description: string;
@@ -40,7 +202,7 @@ export interface RunObservation {
   createdAt: ReadonlyMap<string, number>;
   /** ExternalSecrets created one by one during a recovery storm (not part of the storm's figures). */
   probesCreatedAt?: ReadonlyMap<string, number>;
-  records: ReadonlyMap<string, FleetRecord>;
+  records: ReadonlyMap<string, ObservedRecord>;
   replies: readonly ProviderReply[];
   /** Per second since t0: Ready count and queue depth sampled at its end. */
   samples: ReadonlyMap<number, { ready: number; queueDepth: number | null; loopMaxMs?: number }>;
@@ -262,7 +424,6 @@ export function computeResult(obs: RunObservation): ContenderResult {
     const s = series[Math.floor((m.deadlineMs - obs.t0) / 1000)];
     if (s) s.lateDue = (s.lateDue ?? 0) + 1;
   }
-  const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
   const figures: ContenderFigures = {
     providerPeakRps: whole.peak,
     providerPeakPerOperationRps: peakPerOperation(obs),
@@ -300,6 +461,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     redisRoundTripsPerSync: obs.redisRoundTrips !== null && syncs > 0 ? round(obs.redisRoundTrips / syncs, 1) : null,
     workerCpuMsPerSync: workerCpu > 0 && syncs > 0 ? round((workerCpu * 1000) / syncs, 2) : null,
     workerCpuMsPerSyncAfterStart: workerStartCpu !== undefined && workerCpu > workerStartCpu && syncs > 0 ? round(((workerCpu - workerStartCpu) * 1000) / syncs, 2) : null,
+    footprint: footprintOf(obs.processes, syncs, obs.count),
     allReady: readyCount === obs.count,
     readyCount,
   };

@@ -6,13 +6,13 @@ import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureEsoBinary, esoCrdManifests, startControlPlane, startRedis, type ControlPlane, type RedisServer } from '@herdless/lab';
+import { ensureEsoBinary, esoCrdManifests, REDIS_PROCESS_NAME, startControlPlane, startRedis, type ControlPlane, type RedisServer } from '@herdless/lab';
 import { startAwsEndpointProcess, type LabAwsEndpoint } from './aws-endpoint-process.js';
 import { ProcessUsageTracker } from './process-usage.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
-export interface LabEnvironment {
+export interface ContenderWorld {
   controlPlane: ControlPlane;
   redis?: RedisServer;
   /** Our AWS endpoint (its own process); controllers call `aws.url`. */
@@ -26,14 +26,14 @@ export interface LabEnvironment {
   stop(): Promise<void>;
 }
 
-export interface EnvironmentOptions {
+export interface ContenderWorldOptions {
   /** Install ESO's own CRDs (from its module) instead of ours: the same API group, ESO's schema. */
   esoCrds?: boolean;
   redis?: boolean;
   say: (line: string) => void;
 }
 
-export async function startLabEnvironment(opts: EnvironmentOptions): Promise<LabEnvironment> {
+export async function startContenderWorld(opts: ContenderWorldOptions): Promise<ContenderWorld> {
   const stops: Array<() => Promise<void>> = [];
   const children: ChildProcess[] = [];
   const logDir = mkdtempSync(join(tmpdir(), 'herdless-lab-logs-'));
@@ -55,7 +55,10 @@ export async function startLabEnvironment(opts: EnvironmentOptions): Promise<Lab
     for (const p of controlPlane.processes) usage.track(p.name, p.pid);
     opts.say(`control plane ready in ${((Date.now() - t0) / 1000).toFixed(1)} s${opts.esoCrds ? ' (ESO’s own CRDs)' : ''}`);
     const redis = opts.redis === false ? undefined : await startRedis();
-    if (redis) stops.push(() => redis.stop());
+    if (redis) {
+      stops.push(() => redis.stop());
+      usage.track(REDIS_PROCESS_NAME, redis.pid);
+    }
     const spawnHerdless = (name: string, args: string[]): ChildProcess => {
       const fd = openSync(join(logDir, `${name}.log`), 'a');
       let child: ChildProcess;

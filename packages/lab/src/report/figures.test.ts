@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FleetRecord } from './fleet-observer.js';
-import { computeResult, convergeSeconds, deadlineShare, latenessNote, workerStartCpuOf, type RunObservation } from './lab-figures.js';
+import { computeResult, convergeSeconds, deadlineShare, footprintOf, latenessNote, workerStartCpuOf, type ObservedRecord as FleetRecord, type RunObservation } from './figures.js';
 
 const T0 = 1_000_000;
 
@@ -94,6 +93,36 @@ describe('lab figures', () => {
     // One of the two restarted (or its metrics were not read): no figure rather than a wrong one.
     expect(workerStartCpuOf(processes, [0.005])).toEqual({});
     expect(computeResult(observation()).figures.workerCpuMsPerSyncAfterStart).toBeNull();
+  });
+
+  it('charges a contender its own processes, Redis included, one entry per role across restarts', () => {
+    const MiB = 2 ** 20;
+    const processes = [
+      // Stopped and started again (recovery): CPU adds up, the peak is the higher one.
+      { name: 'scheduler-1-1', cpuSeconds: 2, peakRssBytes: 100 * MiB },
+      { name: 'scheduler-2-1', cpuSeconds: 1, peakRssBytes: 120 * MiB },
+      { name: 'worker-1-1', cpuSeconds: 3, peakRssBytes: 300 * MiB },
+      { name: 'worker-1-2', cpuSeconds: 4, peakRssBytes: 310 * MiB },
+      { name: 'redis-server', cpuSeconds: 1.5, peakRssBytes: 10 * MiB },
+      // The control plane and our AWS endpoint serve every contender alike: not charged.
+      { name: 'kube-apiserver', cpuSeconds: 50, peakRssBytes: 900 * MiB },
+      { name: 'etcd', cpuSeconds: 9, peakRssBytes: 90 * MiB },
+      { name: 'aws-endpoint', cpuSeconds: 7, peakRssBytes: 70 * MiB },
+    ];
+    const f = footprintOf(processes, 2_000, 10_000);
+    expect(f.processes).toEqual([
+      { role: 'scheduler-1', cpuSeconds: 3, peakRssBytes: 120 * MiB },
+      { role: 'worker-1', cpuSeconds: 3, peakRssBytes: 300 * MiB },
+      { role: 'worker-2', cpuSeconds: 4, peakRssBytes: 310 * MiB },
+      { role: 'redis-server', cpuSeconds: 1.5, peakRssBytes: 10 * MiB },
+    ]);
+    expect(f).toMatchObject({ cpuSeconds: 11.5, peakRssBytes: 740 * MiB, cpuSecondsPer1000Syncs: 5.75, peakRssBytesPer1000ExternalSecrets: 74 * MiB });
+    // The real ESO: one process, restarted after a kill.
+    const eso = footprintOf([{ name: 'external-secrets-1', cpuSeconds: 4, peakRssBytes: 400 * MiB }, { name: 'external-secrets-2', cpuSeconds: 2, peakRssBytes: 500 * MiB }, ...processes.slice(5)], 3_000, 10_000);
+    expect(eso).toMatchObject({ processes: [{ role: 'external-secrets', cpuSeconds: 6, peakRssBytes: 500 * MiB }], cpuSeconds: 6, cpuSecondsPer1000Syncs: 2 });
+    // Nothing synced: no per-sync figure rather than an infinite one.
+    expect(footprintOf(processes, 0, 10_000).cpuSecondsPer1000Syncs).toBeNull();
+    expect(computeResult(observation()).figures.footprint?.cpuSeconds).toBe(0.04);
   });
 
   it('measures convergence against the physical limit (calls needed / quota)', () => {
