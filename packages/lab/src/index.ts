@@ -73,3 +73,4 @@ export * from './eso/index.js';
 export * from './jaeger/index.js';
 export { ensureHelm, helmToolchain, HELM_VERSION, UPSTREAM_CRDS, type HelmToolchain, type EnsureHelmResult } from './helm/helm-toolchain.js';
 export * from './report/index.js';
+export * from './storm/storm.js';

@@ -7,13 +7,11 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { syncQueueName } from '@herdless/core';
-import { freeLoopbackPorts, scrapeLoopbackMetrics, startEso, ESO_VERSION, WORKER_PROCESS_PREFIX, type EsoProcess } from '@herdless/lab';
+import { freeLoopbackPorts, LAB_NAMESPACE, scrapeLoopbackMetrics, startEso, ESO_VERSION, SYSTEM_NAMESPACE, WORKER_PROCESS_PREFIX, type EsoProcess } from '@herdless/lab';
 import { sumMetric } from './api-server-metrics.js';
 import { tracingFlags, type ContenderRun, type LabSettings } from './lab-config.js';
 import type { ContenderWorld } from './contender-world.js';
 
-export const LAB_NAMESPACE = 'lab';
-export const SYSTEM_NAMESPACE = 'herdless-system';
 const LEASE_NAME = 'herdless-scheduler';
 
 export interface Controller {

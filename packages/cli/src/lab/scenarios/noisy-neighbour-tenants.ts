@@ -3,8 +3,8 @@
 // each creating one ExternalSecret every 2 s while tenant A's storm runs (staggered, so one
 // arrives every 0.5 s). Their create-to-Ready is the figure: it should not depend on A's storm.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { FleetObserver, type FleetRecord } from './fleet-observer.js';
-import { createTrickle, prepareNamespaceStore, type StormPlan } from './storm.js';
+import { createTrickle, prepareNamespaceStore, type StormPlan } from '@herdless/lab';
+import { FleetObserver, type FleetRecord } from '../fleet-observer.js';
 
 export const NEIGHBOURS = ['tenant-b', 'tenant-c', 'tenant-d', 'tenant-e'] as const;
 /** Each neighbour creates one ExternalSecret this often. */

@@ -1,9 +1,13 @@
-// The storm: the remote secrets, the SecretStore and N ExternalSecrets, all derived from the
-// seed, so every contender (and every run with the same --seed) meets identical input.
+// The storm generator: the remote secrets, the SecretStore and N ExternalSecrets, all derived
+// from the seed, so every contender (and every run with the same --seed) meets identical input.
+// It creates objects and nothing else: what a scenario does around the storm (stop the
+// controller, cut the store off) is the CLI's (packages/cli/src/lab/scenarios/).
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS } from '@herdless/core';
-import { LAB_NAMESPACE, SYSTEM_NAMESPACE } from './contenders.js';
-import { seededRandom, seededShuffle } from '@herdless/core';
+import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, seededRandom, seededShuffle } from '@herdless/core';
+
+/** The storm's namespace, and the one the Herdless processes keep their Lease in. */
+export const LAB_NAMESPACE = 'lab';
+export const SYSTEM_NAMESPACE = 'herdless-system';
 
 export interface StormPlan {
   /** ExternalSecret name → remote key, in creation order. */
