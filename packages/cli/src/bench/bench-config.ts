@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 import { parseContenders, type LabSettings, type ScenarioName } from '../lab/lab-config.js';
 
-export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner', 'template'] as const;
+export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner', 'template', 'fleet-memory'] as const;
 export type BenchScenario = (typeof BENCH_SCENARIOS)[number];
 
 export const benchConfigSchema = z.object({
   scenarios: z.string().default('burst,recovery,steady,worker').meta({
-    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time), template (the template engine alone); also given as positional arguments',
+    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time), template (the template engine alone), fleet-memory (RSS per 10,000 ExternalSecrets); also given as positional arguments',
   }),
   contender: z.string().default('herdless,eso,eso-jitter').meta({ description: 'contenders, comma-separated; the real ESO cannot finish 10,000 in minutes at its defaults: add eso-real explicitly' }),
   esoConcurrent: z.string().default('10').meta({ description: "ESO's --concurrent for eso-real runs, comma-separated" }),
@@ -34,6 +34,7 @@ export const benchConfigSchema = z.object({
   tracing: z.string().default('off').meta({
     description: 'worker bench: tracing settings, comma-separated, one run each: off, or the share of syncs traced (0.01, 1) with every process exporting to a Jaeger the bench starts',
   }),
+  fleetMemoryCount: z.coerce.number().int().min(1).default(10_000).meta({ description: "fleet-memory: the fleet whose informer caches are measured (against an empty one)" }),
   templateEngine: z.string().min(1).optional().meta({ description: "template: the engine's .wasm (default: as the worker's --template-engine)" }),
   templateThreads: z.coerce.number().int().min(1).max(64).default(2).meta({ description: 'template: threads, as the worker’s --template-threads' }),
   templateCalls: z.coerce.number().int().min(100).default(2_000).meta({ description: 'template: calls per template shape' }),
@@ -61,7 +62,7 @@ export function parseBenchScenarios(text: string): BenchScenario[] {
 }
 
 /** The lab settings of one bench storm. */
-export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker' | 'planner' | 'template'>): LabSettings {
+export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker' | 'planner' | 'template' | 'fleet-memory'>): LabSettings {
   const common = {
     contenders: parseContenders(config.contender, config.esoConcurrent),
     workers: config.workers,

@@ -11,6 +11,7 @@ import { createProgress } from '../lab/lab-progress.js';
 import { formatPlannerBench, runPlannerBench, type PlannerBenchRow } from '../bench/planner-bench.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
 import { formatTemplateBench, runTemplateBench, type TemplateBench } from '../bench/template-bench.js';
+import { formatFleetMemoryBench, runFleetMemoryBench, type FleetMemoryBench } from '../bench/fleet-memory-bench.js';
 import { defaultTemplateEnginePath } from '@herdless/worker';
 import type { CommandModule } from '../commands/command-spec.js';
 
@@ -44,8 +45,9 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   // Written after every scenario, so a long bench stopped half-way keeps what it measured.
   let planner: PlannerBenchRow[] = [];
   let template: TemplateBench | undefined;
+  let fleetMemory: FleetMemoryBench | undefined;
   const save = async (worker?: unknown[]) => {
-    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(template ? { template } : {}) };
+    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(template ? { template } : {}), ...(fleetMemory ? { fleetMemory } : {}) };
     const report = labReport('bench', command, [...runs, ...workerRuns], Object.keys(extra).length ? extra : undefined);
     await writeResultsJson(report, runDir);
     return report;
@@ -62,6 +64,13 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
       }
       if (scenario === 'template') {
         template = await runTemplateBench({ path: config.templateEngine ?? defaultTemplateEnginePath(), threads: config.templateThreads, calls: config.templateCalls }, progress.say);
+        await save();
+        continue;
+      }
+      if (scenario === 'fleet-memory') {
+        const settings = { ...benchSettings(config, 'burst'), contenders: [{ kind: 'herdless' as const, label: 'herdless' }] };
+        await ensureToolchains(settings, progress.say);
+        fleetMemory = await runFleetMemoryBench(settings, config.fleetMemoryCount, progress.say);
         await save();
         continue;
       }
@@ -156,6 +165,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   }
   if (planner.length) console.log(`${formatPlannerBench(planner)}\n`);
   if (template) console.log(`${formatTemplateBench(template)}\n`);
+  if (fleetMemory) console.log(`${formatFleetMemoryBench(fleetMemory)}\n`);
   for (const w of worker) {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}, tracing ${w.tracing}${w.tracedSyncs === null ? '' : ` (${w.tracedSyncs} syncs traced)`}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
