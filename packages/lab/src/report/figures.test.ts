@@ -109,19 +109,19 @@ describe('lab figures', () => {
       { name: 'etcd', cpuSeconds: 9, peakRssBytes: 90 * MiB },
       { name: 'aws-endpoint', cpuSeconds: 7, peakRssBytes: 70 * MiB },
     ];
-    const f = footprintOf(processes, 2_000, 10_000);
+    const f = footprintOf(processes, 2_000);
     expect(f.processes).toEqual([
       { role: 'scheduler-1', cpuSeconds: 3, peakRssBytes: 120 * MiB },
       { role: 'worker-1', cpuSeconds: 3, peakRssBytes: 300 * MiB },
       { role: 'worker-2', cpuSeconds: 4, peakRssBytes: 310 * MiB },
       { role: 'redis-server', cpuSeconds: 1.5, peakRssBytes: 10 * MiB },
     ]);
-    expect(f).toMatchObject({ cpuSeconds: 11.5, peakRssBytes: 740 * MiB, cpuSecondsPer1000Syncs: 5.75, peakRssBytesPer1000ExternalSecrets: 74 * MiB });
+    expect(f).toMatchObject({ cpuSeconds: 11.5, peakRssBytes: 740 * MiB, cpuSecondsPer1000Syncs: 5.75 });
     // The real ESO: one process, restarted after a kill.
-    const eso = footprintOf([{ name: 'external-secrets-1', cpuSeconds: 4, peakRssBytes: 400 * MiB }, { name: 'external-secrets-2', cpuSeconds: 2, peakRssBytes: 500 * MiB }, ...processes.slice(5)], 3_000, 10_000);
+    const eso = footprintOf([{ name: 'external-secrets-1', cpuSeconds: 4, peakRssBytes: 400 * MiB }, { name: 'external-secrets-2', cpuSeconds: 2, peakRssBytes: 500 * MiB }, ...processes.slice(5)], 3_000);
     expect(eso).toMatchObject({ processes: [{ role: 'external-secrets', cpuSeconds: 6, peakRssBytes: 500 * MiB }], cpuSeconds: 6, cpuSecondsPer1000Syncs: 2 });
     // Nothing synced: no per-sync figure rather than an infinite one.
-    expect(footprintOf(processes, 0, 10_000).cpuSecondsPer1000Syncs).toBeNull();
+    expect(footprintOf(processes, 0).cpuSecondsPer1000Syncs).toBeNull();
     expect(computeResult(observation()).figures.footprint?.cpuSeconds).toBe(0.04);
   });
 

@@ -93,10 +93,9 @@ export interface Footprint {
   cpuSeconds: number;
   /** The peaks of every own process added up (they run at once: what the contender needs in memory). */
   peakRssBytes: number;
-  /** CPU seconds per 1,000 successful syncs. */
+  /** CPU seconds per 1,000 successful syncs. (Memory does not grow from zero with the fleet:
+   *  `herdless bench fleet-memory` measures what 10,000 ExternalSecrets add.) */
   cpuSecondsPer1000Syncs: number | null;
-  /** Peak RSS per 1,000 ExternalSecrets of the storm. */
-  peakRssBytesPer1000ExternalSecrets: number | null;
 }
 
 /** Nearest-rank percentile of an ascending array; null when empty. */
@@ -132,7 +131,7 @@ export function processRole(name: string): string | undefined {
 /** The name the lab tracks its Redis under. */
 export const REDIS_PROCESS_NAME = 'redis-server';
 
-export function footprintOf(processes: readonly ProcessUsage[], syncs: number, externalSecrets: number): Footprint {
+export function footprintOf(processes: readonly ProcessUsage[], syncs: number): Footprint {
   const roles = new Map<string, ProcessFootprint>();
   for (const p of processes) {
     const role = processRole(p.name);
@@ -150,7 +149,6 @@ export function footprintOf(processes: readonly ProcessUsage[], syncs: number, e
     cpuSeconds: round(cpuSeconds, 2),
     peakRssBytes,
     cpuSecondsPer1000Syncs: syncs > 0 && own.length > 0 ? round((cpuSeconds * 1000) / syncs, 3) : null,
-    peakRssBytesPer1000ExternalSecrets: externalSecrets > 0 && own.length > 0 ? Math.round((peakRssBytes * 1000) / externalSecrets) : null,
   };
 }
 
@@ -461,7 +459,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
     redisRoundTripsPerSync: obs.redisRoundTrips !== null && syncs > 0 ? round(obs.redisRoundTrips / syncs, 1) : null,
     workerCpuMsPerSync: workerCpu > 0 && syncs > 0 ? round((workerCpu * 1000) / syncs, 2) : null,
     workerCpuMsPerSyncAfterStart: workerStartCpu !== undefined && workerCpu > workerStartCpu && syncs > 0 ? round(((workerCpu - workerStartCpu) * 1000) / syncs, 2) : null,
-    footprint: footprintOf(obs.processes, syncs, obs.count),
+    footprint: footprintOf(obs.processes, syncs),
     allReady: readyCount === obs.count,
     readyCount,
   };

@@ -57,7 +57,7 @@ export function formatFootprint(run: ScenarioRun): string[] {
     const parts = f.processes.map((p) => `${p.role} ${num(p.cpuSeconds)} s ${mib(p.peakRssBytes)}`);
     return [
       `${c.contender} footprint (CPU s, peak RSS; Redis included, control plane not): ${parts.join(', ')}; total ${num(f.cpuSeconds)} s ${mib(f.peakRssBytes)}; ` +
-        `per 1,000 syncs ${num(f.cpuSecondsPer1000Syncs, 2)} CPU s; per 1,000 ExternalSecrets ${mib(f.peakRssBytesPer1000ExternalSecrets)}`,
+        `per 1,000 syncs ${num(f.cpuSecondsPer1000Syncs, 2)} CPU s`,
     ];
   });
 }
