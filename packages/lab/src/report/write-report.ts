@@ -10,7 +10,7 @@ import * as echarts from 'echarts';
 import { reportCharts, type ChartSpec } from './chart-options.js';
 import type { LabReport } from './lab-results.js';
 import { writeResultsJson } from './stored-results.js';
-import { machineLine, modelVersusReal, runHeading, summaryRowsHtml } from './summary-table.js';
+import { formatFootprint, machineLine, modelVersusReal, runHeading, summaryRowsHtml } from './summary-table.js';
 
 export interface WrittenReport {
   dir: string;
@@ -84,7 +84,8 @@ export function renderHtml(report: LabReport, charts: ChartSpec[]): string {
         .join('');
       const fidelity = modelVersusReal(run);
       const model = fidelity.length ? `<p><b>Models against the real ESO</b></p><ul class="notes">${fidelity.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '';
-      return `<section><h2>${escapeHtml(runHeading(run))}</h2>${summaryRowsHtml(run, escapeHtml)}${model}<ul class="notes">${notes}</ul></section>`;
+      const footprint = formatFootprint(run).map((l) => `<li>${escapeHtml(l)}</li>`).join('');
+      return `<section><h2>${escapeHtml(runHeading(run))}</h2>${summaryRowsHtml(run, escapeHtml)}<ul class="notes">${footprint}</ul>${model}<ul class="notes">${notes}</ul></section>`;
     })
     .join('\n');
   const chartDivs = charts
