@@ -2,8 +2,7 @@
 // each reading its own Secrets Manager secret, are all due at once; the endpoint's quota is the
 // budget B itself, so a second over B would be throttled. The endpoint's per-second log must
 // show no second over B and no ThrottlingException.
-import { mergeHistograms, sampleValues } from '@herdless/core';
-import { freeLoopbackPorts, scrapeLoopbackMetrics } from '@herdless/lab';
+import { freeLoopbackPorts, mergeHistograms, sampleValues, scrapeLoopbackMetrics } from '@herdless/lab';
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { SYNC_START_LATENESS, WORKER_START_CPU } from '@herdless/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';

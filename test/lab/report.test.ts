@@ -54,6 +54,8 @@ describe('the lab report', () => {
   it('writes results.json with every contender and one SVG file per chart', () => {
     const results = JSON.parse(readFileSync(written.resultsPath, 'utf8')) as ReturnType<typeof generatedLabReport>;
     expect(results.runs[0]?.contenders.map((c) => c.contender)).toEqual(['herdless', 'eso', 'eso-real']);
+    // The footprint of each contender's own processes (Redis included) is on the page.
+    expect(readFileSync(written.htmlPath, 'utf8')).toContain('herdless footprint (CPU s, peak RSS; Redis included, control plane not): scheduler-1 3.2 s 120 MiB, redis-server 0.4 s 9 MiB; total 3.6 s 129 MiB');
     expect(Object.keys(written.svgPaths)).toHaveLength(4);
     for (const path of Object.values(written.svgPaths)) {
       const svg = readFileSync(path, 'utf8');

@@ -20,7 +20,6 @@ export * from './health.js';
 export * from './eso-metrics.js';
 export * from './telemetry.js';
 export * from './telemetry-config.js';
-export * from './metrics-text.js';
 export * from './status.js';
 export * from './budgets.js';
 export * from './tenant-shares.js';

@@ -7,6 +7,7 @@ export { waitUntil, type WaitOptions } from './wait-until.js';
 export { freeLoopbackPort, freeLoopbackPorts } from './free-port.js';
 export { ensureGoTool, PROMTOOL, type GoTool } from './go-tool.js';
 export { scrapeLoopbackMetrics } from './scrape-metrics.js';
+export * from './metrics-text.js';
 export {
   ensureControlPlaneBinaries,
   controlPlaneBinaries,
@@ -72,3 +73,4 @@ export * from './eso/index.js';
 export * from './jaeger/index.js';
 export { ensureHelm, helmToolchain, HELM_VERSION, UPSTREAM_CRDS, type HelmToolchain, type EnsureHelmResult } from './helm/helm-toolchain.js';
 export * from './report/index.js';
+export * from './storm/storm.js';

@@ -59,6 +59,15 @@ function contender(name: string, quota: number, count: number, shape: 'flat' | '
       apiWrites: count * 2,
       apiWritesPerSync: 2,
       redisPeakMemoryBytes: 3 * 2 ** 20,
+      footprint: {
+        processes: [
+          { role: 'scheduler-1', cpuSeconds: 3.2, peakRssBytes: 120 * 2 ** 20 },
+          { role: 'redis-server', cpuSeconds: 0.4, peakRssBytes: 9 * 2 ** 20 },
+        ],
+        cpuSeconds: 3.6,
+        peakRssBytes: 129 * 2 ** 20,
+        cpuSecondsPer1000Syncs: (3.6 * 1000) / count,
+      },
       allReady: true,
       readyCount: count,
     },

@@ -5,15 +5,17 @@ import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 import { parseContenders, type LabSettings, type ScenarioName } from '../lab/lab-config.js';
 
-export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner', 'template'] as const;
+export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner', 'template', 'fleet-memory'] as const;
 export type BenchScenario = (typeof BENCH_SCENARIOS)[number];
 
 export const benchConfigSchema = z.object({
   scenarios: z.string().default('burst,recovery,steady,worker').meta({
-    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time), template (the template engine alone); also given as positional arguments',
+    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time), template (the template engine alone), fleet-memory (RSS per 10,000 ExternalSecrets); also given as positional arguments',
   }),
   contender: z.string().default('herdless,eso,eso-jitter').meta({ description: 'contenders, comma-separated; the real ESO cannot finish 10,000 in minutes at its defaults: add eso-real explicitly' }),
   esoConcurrent: z.string().default('10').meta({ description: "ESO's --concurrent for eso-real runs, comma-separated" }),
+  esoClientQps: z.coerce.number().positive().optional().meta({ description: "ESO's --client-qps for eso-real runs, as the lab's (ESO's default: 50)" }),
+  esoClientBurst: z.coerce.number().int().min(1).optional().meta({ description: "ESO's --client-burst for eso-real runs, as the lab's (ESO's default: 100)" }),
   burstCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'burst: ExternalSecrets created at once' }),
   recoveryCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'recovery: ExternalSecrets overdue after the outage' }),
   steadyCount: z.coerce.number().int().min(1).default(100_000).meta({ description: 'steady: ExternalSecrets refreshed in steady state' }),
@@ -32,6 +34,7 @@ export const benchConfigSchema = z.object({
   tracing: z.string().default('off').meta({
     description: 'worker bench: tracing settings, comma-separated, one run each: off, or the share of syncs traced (0.01, 1) with every process exporting to a Jaeger the bench starts',
   }),
+  fleetMemoryCount: z.coerce.number().int().min(1).default(10_000).meta({ description: "fleet-memory: the fleet whose informer caches are measured (against an empty one)" }),
   templateEngine: z.string().min(1).optional().meta({ description: "template: the engine's .wasm (default: as the worker's --template-engine)" }),
   templateThreads: z.coerce.number().int().min(1).max(64).default(2).meta({ description: 'template: threads, as the worker’s --template-threads' }),
   templateCalls: z.coerce.number().int().min(100).default(2_000).meta({ description: 'template: calls per template shape' }),
@@ -45,7 +48,7 @@ export const benchConfigSchema = z.object({
   plannerWorkerShare: z.coerce.number().gt(0).max(1).default(1).meta({ description: "planner: the share of the limiter's rate the modelled workers reach (the lab's: 0.92–0.98)" }),
   seed: z.coerce.number().int().default(1).meta({ description: 'storm order, remote keys and values derive from it' }),
   timeoutSeconds: z.coerce.number().int().min(10).default(900).meta({ description: 'stop waiting for convergence after this long (per phase)' }),
-  outDir: z.string().default('bench/results').meta({ description: 'results: <out-dir>/<date>.json and the HTML report in <out-dir>/<date>/' }),
+  outDir: z.string().default('bench/results').meta({ description: 'results: <out-dir>/<date>/results.json, with the HTML report beside it' }),
   progress: z.enum(['auto', 'bars', 'lines', 'off']).default('auto').meta({ description: 'auto: bars on a terminal, lines otherwise' }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('warn').meta({ description: "the Herdless processes' log level" }),
 });
@@ -62,7 +65,7 @@ export function parseBenchScenarios(text: string): BenchScenario[] {
 }
 
 /** The lab settings of one bench storm. */
-export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker' | 'planner' | 'template'>): LabSettings {
+export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker' | 'planner' | 'template' | 'fleet-memory'>): LabSettings {
   const common = {
     contenders: parseContenders(config.contender, config.esoConcurrent),
     workers: config.workers,
@@ -72,6 +75,8 @@ export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenar
     logLevel: config.logLevel,
     timeCompressed: true,
     outageMs: 0,
+    ...(config.esoClientQps !== undefined ? { esoClientQps: config.esoClientQps } : {}),
+    ...(config.esoClientBurst !== undefined ? { esoClientBurst: config.esoClientBurst } : {}),
   };
   const sized = (name: ScenarioName, count: number, quotaRps: number, refreshInterval: string, observeIntervals: number): LabSettings => {
     const refreshIntervalMs = parseGoDuration(refreshInterval);

@@ -1,23 +1,24 @@
 // herdless bench: full-size storms in time-compressed mode and the worker throughput bench.
-// Prints figures and ratios and writes bench/results/<date>.json (plus the HTML report and
-// SVG charts beside it); it asserts nothing — benchmarks are not tests.
+// Prints figures and ratios and writes bench/results/<date>/results.json (plus the HTML report
+// and SVG charts beside it); it asserts nothing — benchmarks are not tests.
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig, parseGoDuration } from '@herdless/core';
-import { ensureJaegerBinary, formatSummaryMarkdown, formatSummaryTable, machineLine, startJaeger, writeReport, type JaegerProcess, type ScenarioRun } from '@herdless/lab';
+import { ensureJaegerBinary, formatFootprint, formatSummaryMarkdown, formatSummaryTable, machineLine, startJaeger, writeReport, writeResultsJson, type JaegerProcess, type ScenarioRun } from '@herdless/lab';
 import { benchConfigSchema, benchSettings, parseBenchScenarios, parseBenchTracing, workerBenchSettings } from '../bench/bench-config.js';
 import { createProgress } from '../lab/lab-progress.js';
 import { formatPlannerBench, formatShardedPlannerBench, runPlannerBench, runShardedPlannerBench, type PlannerBenchRow, type ShardedPlannerBenchRow } from '../bench/planner-bench.js';
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
 import { formatTemplateBench, runTemplateBench, type TemplateBench } from '../bench/template-bench.js';
+import { formatFleetMemoryBench, runFleetMemoryBench, type FleetMemoryBench } from '../bench/fleet-memory-bench.js';
 import { defaultTemplateEnginePath } from '@herdless/worker';
 import type { CommandModule } from '../commands/command-spec.js';
 
 export const benchCommand: CommandModule = {
   description:
     'Full-size storms (10,000 burst and recovery, 100,000 steady) in time-compressed mode, the worker throughput ' +
-    'bench and the planner in virtual time. Prints figures and ratios and writes bench/results/<date>.json with the ' +
+    'bench and the planner in virtual time. Prints figures and ratios and writes bench/results/<date>/results.json with the ' +
     'HTML report beside it; it asserts nothing (benchmarks are not tests).',
   flags: benchConfigSchema,
   arguments: { name: '[scenarios...]', description: 'scenarios to run instead of --scenarios (burst, recovery, steady, worker, planner)' },
@@ -37,15 +38,19 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
   const outDir = resolve(config.outDir);
   await mkdir(outDir, { recursive: true });
-  const jsonPath = join(outDir, `${date}.json`);
+  // One directory per run: results.json (written after every scenario) and, at the end, the
+  // HTML report and charts beside it. results.json is the run's only stored copy.
+  const runDir = join(outDir, date);
+  const jsonPath = join(runDir, 'results.json');
   // Written after every scenario, so a long bench stopped half-way keeps what it measured.
   let planner: PlannerBenchRow[] = [];
   const plannerShards: ShardedPlannerBenchRow[] = [];
   let template: TemplateBench | undefined;
+  let fleetMemory: FleetMemoryBench | undefined;
   const save = async (worker?: unknown[]) => {
-    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(plannerShards.length ? { plannerShards } : {}), ...(template ? { template } : {}) };
+    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(plannerShards.length ? { plannerShards } : {}), ...(template ? { template } : {}), ...(fleetMemory ? { fleetMemory } : {}) };
     const report = labReport('bench', command, [...runs, ...workerRuns], Object.keys(extra).length ? extra : undefined);
-    await writeFile(jsonPath, JSON.stringify(report, null, 2) + '\n');
+    await writeResultsJson(report, runDir);
     return report;
   };
   try {
@@ -69,6 +74,13 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
       }
       if (scenario === 'template') {
         template = await runTemplateBench({ path: config.templateEngine ?? defaultTemplateEnginePath(), threads: config.templateThreads, calls: config.templateCalls }, progress.say);
+        await save();
+        continue;
+      }
+      if (scenario === 'fleet-memory') {
+        const settings = { ...benchSettings(config, 'burst'), contenders: [{ kind: 'herdless' as const, label: 'herdless' }] };
+        await ensureToolchains(settings, progress.say);
+        fleetMemory = await runFleetMemoryBench(settings, config.fleetMemoryCount, progress.say);
         await save();
         continue;
       }
@@ -156,10 +168,15 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   const report = await save(worker);
 
   console.log(`\n${machineLine(report)}\n`);
-  for (const run of report.runs) console.log(`${formatSummaryTable(run)}\n`);
+  for (const run of report.runs) {
+    console.log(formatSummaryTable(run));
+    for (const line of formatFootprint(run)) console.log(`  ${line}`);
+    console.log('');
+  }
   if (planner.length) console.log(`${formatPlannerBench(planner)}\n`);
   if (plannerShards.length) console.log(`${formatShardedPlannerBench(plannerShards)}\n`);
   if (template) console.log(`${formatTemplateBench(template)}\n`);
+  if (fleetMemory) console.log(`${formatFleetMemoryBench(fleetMemory)}\n`);
   for (const w of worker) {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}, tracing ${w.tracing}${w.tracedSyncs === null ? '' : ` (${w.tracedSyncs} syncs traced)`}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +
@@ -177,7 +194,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
     console.log(`\nresults: ${jsonPath}`);
     return 0;
   }
-  const written = await writeReport(report, join(outDir, date));
+  const written = await writeReport(report, runDir);
   // The README's "Lab and bench" section embeds these two files.
   const markdown = [`Machine: ${machineLine(report)}`, '', ...report.runs.map((r) => formatSummaryMarkdown(r) + '\n')].join('\n');
   await writeFile(join(outDir, 'latest.md'), markdown + '\n');

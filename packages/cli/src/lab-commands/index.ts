@@ -10,7 +10,7 @@ export const LAB_COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'bench',
-    summary: 'full-size storms (time-compressed) and worker throughput; figures in bench/results/<date>.json',
+    summary: 'full-size storms (time-compressed) and worker throughput; figures in bench/results/<date>/results.json',
     load: async () => (await import('./bench.js')).benchCommand,
   },
   {

@@ -3,7 +3,7 @@
 // the Herdless processes' traces in a Jaeger the lab starts.
 import { resolve } from 'node:path';
 import { loadConfig } from '@herdless/core';
-import { ensureJaegerBinary, formatSummaryTable, modelVersusReal, startJaeger, writeReport, type JaegerProcess, type ScenarioRun, type StoredSpan } from '@herdless/lab';
+import { ensureJaegerBinary, formatFootprint, formatSummaryTable, modelVersusReal, startJaeger, writeReport, type JaegerProcess, type ScenarioRun, type StoredSpan } from '@herdless/lab';
 import { labConfigSchema, resolveLabSettings } from '../lab/lab-config.js';
 import { createProgress } from '../lab/lab-progress.js';
 import { ensureToolchains, labReport, runContender, scenarioSettingsOf } from '../lab/run-lab.js';
@@ -44,6 +44,7 @@ async function runLab(argv: string[]): Promise<number> {
     const report = labReport('lab', `herdless lab ${argv.join(' ')}`.trim(), [run]);
     const written = await writeReport(report, resolve(config.reportDir));
     console.log(`\n${formatSummaryTable(run)}\n`);
+    for (const line of formatFootprint(run)) console.log(`  ${line}`);
     for (const line of modelVersusReal(run)) console.log(`  ${line}`);
     for (const c of run.contenders) for (const n of c.notes) console.log(`  ${c.contender}: ${n}`);
     console.log(`report: ${written.htmlPath}\n        ${written.resultsPath}\n        ${Object.keys(written.svgPaths).length} SVG charts in ${written.dir}/charts`);

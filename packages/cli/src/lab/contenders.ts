@@ -7,16 +7,13 @@ import { CoordinationV1Api } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { syncQueueName } from '@herdless/core';
-import { freeLoopbackPorts, scrapeLoopbackMetrics, startEso, ESO_VERSION, type EsoProcess } from '@herdless/lab';
+import { freeLoopbackPorts, LAB_NAMESPACE, scrapeLoopbackMetrics, startEso, ESO_VERSION, SYSTEM_NAMESPACE, WORKER_PROCESS_PREFIX, type EsoProcess } from '@herdless/lab';
 import { sumMetric } from './api-server-metrics.js';
 import { tracingFlags, type ContenderRun, type LabSettings } from './lab-config.js';
-import type { LabEnvironment } from './lab-environment.js';
-import { WORKER_PROCESS_PREFIX } from './lab-figures.js';
-import { SHARDED_PLAN_SHARDS, SHARDED_REPLICAS } from './sharded.js';
+import type { ContenderWorld } from './contender-world.js';
+import { SHARDED_PLAN_SHARDS, SHARDED_REPLICAS } from './scenarios/sharded-shards.js';
 import { planShardLeaseName } from '@herdless/scheduler';
 
-export const LAB_NAMESPACE = 'lab';
-export const SYSTEM_NAMESPACE = 'herdless-system';
 export const LEASE_NAME = 'herdless-scheduler';
 
 export interface Controller {
@@ -42,7 +39,7 @@ export interface Controller {
   close(): Promise<void>;
 }
 
-export function createController(run: ContenderRun, settings: LabSettings, env: LabEnvironment): Controller {
+export function createController(run: ContenderRun, settings: LabSettings, env: ContenderWorld): Controller {
   return run.kind === 'eso-real' ? new RealEso(run, settings, env) : new HerdlessController(run, settings, env);
 }
 
@@ -60,7 +57,7 @@ class HerdlessController implements Controller {
   constructor(
     private readonly run: ContenderRun,
     private readonly settings: LabSettings,
-    private readonly env: LabEnvironment,
+    private readonly env: ContenderWorld,
   ) {
     this.label = run.label;
     this.description =
@@ -209,7 +206,7 @@ class RealEso implements Controller {
   constructor(
     private readonly run: ContenderRun,
     private readonly settings: LabSettings,
-    private readonly env: LabEnvironment,
+    private readonly env: ContenderWorld,
   ) {
     this.label = run.label;
     this.description = `External Secrets Operator ${ESO_VERSION} (the real binary, built from its Go module), AWS_SECRETSMANAGER_ENDPOINT=our endpoint`;

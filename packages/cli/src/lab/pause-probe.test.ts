@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peakAndMean } from '@herdless/lab';
-import { dipNote, peakNote, processFigures, startPauseProbe } from './pause-probe.js';
+import { dipNote, peakNote } from '@herdless/lab';
+import { processFigures, startPauseProbe } from './pause-probe.js';
 
 const METRICS = (loopMaxS: number, gcS: number, restarts: number, sent = { urgent: 0, routine: 0, other: 0 }) =>
   [

@@ -22,6 +22,16 @@ export function readProcessUsage(pid: number): { cpuSeconds: number; peakRssByte
   }
 }
 
+/** The process's resident set now (VmRSS); undefined when it is gone. */
+export function readResidentBytes(pid: number): number | undefined {
+  try {
+    const rss = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return rss ? Number(rss[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Tracks named processes; a name may be reused by a restarted process (its usage adds up). */
 export class ProcessUsageTracker {
   private readonly tracked = new Map<number, { name: string; cpuSeconds: number; peakRssBytes: number }>();
@@ -42,6 +52,17 @@ export class ProcessUsageTracker {
     if (!entry || !usage) return;
     entry.cpuSeconds = Math.max(entry.cpuSeconds, usage.cpuSeconds);
     entry.peakRssBytes = Math.max(entry.peakRssBytes, usage.peakRssBytes);
+  }
+
+  /** Each running process's resident set now (VmRSS) and its peak so far (VmHWM), by name. */
+  residentNow(): Array<{ name: string; rssBytes: number; peakRssBytes: number }> {
+    const out: Array<{ name: string; rssBytes: number; peakRssBytes: number }> = [];
+    for (const [pid, e] of this.tracked) {
+      const rss = readResidentBytes(pid);
+      const usage = readProcessUsage(pid);
+      if (rss !== undefined && usage) out.push({ name: e.name, rssBytes: rss, peakRssBytes: usage.peakRssBytes });
+    }
+    return out;
   }
 
   /** Per name: CPU added up over restarts, peak RSS the highest of them. */

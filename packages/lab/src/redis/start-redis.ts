@@ -21,6 +21,8 @@ export interface RedisServer {
   url: string;
   host: string;
   port: number;
+  /** The redis-server process (the lab charges its CPU and memory to the contender). */
+  pid: number;
   dir: string;
   stop(): Promise<void>;
 }
@@ -37,7 +39,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisServer> 
     timeoutMs: opts.timeoutMs ?? 10_000,
     intervalMs: 25,
   });
-  return { url: `redis://127.0.0.1:${port}`, host: '127.0.0.1', port, dir: served.dir, stop: served.stop };
+  return { url: `redis://127.0.0.1:${port}`, host: '127.0.0.1', port, pid: served.process.pid, dir: served.dir, stop: served.stop };
 }
 
 export function redisArgs(port: number, dir: string, extraArgs: string[] = []): string[] {

@@ -1,7 +1,9 @@
 // The shape of a lab or bench report (results.json): every figure per contender, plus the
 // per-second series the charts are drawn from. Plain data only — the CLI fills it from what it
 // observed (our AWS endpoint's request log, the API server's watch and metrics, /proc), and
-// the report module renders it. Never holds a secret value.
+// the report module renders it. Never holds a secret value. The figures themselves (name, unit,
+// how each is computed) are defined in figures.ts.
+import type { ContenderFigures, ProcessUsage } from './figures.js';
 
 export type ContenderName = 'herdless' | 'eso' | 'eso-jitter' | 'eso-real' | (string & {});
 
@@ -65,72 +67,6 @@ export interface PauseSample {
 }
 
 
-export interface ProcessUsage {
-  name: string;
-  /** User + system CPU time over the run. */
-  cpuSeconds: number;
-  /** Peak resident set size (VmHWM). */
-  peakRssBytes: number;
-}
-
-export interface ContenderFigures {
-  /** Highest number of provider calls in any one-second window. */
-  providerPeakRps: number;
-  /** The same for each operation on its own (AWS's quotas are per operation); the highest. */
-  providerPeakPerOperationRps?: number;
-  /** Mean over the seconds from the first to the last provider call. */
-  providerMeanRps: number;
-  peakToMean: number;
-  /** Peak/mean over the steady window (the interval after convergence), when the scenario has one. */
-  steadyPeakToMean: number | null;
-  steadyPeakRps: number | null;
-  steadyMeanRps: number | null;
-  providerCalls: number;
-  throttled: number;
-  errors: number;
-  /** Seconds with more calls answered than the quota allows (any outcome). */
-  secondsOverQuota: number;
-  /** Successful syncs observed (status.refreshTime changes). */
-  syncs: number;
-  /** Provider calls per successful sync. */
-  callsPerRefresh: number | null;
-  /** Provider calls the storm needs at least, and that divided by the quota. */
-  callsNeeded: number;
-  physicalLimitSeconds: number;
-  /** From the start of the storm until every ExternalSecret was Ready (after the last disruption, if any). */
-  convergeSeconds: number | null;
-  convergeVsLimit: number | null;
-  /** Burst-like runs: from the last create until every ExternalSecret was Ready (creating N takes time on a small machine). */
-  readyAfterLastCreateSeconds?: number | null;
-  createToReadyP50Seconds: number | null;
-  createToReadyP99Seconds: number | null;
-  /** Recovery: ExternalSecrets created one by one during the catch-up, and their create-to-Ready. */
-  newDuringStormCount?: number;
-  newDuringStormP50Seconds?: number | null;
-  newDuringStormP99Seconds?: number | null;
-  /** Refreshes due in the observed window that happened before their deadline (share, 0..1). */
-  refreshedBeforeDeadlineShare: number | null;
-  refreshesDue: number;
-  /** Writes (POST/PUT/PATCH/DELETE) the controller made to the API server, and per sync. */
-  apiWrites: number | null;
-  apiWritesPerSync: number | null;
-  redisPeakMemoryBytes: number | null;
-  /** Redis commands per successful sync (all clients; Herdless contenders only). */
-  redisCommandsPerSync?: number | null;
-  /**
-   * Redis round trips per successful sync: the server's read events (a pipelined batch is one),
-   * where the command count above also counts each command a Lua script runs.
-   */
-  redisRoundTripsPerSync?: number | null;
-  /** CPU milliseconds Herdless's worker processes spent per successful sync. */
-  workerCpuMsPerSync?: number | null;
-  /** The same after the workers' start: each worker's CPU when it began taking jobs (its
-   *  herdless_worker_start_cpu_seconds) left out, so module loading and the first informer lists are. */
-  workerCpuMsPerSyncAfterStart?: number | null;
-  allReady: boolean;
-  readyCount: number;
-}
-
 export interface ContenderResult {
   contender: ContenderName;
   /** What ran: our flags, or the real ESO's version and flags. */
@@ -179,24 +115,4 @@ export interface LabReport {
   runs: ScenarioRun[];
   /** Free-form extra sections (e.g. the worker throughput bench). */
   extra?: Record<string, unknown>;
-}
-
-/** Nearest-rank percentile of an ascending array; null when empty. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[rank] as number;
-}
-
-/** Peak and mean of per-second totals over [from, to) seconds (inclusive of zero seconds). */
-export function peakAndMean(totals: readonly number[]): { peak: number; mean: number; peakToMean: number } {
-  if (totals.length === 0) return { peak: 0, mean: 0, peakToMean: 0 };
-  let peak = 0;
-  let sum = 0;
-  for (const v of totals) {
-    if (v > peak) peak = v;
-    sum += v;
-  }
-  const mean = sum / totals.length;
-  return { peak, mean, peakToMean: mean > 0 ? peak / mean : 0 };
 }

@@ -1,5 +1,6 @@
 // The figures of a run as a table: plain text for the terminal, Markdown for the README,
 // HTML rows for the report page. One list of columns, so all three say the same thing.
+import type { Footprint } from './figures.js';
 import type { ContenderResult, LabReport, ScenarioRun } from './lab-results.js';
 
 interface Column {
@@ -12,15 +13,8 @@ const int = (v: number | null | undefined): string => (v === null || v === undef
 const mib = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? '–' : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
 const pct = (share: number | null | undefined): string => (share === null || share === undefined ? '–' : `${(share * 100).toFixed(1)} %`);
 
-/** The controller's own processes (not the control plane, Redis or the lab): CPU seconds of all
- * of them together, and the peak RSS of the largest one (results.json has every process). */
-export function controllerUsage(c: ContenderResult): { cpuSeconds: number; peakRssBytes: number } {
-  const own = c.processes.filter((p) => /^(scheduler|worker|external-secrets)/.test(p.name));
-  return {
-    cpuSeconds: own.reduce((s, p) => s + p.cpuSeconds, 0),
-    peakRssBytes: own.reduce((s, p) => Math.max(s, p.peakRssBytes), 0),
-  };
-}
+/** A contender's footprint: its own processes (Redis included), never the control plane. */
+const footprint = (c: ContenderResult): Footprint | undefined => c.figures.footprint;
 
 export const SUMMARY_COLUMNS: Column[] = [
   { header: 'contender', value: (c) => (c.complete ? c.contender : `${c.contender} (timed out)`) },
@@ -47,11 +41,26 @@ export const SUMMARY_COLUMNS: Column[] = [
   { header: 'p50/p99 to Ready s', value: (c) => `${num(c.figures.createToReadyP50Seconds)} / ${num(c.figures.createToReadyP99Seconds)}` },
   { header: 'new during storm p99 s', value: (c) => (c.figures.newDuringStormCount ? `${num(c.figures.newDuringStormP99Seconds)} (n=${c.figures.newDuringStormCount})` : '–') },
   { header: 'on time', value: (c) => pct(c.figures.refreshedBeforeDeadlineShare) },
-  { header: 'CPU s', value: (c) => num(controllerUsage(c).cpuSeconds) },
-  { header: 'RSS/process', value: (c) => mib(controllerUsage(c).peakRssBytes) },
+  { header: 'CPU s', value: (c) => num(footprint(c)?.cpuSeconds) },
+  { header: 'CPU s/1k syncs', value: (c) => num(footprint(c)?.cpuSecondsPer1000Syncs, 2) },
+  { header: 'RSS/process', value: (c) => mib(footprint(c)?.processes.reduce((m, p) => Math.max(m, p.peakRssBytes), 0)) },
+  { header: 'RSS total', value: (c) => mib(footprint(c)?.peakRssBytes) },
   { header: 'API writes/sync', value: (c) => num(c.figures.apiWritesPerSync, 2) },
   { header: 'Redis peak', value: (c) => mib(c.figures.redisPeakMemoryBytes) },
 ];
+
+/** Each contender's footprint per process and in total, one line each (the table has the totals). */
+export function formatFootprint(run: ScenarioRun): string[] {
+  return run.contenders.flatMap((c) => {
+    const f = footprint(c);
+    if (!f) return [];
+    const parts = f.processes.map((p) => `${p.role} ${num(p.cpuSeconds)} s ${mib(p.peakRssBytes)}`);
+    return [
+      `${c.contender} footprint (CPU s, peak RSS; Redis included, control plane not): ${parts.join(', ')}; total ${num(f.cpuSeconds)} s ${mib(f.peakRssBytes)}; ` +
+        `per 1,000 syncs ${num(f.cpuSecondsPer1000Syncs, 2)} CPU s`,
+    ];
+  });
+}
 
 export function runHeading(run: ScenarioRun): string {
   const s = run.settings;

@@ -1,4 +1,5 @@
-// Writes a report directory: results.json (every figure), index.html (interactive ECharts
+// Writes a report directory: results.json (every figure, the run's one stored copy: see
+// stored-results.ts), index.html (interactive ECharts
 // charts; the library is copied next to it, so the page needs no network), and each chart as
 // an SVG file rendered in Node by ECharts' server-side renderer. Nothing here measures.
 import { existsSync } from 'node:fs';
@@ -8,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import * as echarts from 'echarts';
 import { reportCharts, type ChartSpec } from './chart-options.js';
 import type { LabReport } from './lab-results.js';
-import { machineLine, modelVersusReal, runHeading, summaryRowsHtml } from './summary-table.js';
+import { writeResultsJson } from './stored-results.js';
+import { formatFootprint, machineLine, modelVersusReal, runHeading, summaryRowsHtml } from './summary-table.js';
 
 export interface WrittenReport {
   dir: string;
@@ -49,8 +51,7 @@ export async function writeReport(report: LabReport, dir: string): Promise<Writt
   const out = resolve(dir);
   await mkdir(join(out, 'charts'), { recursive: true });
   const charts = reportCharts(report.runs);
-  const resultsPath = join(out, 'results.json');
-  await writeFile(resultsPath, JSON.stringify(report, null, 2) + '\n');
+  const resultsPath = await writeResultsJson(report, out);
   await copyFile(echartsBrowserBuild(), join(out, 'echarts.min.js'));
   const svgPaths: Record<string, string> = {};
   for (const chart of charts) {
@@ -83,7 +84,8 @@ export function renderHtml(report: LabReport, charts: ChartSpec[]): string {
         .join('');
       const fidelity = modelVersusReal(run);
       const model = fidelity.length ? `<p><b>Models against the real ESO</b></p><ul class="notes">${fidelity.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>` : '';
-      return `<section><h2>${escapeHtml(runHeading(run))}</h2>${summaryRowsHtml(run, escapeHtml)}${model}<ul class="notes">${notes}</ul></section>`;
+      const footprint = formatFootprint(run).map((l) => `<li>${escapeHtml(l)}</li>`).join('');
+      return `<section><h2>${escapeHtml(runHeading(run))}</h2>${summaryRowsHtml(run, escapeHtml)}<ul class="notes">${footprint}</ul>${model}<ul class="notes">${notes}</ul></section>`;
     })
     .join('\n');
   const chartDivs = charts

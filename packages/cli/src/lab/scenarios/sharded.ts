@@ -1,0 +1,35 @@
+// sharded: three scheduler replicas share the plan (--plan-shards 4); once the fleet is Ready
+// and refreshing, the replica holding plan shard 0 is killed a quarter into the observed interval
+// (the helpers and the figures it notes are in sharded-shards.ts).
+import { LAB_NAMESPACE, SYSTEM_NAMESPACE } from '@herdless/lab';
+import { LEASE_NAME } from '../contenders.js';
+import { sleep, type Scenario } from './scenario.js';
+import { duplicatesNote, killOneShardHolder } from './sharded-shards.js';
+
+export function shardedScenario(): Scenario {
+  return {
+    async run(ctx) {
+      const { settings, controller, world } = ctx;
+      const ready = await ctx.waitFor('every ExternalSecret to be Ready', ctx.allReady);
+      ctx.setPhase('steady');
+      const start = Date.now();
+      ctx.mark(`${ready ? 'all Ready' : `${ctx.observer.readyCount} Ready`}; observing the steady state, one scheduler replica to be killed`);
+      await sleep(settings.observeMs / 4);
+      const redisUrl = world.redis?.url ?? '';
+      const killNotes = await killOneShardHolder({
+        kc: ctx.kc,
+        namespace: SYSTEM_NAMESPACE,
+        leaseName: LEASE_NAME,
+        labNamespace: LAB_NAMESPACE,
+        names: [...ctx.createdAt.keys()],
+        kill: () => controller.killActive(),
+        redisUrl,
+        timeoutMs: 60_000,
+      });
+      for (const note of killNotes) ctx.mark(note);
+      await sleep(Math.max(0, start + settings.observeMs - Date.now()));
+      ctx.mark(await duplicatesNote(redisUrl));
+      return { converge: ctx.converge, window: { startMs: start, endMs: Date.now() } };
+    },
+  };
+}
