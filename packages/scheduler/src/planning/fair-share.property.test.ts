@@ -106,7 +106,8 @@ describe('fair share between namespaces (property-based)', () => {
           }
         });
       }),
-      { numRuns },
+      // FC_SEED (and FC_PATH) replay a counterexample; without them every run draws its own seed.
+      { numRuns, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) },
     );
   }
 
@@ -114,6 +115,16 @@ describe('fair share between namespaces (property-based)', () => {
     // Each run is a few ms: 150 keep the file within seconds on a loaded machine; the bound held
     // at 3,000 runs for several seeds.
     checkFairShare(fc.array(creationArb, { minLength: 2, maxLength: 8 }), 150);
+  }, 60_000);
+
+  it("no namespace's new spec waits behind more than its share of another's when one pass brings several namespaces at once", () => {
+    // One pass on an empty plan; the check runs after the whole pass, on the pass's new specs
+    // where they end (the specs of a pass move each other: a spec placed early may be displaced
+    // by one placed after it). Without the planner's order by virtual finish time, fast-check
+    // found [A×20, B×20, D×1] at budget 4, A weighing 3: one of A's specs at +10 s behind 17 of
+    // B's calls (its share allows 5.7). FC_RUNS=3000 for a longer search (held, load 6–13).
+    // Not covered: a mixed pass on top of earlier passes' specs (see docs/scheduler.md).
+    checkFairShare(mixedPassArb.map((pass) => [pass]), Number(process.env.FC_RUNS ?? 300));
   }, 60_000);
 
   it('every spec a new spec overtook is on the queue again once, later, and nothing is dropped, also when one pass brings several namespaces at once', () => {

@@ -86,17 +86,45 @@ export class Planner {
   /**
    * Re-decides many items at once (a new leader's first pass): specs first, then retries, then
    * overdue items earliest deadline first, then refreshes by deadline — so recovery releases the
-   * backlog in deadline order and new specs are not queued behind it.
+   * backlog in deadline order and new specs are not queued behind it. The specs are taken in the
+   * order of their virtual finish time under the namespaces' weights (weighted fair queuing within
+   * the pass): a namespace's k-th spec of the pass finishes at its first k specs' calls over its
+   * weight. Taken in arrival order, a block of one namespace's specs filled the slots first and
+   * the next namespace's each displaced one of them; the displaced job may not overtake the
+   * namespace that displaced it, so it ended behind more than its share of that namespace's
+   * (fast-check: [A×20, B×20, D×1] at budget 4, A weighing 3: one of A's at +10 s behind 17 of
+   * B's calls, where its share allows 5.7).
    */
   observeAll(items: Iterable<PlanItem>, now: number): PlanChange[] {
     const entries = [...items].map((item) => this.decide(item, now));
-    entries.sort((a, b) => rank(a) - rank(b) || deadlineOf(a) - deadlineOf(b));
+    const finish = this.virtualFinish(entries, now);
+    entries.sort((a, b) => rank(a) - rank(b) || (finish.get(a) ?? 0) - (finish.get(b) ?? 0) || deadlineOf(a) - deadlineOf(b));
     const changes: PlanChange[] = [];
     for (const e of entries) {
       const c = this.place(e, now);
       if (c) changes.push(c);
     }
     return changes.concat(this.takeMoved());
+  }
+
+  /**
+   * Each spec-lane entry's virtual finish time in the pass: the spec calls its namespace has
+   * planned after now on its provider key (what the placement's overtaking scan counts), plus its
+   * calls in the pass so far, its own included, over the namespace's weight.
+   */
+  private virtualFinish(entries: readonly Entry[], now: number): Map<Entry, number> {
+    const finish = new Map<Entry, number>();
+    const served = new Map<string, number>();
+    for (const e of entries) {
+      if (rank(e) !== 0 || !e.item) continue;
+      const k = `${e.item.providerKey}\u0000${e.item.namespace}`;
+      // A changed spec's current job is released before it is placed: not counted ahead of it.
+      const ownAhead = e.memory.planned && isSpecLane(e.memory.planned.reason) && e.memory.planned.plannedAt >= (Math.floor(now / SECOND) + 1) * SECOND ? e.memory.planned.cost : 0;
+      const calls = (served.get(k) ?? (this.placement.specCallsAhead?.(e.item, now) ?? 0)) - ownAhead + e.item.cost;
+      served.set(k, calls);
+      finish.set(e, calls / Math.max(this.placement.weightOf?.(e.item.namespace) ?? 1, Number.EPSILON));
+    }
+    return finish;
   }
 
   private decide(item: PlanItem, now: number): Entry {

@@ -342,6 +342,15 @@ export class CapacityPlacement implements Placement {
     return freed;
   }
 
+  weightOf(namespace: string): number {
+    return this.fair.weightOf(namespace);
+  }
+
+  specCallsAhead(item: PlanItem, now: number): number {
+    const nowSec = Math.floor(now / SECOND);
+    return Math.max(0, ...item.calls.map((c) => this.fair.specCallsAfter(budgetKeyOf(item.providerKey, c.operation), item.namespace, nowSec)));
+  }
+
   /** Spec jobs whose place a spec took (displaceSpecs): the planner places them anew. */
   takeDisplaced(): PlannedSync[] {
     const jobs = this.displaced.splice(0);

@@ -87,6 +87,11 @@ export class FairShare {
     return this.specLoad.load(keyOf(budgetKey, namespace), second);
   }
 
+  /** Spec calls of a namespace planned on a budget key after `nowSec` (what the overtaking scan counts for it). */
+  specCallsAfter(budgetKey: string, namespace: string, nowSec: number): number {
+    return this.specLoad.sum(keyOf(budgetKey, namespace), nowSec + 1, Number.MAX_SAFE_INTEGER);
+  }
+
   /** Spec calls of these namespaces in a slot (the load a spec may take the place of). */
   preemptableLoad(budgetKey: string, namespaces: readonly string[], second: number): number {
     let load = 0;
