@@ -94,4 +94,10 @@ export interface Placement {
   weightOf?(namespace: string): number;
   /** Spec calls of the item's namespace planned after the current second on the item's budget keys (the most of them). */
   specCallsAhead?(item: PlanItem, now: number): number;
+  /**
+   * Of these spec jobs (one planning pass's), those now behind more than their weighted share of
+   * another namespace's specs (placements after theirs put calls before them): placed anew, they
+   * go earlier.
+   */
+  overtakable?(jobs: readonly PlannedSync[], now: number): PlannedSync[];
 }

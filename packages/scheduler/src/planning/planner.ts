@@ -104,7 +104,35 @@ export class Planner {
       const c = this.place(e, now);
       if (c) changes.push(c);
     }
-    return changes.concat(this.takeMoved());
+    changes.push(...this.takeMoved());
+    this.fixUpPass(entries, now, changes);
+    // A job moved twice in the pass (or a new spec moved before it reached the queue) makes one
+    // queue change, not one per move.
+    return coalesce(changes);
+  }
+
+  /**
+   * A spec placed later in a pass may land in front of its own namespace's older jobs (it
+   * overtakes a third namespace there), putting one more of its calls before a spec of another
+   * namespace placed earlier in the pass than that one's share allows. Those specs are placed
+   * anew (earlier), a few rounds at most; their changes join the pass's, which observeAll merges
+   * per item (coalesce), so a spec of the pass reaches the queue once, at its final place.
+   */
+  private fixUpPass(entries: readonly Entry[], now: number, changes: PlanChange[]): void {
+    const { overtakable } = this.placement;
+    const specs = entries.filter((e) => rank(e) === 0 && e.memory.planned !== undefined);
+    if (!overtakable || new Set(specs.map((e) => e.item?.namespace)).size < 2) return;
+    const byUid = new Map(specs.map((e) => [e.item?.uid, e]));
+    for (let round = 0; round < FIX_UP_ROUNDS; round++) {
+      const jobs = specs.flatMap((e) => (e.memory.planned ? [e.memory.planned] : []));
+      const behind = overtakable.call(this.placement, jobs, now);
+      if (behind.length === 0) break;
+      for (const job of behind) {
+        const entry = byUid.get(job.uid);
+        if (!entry || entry.memory.planned !== job) continue;
+        changes.push(this.placeAnew(entry, now), ...this.takeMoved());
+      }
+    }
   }
 
   /**
@@ -299,6 +327,33 @@ export class Planner {
     }
     return e;
   }
+}
+
+/** Rounds of fixUpPass: each re-places the pass's specs left behind their share by the round before. */
+const FIX_UP_ROUNDS = 3;
+
+/**
+ * One change per item: cancels of jobs added earlier in the same list are dropped (they never
+ * reached the queue), the last add wins, and a job re-added under the id it had is not cancelled.
+ */
+function coalesce(changes: readonly PlanChange[]): PlanChange[] {
+  const byUid = new Map<string, PlanChange>();
+  for (const c of changes) {
+    const prev = byUid.get(c.uid);
+    if (!prev) {
+      byUid.set(c.uid, { uid: c.uid, cancel: [...c.cancel], ...(c.add ? { add: c.add } : {}) });
+      continue;
+    }
+    for (const x of c.cancel) {
+      if (prev.add?.id === x.id) delete prev.add;
+      else prev.cancel.push(x);
+    }
+    if (c.add) {
+      prev.add = c.add;
+      prev.cancel = prev.cancel.filter((x) => x.id !== c.add?.id);
+    }
+  }
+  return [...byUid.values()].filter((c) => c.add !== undefined || c.cancel.length > 0);
 }
 
 /** Order of placement in a batch: lower first. */

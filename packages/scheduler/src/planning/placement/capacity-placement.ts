@@ -351,6 +351,22 @@ export class CapacityPlacement implements Placement {
     return Math.max(0, ...item.calls.map((c) => this.fair.specCallsAfter(budgetKeyOf(item.providerKey, c.operation), item.namespace, nowSec)));
   }
 
+  overtakable(jobs: readonly PlannedSync[], now: number): PlannedSync[] {
+    const byKey = new Map<string, PlannedSync[]>();
+    for (const job of jobs) {
+      if (!isSpecLane(job.reason)) continue;
+      for (const c of callsOf(job)) {
+        const key = budgetKeyOf(job.providerKey, c.operation);
+        let list = byKey.get(key);
+        if (!list) byKey.set(key, (list = []));
+        list.push(job);
+      }
+    }
+    const out = new Set<PlannedSync>();
+    for (const [key, keyJobs] of byKey) for (const job of this.fair.behindShare(key, keyJobs, Math.floor(now / SECOND))) out.add(job);
+    return [...out];
+  }
+
   /** Spec jobs whose place a spec took (displaceSpecs): the planner places them anew. */
   takeDisplaced(): PlannedSync[] {
     const jobs = this.displaced.splice(0);
