@@ -311,10 +311,8 @@ export class CapacityPlacement implements Placement {
       if (over <= EPS) continue;
       let t = slot + 1;
       while (t < slot + this.horizonSeconds && !hasRoom(this.calendar.load(d.key, t), over, d.rate, t)) t++;
-      this.calendar.remove(d.key, slot, over);
-      this.catchUp.remove(d.key, slot, over);
-      this.calendar.add(d.key, t, over);
-      this.catchUp.add(d.key, t, over);
+      this.calendar.move(d.key, slot, t, over);
+      this.catchUp.move(d.key, slot, t, over);
     }
   }
 
