@@ -90,4 +90,14 @@ export interface Placement {
    * fair-share.ts); the planner places each anew. Emptied by the call.
    */
   takeDisplaced?(): PlannedSync[];
+  /** The operator's weight of a namespace in the fair share of new specs (default 1). */
+  weightOf?(namespace: string): number;
+  /** Spec calls of the item's namespace planned after the current second on the item's budget keys (the most of them). */
+  specCallsAhead?(item: PlanItem, now: number): number;
+  /**
+   * Of these spec jobs (one planning pass's), those now behind more than their weighted share of
+   * another namespace's specs (placements after theirs put calls before them): placed anew, they
+   * go earlier.
+   */
+  overtakable?(jobs: readonly PlannedSync[], now: number): PlannedSync[];
 }

@@ -86,17 +86,73 @@ export class Planner {
   /**
    * Re-decides many items at once (a new leader's first pass): specs first, then retries, then
    * overdue items earliest deadline first, then refreshes by deadline — so recovery releases the
-   * backlog in deadline order and new specs are not queued behind it.
+   * backlog in deadline order and new specs are not queued behind it. The specs are taken in the
+   * order of their virtual finish time under the namespaces' weights (weighted fair queuing within
+   * the pass): a namespace's k-th spec of the pass finishes at its first k specs' calls over its
+   * weight. Taken in arrival order, a block of one namespace's specs filled the slots first and
+   * the next namespace's each displaced one of them; the displaced job may not overtake the
+   * namespace that displaced it, so it ended behind more than its share of that namespace's
+   * (fast-check: [A×20, B×20, D×1] at budget 4, A weighing 3: one of A's at +10 s behind 17 of
+   * B's calls, where its share allows 5.7).
    */
   observeAll(items: Iterable<PlanItem>, now: number): PlanChange[] {
     const entries = [...items].map((item) => this.decide(item, now));
-    entries.sort((a, b) => rank(a) - rank(b) || deadlineOf(a) - deadlineOf(b));
+    const finish = this.virtualFinish(entries, now);
+    entries.sort((a, b) => rank(a) - rank(b) || (finish.get(a) ?? 0) - (finish.get(b) ?? 0) || deadlineOf(a) - deadlineOf(b));
     const changes: PlanChange[] = [];
     for (const e of entries) {
       const c = this.place(e, now);
       if (c) changes.push(c);
     }
-    return changes.concat(this.takeMoved());
+    changes.push(...this.takeMoved());
+    this.fixUpPass(entries, now, changes);
+    // A job moved twice in the pass (or a new spec moved before it reached the queue) makes one
+    // queue change, not one per move.
+    return coalesce(changes);
+  }
+
+  /**
+   * A spec placed later in a pass may land in front of its own namespace's older jobs (it
+   * overtakes a third namespace there), putting one more of its calls before a spec of another
+   * namespace placed earlier in the pass than that one's share allows. Those specs are placed
+   * anew (earlier), a few rounds at most; their changes join the pass's, which observeAll merges
+   * per item (coalesce), so a spec of the pass reaches the queue once, at its final place.
+   */
+  private fixUpPass(entries: readonly Entry[], now: number, changes: PlanChange[]): void {
+    const { overtakable } = this.placement;
+    const specs = entries.filter((e) => rank(e) === 0 && e.memory.planned !== undefined);
+    if (!overtakable || new Set(specs.map((e) => e.item?.namespace)).size < 2) return;
+    const byUid = new Map(specs.map((e) => [e.item?.uid, e]));
+    for (let round = 0; round < FIX_UP_ROUNDS; round++) {
+      const jobs = specs.flatMap((e) => (e.memory.planned ? [e.memory.planned] : []));
+      const behind = overtakable.call(this.placement, jobs, now);
+      if (behind.length === 0) break;
+      for (const job of behind) {
+        const entry = byUid.get(job.uid);
+        if (!entry || entry.memory.planned !== job) continue;
+        changes.push(this.placeAnew(entry, now), ...this.takeMoved());
+      }
+    }
+  }
+
+  /**
+   * Each spec-lane entry's virtual finish time in the pass: the spec calls its namespace has
+   * planned after now on its provider key (what the placement's overtaking scan counts), plus its
+   * calls in the pass so far, its own included, over the namespace's weight.
+   */
+  private virtualFinish(entries: readonly Entry[], now: number): Map<Entry, number> {
+    const finish = new Map<Entry, number>();
+    const served = new Map<string, number>();
+    for (const e of entries) {
+      if (rank(e) !== 0 || !e.item) continue;
+      const k = `${e.item.providerKey}\u0000${e.item.namespace}`;
+      // A changed spec's current job is released before it is placed: not counted ahead of it.
+      const ownAhead = e.memory.planned && isSpecLane(e.memory.planned.reason) && e.memory.planned.plannedAt >= (Math.floor(now / SECOND) + 1) * SECOND ? e.memory.planned.cost : 0;
+      const calls = (served.get(k) ?? (this.placement.specCallsAhead?.(e.item, now) ?? 0)) - ownAhead + e.item.cost;
+      served.set(k, calls);
+      finish.set(e, calls / Math.max(this.placement.weightOf?.(e.item.namespace) ?? 1, Number.EPSILON));
+    }
+    return finish;
   }
 
   private decide(item: PlanItem, now: number): Entry {
@@ -271,6 +327,33 @@ export class Planner {
     }
     return e;
   }
+}
+
+/** Rounds of fixUpPass: each re-places the pass's specs left behind their share by the round before. */
+const FIX_UP_ROUNDS = 3;
+
+/**
+ * One change per item: cancels of jobs added earlier in the same list are dropped (they never
+ * reached the queue), the last add wins, and a job re-added under the id it had is not cancelled.
+ */
+function coalesce(changes: readonly PlanChange[]): PlanChange[] {
+  const byUid = new Map<string, PlanChange>();
+  for (const c of changes) {
+    const prev = byUid.get(c.uid);
+    if (!prev) {
+      byUid.set(c.uid, { uid: c.uid, cancel: [...c.cancel], ...(c.add ? { add: c.add } : {}) });
+      continue;
+    }
+    for (const x of c.cancel) {
+      if (prev.add?.id === x.id) delete prev.add;
+      else prev.cancel.push(x);
+    }
+    if (c.add) {
+      prev.add = c.add;
+      prev.cancel = prev.cancel.filter((x) => x.id !== c.add?.id);
+    }
+  }
+  return [...byUid.values()].filter((c) => c.add !== undefined || c.cancel.length > 0);
 }
 
 /** Order of placement in a batch: lower first. */

@@ -311,10 +311,8 @@ export class CapacityPlacement implements Placement {
       if (over <= EPS) continue;
       let t = slot + 1;
       while (t < slot + this.horizonSeconds && !hasRoom(this.calendar.load(d.key, t), over, d.rate, t)) t++;
-      this.calendar.remove(d.key, slot, over);
-      this.catchUp.remove(d.key, slot, over);
-      this.calendar.add(d.key, t, over);
-      this.catchUp.add(d.key, t, over);
+      this.calendar.move(d.key, slot, t, over);
+      this.catchUp.move(d.key, slot, t, over);
     }
   }
 
@@ -340,6 +338,31 @@ export class CapacityPlacement implements Placement {
     }
     this.displaced.push(...moved);
     return freed;
+  }
+
+  weightOf(namespace: string): number {
+    return this.fair.weightOf(namespace);
+  }
+
+  specCallsAhead(item: PlanItem, now: number): number {
+    const nowSec = Math.floor(now / SECOND);
+    return Math.max(0, ...item.calls.map((c) => this.fair.specCallsAfter(budgetKeyOf(item.providerKey, c.operation), item.namespace, nowSec)));
+  }
+
+  overtakable(jobs: readonly PlannedSync[], now: number): PlannedSync[] {
+    const byKey = new Map<string, PlannedSync[]>();
+    for (const job of jobs) {
+      if (!isSpecLane(job.reason)) continue;
+      for (const c of callsOf(job)) {
+        const key = budgetKeyOf(job.providerKey, c.operation);
+        let list = byKey.get(key);
+        if (!list) byKey.set(key, (list = []));
+        list.push(job);
+      }
+    }
+    const out = new Set<PlannedSync>();
+    for (const [key, keyJobs] of byKey) for (const job of this.fair.behindShare(key, keyJobs, Math.floor(now / SECOND))) out.add(job);
+    return [...out];
   }
 
   /** Spec jobs whose place a spec took (displaceSpecs): the planner places them anew. */

@@ -87,6 +87,34 @@ export class FairShare {
     return this.specLoad.load(keyOf(budgetKey, namespace), second);
   }
 
+  /** Spec calls of a namespace planned on a budget key after `nowSec` (what the overtaking scan counts for it). */
+  specCallsAfter(budgetKey: string, namespace: string, nowSec: number): number {
+    return this.specLoad.sum(keyOf(budgetKey, namespace), nowSec + 1, Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Of these jobs (spec jobs on this budget key, after `nowSec`), those behind more than their
+   * weighted share of another namespace's spec calls: another's calls strictly before the job's
+   * slot, weighted, exceed its own namespace's up to and including the slot.
+   */
+  behindShare(budgetKey: string, jobs: readonly PlannedSync[], nowSec: number): PlannedSync[] {
+    const namespaces = [...(this.namespacesOf.get(budgetKey) ?? [])];
+    if (namespaces.length < 2 || jobs.length === 0) return [];
+    const bySlot = [...jobs].sort((a, b) => a.plannedAt - b.plannedAt);
+    const prefix = new Map<string, number>(namespaces.map((ns) => [ns, 0]));
+    const out: PlannedSync[] = [];
+    let t = nowSec;
+    for (const job of bySlot) {
+      const slot = Math.floor(job.plannedAt / 1000);
+      if (slot <= nowSec) continue;
+      // prefix holds the calls in (nowSec, t]; bring it to slot − 1.
+      for (; t < slot - 1; t++) for (const ns of namespaces) prefix.set(ns, (prefix.get(ns) ?? 0) + this.specCallsIn(budgetKey, ns, t + 1));
+      const mine = ((prefix.get(job.namespace) ?? 0) + this.specCallsIn(budgetKey, job.namespace, slot)) / this.weightOf(job.namespace);
+      if (namespaces.some((ns) => ns !== job.namespace && (prefix.get(ns) ?? 0) / this.weightOf(ns) > mine + EPS)) out.push(job);
+    }
+    return out;
+  }
+
   /** Spec calls of these namespaces in a slot (the load a spec may take the place of). */
   preemptableLoad(budgetKey: string, namespaces: readonly string[], second: number): number {
     let load = 0;

@@ -32,6 +32,12 @@ export class SlotCalendar {
     if (m.size === 0) this.slots.delete(key);
   }
 
+  /** Moves `calls` of a key's load from one slot to another. */
+  move(key: string, fromSecond: number, toSecond: number, calls: number): void {
+    this.remove(key, fromSecond, calls);
+    this.add(key, toSecond, calls);
+  }
+
   keys(): string[] {
     return [...this.slots.keys()];
   }
