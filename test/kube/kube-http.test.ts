@@ -24,6 +24,7 @@ import {
   mergePatch,
   PLURALS,
   statusCodeOf,
+  WRITE_5XX_ATTEMPTS,
   writeObject,
   type KubeClients,
 } from '@herdless/core';
@@ -65,6 +66,30 @@ describe('kubeClients against the API server', () => {
     // The same resourceVersion again is stale now.
     expect(isConflict(await writeObject(kube.kc, 'PUT', `/api/v1/namespaces/${namespace}/secrets/w`, replaced).catch((e: unknown) => e))).toBe(true);
     expect(isNotFound(await writeObject(kube.kc, 'PUT', `/api/v1/namespaces/${namespace}/secrets/missing`, { ...body, metadata: { name: 'missing' } }).catch((e: unknown) => e))).toBe(true);
+  });
+
+  it('writeObject sends a write answered 500 again (the sync is not failed for it), and gives up after WRITE_5XX_ATTEMPTS', async () => {
+    const proxied = await startKubeconfigProxy({ kubeconfigPath: injected('kubeconfigPath'), name: 'kube-http-write-5xx', controlPort: false });
+    try {
+      const kc = loadKubeConfig(proxied.kubeconfigPath);
+      const { proxy } = proxied;
+      const body = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { k: Buffer.from('v').toString('base64') } });
+      proxy.set({ failNextRequests: WRITE_5XX_ATTEMPTS - 1, pathIncludes: '/secrets' });
+      await writeObject(kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body('after-500s'));
+      expect(proxy.stats().injectedErrors).toBe(WRITE_5XX_ATTEMPTS - 1);
+      expect((await kube.core.readNamespacedSecret({ namespace, name: 'after-500s' })).metadata?.name).toBe('after-500s');
+      // Every try answered 500: the caller sees the 500, after exactly WRITE_5XX_ATTEMPTS tries.
+      proxy.set({ failNextRequests: WRITE_5XX_ATTEMPTS });
+      const failed = await writeObject(kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body('never')).catch((e: unknown) => e);
+      expect(statusCodeOf(failed)).toBe(500);
+      expect(proxy.stats().injectedErrors).toBe(2 * WRITE_5XX_ATTEMPTS - 1);
+      // A client error is the request's own: not sent again.
+      const before = proxy.stats().forwarded;
+      expect(isConflict(await writeObject(kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body('after-500s')).catch((e: unknown) => e))).toBe(true);
+      expect(proxy.stats().forwarded).toBe(before + 1);
+    } finally {
+      await proxied.stop();
+    }
   });
 
   it('merge-patches an ExternalSecret\'s status subresource (where a uid in the patch is no precondition)', async () => {

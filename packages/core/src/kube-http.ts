@@ -73,6 +73,10 @@ const fallback = new IsomorphicFetchHttpLibrary();
 
 export const USER_AGENT = 'herdless';
 
+/** writeObject's tries of a write answered 5xx (the first included), and the first wait between them. */
+export const WRITE_5XX_ATTEMPTS = 3;
+const WRITE_5XX_BACKOFF_MS = 200;
+
 /** Named in the API server's audit log and priority-and-fairness matching (node-fetch sent its own name), unless the call set one. */
 function withUserAgent(headers: Record<string, string>): Record<string, string> {
   return Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent') ? headers : { ...headers, 'user-agent': USER_AGENT };
@@ -123,7 +127,8 @@ export const undiciHttpLibrary: HttpLibrary = wrapHttpLibrary({ send });
 
 /**
  * A write whose answer the caller needs only as success or failure: the worker's Secret create
- * and status patch. The API server sends the whole object back (managedFields included); the
+ * and status patch (a 5xx answer is tried again, WRITE_5XX_ATTEMPTS times in all: sendJson). The
+ * API server sends the whole object back (managedFields included); the
  * generated client parses and deserializes it into model classes, which was about 6 % of a
  * worker's CPU, for an object nobody reads. Here the body is parsed only on an error, which
  * rejects with the same ApiException (HTTP code, Status body) the generated client throws, so
@@ -166,7 +171,16 @@ async function sendJson(
     ctx.setBody(JSON.stringify(write.body));
   }
   await kc.applySecurityAuthentication(ctx);
-  const res = await send(ctx);
+  let res = await send(ctx);
+  // A write answered 5xx (the server's fault, not the request's) is sent again, after a short
+  // jittered wait, before the sync is failed: failing it re-runs the whole sync after the
+  // planner's retry backoff (from 5 s, doubling), which re-reads the remote value. A write that
+  // did land before its 5xx is answered 409 the second time, which the callers already handle
+  // (a create finds the Secret exists; a replace re-reads). Each attempt takes its own token.
+  for (let attempt = 1; write && res.httpStatusCode >= 500 && attempt < WRITE_5XX_ATTEMPTS; attempt++) {
+    await new Promise<void>((r) => setTimeout(r, WRITE_5XX_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
+    res = await send(ctx);
+  }
   if (res.httpStatusCode >= 200 && res.httpStatusCode < 300) return res;
   const text = await res.body.text();
   let status: unknown = text;

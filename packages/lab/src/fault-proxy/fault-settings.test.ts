@@ -22,6 +22,20 @@ describe('fault settings', () => {
     expect(decideFault(settings, { watch: false, path: '/a' }).decision.kind).toBe('error');
   });
 
+  it('answers the next requests that are not watches 500, counting them down, in scope only', () => {
+    let settings = mergeFaultSettings({ ...NO_FAULTS }, { failNextRequests: 2, pathIncludes: '/secrets' });
+    expect(decideFault(settings, { watch: false, path: '/api/v1/pods' }).decision.kind).toBe('forward');
+    expect(decideFault(settings, { watch: true, path: '/api/v1/secrets' }).decision.kind).toBe('forward');
+    for (const left of [1, 0]) {
+      const next = decideFault(settings, { watch: false, path: '/api/v1/secrets' });
+      expect(next.decision.kind).toBe('error');
+      settings = next.settings;
+      expect(settings.failNextRequests).toBe(left);
+    }
+    expect(decideFault(settings, { watch: false, path: '/api/v1/secrets' }).decision.kind).toBe('forward');
+    expect(() => mergeFaultSettings({ ...NO_FAULTS }, { failNextRequests: -1 })).toThrow(/failNextRequests/);
+  });
+
   it('splits the roll between 500s and 429s and keeps out-of-scope requests untouched', () => {
     const settings = mergeFaultSettings({ ...NO_FAULTS }, { errorRate: 0.2, throttleRate: 0.3, retryAfterSeconds: 7, scope: 'non-watches', pathIncludes: '/secrets' });
     expect(decideFault(settings, { watch: false, path: '/api/v1/secrets' }, seq(0.1)).decision.kind).toBe('error');

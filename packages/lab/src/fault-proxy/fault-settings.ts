@@ -25,6 +25,8 @@ export interface FaultSettings {
   pathIncludes: string;
   /** The next N watch requests are answered 410 Gone (reason Expired). */
   expireNextWatches: number;
+  /** The next N requests in scope that are not watches are answered 500 (then errorRate applies). */
+  failNextRequests: number;
   /** How a forced 410 is delivered: as the API server does (200 + ERROR event) or as an HTTP 410. */
   expireAs: 'event' | 'status';
   /** Requests hang until resumed, streams stop flowing; then everything goes on. */
@@ -41,6 +43,7 @@ export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({
   scope: 'all',
   pathIncludes: '',
   expireNextWatches: 0,
+  failNextRequests: 0,
   expireAs: 'event',
   paused: false,
   partition: 'off',
@@ -61,6 +64,7 @@ export function mergeFaultSettings(current: FaultSettings, update: unknown): Fau
       case 'latencyJitterMs':
       case 'retryAfterSeconds':
       case 'expireNextWatches':
+      case 'failNextRequests':
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new FaultSettingsError(`${field} must be a non-negative integer, got ${JSON.stringify(value)}`);
         next[field] = value;
         break;
@@ -121,6 +125,9 @@ export function decideFault(settings: FaultSettings, request: { watch: boolean; 
   const delayMs = inScope ? settings.latencyMs + (settings.latencyJitterMs > 0 ? Math.floor(random() * (settings.latencyJitterMs + 1)) : 0) : 0;
   if (request.watch && settings.expireNextWatches > 0) {
     return { decision: { kind: 'expire', delayMs, as: settings.expireAs }, settings: { ...settings, expireNextWatches: settings.expireNextWatches - 1 } };
+  }
+  if (inScope && !request.watch && settings.failNextRequests > 0) {
+    return { decision: { kind: 'error', delayMs }, settings: { ...settings, failNextRequests: settings.failNextRequests - 1 } };
   }
   if (inScope && (settings.errorRate > 0 || settings.throttleRate > 0)) {
     const roll = random();
