@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startKubeconfigProxy, type KubeconfigProxy } from '@herdless/lab';
-import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from '../../packages/scheduler/test/support.js';
+import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from '../support/index.js';
 import { adminKubeConfig, createNamespace, deleteNamespace, injected, observedLeader, uniqueNamespace, waitForLeaseRenewals } from '../support/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -2,12 +2,12 @@
 // the fault proxy: it lists in pages, resumes a watch the server ended from where it was without
 // listing again (a relist of 100,000 ExternalSecrets stalled the lab process for 6.5 s in the
 // 100,000 steady run), and lists again only when the server says the version is gone (410).
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, mergePatch, PLURALS } from '@herdless/core';
-import { startKubeconfigProxy, type KubeconfigProxy } from '../../packages/lab/src/fault-proxy/index.js';
-import { FleetObserver } from '../../packages/cli/src/lab/fleet-observer.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../support/index.js';
+import { startKubeconfigProxy, type KubeconfigProxy } from '@herdless/lab';
+import { FleetObserver } from '@herdless/cli';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace, waitUntil } from '../support/index.js';
 
 const COUNT = 5;
 const es = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural: PLURALS.ExternalSecret };
@@ -59,9 +59,10 @@ describe('lab fleet observer', () => {
 
     // The server ends each watch after 1 s: three watches later there was still one list, and a
     // change made now is seen by the resumed watch.
-    await vi.waitFor(() => expect(o.watches).toBeGreaterThanOrEqual(3), { timeout: 30_000, interval: 100 });
+    const seen = () => `lists ${o.lists}, watches ${o.watches}, ready ${o.readyCount}`;
+    await waitUntil(() => (o.watches >= 3 ? true : undefined), 30_000, seen);
     await markReady(admin, 'es-0', '2026-01-01T00:00:00Z');
-    await vi.waitFor(() => expect(o.records.get('es-0')?.ready).toBe(true), { timeout: 30_000, interval: 50 });
+    await waitUntil(() => (o.records.get('es-0')?.ready ? true : undefined), 30_000, seen, 50);
     expect(o.lists).toBe(1);
     expect(o.records.get('es-0')?.refreshTimes).toEqual([Date.parse('2026-01-01T00:00:00Z')]);
     expect(o.readyCount).toBe(1);
@@ -69,9 +70,10 @@ describe('lab fleet observer', () => {
     // The next watch is answered with 410 Gone: the observer lists again (once) and watches on.
     kube.proxy.expireNextWatches(1, 'event');
     kube.proxy.cutWatches();
-    await vi.waitFor(() => expect(o.lists).toBe(2), { timeout: 30_000, interval: 50 });
+    await waitUntil(() => (o.lists >= 2 ? true : undefined), 30_000, seen, 50);
+    expect(o.lists).toBe(2);
     await markReady(admin, 'es-1', '2026-01-01T00:00:05Z');
-    await vi.waitFor(() => expect(o.records.get('es-1')?.ready).toBe(true), { timeout: 30_000, interval: 50 });
+    await waitUntil(() => (o.records.get('es-1')?.ready ? true : undefined), 30_000, seen, 50);
     expect(o.lists).toBe(2);
     expect(o.readyCount).toBe(2);
     // A relist does not count a sync twice.

@@ -4,3 +4,4 @@ export { adminKubeConfig, controlPlaneAccess, uniqueNamespace, createNamespace, 
 // The one wait, shared with the lab (it also fails fast when a watched server exits).
 export { waitUntil } from '@herdless/lab';
 export { waitForLeaseRenewals, observedLeader } from './lease.js';
+export { createExternalSecret, createSecretStore, readQueue, readQueueFor, uniquePrefix, waitFor, type QueueView } from './queue-fixtures.js';
