@@ -119,14 +119,19 @@ describe('the store fails; Herdless costs it little and recovers', () => {
     }
     const reads = await readsOf(fleet);
     const seen = await busiestSeconds(rig, new Set());
-    rig.report({ fault: '500s', errorRate: ERROR_RATE, allReadyAfterMs: Date.now() - startedAt, ok: reads.ok, errors: reads.error, busiestSecond: seen.busiestSecond, throttled: seen.throttled });
+    rig.report({ fault: '500s', errorRate: ERROR_RATE, allReadyAfterMs: Date.now() - startedAt, ok: reads.ok, errors: reads.error, busiestSecond: seen.busiestSecond, busiestTwoSeconds: seen.busiestTwoSeconds, throttled: seen.throttled });
     // About one read per sync (a run saw 101 of 100), and each error cost one retry, no more:
     // expected FLEET × 0.1 / 0.9 ≈ 11 errors; a retry storm would be unbounded.
     expect(reads.ok).toBeGreaterThanOrEqual(FLEET);
     expect(reads.ok).toBeLessThanOrEqual(FLEET * 1.05);
     expect(reads.error).toBeLessThanOrEqual(FLEET / 3);
     expect(seen.throttled).toBe(0);
-    expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET);
+    // The endpoint runs in this process (the faults are switched on its object) and records a
+    // reply when it decides it: a stall here moves a reply into the next second (a full run at
+    // load 2–5 saw 21 at 20, 0 throttled). The limiter's line is held over every two seconds,
+    // and no second is over by more than the one reply a boundary can move.
+    expect(seen.busiestTwoSeconds).toBeLessThanOrEqual(2 * BUDGET);
+    expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET + 1);
   });
 
   it(`with the quota lowered to ${LOWERED_RPS}/s below the budget of ${BUDGET}/s, the limiter adapts: throttling stops, all Ready, and the quota is restored after`, async () => {

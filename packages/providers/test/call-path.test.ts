@@ -143,7 +143,7 @@ describe('CallPath (real Redis, our AWS endpoint, real SDK)', () => {
             return await withCallLane('urgent', () => (worker as Worker).provider.getSecret({ key: `tenant/${i}` }), tenant);
           } catch (e) {
             if (!(e instanceof HerdlessError) || e.retry !== 'throttled') throw e;
-            await sleep(e.retryAfterMs ?? 100);
+            await backOff(e.retryAfterMs ?? 100);
           }
         }
       };
