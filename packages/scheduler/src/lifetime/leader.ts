@@ -5,6 +5,7 @@
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { isAlreadyExists, isConflict, isNotFound, type Logger } from '@herdless/core';
 import { nextLeaseSpec } from './lease-decision.js';
+import { waitOrAbort } from './wait-or-abort.js';
 
 export interface LeaderElectionOptions {
   coordination: CoordinationV1Api;
@@ -104,13 +105,13 @@ export class LeaderElector {
     while (!stop.aborted) {
       // Campaign: try every retryPeriod (jittered) until the Lease is ours.
       if (!(await this.tryAcquireOrRenew())) {
-        await sleep(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1)), stop);
+        await waitOrAbort(this.retryPeriodMs * (1 + Math.random() * (JITTER - 1)), stop);
         continue;
       }
       this.becomeLeader();
       // Lead: renew every retryPeriod; give up when no renewal succeeded within renewDeadline.
       while (!stop.aborted && this.leading) {
-        await sleep(this.retryPeriodMs, anySignal(stop, this.leading.controller.signal));
+        await waitOrAbort(this.retryPeriodMs, anySignal(stop, this.leading.controller.signal));
         if (stop.aborted || !this.leading) break;
         const ok = await this.tryAcquireOrRenew();
         if (ok) continue;
@@ -271,18 +272,6 @@ export class LeaderElector {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function anySignal(...signals: AbortSignal[]): AbortSignal {
   return AbortSignal.any(signals);

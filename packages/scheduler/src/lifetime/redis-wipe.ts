@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@herdless/core';
 import type { SyncEnqueuer } from '../queue/enqueuer.js';
+import { waitOrAbort } from './wait-or-abort.js';
 
 export interface TermOptions {
   enqueuer: Pick<SyncEnqueuer, 'markGeneration' | 'generationIntact'>;
@@ -48,7 +49,9 @@ export async function runTermRebuildingOnWipe(opts: TermOptions): Promise<void> 
 
 /** Resolves true once a queue's mark is gone, false when `signal` aborts first. */
 async function watchForWipe(opts: TermOptions, marked: boolean, signal: AbortSignal): Promise<boolean> {
-  while (await pause(opts.checkIntervalMs, signal)) {
+  for (;;) {
+    await waitOrAbort(opts.checkIntervalMs, signal);
+    if (signal.aborted) return false;
     try {
       if (!marked) {
         await opts.enqueuer.markGeneration(randomUUID());
@@ -61,19 +64,4 @@ async function watchForWipe(opts: TermOptions, marked: boolean, signal: AbortSig
       opts.logger.debug({ err: (e as Error).message }, 'could not check the queue marks');
     }
   }
-  return false;
-}
-
-/** Waits `ms`; false when `signal` aborted (now or during the wait). */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve(!signal.aborted);
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -9,6 +9,7 @@ import { isAlreadyExists, isNotFound, type Logger } from '@herdless/core';
 import { planShardLeaseName } from '../sharding/plan-shard.js';
 import { assignShards } from '../sharding/shard-assignment.js';
 import { LeaderElector } from './leader.js';
+import { waitOrAbort } from './wait-or-abort.js';
 
 export const MEMBER_LABEL = 'herdless.io/scheduler-member';
 
@@ -81,7 +82,7 @@ export class ShardCampaign {
       } catch (e) {
         this.opts.logger.warn({ err: (e as Error).message }, 'shard campaign round failed; trying again');
       }
-      await pause(this.opts.retryPeriodMs, stop);
+      await waitOrAbort(this.opts.retryPeriodMs, stop);
     }
     await Promise.all([...this.electors.values()].map((e) => e.elector.stop()));
     this.electors.clear();
@@ -181,15 +182,3 @@ export class ShardCampaign {
   }
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
