@@ -1,85 +1,56 @@
 // Issue 9: one scheduler replica cut off from the API server by its own fault proxy (a
 // partition: its requests hang). The other replica takes the Lease within client-go timings
 // and plans; when the partition heals, the old leader has stepped down and enqueues nothing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startKubeconfigProxy, type KubeconfigProxy } from '@herdless/lab';
 import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from '../support/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, observedLeader, uniqueNamespace, waitForLeaseRenewals } from '../support/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, observedLeader, REPLICA_LEASE_NAME, REPLICA_TIMINGS, schedulerReplicas, uniqueNamespace, waitForLeaseRenewals } from '../support/index.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = resolve(ROOT, 'packages/cli/dist/main.js');
 // Short client-go style timings so the test is quick: lease 6 s, renew deadline 4 s, retry 1 s.
-const LEASE_SECONDS = 6;
-const RENEW_DEADLINE_SECONDS = 4;
-const RETRY_SECONDS = 1;
+const { leaseSeconds: LEASE_SECONDS, retrySeconds: RETRY_SECONDS } = REPLICA_TIMINGS;
 
 describe('scheduler replica partitioned from the API server', () => {
   const kc = adminKubeConfig();
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const namespace = uniqueNamespace('chaos-partition');
   const prefix = uniquePrefix('part');
-  const children: ChildProcess[] = [];
-  const logs = new Map<string, string>();
+  const replicas = schedulerReplicas({ namespace, queuePrefix: prefix });
   const uids = new Set<string>();
   let proxyA: KubeconfigProxy | undefined;
   let passed = false;
 
-  function startReplica(identity: string, kubeconfigPath: string): ChildProcess {
-    const args = [CLI, 'scheduler', '--kubeconfig', kubeconfigPath, '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
-      '--namespace', namespace, '--watch-namespace', namespace, '--lease-name', 'herdless-scheduler', '--identity', identity,
-      '--lease-duration-seconds', String(LEASE_SECONDS), '--renew-deadline-seconds', String(RENEW_DEADLINE_SECONDS), '--retry-period-seconds', String(RETRY_SECONDS),
-      '--log-level', 'info'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERDLESS_METRICS_PORT: '0' } });
-    logs.set(identity, '');
-    const append = (b: Buffer): void => void logs.set(identity, (logs.get(identity) ?? '') + b.toString());
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
-    children.push(child);
-    return child;
-  }
-
   const holder = async (): Promise<string | undefined> => {
     try {
-      return (await coordination.readNamespacedLease({ name: 'herdless-scheduler', namespace })).spec?.holderIdentity;
+      return (await coordination.readNamespacedLease({ name: REPLICA_LEASE_NAME, namespace })).spec?.holderIdentity;
     } catch {
       return undefined;
     }
   };
   const queue = () => readQueueFor(prefix, namespace, () => uids);
-  const exited = (child: ChildProcess): Promise<number | null> =>
-    child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
 
   beforeAll(async () => {
-    // The replicas run the built CLI (scripts/setup.sh builds every package before the tests).
-    if (!existsSync(CLI)) throw new Error(`expected the CLI at ${CLI}; run \`pnpm build\` first`);
     await createNamespace(kc, namespace);
     await createSecretStore(kc, namespace);
     proxyA = await startKubeconfigProxy({ kubeconfigPath: injected('kubeconfigPath'), outPath: `${injected('controlPlaneDir')}/${namespace}-replica-a.kubeconfig`, name: 'replica-a' });
   });
 
   afterAll(async () => {
-    if (!passed) {
-      for (const [identity, text] of logs) process.stderr.write(`--- ${identity} log (tail) ---\n${text.slice(-4_000)}\n`);
-    }
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await Promise.all(children.map(exited));
+    if (!passed) replicas.printLogs(4_000);
+    await replicas.stopAll();
     await proxyA?.stop();
     await deleteNamespace(kc, namespace);
   });
 
   it('the other replica takes the Lease, and the healed old leader steps down without enqueueing', async () => {
-    const a = startReplica('replica-a', proxyA!.kubeconfigPath);
+    const a = replicas.start('replica-a', { kubeconfigPath: proxyA!.kubeconfigPath });
     await waitFor('replica-a to hold the lease', async () => ((await holder()) === 'replica-a' ? true : undefined), 30_000);
-    startReplica('replica-b', injected('kubeconfigPath'));
+    replicas.start('replica-b');
     for (let i = 0; i < 20; i++) uids.add((await createExternalSecret(kc, namespace, `es-${i}`)).uid);
     await waitFor('20 jobs from replica-a', async () => ((await queue()).jobs.length === 20 ? true : undefined), 30_000);
     const epochA = (await queue()).jobs[0]?.data.epoch as number;
     // replica-b stands by: it has read the Lease and seen replica-a hold it.
-    await waitFor('replica-b to observe replica-a leading', () => observedLeader(logs.get('replica-b') ?? '', 'replica-a') || undefined, 30_000);
+    await waitFor('replica-b to observe replica-a leading', () => observedLeader(replicas.log('replica-b'), 'replica-a') || undefined, 30_000);
     expect(await holder()).toBe('replica-a');
 
     // Partition replica-a: every request it sends hangs, its open connections are cut.
@@ -91,7 +62,7 @@ describe('scheduler replica partitioned from the API server', () => {
     // client-go: the Lease expires leaseDuration after the last renewal, the standby retries every retryPeriod.
     expect(takeoverMs).toBeLessThan((LEASE_SECONDS + 2 * RETRY_SECONDS + 2) * 1000);
     // The partitioned leader stopped planning by its renew deadline, without hearing from the server.
-    await waitFor('replica-a to stop planning', () => (/renew deadline passed|lost the lease/.test(logs.get('replica-a') ?? '') ? true : undefined), 10_000);
+    await waitFor('replica-a to stop planning', () => (/renew deadline passed|lost the lease/.test(replicas.log('replica-a')) ? true : undefined), 10_000);
 
     const late = await createExternalSecret(kc, namespace, 'during-partition');
     uids.add(late.uid);
@@ -106,8 +77,8 @@ describe('scheduler replica partitioned from the API server', () => {
     // A stale leader would misbehave once it hears from the server again: wait until replica-a
     // has read the Lease after the heal (it observes replica-b leading), then for a lease's worth
     // of the election's rounds.
-    await waitFor('healed replica-a to observe replica-b leading', () => observedLeader(logs.get('replica-a') ?? '', 'replica-b') || undefined, 30_000);
-    await waitForLeaseRenewals(kc, namespace, 'herdless-scheduler', 'replica-b', Math.ceil(LEASE_SECONDS / RETRY_SECONDS));
+    await waitFor('healed replica-a to observe replica-b leading', () => observedLeader(replicas.log('replica-a'), 'replica-b') || undefined, 30_000);
+    await waitForLeaseRenewals(kc, namespace, REPLICA_LEASE_NAME, 'replica-b', Math.ceil(LEASE_SECONDS / RETRY_SECONDS));
     expect(await holder()).toBe('replica-b');
     expect(a.exitCode).toBeNull();
     const view = await queue();

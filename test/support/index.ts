@@ -5,3 +5,4 @@ export { adminKubeConfig, controlPlaneAccess, uniqueNamespace, createNamespace, 
 export { waitUntil } from '@herdless/lab';
 export { waitForLeaseRenewals, observedLeader } from './lease.js';
 export { createExternalSecret, createSecretStore, readQueue, readQueueFor, uniquePrefix, waitFor, type QueueView } from './queue-fixtures.js';
+export { exited, REPLICA_LEASE_NAME, REPLICA_TIMINGS, schedulerReplicas, type SchedulerReplicas } from './scheduler-replicas.js';

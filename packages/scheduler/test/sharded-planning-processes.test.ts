@@ -2,19 +2,14 @@
 // plane and Redis: the shards are balanced over the replicas, each ExternalSecret is planned by
 // its shard's holder in that shard's epoch, and after a SIGKILL only the dead replica's shards
 // move (to the survivors, with a new epoch) while nothing is enqueued a second time.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { planShardLeaseName, planShardOf } from '../src/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, exited, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
 import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor, waitForLeaseRenewals } from './support.js';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const ENTRY = resolve(ROOT, 'packages/cli/dist/main.js');
 const SHARDS = 4;
-const LEASE = 'herdless-scheduler';
+const LEASE = REPLICA_LEASE_NAME;
 const REPLICAS = ['replica-a', 'replica-b', 'replica-c'] as const;
 
 describe('plan shards over scheduler processes', () => {
@@ -22,23 +17,9 @@ describe('plan shards over scheduler processes', () => {
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const namespace = uniqueNamespace('sched-shards');
   const prefix = uniquePrefix('shards');
-  const children = new Map<string, ChildProcess>();
-  const logs = new Map<string, string>();
+  const replicas = schedulerReplicas({ namespace, queuePrefix: prefix });
   const uids: string[] = [];
   const readQueue = () => readQueueFor(prefix, namespace, () => uids);
-
-  function startReplica(identity: string): ChildProcess {
-    const args = [ENTRY, 'scheduler', '--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix,
-      '--namespace', namespace, '--watch-namespace', namespace, '--lease-name', LEASE, '--identity', identity, '--plan-shards', String(SHARDS),
-      '--lease-duration-seconds', '6', '--renew-deadline-seconds', '4', '--retry-period-seconds', '1', '--log-level', 'info'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HERDLESS_METRICS_PORT: '0' } });
-    logs.set(identity, '');
-    const append = (b: Buffer): void => void logs.set(identity, (logs.get(identity) ?? '') + b.toString());
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
-    children.set(identity, child);
-    return child;
-  }
 
   /** Each shard Lease's holder and epoch (leaseTransitions); holder '' when released or absent. */
   const shardLeases = async (): Promise<Array<{ holder: string; epoch: number }>> =>
@@ -59,32 +40,27 @@ describe('plan shards over scheduler processes', () => {
     const low = Math.floor(SHARDS / live.length);
     return leases.every((l) => live.includes(l.holder)) && counts.every((c) => c === low || c === low + 1) ? leases : undefined;
   };
-  const exited = (child: ChildProcess): Promise<number | null> =>
-    child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once('exit', (code) => r(code)));
   /** A name whose ExternalSecret hashes onto one of `shards`. */
   const nameIn = (shards: readonly number[], tag: string): string => {
     for (let i = 0; ; i++) if (shards.includes(planShardOf(namespace, `${tag}-${i}`, SHARDS))) return `${tag}-${i}`;
   };
 
   beforeAll(async () => {
-    if (!existsSync(ENTRY)) throw new Error(`expected the CLI at ${ENTRY}; run \`pnpm build\` first`);
     await createNamespace(kc, namespace);
     await createSecretStore(kc, namespace);
   });
 
   afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') {
-      for (const [id, text] of logs) process.stderr.write(`--- ${id} log (last 3000 chars) ---\n${text.slice(-3000)}\n`);
-    }
+    if (ctx.task.result?.state === 'fail') replicas.printLogs(3_000);
   });
 
   afterAll(async () => {
-    for (const c of children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await replicas.stopAll();
     await deleteNamespace(kc, namespace);
   });
 
   it('kill -9 one of three replicas: only its shards move, to the survivors with a new epoch, and nothing is enqueued twice', async () => {
-    for (const r of REPLICAS) startReplica(r);
+    for (const r of REPLICAS) replicas.start(r, { args: ['--plan-shards', String(SHARDS)] });
     const before = await waitFor('the 4 shards balanced over 3 replicas', balancedOver(REPLICAS), 60_000, 200);
     const created = await Promise.all(Array.from({ length: 40 }, (_, i) => createExternalSecret(kc, namespace, `es-${i}`)));
     uids.push(...created.map((c) => c.uid));
@@ -99,8 +75,8 @@ describe('plan shards over scheduler processes', () => {
     const kept = before.flatMap((l, i) => (l.holder === victim ? [] : [i]));
     const survivors = REPLICAS.filter((r) => r !== victim);
     const killedAt = Date.now();
-    children.get(victim)?.kill('SIGKILL');
-    await exited(children.get(victim) as ChildProcess);
+    replicas.child(victim).kill('SIGKILL');
+    await exited(replicas.child(victim));
     const after = await waitFor('the dead replica\'s shards held by the survivors', balancedOver(survivors), 30_000, 100);
     process.stderr.write(`[scheduler] shards ${moved.join(', ')} taken over ${((Date.now() - killedAt) / 1000).toFixed(1)} s after SIGKILL of ${victim} (lease 6 s)\n`);
     for (const i of kept) expect(after[i]).toEqual(before[i]);
@@ -129,8 +105,8 @@ describe('plan shards over scheduler processes', () => {
     }
 
     // SIGTERM: the survivors release their shards and leave.
-    for (const r of survivors) children.get(r)?.kill('SIGTERM');
-    for (const r of survivors) expect(await exited(children.get(r) as ChildProcess)).toBe(0);
+    for (const r of survivors) replicas.child(r).kill('SIGTERM');
+    for (const r of survivors) expect(await exited(replicas.child(r))).toBe(0);
     expect((await shardLeases()).map((l) => l.holder)).toEqual(Array(SHARDS).fill(''));
   });
 });
