@@ -134,8 +134,10 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   const isForeign = (obj: KubernetesObject): boolean =>
     opts.controllerClass !== undefined && !servesExternalSecretIn((obj as { spec?: unknown }).spec, obj.metadata?.namespace, opts.controllerClass, informers);
 
+  /** In this session's plan shard (every ExternalSecret when the plan is not sharded). */
+  const inShard = (namespace: string, name: string): boolean => !opts.plans || opts.plans(namespace, name);
   const itemOf = (obj: KubernetesObject): PlanItem | undefined => {
-    if (isForeign(obj) || (opts.plans && !opts.plans(obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''))) return undefined;
+    if (isForeign(obj) || !inShard(obj.metadata?.namespace ?? '', obj.metadata?.name ?? '')) return undefined;
     const parsed = externalSecretSchema.safeParse(obj);
     if (!parsed.success) {
       logger.warn({ namespace: obj.metadata?.namespace, name: obj.metadata?.name, issue: parsed.error.issues[0]?.message }, 'skipping an ExternalSecret that does not parse');
@@ -222,7 +224,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     if (signal.aborted) return;
     // Rebuild from the queue first, so nothing already pending is enqueued a second time.
     // Drift jobs are not the plan's: they run as they are and are never adopted.
-    const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob).filter((j) => !opts.plans || opts.plans(j.data.namespace, j.data.name));
+    const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob).filter((j) => inShard(j.data.namespace, j.data.name));
     if (signal.aborted) return;
     let duplicates = 0;
     for (const job of queued) {
