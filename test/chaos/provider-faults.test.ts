@@ -21,7 +21,9 @@ const ERROR_RATE = 0.1;
 /** The quota the endpoint lowers GetSecretValue to, below the configured budget. */
 const LOWERED_RPS = 10;
 
-const rig = useChaosRig('provider-faults', { budgetRps: BUDGET });
+// The endpoint in a process of its own: a stall of this process (the fleets' status reads) cannot
+// move its replies from one second into the next.
+const rig = useChaosRig('provider-faults', { budgetRps: BUDGET, endpoint: 'own-process' });
 
 /** GetSecretValue requests of `fleet` the endpoint decided in [fromMs, toMs), by outcome. */
 async function readsOf(fleet: Fleet, fromMs = 0, toMs = Infinity): Promise<{ ok: number; throttled: number; error: number }> {
@@ -42,10 +44,9 @@ describe('the store fails; Herdless costs it little and recovers', () => {
     try {
       const fleet = await createFleet(rig, 'slow', SLOW_FLEET);
       const readyAtFault = await waitForReady(fleet, 120_000, 'before the slow replies', SLOW_FLEET / 3);
-      const delayedBefore = env.aws.faults.state().injected.delayed;
-      env.aws.faults.update({ operations: ['GetSecretValue'] });
+      const delayedBefore = (await rig.endpoint.faults.state()).injected.delayed;
       const faultAt = Date.now();
-      env.aws.faults.startSlowReplies(HOLD_MS, SLOW_WINDOW_MS);
+      await rig.endpoint.faults.update({ operations: ['GetSecretValue'], slowReplies: { holdMs: HOLD_MS, forMs: SLOW_WINDOW_MS } });
       const windowEnd = faultAt + SLOW_WINDOW_MS;
       let breakerOpened = false;
       let ready = readyAtFault;
@@ -59,8 +60,8 @@ describe('the store fails; Herdless costs it little and recovers', () => {
         () => `every ExternalSecret Ready after the slow replies; last seen ${ready}/${SLOW_FLEET} (${readyAtFault} at the fault), breaker seen open: ${breakerOpened}`,
         500,
       );
-      const callsDuringFault = env.aws.faults.state().injected.delayed - delayedBefore;
-      env.aws.faults.reset();
+      const callsDuringFault = (await rig.endpoint.faults.state()).injected.delayed - delayedBefore;
+      await rig.endpoint.faults.reset();
       const wrong: string[] = [];
       for (let i = 0; i < SLOW_FLEET; i++) {
         const secret = await env.admin.core.readNamespacedSecret({ name: `app-${i}`, namespace: fleet.namespace });
@@ -100,22 +101,21 @@ describe('the store fails; Herdless costs it little and recovers', () => {
       expect(seen.throttled).toBe(0);
       expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET);
     } finally {
-      env.aws.faults.reset();
+      await rig.endpoint.faults.reset();
       secrets.stop();
     }
   });
 
   it('with 10 % of reads answered 500, each failed sync is retried with backoff (no retry storm) until all are Ready', async () => {
-    const { env } = rig;
     const startedAt = Date.now();
-    env.aws.faults.update({ errorRate: ERROR_RATE, operations: ['GetSecretValue'] });
+    await rig.endpoint.faults.update({ errorRate: ERROR_RATE, operations: ['GetSecretValue'] });
     const fleet = await createFleet(rig, 'errors', FLEET);
     try {
       // The planner's retry: full jitter from 5 s, doubling; three failures in a row (1 in 1,000
       // ExternalSecrets at 10 %) wait up to 5 + 10 + 20 s.
       await waitForReady(fleet, 90_000, 'with 500s');
     } finally {
-      env.aws.faults.reset();
+      await rig.endpoint.faults.reset();
     }
     const reads = await readsOf(fleet);
     const seen = await busiestSeconds(rig, new Set());
@@ -126,10 +126,10 @@ describe('the store fails; Herdless costs it little and recovers', () => {
     expect(reads.ok).toBeLessThanOrEqual(FLEET * 1.05);
     expect(reads.error).toBeLessThanOrEqual(FLEET / 3);
     expect(seen.throttled).toBe(0);
-    // The endpoint runs in this process (the faults are switched on its object) and records a
-    // reply when it decides it: a stall here moves a reply into the next second (a full run at
-    // load 2–5 saw 21 at 20, 0 throttled). The limiter's line is held over every two seconds,
-    // and no second is over by more than the one reply a boundary can move.
+    // The endpoint records a request when its quota admits it: a stall of its process moves an
+    // admission into the next second (a full run with it in this process, at load 2–5, saw 21
+    // at 20 and 0 throttled). The limiter's line is held over every two seconds, and no second is
+    // over by more than the one request a boundary can move.
     expect(seen.busiestTwoSeconds).toBeLessThanOrEqual(2 * BUDGET);
     expect(seen.busiestSecond).toBeLessThanOrEqual(BUDGET + 1);
   });
@@ -137,12 +137,13 @@ describe('the store fails; Herdless costs it little and recovers', () => {
   it(`with the quota lowered to ${LOWERED_RPS}/s below the budget of ${BUDGET}/s, the limiter adapts: throttling stops, all Ready, and the quota is restored after`, async () => {
     const { env } = rig;
     const startedAt = Date.now();
-    env.aws.faults.lowerQuota('GetSecretValue', LOWERED_RPS, { burst: LOWERED_RPS });
+    await rig.endpoint.faults.update({ lowerQuota: { operation: 'GetSecretValue', rps: LOWERED_RPS, burst: LOWERED_RPS } });
     const fleet = await createFleet(rig, 'quota', 3 * FLEET);
     try {
       await waitForReady(fleet, 180_000, 'under the lowered quota');
     } finally {
-      env.aws.faults.restoreQuota('GetSecretValue');
+      // Ends the fault: the configured quota back, its bucket full.
+      await rig.endpoint.faults.reset();
     }
     const reads = await readsOf(fleet);
     const throttledAt = (await rig.endpoint.requests()).filter((r) => r.operation === 'GetSecretValue' && r.accessKeyId === fleet.accessKeyId && r.outcome === 'throttled').map((r) => r.atMs);

@@ -8,16 +8,23 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll } from 'vitest';
 import { startAwsEndpointProcess } from '@herdless/cli';
-import { startRedisTopology, type RedisTopology, type RedisTopologyKind, type RequestRecord } from '@herdless/lab';
+import { startRedisTopology, type AwsFaultsState, type RedisTopology, type RedisTopologyKind, type RequestRecord } from '@herdless/lab';
 import { spawnHerdless, type HerdlessProcess } from '../e2e/support/processes.js';
 import { startSecurityEnv, type HerdlessOptions, type SecurityEnv } from '../security/support/security-env.js';
 
-/** What the scenarios read of the endpoint, whether it runs in the test's process or its own. */
+/** What the scenarios read and switch of the endpoint, whether it runs in the test's process or its own. */
 export interface EndpointLog {
   /** Seeds (or rotates) a remote secret. */
   putSecret(secret: { name: string; secretString: string }): Promise<void>;
   /** Every AWS request the endpoint decided, oldest first. */
   requests(): Promise<RequestRecord[]>;
+  /** Its faults: `update` takes what AwsEndpointFaults.update does (errorRate, operations, slowReplies, lowerQuota…). */
+  faults: {
+    update(settings: Record<string, unknown>): Promise<AwsFaultsState>;
+    state(): Promise<AwsFaultsState>;
+    /** No faults; every lowered quota restored. */
+    reset(): Promise<AwsFaultsState>;
+  };
 }
 
 export interface ChaosRigOptions extends Pick<HerdlessOptions, 'schedulers' | 'schedulerArgs' | 'workers' | 'kubeconfigFor'> {
@@ -30,10 +37,11 @@ export interface ChaosRigOptions extends Pick<HerdlessOptions, 'schedulers' | 's
   /** `never` (default: one sync, one call) or `always` (BatchGetSecretValue / GetParameters). */
   batching?: 'never' | 'always';
   /**
-   * `in-process` (default): the endpoint runs in the test's process, where faults are switched
-   * (`env.aws.faults`). `own-process`: `herdless aws-endpoint` in a process of its own, so a
-   * stall of the test's event loop (listing thousands of objects) cannot bunch its replies into
-   * one second and blur the budget's evidence; no faults.
+   * `in-process` (default): the endpoint runs in the test's process (`env.aws`: faults, denied
+   * reads, parameters). `own-process`: `herdless aws-endpoint` in a process of its own, so a
+   * stall of the test's event loop (listing thousands of objects, a garbage collection under
+   * load) cannot move its replies from one second into the next and blur the budget's
+   * evidence; secrets and faults through `rig.endpoint`.
    */
   endpoint?: 'in-process' | 'own-process';
 }
@@ -85,10 +93,14 @@ export function useChaosRig(label: string, options: ChaosRigOptions): ChaosRig {
       const own = await startAwsEndpointProcess(spawn, `the output of process aws-endpoint-${env.run}`);
       await own.setQuota('GetSecretValue', options.budgetRps, options.budgetRps);
       awsEndpointUrl = own.url;
-      endpoint = { putSecret: own.putSecret, requests: () => own.requests(0) };
+      endpoint = { putSecret: own.putSecret, requests: () => own.requests(0), faults: own.faults };
     } else {
       const aws = env.aws;
-      endpoint = { putSecret: async (s) => void aws.putSecret(s), requests: async () => aws.requests() };
+      endpoint = {
+        putSecret: async (s) => void aws.putSecret(s),
+        requests: async () => aws.requests(),
+        faults: { update: async (u) => aws.faults.update(u), state: async () => aws.faults.state(), reset: async () => aws.faults.reset() },
+      };
     }
     const { schedulers, schedulerArgs, workers = 2, kubeconfigFor } = options;
     await env.startHerdless({ schedulers, schedulerArgs, workers, kubeconfigFor, redisArgs: redis.flags, awsEndpointUrl, ...limits });

@@ -2,7 +2,7 @@
 // share of 500s, an outage window, added latency and a quota lowered for a while.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startAwsEndpoint, type AwsEndpoint } from '@herdless/lab';
+import { startAwsEndpoint, waitUntil, type AwsEndpoint } from '@herdless/lab';
 import type { AwsEndpointFaults } from '../src/aws-endpoint/faults.js';
 
 let aws: AwsEndpoint;
@@ -43,6 +43,28 @@ describe('faults on our AWS endpoint', () => {
     faults.reset();
     expect((await get()).SecretString).toBe('v');
     expect(aws.counts().GetSecretValue?.error).toBeGreaterThanOrEqual(2);
+  });
+
+  it('counts a held request against the quota when it arrives, as AWS does, and logs it then', async () => {
+    // Two tokens, refilled one per 100 s: the test's requests are all the bucket sees.
+    faults.lowerQuota('GetSecretValue', 0.01, { burst: 2 });
+    try {
+      const heldBefore = faults.state().injected.delayed;
+      faults.startSlowReplies(3_000, 60_000);
+      const held = [get(), get()];
+      await waitUntil(() => (faults.state().injected.delayed === heldBefore + 2 ? true : undefined), 10_000, () => `both requests held; ${faults.state().injected.delayed - heldBefore} so far`, 5);
+      faults.update({ slowReplies: null });
+      // Both held requests took their token on arrival: the next one, answered at once, finds none
+      // (were the quota taken when a held reply ends, this one would be served and a held one throttled).
+      await expect(get()).rejects.toMatchObject({ name: 'ThrottlingException' });
+      expect((await Promise.all(held)).map((r) => r.SecretString)).toEqual(['v', 'v']);
+      const log = aws.requests().filter((r) => r.operation === 'GetSecretValue').slice(-3);
+      expect(log.map((r) => r.outcome).sort()).toEqual(['ok', 'ok', 'throttled']);
+      const throttledAt = log.find((r) => r.outcome === 'throttled')?.atMs ?? 0;
+      for (const r of log.filter((x) => x.outcome === 'ok')) expect(r.atMs).toBeLessThanOrEqual(throttledAt);
+    } finally {
+      faults.reset();
+    }
   });
 
   it('is driven over the control API at /_herdless/faults', async () => {

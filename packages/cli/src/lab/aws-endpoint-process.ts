@@ -4,7 +4,7 @@
 // calls of one second into the next; in its own process only its own work delays its clock.
 // Loopback only; the values it is seeded with are the lab's made-up ones.
 import type { ChildProcess } from 'node:child_process';
-import { freeLoopbackPort, type RequestRecord } from '@herdless/lab';
+import { freeLoopbackPort, type AwsFaultsState, type RequestRecord } from '@herdless/lab';
 
 export interface LabAwsEndpoint {
   /** `http://127.0.0.1:<port>`: what the controllers call. */
@@ -15,6 +15,13 @@ export interface LabAwsEndpoint {
   resetRequests(): Promise<void>;
   /** Every AWS request answered 500 InternalServiceError (as during a service event) while down. */
   setOutage(down: boolean): Promise<void>;
+  /** The endpoint's faults (`PUT /_herdless/faults` takes what AwsEndpointFaults.update does: errorRate, slowReplies, lowerQuota…). */
+  faults: {
+    update(settings: Record<string, unknown>): Promise<AwsFaultsState>;
+    state(): Promise<AwsFaultsState>;
+    /** No faults; every lowered quota restored. */
+    reset(): Promise<AwsFaultsState>;
+  };
   /** Calls answered per epoch second since `sinceMs` (all outcomes). */
   callsPerSecond(sinceMs: number): Promise<Array<{ second: number; calls: number }>>;
   throttledSince(sinceMs: number): Promise<number>;
@@ -72,6 +79,11 @@ export async function startAwsEndpointProcess(spawn: (name: string, args: string
     putSecret: async (secret) => void (await control('POST', 'secrets', secret)),
     resetRequests: async () => void (await control('DELETE', 'requests')),
     setOutage: async (down) => void (await control('PUT', 'faults', { errorRate: down ? 1 : 0 })),
+    faults: {
+      update: async (settings) => (await control('PUT', 'faults', settings)) as AwsFaultsState,
+      state: async () => (await control('GET', 'faults')) as AwsFaultsState,
+      reset: async () => (await control('DELETE', 'faults')) as AwsFaultsState,
+    },
     callsPerSecond: async (sinceMs) => (await requests(`sinceMs=${sinceMs}`)).perSecond.map((b) => ({ second: b.second, calls: b.ok + b.throttled + b.error })),
     throttledSince: async (sinceMs) => (await requests(`sinceMs=${sinceMs}&outcome=throttled`)).total,
     requests: async (sinceMs) => (await requests(`sinceMs=${sinceMs}&records=1`)).records ?? [],

@@ -151,9 +151,11 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
     }
     const operation = operationFromTarget(target);
     const sessionRole = roles.principalOf(accessKeyId).roleArn;
+    // A request the quota admitted counts from then on (a held reply is recorded at its arrival).
+    let admittedAtMs: number | undefined;
     const record = (op: RequestRecord['operation'], outcome: RequestRecord['outcome'], secrets: number, errorType?: string) =>
       records.push({
-        atMs: Date.now(),
+        atMs: admittedAtMs ?? Date.now(),
         operation: op,
         outcome,
         secrets,
@@ -169,8 +171,8 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       record('Unknown', 'error', 0, error.type);
       return sendError(res, error);
     }
-    // Injected faults (tests, `herdless lab` scenarios) come before the quota, as an outage would.
-    const injected = await faults.before(operation);
+    // Injected errors (tests, `herdless lab` scenarios) come before the quota, as an outage would.
+    const injected = faults.decide(operation);
     if (injected) {
       await drain(req);
       record(operation, 'error', 0, injected.type);
@@ -194,6 +196,9 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       record(operation, 'throttled', 0, error.type);
       return sendError(res, error);
     }
+    // Admitted: it counts against the quota now, however late a slow store answers it.
+    admittedAtMs = Date.now();
+    await faults.hold(operation);
     try {
       const input = parseJson(await readBody(req));
       const caller = { region: requestRegion, mayRead: roles.readerFor(accessKeyId) ?? access.readerFor(accessKeyId), callerArn: roles.principalOf(accessKeyId).arn };
@@ -229,9 +234,10 @@ export async function startAwsEndpoint(opts: AwsEndpointOptions = {}): Promise<A
       sendXml(res, error.status, stsErrorXml(error));
     };
     if (!isStsOperation(action)) return fail('Unknown', 'error', stsErrors.invalidAction(action));
-    const injected = await faults.before(action);
+    const injected = faults.decide(action);
     if (injected) return fail(action, 'error', injected);
     if (!quotas.admit(action)) return fail(action, 'throttled', stsErrors.throttled());
+    await faults.hold(action);
     // AssumeRoleWithWebIdentity is unsigned: the token is the credential.
     const refused = action === 'AssumeRoleWithWebIdentity' ? undefined : roles.authenticate(signer.accessKeyId, signer.sessionToken, Date.now());
     if (refused) return fail(action, 'error', refused === 'expired-token' ? stsErrors.expiredToken() : stsErrors.invalidClientTokenId());

@@ -7,9 +7,9 @@ describe('AwsEndpointFaults', () => {
     const rolls = [0.1, 0.9];
     const faults = new AwsEndpointFaults({ random: () => rolls.shift() ?? 0.9 });
     faults.update({ errorRate: 0.5, operations: ['GetSecretValue'] });
-    expect(await faults.before('GetSecretValue')).toMatchObject({ type: 'InternalServiceError', status: 500 });
-    expect(await faults.before('GetSecretValue')).toBeUndefined();
-    expect(await faults.before('ListSecrets')).toBeUndefined();
+    expect(faults.decide('GetSecretValue')).toMatchObject({ type: 'InternalServiceError', status: 500 });
+    expect(faults.decide('GetSecretValue')).toBeUndefined();
+    expect(faults.decide('ListSecrets')).toBeUndefined();
     expect(faults.state().injected.errors).toBe(1);
   });
 
@@ -28,7 +28,7 @@ describe('AwsEndpointFaults', () => {
     const faults = new AwsEndpointFaults();
     faults.update({ latencyMs: 80 });
     const started = Date.now();
-    await faults.before('DescribeSecret');
+    await faults.hold('DescribeSecret');
     expect(Date.now() - started).toBeGreaterThanOrEqual(75);
   });
 

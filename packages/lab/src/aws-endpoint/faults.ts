@@ -1,8 +1,10 @@
 // Faults of our AWS endpoint itself, switched at run time: a share of 500s, added latency, an
 // outage window, a window of slow replies (held past a client's timeout) and a quota lowered
-// for a while. The endpoint's request handler asks
-// `faults.before(operation)` once per AWS request, after recognising the operation and before
-// its quota; a returned AwsError is the reply. It never touches secrets or the request log.
+// for a while. The endpoint's request handler asks `faults.decide(operation)` once per AWS
+// request, after recognising the operation and before its quota (an outage refuses at the front
+// door); a returned AwsError is the reply. A request the quota admits then waits out
+// `faults.hold(operation)`: a slow store has counted the request when it arrived and answers it
+// late. It never touches secrets or the request log.
 import { AwsError } from './aws-error.js';
 import { ENDPOINT_OPERATIONS, isEndpointOperation, isQuotaName, QUOTA_NAMES, type EndpointOperation, type Quota, type QuotaName } from './operations.js';
 
@@ -56,17 +58,13 @@ export class AwsEndpointFaults {
     this.random = opts.random ?? Math.random;
   }
 
-  /**
-   * Applies the faults to one request: waits out the added latency, then returns the error to
-   * answer with (outage, injected 500), or undefined to serve the request normally.
-   */
-  async before(operation: EndpointOperation): Promise<AwsError | undefined> {
+  /** Waits out the added latency and any slow-reply hold of a request arriving now. */
+  async hold(operation: EndpointOperation): Promise<void> {
     const delayMs = this.delayMs(operation);
     if (delayMs > 0) {
       this.injected.delayed++;
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
-    return this.decide(operation);
   }
 
   /** How long a request arriving now is held before it is answered (pure given settings, clock and random). */
