@@ -25,7 +25,6 @@ const TAKEOVER_BOUND_MS = (LEASE_SECONDS + 2 * RETRY_SECONDS + 2) * 1000;
 
 const rig = useChaosRig('leader-kill', {
   budgetRps: BUDGET,
-  endpoint: 'own-process',
   schedulers: 2,
   schedulerArgs: ['--lease-duration-seconds', String(LEASE_SECONDS), '--renew-deadline-seconds', '4', '--retry-period-seconds', String(RETRY_SECONDS)],
 });

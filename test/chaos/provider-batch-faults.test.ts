@@ -18,7 +18,7 @@ const FLEET = 40;
 /** Of every five ExternalSecrets: the first three are seeded, one names a missing key, one a key its credentials may not read. */
 const kindOf = (i: number): 'good' | 'missing' | 'denied' => (i % 5 === 3 ? 'missing' : i % 5 === 4 ? 'denied' : 'good');
 
-const rig = useChaosRig('provider-batch-faults', { budgetRps: BUDGET, batching: 'always' });
+const rig = useChaosRig('provider-batch-faults', { budgetRps: BUDGET, batching: 'always', endpoint: 'in-process' });
 
 /** Waits until every ExternalSecret of `fleet` is settled: the good ones Ready, the others Ready=False; returns their reasons by kind. */
 async function settle(fleet: Fleet, kinds: (i: number) => string): Promise<Map<string, Set<string>>> {

@@ -21,9 +21,7 @@ const ERROR_RATE = 0.1;
 /** The quota the endpoint lowers GetSecretValue to, below the configured budget. */
 const LOWERED_RPS = 10;
 
-// The endpoint in a process of its own: a stall of this process (the fleets' status reads) cannot
-// move its replies from one second into the next.
-const rig = useChaosRig('provider-faults', { budgetRps: BUDGET, endpoint: 'own-process' });
+const rig = useChaosRig('provider-faults', { budgetRps: BUDGET });
 
 /** GetSecretValue requests of `fleet` the endpoint decided in [fromMs, toMs), by outcome. */
 async function readsOf(fleet: Fleet, fromMs = 0, toMs = Infinity): Promise<{ ok: number; throttled: number; error: number }> {

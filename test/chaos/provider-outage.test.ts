@@ -22,9 +22,7 @@ const OUTAGE_CALLS_BOUND = 2 * (5 + 5) + 10;
 /** After the end: the next probe (up to the 30 s cap away), then the rest at the budget. */
 const CONVERGE_AFTER_END_MS = 60_000;
 
-// The endpoint in a process of its own: a stall of this process cannot move its records from one
-// second into the next.
-const rig = useChaosRig('provider-outage', { budgetRps: BUDGET, endpoint: 'own-process' });
+const rig = useChaosRig('provider-outage', { budgetRps: BUDGET });
 
 describe('the store down for a minute', () => {
   it('the outage costs a few probe calls per worker, and every ExternalSecret is Ready soon after it ends', async () => {

@@ -24,7 +24,7 @@ const LOST_ADMISSIONS = Math.ceil(0.25 * BUDGET);
 /** The limiter's horizon at the default tuning: maxWait (250 ms) + one booking (1 s), rounded up. */
 const LIMITER_HORIZON_MS = 2_000;
 
-const rig = useChaosRig('sentinel', { redis: 'sentinel', budgetRps: BUDGET, endpoint: 'own-process' });
+const rig = useChaosRig('sentinel', { redis: 'sentinel', budgetRps: BUDGET });
 
 describe('a Sentinel failover mid-storm', () => {
   it('every client follows the new master and every ExternalSecret syncs, at the budget', async () => {

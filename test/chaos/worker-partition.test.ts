@@ -18,9 +18,7 @@ const TAKEOVER_BOUND_MS = 120_000;
 /** Reads this slow keep jobs in flight on both workers when the partition comes. */
 const SLOW_READ_MS = 3_000;
 
-// The endpoint in a process of its own: a stall of this process cannot move its records from one
-// second into the next.
-const rig = useChaosRig('worker-partition', { budgetRps: BUDGET, workers: 1, endpoint: 'own-process' });
+const rig = useChaosRig('worker-partition', { budgetRps: BUDGET, workers: 1 });
 let relay: TcpPartition;
 
 beforeAll(async () => {

@@ -37,11 +37,11 @@ export interface ChaosRigOptions extends Pick<HerdlessOptions, 'schedulers' | 's
   /** `never` (default: one sync, one call) or `always` (BatchGetSecretValue / GetParameters). */
   batching?: 'never' | 'always';
   /**
-   * `in-process` (default): the endpoint runs in the test's process (`env.aws`: faults, denied
-   * reads, parameters). `own-process`: `herdless aws-endpoint` in a process of its own, so a
-   * stall of the test's event loop (listing thousands of objects, a garbage collection under
-   * load) cannot move its replies from one second into the next and blur the budget's
-   * evidence; secrets and faults through `rig.endpoint`.
+   * `own-process` (default): `herdless aws-endpoint` in a process of its own, so a stall of the
+   * test's event loop (listing thousands of objects, a garbage collection under load) cannot
+   * move its records from one second into the next and blur the budget's evidence; secrets and
+   * faults through `rig.endpoint`. `in-process`: the endpoint runs in the test's process, for
+   * what only its object offers (`env.aws`: denied reads, parameters).
    */
   endpoint?: 'in-process' | 'own-process';
 }
@@ -84,7 +84,7 @@ export function useChaosRig(label: string, options: ChaosRigOptions): ChaosRig {
     process.once('exit', killLeftovers);
     redis = await startRedisTopology(options.redis ?? 'standalone');
     env = await startSecurityEnv(label, { quotas: { GetSecretValue: { rps: options.budgetRps, burst: options.budgetRps } } });
-    if (options.endpoint === 'own-process') {
+    if (options.endpoint !== 'in-process') {
       const spawn = (name: string, args: string[]): ChildProcess => {
         const p = spawnHerdless(`${name}-${env?.run ?? label}`, args);
         endpointProcesses.push(p);
