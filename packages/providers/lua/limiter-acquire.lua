@@ -29,7 +29,8 @@
   ARGV[13] '1' when the sync already holds slots (committed): never deferred, it waits
   ARGV[14] the tenant (namespace) of the call, or '': held to its cap (ARGV[16]) in every lane;
            an urgent call denied gets a place in its tenant's own urgent line (field
-           'uline:' .. tenant), so tenants take turns
+           'uline:' .. tenant), so tenants take turns; an urgent call of a tenant with no place
+           at or beyond tat takes its turn: booked up to maxWait + reservationMs ahead
   ARGV[15] '1' when the asking process had an answer from this bucket within its TTL: a missing
            tat is then a lost bucket (limiter-math.ts lostBucketTatMs)
   ARGV[16] the tenant's cap: its most share of the rate (0 < cap <= 1), 0 when uncapped
@@ -62,7 +63,7 @@ if not (weight > 0) then weight = 1 end
 
 local now = redisNowMs()
 
-local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'ctat:' .. tenant)
+local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'ctat:' .. tenant, 'uline:' .. tenant)
 local tat = tonumber(s[1])
 local base = tonumber(s[2])
 local ceil = tonumber(s[3])
@@ -70,6 +71,7 @@ local at = tonumber(s[4])
 holdMs = tonumber(s[5]) or holdMs
 local rtat = tonumber(s[6])
 local ctat = tonumber(s[7])
+local tenantLine = tonumber(s[8])
 
 local rate = rateInForce(steady, minRps, rampMs, holdMs, probe, base, ceil, at, now)
 
@@ -117,7 +119,14 @@ if capped then cappedFlag = '1' end
 local last = send + (granted - 1) * spacing
 local newTat = last + burst * interval
 local wait = send - now
-if wait <= maxWait or committed then
+-- A tenant's turn (limiter-math.ts admit): an urgent call of a tenant that holds no place at or
+-- beyond the reserved slots (nothing of it is waiting in line) books its slots even past
+-- maxWait, if the last lies within maxWait + reservationMs, the furthest a booking reaches
+-- anyway (a lost bucket restarts past it); its line then stands at that slot plus an interval
+-- (over its weight, when that is below 1), so it has its next turn only after another admission.
+local turn = urgent and tenant ~= '' and not capped and wait > maxWait and last - now <= maxWait + reservationMs
+  and (tenantLine == nil or tenantLine < tat)
+if wait <= maxWait or committed or turn then
   -- Count the admission (limiter-math.ts countAdmission): the measured rate a throttle uses.
   local cnt = redis.call('HMGET', KEYS[1], 'w', 'wc')
   local sec = math.floor(now / 1000)
@@ -133,6 +142,7 @@ if wait <= maxWait or committed then
   end
   if routine then redis.call('HSET', KEYS[1], 'rtat', string.format('%.4f', last + rinterval)) end
   if cap > 0 then redis.call('HSET', KEYS[1], 'ctat:' .. tenant, string.format('%.4f', last + cinterval)) end
+  if turn then redis.call('HSET', KEYS[1], 'uline:' .. tenant, string.format('%.4f', last + interval * math.max(1, 1 / weight))) end
   redis.call('PEXPIRE', KEYS[1], ttlMs)
   local first = wait
   wait = math.max(0, wait)

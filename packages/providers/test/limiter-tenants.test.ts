@@ -2,7 +2,7 @@
 // (limiter-math.ts admit is the mirror, its properties in src/call-path/limiter-tenants.test.ts):
 // a capped namespace's calls are spaced at its cap's interval and deferred beyond it, whatever
 // the lane, while another namespace is admitted; a tenant's urgent line steps by the interval
-// over its weight.
+// over its weight; a tenant with nothing in line takes its turn past maxWaitMs.
 import { startRedis, type RedisServer } from '@herdless/lab';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,28 @@ describe("the limiter's tenants (real Redis)", () => {
     expect(other.capped).toBe(false);
     expect(other.granted).toBe(5);
     expect(other.spacingMs).toBeCloseTo(intervalMs(steadyRps(limits)), 3);
+  });
+
+  it("an urgent call of a tenant with nothing in line takes its turn past maxWaitMs, once, at the next slot", async () => {
+    const limiter = new RedisRateLimiter(client);
+    const limits = limiterParams(10);
+    const t = intervalMs(steadyRps(limits));
+    const k = key();
+    // A booked sync holds the next 9 slots (0.95 s): past maxWaitMs (250 ms), within maxWaitMs + reservationMs (1.25 s).
+    const booked = await limiter.reserve(k, 'GetSecretValue', limits, 'other', { calls: 9 });
+    expect(booked.granted).toBe(9);
+    const lastBooked = slotsOf(booked).at(-1) as number;
+    const a1 = await limiter.acquire(k, 'GetSecretValue', limits, 'urgent', 'tenant-a');
+    const a2 = await limiter.acquire(k, 'GetSecretValue', limits, 'urgent', 'tenant-a');
+    const b1 = await limiter.acquire(k, 'GetSecretValue', limits, 'urgent', 'tenant-b');
+    const b2 = await limiter.acquire(k, 'GetSecretValue', limits, 'urgent', 'tenant-b');
+    // Each tenant's first call: its turn, the next slot after those reserved.
+    expect([a1.allowed, b1.allowed]).toEqual([true, true]);
+    expect(a1.waitMs).toBeGreaterThan(limits.maxWaitMs);
+    expect(a1.slotMs).toBeCloseTo(lastBooked + t, 1);
+    expect(b1.slotMs).toBeCloseTo(a1.slotMs + t, 1);
+    // Its second waits in its line: a turn needs another admission in between.
+    expect([a2.allowed, b2.allowed]).toEqual([false, false]);
   });
 
   it("a tenant's urgent line steps by the interval over its weight", async () => {

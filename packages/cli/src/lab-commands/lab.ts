@@ -72,8 +72,12 @@ async function keepServing(jaeger: JaegerProcess): Promise<void> {
   console.log(`traces: ${jaeger.uiUrl}`);
   if (!process.stdin.isTTY) return;
   console.log('  Jaeger keeps serving until Ctrl-C');
+  // A pending promise alone does not keep Node running (it exited with code 13, "unsettled
+  // top-level await"): a timer holds the event loop open until the signal.
+  const hold = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(hold);
 }

@@ -309,11 +309,20 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   const sendMs = Math.max(uncappedSendMs, capTat);
   const capped = capTat > uncappedSendMs;
   const waitMs = sendMs - nowMs;
-  if (waitMs <= p.maxWaitMs || ask.committed === true) {
-    const lastMs = sendMs + (granted - 1) * spacingMs;
+  const lastMs = sendMs + (granted - 1) * spacingMs;
+  // A tenant's turn: an urgent call of a tenant that holds no place at or beyond the reserved
+  // slots (nothing of it waits in its line) books its slots even past maxWaitMs, if the last lies
+  // within maxWaitMs + reservationMs (the furthest a booking reaches anyway: a lost bucket
+  // restarts past it). Without turns a neighbour's lone call was admitted only if it asked in
+  // the moment the bucket had room, before one of the calls a heavy tenant's backlog kept
+  // asking (5–10 s in the noisy-neighbour lab). Its line then stands an interval (over its
+  // weight, when that is below 1) past the slot: its next turn comes after another admission.
+  const turn = urgent && tenant !== '' && !capped && waitMs > p.maxWaitMs && lastMs - nowMs <= p.maxWaitMs + p.reservationMs && (s.tenantUrgentLineMs?.[tenant] ?? -Infinity) < tat;
+  if (waitMs <= p.maxWaitMs || ask.committed === true || turn) {
     const state: LimiterState = { ...s, tatMs: lastMs + p.burst * t, ...countAdmission(s, nowMs, granted) };
     if (routine) state.routineTatMs = lastMs + rt;
     if (cap > 0) state.tenantCapTatMs = { ...s.tenantCapTatMs, [tenant]: lastMs + ct };
+    if (turn) state.tenantUrgentLineMs = { ...s.tenantUrgentLineMs, [tenant]: lastMs + t * Math.max(1, 1 / weight) };
     return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state, granted, spacingMs, firstSlotInMs: waitMs, capped };
   }
   // Denied: a place in one of the lines, one step after the last place given there and not
