@@ -20,8 +20,8 @@ import {
   type KubeClients,
   type ResilientInformer,
 } from '@herdless/core';
-import { createWorkerCaches, markSynced, type WorkerCaches } from '@herdless/worker';
-import { adminKubeConfig, injected, suiteNamespace } from '../support/index.js';
+import { applySecret, createWorkerCaches, markSynced, type WorkerCaches } from '@herdless/worker';
+import { adminKubeConfig, injected, suiteNamespace, waitUntil } from '../support/index.js';
 
 describe('informer trimming', () => {
   const namespace = suiteNamespace('informer-trim');
@@ -105,6 +105,18 @@ describe('informer trimming', () => {
     expect(cached?.metadata?.annotations ?? {}).toEqual({});
     expect(cached?.data).toEqual({ k: 'djI=' });
     expect(cached?.metadata?.labels).toEqual({ [MANAGED_LABEL]: 'true', mine: 'yes' });
+  });
+
+  it('a label no longer rendered is removed on the cached path: the cached Secret still says which labels were ours', async () => {
+    const es = parseExternalSecret(await custom.createNamespacedCustomObject({ ...base, body: externalSecret('relabelled') }));
+    const caches = await workerCaches();
+    const content = (labels: Record<string, string>) => ({ type: 'Opaque', data: { k: 'djE=' }, labels, annotations: {}, immutable: undefined });
+    expect(await applySecret(kube, es, content({ tier: 'gold' }), { caches })).toBe('created');
+    await waitUntil(() => caches.managedSecret(namespace, 'relabelled'), { what: 'the created Secret in the worker cache', timeoutMs: 10_000 });
+    // Judged on the cached Secret: without its managedFields entry, "tier" would look like
+    // somebody else's label, kept, and the Secret taken for unchanged.
+    expect(await applySecret(kube, es, content({}), { caches })).toBe('updated');
+    expect((await kube.core.readNamespacedSecret({ namespace, name: 'relabelled' })).metadata?.labels?.tier).toBeUndefined();
   });
 
   it('lists page by page: every ExternalSecret in the cache', async () => {
