@@ -434,6 +434,8 @@ export function createExternalSecretsInformer(opts: {
   namespace?: string | undefined;
   logger: Logger;
   listPageSize?: number;
+  /** Default trimForCache. */
+  transform?: (obj: KubernetesObject) => KubernetesObject;
 }): ResilientInformer<KubernetesObject> {
   const { custom, plural, namespace } = opts;
   const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural };
@@ -446,6 +448,7 @@ export function createExternalSecretsInformer(opts: {
       return (namespace ? custom.listNamespacedCustomObject({ ...paged, namespace }) : custom.listClusterCustomObject(paged)) as Promise<KubernetesListObject<KubernetesObject>>;
     },
     ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
+    ...(opts.transform === undefined ? {} : { transform: opts.transform }),
     logger: opts.logger,
   });
 }

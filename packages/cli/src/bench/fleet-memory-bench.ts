@@ -10,10 +10,11 @@
 // keeps after a sync (a status writer's managedFields entry, a Secret with data) and the
 // processes start on refreshes an hour away.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, kubeClients, parseExternalSecret, PLURALS } from '@herdless/core';
+import { createLogger, EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, kubeClients, parseExternalSecret, PLURALS } from '@herdless/core';
 import { createStorm, LAB_NAMESPACE, planStorm, prepareStore, waitUntil, type StormPlan } from '@herdless/lab';
 import { applySecret, markSynced } from '@herdless/worker';
 import { startContenderWorld } from '../lab/contender-world.js';
+import { measureCacheFootprint, type CacheFootprint } from './cache-footprint.js';
 import { createController } from '../lab/contenders.js';
 import type { LabSettings } from '../lab/lab-config.js';
 
@@ -24,6 +25,8 @@ export interface FleetMemoryRow {
   readySeconds: number;
   /** heapUsedBytes: the main thread's V8 heap in use (its /metrics), where the caches live; garbage not yet collected included. */
   processes: Array<{ name: string; rssBytes: number; peakRssBytes: number; heapUsedBytes?: number }>;
+  /** The informer caches alone, measured in the bench's process (cache-footprint.ts); with a fleet only. */
+  caches?: CacheFootprint[];
 }
 
 export interface FleetMemoryBench {
@@ -93,7 +96,9 @@ async function measure(settings: LabSettings, count: number, say: (line: string)
         return { ...p, name, ...(heapUsedBytes === undefined ? {} : { heapUsedBytes }) };
       })
       .filter((p) => /^(scheduler|worker|redis-server)/.test(p.name));
-    return { count, readySeconds, processes };
+    if (count === 0) return { count, readySeconds, processes };
+    say('fleet-memory: measuring one informer cache of the fleet, trimmed and whole, in this process');
+    return { count, readySeconds, processes, caches: await measureCacheFootprint(kc, createLogger('fleet-memory', 'warn')) };
   } finally {
     await controller.close().catch(() => undefined);
     await world.stop();
@@ -132,5 +137,13 @@ export function formatFleetMemoryBench(bench: FleetMemoryBench): string {
     lines.push(`  ${what} per 10,000 ExternalSecrets: ${per.map(([name, v]) => `${name} ${mib(v)}`).join(', ')}; all together ${mib(per.reduce((s, [, v]) => s + v, 0))}`);
   line('RSS', Object.entries(bench.rssBytesPer10000));
   line('V8 heap in use', Object.entries(bench.heapUsedBytesPer10000 ?? {}));
+  for (const row of bench.rows) {
+    for (const c of row.caches ?? []) {
+      const n = (v: number) => v.toLocaleString('en-US');
+      lines.push(
+        `  one ${c.cache} cache of ${n(c.objects)}, an object trimmed / whole: ${n(c.trimmedJsonBytes)} / ${n(c.wholeJsonBytes)} bytes of JSON, ${n(c.trimmedBytes)} / ${n(c.wholeBytes)} bytes of heap (${mib(c.trimmedBytes * 10_000)} / ${mib(c.wholeBytes * 10_000)} per 10,000)`,
+      );
+    }
+  }
   return lines.join('\n');
 }
