@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMetadataInformer, createResilientInformer, PARTIAL_OBJECT_METADATA_ACCEPT, PARTIAL_OBJECT_METADATA_LIST_ACCEPT, type ResilientInformer } from './informer.js';
+import { createMetadataInformer, createResilientInformer, LAST_APPLIED_ANNOTATION, PARTIAL_OBJECT_METADATA_ACCEPT, PARTIAL_OBJECT_METADATA_LIST_ACCEPT, type ListPage, type ResilientInformer } from './informer.js';
 import { metricsRegistry } from './metrics.js';
 
 type Obj = KubernetesObject & { metadata: { name: string; namespace: string; resourceVersion: string } };
@@ -48,6 +48,16 @@ class ScriptedServer {
     return { apiVersion: 'v1', kind: 'ThingList', metadata: { resourceVersion: String(this.rv) }, items: [...this.objects.values()] };
   }
 
+  /** With `limit`, one page from `continue` (the index of its first object), as the API server pages. */
+  private page(query: URLSearchParams): KubernetesListObject<Obj> {
+    const list = this.list();
+    const limit = Number(query.get('limit') ?? 0);
+    if (!limit) return list;
+    const from = Number(query.get('continue') ?? 0);
+    const next = from + limit < list.items.length ? String(from + limit) : undefined;
+    return { ...list, metadata: { ...list.metadata, ...(next ? { continue: next } : {}) }, items: list.items.slice(from, from + limit) };
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push(`${url.searchParams.get('watch') === 'true' ? 'watch' : 'list'} ${req.headers.accept} ${url.searchParams.get('labelSelector')}`);
@@ -58,7 +68,7 @@ class ScriptedServer {
         res.writeHead(500).end('{}');
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.list()));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.page(url.searchParams)));
       return;
     }
     const rv = url.searchParams.get('resourceVersion') ?? '';
@@ -165,6 +175,26 @@ describe('createResilientInformer', () => {
     await eventually(() => expect(cacheState(inf)).toEqual(serverState()));
     expect(t.events).toEqual(['add a@101', 'add b@102']);
     expect(inf.restarts()).toBe(0);
+  });
+
+  it('lists page by page, following continue until the last page, and trims every object', async () => {
+    server = new ScriptedServer();
+    const url = await server.listen();
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      const obj = server.put(name);
+      obj.metadata = { ...obj.metadata, managedFields: [{ manager: 'kubectl' }], annotations: { [LAST_APPLIED_ANNOTATION]: '{}', team: 't' } } as Obj['metadata'];
+    }
+    const pages: string[] = [];
+    const list = async (page: ListPage) => {
+      pages.push(`${page.limit}/${page.continue ?? ''}`);
+      return (await (await fetch(`${url}/things?limit=${page.limit}&continue=${page.continue ?? ''}`)).json()) as KubernetesListObject<Obj>;
+    };
+    informer = createResilientInformer<Obj>({ kc: kubeConfigFor(url), name: 'test-pages', path: '/things', list, listPageSize: 2, logger });
+    await informer.start();
+    await informer.synced();
+    expect(pages).toEqual(['2/', '2/2', '2/4']);
+    expect(cacheState(informer)).toEqual(serverState());
+    expect(informer.get('e', 'ns')?.metadata).toEqual({ name: 'e', namespace: 'ns', resourceVersion: '105', annotations: { team: 't' } });
   });
 
   it('keeps going after a 500 on the watch (where the client informer stops for good) and relists', async () => {

@@ -4,7 +4,7 @@
 // relists after every error (with capped, fully jittered backoff), relists at once on 410 Gone,
 // ends hung watches with a deadline, and counts and logs every restart. It never invents state:
 // after each list the cache is exactly the list, and it only advances with events in order.
-import { Watch, type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
+import { Watch, type CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { informerRestarts } from './metrics.js';
 import { rateLimitedWatchConfig, readObject } from './kube-http.js';
@@ -16,7 +16,10 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   name: string;
   /** Collection path, e.g. `/apis/external-secrets.io/v1/externalsecrets`. */
   path: string;
-  list: ListPromise<T>;
+  /** One page of the collection: at most `page.limit` objects, from `page.continue` when given. */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
+  /** Objects a list asks for per page (client-go's pager asks 500): a fleet is never one response. */
+  listPageSize?: number;
   logger: Logger;
   labelSelector?: string;
   fieldSelector?: string;
@@ -35,9 +38,22 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   watchGraceMs?: number;
   /** The watch's Accept header, for a representation other than the full object (metadata only). */
   watchAccept?: string;
-  /** Applied to every listed or watched object before it is cached or handed to listeners. */
+  /**
+   * Applied to every listed or watched object before it is cached or handed to listeners: what a
+   * process never reads is not kept. Default trimForCache (no managedFields, no kubectl
+   * last-applied-configuration); a transform given here replaces it and must trim as much.
+   */
   transform?: (obj: T) => T;
 }
+
+/** A list request's page: the pager's limit and the previous page's continue token. */
+export interface ListPage {
+  limit: number;
+  continue?: string;
+}
+
+/** client-go's pager size. */
+const LIST_PAGE_SIZE = 500;
 
 export type InformerEvent = 'add' | 'update' | 'delete' | 'change' | 'connect' | 'error';
 /** `old` is the cached object an update replaces (absent for add and delete). */
@@ -77,7 +93,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   const graceMs = opts.watchGraceMs ?? 30_000;
   // Every watch request waits for the process's client-side limit (kube-http.ts).
   const watcher = new Watch(rateLimitedWatchConfig(opts.watchAccept ? withAccept(opts.kc, opts.watchAccept) : opts.kc));
-  const transform = opts.transform ?? ((obj: T) => obj);
+  const transform = opts.transform ?? trimForCache;
+  const pageSize = opts.listPageSize ?? LIST_PAGE_SIZE;
   const log = opts.logger.child({ informer: opts.name });
 
   const cache = new ObjectStore<T>();
@@ -116,9 +133,19 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
 
   /** Replaces the cache by the list and emits the difference: the cache now equals the server. */
   async function relist(): Promise<void> {
-    const list: KubernetesListObject<T> = await opts.list();
+    // Page by page, each object trimmed as its page arrives: the untrimmed fleet is never held at
+    // once. The pages are one snapshot (the server serves a continue token from the first page's
+    // resourceVersion; an expired token is a 410 and the list is tried again).
     const fresh = new Map<string, T>();
-    for (const item of list.items ?? []) fresh.set(keyOf(item), transform(item));
+    let page: ListPage = { limit: pageSize };
+    let list: KubernetesListObject<T>;
+    for (;;) {
+      list = await opts.list(page);
+      for (const item of list.items ?? []) fresh.set(keyOf(item), transform(item));
+      const token = continueOf(list);
+      if (!token) break;
+      page = { limit: pageSize, continue: token };
+    }
     for (const [key, old] of cache.entries()) {
       if (!fresh.has(key)) {
         cache.delete(key);
@@ -337,6 +364,34 @@ function withAccept(kc: KubeConfig, accept: string): KubeConfig {
   return view as unknown as KubeConfig;
 }
 
+/** The next page's token: `continue` in the JSON, `_continue` once the client's serializer has read it. */
+function continueOf(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const meta = list.metadata as { continue?: string; _continue?: string } | undefined;
+  return meta?._continue || meta?.continue || undefined;
+}
+
+/** kubectl's copy of the whole object as last applied: as large as the spec, read by nobody here. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What every informer keeps by default: the object without `metadata.managedFields` (one entry
+ * per writer, about half of an ExternalSecret's JSON after its first status write) and without
+ * kubectl's last-applied-configuration annotation. Nothing in Herdless reads either from a cache
+ * (the worker's managed-Secret cache keeps the ExternalSecrets' own managedFields entries, see
+ * worker-caches.ts), and no write is built from them: status writes are JSON patches of status
+ * fields, and a PUT without managedFields leaves the server's as they are.
+ */
+export function trimForCache<T extends KubernetesObject>(obj: T): T {
+  const m = obj.metadata;
+  if (!m) return obj;
+  const { managedFields: _, ...metadata } = m;
+  if (m.annotations?.[LAST_APPLIED_ANNOTATION] !== undefined) {
+    const { [LAST_APPLIED_ANNOTATION]: _applied, ...annotations } = m.annotations;
+    metadata.annotations = annotations;
+  }
+  return { ...obj, metadata };
+}
+
 /** `namespace/name`, or `name` for cluster-scoped objects (ObjectCache.get's two forms). */
 function keyOf(obj: KubernetesObject): string {
   const name = obj.metadata?.name ?? '';
@@ -378,6 +433,9 @@ export function createExternalSecretsInformer(opts: {
   plural: string;
   namespace?: string | undefined;
   logger: Logger;
+  listPageSize?: number;
+  /** Default trimForCache. */
+  transform?: (obj: KubernetesObject) => KubernetesObject;
 }): ResilientInformer<KubernetesObject> {
   const { custom, plural, namespace } = opts;
   const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural };
@@ -385,8 +443,12 @@ export function createExternalSecretsInformer(opts: {
     kc: opts.kc,
     name: opts.name,
     path: externalSecretsPath(plural, namespace),
-    list: () =>
-      (namespace ? custom.listNamespacedCustomObject({ ...base, namespace }) : custom.listClusterCustomObject(base)) as Promise<KubernetesListObject<KubernetesObject>>,
+    list: ({ limit, continue: token }) => {
+      const paged = { ...base, limit, ...(token ? { _continue: token } : {}) };
+      return (namespace ? custom.listNamespacedCustomObject({ ...paged, namespace }) : custom.listClusterCustomObject(paged)) as Promise<KubernetesListObject<KubernetesObject>>;
+    },
+    ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
+    ...(opts.transform === undefined ? {} : { transform: opts.transform }),
     logger: opts.logger,
   });
 }
@@ -409,13 +471,18 @@ export function createMetadataInformer(opts: {
   logger: Logger;
   transform: (obj: KubernetesObject) => KubernetesObject;
 }): ResilientInformer<KubernetesObject> {
-  const query = opts.labelSelector === undefined ? '' : `?labelSelector=${encodeURIComponent(opts.labelSelector)}`;
+  const queryOf = (page: ListPage): string => {
+    const query = new URLSearchParams({ limit: String(page.limit) });
+    if (opts.labelSelector !== undefined) query.set('labelSelector', opts.labelSelector);
+    if (page.continue) query.set('continue', page.continue);
+    return `?${query}`;
+  };
   return createResilientInformer<KubernetesObject>({
     kc: opts.kc,
     name: opts.name,
     path: opts.path,
     ...(opts.labelSelector === undefined ? {} : { labelSelector: opts.labelSelector }),
-    list: () => readObject<KubernetesListObject<KubernetesObject>>(opts.kc, `${opts.path}${query}`, PARTIAL_OBJECT_METADATA_LIST_ACCEPT),
+    list: (page) => readObject<KubernetesListObject<KubernetesObject>>(opts.kc, `${opts.path}${queryOf(page)}`, PARTIAL_OBJECT_METADATA_LIST_ACCEPT),
     watchAccept: PARTIAL_OBJECT_METADATA_ACCEPT,
     transform: opts.transform,
     logger: opts.logger,

@@ -7,7 +7,7 @@ export { applySecret, type ApplyResult, type ApplyOptions } from './apply-secret
 export { decideOwnership, desiredTarget, esoDataHash, planWrite, sameTarget, targetDrift, OWNER_LABEL, type OwnershipDecision, type WritePlan } from './target-secret.js';
 export { markSynced, markFailed, StatusTargetGone } from './mark-status.js';
 export { resolveStore, matchesSelector } from './resolve-store.js';
-export { createWorkerCaches, type WorkerCaches } from './worker-caches.js';
+export { createWorkerCaches, trimManagedSecret, type WorkerCaches } from './worker-caches.js';
 export { CredentialsCache } from './credentials-cache.js';
 export { defaultTemplateEnginePath, TemplateEngine, type TemplateEngineOptions } from './template/engine.js';
 export { renderTemplate, shapeDataFrom, decodeValue, type TemplateSources } from './template/eso-ops.js';

@@ -52,9 +52,12 @@ export function ownerLabelOf(es: ExternalSecret): string {
  */
 export function fieldManagerOf(es: ExternalSecret): string {
   const name = es.metadata.name as string;
-  const plain = `externalsecrets.external-secrets.io/${name}`;
-  return plain.length > 63 ? `externalsecrets.external-secrets.io/sha3/${goObjectHash(name)}` : plain;
+  const plain = `${EXTERNAL_SECRET_FIELD_MANAGER_PREFIX}${name}`;
+  return plain.length > 63 ? `${EXTERNAL_SECRET_FIELD_MANAGER_PREFIX}sha3/${goObjectHash(name)}` : plain;
 }
+
+/** Every ExternalSecret's field manager starts so (fieldManagerOf). */
+export const EXTERNAL_SECRET_FIELD_MANAGER_PREFIX = 'externalsecrets.external-secrets.io/';
 
 /** The keys under `path` (e.g. f:data) that `manager` set, from the Secret's managedFields. */
 export function managedKeysOf(secret: V1Secret | undefined, manager: string, path: readonly string[]): string[] {

@@ -1,18 +1,22 @@
 // Warm, read-only caches of what a sync reads, so a routine refresh costs one provider call and
 // one status write instead of five API round trips. The API server stays the truth: a cache
 // miss, or an object older than the job, falls back to a direct read, and every write goes
-// against a fresh read (see apply-secret.ts).
+// against a fresh read (see apply-secret.ts). Every cache is trimmed (core's trimForCache): no
+// managedFields, no kubectl last-applied-configuration; the managed Secrets keep the
+// managedFields entries of ExternalSecrets' field managers, which target-secret.ts reads.
 import type { KubernetesObject, V1Namespace, V1Secret } from '@kubernetes/client-node';
 import {
   createExternalSecretsInformer,
   createResilientInformer,
   MANAGED_LABEL,
   PLURALS,
+  trimForCache,
   type KubeClients,
   type Logger,
   type ResilientInformer,
   type StoreKind,
 } from '@herdless/core';
+import { EXTERNAL_SECRET_FIELD_MANAGER_PREFIX } from './target-secret.js';
 
 export interface WorkerCaches {
   externalSecret(namespace: string, name: string): KubernetesObject | undefined;
@@ -41,8 +45,11 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?
       name: 'worker-managed-secrets',
       path: namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets` : '/api/v1/secrets',
       labelSelector,
-      list: async () =>
-        (await (namespace ? kube.core.listNamespacedSecret({ namespace, labelSelector }) : kube.core.listSecretForAllNamespaces({ labelSelector }))) as never,
+      list: async ({ limit, continue: token }) => {
+        const page = { labelSelector, limit, ...(token ? { _continue: token } : {}) };
+        return (await (namespace ? kube.core.listNamespacedSecret({ ...page, namespace }) : kube.core.listSecretForAllNamespaces(page))) as never;
+      },
+      transform: trimManagedSecret,
       logger,
     }),
     namespaces: createResilientInformer({
@@ -50,7 +57,8 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?
       name: 'worker-namespaces',
       path: '/api/v1/namespaces',
       ...(namespaceSelector ? { fieldSelector: namespaceSelector } : {}),
-      list: async () => (await kube.core.listNamespace(namespaceSelector ? { fieldSelector: namespaceSelector } : {})) as never,
+      list: async ({ limit, continue: token }) =>
+        (await kube.core.listNamespace({ limit, ...(token ? { _continue: token } : {}), ...(namespaceSelector ? { fieldSelector: namespaceSelector } : {}) })) as never,
       logger,
     }),
   };
@@ -72,4 +80,17 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?
       await Promise.all(all.map((i) => i.stop()));
     },
   };
+}
+
+/**
+ * A managed Secret as the worker keeps it: trimForCache's, with back the managedFields entries of
+ * ExternalSecrets' field managers (their manager and fields only), from which a routine refresh
+ * decides "unchanged" on the cached Secret (managedKeysOf in target-secret.ts).
+ */
+export function trimManagedSecret(obj: KubernetesObject): KubernetesObject {
+  const ours = (obj.metadata?.managedFields ?? [])
+    .filter((entry) => entry.manager?.startsWith(EXTERNAL_SECRET_FIELD_MANAGER_PREFIX))
+    .map((entry) => ({ manager: entry.manager, fieldsV1: entry.fieldsV1 }));
+  const trimmed = trimForCache(obj);
+  return ours.length === 0 ? trimmed : { ...trimmed, metadata: { ...trimmed.metadata, managedFields: ours } };
 }

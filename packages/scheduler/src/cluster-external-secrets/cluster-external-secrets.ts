@@ -48,7 +48,7 @@ export async function runClusterExternalSecrets(opts: ClusterExternalSecretsOpti
     kc: kube.kc,
     name: 'ces-namespaces',
     path: '/api/v1/namespaces',
-    list: async () => (await kube.core.listNamespace()) as never,
+    list: async ({ limit, continue: token }) => (await kube.core.listNamespace({ limit, ...(token ? { _continue: token } : {}) })) as never,
     logger,
   });
   const read: CesReadModel = {
