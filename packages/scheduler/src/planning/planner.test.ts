@@ -156,6 +156,23 @@ describe('planner (walking skeleton)', () => {
     expect(change?.add).toMatchObject({ reason: 'overdue', deadline: refresh.deadline, plannedAt: T0 + 2 * HOUR });
   });
 
+  it('on an interval shorter than a minute, a routine job more than one interval past its slot is replaced by a catch-up job', () => {
+    // The lab's recovery: a 30 s interval, the controller down 60 s. Kept, the job would run in
+    // the routine lane, which the workers' limiter holds to the routine share.
+    const short = { refresh: { policy: 'periodic' as const, intervalMs: 30_000 }, lastSyncMs: T0 - 20_000, lastAttemptMs: T0 - 20_000 };
+    const refresh = new Planner().observe(synced(short), T0)?.add as PlannedSync; // due by T0 + 10 s
+    // 20 s past its slot, its deadline gone (a failover on this interval): it still serves.
+    const soon = new Planner();
+    soon.adopt(refresh);
+    expect(soon.observe(synced(short), refresh.plannedAt + 20_000)).toBeUndefined();
+    // 40 s past its slot: it missed a whole refresh; a catch-up job in the overdue lane replaces it.
+    const late = new Planner();
+    late.adopt(refresh);
+    const change = late.observe(synced(short), refresh.plannedAt + 40_000);
+    expect(change?.cancel).toEqual([refresh]);
+    expect(change?.add).toMatchObject({ reason: 'overdue', deadline: refresh.deadline });
+  });
+
   it('the refresh after an off-plan sync may go anywhere before its deadline; after a routine one it keeps its window', () => {
     const p = new Planner();
     p.observe(item(), T0);

@@ -1,11 +1,12 @@
 // The planner over time, in virtual seconds: a fleet of ExternalSecrets, the real Planner and
 // CapacityPlacement, a queue that runs due jobs by lane and planned time, and workers whose
 // limiter admits what the real one does on the budget (sustainedRpsOf), or a share of it
-// (workerShare: the lab's workers run a little below it). Each sync reports back
+// (workerShare: the lab's workers run a little below it), routine refreshes at the routine
+// share of it (routineShareOf), as the real limiter holds them. Each sync reports back
 // as the worker's status would. Used by the planner's property tests (planner.dephase.test.ts)
 // and by `herdless bench planner`, which runs fleets too large for the lab on this machine.
 // No Redis, no API server: this measures the plan, not the system (the lab does that).
-import { LANE_PRIORITY, parseBudgets, sustainedRpsOf, type SyncReason } from '@herdless/core';
+import { LANE_PRIORITY, parseBudgets, routineShareOf, sustainedRpsOf, type SyncReason } from '@herdless/core';
 import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
 import type { PlanItem } from '../planning/plan-item.js';
 import type { PlanChange } from '../planning/plan.js';
@@ -42,6 +43,8 @@ export interface SimulationOptions {
   planShard?: { index: number; of: number };
   /** Called once the first plan is made (the bench measures the heap there). */
   onPlanned?: () => void;
+  /** 'overdue' start: every item's routine job outlived the stop on the queue (default: half of them). */
+  allRoutineJobsLeft?: boolean;
 }
 
 export interface SimulationResult {
@@ -140,7 +143,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
     // The queue outlived the controller: half the fleet still has the routine job planned
     // before the stop, now long past its deadline; the new leader adopts it.
     for (const it of items.values()) {
-      if (Number(it.uid.slice(4)) % 2 === 1) continue;
+      if (!opts.allRoutineJobsLeft && Number(it.uid.slice(4)) % 2 === 1) continue;
       const deadline = (it.lastSyncMs as number) + fleet.intervalS * 1000;
       const job = { id: `old-${it.uid}`, uid: it.uid, namespace: it.namespace, name: it.name, generation: 1, reason: 'refresh' as const, plannedAt: deadline - 2000, deadline, providerKey: PROVIDER_KEY, shard: 'default', cost: 1 };
       apply([planner.adopt(job)]);
@@ -155,6 +158,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
   const calls: number[] = [];
   const rate = sustainedRpsOf(fleet.budgetRps) * (opts.workerShare ?? 1);
   const admitted = (k: number): number => Math.floor(k * rate + 1e-9);
+  const routineAdmitted = (k: number): number => Math.floor(k * rate * routineShareOf() + 1e-9);
   let late = 0;
   let refreshes = 0;
   let burstEnd = 0;
@@ -186,9 +190,12 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
     }
     const running: Array<[string, QueuedJob]> = [];
     const allowance = admitted(k + 1) - admitted(k);
+    const routineLane = LANE_PRIORITY.refresh;
     for (const lane of [...ready.keys()].sort((a, b) => a - b)) {
       const r = ready.get(lane) as { list: Array<{ uid: string; id: string }>; at: number };
-      while (r.at < r.list.length && running.length < allowance) {
+      // Routine refreshes also within the routine share (the rest of the second is the other lanes').
+      const laneAllowance = lane === routineLane ? Math.min(allowance, running.length + routineAdmitted(k + 1) - routineAdmitted(k)) : allowance;
+      while (r.at < r.list.length && running.length < laneAllowance) {
         const e = r.list[r.at++] as { uid: string; id: string };
         const j = queue.get(e.uid);
         if (j?.id === e.id) running.push([e.uid, j]);
