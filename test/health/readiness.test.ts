@@ -1,9 +1,9 @@
 // /readyz means "this replica can do its work": a scheduler and a worker whose informers cannot
 // list yet (their ServiceAccounts have no RBAC) answer 503 naming the informers, and 200 with
 // every check passing once the chart's RBAC is bound and the informers have listed. Before its
-// own checks exist (a worker loads its template engine for seconds first) a process is not ready
-// either: /readyz with no check registered passed, and the lab's storm (or a rollout) went on
-// while the workers could take no job (issue 32's stall).
+// own checks exist (with --template-start eager a worker loads its template engine for seconds
+// first) a process is not ready either: /readyz with no check registered passed, and the lab's
+// storm (or a rollout) went on while the workers could take no job (issue 32's stall).
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createServiceAccountKubeconfig, freeLoopbackPorts } from '@herdless/lab';
 import { eventually } from '../e2e/support/kube.js';

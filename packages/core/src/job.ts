@@ -51,7 +51,9 @@ export type SyncJob = z.infer<typeof syncJobSchema>;
 /**
  * How long past its slot a routine job may be and still serve its ExternalSecret (longer than a
  * failover). A leader that finds an older one on the queue, for a refresh whose deadline has
- * passed, replaces it with a catch-up job placed at the catch-up share (the planner's servesIntent).
+ * passed, replaces it with a catch-up job placed at the catch-up share (the planner's servesIntent,
+ * which replaces it sooner, one interval past its slot, when the item's interval is shorter:
+ * scheduler planning/intent.ts). The workers skip a routine job of an earlier term only past this.
  */
 export const STALE_ROUTINE_MS = 60_000;
 

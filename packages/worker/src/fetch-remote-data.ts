@@ -9,7 +9,7 @@ import type { Provider } from '@herdless/providers';
 import type { SecretData } from './render-secret.js';
 import { skipGoneUnlessRetained } from './remote-gone.js';
 import { decodeValue, shapeDataFrom } from './template/eso-ops.js';
-import type { TemplateEngine } from './template/engine.js';
+import type { TemplateRenderer } from './template/engine.js';
 
 /** Keys ESO's conversion and key check leave as they are (ASCII only: Unicode tables may differ). */
 const PLAIN_KEY = /^[A-Za-z0-9._-]+$/;
@@ -22,7 +22,7 @@ function needsShaping(entry: DataFrom, map: SecretData): boolean {
   return !Object.keys(map).every((key) => PLAIN_KEY.test(key));
 }
 
-export async function fetchRemoteData(es: ExternalSecret, provider: Provider, engine: TemplateEngine): Promise<SecretData> {
+export async function fetchRemoteData(es: ExternalSecret, provider: Provider, engine: TemplateRenderer): Promise<SecretData> {
   const data = es.spec.data ?? [];
   const dataFrom = es.spec.dataFrom ?? [];
   if (data.length === 0 && dataFrom.length === 0) {

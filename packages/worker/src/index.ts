@@ -9,5 +9,6 @@ export { markSynced, markFailed, StatusTargetGone } from './mark-status.js';
 export { resolveStore, matchesSelector } from './resolve-store.js';
 export { createWorkerCaches, trimManagedSecret, type WorkerCaches } from './worker-caches.js';
 export { CredentialsCache } from './credentials-cache.js';
-export { defaultTemplateEnginePath, TemplateEngine, type TemplateEngineOptions } from './template/engine.js';
+export { defaultTemplateEnginePath, TemplateEngine, type TemplateEngineOptions, type TemplateRenderer } from './template/engine.js';
+export { checkTemplateEngineFile, LazyTemplateEngine } from './template/lazy-engine.js';
 export { renderTemplate, shapeDataFrom, decodeValue, type TemplateSources } from './template/eso-ops.js';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { checkSecretKey, checkSecretSize, type ExternalSecret } from '@herdless/core';
 import { renderTemplate, type TemplateSources } from './template/eso-ops.js';
-import type { TemplateEngine } from './template/engine.js';
+import type { TemplateRenderer } from './template/engine.js';
 
 export type SecretData = Record<string, Uint8Array>;
 
@@ -25,7 +25,7 @@ const NO_SOURCES: TemplateSources = { configMaps: {}, secrets: {} };
 export async function renderSecret(
   es: ExternalSecret,
   fetched: SecretData,
-  engine?: TemplateEngine,
+  engine?: TemplateRenderer,
   sources: TemplateSources = NO_SOURCES,
 ): Promise<RenderedSecret> {
   const template = es.spec.target.template;

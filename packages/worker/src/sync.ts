@@ -37,7 +37,7 @@ import { resolveStore } from './resolve-store.js';
 import type { SyncEventRecorder } from './sync-events.js';
 import type { WorkerCaches } from './worker-caches.js';
 import { CredentialsCache } from './credentials-cache.js';
-import type { TemplateEngine } from './template/engine.js';
+import type { TemplateRenderer } from './template/engine.js';
 import { readTemplateSources } from './template/template-sources.js';
 import { readServiceAccountAnnotations, requestServiceAccountToken } from './service-accounts.js';
 
@@ -64,7 +64,7 @@ export interface SyncDeps {
   /** --controller-class: an ExternalSecret whose stores name another class gets no write (core's controller-class.ts). */
   controllerClass?: string;
   /** ESO's template engine (templates, rewrite, decoding and conversion strategies). */
-  templateEngine: TemplateEngine;
+  templateEngine: TemplateRenderer;
 }
 
 /**

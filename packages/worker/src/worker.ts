@@ -32,6 +32,7 @@ import { callLaneOf, withCallLane } from '@herdless/providers';
 import { awsWebIdentityOf, type WorkerConfig } from './config.js';
 import { syncExternalSecret, type ProviderSource } from './sync.js';
 import { defaultTemplateEnginePath, TemplateEngine } from './template/engine.js';
+import { LazyTemplateEngine } from './template/lazy-engine.js';
 import { createWorkerCaches } from './worker-caches.js';
 import { recordSyncPass } from './sync-metrics.js';
 import { DEFAULT_EVENT_LIMITS, EventRateLimiter, SyncEventRecorder } from './sync-events.js';
@@ -78,12 +79,21 @@ export interface RunningWorker {
 export async function runWorker(config: WorkerConfig, opts: { logger: Logger; providers: ProviderSource }): Promise<RunningWorker> {
   const { logger } = opts;
   // First: a worker without its template engine stops here with the flag to fix, not at each sync.
-  const templateEngine = await TemplateEngine.load({
+  // Lazy (the default): only the file is checked now, and the engine starts at the first sync
+  // that needs it (lazy-engine.ts).
+  const engineOptions = {
     path: config.templateEngine ?? defaultTemplateEnginePath(),
     timeoutMs: config.templateTimeoutMs,
     memoryLimitBytes: config.templateMemoryMib * 2 ** 20,
     threads: config.templateThreads,
-  });
+  };
+  const templateEngine =
+    config.templateStart === 'eager'
+      ? await TemplateEngine.load(engineOptions)
+      : await LazyTemplateEngine.create(engineOptions, {
+          onStart: (ms, error) =>
+            error ? logger.error({ ms, err: error.message }, 'the template engine could not start; templated syncs fail with TemplateError') : logger.info({ ms, threads: engineOptions.threads }, 'template engine started'),
+        });
   const kube = kubeClients(loadKubeConfig(config.kubeconfig));
   // BullMQ duplicates it for each Worker's blocking connection (core sets maxRetriesPerRequest: null).
   const connection = createRedisConnection(config, 'bullmq');

@@ -27,6 +27,13 @@ export interface TemplateEngineOptions {
   threads: number;
 }
 
+/** What the sync needs of an engine: the engine itself, or one started on first use (lazy-engine.ts). */
+export interface TemplateRenderer {
+  /** One request to the module (see main.go in the toolchain for the ops). */
+  call(request: object): Promise<EngineReply>;
+  close(): Promise<void>;
+}
+
 /** What a call gives back: ESO's error text, or the fields the op fills. Bytes as base64. */
 export interface EngineReply {
   error?: string;
@@ -54,7 +61,7 @@ interface Slot {
 
 const threadFile = new URL(import.meta.url.endsWith('.ts') ? './engine-thread.ts' : './engine-thread.js', import.meta.url);
 
-export class TemplateEngine {
+export class TemplateEngine implements TemplateRenderer {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
   private nextId = 1;

@@ -3,7 +3,7 @@
 // dataFrom entry's map (rewrite, conversionStrategy, key check, decodingStrategy, in ESO's
 // order) and the decoding of one data[] value. Bytes cross as base64; no value is ever logged.
 import { Reasons, terminal, type DataFrom, type ExternalSecretTemplate, type TerminalReason } from '@herdless/core';
-import type { EngineReply, TemplateEngine } from './engine.js';
+import type { EngineReply, TemplateRenderer } from './engine.js';
 
 export type SecretBytes = Record<string, Uint8Array>;
 
@@ -43,7 +43,7 @@ function failed(reply: EngineReply, reason: TerminalReason, field: string, input
 
 /** ESO's ApplyTemplate for a Secret with spec.target.template set (engine v2). */
 export async function renderTemplate(
-  engine: TemplateEngine,
+  engine: TemplateRenderer,
   request: { namespace: string; template: ExternalSecretTemplate; data: SecretBytes; sources: TemplateSources },
 ): Promise<RenderedTemplate> {
   const { template, sources } = request;
@@ -62,7 +62,7 @@ export async function renderTemplate(
 }
 
 /** What ESO does to one dataFrom entry's map once the provider returned it. */
-export async function shapeDataFrom(engine: TemplateEngine, entry: DataFrom, index: number, data: SecretBytes): Promise<SecretBytes> {
+export async function shapeDataFrom(engine: TemplateRenderer, entry: DataFrom, index: number, data: SecretBytes): Promise<SecretBytes> {
   const source = entry.extract ?? entry.find;
   const reply = await engine.call({
     op: 'dataFrom',
@@ -79,7 +79,7 @@ export async function shapeDataFrom(engine: TemplateEngine, entry: DataFrom, ind
 }
 
 /** data[].remoteRef.decodingStrategy for one value (None and absent: the value as is, no call). */
-export async function decodeValue(engine: TemplateEngine, strategy: string | undefined, value: Uint8Array, index: number): Promise<Uint8Array> {
+export async function decodeValue(engine: TemplateRenderer, strategy: string | undefined, value: Uint8Array, index: number): Promise<Uint8Array> {
   if (strategy === undefined || strategy === 'None') return value;
   const reply = await engine.call({ op: 'decode', decodingStrategy: strategy, value: Buffer.from(value).toString('base64') });
   failed(reply, Reasons.InvalidSpec, `spec.data[${index}].remoteRef.decodingStrategy`, [value]);
