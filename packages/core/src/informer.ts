@@ -52,6 +52,11 @@ export interface ListPage {
   continue?: string;
 }
 
+/** A page as @kubernetes/client-node's list calls take it (their `_continue` is the query's `continue`). */
+export function listPageParams(page: ListPage): { limit: number; _continue?: string } {
+  return page.continue ? { limit: page.limit, _continue: page.continue } : { limit: page.limit };
+}
+
 /** client-go's pager size. */
 const LIST_PAGE_SIZE = 500;
 
@@ -443,8 +448,8 @@ export function createExternalSecretsInformer(opts: {
     kc: opts.kc,
     name: opts.name,
     path: externalSecretsPath(plural, namespace),
-    list: ({ limit, continue: token }) => {
-      const paged = { ...base, limit, ...(token ? { _continue: token } : {}) };
+    list: (page) => {
+      const paged = { ...base, ...listPageParams(page) };
       return (namespace ? custom.listNamespacedCustomObject({ ...paged, namespace }) : custom.listClusterCustomObject(paged)) as Promise<KubernetesListObject<KubernetesObject>>;
     },
     ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),

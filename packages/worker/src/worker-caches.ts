@@ -8,6 +8,7 @@ import type { KubernetesObject, V1Namespace, V1Secret } from '@kubernetes/client
 import {
   createExternalSecretsInformer,
   createResilientInformer,
+  listPageParams,
   MANAGED_LABEL,
   PLURALS,
   trimForCache,
@@ -45,9 +46,9 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?
       name: 'worker-managed-secrets',
       path: namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets` : '/api/v1/secrets',
       labelSelector,
-      list: async ({ limit, continue: token }) => {
-        const page = { labelSelector, limit, ...(token ? { _continue: token } : {}) };
-        return (await (namespace ? kube.core.listNamespacedSecret({ ...page, namespace }) : kube.core.listSecretForAllNamespaces(page))) as never;
+      list: async (page) => {
+        const paged = { labelSelector, ...listPageParams(page) };
+        return (await (namespace ? kube.core.listNamespacedSecret({ ...paged, namespace }) : kube.core.listSecretForAllNamespaces(paged))) as never;
       },
       transform: trimManagedSecret,
       logger,
@@ -57,8 +58,7 @@ export function createWorkerCaches(kube: KubeClients, logger: Logger, namespace?
       name: 'worker-namespaces',
       path: '/api/v1/namespaces',
       ...(namespaceSelector ? { fieldSelector: namespaceSelector } : {}),
-      list: async ({ limit, continue: token }) =>
-        (await kube.core.listNamespace({ limit, ...(token ? { _continue: token } : {}), ...(namespaceSelector ? { fieldSelector: namespaceSelector } : {}) })) as never,
+      list: async (page) => (await kube.core.listNamespace({ ...listPageParams(page), ...(namespaceSelector ? { fieldSelector: namespaceSelector } : {}) })) as never,
       logger,
     }),
   };

@@ -5,7 +5,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { createExternalSecretsInformer, createResilientInformer, kubeClients, MANAGED_LABEL, PLURALS, trimForCache, type Logger, type ResilientInformer } from '@herdless/core';
+import { createExternalSecretsInformer, createResilientInformer, kubeClients, listPageParams, MANAGED_LABEL, PLURALS, trimForCache, type Logger, type ResilientInformer } from '@herdless/core';
 import { trimManagedSecret } from '@herdless/worker';
 
 export interface CacheFootprint {
@@ -59,7 +59,7 @@ export async function measureCacheFootprint(kc: KubeConfig, logger: Logger): Pro
       name: 'bench-managed-secrets',
       path: '/api/v1/secrets',
       labelSelector: `${MANAGED_LABEL}=true`,
-      list: async ({ limit, continue: token }) => (await kube.core.listSecretForAllNamespaces({ labelSelector: `${MANAGED_LABEL}=true`, limit, ...(token ? { _continue: token } : {}) })) as never,
+      list: async (page) => (await kube.core.listSecretForAllNamespaces({ labelSelector: `${MANAGED_LABEL}=true`, ...listPageParams(page) })) as never,
       transform,
       logger,
     });

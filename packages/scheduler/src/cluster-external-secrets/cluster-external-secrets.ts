@@ -10,6 +10,7 @@ import {
   PLURALS,
   createExternalSecretsInformer,
   createResilientInformer,
+  listPageParams,
   parseGoDuration,
   servesExternalSecretIn,
   type KubeClients,
@@ -48,7 +49,7 @@ export async function runClusterExternalSecrets(opts: ClusterExternalSecretsOpti
     kc: kube.kc,
     name: 'ces-namespaces',
     path: '/api/v1/namespaces',
-    list: async ({ limit, continue: token }) => (await kube.core.listNamespace({ limit, ...(token ? { _continue: token } : {}) })) as never,
+    list: async (page) => (await kube.core.listNamespace(listPageParams(page))) as never,
     logger,
   });
   const read: CesReadModel = {
