@@ -17,6 +17,14 @@ export function defaultTemplateEnginePath(): string {
   return join(homedir(), '.cache', 'herdless', `eso-template-${ESO_TEMPLATE_VERSION}`, 'eso-template.wasm');
 }
 
+/** The ConfigError of a module file that cannot be read, naming the flag and how to get the file. */
+export function unreadableEngine(path: string, cause: unknown): ConfigError {
+  return new ConfigError(
+    `--template-engine (HERDLESS_TEMPLATE_ENGINE): cannot read ESO's template engine at ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); ` +
+      'build it with scripts/setup.sh (it caches eso-template.wasm under ~/.cache/herdless) or point the flag at the file the image ships',
+  );
+}
+
 export interface TemplateEngineOptions {
   /** The .wasm file. */
   path: string;
@@ -80,10 +88,7 @@ export class TemplateEngine implements TemplateRenderer {
     try {
       bytes = await readFile(opts.path);
     } catch (cause) {
-      throw new ConfigError(
-        `--template-engine (HERDLESS_TEMPLATE_ENGINE): cannot read ESO's template engine at ${opts.path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); ` +
-          'build it with scripts/setup.sh (it caches eso-template.wasm under ~/.cache/herdless) or point the flag at the file the image ships',
-      );
+      throw unreadableEngine(opts.path, cause);
     }
     let module: WebAssembly.Module;
     try {

@@ -7,14 +7,13 @@
 // start is tried once, not once a sync) and says why in the log.
 import { open } from 'node:fs/promises';
 import { ConfigError, Reasons, terminal } from '@herdless/core';
-import { TemplateEngine, type EngineReply, type TemplateEngineOptions, type TemplateRenderer } from './engine.js';
+import { TemplateEngine, unreadableEngine, type EngineReply, type TemplateEngineOptions, type TemplateRenderer } from './engine.js';
 
 /** WebAssembly's magic number and version 1: the first 8 bytes of every module. */
 const WASM_HEADER = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
 /** Throws ConfigError naming the flag when `path` cannot be read or is not a WebAssembly module. */
 export async function checkTemplateEngineFile(path: string): Promise<void> {
-  const flag = '--template-engine (HERDLESS_TEMPLATE_ENGINE)';
   let header: Buffer;
   try {
     const file = await open(path, 'r');
@@ -26,12 +25,9 @@ export async function checkTemplateEngineFile(path: string): Promise<void> {
       await file.close();
     }
   } catch (cause) {
-    throw new ConfigError(
-      `${flag}: cannot read ESO's template engine at ${path} (${(cause as NodeJS.ErrnoException).code ?? String(cause)}); ` +
-        'build it with scripts/setup.sh (it caches eso-template.wasm under ~/.cache/herdless) or point the flag at the file the image ships',
-    );
+    throw unreadableEngine(path, cause);
   }
-  if (!header.equals(WASM_HEADER)) throw new ConfigError(`${flag}: ${path} is not a WebAssembly module (its first bytes are not \\0asm, version 1)`);
+  if (!header.equals(WASM_HEADER)) throw new ConfigError(`--template-engine (HERDLESS_TEMPLATE_ENGINE): ${path} is not a WebAssembly module (its first bytes are not \\0asm, version 1)`);
 }
 
 export interface LazyTemplateEngineHooks {
@@ -64,6 +60,7 @@ export class LazyTemplateEngine implements TemplateRenderer {
     return this.start().then((engine) => engine.call(request));
   }
 
+  /** Stops the engine, once it has started if it was starting; no call starts it after. */
   async close(): Promise<void> {
     this.closed = true;
     const engine = await this.engine?.catch(() => undefined);
@@ -76,8 +73,6 @@ export class LazyTemplateEngine implements TemplateRenderer {
     this.engine = TemplateEngine.load(this.opts).then(
       (engine) => {
         this.hooks.onStart?.(Date.now() - startedAt);
-        // Closed while it started: stop the threads it just made.
-        if (this.closed) void engine.close();
         return engine;
       },
       (cause: unknown) => {
