@@ -34,6 +34,8 @@ export interface ChaosRigOptions extends Pick<HerdlessOptions, 'schedulers' | 's
   budgetRps: number;
   /** Flags for scheduler and workers both. */
   extraArgs?: string[];
+  /** Flags for the workers only. */
+  workerArgs?: string[];
   /** `never` (default: one sync, one call) or `always` (BatchGetSecretValue / GetParameters). */
   batching?: 'never' | 'always';
   /**
@@ -72,7 +74,7 @@ export function useChaosRig(label: string, options: ChaosRigOptions): ChaosRig {
   const figures: Array<Record<string, unknown>> = [];
   const limits = {
     commonArgs: ['--budgets', `aws-sm=${options.budgetRps}`, ...(options.extraArgs ?? [])],
-    workerArgs: ['--batching', options.batching ?? 'never'],
+    workerArgs: ['--batching', options.batching ?? 'never', ...(options.workerArgs ?? [])],
   };
   // A runner that dies (a crash, a kill of vitest) leaves no Herdless process behind: the lab's
   // own servers have exit handlers, the processes started here get one too.
