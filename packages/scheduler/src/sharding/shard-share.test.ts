@@ -8,7 +8,7 @@ import type { PlanChange } from '../planning/plan.js';
 import { Planner } from '../planning/planner.js';
 import type { PlanItem } from '../planning/plan-item.js';
 import { fleetItem } from '../simulation/virtual-fleet.js';
-import type { BudgetRecord } from './budget-agreement.js';
+import { INITIAL_RECORD, type BudgetRecord } from './budget-agreement.js';
 import { ShardShare } from './shard-share.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -23,8 +23,10 @@ const busiestSecond = (planner: Planner): number => {
 };
 
 describe("a plan shard's share of a budget", () => {
-  it('plans on the equal split before any record, and places its jobs anew within a smaller share once one settles', () => {
+  it('plans on the floor before it reads the Leases, the equal split when they hold no record, and places its jobs anew within a smaller share once one settles', () => {
     const share = new ShardShare(0, 2, 0.2);
+    expect(share.budgetShare(PROVIDER_KEY, 'GetSecretValue', 10)).toBe(1);
+    share.apply(INITIAL_RECORD);
     const placement = new CapacityPlacement({ budgets: parseBudgets('aws-sm=10'), budgetShare: share.budgetShare });
     const planner = new Planner({ placement });
     const items = Array.from({ length: 40 }, (_, i) => fleetItem(i, 10));
@@ -49,6 +51,7 @@ describe("a plan shard's share of a budget", () => {
     const share = new ShardShare(1, 2, 0.2);
     const replans: Array<(item: PlanItem) => boolean> = [];
     share.attach((affected) => replans.push(affected));
+    share.apply(INITIAL_RECORD);
     expect(share.budgetShare(PROVIDER_KEY, 'GetSecretValue', 10)).toBe(5);
     share.apply({ version: 2, settled: true, demands: { [KEY]: [1, 1] }, previous: {} });
     expect(replans).toHaveLength(0);

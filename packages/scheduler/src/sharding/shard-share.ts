@@ -86,15 +86,17 @@ export class ShardShare {
 
   /** Takes `record` (an older one is ignored); the items on keys whose share moved are placed anew. */
   apply(record: BudgetRecord | undefined): void {
-    if (!record || record.version < this.version || (record.version === this.version && record.settled === this.record?.settled)) return;
+    if (!record || (this.record && (record.version < this.record.version || (record.version === this.record.version && record.settled === this.record.settled)))) return;
     const before = this.record;
     this.record = record;
     const moved = new Set([...this.whole].filter(([key, whole]) => this.shareOf(key, whole, before) !== this.shareOf(key, whole, record)).map(([key]) => key));
     if (moved.size > 0) this.replan?.((item) => item.calls.some((c) => moved.has(budgetKeyOf(item.providerKey, c.operation))));
   }
 
+  /** Before any record is read: the floor, which no record's share is below (shardBudgets). */
   private shareOf(key: string, whole: number, record: BudgetRecord | undefined): number {
-    return shareInForce(record, this.shard, this.planShards, key, whole, (this.reservedShare * whole) / this.planShards);
+    const floor = (this.reservedShare * whole) / this.planShards;
+    return record ? shareInForce(record, this.shard, this.planShards, key, whole, floor) : Math.floor(floor * 1000) / 1000;
   }
 
   /**
