@@ -47,7 +47,7 @@ describe("a plan shard's share of a budget", () => {
     expect(ShardShare.demandOf(planner)).toEqual({ [KEY]: Math.round(40 * (0.1 + 1 / 60) * 1000) / 1000 });
   });
 
-  it('ignores an older record, and moves nothing when its share stays', () => {
+  it('ignores an older record, and places jobs anew only when its share falls', () => {
     const share = new ShardShare(1, 2, 0.2);
     const replans: Array<(item: PlanItem) => boolean> = [];
     share.attach((affected) => replans.push(affected));
@@ -57,10 +57,16 @@ describe("a plan shard's share of a budget", () => {
     expect(replans).toHaveLength(0);
     share.apply({ version: 3, settled: false, demands: { [KEY]: [1, 3] }, previous: { [KEY]: [1, 1] } });
     expect(replans).toHaveLength(0);
+    // Shard 1's share grows from 5 to 7: nothing placed moves.
     share.apply({ version: 3, settled: true, demands: { [KEY]: [1, 3] }, previous: { [KEY]: [1, 1] } });
-    expect(replans).toHaveLength(1);
+    expect(replans).toHaveLength(0);
     expect(share.budgetShare(PROVIDER_KEY, 'GetSecretValue', 10)).toBe(7);
+    // And falls back to 5: its jobs are placed anew.
+    share.apply({ version: 4, settled: false, demands: { [KEY]: [1, 1] }, previous: { [KEY]: [1, 3] } });
+    expect(replans).toHaveLength(1);
+    expect(replans[0]?.(fleetItem(1, 10))).toBe(true);
+    expect(replans[0]?.(fleetItem(1, 10, { calls: [{ operation: 'DescribeSecret', calls: 1 }] }))).toBe(false);
     share.apply({ version: 2, settled: true, demands: { [KEY]: [1, 1] }, previous: {} });
-    expect(share.version).toBe(3);
+    expect(share.version).toBe(4);
   });
 });

@@ -84,12 +84,17 @@ export class ShardShare {
     };
   }
 
-  /** Takes `record` (an older one is ignored); the items on keys whose share moved are placed anew. */
+  /**
+   * Takes `record` (an older one is ignored); the items on keys whose share fell are placed anew
+   * (their slots may hold more than the new share). A share that grows leaves the plan as it is:
+   * what is placed from now on uses it, and a demand that wobbles by a tenth does not move every
+   * job of the shard.
+   */
   apply(record: BudgetRecord | undefined): void {
     if (!record || (this.record && (record.version < this.record.version || (record.version === this.record.version && record.settled === this.record.settled)))) return;
     const before = this.record;
     this.record = record;
-    const moved = new Set([...this.whole].filter(([key, whole]) => this.shareOf(key, whole, before) !== this.shareOf(key, whole, record)).map(([key]) => key));
+    const moved = new Set([...this.whole].filter(([key, whole]) => this.shareOf(key, whole, record) < this.shareOf(key, whole, before)).map(([key]) => key));
     if (moved.size > 0) this.replan?.((item) => item.calls.some((c) => moved.has(budgetKeyOf(item.providerKey, c.operation))));
   }
 
