@@ -49,7 +49,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: informers, controllerClass: config.controllerClass, signal, logger })]).then(() => undefined);
   // Plan shards agree on their shares of each budget from their demand (sharding/shard-share.ts).
   const budgetExchange =
-    config.planShards > 1
+    config.planShards > 1 && config.planShardBudgets === 'demand'
       ? new ShardBudgetExchange({ coordination: clients.coordination, namespace: config.namespace, leaseName: config.leaseName, planShards: config.planShards, reservedShare: config.reservedShare, logger })
       : undefined;
   /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
