@@ -188,10 +188,17 @@ export class ShardBudgetExchange {
   }
 
   private async coordinate(lease: V1Lease | undefined, reports: ReadonlyArray<ShardReport | undefined>, held: readonly boolean[]): Promise<void> {
+    const { coordination, namespace, leaseName, logger } = this.opts;
     const read = budgetRecordOf(lease);
+    if (!read && reports.some((r, i) => held[i] && (r?.seen ?? 0) > 0)) {
+      // The record is gone (shard 0's Lease was deleted) while owners apply a version of it: a
+      // new version 1 would be older than theirs, and one numbered past theirs would not know the
+      // vector they are on. Nothing is written; the shares stay as they are (within the budget).
+      logger.warn({ lease: planShardLeaseName(leaseName, 0) }, 'the plan shard budget record is gone while shards apply one; shares stay as they are until every replica restarts');
+      return;
+    }
     const next = nextBudgetRecord(read, reports, held);
     if (!next) return;
-    const { coordination, namespace, leaseName, logger } = this.opts;
     const name = planShardLeaseName(leaseName, 0);
     // Compare and swap on the record: written only if the Lease still holds the one it was
     // computed from (a coordinator that lost shard 0 must not overwrite its successor's).
