@@ -34,6 +34,10 @@ export const schedulerConfigSchema = z
         description:
           'plan shards: ExternalSecrets hash (FNV-1a of namespace/name) onto this many shards, each with its own Lease <lease-name>-plan-<i> and epoch, balanced over the live replicas; every replica must use the same value; 1: one leader plans everything',
       }),
+    planShardBudgets: z.enum(['demand', 'equal']).default('demand').meta({
+      description:
+        "how plan shards divide each budget: demand (in proportion to the demand each shard's owner publishes on its Lease, agreed by the holder of shard 0) or equal (budget ÷ shards); every replica must use the same value",
+    }),
     awsEndpoint: z.string().url().optional().meta({ description: 'AWS endpoint override the workers use (part of the provider key, so both must agree); unset: AWS' }),
     policy: z.enum(PLANNER_POLICIES).default('herdless').meta({ description: "which planner decides when syncs run: Herdless's, or a model of the reference controller (bench)" }),
     seed: z.coerce.number().int().optional().meta({ description: "seed of the eso-jitter policy's random offsets and of retry jitter, for reproducible benches" }),

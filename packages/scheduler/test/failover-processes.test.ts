@@ -1,9 +1,9 @@
 // Two scheduler replicas as separate `herdless scheduler` processes: SIGKILL the leader, the
 // other takes over within 15 s and enqueues nothing a second time; SIGTERM releases the Lease.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { adminKubeConfig, createNamespace, deleteNamespace, exited, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
-import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, observedLeader, waitFor, waitForLeaseRenewals } from './support.js';
+import { adminKubeConfig, exited, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
+import { createExternalSecret, readQueueFor, uniquePrefix, observedLeader, waitFor, waitForLeaseRenewals, withReplicaSuite } from './support.js';
 
 describe('scheduler replicas as processes', () => {
   const kc = adminKubeConfig();
@@ -22,19 +22,7 @@ describe('scheduler replicas as processes', () => {
     }
   };
 
-  beforeAll(async () => {
-    await createNamespace(kc, namespace);
-    await createSecretStore(kc, namespace);
-  });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') replicas.printLogs(3_000);
-  });
-
-  afterAll(async () => {
-    await replicas.stopAll();
-    await deleteNamespace(kc, namespace);
-  });
+  withReplicaSuite(kc, namespace, replicas);
 
   it('kill -9 the leader: the other replica takes over within 15 s and nothing is enqueued twice', async () => {
     const a = replicas.start('replica-a');

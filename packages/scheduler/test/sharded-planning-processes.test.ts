@@ -2,11 +2,11 @@
 // plane and Redis: the shards are balanced over the replicas, each ExternalSecret is planned by
 // its shard's holder in that shard's epoch, and after a SIGKILL only the dead replica's shards
 // move (to the survivors, with a new epoch) while nothing is enqueued a second time.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { planShardLeaseName, planShardOf } from '../src/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, exited, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
-import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor, waitForLeaseRenewals } from './support.js';
+import { adminKubeConfig, exited, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
+import { createExternalSecret, readQueueFor, uniquePrefix, waitFor, waitForLeaseRenewals, withReplicaSuite } from './support.js';
 
 const SHARDS = 4;
 const LEASE = REPLICA_LEASE_NAME;
@@ -45,19 +45,7 @@ describe('plan shards over scheduler processes', () => {
     for (let i = 0; ; i++) if (shards.includes(planShardOf(namespace, `${tag}-${i}`, SHARDS))) return `${tag}-${i}`;
   };
 
-  beforeAll(async () => {
-    await createNamespace(kc, namespace);
-    await createSecretStore(kc, namespace);
-  });
-
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === 'fail') replicas.printLogs(3_000);
-  });
-
-  afterAll(async () => {
-    await replicas.stopAll();
-    await deleteNamespace(kc, namespace);
-  });
+  withReplicaSuite(kc, namespace, replicas);
 
   it('kill -9 one of three replicas: only its shards move, to the survivors with a new epoch, and nothing is enqueued twice', async () => {
     for (const r of REPLICAS) replicas.start(r, { args: ['--plan-shards', String(SHARDS)] });

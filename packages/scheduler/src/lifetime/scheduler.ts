@@ -9,6 +9,7 @@ import { createExternalSecretsInformers } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { ShardCampaign } from './shard-campaign.js';
 import { planShardOf } from '../sharding/plan-shard.js';
+import { ShardBudgetExchange } from '../sharding/shard-share.js';
 import { bindSchedulerMetrics, recordPlannerMetrics } from './metrics.js';
 import { createPlanner } from '../planning/policies.js';
 import type { Planner } from '../planning/planner.js';
@@ -46,6 +47,11 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     config.watchNamespace
       ? session
       : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: informers, controllerClass: config.controllerClass, signal, logger })]).then(() => undefined);
+  // Plan shards agree on their shares of each budget from their demand (sharding/shard-share.ts).
+  const budgetExchange =
+    config.planShards > 1 && config.planShardBudgets === 'demand'
+      ? new ShardBudgetExchange({ coordination: clients.coordination, namespace: config.namespace, leaseName: config.leaseName, planShards: config.planShards, reservedShare: config.reservedShare, logger })
+      : undefined;
   /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
   const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number): Promise<void> => {
     const termLogger = logger.child(planShard === undefined ? { epoch } : { epoch, planShard });
@@ -54,30 +60,39 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       signal: termSignal,
       checkIntervalMs: config.redisWipeCheckSeconds * 1000,
       logger: termLogger,
-      runSession: (signal) =>
-        runLeaderSession({
-          epoch,
-          signal,
-          informers,
-          enqueuer,
-          // A fresh planner per session: its memory is rebuilt from Kubernetes and the queue.
-          // A plan shard's places its items on its share of each budget.
-          planner: createPlanner({ ...config, planShards: config.planShards }),
-          shards: config.shards,
-          namespaceShards: config.namespaceShards,
-          controllerClass: config.controllerClass,
-          serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace),
-          ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-          ...(planShard === undefined
-            ? {}
-            : { plans: (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard, publishTerm: false }),
-          logger: termLogger,
-          ...(options.now ? { now: options.now } : {}),
-          onPlanned: (planner) => {
-            recordMetricsThrottled(planner);
-            options.onPlanned?.(planner);
-          },
-        }),
+      runSession: async (signal) => {
+        // A fresh planner per session: its memory is rebuilt from Kubernetes and the queue.
+        // A plan shard's places its items on its share of each budget, read before it plans.
+        const share = planShard === undefined ? undefined : budgetExchange?.shareFor(planShard);
+        const planner = createPlanner({ ...config, planShards: config.planShards, ...(share ? { budgetShare: share.budgetShare } : {}) });
+        const leave = share && budgetExchange ? await budgetExchange.join(share, planner) : undefined;
+        try {
+          await runLeaderSession({
+            epoch,
+            signal,
+            informers,
+            enqueuer,
+            planner,
+            ...(share ? { attachReplanner: (replan) => share.attach(replan) } : {}),
+            shards: config.shards,
+            namespaceShards: config.namespaceShards,
+            controllerClass: config.controllerClass,
+            serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace),
+            ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+            ...(planShard === undefined
+              ? {}
+              : { plans: (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard, publishTerm: false }),
+            logger: termLogger,
+            ...(options.now ? { now: options.now } : {}),
+            onPlanned: (planner) => {
+              recordMetricsThrottled(planner);
+              options.onPlanned?.(planner);
+            },
+          });
+        } finally {
+          leave?.();
+        }
+      },
     });
   };
   const leaseTimings = {
@@ -98,6 +113,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             planShards: config.planShards,
             ...leaseTimings,
             logger,
+            ...(budgetExchange ? { budgets: budgetExchange } : {}),
             onStartedLeading: (shard, epoch, termSignal) => (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard)) : runTerm(epoch, termSignal, shard)),
           }),
         )

@@ -26,6 +26,8 @@ export interface ShardCampaignOptions {
   logger: Logger;
   /** Plans shard `shard` in epoch `epoch` until `signal` aborts (the shard is lost or released). */
   onStartedLeading(shard: number, epoch: number, signal: AbortSignal): Promise<void>;
+  /** Each round, on its listing: the shards' budget shares (sharding/shard-share.ts); `held[i]`: shard i has a live holder. */
+  budgets?: { round(shardLeases: ReadonlyArray<V1Lease | undefined>, held: readonly boolean[]): Promise<void> };
   now?: () => number;
 }
 
@@ -120,6 +122,18 @@ export class ShardCampaign {
         this.opts.logger.info({ shard, to: wanted[shard] }, 'handing a plan shard over');
         void running.elector.stop();
       }
+    }
+    await this.exchangeBudgets(byName, alive);
+  }
+
+  /** The budget shares' round, on this round's listing; its failure leaves who plans what alone. */
+  private async exchangeBudgets(byName: ReadonlyMap<string, V1Lease>, alive: (l: V1Lease) => boolean): Promise<void> {
+    if (!this.opts.budgets) return;
+    const shardLeases = Array.from({ length: this.opts.planShards }, (_, i) => byName.get(planShardLeaseName(this.opts.leaseName, i)));
+    try {
+      await this.opts.budgets.round(shardLeases, shardLeases.map((l) => l !== undefined && alive(l)));
+    } catch (e) {
+      this.opts.logger.warn({ err: (e as Error).message }, 'plan shard budgets round failed; shares stay as they are until the next');
     }
   }
 

@@ -279,6 +279,33 @@ export class Planner {
     return changes;
   }
 
+  /**
+   * Places anew every job still to come (from the next second on) of the items `affected` picks,
+   * in a pass's order (specs, retries, overdue, refreshes by deadline): the budget they were
+   * placed on moved (a plan shard's share). All are released first, so they are placed against
+   * each other on the new budget, not against their own old places.
+   */
+  replaceWhere(affected: (item: PlanItem) => boolean, now: number): PlanChange[] {
+    const from = (Math.floor(now / SECOND) + 1) * SECOND;
+    const entries = [...this.entries.values()].filter((e) => e.item && e.intent?.kind === 'sync' && e.memory.planned && e.memory.planned.plannedAt >= from && affected(e.item));
+    const old = new Map<Entry, PlannedSync>();
+    for (const e of entries) {
+      const job = e.memory.planned as PlannedSync;
+      this.placement.release(job);
+      delete e.memory.planned;
+      old.set(e, job);
+    }
+    entries.sort((a, b) => rank(a) - rank(b) || deadlineOf(a) - deadlineOf(b));
+    const changes: PlanChange[] = [];
+    for (const e of entries) {
+      const c = this.placeAnew(e, now);
+      const before = old.get(e) as PlannedSync;
+      changes.push(before.id === c.add?.id ? { uid: c.uid, cancel: [] } : { ...c, cancel: [before] });
+    }
+    changes.push(...this.takeMoved());
+    return coalesce(changes);
+  }
+
   /** The ExternalSecret is gone: its pending job goes too. */
   forget(uid: string): PlanChange | undefined {
     const entry = this.entries.get(uid);

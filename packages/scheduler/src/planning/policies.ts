@@ -26,6 +26,8 @@ export interface PolicyConfig {
   esoSyncsPerSecond?: number;
   /** Plan shards: each shard's planner places its items on its share of every budget (sharding/shard-budgets.ts). */
   planShards?: number;
+  /** A plan shard's share of each budget, agreed at run time (sharding/shard-share.ts); replaces the equal split. */
+  budgetShare?: (providerKey: string, operation: string, budgetRps: number) => number;
 }
 
 export function createPlanner(config: PolicyConfig): Planner {
@@ -36,7 +38,8 @@ export function createPlanner(config: PolicyConfig): Planner {
       retry,
       ...(seed !== undefined ? { seed } : {}),
       placement: new CapacityPlacement({
-        budgets: budgetTableShare(parseBudgets(config.budgets), config.planShards ?? 1),
+        budgets: config.budgetShare ? parseBudgets(config.budgets) : budgetTableShare(parseBudgets(config.budgets), config.planShards ?? 1),
+        ...(config.budgetShare ? { budgetShare: config.budgetShare } : {}),
         targetUtilisation: config.targetUtilisation,
         reservedShare: config.reservedShare,
         spreadFraction: config.spreadFraction,

@@ -42,6 +42,11 @@ export interface LeaderSessionOptions {
    * it finds gone; without it both trust the cache as it is.
    */
   serverVersions?: () => Promise<ReadonlyMap<string, string>>;
+  /**
+   * Sharded planning: called once the first pass is planned with a function that places anew the
+   * items `affected` picks (this shard's share of their budget moved); returns a detach.
+   */
+  attachReplanner?: (replan: (affected: (item: PlanItem) => boolean) => void) => () => void;
 }
 
 /**
@@ -210,6 +215,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     else onEsChange(obj);
   });
   let sweepTimer: NodeJS.Timeout | undefined;
+  let detachReplanner: (() => void) | undefined;
   try {
     // From now on the workers complete the stale routine jobs this term will replace without
     // running them (core's supersededByTerm). Before any planning, so that `since` is no later
@@ -252,6 +258,11 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned, awaitingInformer: behind.size }, 'planned from the caches and the queue');
     live = true;
     scheduleFlush();
+    detachReplanner = opts.attachReplanner?.((affected) => {
+      if (signal.aborted) return;
+      for (const change of planner.replaceWhere(affected, now())) dispatcher.submit(change);
+      opts.onPlanned?.(planner);
+    });
 
     // Backstop for jobs that left the queue without a status change (a worker lost mid-job):
     // after their time has long passed, look them up and plan again if they are gone.
@@ -287,6 +298,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     await aborted(signal);
   } finally {
     live = false;
+    detachReplanner?.();
     if (flushTimer) clearTimeout(flushTimer);
     if (sweepTimer) clearTimeout(sweepTimer);
     unsubscribe();

@@ -30,6 +30,8 @@ export interface CapacityOptions {
   horizonSeconds?: number;
   /** The operator's weights and caps per namespace (fair-share.ts). */
   tenants?: TenantShares;
+  /** Sharded planning: this plan shard's share of a key's whole budget (sharding/shard-share.ts); unset: the whole budget. */
+  budgetShare?: (providerKey: string, operation: string, budgetRps: number) => number;
 }
 
 export interface CapacityReport {
@@ -70,7 +72,8 @@ export class CapacityPlacement implements Placement {
   private readonly spreadFraction: number;
   private readonly respreadFraction: number;
   private readonly horizonSeconds: number;
-  /** Budget (rps) last seen per budget key. */
+  private readonly budgetShare: ((providerKey: string, operation: string, budgetRps: number) => number) | undefined;
+  /** The whole budget (rps) last seen per budget key (this shard's share of it: budgetOf). */
   private readonly budgetRps = new Map<string, number>();
   /** Per provider key: planned jobs that run after their deadline. */
   private readonly late = new Map<string, number>();
@@ -104,6 +107,7 @@ export class CapacityPlacement implements Placement {
     this.respreadFraction = Math.max(this.spreadFraction, opts.respreadFraction ?? 1);
     this.horizonSeconds = opts.horizonSeconds ?? 7 * 24 * 3600;
     this.fair = new FairShare(opts.tenants);
+    this.budgetShare = opts.budgetShare;
   }
 
   /**
@@ -125,7 +129,8 @@ export class CapacityPlacement implements Placement {
   }
 
   budgetOf(providerKey: string, operation: string): number {
-    return this.budgetRps.get(budgetKeyOf(providerKey, operation)) ?? budgetRpsOf(this.budgets, providerKey.split('|')[0] ?? '', operation);
+    const whole = this.budgetRps.get(budgetKeyOf(providerKey, operation)) ?? budgetRpsOf(this.budgets, providerKey.split('|')[0] ?? '', operation);
+    return this.budgetShare ? this.budgetShare(providerKey, operation, whole) : whole;
   }
 
   place(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
@@ -138,8 +143,9 @@ export class CapacityPlacement implements Placement {
 
   private placeOnCalendar(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
     const demands = item.calls.map((c) => {
-      const budget = budgetRpsOf(this.budgets, item.providerType, c.operation);
-      this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), budget);
+      const whole = budgetRpsOf(this.budgets, item.providerType, c.operation);
+      this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), whole);
+      const budget = this.budgetShare ? this.budgetShare(item.providerKey, c.operation, whole) : whole;
       // The lane's share of what the workers' limiter admits (not of the budget: see sustainedRpsOf).
       return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, budget, rate: sustainedRpsOf(budget) * this.shareOf(intent.reason) };
     });

@@ -1,0 +1,72 @@
+// A plan shard's planner on its share of a budget: the placement plans on the share the record
+// gives, and when the share moves the shard's jobs are placed anew within it. The Lease exchange
+// itself runs against the real control plane in test/shard-budget-shares.test.ts.
+import { parseBudgets } from '@herdless/core';
+import { describe, expect, it } from 'vitest';
+import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
+import type { PlanChange } from '../planning/plan.js';
+import { Planner } from '../planning/planner.js';
+import type { PlanItem } from '../planning/plan-item.js';
+import { fleetItem } from '../simulation/virtual-fleet.js';
+import { INITIAL_RECORD, type BudgetRecord } from './budget-agreement.js';
+import { ShardShare } from './shard-share.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const PROVIDER_KEY = fleetItem(0, 10).providerKey;
+const KEY = `${PROVIDER_KEY}#GetSecretValue`;
+
+/** Planned jobs per second, the busiest from the next second on (the current one may be running). */
+const busiestSecond = (planner: Planner): number => {
+  const perSecond = new Map<number, number>();
+  for (const job of planner.plannedJobs()) if (job.plannedAt >= T0 + 1000) perSecond.set(Math.floor(job.plannedAt / 1000), (perSecond.get(Math.floor(job.plannedAt / 1000)) ?? 0) + 1);
+  return Math.max(...perSecond.values());
+};
+
+describe("a plan shard's share of a budget", () => {
+  it('plans on the floor before it reads the Leases, the equal split when they hold no record, and places its jobs anew within a smaller share once one settles', () => {
+    const share = new ShardShare(0, 2, 0.2);
+    expect(share.budgetShare(PROVIDER_KEY, 'GetSecretValue', 10)).toBe(1);
+    share.apply(INITIAL_RECORD);
+    const placement = new CapacityPlacement({ budgets: parseBudgets('aws-sm=10'), budgetShare: share.budgetShare });
+    const planner = new Planner({ placement });
+    const items = Array.from({ length: 40 }, (_, i) => fleetItem(i, 10));
+    planner.observeAll(items, T0);
+    expect(placement.budgetOf(PROVIDER_KEY, 'GetSecretValue')).toBe(5);
+    expect(busiestSecond(planner)).toBeGreaterThan(2);
+    const changes: PlanChange[] = [];
+    share.attach((affected) => changes.push(...planner.replaceWhere(affected, T0)));
+    // Shard 1 has 100× the demand: shard 0 keeps its floor (0.2 × 10 / 2) and a little.
+    const record: BudgetRecord = { version: 1, settled: true, demands: { [KEY]: [0.1, 10] }, previous: {} };
+    share.apply(record);
+    expect(share.version).toBe(1);
+    const shareRps = placement.budgetOf(PROVIDER_KEY, 'GetSecretValue');
+    expect(shareRps).toBeCloseTo(1 + (8 * 0.1) / 10.1, 2);
+    expect(changes.length).toBeGreaterThan(0);
+    expect(busiestSecond(planner)).toBeLessThanOrEqual(Math.ceil(shareRps));
+    // The demand it publishes: each item's call over its 10 s interval, and the pending new specs over a minute.
+    expect(ShardShare.demandOf(planner)).toEqual({ [KEY]: Math.round(40 * (0.1 + 1 / 60) * 1000) / 1000 });
+  });
+
+  it('ignores an older record, and places jobs anew only when its share falls', () => {
+    const share = new ShardShare(1, 2, 0.2);
+    const replans: Array<(item: PlanItem) => boolean> = [];
+    share.attach((affected) => replans.push(affected));
+    share.apply(INITIAL_RECORD);
+    expect(share.budgetShare(PROVIDER_KEY, 'GetSecretValue', 10)).toBe(5);
+    share.apply({ version: 2, settled: true, demands: { [KEY]: [1, 1] }, previous: {} });
+    expect(replans).toHaveLength(0);
+    share.apply({ version: 3, settled: false, demands: { [KEY]: [1, 3] }, previous: { [KEY]: [1, 1] } });
+    expect(replans).toHaveLength(0);
+    // Shard 1's share grows from 5 to 7: nothing placed moves.
+    share.apply({ version: 3, settled: true, demands: { [KEY]: [1, 3] }, previous: { [KEY]: [1, 1] } });
+    expect(replans).toHaveLength(0);
+    expect(share.budgetShare(PROVIDER_KEY, 'GetSecretValue', 10)).toBe(7);
+    // And falls back to 5: its jobs are placed anew.
+    share.apply({ version: 4, settled: false, demands: { [KEY]: [1, 1] }, previous: { [KEY]: [1, 3] } });
+    expect(replans).toHaveLength(1);
+    expect(replans[0]?.(fleetItem(1, 10))).toBe(true);
+    expect(replans[0]?.(fleetItem(1, 10, { calls: [{ operation: 'DescribeSecret', calls: 1 }] }))).toBe(false);
+    share.apply({ version: 2, settled: true, demands: { [KEY]: [1, 1] }, previous: {} });
+    expect(share.version).toBe(4);
+  });
+});
