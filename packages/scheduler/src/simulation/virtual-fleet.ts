@@ -50,6 +50,15 @@ export interface SimulationOptions {
 export interface SimulationResult {
   /** Provider calls per virtual second. */
   calls: number[];
+  /**
+   * Per virtual second, the most of its calls planned for one instant. A slot's jobs are planned
+   * at their places in the second, at the limiter's spacing (CapacityPlacement's at()); jobs
+   * planned for one instant reach the workers' limiter together, which admits them one spacing
+   * apart and defers those past its wait to the queue again: in the lab they run a second or
+   * more later, on top of that second's own (the lab's recovery, a 30 s interval: 9–12 refreshes
+   * a second planned at the second's first instant; peaks of 13–14 calls against a plan of 12).
+   */
+  piled: number[];
   /** Refreshes that ran after their deadline. */
   late: number;
   /** Refreshes that ran (with a deadline). */
@@ -87,6 +96,8 @@ export function fleetItem(i: number, intervalS: number, state: Partial<PlanItem>
 interface QueuedJob {
   id: string;
   second: number;
+  /** The planned instant (epoch ms): the workers take a slot's jobs at their places in it. */
+  plannedAt: number;
   deadline: number | undefined;
   reason: SyncReason;
 }
@@ -134,7 +145,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
         const second = Math.floor(c.add.plannedAt / 1000);
         // The current second has been dispatched already: a job planned into it would run late.
         if ((dispatched ? second <= now : second < now) && now > t0s) lost++;
-        queue.set(c.uid, { id: c.add.id, second, deadline: c.add.deadline, reason: c.add.reason });
+        queue.set(c.uid, { id: c.add.id, second, plannedAt: c.add.plannedAt, deadline: c.add.deadline, reason: c.add.reason });
         index(c.uid, c.add.id, second);
       }
     }
@@ -147,7 +158,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       const deadline = (it.lastSyncMs as number) + fleet.intervalS * 1000;
       const job = { id: `old-${it.uid}`, uid: it.uid, namespace: it.namespace, name: it.name, generation: 1, reason: 'refresh' as const, plannedAt: deadline - 2000, deadline, providerKey: PROVIDER_KEY, shard: 'default', cost: 1 };
       apply([planner.adopt(job)]);
-      queue.set(it.uid, { id: job.id, second: Math.floor(job.plannedAt / 1000), deadline: undefined, reason: 'refresh' });
+      queue.set(it.uid, { id: job.id, second: Math.floor(job.plannedAt / 1000), plannedAt: job.plannedAt, deadline: undefined, reason: 'refresh' });
       index(it.uid, job.id, Math.floor(job.plannedAt / 1000));
     }
   }
@@ -156,6 +167,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
   const planMs = Number(process.hrtime.bigint() - planStart) / 1e6;
   opts.onPlanned?.();
   const calls: number[] = [];
+  const piled: number[] = [];
   const rate = sustainedRpsOf(fleet.budgetRps) * (opts.workerShare ?? 1);
   const admitted = (k: number): number => Math.floor(k * rate + 1e-9);
   const routineAdmitted = (k: number): number => Math.floor(k * rate * routineShareOf() + 1e-9);
@@ -206,6 +218,9 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       }
     }
     calls.push(running.length);
+    const atInstant = new Map<number, number>();
+    for (const [, job] of running) atInstant.set(job.plannedAt, (atInstant.get(job.plannedAt) ?? 0) + 1);
+    piled.push(Math.max(0, ...atInstant.values()));
     for (const [uid, job] of running) {
       queue.delete(uid);
       if (job.reason === 'refresh' && job.deadline !== undefined) {
@@ -224,7 +239,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
   // Every item has synced within the last interval: none was lost or left behind.
   let stale = 0;
   for (const i of items.values()) if ((i.lastSyncMs ?? 0) < (t0s + seconds) * 1000 - (fleet.intervalS + 1) * 1000) stale++;
-  return { calls, late, refreshes, burstEnd, lost, stale, items: items.size, planMs };
+  return { calls, piled, late, refreshes, burstEnd, lost, stale, items: items.size, planMs };
 }
 
 /** Peak and mean of the calls per second over `length` seconds after `from`. */
