@@ -67,6 +67,9 @@ export function awsClientOptions(region: string, endpoint: string | undefined, c
     ...(endpoint ? { endpoint } : {}),
     ...(credentials ? { credentials } : {}),
     maxAttempts: AWS_SDK_MAX_ATTEMPTS,
+    // The middleware stack resolved once per command type, not at every call (about 25 µs of a
+    // call): nothing here changes a client's or a command's middleware after the client is made.
+    cacheMiddleware: true,
     requestHandler: new UndiciRequestHandler({ connectionTimeoutMs: AWS_CONNECTION_TIMEOUT_MS, requestTimeoutMs: AWS_REQUEST_TIMEOUT_MS }),
   };
 }
