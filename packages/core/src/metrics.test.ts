@@ -33,6 +33,14 @@ describe('the metrics port', () => {
     });
   });
 
+  it('with ?name= serves only the families named, in that order, and skips unknown names', async () => {
+    const text = await (await fetch(`${base}/metrics?name=herdless_informer_restarts_total&name=no_such_family&name=nodejs_eventloop_lag_max_seconds`)).text();
+    const families = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    expect(families).toEqual(['herdless_informer_restarts_total', 'nodejs_eventloop_lag_max_seconds']);
+    // Without names, every family, prom-client's process metrics among them.
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('# TYPE process_cpu_user_seconds_total');
+  });
+
   it('is not served on port 0', () => {
     expect(startMetricsServer(0)).toBeUndefined();
   });

@@ -20,6 +20,20 @@ export interface MetricsServerOptions {
   loop?: LoopWatchOptions;
 }
 
+/**
+ * The exposition text: every family, or with `?name=a&name=b` only those, rendered in that order
+ * (a family whose collect sets others, as nodejs_eventloop_lag_seconds sets the lag's max, comes
+ * first). A worker holds three series per ExternalSecret with ESO's object metrics; a probe that
+ * reads four families once a second need not make it render them all.
+ */
+async function renderMetrics(url: string): Promise<string> {
+  const names = new URLSearchParams(url.split('?')[1] ?? '').getAll('name');
+  if (names.length === 0) return register.metrics();
+  let text = '';
+  for (const name of names) if (register.getSingleMetric(name)) text += `${await register.getSingleMetricAsString(name)}\n`;
+  return text;
+}
+
 /** Serves /metrics, /healthz and /readyz on the port (0 = disabled). Returns the server to close on shutdown. */
 export function startMetricsServer(port: number, opts: MetricsServerOptions = {}): Server | undefined {
   if (port === 0) return undefined;
@@ -44,7 +58,7 @@ export function startMetricsServer(port: number, opts: MetricsServerOptions = {}
       res.writeHead(404).end();
       return;
     }
-    register.metrics().then(
+    renderMetrics(req.url ?? '').then(
       (body) => res.writeHead(200, { 'content-type': register.contentType }).end(body),
       (e: unknown) => res.writeHead(500).end(String(e)),
     );

@@ -1,8 +1,9 @@
 // Which process paused? Once a second the lab asks every process a sync depends on how it is
 // doing: each worker's and scheduler's longest event-loop delay and garbage-collection time
-// since the last ask (their /metrics: prom-client resets the loop histogram on each scrape), the
-// workers' informer restarts, one Redis PING and one read through the API server to etcd. A
-// second in which the provider calls drop can then be read against who stalled.
+// since the last ask (their /metrics, only the families it reads: prom-client resets the loop
+// histogram on each scrape), the workers' informer restarts, one Redis PING and one read through
+// the API server to etcd. A second in which the provider calls drop can then be read against
+// who stalled.
 import type { PauseSample } from '@herdless/lab';
 import { sumMetric } from './api-server-metrics.js';
 
@@ -18,6 +19,20 @@ export interface ProcessFigures {
 export const SENT_LANES = ['urgent', 'routine', 'other'] as const;
 export type SentLane = (typeof SENT_LANES)[number];
 const SENT_FIELD = { urgent: 'sentUrgent', routine: 'sentRoutine', other: 'sentOther' } as const satisfies Record<SentLane, keyof PauseSample>;
+
+/**
+ * The metric families the probe reads, as it asks for them (`/metrics?name=…`): a worker with
+ * ESO's object metrics holds three series per ExternalSecret, and rendering them all once a
+ * second was the probe's own cost in the worker's CPU (docs/cost-per-sync.md). The lag's
+ * family comes first: prom-client sets the max (and resets the loop histogram) in its collect.
+ */
+export const PROBED_METRICS = [
+  'nodejs_eventloop_lag_seconds',
+  'nodejs_eventloop_lag_max_seconds',
+  'nodejs_gc_duration_seconds',
+  'herdless_informer_restarts_total',
+  'herdless_provider_calls_sent_total',
+] as const;
 
 /** The figures the probe reads from one process's Prometheus text (prom-client's defaults). */
 export function processFigures(metricsText: string): ProcessFigures {

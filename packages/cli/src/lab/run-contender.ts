@@ -24,7 +24,7 @@ import { createController } from './contenders.js';
 import { FleetObserver } from './fleet-observer.js';
 import type { ContenderRun, LabSettings } from './lab-config.js';
 import type { LabProgress } from './lab-progress.js';
-import { startPauseProbe } from './pause-probe.js';
+import { PROBED_METRICS, startPauseProbe } from './pause-probe.js';
 import { SCENARIO_FACTORIES, type ScenarioContext } from './scenarios/index.js';
 import { sleep } from './scenarios/scenario.js';
 
@@ -71,7 +71,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
         ...tg,
         // A quorum read (no resourceVersion): through the API server to etcd.
         readApi: () => getApiServer(access, `/api/v1/namespaces/${LAB_NAMESPACE}`, 5_000),
-        scrape: async (port) => (await scrapeLoopbackMetrics([port], 5_000))[0] as string,
+        scrape: async (port) => (await scrapeLoopbackMetrics([port], 5_000, PROBED_METRICS))[0] as string,
       };
     });
     const events: RunObservation['events'] = [];

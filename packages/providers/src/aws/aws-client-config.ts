@@ -4,6 +4,7 @@
 import { HerdlessError, Reasons, referencedNamespaceOf, terminal, transient, type AwsProvider, type SecretStore } from '@herdless/core';
 import type { ProviderContext } from '../provider.js';
 import type { AwsCredentials } from './aws-sessions.js';
+import { UndiciRequestHandler } from './undici-request-handler.js';
 
 type SecretRefAuth = NonNullable<NonNullable<AwsProvider['auth']>['secretRef']>;
 
@@ -56,16 +57,19 @@ export async function readStaticCredentials(ctx: ProviderContext, ref: SecretRef
   return { accessKeyId: accessKeyId.trim(), secretAccessKey: secretAccessKey.trim(), ...(sessionToken ? { sessionToken: sessionToken.trim() } : {}) };
 }
 
-/** The options every AWS client gets (spread into the client's constructor). */
+/**
+ * The options every AWS client gets (spread into the client's constructor). Each call makes its
+ * own request handler; it opens no connection until the client's first call.
+ */
 export function awsClientOptions(region: string, endpoint: string | undefined, credentials: AwsCredentials | undefined) {
   return {
     region,
     ...(endpoint ? { endpoint } : {}),
     ...(credentials ? { credentials } : {}),
     maxAttempts: AWS_SDK_MAX_ATTEMPTS,
-    requestHandler: {
-      connectionTimeout: AWS_CONNECTION_TIMEOUT_MS,
-      requestTimeout: AWS_REQUEST_TIMEOUT_MS,
-    },
+    // The middleware stack resolved once per command type, not at every call (about 25 µs of a
+    // call): nothing here changes a client's or a command's middleware after the client is made.
+    cacheMiddleware: true,
+    requestHandler: new UndiciRequestHandler({ connectionTimeoutMs: AWS_CONNECTION_TIMEOUT_MS, requestTimeoutMs: AWS_REQUEST_TIMEOUT_MS }),
   };
 }
