@@ -51,6 +51,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   const cesCaches = { ...informers, externalSecrets: { get: (name: string, namespace?: string) => informers.fleetExternalSecret(namespace ?? '', name) } };
   /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
   const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number): Promise<void> => {
+    const plans = planShard === undefined ? undefined : (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard;
     const termLogger = logger.child(planShard === undefined ? { epoch } : { epoch, planShard });
     return runTermRebuildingOnWipe({
       enqueuer,
@@ -69,11 +70,9 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           shards: config.shards,
           namespaceShards: config.namespaceShards,
           controllerClass: config.controllerClass,
-          serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace),
+          serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace, plans),
           ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-          ...(planShard === undefined
-            ? {}
-            : { plans: (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard, publishTerm: false }),
+          ...(plans === undefined ? {} : { plans, publishTerm: false }),
           logger: termLogger,
           ...(options.now ? { now: options.now } : {}),
           onPlanned: (planner) => {
