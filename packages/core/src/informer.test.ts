@@ -373,26 +373,53 @@ describe('a keep predicate', () => {
     await eventually(() => expect(cacheState(inf)).toEqual(['b1@103', 'b2@104', 'b3@106']));
   });
 
-  it('an object deleted while refilter lists is not brought back by the list', async () => {
+  /** An informer holding the a-names, synced and watching, whose next lists wait for `openLists()` once `holdLists()` was called. */
+  async function gatedInformer(names: string[]) {
     held.clear();
     held.add('a');
     let gate: Promise<void> | undefined;
-    let open!: () => void;
+    let open = (): void => undefined;
     const t = await startInformer({ keep }, () => gate ?? Promise.resolve());
-    server.put('a1');
-    server.put('b1');
+    for (const name of names) server.put(name);
     const inf = t.make();
     await inf.start();
     await inf.synced();
     await eventually(() => expect(server.watches).toHaveLength(1));
+    return {
+      inf,
+      holdLists: () => void (gate = new Promise<void>((resolve) => (open = resolve))),
+      openLists: () => {
+        gate = undefined;
+        open();
+      },
+    };
+  }
+
+  it('refilters asked for while one lists share one more list', async () => {
+    const { inf, holdLists, openLists } = await gatedInformer(['a1', 'b1', 'c1', 'd1']);
+    holdLists();
     held.add('b');
-    gate = new Promise<void>((resolve) => (open = resolve));
+    const first = inf.refilter({ widened: true });
+    await eventually(() => expect(server.lists).toBe(2));
+    held.add('c');
+    held.add('d');
+    const later = [inf.refilter({ widened: true }), inf.refilter({ widened: true })];
+    openLists();
+    await Promise.all([first, ...later]);
+    expect(cacheState(inf)).toEqual(['a1@101', 'b1@102', 'c1@103', 'd1@104']);
+    expect(server.lists).toBe(3);
+  });
+
+  it('an object deleted while refilter lists is not brought back by the list', async () => {
+    const { inf, holdLists, openLists } = await gatedInformer(['a1', 'b1']);
+    held.add('b');
+    holdLists();
     const refiltered = inf.refilter({ widened: true });
     // The list has been answered with b1 in it; its delete arrives on the watch before the list is merged.
     await eventually(() => expect(server.lists).toBe(2));
     server.send('DELETED', server.remove('b1'));
     await eventually(() => expect(inf.knows('b1', 'ns')).toBe(false));
-    open();
+    openLists();
     await refiltered;
     expect(cacheState(inf)).toEqual(['a1@101']);
     expect(cacheState(inf)).toEqual(serverState());

@@ -93,7 +93,8 @@ export interface ResilientInformer<T extends KubernetesObject> extends ObjectCac
   /**
    * After `keep`'s answer changed: drops the cached objects it no longer keeps (a delete each),
    * and with `widened` lists the collection again, page by page, and adds the objects it now
-   * keeps, while the watch goes on. Resolves once the cache holds them. Calls run one at a time.
+   * keeps, while the watch goes on. Resolves once the cache holds them. Calls run one at a time;
+   * those made while one runs share the next (one list for all).
    */
   refilter(opts: { widened: boolean }): Promise<void>;
 }
@@ -126,6 +127,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   /** While a refilter lists: the keys watch events touched meanwhile (their event is newer than or as new as the list). */
   let touched: Set<string> | undefined;
   let refilters: Promise<void> = Promise.resolve();
+  /** The refilter waiting behind the running one: later calls join it (one list serves them all). */
+  let queuedRefilter: { widened: boolean; done: Promise<void> } | undefined;
   /** Waiters for the next full list (a refilter whose own list failed). */
   let nextListWaiters: Array<() => void> = [];
   let relistRequested = false;
@@ -464,9 +467,19 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
       return cache.get(key) !== undefined || unkept.has(key);
     },
     refilter({ widened }) {
-      const run = refilters.then(() => refilterOnce(widened));
-      refilters = run.catch(() => undefined);
-      return run;
+      // A replica taking several shards at once (a start, a takeover) lists once more, not once a shard.
+      if (queuedRefilter) {
+        queuedRefilter.widened ||= widened;
+        return queuedRefilter.done;
+      }
+      const queued: { widened: boolean; done: Promise<void> } = { widened, done: Promise.resolve() };
+      queued.done = refilters.then(() => {
+        queuedRefilter = undefined;
+        return refilterOnce(queued.widened);
+      });
+      queuedRefilter = queued;
+      refilters = queued.done.catch(() => undefined);
+      return queued.done;
     },
   };
 }
