@@ -118,14 +118,16 @@ function kubeConfigFor(url: string): KubeConfig {
   return kc;
 }
 
-async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs?: number } = {}) {
+async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs?: number; keep?: (o: Obj) => boolean } = {}, afterList?: () => Promise<void>) {
   server = new ScriptedServer();
   const url = await server.listen();
   const kc = kubeConfigFor(url);
   const list = async () => {
     const res = await fetch(`${url}/things`);
     if (!res.ok) throw Object.assign(new Error(`list failed: ${res.status}`), { statusCode: res.status });
-    return (await res.json()) as KubernetesListObject<Obj>;
+    const body = (await res.json()) as KubernetesListObject<Obj>;
+    await afterList?.();
+    return body;
   };
   const events: string[] = [];
   return {
@@ -321,5 +323,105 @@ describe('createResilientInformer', () => {
     server.send('MODIFIED', changed);
     await eventually(() => expect(updates).toEqual(['101->102 {"keep":"z"}']));
     expect(server.requests).toEqual([`list ${PARTIAL_OBJECT_METADATA_LIST_ACCEPT} managed=true`, `watch ${PARTIAL_OBJECT_METADATA_ACCEPT} managed=true`]);
+  });
+});
+
+describe('a keep predicate', () => {
+  /** Names whose first letter is held, unless annotated hold=no. */
+  const held = new Set<string>();
+  const keep = (o: Obj): boolean => held.has(o.metadata.name[0] as string) && o.metadata.annotations?.hold !== 'no';
+
+  it('caches only what it keeps, at list and on every watch event, drops what stops being kept, and ignores deletes of objects it never held', async () => {
+    held.clear();
+    held.add('a');
+    const t = await startInformer({ keep });
+    server.put('a1');
+    server.put('b1');
+    const inf = t.make();
+    await inf.start();
+    await inf.synced();
+    expect(cacheState(inf)).toEqual(['a1@101']);
+    expect([inf.knows('b1', 'ns'), inf.knows('zz', 'ns')]).toEqual([true, false]);
+    await eventually(() => expect(server.watches).toHaveLength(1));
+    server.send('ADDED', server.put('a2'));
+    server.send('ADDED', server.put('b2'));
+    server.send('DELETED', server.remove('b1'));
+    const dropped = server.put('a1');
+    dropped.metadata = { ...dropped.metadata, annotations: { hold: 'no' } } as Obj['metadata'];
+    server.send('MODIFIED', dropped);
+    await eventually(() => expect(cacheState(inf)).toEqual(['a2@103']));
+    expect(t.events).toEqual(['add a1@101', 'add a2@103', 'delete a1']);
+    expect([inf.knows('a1', 'ns'), inf.knows('b1', 'ns'), inf.knows('b2', 'ns')]).toEqual([true, false, true]);
+  });
+
+  it('refilter drops what it no longer keeps and, widened, adds what it now keeps from a fresh list, on the same watch', async () => {
+    held.clear();
+    held.add('a');
+    const t = await startInformer({ keep });
+    for (const name of ['a1', 'a2', 'b1', 'b2', 'c1']) server.put(name);
+    const inf = t.make();
+    await inf.start();
+    await inf.synced();
+    await eventually(() => expect(server.watches).toHaveLength(1));
+    held.delete('a');
+    held.add('b');
+    await inf.refilter({ widened: true });
+    expect(cacheState(inf)).toEqual(['b1@103', 'b2@104']);
+    expect(t.events).toEqual(['add a1@101', 'add a2@102', 'delete a1', 'delete a2', 'add b1@103', 'add b2@104']);
+    expect([server.lists, server.watches.length, inf.restarts()]).toEqual([2, 1, 0]);
+    server.send('ADDED', server.put('b3'));
+    await eventually(() => expect(cacheState(inf)).toEqual(['b1@103', 'b2@104', 'b3@106']));
+  });
+
+  /** An informer holding the a-names, synced and watching, whose next lists wait for `openLists()` once `holdLists()` was called. */
+  async function gatedInformer(names: string[]) {
+    held.clear();
+    held.add('a');
+    let gate: Promise<void> | undefined;
+    let open = (): void => undefined;
+    const t = await startInformer({ keep }, () => gate ?? Promise.resolve());
+    for (const name of names) server.put(name);
+    const inf = t.make();
+    await inf.start();
+    await inf.synced();
+    await eventually(() => expect(server.watches).toHaveLength(1));
+    return {
+      inf,
+      holdLists: () => void (gate = new Promise<void>((resolve) => (open = resolve))),
+      openLists: () => {
+        gate = undefined;
+        open();
+      },
+    };
+  }
+
+  it('refilters asked for while one lists share one more list', async () => {
+    const { inf, holdLists, openLists } = await gatedInformer(['a1', 'b1', 'c1', 'd1']);
+    holdLists();
+    held.add('b');
+    const first = inf.refilter({ widened: true });
+    await eventually(() => expect(server.lists).toBe(2));
+    held.add('c');
+    held.add('d');
+    const later = [inf.refilter({ widened: true }), inf.refilter({ widened: true })];
+    openLists();
+    await Promise.all([first, ...later]);
+    expect(cacheState(inf)).toEqual(['a1@101', 'b1@102', 'c1@103', 'd1@104']);
+    expect(server.lists).toBe(3);
+  });
+
+  it('an object deleted while refilter lists is not brought back by the list', async () => {
+    const { inf, holdLists, openLists } = await gatedInformer(['a1', 'b1']);
+    held.add('b');
+    holdLists();
+    const refiltered = inf.refilter({ widened: true });
+    // The list has been answered with b1 in it; its delete arrives on the watch before the list is merged.
+    await eventually(() => expect(server.lists).toBe(2));
+    server.send('DELETED', server.remove('b1'));
+    await eventually(() => expect(inf.knows('b1', 'ns')).toBe(false));
+    openLists();
+    await refiltered;
+    expect(cacheState(inf)).toEqual(['a1@101']);
+    expect(cacheState(inf)).toEqual(serverState());
   });
 });

@@ -44,6 +44,13 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
    * last-applied-configuration); a transform given here replaces it and must trim as much.
    */
   transform?: (obj: T) => T;
+  /**
+   * Which objects this process holds (e.g. a scheduler replica's plan shards'): applied to every
+   * listed or watched object before it is trimmed. An object that stops being kept is dropped
+   * (a delete for the listeners); the others are remembered by key only (knows()). When the
+   * predicate's answer changes, call refilter(). Default: every object.
+   */
+  keep?: (obj: T) => boolean;
 }
 
 /** A list request's page: the pager's limit and the previous page's continue token. */
@@ -81,6 +88,15 @@ export interface ResilientInformer<T extends KubernetesObject> extends ObjectCac
   restarts(): number;
   /** The resourceVersion the cache is at (of the last list, event or bookmark). */
   latestResourceVersion(): string;
+  /** Whether the server has this object as far as the informer knows, kept in the cache or not (see `keep`). */
+  knows(name: string, namespace?: string): boolean;
+  /**
+   * After `keep`'s answer changed: drops the cached objects it no longer keeps (a delete each),
+   * and with `widened` lists the collection again, page by page, and adds the objects it now
+   * keeps, while the watch goes on. Resolves once the cache holds them. Calls run one at a time;
+   * those made while one runs share the next (one list for all).
+   */
+  refilter(opts: { widened: boolean }): Promise<void>;
 }
 
 /** How one watch ended. */
@@ -103,6 +119,19 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
   const log = opts.logger.child({ informer: opts.name });
 
   const cache = new ObjectStore<T>();
+  const keep = opts.keep;
+  /** Keys of the objects `keep` turned away (only with `keep`): known to exist, not held. */
+  const unkept = new Set<string>();
+  /** Full lists applied so far: a refilter's list older than one of them is not merged. */
+  let listsApplied = 0;
+  /** While a refilter lists: the keys watch events touched meanwhile (their event is newer than or as new as the list). */
+  let touched: Set<string> | undefined;
+  let refilters: Promise<void> = Promise.resolve();
+  /** The refilter waiting behind the running one: later calls join it (one list serves them all). */
+  let queuedRefilter: { widened: boolean; done: Promise<void> } | undefined;
+  /** Waiters for the next full list (a refilter whose own list failed). */
+  let nextListWaiters: Array<() => void> = [];
+  let relistRequested = false;
   const listeners = {
     add: new Set<InformerObjectCallback<T>>(),
     update: new Set<InformerObjectCallback<T>>(),
@@ -136,21 +165,29 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     }
   }
 
+  /** Removes `key` from the cache, if there, with a delete carrying `last` (default: the cached object). */
+  function uncache(key: string, last?: T): void {
+    const old = cache.get(key);
+    if (!old) return;
+    cache.delete(key);
+    emit('delete', last ?? old);
+  }
+
   /** Replaces the cache by the list and emits the difference: the cache now equals the server. */
   async function relist(): Promise<void> {
     // Page by page, each object trimmed as its page arrives: the untrimmed fleet is never held at
     // once. The pages are one snapshot (the server serves a continue token from the first page's
     // resourceVersion; an expired token is a 410 and the list is tried again).
     const fresh = new Map<string, T>();
-    let page: ListPage = { limit: pageSize };
-    let list: KubernetesListObject<T>;
-    for (;;) {
-      list = await opts.list(page);
-      for (const item of list.items ?? []) fresh.set(keyOf(item), transform(item));
-      const token = continueOf(list);
-      if (!token) break;
-      page = { limit: pageSize, continue: token };
-    }
+    const turnedAway = new Set<string>();
+    const list = await listAll((item) => {
+      const key = keyOf(item);
+      if (keep && !keep(item)) turnedAway.add(key);
+      else fresh.set(key, transform(item));
+    });
+    unkept.clear();
+    for (const key of turnedAway) unkept.add(key);
+    listsApplied++;
     for (const [key, old] of cache.entries()) {
       if (!fresh.has(key)) {
         cache.delete(key);
@@ -165,7 +202,64 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     }
     resourceVersion = list.metadata?.resourceVersion ?? '';
     markSynced();
+    const waiters = nextListWaiters;
+    nextListWaiters = [];
+    for (const w of waiters) w();
     emit('connect');
+  }
+
+  /** Every page of one list (one snapshot: an expired continue token is a 410 and the list fails), each item handed to `take` as its page arrives. */
+  async function listAll(take: (item: T) => void): Promise<KubernetesListObject<T>> {
+    let page: ListPage = { limit: pageSize };
+    for (;;) {
+      const list = await opts.list(page);
+      for (const item of list.items ?? []) take(item);
+      const token = continueOf(list);
+      if (!token) return list;
+      page = { limit: pageSize, continue: token };
+    }
+  }
+
+  /** Drops what `keep` no longer keeps; with `widened`, adds from a fresh list what it now keeps. */
+  async function refilterOnce(widened: boolean): Promise<void> {
+    if (!keep) return;
+    for (const [key, old] of cache.entries()) {
+      if (keep(old)) continue;
+      cache.delete(key);
+      unkept.add(key);
+      emit('delete', old);
+    }
+    if (!widened || stopped) return;
+    const listsBefore = listsApplied;
+    const seen = new Set<string>();
+    touched = seen;
+    const found = new Map<string, T>();
+    try {
+      await listAll((item) => {
+        if (keep(item)) found.set(keyOf(item), transform(item));
+      });
+    } catch (err) {
+      // The cache must not miss what it now keeps: a full list (the watch restarts) brings it.
+      log.warn({ err: describe(err) }, 'informer could not list the objects it now keeps; relisting in full');
+      await new Promise<void>((resolve) => {
+        nextListWaiters.push(resolve);
+        relistRequested = true;
+        abortCurrent?.();
+      });
+      return;
+    } finally {
+      touched = undefined;
+    }
+    // A full list applied meanwhile is newer and already holds them. An object a watch event
+    // touched meanwhile is as the watch says (a delete seen before the list is merged must not
+    // bring it back); every later change comes through the watch, in order.
+    if (listsApplied !== listsBefore) return;
+    for (const [key, obj] of found) {
+      if (seen.has(key) || cache.get(key)) continue;
+      unkept.delete(key);
+      cache.set(key, obj);
+      emit('add', obj);
+    }
   }
 
   /** One watch from `resourceVersion` until it ends; events are applied only while it is current. */
@@ -195,11 +289,23 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
       const onEvent = (type: string, obj: unknown) => {
         if (ended) return; // a late line from an aborted stream: its state is superseded
         const raw = obj as T & { code?: number; reason?: string; message?: string };
-        const object = type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? transform(raw) : raw;
+        const isObjectEvent = type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED';
+        if (isObjectEvent) touched?.add(keyOf(raw));
+        if (keep && (type === 'ADDED' || type === 'MODIFIED') && !keep(raw)) {
+          // Not (or no longer) held: remembered by key; dropped if it was cached.
+          const key = keyOf(raw);
+          unkept.add(key);
+          uncache(key);
+          const rv = raw.metadata?.resourceVersion;
+          if (rv) resourceVersion = rv;
+          return;
+        }
+        const object = isObjectEvent ? transform(raw) : raw;
         switch (type) {
           case 'ADDED':
           case 'MODIFIED': {
             const key = keyOf(object);
+            unkept.delete(key);
             const old = cache.get(key);
             if (old && old.metadata?.resourceVersion === object.metadata?.resourceVersion) break;
             cache.set(key, object);
@@ -209,11 +315,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
           }
           case 'DELETED': {
             const key = keyOf(object);
-            const old = cache.get(key);
-            if (old) {
-              cache.delete(key);
-              emit('delete', object);
-            }
+            unkept.delete(key);
+            uncache(key, object);
             break;
           }
           case 'BOOKMARK':
@@ -301,6 +404,11 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
       if (stopped) break;
       const end = await watchOnce();
       if (stopped) break;
+      if (relistRequested) {
+        relistRequested = false;
+        needList = true;
+        continue;
+      }
       if (end.kind === 'closed') continue;
       needList = true;
       if (end.kind === 'expired') {
@@ -345,11 +453,34 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
       wake?.();
       await loop;
       loop = undefined;
+      // A refilter waiting for a full list ends with the loop (the cache is kept as it is).
+      const waiters = nextListWaiters;
+      nextListWaiters = [];
+      for (const w of waiters) w();
       firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
     },
     synced: () => syncedPromise,
     restarts: () => restartCount,
     latestResourceVersion: () => resourceVersion,
+    knows: (name, namespace) => {
+      const key = namespace ? `${namespace}/${name}` : name;
+      return cache.get(key) !== undefined || unkept.has(key);
+    },
+    refilter({ widened }) {
+      // A replica taking several shards at once (a start, a takeover) lists once more, not once a shard.
+      if (queuedRefilter) {
+        queuedRefilter.widened ||= widened;
+        return queuedRefilter.done;
+      }
+      const queued: { widened: boolean; done: Promise<void> } = { widened, done: Promise.resolve() };
+      queued.done = refilters.then(() => {
+        queuedRefilter = undefined;
+        return refilterOnce(queued.widened);
+      });
+      queuedRefilter = queued;
+      refilters = queued.done.catch(() => undefined);
+      return queued.done;
+    },
   };
 }
 
@@ -441,6 +572,8 @@ export function createExternalSecretsInformer(opts: {
   listPageSize?: number;
   /** Default trimForCache. */
   transform?: (obj: KubernetesObject) => KubernetesObject;
+  /** Default: every object (see ResilientInformerOptions.keep). */
+  keep?: (obj: KubernetesObject) => boolean;
 }): ResilientInformer<KubernetesObject> {
   const { custom, plural, namespace } = opts;
   const base = { group: EXTERNAL_SECRETS_GROUP, version: EXTERNAL_SECRETS_VERSION, plural };
@@ -454,6 +587,7 @@ export function createExternalSecretsInformer(opts: {
     },
     ...(opts.listPageSize === undefined ? {} : { listPageSize: opts.listPageSize }),
     ...(opts.transform === undefined ? {} : { transform: opts.transform }),
+    ...(opts.keep === undefined ? {} : { keep: opts.keep }),
     logger: opts.logger,
   });
 }

@@ -9,4 +9,5 @@ export { SyncEnqueuer, JOB_RETENTION, type QueuedSyncJob } from './queue/enqueue
 export { shardOf } from './session/session.js';
 export type { Planner } from './planning/planner.js';
 export { planShardOf, planShardLeaseName, PLAN_SHARD_LABEL } from './sharding/plan-shard.js';
+export { memberLeaseName, MEMBER_LABEL } from './lifetime/shard-campaign.js';
 export { shardBudgets } from './sharding/shard-budgets.js';

@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 import { parseContenders, type LabSettings, type ScenarioName } from '../lab/lab-config.js';
 
-export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner', 'template', 'fleet-memory'] as const;
+export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner', 'template', 'fleet-memory', 'sharded-memory'] as const;
 export type BenchScenario = (typeof BENCH_SCENARIOS)[number];
 
 export const benchConfigSchema = z.object({
   scenarios: z.string().default('burst,recovery,steady,worker').meta({
-    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time), template (the template engine alone), fleet-memory (RSS per 10,000 ExternalSecrets); also given as positional arguments',
+    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time), template (the template engine alone), fleet-memory (RSS per 10,000 ExternalSecrets), sharded-memory (the memory of each scheduler replica at 1 and 3 replicas with plan shards); also given as positional arguments',
   }),
   contender: z.string().default('herdless,eso,eso-jitter').meta({ description: 'contenders, comma-separated; the real ESO cannot finish 10,000 in minutes at its defaults: add eso-real explicitly' }),
   esoConcurrent: z.string().default('10').meta({ description: "ESO's --concurrent for eso-real runs, comma-separated" }),
@@ -35,6 +35,13 @@ export const benchConfigSchema = z.object({
     description: 'worker bench: tracing settings, comma-separated, one run each: off, or the share of syncs traced (0.01, 1) with every process exporting to a Jaeger the bench starts',
   }),
   fleetMemoryCount: z.coerce.number().int().min(1).default(10_000).meta({ description: "fleet-memory: the fleet whose informer caches are measured (against an empty one)" }),
+  shardedMemoryCount: z.coerce.number().int().min(1).default(20_000).meta({ description: 'sharded-memory: ExternalSecrets planned (sized for a 2-core machine; 100000 for the issue\'s size)' }),
+  shardedMemoryReplicas: z
+    .string()
+    .regex(/^1(,[1-9][0-9]*)*$/, 'expected replica counts, comma-separated, the first 1 (the reference)')
+    .default('1,3')
+    .meta({ description: 'sharded-memory: scheduler replica counts, one run each; the first is the single replica every other is compared with' }),
+  shardedMemoryPlanShards: z.coerce.number().int().min(2).max(64).default(4).meta({ description: "sharded-memory: the schedulers' --plan-shards" }),
   templateEngine: z.string().min(1).optional().meta({ description: "template: the engine's .wasm (default: as the worker's --template-engine)" }),
   templateThreads: z.coerce.number().int().min(1).max(64).default(2).meta({ description: 'template: threads, as the worker’s --template-threads' }),
   templateCalls: z.coerce.number().int().min(100).default(2_000).meta({ description: 'template: calls per template shape' }),
@@ -65,7 +72,7 @@ export function parseBenchScenarios(text: string): BenchScenario[] {
 }
 
 /** The lab settings of one bench storm. */
-export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker' | 'planner' | 'template' | 'fleet-memory'>): LabSettings {
+export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenario, 'worker' | 'planner' | 'template' | 'fleet-memory' | 'sharded-memory'>): LabSettings {
   const common = {
     contenders: parseContenders(config.contender, config.esoConcurrent),
     workers: config.workers,

@@ -38,7 +38,7 @@ export interface FleetMemoryBench {
 }
 
 /** What one sync of each ExternalSecret leaves behind (see the header); 32 at a time, as createStorm. Seconds taken. */
-async function syncFleetOnce(kc: KubeConfig, plan: StormPlan): Promise<number> {
+export async function syncFleetOnce(kc: KubeConfig, plan: StormPlan): Promise<number> {
   const started = Date.now();
   const kube = kubeClients(kc);
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -119,13 +119,13 @@ export async function runFleetMemoryBench(settings: LabSettings, count: number, 
 }
 
 /** nodejs_heap_size_used_bytes from a process's /metrics (prom-client's default metrics), or undefined. */
-async function heapUsedOf(port: number): Promise<number | undefined> {
+export async function heapUsedOf(port: number): Promise<number | undefined> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
   const match = /^nodejs_heap_size_used_bytes (\S+)$/m.exec((await res?.text()) ?? '');
   return match ? Number(match[1]) : undefined;
 }
 
-const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 export function formatFleetMemoryBench(bench: FleetMemoryBench): string {
   const lines = ['fleet memory (resident set once every process answered /readyz: its informers have listed the fleet):'];

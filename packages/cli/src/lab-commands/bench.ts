@@ -12,6 +12,7 @@ import { formatPlannerBench, formatShardedPlannerBench, runPlannerBench, runShar
 import { ensureToolchains, labReport, runScenario } from '../lab/run-lab.js';
 import { formatTemplateBench, runTemplateBench, type TemplateBench } from '../bench/template-bench.js';
 import { formatFleetMemoryBench, runFleetMemoryBench, type FleetMemoryBench } from '../bench/fleet-memory-bench.js';
+import { formatShardedMemoryBench, runShardedMemoryBench, type ShardedMemoryBench } from '../bench/sharded-memory-bench.js';
 import { defaultTemplateEnginePath } from '@herdless/worker';
 import type { CommandModule } from '../commands/command-spec.js';
 
@@ -47,8 +48,9 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   const plannerShards: ShardedPlannerBenchRow[] = [];
   let template: TemplateBench | undefined;
   let fleetMemory: FleetMemoryBench | undefined;
+  let shardedMemory: ShardedMemoryBench | undefined;
   const save = async (worker?: unknown[]) => {
-    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(plannerShards.length ? { plannerShards } : {}), ...(template ? { template } : {}), ...(fleetMemory ? { fleetMemory } : {}) };
+    const extra = { ...(worker?.length ? { worker } : {}), ...(planner.length ? { planner } : {}), ...(plannerShards.length ? { plannerShards } : {}), ...(template ? { template } : {}), ...(fleetMemory ? { fleetMemory } : {}), ...(shardedMemory ? { shardedMemory } : {}) };
     const report = labReport('bench', command, [...runs, ...workerRuns], Object.keys(extra).length ? extra : undefined);
     await writeResultsJson(report, runDir);
     return report;
@@ -81,6 +83,15 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
         const settings = { ...benchSettings(config, 'burst'), contenders: [{ kind: 'herdless' as const, label: 'herdless' }] };
         await ensureToolchains(settings, progress.say);
         fleetMemory = await runFleetMemoryBench(settings, config.fleetMemoryCount, progress.say);
+        await save();
+        continue;
+      }
+      if (scenario === 'sharded-memory') {
+        const settings = { ...benchSettings(config, 'burst'), contenders: [{ kind: 'herdless' as const, label: 'herdless' }] };
+        await ensureToolchains(settings, progress.say);
+        const replicas = config.shardedMemoryReplicas.split(',').map(Number);
+        const opts = { count: config.shardedMemoryCount, planShards: config.shardedMemoryPlanShards, replicas, seed: config.seed, timeoutMs: config.timeoutSeconds * 1000, logLevel: config.logLevel };
+        shardedMemory = await runShardedMemoryBench(opts, progress.say);
         await save();
         continue;
       }
@@ -177,6 +188,7 @@ async function runBench(argv: string[], positionals: string[]): Promise<number> 
   if (plannerShards.length) console.log(`${formatShardedPlannerBench(plannerShards)}\n`);
   if (template) console.log(`${formatTemplateBench(template)}\n`);
   if (fleetMemory) console.log(`${formatFleetMemoryBench(fleetMemory)}\n`);
+  if (shardedMemory) console.log(`${formatShardedMemoryBench(shardedMemory)}\n`);
   for (const w of worker) {
     console.log(
       `worker throughput: ${w.workers} worker(s) × ${w.concurrency}, tracing ${w.tracing}${w.tracedSyncs === null ? '' : ` (${w.tracedSyncs} syncs traced)`}: ${w.count} syncs in ${w.seconds ?? '–'} s = ${w.syncsPerSecond ?? '–'} syncs/s, ` +

@@ -40,13 +40,16 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   const logger = options.logger ?? createLogger('scheduler', config.logLevel);
   const kc = loadKubeConfig(config.kubeconfig);
   const clients = kubeClients(kc);
-  const informers = createExternalSecretsInformers(kc, logger, config.watchNamespace);
+  // With plan shards, the ExternalSecrets cache holds only this replica's shards (hold/release below).
+  const informers = createExternalSecretsInformers(kc, logger, config.watchNamespace, { planShards: config.planShards, clusterExternalSecretsShard: 0 });
   const enqueuer = new SyncEnqueuer({ redis: config, prefix: config.queuePrefix, shards: config.shards, logger });
   // The leader also provisions ClusterExternalSecrets (cluster-wide: not with --watch-namespace).
   const withClusterExternalSecrets = (signal: AbortSignal, session: Promise<void>): Promise<void> =>
     config.watchNamespace
       ? session
-      : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: informers, controllerClass: config.controllerClass, signal, logger })]).then(() => undefined);
+      : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: cesCaches, controllerClass: config.controllerClass, signal, logger })]).then(() => undefined);
+  // ClusterExternalSecrets span shards: an ExternalSecret of a shard held elsewhere is known by name ("already exists").
+  const cesCaches = { ...informers, externalSecrets: { get: (name: string, namespace?: string) => informers.fleetExternalSecret(namespace ?? '', name) } };
   // Plan shards agree on their shares of each budget from their demand (sharding/shard-share.ts).
   const budgetExchange =
     config.planShards > 1 && config.planShardBudgets === 'demand'
@@ -54,6 +57,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       : undefined;
   /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
   const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number): Promise<void> => {
+    const plans = planShard === undefined ? undefined : (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard;
     const termLogger = logger.child(planShard === undefined ? { epoch } : { epoch, planShard });
     return runTermRebuildingOnWipe({
       enqueuer,
@@ -77,11 +81,9 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             shards: config.shards,
             namespaceShards: config.namespaceShards,
             controllerClass: config.controllerClass,
-            serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace),
+            serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace, plans),
             ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-            ...(planShard === undefined
-              ? {}
-              : { plans: (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard, publishTerm: false }),
+            ...(plans === undefined ? {} : { plans, publishTerm: false }),
             logger: termLogger,
             ...(options.now ? { now: options.now } : {}),
             onPlanned: (planner) => {
@@ -114,7 +116,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             ...leaseTimings,
             logger,
             ...(budgetExchange ? { budgets: budgetExchange } : {}),
-            onStartedLeading: (shard, epoch, termSignal) => (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard)) : runTerm(epoch, termSignal, shard)),
+            onStartedLeading: (shard, epoch, termSignal) => planShardTerm(shard, epoch, termSignal),
           }),
         )
       : new LeaderElector({
@@ -128,6 +130,17 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           onNewLeader: (holder) => logger.info({ leader: holder }, 'leader observed'),
           onStartedLeading: (epoch, termSignal) => withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal)),
         });
+
+  /** A plan shard's term: its ExternalSecrets are brought into the cache first, and dropped after. */
+  async function planShardTerm(shard: number, epoch: number, termSignal: AbortSignal): Promise<void> {
+    try {
+      await informers.hold(shard);
+      if (termSignal.aborted) return;
+      await (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard)) : runTerm(epoch, termSignal, shard));
+    } finally {
+      await informers.release(shard);
+    }
+  }
 
   let lastMetricsMs = 0;
   const recordMetricsThrottled = (planner: Planner): void => {
@@ -146,7 +159,11 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       leaseTransitions: () => election.leaseTransitions(),
       queueDepth: () => enqueuer.depth(),
       // ESO's status metrics cover the ExternalSecrets this controller class serves, as ESO's do.
-      externalSecrets: () => informers.externalSecrets.list().filter((es) => servesExternalSecretIn((es as { spec?: unknown }).spec, es.metadata?.namespace, config.controllerClass, informers)),
+      // With plan shards, only the held shards' (a shard's series go with it).
+      externalSecrets: () =>
+        informers.externalSecrets
+          .list()
+          .filter((es) => informers.holds(es.metadata?.namespace ?? '', es.metadata?.name ?? '') && servesExternalSecretIn((es as { spec?: unknown }).spec, es.metadata?.namespace, config.controllerClass, informers)),
     },
     config.objectMetrics,
   );
