@@ -10,6 +10,7 @@ import type { Intent, Placement, PlannedSync } from '../plan.js';
 import type { PlanItem } from '../plan-item.js';
 import { BacklogLedger } from './backlog-ledger.js';
 import { FairShare, type TenantShares } from './fair-share.js';
+import { SharedKeys } from './shared-keys.js';
 import { SlotCalendar } from './slot-calendar.js';
 import { budgetKeyOf, callsOf, callsOnKey, DEFAULT_SPREAD_FRACTION, EPS, graceSecondsOf, hasRoom, SECOND, slotCap, splitBudgetKey } from './slot-maths.js';
 
@@ -78,6 +79,8 @@ export class CapacityPlacement implements Placement {
   private readonly cursors = new Map<string, { start: number; free: number }>();
   /** Fair share between namespaces and their caps. */
   readonly fair: FairShare;
+  /** Who reads which shared remote key, and where their refreshes are planned (co-slotting). */
+  readonly sharedKeys = new SharedKeys();
   private readonly displaced: PlannedSync[] = [];
   private refusedByCap = false;
   /**
@@ -137,6 +140,7 @@ export class CapacityPlacement implements Placement {
   }
 
   private placeOnCalendar(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
+    this.sharedKeys.learn(item);
     const demands = item.calls.map((c) => {
       const budget = budgetRpsOf(this.budgets, item.providerType, c.operation);
       this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), budget);
@@ -208,7 +212,8 @@ export class CapacityPlacement implements Placement {
       const spreadSec = Math.floor((fraction * item.refresh.intervalMs) / SECOND);
       // Not in the current second: that would be a second call right after the one just made.
       // A re-spread also stays clear of a backlog under way (see backlogClearOf).
-      const lo = Math.max(nowSec + 1, dlSec - spreadSec, intent.respread ? Math.min(dlSec, this.backlog.clearSecond(demands, nowSec)) : 0);
+      const clearOfBacklog = Math.max(nowSec + 1, intent.respread ? Math.min(dlSec, this.backlog.clearSecond(demands, nowSec)) : 0);
+      const lo = Math.max(clearOfBacklog, dlSec - spreadSec);
       if (lo <= dlSec) {
         const step = Math.max(1, Math.ceil((dlSec - lo + 1) / MAX_CANDIDATES));
         // From the deadline backwards, so that between equals the later slot wins (fewer calls).
@@ -233,6 +238,15 @@ export class CapacityPlacement implements Placement {
         // refreshes are spread anyway: after a creation, a spec change, a retry or a recovery.
         const graceSec = intent.respread ? fullGraceSec : Math.min(fullGraceSec, Math.floor((intent.keptMarginMs ?? 0) / SECOND));
         const soft = Math.max(lo - 1, dlSec - graceSec);
+        // A refresh that reads a shared remote key rides in the slot (and at the instant) of its
+        // groups' refreshes when one has room (shared-keys.ts): in its window, before the margin
+        // first; else the latest one earlier in its interval, where a refresh re-spread would go
+        // anyway (a reader whose phase drifted from its group's joins it once, one early refresh,
+        // and keeps its place from then on). One call then serves them all; each job's call is
+        // still counted in the slot, so the budget holds whether or not the workers join them.
+        const rideLo = Math.max(clearOfBacklog, dlSec - Math.floor(item.refresh.intervalMs / SECOND) + 1);
+        const ride = [...this.sharedKeys.ridesOf(item.uid, lo, soft), ...this.sharedKeys.ridesOf(item.uid, soft + 1, dlSec), ...this.sharedKeys.ridesOf(item.uid, rideLo, lo - 1, 'latest')].find((r) => fits(r.second));
+        if (ride) return Math.min(Math.max(ride.plannedAt, intent.earliest, now), intent.deadline);
         let best: number | undefined;
         let bestScore = Infinity;
         let ties = 0;
@@ -394,6 +408,7 @@ export class CapacityPlacement implements Placement {
 
   reserve(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
+    this.sharedKeys.reserve(job);
     for (const c of callsOf(job)) {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.add(key, s, c.calls);
@@ -406,6 +421,7 @@ export class CapacityPlacement implements Placement {
 
   release(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
+    this.sharedKeys.release(job);
     for (const c of callsOf(job)) {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.remove(key, s, c.calls);
