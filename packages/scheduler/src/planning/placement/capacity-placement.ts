@@ -56,6 +56,9 @@ interface Move {
   displacedBy: string;
 }
 
+/** A shared key's ride fills a slot to this share of the lane's rate at most (see placeOnCalendar). */
+const RIDE_MAX_FILL = 0.8;
+
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
@@ -173,10 +176,11 @@ export class CapacityPlacement implements Placement {
     };
     const loadAt = (i: number, s: number): number => (maps[i]?.get(s) ?? 0) - (preempted?.[i]?.get(s) ?? 0) - overtaken(i, s);
     const cap = this.fair.capOf(item.namespace);
-    const fits = (s: number): boolean => {
+    // `expected`: calls of others still to come to the slot (shared-keys.ts), room kept for them.
+    const fits = (s: number, expected = 0): boolean => {
       for (let i = 0; i < demands.length; i++) {
         const d = demands[i] as (typeof demands)[number];
-        if (!hasRoom(loadAt(i, s), d.calls, d.rate, s)) return false;
+        if (!hasRoom(loadAt(i, s) + expected, d.calls, d.rate, s)) return false;
       }
       // The operator's cap on this namespace: its calls in the slot, every lane, at its share of the rate.
       for (let i = 0; cap !== undefined && i < demands.length; i++) {
@@ -239,13 +243,18 @@ export class CapacityPlacement implements Placement {
         const graceSec = intent.respread ? fullGraceSec : Math.min(fullGraceSec, Math.floor((intent.keptMarginMs ?? 0) / SECOND));
         const soft = Math.max(lo - 1, dlSec - graceSec);
         // A refresh that reads a shared remote key rides in the slot (and at the instant) of its
-        // groups' refreshes when one has room (shared-keys.ts): in its window, before the margin
-        // first; else the latest one earlier in its interval, where a refresh re-spread would go
-        // anyway (a reader whose phase drifted from its group's joins it once, one early refresh,
-        // and keeps its place from then on). One call then serves them all; each job's call is
-        // still counted in the slot, so the budget holds whether or not the workers join them.
+        // groups' refreshes when one has room (shared-keys.ts), in its window or earlier in its
+        // interval, where a re-spread refresh may go anyway (a reader whose phase drifted from its
+        // group's joins it once, one early refresh, and keeps its place from then on). One call
+        // then serves them all; each job's call is still counted in the slot, so the budget holds
+        // whether or not the workers join them.
         const rideLo = Math.max(clearOfBacklog, dlSec - Math.floor(item.refresh.intervalMs / SECOND) + 1);
-        const ride = [...this.sharedKeys.ridesOf(item.uid, lo, soft), ...this.sharedKeys.ridesOf(item.uid, soft + 1, dlSec), ...this.sharedKeys.ridesOf(item.uid, rideLo, lo - 1, 'latest')].find((r) => fits(r.second));
+        // A ride fills a slot to RIDE_MAX_FILL of the lane's rate at most, its group's members still
+        // to come included: group slots stacked side by side left the 30-second readers of a
+        // round, whose windows are 4 slots, no room (virtual time, shared-keys.test.ts: one late
+        // refresh in one seed of 8 when rides filled slots to the rate, none with the bound).
+        const rideFits = (r: number, expected: number): boolean => fits(r, expected) && scoreAt(r) + expected / Math.max(demands[0]?.rate ?? 1, EPS) <= RIDE_MAX_FILL + EPS;
+        const ride = this.sharedKeys.rideOf(item.uid, { lo: rideLo, soft, hi: dlSec }, rideFits);
         if (ride) return Math.min(Math.max(ride.plannedAt, intent.earliest, now), intent.deadline);
         let best: number | undefined;
         let bestScore = Infinity;

@@ -35,6 +35,8 @@ export interface Ride {
   second: number;
   plannedAt: number;
   riders: number;
+  /** Riders not planned yet (members that come round to it later): room is kept for them. */
+  expected: number;
 }
 
 export class SharedKeys {
@@ -78,24 +80,37 @@ export class SharedKeys {
   }
 
   /**
-   * The slots in [lo, hi] where the item's groups have a refresh: the other members' planned
-   * slots, and the slots a periodic member comes round to again (every interval after its planned
-   * one: a 10-minute reader rides on a 30-second reader's slot ten minutes ahead, and the
-   * 30-second reader, placed then, finds it there). Most riders first, then the later slot (fewer
-   * calls over time). A slot's time is a member's exact time, so the whole group is released at
-   * one instant and reaches the workers' coalescing together.
+   * The slot a refresh rides: among the slots in [lo, hi] where its groups have a refresh and
+   * `fits` says there is room, the one with the most of them; between equals one outside the
+   * margin (after `soft`) first, then the later (fewer calls over time). The slots are the other
+   * members' planned ones and those a periodic member comes round to again (every interval after
+   * its planned one: a 10-minute reader rides on a 30-second reader's slot ten minutes ahead, and
+   * the 30-second reader, placed then, finds it there). `lo` may reach back a whole interval (the
+   * refresh then runs early once and keeps its group's phase from then on), but no further back
+   * than the group's shortest interval, where every round of its fastest readers comes by: a
+   * 10-minute reader never moves minutes earlier for a round it would find again 30 s later.
+   * A slot's time is a member's exact time, so the group is released at one instant and reaches
+   * the workers' coalescing together. `fits` is asked for room for the members still to come as
+   * well: a 10-minute reader placed first must not take the room its 30-second readers, whose
+   * windows are narrow, will need there (they would be late).
    */
-  ridesOf(uid: string, lo: number, hi: number, order: 'riders' | 'latest' = 'riders'): Ride[] {
+  rideOf(uid: string, window: { lo: number; soft: number; hi: number }, fits: (second: number, expected: number) => boolean): Ride | undefined {
     const reader = this.readers.get(uid);
-    if (!reader || lo > hi) return [];
+    if (!reader) return undefined;
+    let shortest = reader.intervalSec > 0 ? reader.intervalSec : Infinity;
+    for (const g of reader.groups) for (const [other, m] of this.members.get(g) ?? []) if (other !== uid && m.intervalSec > 0) shortest = Math.min(shortest, m.intervalSec);
+    const lo = Number.isFinite(shortest) ? Math.max(window.lo, window.hi - shortest + 1) : window.lo;
+    const hi = window.hi;
+    if (lo > hi) return undefined;
     const rides = new Map<number, Ride>();
     /** Slots whose time a member planned there gave (a predicted time gives way to it). */
     const exactAt = new Set<number>();
     const count = (second: number, plannedAt: number, exact: boolean) => {
-      const r = rides.get(second);
-      if (!r) rides.set(second, { second, plannedAt, riders: 1 });
-      else r.riders++;
-      if (exact && (!exactAt.has(second) || plannedAt < (r?.plannedAt ?? Infinity))) (rides.get(second) as Ride).plannedAt = plannedAt;
+      let r = rides.get(second);
+      if (!r) rides.set(second, (r = { second, plannedAt, riders: 0, expected: 0 }));
+      r.riders++;
+      if (!exact) r.expected++;
+      if (exact && (!exactAt.has(second) || plannedAt < r.plannedAt)) r.plannedAt = plannedAt;
       if (exact) exactAt.add(second);
     };
     for (const g of reader.groups) {
@@ -111,7 +126,9 @@ export class SharedKeys {
         }
       }
     }
-    return [...rides.values()].sort((a, b) => (order === 'riders' ? b.riders - a.riders : 0) || b.second - a.second);
+    const inMargin = (r: Ride) => (r.second > window.soft ? 1 : 0);
+    const order = [...rides.values()].sort((a, b) => b.riders - a.riders || inMargin(a) - inMargin(b) || b.second - a.second);
+    return order.find((r) => fits(r.second, r.expected));
   }
 
   /** Groups with more than one planned member (for tests and metrics). */
