@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 
-export const SCENARIOS = ['burst', 'recovery', 'steady', 'outage', 'failover', 'noisy-neighbour', 'sharded'] as const;
+export const SCENARIOS = ['burst', 'recovery', 'steady', 'outage', 'failover', 'noisy-neighbour', 'sharded', 'shared-keys'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export const CONTENDERS = ['herdless', 'eso', 'eso-jitter', 'eso-real'] as const;
@@ -113,6 +113,10 @@ export const SCENARIO_DEFAULTS: Record<ScenarioName, ScenarioDefaults> = {
   // Three scheduler replicas share 4 plan shards (sharded.ts); one is killed a quarter into the
   // observed interval. 2,000 at 20/s: 100 s to Ready, then 6.7 refreshes a second.
   sharded: { count: 2000, refreshInterval: '5m', quotaRps: 20, outageSeconds: 0, observeIntervals: 1 },
+  // 240 of 600 read one of 10 shared remote keys (shared-keys.ts), intervals 30 s, 2 m and 10 m
+  // dealt in turn (--refresh-interval is the 30 s one's unit for the observed window): 30 s to
+  // Ready at 20/s, then 4 minutes of routine refreshes observed.
+  'shared-keys': { count: 600, refreshInterval: '30s', quotaRps: 20, outageSeconds: 0, observeIntervals: 8 },
 };
 
 export function parseContenders(text: string, esoConcurrent: string): ContenderRun[] {

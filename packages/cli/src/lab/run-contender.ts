@@ -40,7 +40,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
   try {
     const kc = env.controlPlane.kubeConfig();
     for (const op of ['GetSecretValue', 'BatchGetSecretValue'] as const) await env.aws.setQuota(op, settings.quotaRps, settings.quotaRps);
-    const plan = planStorm(settings.count, settings.remoteSecrets, settings.seed);
+    const plan = scenario.plan?.(settings) ?? planStorm(settings.count, settings.remoteSecrets, settings.seed);
     // The ESO models and the real ESO have no budget: the annotation would put them behind
     // the workers' limiter, which the reference controller does not have.
     await prepareStore(kc, env.aws, plan, run.kind === 'herdless' ? settings.budgetRps : undefined);
@@ -158,7 +158,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       allReady,
     };
     const outcome = await scenario.run(ctx);
-    const { probesCreatedAt, window } = outcome;
+    const { probesCreatedAt, window, sharedKeys } = outcome;
     converge = outcome.converge;
     const endMs = Date.now();
     loopDelay.disable();
@@ -182,7 +182,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
     const writesAfter = countWrites(await fetchApiServerMetrics(access));
     const redisPeak = await controller.redisPeakMemoryBytes().catch(() => null);
     const redisAfter = await controller.redisCounters().catch(() => null);
-    const replies: ProviderReply[] = (await env.aws.requests(t0)).map((r) => ({ atMs: r.atMs, outcome: r.outcome, operation: r.operation }));
+    const replies: ProviderReply[] = (await env.aws.requests(t0)).map((r) => ({ atMs: r.atMs, outcome: r.outcome, operation: r.operation, ...(sharedKeys && r.accessKeyId ? { accessKeyId: r.accessKeyId } : {}) }));
     progress.end();
     const processes = env.usage.usage();
     const result = computeResult({
@@ -204,6 +204,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       probes: pauseProbe.samples,
       converge,
       ...(window ? { window } : {}),
+      ...(sharedKeys ? { sharedKeys } : {}),
       // The new ExternalSecrets created during a recovery's catch-up need their calls within it too.
       callsNeeded: settings.count + (probesCreatedAt?.size ?? 0),
       // The storm's own creates are the lab's writes, not the controller's.

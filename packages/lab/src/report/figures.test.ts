@@ -47,6 +47,39 @@ function observation(over: Partial<RunObservation> = {}): RunObservation {
 }
 
 describe('lab figures', () => {
+  it('splits calls per refresh between the part on shared remote keys (its store\'s access key) and the rest, inside the window', () => {
+    const at = (ms: number, accessKeyId: string) => ({ atMs: T0 + ms, outcome: 'ok' as const, accessKeyId });
+    const synced = (...ms: number[]): FleetRecord => ({ ready: true, refreshTimes: ms.map((m) => T0 + m), syncObservedAt: ms.map((m) => T0 + m) });
+    const r = computeResult(
+      observation({
+        // s1..s3 read one shared key: one call at 2.0 s serves their three syncs; u1 and u2 a key each.
+        records: new Map([
+          ['s1', synced(500, 2_100)],
+          ['s2', synced(600, 2_150)],
+          ['s3', synced(700, 2_200)],
+          ['u1', synced(800, 2_300)],
+          ['u2', synced(900, 2_400)],
+        ]),
+        // Before the window: the first syncs, each its own call.
+        replies: [at(400, 'S'), at(500, 'S'), at(600, 'S'), at(700, 'U'), at(800, 'U'), at(2_000, 'S'), at(2_250, 'U'), at(2_350, 'U')],
+        window: { startMs: T0 + 1_000, endMs: T0 + 5_000 },
+        sharedKeys: { names: new Set(['s1', 's2', 's3']), accessKeyId: 'S' },
+      }),
+    );
+    expect(r.figures.sharedCallsPerRefresh).toBeCloseTo(1 / 3, 3);
+    expect(r.figures.unsharedCallsPerRefresh).toBe(1);
+    expect(r.figures.callsPerRefresh).toBe(0.8);
+  });
+
+  it('judges each ExternalSecret\'s deadline by its own interval when the storm mixes them', () => {
+    const records = new Map<string, FleetRecord>([
+      ['fast', { ready: true, refreshTimes: [T0, T0 + 10_000, T0 + 20_000, T0 + 30_000], syncObservedAt: [] }],
+      ['slow', { ready: true, refreshTimes: [T0, T0 + 30_000], syncObservedAt: [T0, T0 + 30_000], refreshIntervalMs: 30_000 }],
+    ]);
+    // At the run's 10 s, `slow` would be 20 s late; at its own 30 s it is on time.
+    expect(deadlineShare(observation({ records, endMs: T0 + 40_000, window: { startMs: T0, endMs: T0 + 40_000 } }))).toMatchObject({ due: 4, onTime: 4 });
+  });
+
   it('finds the peak of each operation on its own, as AWS counts quotas', () => {
     const replies = [
       { atMs: T0 + 100, outcome: 'ok' as const, operation: 'GetSecretValue' },

@@ -35,6 +35,10 @@ export interface ContenderFigures {
   syncs: number;
   /** Provider calls per successful sync. */
   callsPerRefresh: number | null;
+  /** A storm with shared remote keys: calls per sync of the ExternalSecrets that read one (their
+   *  store's calls) and of the others, over the observed window (the whole run without one). */
+  sharedCallsPerRefresh?: number | null;
+  unsharedCallsPerRefresh?: number | null;
   /** Provider calls the storm needs at least, and that divided by the quota. */
   callsNeeded: number;
   physicalLimitSeconds: number;
@@ -159,6 +163,8 @@ export interface ProviderReply {
   outcome: 'ok' | 'throttled' | 'error';
   /** The AWS operation; quotas are per operation, as AWS's are. */
   operation?: string;
+  /** The access key that signed it (an identity, not a credential): which store called. */
+  accessKeyId?: string;
 }
 
 /** The highest one-second count of any single operation (what each operation's quota meets). */
@@ -183,6 +189,14 @@ export interface ObservedRecord {
   refreshTimes: number[];
   /** Epoch ms when each refreshTime change was observed. */
   syncObservedAt: number[];
+  /** Its own refreshInterval, when the storm mixes intervals (else the run's). */
+  refreshIntervalMs?: number;
+}
+
+/** The ExternalSecrets of a storm that read shared remote keys, and the access key of their store. */
+export interface SharedKeyPart {
+  names: ReadonlySet<string>;
+  accessKeyId: string;
 }
 
 export interface RunObservation {
@@ -212,6 +226,8 @@ export interface RunObservation {
   window?: { startMs: number; endMs: number };
   /** Calls needed at least: one per ExternalSecret to converge. */
   callsNeeded: number;
+  /** A storm with shared remote keys: which part reads them (figures per part). */
+  sharedKeys?: SharedKeyPart;
   apiWrites: number | null;
   redisPeakMemoryBytes: number | null;
   /** Commands Redis processed during the run (every client: schedulers, workers, the lab's probes). */
@@ -315,7 +331,7 @@ export function deadlineShare(obs: RunObservation): { due: number; onTime: numbe
   for (const rec of obs.records.values()) {
     const times = rec.refreshTimes;
     for (let i = 0; i < times.length; i++) {
-      const deadline = (times[i] as number) + obs.refreshIntervalMs;
+      const deadline = (times[i] as number) + (rec.refreshIntervalMs ?? obs.refreshIntervalMs);
       if (deadline < startMs || deadline + DEADLINE_TOLERANCE_MS > endMs) continue;
       due++;
       const next = times[i + 1];
@@ -354,6 +370,23 @@ export function missedNote(missed: readonly MissedDeadline[], t0: number, refres
     `refreshes past their deadline: ${missed.length}; how late: ${byBand.map(([name, n]) => `${name} ${n}`).join(', ')}; ` +
     `due at t= ${shown.join(', ')}${seconds.length > 40 ? ` … (${seconds.length} seconds in all)` : ''}`
   );
+}
+
+/**
+ * Calls per sync of the shared part (calls signed by its store's access key, syncs of its
+ * ExternalSecrets) and of the rest, inside the observed window (the whole run without one).
+ */
+export function callsPerRefreshByPart(obs: RunObservation): { shared: number | null; unshared: number | null } {
+  const part = obs.sharedKeys;
+  if (!part) return { shared: null, unshared: null };
+  const from = obs.window?.startMs ?? -Infinity;
+  const to = obs.window?.endMs ?? Infinity;
+  const inside = (t: number) => t >= from && t < to;
+  const calls = { shared: 0, unshared: 0 };
+  for (const r of obs.replies) if (inside(r.atMs)) calls[r.accessKeyId === part.accessKeyId ? 'shared' : 'unshared']++;
+  const syncs = { shared: 0, unshared: 0 };
+  for (const [name, rec] of obs.records) for (const at of rec.syncObservedAt) if (inside(at)) syncs[part.names.has(name) ? 'shared' : 'unshared']++;
+  return { shared: syncs.shared > 0 ? round(calls.shared / syncs.shared) : null, unshared: syncs.unshared > 0 ? round(calls.unshared / syncs.unshared) : null };
 }
 
 /** The steady window's peak/mean bound (issue 10): seconds above it are named in the notes. */
@@ -436,6 +469,9 @@ export function computeResult(obs: RunObservation): ContenderResult {
     secondsOverQuota: totals.filter((v) => v > obs.quotaRps).length,
     syncs,
     callsPerRefresh: syncs > 0 ? round(calls / syncs) : null,
+    ...(obs.sharedKeys
+      ? (({ shared, unshared }) => ({ sharedCallsPerRefresh: shared, unsharedCallsPerRefresh: unshared }))(callsPerRefreshByPart(obs))
+      : {}),
     callsNeeded: obs.callsNeeded,
     physicalLimitSeconds: round(physicalLimitSeconds, 1),
     convergeSeconds: converge === null ? null : round(converge, 1),

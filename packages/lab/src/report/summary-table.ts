@@ -29,7 +29,14 @@ export const SUMMARY_COLUMNS: Column[] = [
   { header: 'mean req/s', value: (c) => num(c.figures.providerMeanRps) },
   { header: 'peak/mean', value: (c) => num(c.figures.steadyPeakToMean ?? c.figures.peakToMean, 2) },
   { header: 'throttled', value: (c) => int(c.figures.throttled) },
-  { header: 'calls/refresh', value: (c) => num(c.figures.callsPerRefresh, 2) },
+  {
+    // A storm with shared remote keys shows its two parts over the observed window as well.
+    header: 'calls/refresh',
+    value: (c) =>
+      c.figures.sharedCallsPerRefresh === undefined
+        ? num(c.figures.callsPerRefresh, 2)
+        : `${num(c.figures.callsPerRefresh, 2)} (shared ${num(c.figures.sharedCallsPerRefresh, 2)}, unshared ${num(c.figures.unsharedCallsPerRefresh, 2)})`,
+  },
   {
     header: 'converge s (× limit)',
     // The limit is the contender's own: a recovery's new ExternalSecrets add their calls to it.

@@ -9,9 +9,18 @@ import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, seededRandom
 export const LAB_NAMESPACE = 'lab';
 export const SYSTEM_NAMESPACE = 'herdless-system';
 
+export interface StormItem {
+  name: string;
+  remoteKey: string;
+  /** Its own refreshInterval (default: the run's). */
+  refreshInterval?: string;
+  /** The SecretStore it reads through (default `aws`). */
+  store?: string;
+}
+
 export interface StormPlan {
   /** ExternalSecret name → remote key, in creation order. */
-  items: Array<{ name: string; remoteKey: string }>;
+  items: StormItem[];
   remoteValues: Array<{ key: string; value: string }>;
 }
 
@@ -27,6 +36,42 @@ export function planStorm(count: number, remoteSecrets: number, seed: number): S
     random,
   );
   return { items, remoteValues };
+}
+
+/** The store the shared part of a shared-keys storm reads through, and its access key id. */
+export const SHARED_STORE = 'aws-shared';
+export const SHARED_ACCESS_KEY_ID = 'AKIDSHARED';
+
+export interface SharedKeysShape {
+  /** Share of the ExternalSecrets that read a shared remote key (0..1). */
+  share: number;
+  /** Shared remote keys. */
+  keys: number;
+  /** refreshIntervals, dealt in turn to the shared and to the unshared part. */
+  intervals: readonly string[];
+}
+
+/**
+ * A storm where `share` of the ExternalSecrets read one of `keys` shared remote keys through a
+ * store of their own (same account and Region: one quota key; its own access key, so the AWS
+ * endpoint's log tells their calls apart, and batching never mixes the parts), the rest a key
+ * each; intervals are dealt in turn so each part has every interval.
+ */
+export function planSharedKeysStorm(count: number, shape: SharedKeysShape, seed: number): StormPlan {
+  const base = planStorm(count, count, seed);
+  const random = seededRandom(seed + 1);
+  const token = () => Math.floor(random() * 2 ** 48).toString(36);
+  const shared = Math.round(count * shape.share);
+  const sharedValues = Array.from({ length: shape.keys }, (_, i) => ({ key: `lab/shared-${i}`, value: JSON.stringify({ username: `shared-${i}`, password: token() }) }));
+  const interval = (i: number) => shape.intervals[i % shape.intervals.length] as string;
+  // By name (es-<i>), so the parts do not depend on the shuffled creation order.
+  const items = base.items.map((item) => {
+    const i = Number(item.name.slice('es-'.length));
+    return i < shared
+      ? { name: item.name, remoteKey: `lab/shared-${i % shape.keys}`, refreshInterval: interval(Math.floor(i / shape.keys)), store: SHARED_STORE }
+      : { ...item, refreshInterval: interval(i) };
+  });
+  return { items, remoteValues: [...base.remoteValues.slice(shared), ...sharedValues] };
 }
 
 /**
@@ -48,15 +93,22 @@ export async function prepareStore(
  * A namespace with the lab's credentials and a SecretStore `aws` on the lab's AWS endpoint: every
  * such store shares one provider key (same account and Region), as tenants of one account do.
  */
-export async function prepareNamespaceStore(kc: KubeConfig, region: string, namespace: string, budgetRps: number | undefined): Promise<void> {
+export async function prepareNamespaceStore(
+  kc: KubeConfig,
+  region: string,
+  namespace: string,
+  budgetRps: number | undefined,
+  store: { name: string; accessKeyId: string; createNamespace: boolean } = { name: 'aws', accessKeyId: 'AKIDLAB', createNamespace: true },
+): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  if (store.createNamespace) await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const credentials = `${store.name}-credentials`;
   await core.createNamespacedSecret({
     namespace,
-    body: { metadata: { name: 'aws-credentials' }, stringData: { 'access-key-id': 'AKIDLAB', 'secret-access-key': 'lab-secret' } },
+    body: { metadata: { name: credentials }, stringData: { 'access-key-id': store.accessKeyId, 'secret-access-key': 'lab-secret' } },
   });
-  const ref = (key: string) => ({ name: 'aws-credentials', key });
+  const ref = (key: string) => ({ name: credentials, key });
   await custom.createNamespacedCustomObject({
     group: EXTERNAL_SECRETS_GROUP,
     version: EXTERNAL_SECRETS_VERSION,
@@ -65,7 +117,7 @@ export async function prepareNamespaceStore(kc: KubeConfig, region: string, name
     body: {
       apiVersion: `${EXTERNAL_SECRETS_GROUP}/${EXTERNAL_SECRETS_VERSION}`,
       kind: 'SecretStore',
-      metadata: { name: 'aws', ...(budgetRps === undefined ? {} : { annotations: { 'herdless.io/budget-rps': String(budgetRps) } }) },
+      metadata: { name: store.name, ...(budgetRps === undefined ? {} : { annotations: { 'herdless.io/budget-rps': String(budgetRps) } }) },
       spec: {
         provider: {
           aws: {
@@ -80,7 +132,7 @@ export async function prepareNamespaceStore(kc: KubeConfig, region: string, name
 }
 
 /** One of the storm's ExternalSecrets: a target Secret of its own name, one property of its remote secret. */
-async function createExternalSecret(custom: CustomObjectsApi, item: { name: string; remoteKey: string }, refreshInterval: string, namespace = LAB_NAMESPACE): Promise<void> {
+async function createExternalSecret(custom: CustomObjectsApi, item: StormItem, refreshInterval: string, namespace = LAB_NAMESPACE): Promise<void> {
   await custom.createNamespacedCustomObject({
     group: EXTERNAL_SECRETS_GROUP,
     version: EXTERNAL_SECRETS_VERSION,
@@ -91,8 +143,8 @@ async function createExternalSecret(custom: CustomObjectsApi, item: { name: stri
       kind: 'ExternalSecret',
       metadata: { name: item.name },
       spec: {
-        refreshInterval,
-        secretStoreRef: { name: 'aws', kind: 'SecretStore' },
+        refreshInterval: item.refreshInterval ?? refreshInterval,
+        secretStoreRef: { name: item.store ?? 'aws', kind: 'SecretStore' },
         target: { name: item.name },
         data: [{ secretKey: 'password', remoteRef: { key: item.remoteKey, property: 'password' } }],
       },

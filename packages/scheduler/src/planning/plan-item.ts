@@ -12,6 +12,7 @@ import {
   type SecretStore,
   type StoreKind,
 } from '@herdless/core';
+import { readGroupsOf } from './placement/shared-keys.js';
 
 /** How an ExternalSecret wants to be refreshed, from refreshPolicy and refreshInterval. */
 export type RefreshMode =
@@ -63,6 +64,8 @@ export interface PlanItem {
   storeRef: string;
   /** resourceVersion of the referenced store; absent when the store does not exist. */
   storeVersion?: string;
+  /** The remote keys it reads through its store, as read groups (placement/shared-keys.ts). */
+  readGroups?: string[];
 }
 
 export function refreshModeOf(es: ExternalSecret): RefreshMode {
@@ -164,6 +167,8 @@ export function planItemOf(es: ExternalSecret, ctx: PlanItemContext): PlanItem {
   };
   item.calls = syncCallsOf(es, item.providerType);
   item.cost = item.calls.reduce((sum, c) => sum + c.calls, 0);
+  const groups = readGroupsOf(es, ref.key);
+  if (groups.length > 0) item.readGroups = groups;
   if (syncedGeneration !== undefined) item.syncedGeneration = syncedGeneration;
   const last = lastSyncMs(es);
   if (last !== undefined) item.lastSyncMs = last;

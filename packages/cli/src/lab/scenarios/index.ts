@@ -6,6 +6,7 @@ import { noisyNeighbourScenario } from './noisy-neighbour.js';
 import { outageScenario } from './outage.js';
 import { recoveryScenario } from './recovery.js';
 import { shardedScenario } from './sharded.js';
+import { sharedKeysScenario } from './shared-keys.js';
 import type { Scenario } from './scenario.js';
 import { steadyScenario } from './steady.js';
 
@@ -20,4 +21,5 @@ export const SCENARIO_FACTORIES: Record<ScenarioName, () => Scenario> = {
   failover: failoverScenario,
   'noisy-neighbour': noisyNeighbourScenario,
   sharded: shardedScenario,
+  'shared-keys': sharedKeysScenario,
 };

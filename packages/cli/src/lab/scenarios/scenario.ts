@@ -3,7 +3,7 @@
 // off, kill the leader) until its figures can be computed. The frame around it (run-contender.ts)
 // owns the world, the controller, the sampling and the figures; a scenario owns only its story.
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { RunObservation, StormPlan } from '@herdless/lab';
+import type { ObservedRecord, RunObservation, SharedKeyPart, StormPlan } from '@herdless/lab';
 import type { Controller } from '../contenders.js';
 import type { FleetObserver, FleetRecord } from '../fleet-observer.js';
 import type { ContenderRun, LabSettings } from '../lab-config.js';
@@ -41,9 +41,13 @@ export interface ScenarioOutcome {
   probesCreatedAt?: Map<string, number>;
   /** The steady window observed after convergence. */
   window?: RunObservation['window'];
+  /** The part of the storm that reads shared remote keys (its figures are shown apart). */
+  sharedKeys?: SharedKeyPart;
 }
 
 export interface Scenario {
+  /** The storm, when the scenario shapes its own (default: planStorm of the run's settings). */
+  plan?(settings: LabSettings): StormPlan;
   /** Before the controller starts: objects the scenario needs besides the storm's. */
   prepare?(kc: KubeConfig, region: string, budgetRps: number | undefined): Promise<void>;
   /** Once the controller has started, before the storm (not with --start-after-create). */
@@ -53,7 +57,7 @@ export interface Scenario {
   /** Once the storm's ExternalSecrets exist: the scenario's disruptions and waits. */
   run(ctx: ScenarioContext): Promise<ScenarioOutcome>;
   /** The records the figures are computed from (default: the storm's own). */
-  records?(storm: ReadonlyMap<string, FleetRecord>): ReadonlyMap<string, FleetRecord>;
+  records?(storm: ReadonlyMap<string, FleetRecord>): ReadonlyMap<string, ObservedRecord>;
   close?(): void;
 }
 

@@ -10,6 +10,7 @@ import type { Intent, Placement, PlannedSync } from '../plan.js';
 import type { PlanItem } from '../plan-item.js';
 import { BacklogLedger } from './backlog-ledger.js';
 import { FairShare, type TenantShares } from './fair-share.js';
+import { SharedKeys } from './shared-keys.js';
 import { SlotCalendar } from './slot-calendar.js';
 import { budgetKeyOf, callsOf, callsOnKey, DEFAULT_SPREAD_FRACTION, EPS, graceSecondsOf, hasRoom, SECOND, slotCap, splitBudgetKey } from './slot-maths.js';
 
@@ -57,6 +58,9 @@ interface Move {
   displacedBy: string;
 }
 
+/** A shared key's ride fills a slot to this share of the lane's rate at most (see placeOnCalendar). */
+const RIDE_MAX_FILL = 0.8;
+
 /** Candidate slots examined in one window at most; longer windows are sampled evenly. */
 const MAX_CANDIDATES = 2048;
 
@@ -81,6 +85,8 @@ export class CapacityPlacement implements Placement {
   private readonly cursors = new Map<string, { start: number; free: number }>();
   /** Fair share between namespaces and their caps. */
   readonly fair: FairShare;
+  /** Who reads which shared remote key, and where their refreshes are planned (co-slotting). */
+  readonly sharedKeys = new SharedKeys();
   private readonly displaced: PlannedSync[] = [];
   private refusedByCap = false;
   /**
@@ -142,6 +148,7 @@ export class CapacityPlacement implements Placement {
   }
 
   private placeOnCalendar(intent: Extract<Intent, { kind: 'sync' }>, item: PlanItem, now: number): number {
+    this.sharedKeys.learn(item);
     const demands = item.calls.map((c) => {
       const whole = budgetRpsOf(this.budgets, item.providerType, c.operation);
       this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), whole);
@@ -175,10 +182,11 @@ export class CapacityPlacement implements Placement {
     };
     const loadAt = (i: number, s: number): number => (maps[i]?.get(s) ?? 0) - (preempted?.[i]?.get(s) ?? 0) - overtaken(i, s);
     const cap = this.fair.capOf(item.namespace);
-    const fits = (s: number): boolean => {
+    // `expected`: calls of others still to come to the slot (shared-keys.ts), room kept for them.
+    const fits = (s: number, expected = 0): boolean => {
       for (let i = 0; i < demands.length; i++) {
         const d = demands[i] as (typeof demands)[number];
-        if (!hasRoom(loadAt(i, s), d.calls, d.rate, s)) return false;
+        if (!hasRoom(loadAt(i, s) + expected, d.calls, d.rate, s)) return false;
       }
       // The operator's cap on this namespace: its calls in the slot, every lane, at its share of the rate.
       for (let i = 0; cap !== undefined && i < demands.length; i++) {
@@ -214,7 +222,8 @@ export class CapacityPlacement implements Placement {
       const spreadSec = Math.floor((fraction * item.refresh.intervalMs) / SECOND);
       // Not in the current second: that would be a second call right after the one just made.
       // A re-spread also stays clear of a backlog under way (see backlogClearOf).
-      const lo = Math.max(nowSec + 1, dlSec - spreadSec, intent.respread ? Math.min(dlSec, this.backlog.clearSecond(demands, nowSec)) : 0);
+      const clearOfBacklog = Math.max(nowSec + 1, intent.respread ? Math.min(dlSec, this.backlog.clearSecond(demands, nowSec)) : 0);
+      const lo = Math.max(clearOfBacklog, dlSec - spreadSec);
       if (lo <= dlSec) {
         const step = Math.max(1, Math.ceil((dlSec - lo + 1) / MAX_CANDIDATES));
         // From the deadline backwards, so that between equals the later slot wins (fewer calls).
@@ -239,6 +248,20 @@ export class CapacityPlacement implements Placement {
         // refreshes are spread anyway: after a creation, a spec change, a retry or a recovery.
         const graceSec = intent.respread ? fullGraceSec : Math.min(fullGraceSec, Math.floor((intent.keptMarginMs ?? 0) / SECOND));
         const soft = Math.max(lo - 1, dlSec - graceSec);
+        // A refresh that reads a shared remote key rides in the slot (and at the instant) of its
+        // groups' refreshes when one has room (shared-keys.ts), in its window or earlier in its
+        // interval, where a re-spread refresh may go anyway (a reader whose phase drifted from its
+        // group's joins it once, one early refresh, and keeps its place from then on). One call
+        // then serves them all; each job's call is still counted in the slot, so the budget holds
+        // whether or not the workers join them.
+        const rideLo = Math.max(clearOfBacklog, dlSec - Math.floor(item.refresh.intervalMs / SECOND) + 1);
+        // A ride fills a slot to RIDE_MAX_FILL of the lane's rate at most, its group's members still
+        // to come included: group slots stacked side by side left the 30-second readers of a
+        // round, whose windows are 4 slots, no room (virtual time, shared-keys.test.ts: one late
+        // refresh in one seed of 8 when rides filled slots to the rate, none with the bound).
+        const rideFits = (r: number, expected: number): boolean => fits(r, expected) && scoreAt(r) + expected / Math.max(demands[0]?.rate ?? 1, EPS) <= RIDE_MAX_FILL + EPS;
+        const ride = this.sharedKeys.rideOf(item.uid, { lo: rideLo, soft, hi: dlSec }, rideFits);
+        if (ride) return Math.min(Math.max(ride.plannedAt, intent.earliest, now), intent.deadline);
         let best: number | undefined;
         let bestScore = Infinity;
         let ties = 0;
@@ -400,6 +423,7 @@ export class CapacityPlacement implements Placement {
 
   reserve(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
+    this.sharedKeys.reserve(job);
     for (const c of callsOf(job)) {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.add(key, s, c.calls);
@@ -412,6 +436,7 @@ export class CapacityPlacement implements Placement {
 
   release(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
+    this.sharedKeys.release(job);
     for (const c of callsOf(job)) {
       const key = budgetKeyOf(job.providerKey, c.operation);
       this.calendar.remove(key, s, c.calls);
