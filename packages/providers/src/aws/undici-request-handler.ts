@@ -5,6 +5,7 @@
 // changes: the SDK still builds, signs and parses every request, and its errors are the ones
 // classifyAwsError reads (a call with no HTTP reply is a connection problem, whatever its code).
 // It never retries: the SDK makes one attempt (AWS_SDK_MAX_ATTEMPTS) and the call path decides.
+import { buildQueryString } from '@smithy/core/protocols';
 import { Agent, request, type Dispatcher } from 'undici';
 
 /** The SDK's HTTP request, as the signing middleware leaves it (@smithy/protocol-http's HttpRequest). */
@@ -39,24 +40,6 @@ export interface UndiciRequestHandlerOptions {
 /** The SDK's node handler also keeps at most 50 sockets per origin. */
 const DEFAULT_CONNECTIONS = 50;
 
-function queryStringOf(query: SdkHttpRequest['query']): string {
-  if (!query) return '';
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(query)) {
-    // The SDK's own encoding (@smithy/querystring-builder, RFC 3986 as SigV4 signed it): a name
-    // without a value stands alone, a list repeats the name.
-    const key = escapeUri(name);
-    if (value === null) parts.push(key);
-    else for (const v of Array.isArray(value) ? value : [value]) parts.push(`${key}=${escapeUri(v)}`);
-  }
-  return parts.length > 0 ? `?${parts.join('&')}` : '';
-}
-
-/** @smithy/util-uri-escape: encodeURIComponent plus the characters RFC 3986 reserves. */
-function escapeUri(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 function bodyOf(body: unknown): string | Uint8Array | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
@@ -82,7 +65,9 @@ export class UndiciRequestHandler {
       connections: this.options.connections ?? DEFAULT_CONNECTIONS,
     });
     const port = req.port === undefined ? '' : `:${req.port}`;
-    const url = `${req.protocol}//${req.hostname}${port}${req.path}${queryStringOf(req.query)}`;
+    // The query as the SDK's own node handler writes it (@smithy's buildQueryString, escaped as SigV4 signed it).
+    const query = req.query ? buildQueryString(req.query) : '';
+    const url = `${req.protocol}//${req.hostname}${port}${req.path}${query ? `?${query}` : ''}`;
     const body = bodyOf(req.body);
     const signal = handlerOptions?.abortSignal;
     const res = await request(url, {
