@@ -173,6 +173,13 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     emit('delete', last ?? old);
   }
 
+  /** Wakes the refilters waiting for the next full list (it was applied, or the informer stopped). */
+  function releaseListWaiters(): void {
+    const waiters = nextListWaiters;
+    nextListWaiters = [];
+    for (const w of waiters) w();
+  }
+
   /** Replaces the cache by the list and emits the difference: the cache now equals the server. */
   async function relist(): Promise<void> {
     // Page by page, each object trimmed as its page arrives: the untrimmed fleet is never held at
@@ -188,12 +195,7 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     unkept.clear();
     for (const key of turnedAway) unkept.add(key);
     listsApplied++;
-    for (const [key, old] of cache.entries()) {
-      if (!fresh.has(key)) {
-        cache.delete(key);
-        emit('delete', old);
-      }
-    }
+    for (const [key] of cache.entries()) if (!fresh.has(key)) uncache(key);
     for (const [key, obj] of fresh) {
       const old = cache.get(key);
       cache.set(key, obj);
@@ -202,9 +204,7 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     }
     resourceVersion = list.metadata?.resourceVersion ?? '';
     markSynced();
-    const waiters = nextListWaiters;
-    nextListWaiters = [];
-    for (const w of waiters) w();
+    releaseListWaiters();
     emit('connect');
   }
 
@@ -225,9 +225,8 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     if (!keep) return;
     for (const [key, old] of cache.entries()) {
       if (keep(old)) continue;
-      cache.delete(key);
       unkept.add(key);
-      emit('delete', old);
+      uncache(key);
     }
     if (!widened || stopped) return;
     const listsBefore = listsApplied;
@@ -454,9 +453,7 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
       await loop;
       loop = undefined;
       // A refilter waiting for a full list ends with the loop (the cache is kept as it is).
-      const waiters = nextListWaiters;
-      nextListWaiters = [];
-      for (const w of waiters) w();
+      releaseListWaiters();
       firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
     },
     synced: () => syncedPromise,
