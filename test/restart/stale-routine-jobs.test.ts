@@ -38,12 +38,17 @@ describe('routine jobs left from before a restart', () => {
     const since = Date.now();
     const MIN = 60_000;
     // The ExternalSecrets do not exist: a job that runs reads it, finds it gone, and says so.
-    const cases: Array<{ name: string; job: Pick<SyncJob, 'epoch' | 'plannedAt' | 'deadline' | 'reason'>; expected: string }> = [
+    const cases: Array<{ name: string; job: Pick<SyncJob, 'epoch' | 'plannedAt' | 'deadline' | 'reason' | 'planShard'>; expected: string }> = [
       { name: 'left-over', job: { reason: 'refresh', epoch: 1, plannedAt: since - 5 * MIN, deadline: since - 4 * MIN }, expected: 'superseded' },
       { name: 'this-term', job: { reason: 'refresh', epoch: 2, plannedAt: since - 5 * MIN, deadline: since - 4 * MIN }, expected: 'gone' },
       { name: 'failover-late', job: { reason: 'refresh', epoch: 1, plannedAt: since - STALE_ROUTINE_MS / 2, deadline: since - 10_000 }, expected: 'gone' },
       { name: 'not-due-yet', job: { reason: 'refresh', epoch: 1, plannedAt: since - 5 * MIN, deadline: since + MIN }, expected: 'gone' },
       { name: 'catch-up', job: { reason: 'overdue', epoch: 1, plannedAt: since - 5 * MIN, deadline: since - 4 * MIN }, expected: 'gone' },
+      // Sharded planning: each plan shard's owner publishes its own term (its Lease's epochs), and
+      // a job is judged by its shard's term only, never by the one leader's or another shard's.
+      { name: 'shard-left-over', job: { reason: 'refresh', epoch: 6, planShard: 1, plannedAt: since - 5 * MIN, deadline: since - 4 * MIN }, expected: 'superseded' },
+      { name: 'shard-this-term', job: { reason: 'refresh', epoch: 7, planShard: 1, plannedAt: since - 5 * MIN, deadline: since - 4 * MIN }, expected: 'gone' },
+      { name: 'shard-no-term', job: { reason: 'refresh', epoch: 1, planShard: 2, plannedAt: since - 5 * MIN, deadline: since - 4 * MIN }, expected: 'gone' },
     ];
     const results = new Map<string, string>();
     events.on('completed', ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => results.set(jobId, String(returnvalue)));
@@ -58,6 +63,9 @@ describe('routine jobs left from before a restart', () => {
     expect(await enqueuer.publishTerm({ epoch: 2, since })).toBe(true);
     expect(await enqueuer.publishTerm({ epoch: 1, since: since + 1000 })).toBe(false);
     expect(JSON.parse((await redis.get(leaderTermKey(prefix))) as string)).toEqual({ epoch: 2, since });
+    // Plan shard 1's owner began term 7 at `since` (its Lease's transitions, unrelated to the one leader's).
+    expect(await enqueuer.publishTerm({ epoch: 7, since }, 1)).toBe(true);
+    expect(JSON.parse((await redis.get(leaderTermKey(prefix, 1))) as string)).toEqual({ epoch: 7, since });
 
     const config = loadConfig(workerConfigSchema, ['--kubeconfig', injected('kubeconfigPath'), '--redis-url', injected('redisUrl'), '--queue-prefix', prefix, '--log-level', 'warn']);
     worker = await runWorker(config, {

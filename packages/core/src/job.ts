@@ -40,6 +40,8 @@ export const syncJobSchema = z
     providerKey: z.string(),
     /** The planner's epoch: the Lease's leaseTransitions when this was planned. */
     epoch: z.number().int().nonnegative(),
+    /** Sharded planning: the plan shard whose owner planned this job (its epoch is that shard's Lease's); absent when one leader plans all. */
+    planShard: z.number().int().nonnegative().optional(),
     /** W3C trace context of the planning span. */
     traceparent: z.string().optional(),
     /** Drift jobs: the resourceVersion of the target Secret's change that triggered it (names the job). */
@@ -64,8 +66,12 @@ export const STALE_ROUTINE_MS = 60_000;
 export const leaderTermSchema = z.object({ epoch: z.number().int().nonnegative(), since: z.number().int() }).strict();
 export type LeaderTerm = z.infer<typeof leaderTermSchema>;
 
-/** The Redis key of the current leader's term (beside the queues, under the same prefix). */
-export const leaderTermKey = (prefix: string): string => `${prefix}:leader-term`;
+/**
+ * The Redis key of the current leader's term (beside the queues, under the same prefix); with
+ * sharded planning each plan shard's owner publishes its own, since each shard's epochs are its
+ * Lease's.
+ */
+export const leaderTermKey = (prefix: string, planShard?: number): string => (planShard === undefined ? `${prefix}:leader-term` : `${prefix}:leader-term:plan-shard-${planShard}`);
 
 /**
  * Will the leader of `term` replace this job rather than let it run? A routine refresh planned in

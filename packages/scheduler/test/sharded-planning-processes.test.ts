@@ -1,11 +1,14 @@
 // Sharded planning with three `herdless scheduler --plan-shards 4` processes on the real control
 // plane and Redis: the shards are balanced over the replicas, each ExternalSecret is planned by
 // its shard's holder in that shard's epoch, and after a SIGKILL only the dead replica's shards
-// move (to the survivors, with a new epoch) while nothing is enqueued a second time.
-import { describe, expect, it } from 'vitest';
+// move (to the survivors, with a new epoch) while nothing is enqueued a second time. Each job
+// carries its shard, and each shard's holder publishes that shard's term for the workers.
+import { afterAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import { leaderTermKey, leaderTermSchema } from '@herdless/core';
 import { planShardLeaseName, planShardOf } from '../src/index.js';
-import { adminKubeConfig, exited, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
+import { adminKubeConfig, exited, injected, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
 import { createExternalSecret, readQueueFor, uniquePrefix, waitFor, waitForLeaseRenewals, withReplicaSuite } from './support.js';
 
 const SHARDS = 4;
@@ -20,6 +23,14 @@ describe('plan shards over scheduler processes', () => {
   const replicas = schedulerReplicas({ namespace, queuePrefix: prefix });
   const uids: string[] = [];
   const readQueue = () => readQueueFor(prefix, namespace, () => uids);
+  const redis = new Redis(injected('redisUrl'));
+  afterAll(() => redis.disconnect());
+  /** The term each shard's holder published for the workers (core's supersededByTerm); -1 where none. */
+  const shardTerms = async (): Promise<number[]> =>
+    Promise.all(Array.from({ length: SHARDS }, async (_, i) => {
+      const raw = await redis.get(leaderTermKey(prefix, i));
+      return raw === null ? -1 : leaderTermSchema.parse(JSON.parse(raw)).epoch;
+    }));
 
   /** Each shard Lease's holder and epoch (leaseTransitions); holder '' when released or absent. */
   const shardLeases = async (): Promise<Array<{ holder: string; epoch: number }>> =>
@@ -56,7 +67,9 @@ describe('plan shards over scheduler processes', () => {
     // Each job carries its shard's epoch: planned by that shard's holder, not by another replica.
     for (const job of (await readQueue()).jobs) {
       expect(job.data.epoch).toBe(before[planShardOf(namespace, job.data.name as string, SHARDS)]?.epoch);
+      expect(job.data.planShard).toBe(planShardOf(namespace, job.data.name as string, SHARDS));
     }
+    expect(await shardTerms()).toEqual(before.map((l) => l.epoch));
 
     const victim = before[0]?.holder as string;
     const moved = before.flatMap((l, i) => (l.holder === victim ? [i] : []));
@@ -69,6 +82,8 @@ describe('plan shards over scheduler processes', () => {
     process.stderr.write(`[scheduler] shards ${moved.join(', ')} taken over ${((Date.now() - killedAt) / 1000).toFixed(1)} s after SIGKILL of ${victim} (lease 6 s)\n`);
     for (const i of kept) expect(after[i]).toEqual(before[i]);
     for (const i of moved) expect(after[i]?.epoch).toBe((before[i]?.epoch as number) + 1);
+    // The new holders publish their shards' new terms; the kept shards' terms stay.
+    await waitFor('the moved shards\' new terms', async () => ((await shardTerms()).every((t, i) => t === after[i]?.epoch) ? true : undefined), 10_000, 100);
 
     // The new holder plans its shard in the new epoch; an unmoved shard keeps its epoch.
     const inMoved = await createExternalSecret(kc, namespace, nameIn(moved, 'moved'));

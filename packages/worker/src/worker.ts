@@ -145,7 +145,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
     // catch-up job: completed without a call (see supersededByTerm). The term is read only for
     // routine jobs long past their slot.
     const sync = parsed.data;
-    if (sync.reason === 'refresh' && sync.plannedAt < startedAt - STALE_ROUTINE_MS && supersededByTerm(sync, await terms.current())) {
+    if (sync.reason === 'refresh' && sync.plannedAt < startedAt - STALE_ROUTINE_MS && supersededByTerm(sync, await terms.current(sync.planShard))) {
       syncs.inc({ result: 'superseded', reason: '' });
       return 'superseded';
     }

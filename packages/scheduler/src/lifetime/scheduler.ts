@@ -83,7 +83,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             controllerClass: config.controllerClass,
             serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace, plans),
             ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
-            ...(plans === undefined ? {} : { plans, publishTerm: false }),
+            ...(plans === undefined || planShard === undefined ? {} : { plans, planShard }),
             logger: termLogger,
             ...(options.now ? { now: options.now } : {}),
             onPlanned: (planner) => {

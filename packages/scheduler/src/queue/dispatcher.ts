@@ -10,6 +10,8 @@ import type { PlanChange, PlannedSync } from '../planning/plan.js';
 export interface DispatcherOptions {
   enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel' | 'stateOf'>;
   epoch: number;
+  /** Sharded planning: the plan shard whose jobs these are (carried by each job, for the workers' term check). */
+  planShard?: number;
   signal: AbortSignal;
   logger: Logger;
   concurrency?: number;
@@ -24,7 +26,7 @@ function isSameSync(job: PlannedSync, add: PlannedSync): boolean {
   return job.uid === add.uid && job.generation === add.generation && job.reason === add.reason && isSpecLane(add.reason);
 }
 
-export function syncJobOf(job: PlannedSync, epoch: number): SyncJob {
+export function syncJobOf(job: PlannedSync, epoch: number, planShard?: number): SyncJob {
   const data: SyncJob = {
     namespace: job.namespace,
     name: job.name,
@@ -36,6 +38,7 @@ export function syncJobOf(job: PlannedSync, epoch: number): SyncJob {
     epoch,
   };
   if (job.deadline !== undefined) data.deadline = Math.round(job.deadline);
+  if (planShard !== undefined) data.planShard = planShard;
   return data;
 }
 
@@ -156,7 +159,7 @@ export class Dispatcher {
       // stays booked until the status shows the sync and the item is planned anew).
       if (taken) this.counts.alreadyTaken++;
       else if (change.add && !this.opts.signal.aborted) {
-        await this.opts.enqueuer.enqueue(syncJobOf(change.add, this.opts.epoch), change.add.id, change.add.shard, this.now());
+        await this.opts.enqueuer.enqueue(syncJobOf(change.add, this.opts.epoch, this.opts.planShard), change.add.id, change.add.shard, this.now());
         this.counts.added++;
       }
       this.failures = 0;

@@ -151,12 +151,13 @@ export class SyncEnqueuer {
 
   /**
    * Publishes a leader's term for the workers (core's supersededByTerm), unless a later term is
-   * already there: a deposed leader that starts late never hides its successor's. True when set.
+   * already there: a deposed leader that starts late never hides its successor's. A plan shard's
+   * owner publishes the shard's own term (its epochs are the shard Lease's). True when set.
    */
-  async publishTerm(term: LeaderTerm): Promise<boolean> {
+  async publishTerm(term: LeaderTerm, planShard?: number): Promise<boolean> {
     const client = await this.queue(this.opts.shards[0] as string).client;
     client.defineCommand('herdlessPublishTerm', { numberOfKeys: 1, lua: PUBLISH_TERM });
-    const set: unknown = await client.runCommand('herdlessPublishTerm', [leaderTermKey(this.opts.prefix), String(term.epoch), JSON.stringify(term)]);
+    const set: unknown = await client.runCommand('herdlessPublishTerm', [leaderTermKey(this.opts.prefix, planShard), String(term.epoch), JSON.stringify(term)]);
     return Number(set) === 1;
   }
 

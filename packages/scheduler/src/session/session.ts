@@ -34,8 +34,8 @@ export interface LeaderSessionOptions {
   controllerClass?: string;
   /** Sharded planning: the ExternalSecrets this session plans (its plan shard's); unset: all. */
   plans?: (namespace: string, name: string) => boolean;
-  /** Publish the term for the workers (core's supersededByTerm); off for plan shards, whose epochs are their own. */
-  publishTerm?: boolean;
+  /** Sharded planning: the plan shard this session plans; its term is published for that shard and its jobs carry it (core's supersededByTerm). */
+  planShard?: number;
   /**
    * uid → resourceVersion of every ExternalSecret the session serves, read from the API server
    * (server-versions.ts). Read after the queue scan, and by the sweep before it re-plans a job
@@ -83,7 +83,7 @@ export function plannedSyncOf(job: PlannedQueuedJob): PlannedSync {
 export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void> {
   const { informers, planner, signal, logger } = opts;
   const now = opts.now ?? Date.now;
-  const dispatcher = new Dispatcher({ enqueuer: opts.enqueuer, epoch: opts.epoch, signal, logger, now });
+  const dispatcher = new Dispatcher({ enqueuer: opts.enqueuer, epoch: opts.epoch, ...(opts.planShard === undefined ? {} : { planShard: opts.planShard }), signal, logger, now });
   const dirty = new Map<string, { namespace: string; name: string }>();
   const deleted = new Set<string>();
   let flushTimer: NodeJS.Timeout | undefined;
@@ -221,11 +221,10 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     // running them (core's supersededByTerm). Before any planning, so that `since` is no later
     // than the time the planner judges the queue's jobs at. Without it they run as before.
     // Not awaited: planning waits for Redis anyway, and a late publish only drops fewer jobs.
-    if (opts.publishTerm !== false) {
-      void opts.enqueuer.publishTerm({ epoch: opts.epoch, since: now() }).catch((e: unknown) => {
-        logger.warn({ err: (e as Error).message }, 'could not publish the leader term; the workers run stale routine jobs');
-      });
-    }
+    // A plan shard's owner publishes its shard's term; its jobs carry the shard.
+    void opts.enqueuer.publishTerm({ epoch: opts.epoch, since: now() }, opts.planShard).catch((e: unknown) => {
+      logger.warn({ err: (e as Error).message }, 'could not publish the leader term; the workers run stale routine jobs');
+    });
     await Promise.race([informers.synced(), aborted(signal)]);
     if (signal.aborted) return;
     // Rebuild from the queue first, so nothing already pending is enqueued a second time.
