@@ -1,7 +1,9 @@
 // ESO's per-ExternalSecret metric with plan shards, from two `herdless scheduler --plan-shards 4`
 // processes on the real control plane: each replica's externalsecret_status_condition series
 // name only the ExternalSecrets of the shards it holds, and when the other replica leaves, the
-// survivor's series cover the shards it took over.
+// survivor's series cover the shards it took over. The planner gauges sum the replica's shards
+// (herdless_planner_planned_jobs is the number of its shards' ExternalSecrets, none of which is
+// synced here: no worker runs).
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -48,6 +50,11 @@ describe('per-ExternalSecret metrics over plan shards', () => {
     }
     return [...found].sort();
   };
+  /** The replica's herdless_planner_planned_jobs. */
+  const plannedJobsOf = async (identity: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${ports.get(identity)}/metrics`)).text();
+    return Number(/^herdless_planner_planned_jobs (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+  };
   const namesIn = (shards: number[]): string[] => names.filter((n) => shards.includes(planShardOf(namespace, n, SHARDS))).sort();
   const shardsOf = (leases: string[], identity: string): number[] => leases.flatMap((h, i) => (h === identity ? [i] : []));
 
@@ -83,8 +90,16 @@ describe('per-ExternalSecret metrics over plan shards', () => {
         leases = await holders();
         const [a, b] = [shardsOf(leases, 'replica-a'), shardsOf(leases, 'replica-b')];
         const series = { a: await seriesOf('replica-a').catch(() => []), b: await seriesOf('replica-b').catch(() => []) };
-        seen = `leases ${JSON.stringify(leases)}, series ${JSON.stringify(series)}`;
-        return a.length === 2 && b.length === 2 && JSON.stringify(series.a) === JSON.stringify(namesIn(a)) && JSON.stringify(series.b) === JSON.stringify(namesIn(b)) ? true : undefined;
+        const jobs = { a: await plannedJobsOf('replica-a').catch(() => Number.NaN), b: await plannedJobsOf('replica-b').catch(() => Number.NaN) };
+        seen = `leases ${JSON.stringify(leases)}, series ${JSON.stringify(series)}, planned jobs ${JSON.stringify(jobs)}`;
+        return a.length === 2 &&
+          b.length === 2 &&
+          JSON.stringify(series.a) === JSON.stringify(namesIn(a)) &&
+          JSON.stringify(series.b) === JSON.stringify(namesIn(b)) &&
+          jobs.a === namesIn(a).length &&
+          jobs.b === namesIn(b).length
+          ? true
+          : undefined;
       },
       60_000,
       () => seen,
@@ -93,7 +108,7 @@ describe('per-ExternalSecret metrics over plan shards', () => {
 
     replicas.child('replica-b').kill('SIGTERM');
     await exited(replicas.child('replica-b'));
-    await waitUntil(async () => ((await seriesOf('replica-a')).length === COUNT ? true : undefined), 30_000, () => seen);
+    await waitUntil(async () => ((await seriesOf('replica-a')).length === COUNT && (await plannedJobsOf('replica-a')) === COUNT ? true : undefined), 30_000, () => seen);
     expect(await seriesOf('replica-a')).toEqual([...names].sort());
   });
 });

@@ -48,27 +48,52 @@ export const fairShareMoves = new Counter({
 });
 const fairSeen = new WeakMap<Planner, { moves: number; capped: Map<string, number> }>();
 
-export function recordPlannerMetrics(planner: Planner, placement: unknown, now: number): void {
-  const moved = planner.movedBehindBacklog - (movedSeen.get(planner) ?? 0);
-  if (moved > 0) movedRefreshes.inc(moved);
-  movedSeen.set(planner, planner.movedBehindBacklog);
-  let n = 0;
-  for (const _ of planner.plannedJobs()) n++;
-  plannedJobs.set(n);
-  if (!(placement instanceof CapacityPlacement)) return;
-  recordFairShare(planner, placement, now);
-  placement.prune(now);
+/**
+ * Sets the planner gauges from every planner this process runs now: one with one leader, one per
+ * held plan shard with sharding, whose figures are summed (each shard plans on its share of a
+ * budget, so the replica's available calls are the sum of its shards' shares).
+ */
+export function recordPlannerMetrics(planners: Iterable<Planner>, now: number): void {
+  let jobs = 0;
+  const planned = new Map<string, { labels: { provider_key: string; operation: string }; n: number }>();
+  const available = new Map<string, { labels: { provider_key: string; operation: string }; n: number }>();
+  const late = new Map<string, number>();
+  const byNamespace = new Map<string, { labels: { provider_key: string; operation: string; namespace: string }; n: number }>();
+  const add = <L>(into: Map<string, { labels: L; n: number }>, labels: L, n: number) => {
+    const key = JSON.stringify(labels);
+    const entry = into.get(key);
+    if (entry) entry.n += n;
+    else into.set(key, { labels, n });
+  };
+  for (const planner of planners) {
+    const moved = planner.movedBehindBacklog - (movedSeen.get(planner) ?? 0);
+    if (moved > 0) movedRefreshes.inc(moved);
+    movedSeen.set(planner, planner.movedBehindBacklog);
+    for (const _ of planner.plannedJobs()) jobs++;
+    const placement = planner.placement;
+    if (!(placement instanceof CapacityPlacement)) continue;
+    recordFairShare(planner, placement);
+    placement.prune(now);
+    for (const r of placement.report(now, 60)) {
+      const labels = { provider_key: r.providerKey, operation: r.operation };
+      add(planned, labels, r.plannedCalls);
+      add(available, labels, r.availableCalls);
+    }
+    for (const [key, count] of placement.lateByProviderKey()) late.set(key, (late.get(key) ?? 0) + count);
+    for (const r of placement.namespaceReport(now, 60)) add(byNamespace, { provider_key: r.providerKey, operation: r.operation, namespace: r.namespace }, r.plannedCalls);
+  }
+  plannedJobs.set(jobs);
   plannedCalls.reset();
   availableCalls.reset();
-  for (const r of placement.report(now, 60)) {
-    plannedCalls.set({ provider_key: r.providerKey, operation: r.operation }, r.plannedCalls);
-    availableCalls.set({ provider_key: r.providerKey, operation: r.operation }, r.availableCalls);
-  }
   lateSyncs.reset();
-  for (const [key, count] of placement.lateByProviderKey()) lateSyncs.set({ provider_key: key }, count);
+  namespacePlannedCalls.reset();
+  for (const { labels, n } of planned.values()) plannedCalls.set(labels, n);
+  for (const { labels, n } of available.values()) availableCalls.set(labels, n);
+  for (const [key, count] of late) lateSyncs.set({ provider_key: key }, count);
+  for (const { labels, n } of byNamespace.values()) namespacePlannedCalls.set(labels, n);
 }
 
-function recordFairShare(planner: Planner, placement: CapacityPlacement, now: number): void {
+function recordFairShare(planner: Planner, placement: CapacityPlacement): void {
   const seen = fairSeen.get(planner) ?? { moves: 0, capped: new Map<string, number>() };
   fairShareMoves.inc(planner.movedForFairShare - seen.moves);
   seen.moves = planner.movedForFairShare;
@@ -77,8 +102,6 @@ function recordFairShare(planner: Planner, placement: CapacityPlacement, now: nu
     seen.capped.set(namespace, n);
   }
   fairSeen.set(planner, seen);
-  namespacePlannedCalls.reset();
-  for (const r of placement.namespaceReport(now, 60)) namespacePlannedCalls.set({ provider_key: r.providerKey, operation: r.operation, namespace: r.namespace }, r.plannedCalls);
 }
 
 /** BullMQ priority → the lane's name in metrics (core's LANE_PRIORITY). */

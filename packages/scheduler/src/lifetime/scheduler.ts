@@ -55,6 +55,8 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     config.planShards > 1 && config.planShardBudgets === 'demand'
       ? new ShardBudgetExchange({ coordination: clients.coordination, namespace: config.namespace, leaseName: config.leaseName, planShards: config.planShards, reservedShare: config.reservedShare, logger })
       : undefined;
+  /** The planners of the sessions running now (one per held plan shard): the planner metrics sum them. */
+  const livePlanners = new Set<Planner>();
   /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
   const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number): Promise<void> => {
     const plans = planShard === undefined ? undefined : (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard;
@@ -70,6 +72,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
         const share = planShard === undefined ? undefined : budgetExchange?.shareFor(planShard);
         const planner = createPlanner({ ...config, planShards: config.planShards, ...(share ? { budgetShare: share.budgetShare } : {}) });
         const leave = share && budgetExchange ? await budgetExchange.join(share, planner) : undefined;
+        livePlanners.add(planner);
         try {
           await runLeaderSession({
             epoch,
@@ -87,11 +90,13 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             logger: termLogger,
             ...(options.now ? { now: options.now } : {}),
             onPlanned: (planner) => {
-              recordMetricsThrottled(planner);
+              recordMetricsThrottled();
               options.onPlanned?.(planner);
             },
           });
         } finally {
+          livePlanners.delete(planner);
+          recordPlannerMetrics(livePlanners, (options.now ?? Date.now)());
           leave?.();
         }
       },
@@ -142,12 +147,23 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     }
   }
 
+  // At most once a second, and once more after the last pass of a busy second (a replica's
+  // second shard plans within the second its first did; without the trailing record its figures
+  // would wait for the next pass, which a steady fleet may not have for minutes).
   let lastMetricsMs = 0;
-  const recordMetricsThrottled = (planner: Planner): void => {
+  let trailingMetrics: NodeJS.Timeout | undefined;
+  const recordMetricsThrottled = (): void => {
     const t = (options.now ?? Date.now)();
-    if (t - lastMetricsMs < 1000) return;
+    if (t - lastMetricsMs < 1000) {
+      trailingMetrics ??= setTimeout(() => {
+        trailingMetrics = undefined;
+        recordMetricsThrottled();
+      }, lastMetricsMs + 1000 - t);
+      trailingMetrics.unref();
+      return;
+    }
     lastMetricsMs = t;
-    recordPlannerMetrics(planner, planner.placement, t);
+    recordPlannerMetrics(livePlanners, t);
   };
 
   void informers.start();
@@ -172,6 +188,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     (stopping ??= (async () => {
       removeChecks();
       unbindMetrics();
+      clearTimeout(trailingMetrics);
       await election.stop();
       await campaign;
       await informers.stop();
