@@ -8,6 +8,11 @@
 // memory is measured, and nothing calls the store. The replicas' membership Leases are written
 // before they start, so each one's first round sees them all and takes only its own shards (a
 // replica that first took every shard and then handed some over would report that peak).
+// After a run of several replicas, the holder of shard 0 is killed (SIGKILL) and the takeover is
+// timed: until the survivors hold its shards (the Lease must expire first), and until their
+// planners hold every ExternalSecret again (a standby holds none: the new holder lists its shard
+// first; herdless_planner_planned_jobs summed over the survivors).
+import type { ChildProcess } from 'node:child_process';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { createStorm, freeLoopbackPorts, LAB_NAMESPACE, planStorm, prepareStore, SYSTEM_NAMESPACE, waitUntil } from '@herdless/lab';
@@ -31,11 +36,23 @@ export interface ShardedMemoryReplica {
   cpuSeconds: number;
 }
 
+export interface ShardedMemoryTakeover {
+  victim: string;
+  /** The shards it held, which moved. */
+  shards: number[];
+  /** Seconds from the SIGKILL until the survivors held every shard (the Lease's duration, 15 s, first). */
+  heldSeconds: number;
+  /** Seconds from the SIGKILL until the survivors' planners held every ExternalSecret. */
+  plannedSeconds: number;
+}
+
 export interface ShardedMemoryRun {
   replicas: number;
   /** Seconds from the replicas' start until every shard was held and every ExternalSecret queued. */
   plannedSeconds: number;
   processes: ShardedMemoryReplica[];
+  /** Runs of several replicas: one replica killed after the measurement. */
+  takeover?: ShardedMemoryTakeover;
 }
 
 export interface ShardedMemoryBench {
@@ -146,11 +163,54 @@ async function measureRun(world: ContenderWorld, kc: KubeConfig, opts: ShardedMe
         };
       }),
     );
-    return { replicas, plannedSeconds, processes };
+    const takeover = replicas > 1 ? await timeTakeover(world, children, identities, ports, held, opts, holders, say) : undefined;
+    return { replicas, plannedSeconds, processes, ...(takeover ? { takeover } : {}) };
   } finally {
     // SIGTERM: each releases its shard Leases and deletes its membership, so the next run starts clean.
     await Promise.all(children.map((c) => world.stopChild(c)));
   }
+}
+
+/** SIGKILL the holder of shard 0; seconds until the survivors hold its shards and have planned them. */
+async function timeTakeover(
+  world: ContenderWorld,
+  children: ChildProcess[],
+  identities: string[],
+  ports: number[],
+  held: string[],
+  opts: ShardedMemoryOptions,
+  holders: () => Promise<string[]>,
+  say: (line: string) => void,
+): Promise<ShardedMemoryTakeover> {
+  const victim = held[0] as string;
+  const v = identities.indexOf(victim);
+  const shards = held.flatMap((h, s) => (h === victim ? [s] : []));
+  const survivors = identities.flatMap((name, i) => (i === v ? [] : [{ name, port: ports[i] as number }]));
+  const plannedJobs = async (): Promise<number> => {
+    let sum = 0;
+    for (const s of survivors) {
+      const text = await fetch(`http://127.0.0.1:${s.port}/metrics?name=herdless_planner_planned_jobs`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text()).catch(() => '');
+      sum += sumMetric(text, 'herdless_planner_planned_jobs');
+    }
+    return sum;
+  };
+  say(`sharded-memory: SIGKILL ${victim} (shards [${shards.join(',')}]); timing the takeover`);
+  const killed = Date.now();
+  await world.stopChild(children[v] as ChildProcess, true);
+  let heldSeconds: number | undefined;
+  let lastSeen = '';
+  await waitUntil(
+    async () => {
+      const now = await holders();
+      if (heldSeconds === undefined && now.every((h) => h !== '' && h !== victim && identities.includes(h))) heldSeconds = (Date.now() - killed) / 1000;
+      const planned = await plannedJobs();
+      lastSeen = `shard holders ${JSON.stringify(now)}, survivors' planned jobs ${planned}`;
+      return heldSeconds !== undefined && planned >= opts.count ? true : undefined;
+    },
+    { what: `the survivors to take over and plan ${opts.count} ExternalSecrets`, timeoutMs: opts.timeoutMs, intervalMs: 250, lastSeen: () => lastSeen },
+  );
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return { victim, shards, heldSeconds: round(heldSeconds ?? 0), plannedSeconds: round((Date.now() - killed) / 1000) };
 }
 
 /** Membership Leases for every replica, as their own first renewal would write them (shard-campaign.ts). */
@@ -177,6 +237,8 @@ export function formatShardedMemoryBench(bench: ShardedMemoryBench): string {
         .map((p) => `${p.name} shards [${p.shards.join(',')}] peak RSS ${mib(p.peakRssBytes)}${p.heapUsedBytes === undefined ? '' : `, heap ${mib(p.heapUsedBytes)}`}, CPU ${p.cpuSeconds.toFixed(1)} s`)
         .join('; ')}`,
     );
+    const t = run.takeover;
+    if (t) lines.push(`  takeover after SIGKILL of ${t.victim} (shards [${t.shards.join(',')}], lease 15 s): held by the survivors after ${t.heldSeconds} s, every ExternalSecret planned again after ${t.plannedSeconds} s`);
   }
   for (const r of bench.ratios) {
     lines.push(`  ${r.name} (shards [${r.shards.join(',')}]) against the single replica: peak RSS ${r.peakRss}x${r.heapUsed === undefined ? '' : `, heap ${r.heapUsed}x`}, CPU ${r.cpu}x`);
