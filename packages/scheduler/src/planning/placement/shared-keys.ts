@@ -296,6 +296,13 @@ export class SharedKeys {
     }
   }
 
+  /** The first of the item's groups that has another planned member besides its own job. */
+  sharedGroupOf(uid: string): string | undefined {
+    const joined = this.memberOf.get(uid);
+    for (const g of joined?.groups ?? []) if ((this.groups.get(g)?.size ?? 0) > 1) return g;
+    return undefined;
+  }
+
   /** Groups with more than one planned member (for tests and metrics). */
   sharedGroups(): Array<{ group: string; members: number }> {
     return [...this.groups].filter(([, g]) => g.size > 1).map(([group, g]) => ({ group, members: g.size }));
