@@ -62,6 +62,9 @@ export function syncJobOf(job: PlannedSync, epoch: number): SyncJob {
  */
 export const GROUP_LEAD_MS = 2_000;
 
+/** Node's timers hold at most 2^31 − 1 ms (a longer one fires at once); a far send re-arms hourly. */
+const MAX_TIMER_MS = 3_600_000;
+
 /** A read group's opaque name on the queue (group job ids): no remote key name in Redis. */
 export function groupHashOf(group: string): string {
   return createHash('sha256').update(group).digest('base64url').slice(0, 22);
@@ -200,7 +203,7 @@ export class Dispatcher {
       this.sendTimer = undefined;
       this.sendTimerAt = Infinity;
       this.sendDueGroups();
-    }, Math.max(0, next.at - this.now()));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, next.at - this.now())));
     this.sendTimer.unref();
   }
 
