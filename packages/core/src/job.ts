@@ -51,6 +51,50 @@ export const syncJobSchema = z
 export type SyncJob = z.infer<typeof syncJobSchema>;
 
 /**
+ * How a queued job is kept: completed ones are removed at once (the next sync always has a new
+ * id), failed ones kept (the last 1,000 per queue, at most a day) for `bullmq` tooling; payloads
+ * hold identities only, and the planner, not BullMQ's attempts, owns retries.
+ */
+export const JOB_RETENTION = {
+  removeOnComplete: true,
+  removeOnFail: { count: 1000, age: 24 * 3600 },
+} as const;
+
+/** The BullMQ job name of an ordinary sync job and of a group job. */
+export const SYNC_JOB_NAME = 'sync';
+export const SYNC_GROUP_JOB_NAME = 'sync-group';
+
+/** A group job's members at most: a larger group at one instant goes as several group jobs. */
+export const MAX_GROUP_MEMBERS = 50;
+
+/**
+ * A group job: the refreshes of ExternalSecrets that read one remote key through one store,
+ * planned for one instant, sent as one job so that one worker process runs them together and
+ * its coalescer makes one call for them. Each member keeps its own sync job and the id it would
+ * have had alone (a new leader adopts the members by those ids; a worker that must defer a member
+ * puts it back on the queue as an ordinary job under that id). Identities only, as a sync job.
+ */
+export const syncGroupJobSchema = z
+  .object({
+    members: z
+      .array(z.object({ id: z.string().min(1), job: syncJobSchema }).strict())
+      .min(1)
+      .max(MAX_GROUP_MEMBERS),
+  })
+  .strict();
+export type SyncGroupJob = z.infer<typeof syncGroupJobSchema>;
+
+/**
+ * A group job's id: the group's opaque hash (never the remote key's name), the instant (epoch ms)
+ * and the part (a group larger than MAX_GROUP_MEMBERS at one instant). Deterministic, so a deposed
+ * leader's late send of the same group is a no-op.
+ */
+export function syncGroupJobId(groupHash: string, plannedAt: number, part: number): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(groupHash)) throw new Error(`expected a group hash of letters, digits, '-' and '_', found "${groupHash}"`);
+  return `group.${groupHash}.${Math.round(plannedAt)}.${part}`;
+}
+
+/**
  * How long past its slot a routine job may be and still serve its ExternalSecret (longer than a
  * failover). A leader that finds an older one on the queue, for a refresh whose deadline has
  * passed, replaces it with a catch-up job placed at the catch-up share (the planner's servesIntent,

@@ -6,6 +6,8 @@ export { schedulerConfigSchema, PLANNER_POLICIES, type SchedulerConfig, type Pla
 export { LeaderElector, type LeaderElectionOptions } from './lifetime/leader.js';
 export { createExternalSecretsInformers, type ExternalSecretsInformers } from './lifetime/informers.js';
 export { SyncEnqueuer, JOB_RETENTION, type QueuedSyncJob } from './queue/enqueuer.js';
+export { Dispatcher, groupHashOf, GROUP_LEAD_MS } from './queue/dispatcher.js';
+export type { PlanChange, PlannedSync } from './planning/plan.js';
 export { shardOf } from './session/session.js';
 export type { Planner } from './planning/planner.js';
 export { planShardOf, planShardLeaseName, PLAN_SHARD_LABEL } from './sharding/plan-shard.js';

@@ -6,19 +6,17 @@
 // stopped (its cache kept) while a real BullMQ worker runs the job, and started again after the
 // new leader's first pass.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Worker, type Job } from 'bullmq';
-import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch, syncQueueName, toKubeTime, type SyncJob } from '@herdless/core';
+import { syncQueueName, type SyncJob } from '@herdless/core';
 import { createExternalSecretsInformers, SyncEnqueuer, type ExternalSecretsInformers } from '../src/index.js';
 import { createPlanner } from '../src/planning/policies.js';
 import { runLeaderSession } from '../src/session/session.js';
 import { listExternalSecretVersions } from '../src/session/server-versions.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
-import { createExternalSecret, createSecretStore, logger, readQueue, testConfig, uniquePrefix, waitFor } from './support.js';
+import { adminKubeConfig, createNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
+import { createExternalSecret, createSecretStore, logger, readQueue, stopSessionSuite, testConfig, uniquePrefix, waitFor, writeSyncedStatus } from './support.js';
 
 describe('a new leader and a job that completed before its queue scan', () => {
   const kc = adminKubeConfig();
-  const custom = kc.makeApiClient(CustomObjectsApi);
   const namespace = uniqueNamespace('sched-adopt');
   const prefix = uniquePrefix('adopt');
   const config = testConfig({ namespace, watchNamespace: namespace, queuePrefix: prefix });
@@ -55,25 +53,7 @@ describe('a new leader and a job that completed before its queue scan', () => {
   const syncingWorker = () =>
     new Worker(
       syncQueueName('default'),
-      async (job: Job<SyncJob>) => {
-        await custom.patchNamespacedCustomObjectStatus(
-          {
-            group: EXTERNAL_SECRETS_GROUP,
-            version: EXTERNAL_SECRETS_VERSION,
-            plural: PLURALS.ExternalSecret,
-            namespace,
-            name: job.data.name,
-            body: {
-              status: {
-                refreshTime: toKubeTime(Date.now()),
-                syncedResourceVersion: String(job.data.generation),
-                conditions: [{ type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'synced', lastTransitionTime: toKubeTime(Date.now()) }],
-              },
-            },
-          },
-          mergePatch,
-        );
-      },
+      async (job: Job<SyncJob>) => writeSyncedStatus(kc, namespace, job.data),
       { connection: { url: injected('redisUrl') }, prefix },
     );
   const jobsOf = async (uid: string) => (await readQueue(prefix)).jobs.filter((j) => j.data.uid === uid);
@@ -84,14 +64,7 @@ describe('a new leader and a job that completed before its queue scan', () => {
     await createSecretStore(kc, namespace);
   });
 
-  afterAll(async () => {
-    for (const s of sessions) s.abort.abort();
-    await Promise.allSettled(sessions.map((s) => s.done));
-    await worker?.close();
-    await Promise.allSettled(informers.map((i) => i.stop()));
-    await enqueuer.close();
-    await deleteNamespace(kc, namespace);
-  });
+  afterAll(() => stopSessionSuite(kc, namespace, { sessions, worker, informers, enqueuer }));
 
   it('plans no second spec sync; the status, once the informer delivers it, brings a routine refresh', async () => {
     // The old leader plans the new ExternalSecret and is gone (its job stays on the queue).

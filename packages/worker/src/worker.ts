@@ -38,6 +38,7 @@ import { recordSyncPass } from './sync-metrics.js';
 import { DEFAULT_EVENT_LIMITS, EventRateLimiter, SyncEventRecorder } from './sync-events.js';
 import { CredentialsCache } from './credentials-cache.js';
 import { LeaderTermReader } from './leader-term.js';
+import { GroupJobs, isGroupJob, type SyncJobHandle } from './group-job.js';
 
 const stalledJobs = new Counter({
   name: 'herdless_sync_jobs_stalled_total',
@@ -131,7 +132,9 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
 
   const terms = new LeaderTermReader(connection, config.queuePrefix, logger);
 
-  const process = async (job: Job, token?: string): Promise<string> => {
+  const groups = new GroupJobs({ connection, prefix: config.queuePrefix, logger });
+  const process = async (job: SyncJobHandle, token?: string): Promise<string> => {
+    if (isGroupJob(job)) return groups.run(job, (member) => process(member, token));
     const parsed = syncJobSchema.safeParse(job.data);
     if (!parsed.success) {
       logger.error({ jobId: job.id, issues: parsed.error.issues.map((i) => i.path.join('.')) }, 'discarding a job that does not match the sync job contract');
@@ -191,7 +194,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
   };
 
   /** One sync pass, in its span. */
-  const runPass = (sync: SyncJob, job: Job, startedAt: number) => {
+  const runPass = (sync: SyncJob, job: SyncJobHandle, startedAt: number) => {
     // A new or changed spec's calls skip the limiter's line of deferred work (someone is waiting);
     // a routine refresh's calls keep to the routine share of the budget, as they were planned.
     const attributes = {
@@ -254,6 +257,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
       clearInterval(loopWatch);
       loopDelay.disable();
       await Promise.all(workers.map((w) => w.close()));
+      await groups.close();
       await caches.stop();
       await templateEngine.close();
       connection.disconnect();

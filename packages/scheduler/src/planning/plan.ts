@@ -100,4 +100,6 @@ export interface Placement {
    * go earlier.
    */
   overtakable?(jobs: readonly PlannedSync[], now: number): PlannedSync[];
+  /** A read group of the job's ExternalSecret that other planned jobs share (shared-keys.ts), if any. */
+  sharedGroupOf?(uid: string): string | undefined;
 }

@@ -2,8 +2,8 @@
 // changes. The enqueuer here records calls and answers when told; the real SyncEnqueuer on
 // Redis is covered by the scheduler's integration tests.
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@herdless/core';
-import { Dispatcher } from './dispatcher.js';
+import { createLogger, MAX_GROUP_MEMBERS } from '@herdless/core';
+import { Dispatcher, GROUP_LEAD_MS } from './dispatcher.js';
 import type { PlanChange, PlannedSync } from '../planning/plan.js';
 
 function change(i: number, reason: PlannedSync['reason']): PlanChange {
@@ -85,5 +85,121 @@ describe('Dispatcher', () => {
     await d.idle();
     expect(sent[2]).toBe('uid-1000');
     expect(sent.slice(3)).toEqual(Array.from({ length: 198 }, (_, i) => `uid-${i + 2}`));
+  });
+
+  describe('group jobs (shared remote keys)', () => {
+    /** A refresh of uid-<name> at `plannedAt`; names starting with a group letter share that group. */
+    const refresh = (name: string, plannedAt: number): PlanChange & { add: PlannedSync } => {
+      const add: PlannedSync = { id: `uid-${name}.g1.refresh.${plannedAt / 1000}`, uid: `uid-${name}`, namespace: 'ns', name: `es-${name}`, generation: 1, reason: 'refresh', plannedAt, deadline: plannedAt + 1000, providerKey: 'aws-sm|us-east-1|default|', shard: 'default', cost: 1 };
+      return { uid: add.uid, cancel: [], add };
+    };
+    const groupOf = (job: PlannedSync): string | undefined => (job.name.startsWith('es-a') ? 'hashA' : job.name.startsWith('es-b') ? 'hashB' : undefined);
+
+    function groupingEnqueuer() {
+      const alone: string[] = [];
+      const groups: Array<{ jobId: string; members: string[]; shard: string }> = [];
+      const cancelled: string[] = [];
+      let failGroups = false;
+      const enqueuer = {
+        enqueue: async (_job: unknown, id: string) => void alone.push(id),
+        enqueueGroup: async (members: ReadonlyArray<{ id: string; job: { uid: string } }>, jobId: string, shard: string) => {
+          if (failGroups) throw new Error('redis down');
+          groups.push({ jobId, members: members.map((m) => m.id), shard });
+        },
+        cancel: async (id: string) => {
+          cancelled.push(id);
+          return true;
+        },
+        stateOf: async () => 'unknown',
+      };
+      return { alone, groups, cancelled, enqueuer, failOn: () => (failGroups = true) };
+    }
+
+    it('holds the refreshes of a shared group until shortly before their instant and sends them as one job; an unshared refresh, a lone member and one planned after the send go alone', async () => {
+      let clock = 0;
+      const { alone, groups, enqueuer } = groupingEnqueuer();
+      const abort = new AbortController();
+      const d = new Dispatcher({ enqueuer, epoch: 1, signal: abort.signal, logger: createLogger('test', 'silent'), now: () => clock, groupOf });
+      for (const n of ['a1', 'a2', 'a3']) d.submit(refresh(n, 60_000));
+      d.submit(refresh('b1', 60_000));
+      d.submit(refresh('c1', 60_000));
+      await d.idle();
+      // Only the unshared refresh reached Redis; the shared ones are held in memory.
+      expect(alone).toEqual(['uid-c1.g1.refresh.60']);
+      expect(d.heldCount).toBe(4);
+      expect(d.has('uid-a1')).toBe(true);
+      clock = 60_000 - GROUP_LEAD_MS - 1;
+      d.sendDueGroups();
+      expect(groups).toEqual([]);
+      clock = 60_000 - GROUP_LEAD_MS;
+      d.sendDueGroups();
+      await d.idle();
+      expect(groups).toEqual([{ jobId: `group.hashA.60000.0`, members: ['uid-a1.g1.refresh.60', 'uid-a2.g1.refresh.60', 'uid-a3.g1.refresh.60'], shard: 'default' }]);
+      // A group of one is an ordinary job.
+      expect(alone).toEqual(['uid-c1.g1.refresh.60', 'uid-b1.g1.refresh.60']);
+      // Planned for the instant after its group was sent: alone, at once.
+      d.submit(refresh('a4', 60_000));
+      await d.idle();
+      expect(alone.at(-1)).toBe('uid-a4.g1.refresh.60');
+      expect(d.heldCount).toBe(0);
+      expect(d.counts).toMatchObject({ groupJobs: 1, grouped: 3, added: 6 });
+      abort.abort();
+    });
+
+    it('a member cancelled or moved before its group is sent leaves the group (nothing to cancel in Redis); a group larger than MAX_GROUP_MEMBERS goes in parts', async () => {
+      let clock = 0;
+      const { alone, groups, cancelled, enqueuer } = groupingEnqueuer();
+      const abort = new AbortController();
+      const d = new Dispatcher({ enqueuer, epoch: 1, signal: abort.signal, logger: createLogger('test', 'silent'), now: () => clock, groupOf });
+      const members = Array.from({ length: MAX_GROUP_MEMBERS + 3 }, (_, i) => refresh(`a${String(i).padStart(3, '0')}`, 30_000));
+      for (const m of members) d.submit(m);
+      const [gone, moved] = members as [PlanChange & { add: PlannedSync }, PlanChange & { add: PlannedSync }];
+      // Deleted: its held add is dropped. Re-placed at another instant: held for that one.
+      d.submit({ uid: gone.uid, cancel: [gone.add] });
+      const later = refresh('a001', 40_000);
+      d.submit({ ...later, cancel: [moved.add] });
+      await d.idle();
+      expect(cancelled).toEqual([]);
+      clock = 30_000 - GROUP_LEAD_MS;
+      d.sendDueGroups();
+      await d.idle();
+      expect(groups.map((g) => [g.jobId, g.members.length])).toEqual([
+        ['group.hashA.30000.0', MAX_GROUP_MEMBERS],
+        ['group.hashA.30000.1', 1],
+      ]);
+      const sent = groups.flatMap((g) => g.members);
+      expect(sent).not.toContain(gone.add.id);
+      expect(sent).not.toContain(moved.add.id);
+      expect(d.heldCount).toBe(1);
+      clock = 40_000 - GROUP_LEAD_MS;
+      d.sendDueGroups();
+      await d.idle();
+      expect(alone).toEqual(['uid-a001.g1.refresh.40']);
+      abort.abort();
+    });
+
+    it('a group job that cannot be sent: its members go as ordinary jobs; a leader deposed while holding sends nothing', async () => {
+      let clock = 0;
+      const { alone, groups, enqueuer, failOn } = groupingEnqueuer();
+      const abort = new AbortController();
+      const d = new Dispatcher({ enqueuer, epoch: 1, signal: abort.signal, logger: createLogger('test', 'silent'), now: () => clock, groupOf });
+      d.submit(refresh('a1', 10_000));
+      d.submit(refresh('a2', 10_000));
+      d.submit(refresh('b1', 20_000));
+      d.submit(refresh('b2', 20_000));
+      failOn();
+      clock = 10_000 - GROUP_LEAD_MS;
+      d.sendDueGroups();
+      await d.idle();
+      expect(groups).toEqual([]);
+      expect(alone.sort()).toEqual(['uid-a1.g1.refresh.10', 'uid-a2.g1.refresh.10']);
+      // Deposed: what it held is not in Redis; the next leader plans those refreshes anew.
+      abort.abort();
+      clock = 20_000;
+      d.sendDueGroups();
+      await d.idle();
+      expect(alone).toHaveLength(2);
+      expect(d.heldCount).toBe(0);
+    });
   });
 });

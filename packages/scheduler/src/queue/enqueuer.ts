@@ -2,7 +2,7 @@
 // Job ids are deterministic (core's syncJobId), so adding a decision twice — a retry after a
 // Redis error, or a deposed leader's late write — leaves one job. Payloads carry identity only.
 import { Queue, type Job } from 'bullmq';
-import { checkRedisReachable, createRedisConnection, currentTraceparent, LANE_PRIORITY, withSpan, leaderTermKey, type RedisConfig, type RedisConnection, syncJobSchema, syncQueueName, uidOfJobId, type CheckResult, type LeaderTerm, type Logger, type PingableRedis, type SyncJob } from '@herdless/core';
+import { checkRedisReachable, createRedisConnection, currentTraceparent, JOB_RETENTION, LANE_PRIORITY, SYNC_GROUP_JOB_NAME, SYNC_JOB_NAME, syncGroupJobSchema, type SyncGroupJob, withSpan, leaderTermKey, type RedisConfig, type RedisConnection, syncJobSchema, syncQueueName, uidOfJobId, type CheckResult, type LeaderTerm, type Logger, type PingableRedis, type SyncJob } from '@herdless/core';
 
 export interface EnqueuerOptions {
   /** Where Redis is and how to reach it (core's createRedisConnection). */
@@ -17,6 +17,8 @@ export interface QueuedSyncJob {
   id: string;
   shard: string;
   data: SyncJob;
+  /** The group job that holds it (a member's id is not a job of its own on the queue). */
+  groupJobId?: string;
 }
 
 export interface QueueDepth {
@@ -28,16 +30,11 @@ export interface QueueDepth {
 
 const PENDING_STATES = ['delayed', 'waiting', 'prioritized', 'active'] as const;
 
-/**
- * Completed jobs are removed at once: the next sync always has a new id (a new deadline, attempt
- * or generation), so a kept id would only block nothing and cost memory. Failed jobs are kept
- * (the last 1,000 per queue, at most a day) for `bullmq` tooling to inspect; their payloads hold
- * identities only, and the planner — not BullMQ's attempts — owns retries.
- */
-export const JOB_RETENTION = {
-  removeOnComplete: true,
-  removeOnFail: { count: 1000, age: 24 * 3600 },
-} as const;
+/** Kept for callers of the scheduler's entry; the rule lives in core. */
+export { JOB_RETENTION };
+
+/** How long a group member is remembered after its instant (the planner's sweep asks after 60 s). */
+const GROUP_MEMORY_MS = 10 * 60_000;
 
 /** SET the term unless the key holds a later epoch (KEYS[1]; ARGV: epoch, the term's JSON). */
 const PUBLISH_TERM = `
@@ -57,6 +54,9 @@ export class SyncEnqueuer {
   private readonly queues = new Map<string, Queue>();
   /** One connection per queue, as BullMQ would open; the queues share them, so close() ends them. */
   private readonly connections = new Map<string, RedisConnection>();
+  /** Members of the group jobs sent or adopted here: member id → its group job (see stateOf). */
+  private readonly groupOfMember = new Map<string, { jobId: string; plannedAt: number }>();
+  private groupsPrunedAt = 0;
 
   constructor(private readonly opts: EnqueuerOptions) {
     for (const shard of opts.shards) {
@@ -88,6 +88,19 @@ export class SyncEnqueuer {
       const jobs = (await queue.getJobs([...PENDING_STATES], 0, -1, true)) as Job[];
       for (const job of jobs) {
         if (!job?.id) continue;
+        if (job.name === SYNC_GROUP_JOB_NAME) {
+          // A group job's members are adopted one by one, under the ids they would have alone.
+          const group = syncGroupJobSchema.safeParse(job.data);
+          if (!group.success) {
+            this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncGroupJob');
+            continue;
+          }
+          for (const m of group.data.members) {
+            found.push({ id: m.id, shard, data: m.job, groupJobId: job.id });
+            this.rememberGroup(m.id, job.id, m.job.plannedAt, Date.now());
+          }
+          continue;
+        }
         const parsed = syncJobSchema.safeParse(job.data);
         if (!parsed.success) {
           this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncJob');
@@ -120,7 +133,7 @@ export class SyncEnqueuer {
     await withSpan('herdless.plan', decision, () =>
       withSpan('herdless.enqueue', { 'herdless.job_id': jobId, 'herdless.delay_ms': Math.max(0, data.plannedAt - now) }, async () => {
         const traceparent = currentTraceparent();
-        await queue.add('sync', traceparent ? { ...data, traceparent } : data, {
+        await queue.add(SYNC_JOB_NAME, traceparent ? { ...data, traceparent } : data, {
           jobId,
           priority: LANE_PRIORITY[data.reason],
           delay: Math.max(0, data.plannedAt - now),
@@ -128,6 +141,32 @@ export class SyncEnqueuer {
         });
       }),
     );
+  }
+
+  /**
+   * Adds a group job (core's SyncGroupJob): the members' refreshes planned for one instant, run by
+   * one worker process. A job with the same id already there makes this a no-op, as for enqueue.
+   */
+  async enqueueGroup(members: ReadonlyArray<{ id: string; job: SyncJob }>, jobId: string, shard: string, now: number = Date.now()): Promise<void> {
+    const first = members[0];
+    if (!first) return;
+    const queue = this.queue(shard);
+    await withSpan('herdless.enqueue_group', { 'herdless.job_id': jobId, 'herdless.members': members.length, 'herdless.shard': shard, 'herdless.delay_ms': Math.max(0, first.job.plannedAt - now) }, async () => {
+      const traceparent = currentTraceparent();
+      const data: SyncGroupJob = syncGroupJobSchema.parse({
+        members: members.map((m) => {
+          if (uidOfJobId(m.id) !== m.job.uid) throw new Error(`expected a member id starting with uid ${m.job.uid}, found "${m.id}"`);
+          return { id: m.id, job: traceparent ? { ...m.job, traceparent } : m.job };
+        }),
+      });
+      await queue.add(SYNC_GROUP_JOB_NAME, data, {
+        jobId,
+        priority: LANE_PRIORITY[first.job.reason],
+        delay: Math.max(0, first.job.plannedAt - now),
+        ...JOB_RETENTION,
+      });
+      for (const m of data.members) this.rememberGroup(m.id, jobId, m.job.plannedAt, now);
+    });
   }
 
   /** Jobs per shard by state, and waiting jobs per BullMQ priority (lane). */
@@ -190,9 +229,22 @@ export class SyncEnqueuer {
     return (await queue.remove(jobId)) === 1;
   }
 
-  /** The state of a job, or 'unknown' when it is no longer on the queue. */
+  /** The state of a job, or 'unknown' when it is no longer on the queue. A member of a group job
+   *  sent or adopted here answers with its group job's state. */
   async stateOf(jobId: string, shard: string): Promise<string> {
-    return this.queue(shard).getJobState(jobId);
+    const group = this.groupOfMember.get(jobId);
+    if (group === undefined) return this.queue(shard).getJobState(jobId);
+    const state = await this.queue(shard).getJobState(group.jobId);
+    if (state === 'unknown' || state === 'completed' || state === 'failed') this.groupOfMember.delete(jobId);
+    return state;
+  }
+
+  /** Remembers which group job holds a member (for stateOf), forgetting members long past. */
+  private rememberGroup(memberId: string, jobId: string, plannedAt: number, now: number): void {
+    this.groupOfMember.set(memberId, { jobId, plannedAt });
+    if (this.groupOfMember.size < 1024 || now - this.groupsPrunedAt < 60_000) return;
+    this.groupsPrunedAt = now;
+    for (const [id, g] of this.groupOfMember) if (g.plannedAt < now - GROUP_MEMORY_MS) this.groupOfMember.delete(id);
   }
 
   async close(): Promise<void> {

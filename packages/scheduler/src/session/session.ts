@@ -6,7 +6,7 @@
 // a drift job: it is no part of the plan.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
-import { Dispatcher } from '../queue/dispatcher.js';
+import { Dispatcher, groupHashOf } from '../queue/dispatcher.js';
 import { driftJobOf, isForeignChange, restoresItsTarget } from './drift.js';
 import type { SyncEnqueuer, QueuedSyncJob } from '../queue/enqueuer.js';
 import type { ExternalSecretsInformers } from '../lifetime/informers.js';
@@ -83,7 +83,12 @@ export function plannedSyncOf(job: PlannedQueuedJob): PlannedSync {
 export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void> {
   const { informers, planner, signal, logger } = opts;
   const now = opts.now ?? Date.now;
-  const dispatcher = new Dispatcher({ enqueuer: opts.enqueuer, epoch: opts.epoch, ...(opts.planShard === undefined ? {} : { planShard: opts.planShard }), signal, logger, now });
+  // Refreshes of a shared remote key go as group jobs (dispatcher.ts), one worker for a group's instant.
+  const groupOf = (job: PlannedSync): string | undefined => {
+    const group = planner.placement.sharedGroupOf?.(job.uid);
+    return group === undefined ? undefined : groupHashOf(group);
+  };
+  const dispatcher = new Dispatcher({ enqueuer: opts.enqueuer, epoch: opts.epoch, ...(opts.planShard === undefined ? {} : { planShard: opts.planShard }), signal, logger, now, groupOf });
   const dirty = new Map<string, { namespace: string; name: string }>();
   const deleted = new Set<string>();
   let flushTimer: NodeJS.Timeout | undefined;

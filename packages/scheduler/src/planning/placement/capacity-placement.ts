@@ -421,6 +421,10 @@ export class CapacityPlacement implements Placement {
     return start + this.horizonSeconds;
   }
 
+  sharedGroupOf(uid: string): string | undefined {
+    return this.sharedKeys.sharedGroupOf(uid);
+  }
+
   reserve(job: PlannedSync): void {
     const s = Math.floor(job.plannedAt / SECOND);
     this.sharedKeys.reserve(job);

@@ -126,4 +126,32 @@ describe('shared remote keys (co-slotting)', () => {
     } as unknown as Parameters<typeof readGroupsOf>[0];
     expect(readGroupsOf(es, 'SecretStore/team/aws')).toEqual(['SecretStore/team/aws\u0000db\u0000', 'SecretStore/team/aws\u0000db\u0000v1', 'SecretStore/team/aws\u0000api\u0000']);
   });
+
+  it('a placement visits a bounded number of seconds however many ExternalSecrets read the key (10,000 readers of one key)', () => {
+    // A hostile tenant points 10,000 ExternalSecrets at one remote key. Each placement's ride
+    // search must cost the seconds of its window, not the group's members (O(n²) for a burst).
+    const placement = new CapacityPlacement({ budgets: parseBudgets('aws-sm=2000') });
+    const planner = new Planner({ placement });
+    const random = seededRandom(7);
+    const count = 10_000;
+    let most = 0;
+    for (let i = 0; i < count; i++) {
+      const intervalMs = INTERVALS_MS[i % INTERVALS_MS.length] as number;
+      const base = planItem(i, { refresh: { policy: 'periodic', intervalMs } });
+      const item: PlanItem = {
+        ...base,
+        readGroups: [`${base.storeRef}\u0000hot\u0000`],
+        syncedGeneration: base.generation,
+        lastSyncMs: T0 - Math.floor(random() * intervalMs / 1000) * 1000,
+        lastAttemptMs: T0 - 1000,
+        ready: { status: 'True', reason: 'SecretSynced' },
+      };
+      const before = placement.sharedKeys.visited;
+      planner.observe(item, T0);
+      most = Math.max(most, placement.sharedKeys.visited - before);
+    }
+    expect(placement.sharedKeys.sharedGroups()).toEqual([{ group: `${planItem(0).storeRef}\u0000hot\u0000`, members: count }]);
+    // A window here is at most the group's shortest interval (30 s); a handful of visits a second.
+    expect(most).toBeLessThanOrEqual(30 * 8);
+  });
 });
