@@ -136,6 +136,11 @@ export class CapacityPlacement implements Placement {
 
   budgetOf(providerKey: string, operation: string): number {
     const whole = this.budgetRps.get(budgetKeyOf(providerKey, operation)) ?? budgetRpsOf(this.budgets, providerKey.split('|')[0] ?? '', operation);
+    return this.shardShareOf(providerKey, operation, whole);
+  }
+
+  /** This plan shard's share of a key's whole budget (the whole budget when planning is not sharded). */
+  private shardShareOf(providerKey: string, operation: string, whole: number): number {
     return this.budgetShare ? this.budgetShare(providerKey, operation, whole) : whole;
   }
 
@@ -152,7 +157,7 @@ export class CapacityPlacement implements Placement {
     const demands = item.calls.map((c) => {
       const whole = budgetRpsOf(this.budgets, item.providerType, c.operation);
       this.budgetRps.set(budgetKeyOf(item.providerKey, c.operation), whole);
-      const budget = this.budgetShare ? this.budgetShare(item.providerKey, c.operation, whole) : whole;
+      const budget = this.shardShareOf(item.providerKey, c.operation, whole);
       // The lane's share of what the workers' limiter admits (not of the budget: see sustainedRpsOf).
       return { key: budgetKeyOf(item.providerKey, c.operation), calls: c.calls, budget, rate: sustainedRpsOf(budget) * this.shareOf(intent.reason) };
     });
