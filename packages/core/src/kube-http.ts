@@ -35,17 +35,14 @@ import { apiRateLimiter, MAX_RETRY_AFTER_ATTEMPTS, retryAfterMsOf } from './api-
 /** The options of a TLS identity: what tells two agents apart, and what undici connects with. */
 export const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const;
 
-/**
- * Agents undici may stand in for: the TLS options each was made with, the most connections it may
- * open to its server (undefined: as many as requests in flight), and its undici Agent once made.
- */
-const direct = new WeakMap<HttpAgent, { connect: ConnectionOptions; connections: number | undefined; dispatcher?: UndiciAgent }>();
+/** Agents undici may stand in for: the TLS options each was made with, and its undici Agent once made. */
+const direct = new WeakMap<HttpAgent, { connect: ConnectionOptions; dispatcher?: UndiciAgent }>();
 
 /** Called by the agent pool for a direct (not proxied) agent it created with these options. */
-export function registerDirectAgent(agent: HttpAgent, options: Record<string, unknown>, connections?: number): void {
+export function registerDirectAgent(agent: HttpAgent, options: Record<string, unknown>): void {
   const connect: Record<string, unknown> = {};
   for (const name of TLS_OPTIONS) if (options[name] !== undefined) connect[name] = options[name];
-  direct.set(agent, { connect: connect as ConnectionOptions, connections });
+  direct.set(agent, { connect: connect as ConnectionOptions });
 }
 
 /** Called by the agent pool when it drops an agent: its undici counterpart closes too. */
@@ -55,24 +52,10 @@ export function releaseAgent(agent: HttpAgent): void {
   void dispatcher?.close().catch(() => undefined);
 }
 
-/**
- * How long an idle connection to the API server is kept for the next request. undici's default
- * (4 s) closed the connections between bursts: a worker opened about 260 TLS connections for
- * 3,000 syncs in `herdless bench worker`, a handshake each (docs/cost-per-sync.md). client-go keeps
- * idle connections 90 s (IdleConnTimeout), and the API server closes them after 90 s
- * (IdleTimeout in k8s.io/apiserver's secure serving); 30 s stays well below both and below the
- * 60 s of common load balancers in front of it, so the client, not the server, closes first.
- */
-const KUBE_KEEP_ALIVE_MS = 30_000;
-
 function dispatcherFor(agent: HttpAgent | undefined): UndiciAgent | undefined {
   const entry = agent && direct.get(agent);
   if (!entry) return undefined;
-  entry.dispatcher ??= new UndiciAgent({
-    connect: withSharedContext(entry.connect),
-    keepAliveTimeout: KUBE_KEEP_ALIVE_MS,
-    ...(entry.connections === undefined ? {} : { connections: entry.connections }),
-  });
+  entry.dispatcher ??= new UndiciAgent({ connect: withSharedContext(entry.connect) });
   return entry.dispatcher;
 }
 

@@ -202,15 +202,6 @@ describe('kubeClients', () => {
     expect(proxy.seen[1]?.headers['user-agent']).toMatch(/^node-fetch/);
   });
 
-  it('with a bound on connections, calls in flight beyond it wait for a free connection instead of opening one each', async () => {
-    const s = await recordingServer();
-    const { core } = kubeClients(withPooledAgents(kubeConfigFor(s.url), { connections: 3 }));
-    const names = Array.from({ length: 24 }, (_, i) => `ns-${i}`);
-    const read = await Promise.all(names.map((name) => core.readNamespace({ name })));
-    expect(read.map((ns) => ns.metadata?.name)).toEqual(names);
-    expect(s.connections()).toBeLessThanOrEqual(3);
-  });
-
   it('loadKubeConfig pools agents, so its clients take the undici path', async () => {
     const s = await recordingServer();
     const kc = kubeConfigFor(s.url);

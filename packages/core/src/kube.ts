@@ -18,20 +18,12 @@ import { registerDirectAgent, releaseAgent, TLS_OPTIONS, undiciHttpLibrary } fro
 export { KubeConfig } from '@kubernetes/client-node';
 export { readObject, writeObject, WRITE_5XX_ATTEMPTS } from './kube-http.js';
 
-export interface PoolOptions {
-  /**
-   * The most connections the API calls (not the watches) open to one server; more calls in flight
-   * wait for a free one. Unset: one per call in flight, as client-go over HTTP/1.1 does.
-   */
-  connections?: number;
-}
-
 /** From a kubeconfig file when given, else the in-cluster ServiceAccount; its requests share keep-alive connections. */
-export function loadKubeConfig(path?: string, pool: PoolOptions = {}): KubeConfig {
+export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromCluster();
-  return withPooledAgents(kc, pool);
+  return withPooledAgents(kc);
 }
 
 /** Agents kept per KubeConfig: one per distinct server and TLS identity (rotated certificates make a new one). */
@@ -48,7 +40,7 @@ type AgentFactory = (cluster: { server?: string; proxyUrl?: string; skipTLSVerif
  * same server and TLS identity. Throws when the library no longer has the method, so an
  * upgrade that changes it fails loudly (kube.test.ts) instead of silently losing the pool.
  */
-export function withPooledAgents(kc: KubeConfig, pool: PoolOptions = {}): KubeConfig {
+export function withPooledAgents(kc: KubeConfig): KubeConfig {
   const target = kc as unknown as { createAgent?: AgentFactory };
   const original = target.createAgent;
   if (typeof original !== 'function') {
@@ -68,7 +60,7 @@ export function withPooledAgents(kc: KubeConfig, pool: PoolOptions = {}): KubeCo
       }
       entry = { identity, agent: original.call(this, cluster, { ...options, keepAlive: true }) };
       // A proxied cluster's agent is a proxy agent: its requests stay on the client's own transport.
-      if (!cluster?.proxyUrl) registerDirectAgent(entry.agent, options, pool.connections);
+      if (!cluster?.proxyUrl) registerDirectAgent(entry.agent, options);
       agents.push(entry);
     }
     return entry.agent;

@@ -38,8 +38,7 @@ export async function createProvider(ctx: ProviderContext, cache?: ProviderCache
   // Without a cache (tests, tools), sessions last as long as this provider.
   const credentials = await resolveAwsCredentials(ctx, cache?.sessions ?? new AwsSessionCache());
   const providerKey = providerKeyOf(ctx);
-  // Built only when a client is made: with the worker's cache, most syncs reuse one.
-  const options = () => awsClientOptions(aws.region, ctx.awsEndpoint, credentials);
+  const options = awsClientOptions(aws.region, ctx.awsEndpoint, credentials);
   // The provider key names the service, so one cache holds both kinds of client apart.
   const cached = <C extends { destroy(): void }>(make: () => C): C =>
     cache
@@ -56,10 +55,10 @@ export async function createProvider(ctx: ProviderContext, cache?: ProviderCache
   };
   const common = { providerKey, credentialIdentity: credentialIdentityOfContext(ctx), prefix: aws.prefix, gate: ctx.gate, ownsClient: cache === undefined };
   if (type === 'aws-ps') {
-    const client = cached(() => new SSMClient(options()));
+    const client = cached(() => new SSMClient(options));
     return new AwsParameterStoreProvider({ ...common, client, checkCredentials: checkCredentials(client) });
   }
-  const client = cached(() => new SecretsManagerClient(options()));
+  const client = cached(() => new SecretsManagerClient(options));
   return new AwsSecretsManagerProvider({ ...common, client, checkCredentials: checkCredentials(client) });
 }
 

@@ -44,16 +44,6 @@ const stalledJobs = new Counter({
   help: 'Sync jobs whose lock lapsed while they ran (BullMQ moved them back to wait; they run again).',
 });
 
-/**
- * The most connections the worker's API calls open to the API server. Each new connection is a
- * TLS handshake, about 1.5 ms of the worker's CPU (and more of the API server's), more than a
- * whole sync: without a bound a burst at --concurrency 100 opened a connection per call in
- * flight, about 140 for 3,000 syncs (docs/cost-per-sync.md). A sync has one API call in flight
- * at a time, a write takes a few ms, so 32 connections carry thousands of writes a second; more
- * calls in flight wait in the client for a free connection.
- */
-const KUBE_API_CONNECTIONS = 32;
-
 /** A stall of this process longer than this is logged: job locks lapse after 30 s without renewal. */
 const LOOP_STALL_WARN_MS = 5_000;
 
@@ -104,7 +94,7 @@ export async function runWorker(config: WorkerConfig, opts: { logger: Logger; pr
           onStart: (ms, error) =>
             error ? logger.error({ ms, err: error.message }, 'the template engine could not start; templated syncs fail with TemplateError') : logger.info({ ms, threads: engineOptions.threads }, 'template engine started'),
         });
-  const kube = kubeClients(loadKubeConfig(config.kubeconfig, { connections: KUBE_API_CONNECTIONS }));
+  const kube = kubeClients(loadKubeConfig(config.kubeconfig));
   // BullMQ duplicates it for each Worker's blocking connection (core sets maxRetriesPerRequest: null).
   const connection = createRedisConnection(config, 'bullmq');
   // Warm caches first: a worker that starts taking jobs cold would read everything directly.

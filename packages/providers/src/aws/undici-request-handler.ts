@@ -40,14 +40,6 @@ export interface UndiciRequestHandlerOptions {
 /** The SDK's node handler also keeps at most 50 sockets per origin. */
 const DEFAULT_CONNECTIONS = 50;
 
-/**
- * How long an idle connection is kept for the next call. undici's default (4 s) closes the
- * connections between bursts, and each new one to AWS is a TLS handshake; the SDK's node handler
- * kept idle sockets until the server closed them, AWS's Go SDK keeps them 90 s. 30 s stays below
- * the idle timeouts of AWS's endpoints and of common proxies, so the client closes first.
- */
-const KEEP_ALIVE_MS = 30_000;
-
 function bodyOf(body: unknown): string | Uint8Array | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || body instanceof Uint8Array) return body;
@@ -71,7 +63,6 @@ export class UndiciRequestHandler {
       headersTimeout: this.options.requestTimeoutMs,
       bodyTimeout: this.options.requestTimeoutMs,
       connections: this.options.connections ?? DEFAULT_CONNECTIONS,
-      keepAliveTimeout: KEEP_ALIVE_MS,
     });
     const port = req.port === undefined ? '' : `:${req.port}`;
     // The query as the SDK's own node handler writes it (@smithy's buildQueryString, escaped as SigV4 signed it).
