@@ -15,7 +15,9 @@
            line: the last place in line given to a denied call, uline: the same for urgent
            calls; per tenant: 'uline:' .. tenant (its urgent line), 'ctat:' .. tenant and
            'cline:' .. tenant (a capped tenant's own GCRA and line; only tenants the operator
-           capped, so the fields are as many as the configuration names)
+           capped, so the fields are as many as the configuration names); turns: 'turn' (the
+           last slot a tenant's turn booked), 'turnleft' (the turns its run has left) and
+           'turn:' .. tenant (the last slot of that tenant's turn)
   ARGV[1]  steadyRps       ARGV[2]  burst          ARGV[3]  maxWaitMs
   ARGV[4]  minRps          ARGV[5]  rampMs         ARGV[6]  holdMs (default; the hash's
   'hold' field wins)       ARGV[7]  probeRpsPerSec ARGV[8]  ttlMs
@@ -34,7 +36,8 @@
   ARGV[15] '1' when the asking process had an answer from this bucket within its TTL: a missing
            tat is then a lost bucket (limiter-math.ts lostBucketTatMs)
   ARGV[16] the tenant's cap: its most share of the rate (0 < cap <= 1), 0 when uncapped
-  ARGV[17] the tenant's weight (default 1): its urgent line steps by the interval over it
+  ARGV[17] the tenant's weight (default 1): its urgent line steps by the interval over it; above
+           1, its turns come in runs of up to that many in a row
   Returns { allowed (1|0), waitMs (string; denied: when to come back, its place in line),
   rateRps (string), slotMs (string: Redis time the call conforms at or comes back at, for tests
   and traces), granted (slots booked), spacingMs (string: between booked slots), firstSlotInMs
@@ -63,7 +66,8 @@ if not (weight > 0) then weight = 1 end
 
 local now = redisNowMs()
 
-local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'ctat:' .. tenant, 'uline:' .. tenant)
+local s = redis.call('HMGET', KEYS[1], 'tat', 'base', 'ceil', 'at', 'hold', 'rtat', 'ctat:' .. tenant, 'uline:' .. tenant,
+  'turn', 'turnleft', 'turn:' .. tenant)
 local tat = tonumber(s[1])
 local base = tonumber(s[2])
 local ceil = tonumber(s[3])
@@ -72,6 +76,9 @@ holdMs = tonumber(s[5]) or holdMs
 local rtat = tonumber(s[6])
 local ctat = tonumber(s[7])
 local tenantLine = tonumber(s[8])
+local lastTurn = tonumber(s[9])
+local lastTurnLeft = tonumber(s[10]) or 0
+local tenantTurn = tonumber(s[11])
 
 local rate = rateInForce(steady, minRps, rampMs, holdMs, probe, base, ceil, at, now)
 
@@ -124,7 +131,19 @@ local wait = send - now
 -- maxWait, if the last lies within maxWait + reservationMs, the furthest a booking reaches
 -- anyway (a lost bucket restarts past it); its line then stands at that slot plus an interval
 -- (over its weight, when that is below 1), so it has its next turn only after another admission.
-local turn = urgent and tenant ~= '' and not capped and wait > maxWait and last - now <= maxWait + reservationMs
+-- Above 1, its turns come in runs of up to its weight in a row (its line stands at its slot), and
+-- while its run has turns left no other tenant's turn cuts in (limiter-math.ts turnRunOf).
+local run = true
+local runLeft = nil
+if lastTurn and lastTurn > mainSend - 1.5 * interval then
+  if tenantTurn == lastTurn then
+    run = lastTurnLeft > 0
+    runLeft = lastTurnLeft
+  else
+    run = lastTurnLeft <= 0
+  end
+end
+local turn = urgent and tenant ~= '' and not capped and run and wait > maxWait and last - now <= maxWait + reservationMs
   and (tenantLine == nil or tenantLine < tat)
 if wait <= maxWait or committed or turn then
   -- Count the admission (limiter-math.ts countAdmission): the measured rate a throttle uses.
@@ -142,7 +161,13 @@ if wait <= maxWait or committed or turn then
   end
   if routine then redis.call('HSET', KEYS[1], 'rtat', string.format('%.4f', last + rinterval)) end
   if cap > 0 then redis.call('HSET', KEYS[1], 'ctat:' .. tenant, string.format('%.4f', last + cinterval)) end
-  if turn then redis.call('HSET', KEYS[1], 'uline:' .. tenant, string.format('%.4f', last + interval * math.max(1, 1 / weight))) end
+  if turn then
+    local line = last + interval / weight
+    if weight > 1 then line = last end
+    local turnAt = string.format('%.4f', last)
+    redis.call('HSET', KEYS[1], 'uline:' .. tenant, string.format('%.4f', line), 'turn', turnAt,
+      'turnleft', string.format('%.4f', (runLeft or weight) - granted), 'turn:' .. tenant, turnAt)
+  end
   redis.call('PEXPIRE', KEYS[1], ttlMs)
   local first = wait
   wait = math.max(0, wait)

@@ -2,11 +2,12 @@
 // (limiter-math.ts admit is the mirror, its properties in src/call-path/limiter-tenants.test.ts):
 // a capped namespace's calls are spaced at its cap's interval and deferred beyond it, whatever
 // the lane, while another namespace is admitted; a tenant's urgent line steps by the interval
-// over its weight; a tenant with nothing in line takes its turn past maxWaitMs.
+// over its weight; a tenant with nothing in line takes its turn past maxWaitMs, in runs of up to
+// its weight when that is above 1 (and the script decides as admit does, on Redis's clock).
 import { startRedis, type RedisServer } from '@herdless/lab';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intervalMs, limiterParams, RedisRateLimiter, slotWaitMs, steadyRps, type LimiterDecision } from '../src/index.js';
+import { admit, intervalMs, limiterParams, RedisRateLimiter, slotWaitMs, steadyRps, type AdmissionAsk, type CallLane, type LimiterDecision, type LimiterState } from '../src/index.js';
 
 /** The booked slots of an allowed decision on Redis's clock. */
 function slotsOf(d: LimiterDecision): number[] {
@@ -79,6 +80,41 @@ describe("the limiter's tenants (real Redis)", () => {
     expect(b1.slotMs).toBeCloseTo(a1.slotMs + t, 1);
     // Its second waits in its line: a turn needs another admission in between.
     expect([a2.allowed, b2.allowed]).toEqual([false, false]);
+  });
+
+  it("a tenant of weight 3 takes up to three turns in a row and another tenant's turn does not cut into its run; the script decides as limiter-math's admit", async () => {
+    const limiter = new RedisRateLimiter(client);
+    const limits = limiterParams(10, { tenants: { weights: { heavy: 3 } } });
+    const t = intervalMs(steadyRps(limits));
+    const k = key();
+    const asks: Array<{ lane: CallLane; ask: AdmissionAsk }> = [
+      // A booked sync holds the next 5 slots (0.42 s): past maxWaitMs (250 ms).
+      { lane: 'other', ask: { calls: 5 } },
+      ...['heavy', 'light', 'heavy', 'heavy', 'heavy', 'light'].map((tenant) => ({ lane: 'urgent' as const, ask: { tenant } })),
+    ];
+    const decisions: LimiterDecision[] = [];
+    for (const { lane, ask } of asks) decisions.push(await limiter.reserve(k, 'GetSecretValue', limits, lane, ask));
+    const [booked, h1, l1, h2, h3, h4, l2] = decisions;
+    const lastBooked = slotsOf(booked as LimiterDecision).at(-1) as number;
+    // heavy: three turns at the next three slots; light's first call comes between them and is
+    // denied (heavy's run has turns left); heavy's fourth is denied (its run is done); then light
+    // takes its turn at the next slot.
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, false, true, true, false, true]);
+    expect(h1?.waitMs).toBeGreaterThan(limits.maxWaitMs);
+    expect(h1?.slotMs).toBeCloseTo(lastBooked + t, 1);
+    expect(h2?.slotMs).toBeCloseTo(lastBooked + 2 * t, 1);
+    expect(h3?.slotMs).toBeCloseTo(lastBooked + 3 * t, 1);
+    expect(l2?.slotMs).toBeCloseTo(lastBooked + 4 * t, 1);
+    expect([l1?.allowed, h4?.allowed]).toEqual([false, false]);
+    // The same asks through admit at the instants Redis answered them: the same decisions.
+    let s: LimiterState = {};
+    asks.forEach(({ lane, ask }, i) => {
+      const d = decisions[i] as LimiterDecision;
+      const a = admit(limits, s, d.slotMs - d.waitMs, lane, ask);
+      s = a.state;
+      expect({ allowed: a.allowed, granted: a.granted }).toEqual({ allowed: d.allowed, granted: d.granted });
+      expect(a.waitMs).toBeCloseTo(d.waitMs, 1);
+    });
   });
 
   it("a tenant's urgent line steps by the interval over its weight", async () => {

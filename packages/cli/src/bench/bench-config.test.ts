@@ -13,4 +13,12 @@ describe('bench settings', () => {
   it("leaves ESO's client limits at ESO's defaults when not given", () => {
     expect(benchSettings(loadConfig(benchConfigSchema, []), 'burst')).not.toHaveProperty('esoClientQps');
   });
+
+  it("sizes noisy-neighbour as the issue's storm: tenant A's 10,000 at a 50/s quota (a 200 s physical limit), the lab's scenario with ESO's flags", () => {
+    const s = benchSettings(loadConfig(benchConfigSchema, ['--contender', 'herdless,eso-real', '--eso-client-qps', '1000']), 'noisy-neighbour');
+    expect(s).toMatchObject({ scenario: 'noisy-neighbour', count: 10_000, remoteSecrets: 10_000, quotaRps: 50, budgetRps: 50, refreshInterval: '1h', observeMs: 0, timeCompressed: true, esoClientQps: 1000 });
+    expect(s.count / s.quotaRps).toBe(200);
+    expect(s.contenders.map((c) => c.kind)).toEqual(['herdless', 'eso-real']);
+    expect(benchSettings(loadConfig(benchConfigSchema, ['--noisy-neighbour-count', '2000', '--noisy-neighbour-quota-rps', '20']), 'noisy-neighbour')).toMatchObject({ count: 2000, quotaRps: 20 });
+  });
 });

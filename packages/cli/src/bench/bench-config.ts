@@ -1,16 +1,16 @@
 // herdless bench: the planner issue's storms at full size (10,000 burst and recovery, 100,000
-// steady) in time-compressed mode — intervals shortened and the quota scaled so that the
+// steady, tenant A's 10,000 beside four neighbours) in time-compressed mode — intervals shortened and the quota scaled so that the
 // physical limit (calls needed / quota) is a minute or two — and the worker throughput bench.
 import { z } from 'zod';
 import { parseGoDuration } from '@herdless/core';
 import { parseContenders, type LabSettings, type ScenarioName } from '../lab/lab-config.js';
 
-export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'worker', 'planner', 'template', 'fleet-memory', 'sharded-memory'] as const;
+export const BENCH_SCENARIOS = ['burst', 'recovery', 'steady', 'noisy-neighbour', 'worker', 'planner', 'template', 'fleet-memory', 'sharded-memory'] as const;
 export type BenchScenario = (typeof BENCH_SCENARIOS)[number];
 
 export const benchConfigSchema = z.object({
   scenarios: z.string().default('burst,recovery,steady,worker').meta({
-    description: 'comma-separated: burst, recovery, steady, worker, planner (planner runs in virtual time), template (the template engine alone), fleet-memory (RSS per 10,000 ExternalSecrets), sharded-memory (the memory of each scheduler replica at 1 and 3 replicas with plan shards); also given as positional arguments',
+    description: 'comma-separated: burst, recovery, steady, noisy-neighbour (the lab scenario at full size: tenant A creates 10,000 at once while tenants B–E each create one every 2 s on the same provider key), worker, planner (planner runs in virtual time), template (the template engine alone), fleet-memory (RSS per 10,000 ExternalSecrets), sharded-memory (the memory of each scheduler replica at 1 and 3 replicas with plan shards); also given as positional arguments',
   }),
   contender: z.string().default('herdless,eso,eso-jitter').meta({ description: 'contenders, comma-separated; the real ESO cannot finish 10,000 in minutes at its defaults: add eso-real explicitly' }),
   esoConcurrent: z.string().default('10').meta({ description: "ESO's --concurrent for eso-real runs, comma-separated" }),
@@ -19,11 +19,14 @@ export const benchConfigSchema = z.object({
   burstCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'burst: ExternalSecrets created at once' }),
   recoveryCount: z.coerce.number().int().min(1).default(10_000).meta({ description: 'recovery: ExternalSecrets overdue after the outage' }),
   steadyCount: z.coerce.number().int().min(1).default(100_000).meta({ description: 'steady: ExternalSecrets refreshed in steady state' }),
+  noisyNeighbourCount: z.coerce.number().int().min(1).default(10_000).meta({ description: "noisy-neighbour: tenant A's ExternalSecrets, created at once" }),
   // Scaled quotas: under what two cores sync a second (about 60–110 with the API server on the
   // same machine), so the quota is what binds.
   burstQuotaRps: z.coerce.number().positive().default(50).meta({ description: 'burst: the scaled quota, requests a second' }),
   recoveryQuotaRps: z.coerce.number().positive().default(50).meta({ description: 'recovery: the scaled quota, requests a second' }),
   steadyQuotaRps: z.coerce.number().positive().default(80).meta({ description: 'steady: the scaled quota, requests a second' }),
+  // 10,000 at 50/s: a 200 s physical limit, in which tenants B–E create about 100 each.
+  noisyNeighbourQuotaRps: z.coerce.number().positive().default(50).meta({ description: 'noisy-neighbour: the scaled quota of the shared provider key, requests a second' }),
   recoveryRefreshInterval: z.string().default('5m').meta({ description: 'recovery: refresh interval (the whole fleet must fit in one interval at the routine share, 80 %)' }),
   steadyRefreshInterval: z.string().default('40m').meta({ description: 'steady: refresh interval' }),
   steadyObserveIntervals: z.coerce.number().positive().default(1).meta({ description: 'steady: refresh intervals observed after convergence' }),
@@ -107,6 +110,10 @@ export function benchSettings(config: BenchConfig, scenario: Exclude<BenchScenar
       return sized('recovery', config.recoveryCount, config.recoveryQuotaRps, config.recoveryRefreshInterval, 1);
     case 'steady':
       return sized('steady', config.steadyCount, config.steadyQuotaRps, config.steadyRefreshInterval, config.steadyObserveIntervals);
+    // The lab's scenario (lab/scenarios/noisy-neighbour.ts) at full size; refreshes come after the
+    // storm, as the burst's do.
+    case 'noisy-neighbour':
+      return sized('noisy-neighbour', config.noisyNeighbourCount, config.noisyNeighbourQuotaRps, '1h', 0);
   }
 }
 

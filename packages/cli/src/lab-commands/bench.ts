@@ -18,11 +18,11 @@ import type { CommandModule } from '../commands/command-spec.js';
 
 export const benchCommand: CommandModule = {
   description:
-    'Full-size storms (10,000 burst and recovery, 100,000 steady) in time-compressed mode, the worker throughput ' +
+    'Full-size storms (10,000 burst and recovery, 100,000 steady, tenant A’s 10,000 beside four neighbours) in time-compressed mode, the worker throughput ' +
     'bench and the planner in virtual time. Prints figures and ratios and writes bench/results/<date>/results.json with the ' +
     'HTML report beside it; it asserts nothing (benchmarks are not tests).',
   flags: benchConfigSchema,
-  arguments: { name: '[scenarios...]', description: 'scenarios to run instead of --scenarios (burst, recovery, steady, worker, planner)' },
+  arguments: { name: '[scenarios...]', description: 'scenarios to run instead of --scenarios (burst, recovery, steady, noisy-neighbour, worker, planner, …)' },
   run: runBench,
 };
 

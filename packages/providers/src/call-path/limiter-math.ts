@@ -72,6 +72,12 @@ export interface LimiterState {
   /** A capped tenant's own theoretical arrival time and line, at its cap's share of the rate. */
   tenantCapTatMs?: Readonly<Record<string, number>> | undefined;
   tenantCapLineMs?: Readonly<Record<string, number>> | undefined;
+  /** The last slot booked by a tenant's turn, and the turns its run has left (its weight less
+   *  the turns taken in a row; 0 or below when done): see admit. */
+  lastTurnMs?: number | undefined;
+  lastTurnLeft?: number | undefined;
+  /** The last slot booked by each tenant's turn (the run is its own when it equals lastTurnMs). */
+  tenantTurnMs?: Readonly<Record<string, number>> | undefined;
 }
 
 /** The admission counters after `calls` more admissions at nowMs. */
@@ -317,12 +323,22 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   // the moment the bucket had room, before one of the calls a heavy tenant's backlog kept
   // asking (5–10 s in the noisy-neighbour lab). Its line then stands an interval (over its
   // weight, when that is below 1) past the slot: its next turn comes after another admission.
-  const turn = urgent && tenant !== '' && !capped && waitMs > p.maxWaitMs && lastMs - nowMs <= p.maxWaitMs + p.reservationMs && (s.tenantUrgentLineMs?.[tenant] ?? -Infinity) < tat;
+  // A tenant of weight w above 1 takes up to w turns in a row (a run: its line stands at its
+  // slot, so it may take the next one too), and while its run has turns left no other tenant's
+  // turn cuts in right after it: two tenants of weights 3 and 1 that both keep asking take
+  // about three turns to one, where each took every other slot before.
+  const { run, runLeft } = turnRunOf(s, tenant, mainSendMs, t);
+  const turn = urgent && tenant !== '' && !capped && run && waitMs > p.maxWaitMs && lastMs - nowMs <= p.maxWaitMs + p.reservationMs && (s.tenantUrgentLineMs?.[tenant] ?? -Infinity) < tat;
   if (waitMs <= p.maxWaitMs || ask.committed === true || turn) {
     const state: LimiterState = { ...s, tatMs: lastMs + p.burst * t, ...countAdmission(s, nowMs, granted) };
     if (routine) state.routineTatMs = lastMs + rt;
     if (cap > 0) state.tenantCapTatMs = { ...s.tenantCapTatMs, [tenant]: lastMs + ct };
-    if (turn) state.tenantUrgentLineMs = { ...s.tenantUrgentLineMs, [tenant]: lastMs + t * Math.max(1, 1 / weight) };
+    if (turn) {
+      state.tenantUrgentLineMs = { ...s.tenantUrgentLineMs, [tenant]: weight > 1 ? lastMs : lastMs + t / weight };
+      state.lastTurnMs = lastMs;
+      state.lastTurnLeft = (runLeft ?? weight) - granted;
+      state.tenantTurnMs = { ...s.tenantTurnMs, [tenant]: lastMs };
+    }
     return { allowed: true, waitMs: Math.max(0, waitMs), rateRps: rate, state, granted, spacingMs, firstSlotInMs: waitMs, capped };
   }
   // Denied: a place in one of the lines, one step after the last place given there and not
@@ -363,6 +379,20 @@ export function admit(p: LimiterParams, s: LimiterState, nowMs: number, lane: Ca
   }
   const { back, last } = comeBackInLine(s.lineMs, tat, t, p.burst * t);
   return denied(back, { ...s, lineMs: last });
+}
+
+/**
+ * Whether a tenant's turn may take the slot at mainSendMs as far as runs go (admit): when the
+ * last admission was a turn (its slot within half an interval of the one before mainSendMs),
+ * the tenant that took it may go on while its run has turns left, and any other only once that
+ * run is done. Otherwise a new run starts. runLeft: the turns left in the tenant's own run it
+ * continues, undefined when it starts one.
+ */
+function turnRunOf(s: LimiterState, tenant: string, mainSendMs: number, t: number): { run: boolean; runLeft: number | undefined } {
+  if (s.lastTurnMs === undefined || !(s.lastTurnMs > mainSendMs - 1.5 * t)) return { run: true, runLeft: undefined };
+  const left = s.lastTurnLeft ?? 0;
+  if (s.tenantTurnMs?.[tenant] === s.lastTurnMs) return { run: left > 0, runLeft: left };
+  return { run: left <= 0, runLeft: undefined };
 }
 
 /**

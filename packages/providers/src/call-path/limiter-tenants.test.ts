@@ -52,6 +52,7 @@ describe("limiter tenants: the operator's caps and weights", () => {
         fc.integer({ min: 1, max: 200 }),
         fc.double({ min: 0.02, max: 1, noNaN: true }),
         fc.integer({ min: 0, max: 1_000 }),
+        fc.constantFrom(0.5, 1, 2.5, 3, 8),
         fc.array(
           fc.record({
             atMs: fc.integer({ min: 0, max: 5_000 }),
@@ -61,8 +62,8 @@ describe("limiter tenants: the operator's caps and weights", () => {
           }),
           { minLength: 1, maxLength: 80 },
         ),
-        (budgetRps, cap, maxWaitMs, asks) => {
-          const p = limiterParams(budgetRps, { maxWaitMs, tenants: { caps: { capped: cap } } });
+        (budgetRps, cap, maxWaitMs, weightB, asks) => {
+          const p = limiterParams(budgetRps, { maxWaitMs, tenants: { caps: { capped: cap }, weights: { 'tenant-b': weightB } } });
           const sent = runAsks(p, asks);
           const capRps = steadyRps(p) * cap;
           const capped = [...(sent.get('capped') ?? [])].sort((a, b) => a - b);
@@ -116,6 +117,28 @@ describe("limiter tenants: the operator's caps and weights", () => {
     // Turns take nothing from the budget: every one-second window holds at most the budget.
     expect(maxPerSecond([...sent.values()].flat())).toBeLessThanOrEqual(10);
     expect(sent.get('tenant-a')?.length).toBe(600);
+  });
+
+  it("during one tenant's storm, two neighbours that keep asking take turns by their weights (3 : 1), and the storm still drains", () => {
+    // The storm above, with two neighbours that each ask every 150 ms (two thirds of the budget
+    // each, so both always have calls waiting): X of weight 3, Y of weight 1. Before runs of
+    // turns each took every other slot by turns whatever its weight: X 98 calls to Y's 93 in
+    // these 30 s (1.05 : 1); with them X takes up to three turns in a row and Y's turn does not
+    // cut into X's run.
+    const p = limiterParams(10, { tenants: { weights: { x: 3 } } });
+    const asks = [
+      ...Array.from({ length: 600 }, (_, i) => ({ atMs: Math.floor(i / 10) * 1000, tenant: 'tenant-a', lane: 'urgent' as const, calls: 1 })),
+      ...Array.from({ length: 266 }, (_, i) => ({ atMs: 300 + i * 150, tenant: 'x', lane: 'urgent' as const, calls: 1 })),
+      ...Array.from({ length: 266 }, (_, i) => ({ atMs: 310 + i * 150, tenant: 'y', lane: 'urgent' as const, calls: 1 })),
+    ];
+    const sent = runAsks(p, asks, 0);
+    const inWindow = (tenant: string): number => (sent.get(tenant) ?? []).filter((t) => t >= 5_000 && t < 35_000).length;
+    const [a, x, y] = [inWindow('tenant-a'), inWindow('x'), inWindow('y')];
+    expect(x / y).toBeGreaterThan(2.5);
+    // Neither the storm nor the lighter neighbour is shut out (at least a tenth of the slots each) …
+    expect(Math.min(a, y)).toBeGreaterThan((steadyRps(p) * 30) / 10);
+    // … and the budget holds.
+    expect(maxPerSecond([...sent.values()].flat())).toBeLessThanOrEqual(10);
   });
 
   /** Two tenants with 1,000 urgent calls each at 0, coming back when told: A's share of the first 10 s. */
