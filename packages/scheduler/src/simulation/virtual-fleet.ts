@@ -45,11 +45,6 @@ export interface SimulationOptions {
   onPlanned?: () => void;
   /** 'overdue' start: every item's routine job outlived the stop on the queue (default: half of them). */
   allRoutineJobsLeft?: boolean;
-  /** Each item reads a remote key of its own, and each arrival one of the fleet's (the lab's
-   *  recovery storm: the ExternalSecrets created during the catch-up read the remote secrets of
-   *  existing ones), so an arrival and the item whose key it reads are a read group of two
-   *  (shared-keys.ts): their refreshes ride together, at one instant. */
-  arrivalsShareKeys?: boolean;
 }
 
 export interface SimulationResult {
@@ -98,9 +93,6 @@ export function fleetItem(i: number, intervalS: number, state: Partial<PlanItem>
   };
 }
 
-/** The read group of the fleet's i-th remote key (shared-keys.ts readGroupsOf's shape). */
-const remoteKeyGroup = (i: number): string => `SecretStore/ns/store\u0000lab/app-${i}\u0000`;
-
 interface QueuedJob {
   id: string;
   second: number;
@@ -128,7 +120,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       const last = T0 - Math.floor(((i + 0.5) / fleet.count) * fleet.intervalS * 1000);
       state = { syncedGeneration: 1, lastSyncMs: last, lastAttemptMs: last, ...synced };
     }
-    const it = fleetItem(i, fleet.intervalS, opts.arrivalsShareKeys ? { ...state, readGroups: [remoteKeyGroup(i)] } : state);
+    const it = fleetItem(i, fleet.intervalS, state);
     items.set(it.uid, it);
   }
   // The queue: one job per item, as the planner's changes leave it (BullMQ with deterministic ids).
@@ -188,9 +180,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
     // New ExternalSecrets created this second (before the second's jobs are taken).
     for (let n = 0; k < arrivals.forSeconds && n < arrivals.perSecond; n++) {
       if (!inShard(fleet.count + k * arrivals.perSecond + n)) continue;
-      const index = fleet.count + k * arrivals.perSecond + n;
-      // An arrival reads the key of an item of the fleet (spread over it, as the lab's storm deals them).
-      const created = fleetItem(index, fleet.intervalS, opts.arrivalsShareKeys ? { readGroups: [remoteKeyGroup((index * 7919) % fleet.count)] } : {});
+      const created = fleetItem(fleet.count + k * arrivals.perSecond + n, fleet.intervalS);
       items.set(created.uid, created);
       apply(planner.observeAll([created], s * 1000), false);
     }

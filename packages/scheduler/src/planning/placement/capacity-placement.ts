@@ -265,21 +265,8 @@ export class CapacityPlacement implements Placement {
         // round, whose windows are 4 slots, no room (virtual time, shared-keys.test.ts: one late
         // refresh in one seed of 8 when rides filled slots to the rate, none with the bound).
         const rideFits = (r: number, expected: number): boolean => fits(r, expected) && scoreAt(r) + expected / Math.max(demands[0]?.rate ?? 1, EPS) <= RIDE_MAX_FILL + EPS;
-        // A ride keeps an instant of its own group, never one past the deadline: clamped to the
-        // deadline, a group ran at its second's first instant (refreshTime has one-second precision)
-        // together with every other group clamped there, a pile the workers' limiter defers into
-        // the next second (see graceSecondsOf); so the deadline's own second is no ride. In a slot
-        // where no member is planned yet (a member's later round only), the ride takes its own place
-        // in the slot and the member rides it when placed: the instant that member had a round
-        // before may hold another refresh planned since. The lab's recovery storm (its new
-        // ExternalSecrets read the existing ones' keys) planned 4–8 refreshes of 2–4 groups at one
-        // second's first instant; virtual time: planner.recovery.test.ts.
-        const rideHi = Math.min(dlSec, Math.ceil(intent.deadline / SECOND) - 1);
-        const ride = this.sharedKeys.rideOf(item.uid, { lo: rideLo, soft, hi: rideHi }, rideFits);
-        if (ride) {
-          const plannedAt = ride.expected < ride.riders ? Math.max(ride.plannedAt, intent.earliest, now) : at(ride.second);
-          if (plannedAt <= intent.deadline) return plannedAt;
-        }
+        const ride = this.sharedKeys.rideOf(item.uid, { lo: rideLo, soft, hi: dlSec }, rideFits);
+        if (ride) return Math.min(Math.max(ride.plannedAt, intent.earliest, now), intent.deadline);
         let best: number | undefined;
         let bestScore = Infinity;
         let ties = 0;
