@@ -4,7 +4,6 @@
 // first call, and the calls that follow run near the quota, not far below it.
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { perSecond, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
 import {
   adminClients,
@@ -18,6 +17,7 @@ import {
   waitForDrained,
   type AdminClients,
   type Fleet,
+  stopCallPathRun,
   type HerdlessProcess,
 } from './support/fleet.js';
 
@@ -54,12 +54,7 @@ beforeAll(async () => {
   fleet = await createFleet({ admin, aws, prefix: 'cp-adapt', service: 'SecretsManager', count: JOBS, keyOf: (i) => `adapt-${run}/s-${i}` });
 }, 300_000);
 
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await enqueuer?.close();
-  await aws?.stop();
-  if (fleet) await deleteNamespace(adminKubeConfig(), fleet.namespace).catch(() => undefined);
-});
+afterAll(() => stopCallPathRun({ workers, enqueuer, aws, fleet }));
 
 describe('the adaptive limiter learns a store quota below the budget', () => {
   it(`budget ${BUDGET}/s, store quota ${QUOTA}/s: throttles stop within 30 s of the first call and the rate settles near the quota`, async () => {

@@ -8,10 +8,9 @@
 import { createLogger, DEFAULT_SHARD, syncJobId, type SyncJob } from '@herdless/core';
 import { Dispatcher, type PlanChange, type PlannedSync, type SyncEnqueuer } from '@herdless/scheduler';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { waitUntil } from '../support/index.js';
 import { spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
-import { adminClients, createFleet, notReady, openEnqueuer, queueOf, runId, spawnWorkers, waitForDrained, type AdminClients, type Fleet, type HerdlessProcess } from './support/fleet.js';
+import { adminClients, createFleet, notReady, openEnqueuer, queueOf, runId, spawnWorkers, waitForDrained, type AdminClients, type Fleet, stopCallPathRun, type HerdlessProcess } from './support/fleet.js';
 
 const MEMBERS = 20;
 const run = runId();
@@ -42,12 +41,7 @@ beforeAll(async () => {
   });
 }, 300_000);
 
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await enqueuer?.close();
-  await aws?.stop();
-  if (fleet) await deleteNamespace(adminKubeConfig(), fleet.namespace).catch(() => undefined);
-});
+afterAll(() => stopCallPathRun({ workers, enqueuer, aws, fleet }));
 
 /** The refresh the planner would plan for item i of the fleet at `plannedAt`. */
 function refreshOf(f: Fleet, i: number, plannedAt: number): PlanChange {

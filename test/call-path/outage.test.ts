@@ -6,7 +6,6 @@
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitUntil } from '../support/index.js';
-import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { peakOf, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
 import {
   adminClients,
@@ -21,6 +20,7 @@ import {
   waitForDrained,
   type AdminClients,
   type Fleet,
+  stopCallPathRun,
   type HerdlessProcess,
 } from './support/fleet.js';
 
@@ -55,12 +55,7 @@ beforeAll(async () => {
   fleet = await createFleet({ admin, aws, prefix: 'cp-outage', service: 'SecretsManager', count: DUE, keyOf: (i) => `outage-${run}/s-${i}` });
 }, 300_000);
 
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await enqueuer?.close();
-  await aws?.stop();
-  if (fleet) await deleteNamespace(adminKubeConfig(), fleet.namespace).catch(() => undefined);
-});
+afterAll(() => stopCallPathRun({ workers, enqueuer, aws, fleet }));
 
 describe('a 60 s outage of the store', () => {
   it(`${DUE} ExternalSecrets due during a 60 s outage: fewer than 50 calls reach the store, then all converge within the budget`, async () => {

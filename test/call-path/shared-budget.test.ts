@@ -6,7 +6,6 @@ import { freeLoopbackPorts, mergeHistograms, sampleValues, scrapeLoopbackMetrics
 import type { SyncEnqueuer } from '@herdless/scheduler';
 import { SYNC_START_LATENESS, WORKER_START_CPU } from '@herdless/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminKubeConfig, deleteNamespace } from '../support/kube.js';
 import { peakOf, perSecond, spawnAwsEndpoint, type SpawnedAwsEndpoint } from './support/endpoint.js';
 import {
   adminClients,
@@ -21,6 +20,7 @@ import {
   waitForDrained,
   type AdminClients,
   type Fleet,
+  stopCallPathRun,
   type HerdlessProcess,
 } from './support/fleet.js';
 
@@ -60,12 +60,7 @@ beforeAll(async () => {
   process.stderr.write(`[call-path a] created ${JOBS} ExternalSecrets in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
 }, 300_000);
 
-afterAll(async () => {
-  await Promise.allSettled(workers.map((w) => w.stop()));
-  await enqueuer?.close();
-  await aws?.stop();
-  if (fleet) await deleteNamespace(adminKubeConfig(), fleet.namespace).catch(() => undefined);
-});
+afterAll(() => stopCallPathRun({ workers, enqueuer, aws, fleet }));
 
 describe('four worker processes share one provider budget', () => {
   it(`${JOBS} jobs due at once: no second over the budget (${B}/s) and zero ThrottlingException at the endpoint`, async () => {
