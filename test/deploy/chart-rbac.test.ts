@@ -9,8 +9,7 @@
 // read from a ConfigMap (templateFrom), and a
 // worker pool that serves a namespace outside its caches (direct reads on a cache miss). Then:
 // nothing was refused, every call was granted, and every grant was used.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceAccountKubeconfig } from '@herdless/lab';
 import { mergePatch } from '@herdless/core';
@@ -19,12 +18,12 @@ import { createExternalSecret, createStore, eventually, listExternalSecrets, pat
 import { spawnHerdless, stopAll } from '../e2e/support/processes.js';
 import { bindChartRbac } from '../e2e/support/rbac.js';
 import { renderChart } from './support/helm.js';
-import { showOutputOnFailure, startOwnCluster, type OwnCluster } from './support/own-cluster.js';
+import { serviceAccountAudit, showOutputOnFailure, startOwnCluster, type OwnCluster } from './support/own-cluster.js';
 
 const SYSTEM = 'herdless-rbac';
 const RELEASE = 'rbac';
 let env: OwnCluster;
-let auditLog = '';
+const audit = serviceAccountAudit();
 
 interface AuditEvent {
   stage: string;
@@ -38,14 +37,7 @@ interface AuditEvent {
 const call = (group: string | undefined, resource: string, verb: string) => `${group || 'core'} ${resource} ${verb}`;
 
 beforeAll(async () => {
-  env = await startOwnCluster('rbac-audit', {
-    controlPlane: (dir) => {
-      const policy = join(dir, 'audit-policy.yaml');
-      auditLog = join(dir, 'audit.log');
-      writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n    userGroups: ["system:serviceaccounts"]\n  - level: None\n');
-      return { apiserverArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, '--audit-log-mode=blocking'] };
-    },
-  });
+  env = await startOwnCluster('rbac-audit', { controlPlane: audit.controlPlane });
   const { cp, admin, aws, processes } = env;
   aws.putSecret({ name: 'app/one', secretString: JSON.stringify({ user: 'u1', password: 'p1' }) });
 
@@ -150,7 +142,7 @@ describe("the chart's RBAC against the audit log of a run", () => {
     ['worker', ['external-secrets.io clustersecretstores get']],
   ] as const)('the %s: nothing refused, every call granted, every grant used', async (component, unreachable) => {
     const username = `system:serviceaccount:${SYSTEM}:${RELEASE}-${component}`;
-    const events = readFileSync(auditLog, 'utf8')
+    const events = readFileSync(audit.log(), 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l) as AuditEvent)

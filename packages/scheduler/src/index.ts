@@ -11,5 +11,6 @@ export type { PlanChange, PlannedSync } from './planning/plan.js';
 export { shardOf } from './session/session.js';
 export type { Planner } from './planning/planner.js';
 export { planShardOf, planShardLeaseName, PLAN_SHARD_LABEL } from './sharding/plan-shard.js';
+export { BUDGETS_ANNOTATION, DEMAND_ANNOTATION } from './sharding/shard-share.js';
 export { memberLeaseName, MEMBER_LABEL } from './lifetime/shard-campaign.js';
 export { shardBudgets } from './sharding/shard-budgets.js';

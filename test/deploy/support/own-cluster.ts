@@ -1,7 +1,7 @@
 // A control plane of the test's own (for flags the shared one does not have, or a cluster
 // without CRDs), with our AWS endpoint and a place for the Herdless processes the test starts.
 // stop() stops all of it and removes the test's directory; call it in afterAll.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsEndpoint, startControlPlane, type AwsEndpoint, type AwsEndpointOptions, type ControlPlane, type ControlPlaneOptions } from '@herdless/lab';
@@ -47,4 +47,21 @@ export async function startOwnCluster(label: string, opts: { controlPlane?: (dir
     await stop();
     throw e;
   }
+}
+
+/**
+ * For startOwnCluster's `controlPlane`: an API server that writes every request a ServiceAccount
+ * makes (metadata level) to an audit log in the test's directory; `log()` is its path once started.
+ */
+export function serviceAccountAudit(): { controlPlane: (dir: string) => ControlPlaneOptions; log: () => string } {
+  let path = '';
+  return {
+    controlPlane: (dir) => {
+      const policy = join(dir, 'audit-policy.yaml');
+      path = join(dir, 'audit.log');
+      writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n    userGroups: ["system:serviceaccounts"]\n  - level: None\n');
+      return { apiserverArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${path}`, '--audit-log-mode=blocking'] };
+    },
+    log: () => path,
+  };
 }

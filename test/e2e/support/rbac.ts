@@ -29,8 +29,8 @@ async function ignoreConflict(p: Promise<unknown>): Promise<void> {
 }
 
 /** Creates what `helm template` renders for a component's identity: its ServiceAccount, (Cluster)Roles and bindings. */
-export async function bindChartRbac(kc: KubeConfig, component: 'scheduler' | 'worker', namespace: string, release: string): Promise<void> {
-  const objects = await renderChart({ release, namespace, values: { fullnameOverride: release } });
+export async function bindChartRbac(kc: KubeConfig, component: 'scheduler' | 'worker', namespace: string, release: string, values: Record<string, unknown> = {}): Promise<void> {
+  const objects = await renderChart({ release, namespace, values: { fullnameOverride: release, ...values } });
   const api = KubernetesObjectApi.makeApiClient(kc);
   for (const o of objects.filter((x) => RBAC_KINDS.has(x.kind as string) && componentOf(x) === component)) {
     await ignoreConflict(api.create(o));

@@ -113,6 +113,15 @@ export class LeaderElector {
       while (!stop.aborted && this.leading) {
         await waitOrAbort(this.retryPeriodMs, anySignal(stop, this.leading.controller.signal));
         if (stop.aborted || !this.leading) break;
+        if (this.leading.controller.signal.aborted) {
+          // The watchdog stopped this term's work (no renewal within the renew deadline) or the
+          // work ended on its own. The term is over even if the next renewal would succeed:
+          // renewing a Lease nobody plans under would keep the shard from every other replica.
+          // Wait a retry period, then campaign again (a new term, with fresh planning).
+          await this.stopLeading();
+          await waitOrAbort(this.retryPeriodMs, stop);
+          break;
+        }
         const ok = await this.tryAcquireOrRenew();
         if (ok) continue;
         const heldByOther = this.observed !== undefined && this.observed.holderIdentity !== this.opts.identity && this.observed.holderIdentity !== '';

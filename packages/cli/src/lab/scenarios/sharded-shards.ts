@@ -8,6 +8,7 @@ import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { syncQueueName } from '@herdless/core';
 import { planShardLeaseName, planShardOf } from '@herdless/scheduler';
+import { sumMetric } from '../api-server-metrics.js';
 
 export const SHARDED_REPLICAS = 3;
 export const SHARDED_PLAN_SHARDS = 4;
@@ -38,7 +39,6 @@ export async function killOneShardHolder(opts: {
   labNamespace: string;
   names: readonly string[];
   kill: () => Promise<string>;
-  redisUrl: string;
   timeoutMs: number;
 }): Promise<string[]> {
   const before = await readHolders(opts.kc, opts.namespace, opts.leaseName);
@@ -59,8 +59,35 @@ export async function killOneShardHolder(opts: {
   return [
     `${killed}: it held plan shards ${moved.join(', ')} of ${SHARDED_PLAN_SHARDS}; taken over by ${moved.map((i) => after.holders[i]).join(', ')} ${takeoverS.toFixed(1)} s after the kill; ` +
       `shards of the survivors that moved: ${kept.length === 0 ? 'none' : kept.join(', ')}; ExternalSecrets re-planned by the new holders: ${replanned} of ${opts.names.length}`,
-    await duplicatesNote(opts.redisUrl),
   ];
+}
+
+/** herdless_planner_planned_jobs summed over the schedulers behind `ports` (each sums its planners). */
+export async function plannedJobsOf(ports: readonly number[]): Promise<number> {
+  let sum = 0;
+  for (const port of ports) {
+    const text = await fetch(`http://127.0.0.1:${port}/metrics?name=herdless_planner_planned_jobs`, { signal: AbortSignal.timeout(5_000) })
+      .then((r) => r.text())
+      .catch(() => '');
+    sum += sumMetric(text, 'herdless_planner_planned_jobs');
+  }
+  return sum;
+}
+
+/** Polls the survivors' planned jobs until they are back to what all replicas held just before the
+ *  kill (`before`, less half a percent: with workers running, jobs done and not yet re-planned come
+ *  and go); says how long after `killedAt` that was, or where it stood at `timeoutMs`. The Lease's
+ *  takeover is not the end of it: a new holder lists its shards' objects and adopts their queued
+ *  jobs before its planner holds them. */
+export async function plannedAgainNote(opts: { schedulerPorts: readonly number[]; before: number; killedAt: number; timeoutMs: number }): Promise<string> {
+  const target = Math.floor(opts.before * 0.995);
+  for (;;) {
+    const now = await plannedJobsOf(opts.schedulerPorts);
+    const s = ((Date.now() - opts.killedAt) / 1000).toFixed(1);
+    if (now >= target) return `planned again ${s} s after the kill: the survivors' planners hold ${now} jobs (all replicas held ${opts.before} before it)`;
+    if (Date.now() - opts.killedAt > opts.timeoutMs) return `not planned again: the survivors' planners held ${now} jobs ${s} s after the kill (all replicas held ${opts.before} before it)`;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /** ExternalSecrets with more than one pending job on the lab queue (a shard planned twice would show here). */

@@ -4,7 +4,7 @@
 import { LAB_NAMESPACE, SYSTEM_NAMESPACE } from '@herdless/lab';
 import { LEASE_NAME } from '../contenders.js';
 import { sleep, type Scenario } from './scenario.js';
-import { duplicatesNote, killOneShardHolder } from './sharded-shards.js';
+import { duplicatesNote, killOneShardHolder, plannedAgainNote, plannedJobsOf } from './sharded-shards.js';
 
 export function shardedScenario(): Scenario {
   return {
@@ -16,6 +16,8 @@ export function shardedScenario(): Scenario {
       ctx.mark(`${ready ? 'all Ready' : `${ctx.observer.readyCount} Ready`}; observing the steady state, one scheduler replica to be killed`);
       await sleep(settings.observeMs / 4);
       const redisUrl = world.redis?.url ?? '';
+      const before = await plannedJobsOf(controller.probeTargets().schedulerPorts);
+      const killedAt = Date.now();
       const killNotes = await killOneShardHolder({
         kc: ctx.kc,
         namespace: SYSTEM_NAMESPACE,
@@ -23,10 +25,11 @@ export function shardedScenario(): Scenario {
         labNamespace: LAB_NAMESPACE,
         names: [...ctx.createdAt.keys()],
         kill: () => controller.killActive(),
-        redisUrl,
         timeoutMs: 60_000,
       });
       for (const note of killNotes) ctx.mark(note);
+      ctx.mark(await plannedAgainNote({ schedulerPorts: controller.probeTargets().schedulerPorts, before, killedAt, timeoutMs: Math.max(60_000, settings.observeMs / 2) }));
+      ctx.mark(await duplicatesNote(redisUrl));
       await sleep(Math.max(0, start + settings.observeMs - Date.now()));
       ctx.mark(await duplicatesNote(redisUrl));
       return { converge: ctx.converge, window: { startMs: start, endMs: Date.now() } };
