@@ -158,7 +158,7 @@ export class LeaderElector {
     })();
     this.leading = { epoch, controller, done };
     void done.then(() => {
-      // The leader's work ended on its own (e.g. it failed): stop renewing so another replica takes over.
+      // The leader's work ended on its own (e.g. it failed): end the term; the loop campaigns again after a retry period.
       if (this.leading?.controller === controller && !controller.signal.aborted) controller.abort();
     });
     controller.signal.addEventListener('abort', () => clearInterval(watchdog), { once: true });

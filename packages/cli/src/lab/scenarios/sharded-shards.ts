@@ -1,9 +1,10 @@
 // The sharded scenario: three scheduler replicas share the plan (--plan-shards 4); once the
 // fleet is Ready and refreshing, the replica holding shard 0 is killed (SIGKILL) a quarter into
 // the observed interval. The figures the scenario adds to the run's notes: which shards moved and
-// how long their takeover took, how many ExternalSecrets those shards hold (the items the new
-// holders re-planned; the others' plans were untouched), and duplicates (an ExternalSecret with
-// more than one pending job on the queue). Peak, mean and refreshes on time are the window's.
+// how long their takeover took (until the Leases are held, and until the survivors plan again),
+// how many ExternalSecrets those shards hold (the items the new holders re-planned; the others'
+// plans were untouched), and duplicates (an ExternalSecret with more than one pending job on the
+// queue). Peak, mean and refreshes on time are the window's.
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { syncQueueName } from '@herdless/core';
