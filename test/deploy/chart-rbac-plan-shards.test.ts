@@ -6,7 +6,6 @@
 // shard's Lease and agree on the budgets (shard 0's record), then stop on SIGTERM (each releases
 // its shards and deletes its membership Lease). Then: no Lease call was refused, none was made
 // without a grant, and every Lease grant was used.
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { createServiceAccountKubeconfig } from '@herdless/lab';
@@ -26,12 +25,6 @@ const values = { scheduler: { planShards: 2 } };
 let env: OwnCluster;
 const audit = serviceAccountAudit();
 
-interface AuditEvent {
-  verb: string;
-  user: { username: string };
-  objectRef?: { apiGroup?: string; resource?: string };
-  responseStatus?: { code?: number };
-}
 
 beforeAll(async () => {
   env = await startOwnCluster('rbac-shards', { controlPlane: audit.controlPlane });
@@ -75,11 +68,7 @@ afterAll(() => env?.stop());
 describe("the chart's Lease grants with plan shards, against the audit log of a run", () => {
   it('nothing refused, every Lease call granted, every Lease grant used', async () => {
     const username = `system:serviceaccount:${SYSTEM}:${RELEASE}-scheduler`;
-    const leaseCalls = readFileSync(audit.log(), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AuditEvent)
-      .filter((e) => e.user.username === username && e.objectRef?.resource === 'leases');
+    const leaseCalls = audit.requestsOf(username).filter((e) => e.objectRef?.resource === 'leases');
     expect(leaseCalls.filter((e) => e.responseStatus?.code === 403).map((e) => e.verb)).toEqual([]);
     const used = new Set(leaseCalls.map((e) => e.verb));
 

@@ -1,7 +1,7 @@
 // A control plane of the test's own (for flags the shared one does not have, or a cluster
 // without CRDs), with our AWS endpoint and a place for the Herdless processes the test starts.
 // stop() stops all of it and removes the test's directory; call it in afterAll.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsEndpoint, startControlPlane, type AwsEndpoint, type AwsEndpointOptions, type ControlPlane, type ControlPlaneOptions } from '@herdless/lab';
@@ -49,11 +49,20 @@ export async function startOwnCluster(label: string, opts: { controlPlane?: (dir
   }
 }
 
+/** One request in the audit log (metadata level): who, what and the answer. */
+export interface AuditEvent {
+  verb: string;
+  user: { username: string };
+  objectRef?: { apiGroup?: string; resource?: string; subresource?: string };
+  responseStatus?: { code?: number };
+}
+
 /**
  * For startOwnCluster's `controlPlane`: an API server that writes every request a ServiceAccount
- * makes (metadata level) to an audit log in the test's directory; `log()` is its path once started.
+ * makes (metadata level) to an audit log in the test's directory. `requestsOf(username)`: that
+ * user's requests on a resource, as the log holds them once the processes have stopped.
  */
-export function serviceAccountAudit(): { controlPlane: (dir: string) => ControlPlaneOptions; log: () => string } {
+export function serviceAccountAudit(): { controlPlane: (dir: string) => ControlPlaneOptions; requestsOf: (username: string) => AuditEvent[] } {
   let path = '';
   return {
     controlPlane: (dir) => {
@@ -62,6 +71,11 @@ export function serviceAccountAudit(): { controlPlane: (dir: string) => ControlP
       writeFileSync(policy, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n  - level: Metadata\n    userGroups: ["system:serviceaccounts"]\n  - level: None\n');
       return { apiserverArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${path}`, '--audit-log-mode=blocking'] };
     },
-    log: () => path,
+    requestsOf: (username) =>
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditEvent)
+        .filter((e) => e.user.username === username && e.objectRef?.resource),
   };
 }

@@ -20,6 +20,7 @@ import { memberLeaseName, MEMBER_LABEL, planShardLeaseName } from '@herdless/sch
 import { startContenderWorld, type ContenderWorld } from '../lab/contender-world.js';
 import { readProcessUsage } from '../lab/process-usage.js';
 import { sumMetric } from '../lab/api-server-metrics.js';
+import { plannedJobsOf } from '../lab/scenarios/sharded-shards.js';
 import { heapUsedOf, mib, syncFleetOnce } from './fleet-memory-bench.js';
 
 const LEASE_NAME = 'herdless-scheduler';
@@ -186,14 +187,7 @@ async function timeTakeover(
   const v = identities.indexOf(victim);
   const shards = held.flatMap((h, s) => (h === victim ? [s] : []));
   const survivors = identities.flatMap((name, i) => (i === v ? [] : [{ name, port: ports[i] as number }]));
-  const plannedJobs = async (): Promise<number> => {
-    let sum = 0;
-    for (const s of survivors) {
-      const text = await fetch(`http://127.0.0.1:${s.port}/metrics?name=herdless_planner_planned_jobs`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text()).catch(() => '');
-      sum += sumMetric(text, 'herdless_planner_planned_jobs');
-    }
-    return sum;
-  };
+  const plannedJobs = () => plannedJobsOf(survivors.map((s) => s.port));
   say(`sharded-memory: SIGKILL ${victim} (shards [${shards.join(',')}]); timing the takeover`);
   const killed = Date.now();
   await world.stopChild(children[v] as ChildProcess, true);

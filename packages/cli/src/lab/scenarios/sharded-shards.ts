@@ -9,7 +9,10 @@ import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { syncQueueName } from '@herdless/core';
 import { planShardLeaseName, planShardOf } from '@herdless/scheduler';
+import { scrapeLoopbackMetrics } from '@herdless/lab';
 import { sumMetric } from '../api-server-metrics.js';
+
+const PLANNED_JOBS = 'herdless_planner_planned_jobs';
 
 export const SHARDED_REPLICAS = 3;
 export const SHARDED_PLAN_SHARDS = 4;
@@ -63,16 +66,10 @@ export async function killOneShardHolder(opts: {
   ];
 }
 
-/** herdless_planner_planned_jobs summed over the schedulers behind `ports` (each sums its planners). */
+/** herdless_planner_planned_jobs summed over the schedulers behind `ports` (each sums its planners); a port that does not answer counts 0. */
 export async function plannedJobsOf(ports: readonly number[]): Promise<number> {
-  let sum = 0;
-  for (const port of ports) {
-    const text = await fetch(`http://127.0.0.1:${port}/metrics?name=herdless_planner_planned_jobs`, { signal: AbortSignal.timeout(5_000) })
-      .then((r) => r.text())
-      .catch(() => '');
-    sum += sumMetric(text, 'herdless_planner_planned_jobs');
-  }
-  return sum;
+  const texts = await Promise.all(ports.map((port) => scrapeLoopbackMetrics([port], 5_000, [PLANNED_JOBS]).then(([text]) => text ?? '', () => '')));
+  return texts.reduce((sum, text) => sum + sumMetric(text, PLANNED_JOBS), 0);
 }
 
 /** Polls the survivors' planned jobs until they are back to what all replicas held just before the
