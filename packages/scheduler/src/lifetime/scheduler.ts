@@ -139,7 +139,9 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   /** A plan shard's term: its ExternalSecrets are brought into the cache first, and dropped after. */
   async function planShardTerm(shard: number, epoch: number, termSignal: AbortSignal): Promise<void> {
     try {
+      const t0 = Date.now();
       await informers.hold(shard);
+      logger.info({ planShard: shard, epoch, holdMs: Date.now() - t0 }, "the shard's ExternalSecrets are in the cache");
       if (termSignal.aborted) return;
       await (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard)) : runTerm(epoch, termSignal, shard));
     } finally {

@@ -230,12 +230,15 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     void opts.enqueuer.publishTerm({ epoch: opts.epoch, since: now() }, opts.planShard).catch((e: unknown) => {
       logger.warn({ err: (e as Error).message }, 'could not publish the leader term; the workers run stale routine jobs');
     });
+    const t0 = Date.now();
     await Promise.race([informers.synced(), aborted(signal)]);
     if (signal.aborted) return;
+    const tSynced = Date.now();
     // Rebuild from the queue first, so nothing already pending is enqueued a second time.
     // Drift jobs are not the plan's: they run as they are and are never adopted.
     const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob).filter((j) => inShard(j.data.namespace, j.data.name));
     if (signal.aborted) return;
+    const tQueued = Date.now();
     let duplicates = 0;
     for (const job of queued) {
       const change = planner.adopt(plannedSyncOf(job));
@@ -250,6 +253,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     const adopted = new Set(queued.map((j) => j.data.uid));
     const behind = await cacheBehindServer(cached.filter((c) => !adopted.has(c.uid)));
     if (signal.aborted) return;
+    const tVersions = Date.now();
     const items = cached.filter((c) => !behind.has(c.uid)).map((c) => c.item);
     // One batch, so overdue items are released earliest deadline first behind the new specs.
     for (const change of planner.observeAll(items, now())) dispatcher.submit(change);
@@ -259,7 +263,9 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     // ExternalSecret is gone anyway).
     let orphanCandidates = new Set(queued.map((j) => j.data.uid).filter((uid) => !planner.itemOf(uid)));
     opts.onPlanned?.(planner);
-    logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned, awaitingInformer: behind.size }, 'planned from the caches and the queue');
+    // Where a term's start goes (a takeover at size): the caches, the queue's snapshot, the API server's versions, the first plan.
+    const ms = { syncedMs: tSynced - t0, queueMs: tQueued - tSynced, versionsMs: tVersions - tQueued, planMs: Date.now() - tVersions };
+    logger.info({ epoch: opts.epoch, adopted: queued.length, duplicates, externalSecrets: planned, awaitingInformer: behind.size, ...ms }, 'planned from the caches and the queue');
     live = true;
     scheduleFlush();
     detachReplanner = opts.attachReplanner?.((affected) => {
