@@ -11,7 +11,7 @@ import { syncQueueName, type SyncJob } from '@herdless/core';
 import { createExternalSecretsInformers, SyncEnqueuer, type ExternalSecretsInformers } from '../src/index.js';
 import { createPlanner } from '../src/planning/policies.js';
 import { runLeaderSession } from '../src/session/session.js';
-import { listExternalSecretVersions } from '../src/session/server-versions.js';
+import { readExternalSecretVersions } from '../src/session/server-versions.js';
 import { adminKubeConfig, createNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
 import { createExternalSecret, createSecretStore, logger, readQueue, stopSessionSuite, testConfig, uniquePrefix, waitFor, writeSyncedStatus } from './support.js';
 
@@ -35,7 +35,7 @@ describe('a new leader and a job that completed before its queue scan', () => {
       planner: createPlanner(config),
       shards: ['default'],
       logger,
-      serverVersions: () => listExternalSecretVersions(kc, namespace),
+      serverVersions: (wanted) => readExternalSecretVersions(kc, wanted, namespace),
       onPlanned,
       ...(sweepIntervalMs === undefined ? {} : { sweepIntervalMs }),
     });

@@ -6,7 +6,7 @@
 // queue of 2,000 delayed jobs that makes each state read take a while; every scan must find it.
 import { afterAll, expect, it } from 'vitest';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
-import { syncQueueName, type SyncJob } from '@herdless/core';
+import { SYNC_GROUP_JOB_NAME, syncQueueName, type SyncJob } from '@herdless/core';
 import { SyncEnqueuer } from '../src/index.js';
 import { logger, testConfig, uniquePrefix } from './support.js';
 
@@ -53,4 +53,20 @@ it('every scan finds a job that bounces between active and delayed while the sca
   }
   expect(bounces, 'the job bounced while the queue was scanned').toBeGreaterThanOrEqual(60);
   expect(missed, `scans (of ${scans}) that found the bouncing job in no state (${bounces} bounces)`).toEqual([]);
+});
+
+it('a scan with keep returns only the jobs and group members it keeps', async () => {
+  const at = Date.now() + 3_600_000;
+  const of = (namespace: string, name: string): SyncJob => ({ ...job(`${namespace}-${name}`, at), namespace, name });
+  await queue.add('sync', of('kept', 'a'), { jobId: 'kept-a.g1.spec.1', delay: 3_600_000 });
+  await queue.add('sync', of('other', 'b'), { jobId: 'other-b.g1.spec.1', delay: 3_600_000 });
+  const members = [
+    { id: 'kept-c.g1.refresh.1', job: of('kept', 'c') },
+    { id: 'other-d.g1.refresh.1', job: of('other', 'd') },
+  ];
+  await queue.add(SYNC_GROUP_JOB_NAME, { members } as unknown as SyncJob, { jobId: 'group.test.1', delay: 3_600_000 });
+  const all = (await enqueuer.pendingJobs()).map((j) => j.id);
+  expect(all, 'without keep').toEqual(expect.arrayContaining(['kept-a.g1.spec.1', 'other-b.g1.spec.1', 'kept-c.g1.refresh.1', 'other-d.g1.refresh.1']));
+  const kept = (await enqueuer.pendingJobs((namespace) => namespace === 'kept')).map((j) => j.id).sort();
+  expect(kept).toEqual(['kept-a.g1.spec.1', 'kept-c.g1.refresh.1']);
 });

@@ -9,7 +9,7 @@ import { SYNC_GROUP_JOB_NAME, syncGroupJobSchema, syncQueueName, type SyncJob } 
 import { createExternalSecretsInformers, SyncEnqueuer, type ExternalSecretsInformers, type Planner } from '../src/index.js';
 import { createPlanner } from '../src/planning/policies.js';
 import { runLeaderSession } from '../src/session/session.js';
-import { listExternalSecretVersions } from '../src/session/server-versions.js';
+import { readExternalSecretVersions } from '../src/session/server-versions.js';
 import { adminKubeConfig, createNamespace, injected, uniqueNamespace } from '../../../test/support/index.js';
 import { createExternalSecret, createSecretStore, logger, readQueue, stopSessionSuite, testConfig, uniquePrefix, waitFor, writeSyncedStatus } from './support.js';
 
@@ -33,7 +33,7 @@ describe('a leader killed while it holds a group\'s refreshes', () => {
     await from.start();
     await from.synced();
     const abort = new AbortController();
-    const done = runLeaderSession({ epoch, signal: abort.signal, informers: from, enqueuer, planner: createPlanner(config), shards: ['default'], logger, serverVersions: () => listExternalSecretVersions(kc, namespace), onPlanned });
+    const done = runLeaderSession({ epoch, signal: abort.signal, informers: from, enqueuer, planner: createPlanner(config), shards: ['default'], logger, serverVersions: (wanted) => readExternalSecretVersions(kc, wanted, namespace), onPlanned });
     sessions.push({ abort, done });
     return { abort, done };
   };

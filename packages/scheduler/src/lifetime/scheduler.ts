@@ -4,7 +4,7 @@
 import { addReadinessCheck, createLogger, kubeClients, loadKubeConfig, servesExternalSecretIn, type Logger } from '@herdless/core';
 import { runClusterExternalSecrets } from '../cluster-external-secrets/index.js';
 import type { SchedulerConfig } from '../config.js';
-import { SyncEnqueuer } from '../queue/enqueuer.js';
+import { SyncEnqueuer, type QueuedSyncJob } from '../queue/enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { ShardCampaign } from './shard-campaign.js';
@@ -15,7 +15,7 @@ import { createPlanner } from '../planning/policies.js';
 import type { Planner } from '../planning/planner.js';
 import { runTermRebuildingOnWipe } from './redis-wipe.js';
 import { runLeaderSession } from '../session/session.js';
-import { listExternalSecretVersions } from '../session/server-versions.js';
+import { readExternalSecretVersions } from '../session/server-versions.js';
 
 export interface SchedulerOptions {
   logger?: Logger;
@@ -58,7 +58,9 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   /** The planners of the sessions running now (one per held plan shard): the planner metrics sum them. */
   const livePlanners = new Set<Planner>();
   /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
-  const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number): Promise<void> => {
+  const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number, firstPendingJobs?: Promise<QueuedSyncJob[]>): Promise<void> => {
+    /** The queue's snapshot read beside the shard's list: for the term's first session only (a session rebuilt after a wipe reads its own). */
+    let prefetched = firstPendingJobs;
     const plans = planShard === undefined ? undefined : (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard;
     const termLogger = logger.child(planShard === undefined ? { epoch } : { epoch, planShard });
     return runTermRebuildingOnWipe({
@@ -67,6 +69,11 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       checkIntervalMs: config.redisWipeCheckSeconds * 1000,
       logger: termLogger,
       runSession: async (signal) => {
+        const takePrefetched = (): Promise<QueuedSyncJob[]> => {
+          const jobs = prefetched ?? enqueuer.pendingJobs();
+          prefetched = undefined;
+          return jobs;
+        };
         // A fresh planner per session: its memory is rebuilt from Kubernetes and the queue.
         // A plan shard's places its items on its share of each budget, read before it plans.
         const share = planShard === undefined ? undefined : budgetExchange?.shareFor(planShard);
@@ -84,7 +91,8 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             shards: config.shards,
             namespaceShards: config.namespaceShards,
             controllerClass: config.controllerClass,
-            serverVersions: () => listExternalSecretVersions(kc, config.watchNamespace, plans),
+            serverVersions: (wanted) => readExternalSecretVersions(kc, wanted, config.watchNamespace, plans),
+            ...(prefetched ? { pendingJobs: takePrefetched } : {}),
             ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
             ...(plans === undefined || planShard === undefined ? {} : { plans, planShard }),
             logger: termLogger,
@@ -140,10 +148,16 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   async function planShardTerm(shard: number, epoch: number, termSignal: AbortSignal): Promise<void> {
     try {
       const t0 = Date.now();
+      // The queue's snapshot is read beside the shard's list, not after it: both grow with the
+      // fleet (a takeover at 100,000 waits for each). The Lease is held, so the previous holder
+      // (fenced at its renew deadline) adds nothing now; a job that runs between the snapshot and
+      // the list is judged by its newer status, as one that runs after the snapshot always was.
+      const pending = enqueuer.pendingJobs((namespace, name) => planShardOf(namespace, name, config.planShards) === shard);
+      pending.catch(() => undefined); // the session awaits it and sees the error; a term stopped before that drops it
       await informers.hold(shard);
       logger.info({ planShard: shard, epoch, holdMs: Date.now() - t0 }, "the shard's ExternalSecrets are in the cache");
       if (termSignal.aborted) return;
-      await (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard)) : runTerm(epoch, termSignal, shard));
+      await (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard, pending)) : runTerm(epoch, termSignal, shard, pending));
     } finally {
       await informers.release(shard);
     }

@@ -81,8 +81,15 @@ export class SyncEnqueuer {
    * Read state by state, a job the limiter sent back from active to delayed between the reads of
    * delayed and active was in neither, and the new leader enqueued it a second time (2 and 6 of
    * 2,000 in two leader-kill runs); pages by offset skipped jobs the workers took from the front.
+   * With `keep`, a job (or group member) of an ExternalSecret it turns away is neither parsed nor
+   * returned (a plan shard's term reads the whole queue for its quarter of it).
    */
-  async pendingJobs(): Promise<QueuedSyncJob[]> {
+  async pendingJobs(keep?: (namespace: string, name: string) => boolean): Promise<QueuedSyncJob[]> {
+    const kept = (data: unknown): boolean => {
+      if (!keep) return true;
+      const d = data as { namespace?: unknown; name?: unknown } | null;
+      return typeof d?.namespace !== 'string' || typeof d.name !== 'string' || keep(d.namespace, d.name);
+    };
     const found: QueuedSyncJob[] = [];
     for (const [shard, queue] of this.queues) {
       const jobs = (await queue.getJobs([...PENDING_STATES], 0, -1, true)) as Job[];
@@ -96,11 +103,13 @@ export class SyncEnqueuer {
             continue;
           }
           for (const m of group.data.members) {
+            if (!kept(m.job)) continue;
             found.push({ id: m.id, shard, data: m.job, groupJobId: job.id });
             this.rememberGroup(m.id, job.id, m.job.plannedAt, Date.now());
           }
           continue;
         }
+        if (!kept(job.data)) continue;
         const parsed = syncJobSchema.safeParse(job.data);
         if (!parsed.success) {
           this.opts.logger.warn({ jobId: job.id, shard }, 'skipping a queued job whose payload is not a SyncJob');

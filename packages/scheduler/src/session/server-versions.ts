@@ -1,16 +1,67 @@
-// The resourceVersion of every ExternalSecret as the API server has it now, read once by a new
-// leader after its queue scan (session.ts): a metadata-only list, so no spec or status is
-// parsed, paged as client-go's reflector pages its list. A plan shard's session keeps only its
-// shard's entries (the others are read and let go page by page). Read-only.
+// The resourceVersion of ExternalSecrets as the API server has it now, read by a new leader
+// after its queue scan and by its sweep (session.ts), metadata only, so no spec or status is
+// parsed. A few are read one by one; more, in one list of the collection, paged as client-go's
+// reflector pages its list (a plan shard's session keeps only its shard's entries, the others are
+// read and let go page by page). Read-only.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { externalSecretsPath, PARTIAL_OBJECT_METADATA_LIST_ACCEPT, PLURALS, readObject } from '@herdless/core';
+import { externalSecretsPath, isNotFound, PARTIAL_OBJECT_METADATA_ACCEPT, PARTIAL_OBJECT_METADATA_LIST_ACCEPT, PLURALS, readObject } from '@herdless/core';
 
 const PAGE = 500;
+/**
+ * Up to this many ExternalSecrets are read one by one (16 at a time); more, by listing the
+ * collection. A list costs the API server every object of the fleet: at a takeover of one plan
+ * shard of 100,000 only a few hundred ExternalSecrets have no queued job, and the sweep asks of a
+ * handful.
+ */
+export const VERSION_READS_MAX = 500;
+const READS_AT_ONCE = 16;
+
+/** An ExternalSecret whose version is wanted. */
+export interface VersionKey {
+  uid: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * uid → resourceVersion of `wanted` as the API server has them now (one missing, or replaced by
+ * another object of its name, is absent). One by one up to `readsMax` (VERSION_READS_MAX), else
+ * from one list of `namespace` (all namespaces when undefined) with `keep`
+ * (listExternalSecretVersions), which answers for every ExternalSecret it keeps.
+ */
+export async function readExternalSecretVersions(
+  kc: KubeConfig,
+  wanted: readonly VersionKey[],
+  namespace?: string,
+  keep?: (namespace: string, name: string) => boolean,
+  readsMax = VERSION_READS_MAX,
+): Promise<Map<string, string>> {
+  if (wanted.length > readsMax) return listExternalSecretVersions(kc, namespace, keep);
+  const versions = new Map<string, string>();
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    for (let i = next++; i < wanted.length; i = next++) {
+      const w = wanted[i] as VersionKey;
+      try {
+        const obj = await readObject<MetadataItem>(kc, externalSecretsPath(PLURALS.ExternalSecret, w.namespace, w.name), PARTIAL_OBJECT_METADATA_ACCEPT);
+        const { uid, resourceVersion } = obj.metadata ?? {};
+        if (uid === w.uid && resourceVersion) versions.set(uid, resourceVersion);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_AT_ONCE, wanted.length) }, reader));
+  return versions;
+}
 
 /** The list as the API server sends it (plain JSON: `continue`, not the generated client's `_continue`). */
 interface MetadataList {
   metadata?: { continue?: string };
-  items?: Array<{ metadata?: { uid?: string; resourceVersion?: string; namespace?: string; name?: string } }>;
+  items?: MetadataItem[];
+}
+interface MetadataItem {
+  metadata?: { uid?: string; resourceVersion?: string; namespace?: string; name?: string };
 }
 
 /** uid → resourceVersion of the ExternalSecrets in `namespace` (all namespaces when undefined) that `keep` keeps (default all). */

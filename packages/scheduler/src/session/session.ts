@@ -13,6 +13,7 @@ import type { ExternalSecretsInformers } from '../lifetime/informers.js';
 import { planItemOf, storeKeyOf, storeRefOf, type PlanItem } from '../planning/plan-item.js';
 import type { PlannedReason, PlannedSync } from '../planning/plan.js';
 import type { Planner } from '../planning/planner.js';
+import type { VersionKey } from './server-versions.js';
 
 export interface LeaderSessionOptions {
   epoch: number;
@@ -37,11 +38,16 @@ export interface LeaderSessionOptions {
   /** Sharded planning: the plan shard this session plans; its term is published for that shard and its jobs carry it (core's supersededByTerm). */
   planShard?: number;
   /**
-   * uid → resourceVersion of every ExternalSecret the session serves, read from the API server
-   * (server-versions.ts). Read after the queue scan, and by the sweep before it re-plans a job
-   * it finds gone; without it both trust the cache as it is.
+   * uid → resourceVersion of the ExternalSecrets `wanted` (at least; one the server lacks is
+   * absent), read from the API server (server-versions.ts). Read after the queue scan, and by the
+   * sweep before it re-plans a job it finds gone; without it both trust the cache as it is.
    */
-  serverVersions?: () => Promise<ReadonlyMap<string, string>>;
+  serverVersions?: (wanted: readonly VersionKey[]) => Promise<ReadonlyMap<string, string>>;
+  /**
+   * The queue's pending jobs for the first planning pass (a plan shard's term reads them beside
+   * its shard's list: `SyncEnqueuer.pendingJobs`); read here, after the caches, when absent.
+   */
+  pendingJobs?: () => Promise<QueuedSyncJob[]>;
   /**
    * Sharded planning: called once the first pass is planned with a function that places anew the
    * items `affected` picks (this shard's share of their budget moved); returns a detach.
@@ -179,7 +185,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   async function cacheBehindServer(unqueued: readonly CachedVersion[]): Promise<Set<string>> {
     if (!opts.serverVersions || unqueued.length === 0) return new Set();
     try {
-      const versions = await opts.serverVersions();
+      const versions = await opts.serverVersions(unqueued);
       return new Set(unqueued.filter((c) => versions.get(c.uid) !== c.resourceVersion).map((c) => c.uid));
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'could not read the ExternalSecrets\' versions from the API server; planning from the cache as it is');
@@ -236,7 +242,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     const tSynced = Date.now();
     // Rebuild from the queue first, so nothing already pending is enqueued a second time.
     // Drift jobs are not the plan's: they run as they are and are never adopted.
-    const queued = (await opts.enqueuer.pendingJobs()).filter(isPlannedJob).filter((j) => inShard(j.data.namespace, j.data.name));
+    const queued = (await (opts.pendingJobs ?? (() => opts.enqueuer.pendingJobs()))()).filter(isPlannedJob).filter((j) => inShard(j.data.namespace, j.data.name));
     if (signal.aborted) return;
     const tQueued = Date.now();
     let duplicates = 0;
@@ -248,7 +254,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     const cached: CachedItem[] = [];
     for (const obj of informers.externalSecrets.list()) {
       const item = itemOf(obj);
-      if (item) cached.push({ uid: item.uid, item, resourceVersion: obj.metadata?.resourceVersion });
+      if (item) cached.push({ uid: item.uid, namespace: item.namespace, name: item.name, item, resourceVersion: obj.metadata?.resourceVersion });
     }
     const adopted = new Set(queued.map((j) => j.data.uid));
     const behind = await cacheBehindServer(cached.filter((c) => !adopted.has(c.uid)));
@@ -292,7 +298,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       }
       // A job that just completed is gone too, its status possibly not yet in the cache: the
       // same race as at adoption. Its informer event replaces the job; only the others are lost.
-      const behind = await cacheBehindServer(gone.map((job) => ({ uid: job.uid, resourceVersion: informers.externalSecrets.get(job.name, job.namespace)?.metadata?.resourceVersion })));
+      const behind = await cacheBehindServer(gone.map((job) => ({ uid: job.uid, namespace: job.namespace, name: job.name, resourceVersion: informers.externalSecrets.get(job.name, job.namespace)?.metadata?.resourceVersion })));
       if (signal.aborted) return;
       for (const job of gone) {
         if (behind.has(job.uid)) continue;
@@ -319,8 +325,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
 }
 
 /** An ExternalSecret and the version the cache holds of it (undefined: not in the cache). */
-interface CachedVersion {
-  uid: string;
+interface CachedVersion extends VersionKey {
   resourceVersion: string | undefined;
 }
 
