@@ -117,22 +117,23 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   };
   // One leader plans everything, or (--plan-shards above 1) each replica plans the shards the
   // campaign gives it; the holder of shard 0 also provisions ClusterExternalSecrets.
-  const election: Election =
+  const shardCampaign =
     config.planShards > 1
-      ? shardedElection(
-          new ShardCampaign({
-            coordination: clients.coordination,
-            namespace: config.namespace,
-            leaseName: config.leaseName,
-            identity: config.identity,
-            planShards: config.planShards,
-            ...leaseTimings,
-            logger,
-            ...(budgetExchange ? { budgets: budgetExchange } : {}),
-            onStartedLeading: (shard, epoch, termSignal) => planShardTerm(shard, epoch, termSignal),
-          }),
-        )
-      : new LeaderElector({
+      ? new ShardCampaign({
+          coordination: clients.coordination,
+          namespace: config.namespace,
+          leaseName: config.leaseName,
+          identity: config.identity,
+          planShards: config.planShards,
+          ...leaseTimings,
+          logger,
+          ...(budgetExchange ? { budgets: budgetExchange } : {}),
+          onStartedLeading: (shard, epoch, termSignal) => planShardTerm(shard, epoch, termSignal),
+        })
+      : undefined;
+  const election: Election = shardCampaign
+    ? shardedElection(shardCampaign)
+    : new LeaderElector({
           coordination: clients.coordination,
           namespace: config.namespace,
           leaseName: config.leaseName,
@@ -144,7 +145,27 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           onStartedLeading: (epoch, termSignal) => withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal)),
         });
 
-  /** A plan shard's term: its ExternalSecrets are brought into the cache first, and dropped after. */
+  /**
+   * Shards whose term ended while this replica still campaigns for them (its renewal came after the
+   * renew deadline, or another replica took the Lease and the campaign has not yet handed the
+   * shard over): their ExternalSecrets stay in the cache, kept current by the watch, for as long
+   * as the campaign goes on (looked at every retry period), so the next term the elector starts
+   * finds them without listing the fleet again. At 100,000 in a creation storm, every such restart
+   * listed the whole fleet (38 to 173 s on a loaded API server), which slowed the API server
+   * further and made the next renewal late again.
+   */
+  const lingering = new Map<number, NodeJS.Timeout>();
+  const linger = (shard: number): void => {
+    const timer = setTimeout(() => {
+      if (lingering.get(shard) !== timer) return; // a new term took it
+      lingering.delete(shard);
+      if (shardCampaign?.campaigns(shard)) linger(shard);
+      else void informers.release(shard);
+    }, leaseTimings.retryPeriodMs);
+    timer.unref();
+    lingering.set(shard, timer);
+  };
+  /** A plan shard's term: its ExternalSecrets are brought into the cache first, and dropped after (or after a while: `lingering`). */
   async function planShardTerm(shard: number, epoch: number, termSignal: AbortSignal): Promise<void> {
     try {
       const t0 = Date.now();
@@ -154,12 +175,17 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       // the list is judged by its newer status, as one that runs after the snapshot always was.
       const pending = enqueuer.pendingJobs((namespace, name) => planShardOf(namespace, name, config.planShards) === shard);
       pending.catch(() => undefined); // the session awaits it and sees the error; a term stopped before that drops it
-      await informers.hold(shard);
-      logger.info({ planShard: shard, epoch, holdMs: Date.now() - t0 }, "the shard's ExternalSecrets are in the cache");
+      const kept = lingering.get(shard);
+      lingering.delete(shard);
+      // A lingering shard is still held (the ended term's hold is this term's now).
+      if (kept) clearTimeout(kept);
+      else await informers.hold(shard);
+      logger.info({ planShard: shard, epoch, holdMs: Date.now() - t0, listed: !kept }, "the shard's ExternalSecrets are in the cache");
       if (termSignal.aborted) return;
       await (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard, pending)) : runTerm(epoch, termSignal, shard, pending));
     } finally {
-      await informers.release(shard);
+      if (shardCampaign?.campaigns(shard) && !lingering.has(shard)) linger(shard);
+      else await informers.release(shard);
     }
   }
 
@@ -207,6 +233,8 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       clearTimeout(trailingMetrics);
       await election.stop();
       await campaign;
+      for (const timer of lingering.values()) clearTimeout(timer);
+      lingering.clear();
       await informers.stop();
       await enqueuer.close();
       logger.info('scheduler stopped');

@@ -60,6 +60,14 @@ export class ShardCampaign {
     return [...this.electors.entries()].flatMap(([shard, e]) => (e.elector.isLeader() && e.elector.epoch !== undefined ? [{ shard, epoch: e.elector.epoch }] : []));
   }
 
+  /**
+   * Whether this replica still campaigns for `shard`: not handed over, not stopping. A term that
+   * ends while it does is followed by another when the elector takes the Lease again.
+   */
+  campaigns(shard: number): boolean {
+    return !this.stopController.signal.aborted && this.electors.has(shard);
+  }
+
   /** Whether this replica has listed the Leases once (it knows who holds what). */
   membershipKnown(): boolean {
     return this.known;
