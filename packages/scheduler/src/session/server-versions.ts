@@ -10,10 +10,11 @@ const PAGE = 500;
 /**
  * Up to this many ExternalSecrets are read one by one (16 at a time); more, by listing the
  * collection. A list costs the API server every object of the fleet: at a takeover of one plan
- * shard of 100,000 only a few hundred ExternalSecrets have no queued job, and the sweep asks of a
- * handful.
+ * shard of 100,000 only a few hundred ExternalSecrets have no queued job, a term restarted in a
+ * creation storm a few thousand (the new specs not yet planned), and the sweep asks of a handful.
+ * In the lab's 100,000 run a metadata list of the fleet took 28 to 317 s on the loaded API server.
  */
-export const VERSION_READS_MAX = 500;
+export const VERSION_READS_MAX = 5_000;
 const READS_AT_ONCE = 16;
 
 /** An ExternalSecret whose version is wanted. */
