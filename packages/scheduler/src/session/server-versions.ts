@@ -4,7 +4,7 @@
 // reflector pages its list (a plan shard's session keeps only its shard's entries, the others are
 // read and let go page by page). Read-only.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { externalSecretsPath, isNotFound, PARTIAL_OBJECT_METADATA_ACCEPT, PARTIAL_OBJECT_METADATA_LIST_ACCEPT, PLURALS, readObject } from '@herdless/core';
+import { externalSecretsPath, PARTIAL_OBJECT_METADATA_LIST_ACCEPT, PLURALS, readObject } from '@herdless/core';
 
 const PAGE = 500;
 /**
@@ -43,12 +43,13 @@ export async function readExternalSecretVersions(
   const reader = async (): Promise<void> => {
     for (let i = next++; i < wanted.length; i = next++) {
       const w = wanted[i] as VersionKey;
-      try {
-        const obj = await readObject<MetadataItem>(kc, externalSecretsPath(PLURALS.ExternalSecret, w.namespace, w.name), PARTIAL_OBJECT_METADATA_ACCEPT);
-        const { uid, resourceVersion } = obj.metadata ?? {};
+      // A list of one name: the scheduler's grant is list and watch, never get. The API server
+      // reads a list by metadata.name as one key, not the namespace's range.
+      const query = `?fieldSelector=${encodeURIComponent(`metadata.name=${w.name}`)}`;
+      const page = await readObject<MetadataList>(kc, externalSecretsPath(PLURALS.ExternalSecret, w.namespace) + query, PARTIAL_OBJECT_METADATA_LIST_ACCEPT);
+      for (const item of page.items ?? []) {
+        const { uid, resourceVersion } = item.metadata ?? {};
         if (uid === w.uid && resourceVersion) versions.set(uid, resourceVersion);
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
       }
     }
   };
@@ -59,10 +60,7 @@ export async function readExternalSecretVersions(
 /** The list as the API server sends it (plain JSON: `continue`, not the generated client's `_continue`). */
 interface MetadataList {
   metadata?: { continue?: string };
-  items?: MetadataItem[];
-}
-interface MetadataItem {
-  metadata?: { uid?: string; resourceVersion?: string; namespace?: string; name?: string };
+  items?: Array<{ metadata?: { uid?: string; resourceVersion?: string; namespace?: string; name?: string } }>;
 }
 
 /** uid → resourceVersion of the ExternalSecrets in `namespace` (all namespaces when undefined) that `keep` keeps (default all). */
