@@ -10,4 +10,7 @@ out="${1:?usage: bundle.sh <out-dir>}"
 [ -f "$root/packages/cli/dist/main.js" ] || { echo "bundle.sh: build first (pnpm exec turbo run build)" >&2; exit 2; }
 rm -rf "$out"
 cd "$root"
-pnpm --filter @herdless/cli deploy --prod --legacy --offline --config.confirmModulesPurge=false --reporter=silent "$out"
+# --prefer-offline, not --offline: `pnpm install --frozen-lockfile` caches no registry metadata,
+# and deploy needs it, so on a new machine --offline failed (ERR_PNPM_NO_OFFLINE_META) and with it
+# every test that runs the bundle; the metadata is fetched once, then read from the cache.
+pnpm --filter @herdless/cli deploy --prod --legacy --prefer-offline --config.confirmModulesPurge=false --reporter=silent "$out"
