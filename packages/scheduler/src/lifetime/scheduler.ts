@@ -69,11 +69,8 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       checkIntervalMs: config.redisWipeCheckSeconds * 1000,
       logger: termLogger,
       runSession: async (signal) => {
-        const takePrefetched = (): Promise<QueuedSyncJob[]> => {
-          const jobs = prefetched ?? enqueuer.pendingJobs();
-          prefetched = undefined;
-          return jobs;
-        };
+        const first = prefetched;
+        prefetched = undefined;
         // A fresh planner per session: its memory is rebuilt from Kubernetes and the queue.
         // A plan shard's places its items on its share of each budget, read before it plans.
         const share = planShard === undefined ? undefined : budgetExchange?.shareFor(planShard);
@@ -92,7 +89,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
             namespaceShards: config.namespaceShards,
             controllerClass: config.controllerClass,
             serverVersions: (wanted) => readExternalSecretVersions(kc, wanted, config.watchNamespace, plans),
-            ...(prefetched ? { pendingJobs: takePrefetched } : {}),
+            ...(first ? { pendingJobs: () => first } : {}),
             ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
             ...(plans === undefined || planShard === undefined ? {} : { plans, planShard }),
             logger: termLogger,
