@@ -6,11 +6,9 @@
 // fault proxy; a partition longer than the renew deadline and shorter than the lease stops its
 // terms, the heal lets the same replica take its shards again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoordinationV1Api } from '@kubernetes/client-node';
 import { startKubeconfigProxy, type KubeconfigProxy } from '@herdless/lab';
-import { planShardLeaseName } from '@herdless/scheduler';
 import { createExternalSecret, createSecretStore, readQueueFor, uniquePrefix, waitFor } from '../support/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, injected, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../support/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, injected, planShardLeases, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../support/index.js';
 
 const SHARDS = 2;
 
@@ -26,7 +24,6 @@ const holds = (log: string) => linesOf(log, "the shard's ExternalSecrets are in 
 
 describe('a plan shard term restarted after a late renewal', () => {
   const kc = adminKubeConfig();
-  const coordination = kc.makeApiClient(CoordinationV1Api);
   const namespace = uniqueNamespace('chaos-term-restart');
   const prefix = uniquePrefix('restart');
   const replicas = schedulerReplicas({ namespace, queuePrefix: prefix });
@@ -34,15 +31,7 @@ describe('a plan shard term restarted after a late renewal', () => {
   let proxy: KubeconfigProxy | undefined;
   let passed = false;
 
-  const holders = async (): Promise<string[]> =>
-    Promise.all(
-      Array.from({ length: SHARDS }, (_, i) =>
-        coordination.readNamespacedLease({ name: planShardLeaseName(REPLICA_LEASE_NAME, i), namespace }).then(
-          (l) => l.spec?.holderIdentity ?? '',
-          () => '',
-        ),
-      ),
-    );
+  const holders = async (): Promise<string[]> => (await planShardLeases(kc, namespace, REPLICA_LEASE_NAME, SHARDS)).map((l) => l.holder);
   const queue = () => readQueueFor(prefix, namespace, () => uids);
 
   beforeAll(async () => {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { createServiceAccountKubeconfig } from '@herdless/lab';
 import { BUDGETS_ANNOTATION, DEMAND_ANNOTATION, planShardLeaseName, planShardOf } from '@herdless/scheduler';
-import { injected } from '../support/index.js';
+import { injected, planShardLeases } from '../support/index.js';
 import { createExternalSecret, createStore, eventually } from '../e2e/support/kube.js';
 import { spawnHerdless, stopAll } from '../e2e/support/processes.js';
 import { bindChartRbac } from '../e2e/support/rbac.js';
@@ -48,8 +48,7 @@ beforeAll(async () => {
 
   const coordination = admin.kc.makeApiClient(CoordinationV1Api);
   const annotations = async (shard: number) => (await coordination.readNamespacedLease({ name: planShardLeaseName(LEASE, shard), namespace: SYSTEM }).catch(() => undefined))?.metadata?.annotations ?? {};
-  const holders = async () =>
-    Promise.all([0, 1].map(async (shard) => (await coordination.readNamespacedLease({ name: planShardLeaseName(LEASE, shard), namespace: SYSTEM }).catch(() => undefined))?.spec?.holderIdentity ?? ''));
+  const holders = async () => (await planShardLeases(admin.kc, SYSTEM, LEASE, 2)).map((l) => l.holder);
   await eventually('the two shards held by the two replicas, one each', 60_000, async () => {
     const h = await holders();
     return h.includes('replica-a') && h.includes('replica-b') ? true : undefined;

@@ -2,6 +2,7 @@
 // while the election runs: they wait for rounds of it (Lease renewals) instead of sleeping.
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { waitUntil } from '@herdless/lab';
+import { planShardLeaseName } from '@herdless/scheduler';
 
 /**
  * Waits until `holder` has renewed Lease `name` `count` times from now: the observable proof
@@ -29,4 +30,19 @@ export async function waitForLeaseRenewals(kc: KubeConfig, namespace: string, na
 /** Whether a scheduler's JSON log says it observed `leader` holding the Lease (a candidate standing by). */
 export function observedLeader(log: string, leader: string): boolean {
   return log.split('\n').some((line) => line.includes('"msg":"leader observed"') && line.includes(`"leader":"${leader}"`));
+}
+
+/** Each plan shard Lease's holder and epoch (leaseTransitions); holder '' when released, and epoch -1 too when absent or unreadable. */
+export async function planShardLeases(kc: KubeConfig, namespace: string, leaseName: string, shards: number): Promise<Array<{ holder: string; epoch: number }>> {
+  const coordination = kc.makeApiClient(CoordinationV1Api);
+  return Promise.all(
+    Array.from({ length: shards }, async (_, i) => {
+      try {
+        const spec = (await coordination.readNamespacedLease({ name: planShardLeaseName(leaseName, i), namespace })).spec;
+        return { holder: spec?.holderIdentity ?? '', epoch: spec?.leaseTransitions ?? 0 };
+      } catch {
+        return { holder: '', epoch: -1 };
+      }
+    }),
+  );
 }

@@ -6,10 +6,10 @@
 // synced here: no worker runs).
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CoordinationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch } from '@herdless/core';
-import { planShardLeaseName, planShardOf } from '../src/index.js';
-import { adminKubeConfig, createNamespace, deleteNamespace, exited, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace, waitUntil } from '../../../test/support/index.js';
+import { planShardOf } from '../src/index.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, exited, planShardLeases, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace, waitUntil } from '../../../test/support/index.js';
 import { createExternalSecret, createSecretStore, uniquePrefix } from './support.js';
 
 const SHARDS = 4;
@@ -26,20 +26,13 @@ async function freePort(): Promise<number> {
 
 describe('per-ExternalSecret metrics over plan shards', () => {
   const kc = adminKubeConfig();
-  const coordination = kc.makeApiClient(CoordinationV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const namespace = uniqueNamespace('sched-shard-metrics');
   const replicas = schedulerReplicas({ namespace, queuePrefix: uniquePrefix('shard-metrics') });
   const names = Array.from({ length: COUNT }, (_, i) => `es-${i}`);
   const ports = new Map<string, number>();
 
-  const holders = async (): Promise<string[]> =>
-    Promise.all(
-      Array.from({ length: SHARDS }, async (_, i) => {
-        const lease = await coordination.readNamespacedLease({ name: planShardLeaseName(REPLICA_LEASE_NAME, i), namespace }).catch(() => undefined);
-        return lease?.spec?.holderIdentity ?? '';
-      }),
-    );
+  const holders = async (): Promise<string[]> => (await planShardLeases(kc, namespace, REPLICA_LEASE_NAME, SHARDS)).map((l) => l.holder);
   /** The ExternalSecrets named by the replica's externalsecret_status_condition series. */
   const seriesOf = async (identity: string): Promise<string[]> => {
     const text = await (await fetch(`http://127.0.0.1:${ports.get(identity)}/metrics`)).text();

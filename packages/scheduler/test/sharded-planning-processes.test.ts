@@ -4,11 +4,10 @@
 // move (to the survivors, with a new epoch) while nothing is enqueued a second time. Each job
 // carries its shard, and each shard's holder publishes that shard's term for the workers.
 import { afterAll, describe, expect, it } from 'vitest';
-import { CoordinationV1Api } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { leaderTermKey, leaderTermSchema } from '@herdless/core';
 import { planShardLeaseName, planShardOf } from '../src/index.js';
-import { adminKubeConfig, exited, injected, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
+import { adminKubeConfig, exited, injected, planShardLeases, REPLICA_LEASE_NAME, schedulerReplicas, uniqueNamespace } from '../../../test/support/index.js';
 import { createExternalSecret, readQueueFor, uniquePrefix, waitFor, waitForLeaseRenewals, withReplicaSuite } from './support.js';
 
 const SHARDS = 4;
@@ -17,7 +16,6 @@ const REPLICAS = ['replica-a', 'replica-b', 'replica-c'] as const;
 
 describe('plan shards over scheduler processes', () => {
   const kc = adminKubeConfig();
-  const coordination = kc.makeApiClient(CoordinationV1Api);
   const namespace = uniqueNamespace('sched-shards');
   const prefix = uniquePrefix('shards');
   const replicas = schedulerReplicas({ namespace, queuePrefix: prefix });
@@ -33,17 +31,7 @@ describe('plan shards over scheduler processes', () => {
     }));
 
   /** Each shard Lease's holder and epoch (leaseTransitions); holder '' when released or absent. */
-  const shardLeases = async (): Promise<Array<{ holder: string; epoch: number }>> =>
-    Promise.all(
-      Array.from({ length: SHARDS }, async (_, i) => {
-        try {
-          const spec = (await coordination.readNamespacedLease({ name: planShardLeaseName(LEASE, i), namespace })).spec;
-          return { holder: spec?.holderIdentity ?? '', epoch: spec?.leaseTransitions ?? 0 };
-        } catch {
-          return { holder: '', epoch: -1 };
-        }
-      }),
-    );
+  const shardLeases = () => planShardLeases(kc, namespace, LEASE, SHARDS);
   /** The leases once every shard is held by one of `live`, each holding one or two (4 over 3, or 2 each over 2). */
   const balancedOver = (live: readonly string[]) => async () => {
     const leases = await shardLeases();
