@@ -5,10 +5,12 @@
 // tenant "plain" has no annotation. All create ExternalSecrets at once. The endpoint sees no
 // second over the budget and throttles nothing (the raise did nothing), every tenant syncs, the
 // limiter's rate in force for the key is the operator's budget (the cut did nothing to others),
-// and the meek store's own calls keep to its own cap.
+// and the meek store's own calls keep to its own cap. The endpoint runs in a process of its own
+// (startOwnAwsEndpoint), so that its seconds are the store's, not the test process's.
+import type { LabAwsEndpoint } from '@herdless/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExternalSecret, eventually, listExternalSecrets } from '../e2e/support/kube.js';
-import { metricValue, startSecurityEnv, type SecurityEnv } from './support/security-env.js';
+import { metricValue, startOwnAwsEndpoint, startSecurityEnv, type SecurityEnv } from './support/security-env.js';
 
 const BUDGET = 20;
 const MEEK_CAP = 1;
@@ -17,20 +19,23 @@ type Tenant = keyof typeof COUNT;
 const KEY_ID: Record<Tenant, string> = { plain: 'AKIDPLAIN', greedy: 'AKIDGREEDY', meek: 'AKIDMEEK' };
 
 let env: SecurityEnv;
+let aws: LabAwsEndpoint;
 const ns = {} as Record<Tenant, string>;
 
 beforeAll(async () => {
-  env = await startSecurityEnv('budget', { quotas: { GetSecretValue: { rps: BUDGET, burst: BUDGET } } });
+  env = await startSecurityEnv('budget');
+  aws = await startOwnAwsEndpoint(env);
+  await aws.setQuota('GetSecretValue', BUDGET, BUDGET);
   for (const tenant of Object.keys(COUNT) as Tenant[]) {
     ns[tenant] = await env.namespace(tenant);
     await env.credentialsSecret(ns[tenant], 'aws-creds', KEY_ID[tenant]);
     const annotations = tenant === 'greedy' ? { 'herdless.io/budget-rps': '10000' } : tenant === 'meek' ? { 'herdless.io/budget-rps': String(MEEK_CAP) } : undefined;
-    await env.awsStore({ kind: 'SecretStore', name: 'aws', namespace: ns[tenant], secretRef: { name: 'aws-creds' }, ...(annotations ? { annotations } : {}) });
-    for (let i = 0; i < COUNT[tenant]; i++) env.aws.putSecret({ name: `${tenant}/app-${i}`, secretString: `${tenant}-${i}` });
+    await env.awsStore({ kind: 'SecretStore', name: 'aws', namespace: ns[tenant], region: aws.region, secretRef: { name: 'aws-creds' }, ...(annotations ? { annotations } : {}) });
+    for (let i = 0; i < COUNT[tenant]; i++) await aws.putSecret({ name: `${tenant}/app-${i}`, secretString: `${tenant}-${i}` });
   }
   // The stores exist (and the workers have seen their annotations) before any ExternalSecret.
   const budgets = ['--budgets', `aws-sm=${BUDGET}`];
-  await env.startHerdless({ workers: 2, commonArgs: budgets, workerArgs: ['--batching', 'never'] });
+  await env.startHerdless({ workers: 2, commonArgs: budgets, workerArgs: ['--batching', 'never'], awsEndpointUrl: aws.url });
   const creates: Promise<unknown>[] = [];
   for (const tenant of Object.keys(COUNT) as Tenant[]) {
     for (let i = 0; i < COUNT[tenant]; i++) {
@@ -58,7 +63,7 @@ describe("a tenant's budget annotation", () => {
         return list.length === COUNT[tenant] && list.every((e) => e.ready === 'True') ? list : undefined;
       }, 1_000);
     }
-    const reads = env.aws.requests().filter((r) => r.operation === 'GetSecretValue');
+    const reads = (await aws.requests(0)).filter((r) => r.operation === 'GetSecretValue');
     // The raise did nothing: the key stayed at the operator's budget at the endpoint.
     expect(reads.filter((r) => r.outcome === 'throttled')).toHaveLength(0);
     const perSecond = new Map<number, number>();
@@ -67,7 +72,7 @@ describe("a tenant's budget annotation", () => {
     // The cut did nothing to the others: the rate in force for the key is the operator's budget
     // (the limiter admits a little under it, see core's sustainedRpsOf).
     for (const text of await env.workerMetrics()) {
-      const rate = metricValue(text, 'herdless_rate_limiter_rate_rps', { operation: 'GetSecretValue', provider_key: 'aws-sm|us-east-1|default|' + env.aws.url });
+      const rate = metricValue(text, 'herdless_rate_limiter_rate_rps', { operation: 'GetSecretValue', provider_key: `aws-sm|${aws.region}|default|${aws.url}` });
       expect(rate).toBeGreaterThan(BUDGET * 0.9);
       expect(rate).toBeLessThanOrEqual(BUDGET);
     }

@@ -5,11 +5,16 @@
 // no epoch second over a budget, and every remote value is read exactly once (a sync that held
 // its admission never dropped a read it had paid for). Run with batching off (one call per key)
 // and on (BatchGetSecretValue and GetParameters), as the workers' --batching sets it.
+// The endpoint runs in a process of its own, as AWS counts a call when it arrives: in the test's
+// process its clock was the test's event loop, and a stall there moved a second's calls into
+// the next (CI once saw 51 GetSecretValue in a second at a budget of 50 with the limiter's own
+// admissions within it).
 import { randomBytes } from 'node:crypto';
-import { PARAMETER_STORE_THROUGHPUT_OPERATIONS, type RequestFilter } from '@herdless/lab';
+import type { LabAwsEndpoint } from '@herdless/cli';
+import { countRequests, PARAMETER_STORE_THROUGHPUT_OPERATIONS, requestsPerSecond, type RequestFilter } from '@herdless/lab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExternalSecret, eventually, listExternalSecrets } from '../e2e/support/kube.js';
-import { metricValue, startSecurityEnv, type SecurityEnv } from './support/security-env.js';
+import { metricValue, startOwnAwsEndpoint, startSecurityEnv, type SecurityEnv } from './support/security-env.js';
 
 /** Budgets (rps) small enough to bind: 1,000 reads take 20 s at 50/s, 100 reads 10 s at 10/s. */
 const BUDGET = { GetSecretValue: 50, BatchGetSecretValue: 5, ParameterStoreRead: 10 } as const;
@@ -23,34 +28,33 @@ const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 for (const batching of ['never', 'always'] as const) {
   describe(`an ExternalSecret with ${SM_KEYS} keys converges at the budget (batching ${batching})`, () => {
     let env: SecurityEnv;
+    let aws: LabAwsEndpoint;
     let ns: string;
     const smValues = new Map<string, string>();
     const psValues = new Map<string, string>();
     const createdAtMs: Record<string, number> = {};
 
     beforeAll(async () => {
-      env = await startSecurityEnv('large', {
-        quotas: {
-          GetSecretValue: { rps: BUDGET.GetSecretValue, burst: BUDGET.GetSecretValue },
-          BatchGetSecretValue: { rps: BUDGET.BatchGetSecretValue, burst: BUDGET.BatchGetSecretValue },
-          ParameterStoreThroughput: { rps: BUDGET.ParameterStoreRead, burst: BUDGET.ParameterStoreRead },
-        },
-      });
+      env = await startSecurityEnv('large');
+      aws = await startOwnAwsEndpoint(env);
+      await aws.setQuota('GetSecretValue', BUDGET.GetSecretValue, BUDGET.GetSecretValue);
+      await aws.setQuota('BatchGetSecretValue', BUDGET.BatchGetSecretValue, BUDGET.BatchGetSecretValue);
+      await aws.setQuota('ParameterStoreThroughput', BUDGET.ParameterStoreRead, BUDGET.ParameterStoreRead);
       ns = await env.namespace('large');
       await env.credentialsSecret(ns, 'aws-creds', `AKIDLARGE${batching.toUpperCase()}`);
-      await env.awsStore({ kind: 'SecretStore', name: 'sm', namespace: ns, secretRef: { name: 'aws-creds' } });
-      await env.awsStore({ kind: 'SecretStore', name: 'ps', namespace: ns, service: 'ParameterStore', secretRef: { name: 'aws-creds' } });
+      await env.awsStore({ kind: 'SecretStore', name: 'sm', namespace: ns, region: aws.region, secretRef: { name: 'aws-creds' } });
+      await env.awsStore({ kind: 'SecretStore', name: 'ps', namespace: ns, region: aws.region, service: 'ParameterStore', secretRef: { name: 'aws-creds' } });
       for (let i = 0; i < SM_KEYS; i++) {
         const name = `large/key-${String(i).padStart(4, '0')}`;
         smValues.set(name, `sm-${i}-${randomBytes(8).toString('hex')}`);
-        env.aws.putSecret({ name, secretString: smValues.get(name) as string });
+        await aws.putSecret({ name, secretString: smValues.get(name) as string });
       }
       for (let i = 0; i < PS_NAMES; i++) {
         const name = `/large/p-${String(i).padStart(3, '0')}`;
         psValues.set(name, `ps-${i}-${randomBytes(8).toString('hex')}`);
-        env.aws.putParameter({ name, value: psValues.get(name) as string, type: 'SecureString' });
+        await aws.putParameter({ name, value: psValues.get(name) as string, type: 'SecureString' });
       }
-      await env.startHerdless({ workers: 2, commonArgs: ['--budgets', BUDGETS_FLAG], workerArgs: ['--batching', batching] });
+      await env.startHerdless({ workers: 2, commonArgs: ['--budgets', BUDGETS_FLAG], workerArgs: ['--batching', batching], awsEndpointUrl: aws.url });
       const storeRef = (name: string) => ({ name, kind: 'SecretStore' });
       const secretKeyOf = (remote: string) => remote.replace(/^\//, '').replace(/\//g, '_');
       const objects: Record<string, Record<string, unknown>> = {
@@ -76,7 +80,7 @@ for (const batching of ['never', 'always'] as const) {
         if (Object.keys(readyAtMs).length === 3) return list;
         // Kept as the last error: what the timeout reports.
         const waiting = list.filter((es) => es.ready !== 'True').map((es) => `${es.name} (${es.ready ?? 'no condition'}${es.reason ? ` ${es.reason}` : ''})`);
-        throw new Error(`not Ready: ${waiting.join(', ')}; calls so far ${JSON.stringify(env.aws.counts())}`);
+        throw new Error(`not Ready: ${waiting.join(', ')}; calls so far ${JSON.stringify(countRequests(await aws.requests(0)))}`);
       });
 
       const dataOf = async (name: string) => (await env.admin.core.readNamespacedSecret({ namespace: ns, name })).data ?? {};
@@ -90,13 +94,14 @@ for (const batching of ['never', 'always'] as const) {
         for (const [key, value] of psValues) expect(ps[name === 'ps-find' ? key.replace(/\//g, '_') : key.slice(1).replace(/\//g, '_')], key).toBe(b64(value));
       }
 
-      const counts = env.aws.counts();
-      const peak = (filter: RequestFilter) => Math.max(0, ...env.aws.requestsPerSecond(filter).map((s) => s.ok + s.throttled + s.error));
+      const records = await aws.requests(0);
+      const counts = countRequests(records);
+      const peak = (filter: RequestFilter) => Math.max(0, ...requestsPerSecond(records, filter).map((s) => s.ok + s.throttled + s.error));
       const sm1000Ms = (readyAtMs['sm-1000'] as number) - (createdAtMs['sm-1000'] as number);
       const smOperation = batching === 'never' ? 'GetSecretValue' : 'BatchGetSecretValue';
       const smCalls = batching === 'never' ? SM_KEYS : SM_KEYS / 20;
       const floorMs = (smCalls / BUDGET[smOperation]) * 1000;
-      const smSeconds = env.aws.requestsPerSecond({ operation: smOperation });
+      const smSeconds = requestsPerSecond(records, { operation: smOperation });
       console.log(
         `large ExternalSecret (batching ${batching}): ${SM_KEYS} keys Ready ${(sm1000Ms / 1000).toFixed(1)} s after creation, ` +
           `${smCalls} ${smOperation} calls over ${smSeconds.length} s; floor ${(floorMs / 1000).toFixed(1)} s (${smCalls} calls / ${BUDGET[smOperation]} rps), ` +

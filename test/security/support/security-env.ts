@@ -5,6 +5,7 @@
 // Everything started here is stopped by `stop()`, which the scenario calls in afterAll.
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { startAwsEndpointProcess, type LabAwsEndpoint } from '@herdless/cli';
 import { createServiceAccountKubeconfig, freeLoopbackPorts, scrapeLoopbackMetrics, startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from '@herdless/lab';
 import { EXTERNAL_SECRETS_GROUP, EXTERNAL_SECRETS_VERSION, PLURALS, mergePatch, statusCodeOf } from '@herdless/core';
 import { waitUntil } from '../../support/index.js';
@@ -203,6 +204,21 @@ export async function startSecurityEnv(label: string, endpoint: AwsEndpointOptio
       );
     },
   };
+}
+
+/**
+ * Our AWS endpoint in a process of its own, stopped with the scenario's processes (env.stop):
+ * for scenarios that judge the store's seconds. AWS counts a call when it arrives; in the test's
+ * process the endpoint's clock is the test's event loop, and a stall there (the test's own
+ * work, GC, a busy CPU) moves one second's calls into the next. Pass its url as
+ * startHerdless's awsEndpointUrl and its region to awsStore.
+ */
+export function startOwnAwsEndpoint(env: SecurityEnv): Promise<LabAwsEndpoint> {
+  return startAwsEndpointProcess((name, args) => {
+    const p = spawnHerdless(`${name}-${env.run}`, args);
+    env.processes.push(p);
+    return p.child;
+  }, `the output of process aws-endpoint-${env.run}`);
 }
 
 /** The value of a counter or gauge sample (summed over its label sets) in one /metrics text. */

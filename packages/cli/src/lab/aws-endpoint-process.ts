@@ -12,6 +12,8 @@ export interface LabAwsEndpoint {
   region: string;
   setQuota(operation: string, rps: number, burst: number): Promise<void>;
   putSecret(secret: { name: string; secretString: string }): Promise<void>;
+  /** A Parameter Store parameter (`POST /_herdless/parameters` takes what seedParameter does). */
+  putParameter(parameter: { name: string; value: string; type?: 'String' | 'StringList' | 'SecureString' }): Promise<void>;
   resetRequests(): Promise<void>;
   /** Every AWS request answered 500 InternalServiceError (as during a service event) while down. */
   setOutage(down: boolean): Promise<void>;
@@ -77,6 +79,7 @@ export async function startAwsEndpointProcess(spawn: (name: string, args: string
     region,
     setQuota: async (operation, rps, burst) => void (await control('PUT', 'quota', { operation, rps, burst })),
     putSecret: async (secret) => void (await control('POST', 'secrets', secret)),
+    putParameter: async (parameter) => void (await control('POST', 'parameters', parameter)),
     resetRequests: async () => void (await control('DELETE', 'requests')),
     setOutage: async (down) => void (await control('PUT', 'faults', { errorRate: down ? 1 : 0 })),
     faults: {
