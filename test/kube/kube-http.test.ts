@@ -24,7 +24,9 @@ import {
   mergePatch,
   PLURALS,
   statusCodeOf,
-  WRITE_5XX_ATTEMPTS,
+  KUBE_5XX_ATTEMPTS,
+  PARTIAL_OBJECT_METADATA_LIST_ACCEPT,
+  readObject,
   writeObject,
   type KubeClients,
 } from '@herdless/core';
@@ -68,25 +70,37 @@ describe('kubeClients against the API server', () => {
     expect(isNotFound(await writeObject(kube.kc, 'PUT', `/api/v1/namespaces/${namespace}/secrets/missing`, { ...body, metadata: { name: 'missing' } }).catch((e: unknown) => e))).toBe(true);
   });
 
-  it('writeObject sends a write answered 500 again (the sync is not failed for it), and gives up after WRITE_5XX_ATTEMPTS', async () => {
+  it('writeObject sends a write answered 500 again (the sync is not failed for it), readObject a read, and each gives up after KUBE_5XX_ATTEMPTS', async () => {
     const proxied = await startKubeconfigProxy({ kubeconfigPath: injected('kubeconfigPath'), name: 'kube-http-write-5xx', controlPort: false });
     try {
       const kc = loadKubeConfig(proxied.kubeconfigPath);
       const { proxy } = proxied;
       const body = (name: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: { k: Buffer.from('v').toString('base64') } });
-      proxy.set({ failNextRequests: WRITE_5XX_ATTEMPTS - 1, pathIncludes: '/secrets' });
+      proxy.set({ failNextRequests: KUBE_5XX_ATTEMPTS - 1, pathIncludes: '/secrets' });
       await writeObject(kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body('after-500s'));
-      expect(proxy.stats().injectedErrors).toBe(WRITE_5XX_ATTEMPTS - 1);
+      expect(proxy.stats().injectedErrors).toBe(KUBE_5XX_ATTEMPTS - 1);
       expect((await kube.core.readNamespacedSecret({ namespace, name: 'after-500s' })).metadata?.name).toBe('after-500s');
-      // Every try answered 500: the caller sees the 500, after exactly WRITE_5XX_ATTEMPTS tries.
-      proxy.set({ failNextRequests: WRITE_5XX_ATTEMPTS });
+      // Every try answered 500: the caller sees the 500, after exactly KUBE_5XX_ATTEMPTS tries.
+      proxy.set({ failNextRequests: KUBE_5XX_ATTEMPTS });
       const failed = await writeObject(kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body('never')).catch((e: unknown) => e);
       expect(statusCodeOf(failed)).toBe(500);
-      expect(proxy.stats().injectedErrors).toBe(2 * WRITE_5XX_ATTEMPTS - 1);
+      expect(proxy.stats().injectedErrors).toBe(2 * KUBE_5XX_ATTEMPTS - 1);
       // A client error is the request's own: not sent again.
       const before = proxy.stats().forwarded;
       expect(isConflict(await writeObject(kc, 'POST', `/api/v1/namespaces/${namespace}/secrets`, body('after-500s')).catch((e: unknown) => e))).toBe(true);
       expect(proxy.stats().forwarded).toBe(before + 1);
+
+      // readObject (the scheduler's reads of versions) alike: a read answered 500 is sent again,
+      // and the caller sees the 500 after KUBE_5XX_ATTEMPTS tries.
+      const list = `/api/v1/namespaces/${namespace}/secrets?fieldSelector=${encodeURIComponent('metadata.name=after-500s')}`;
+      const injected = proxy.stats().injectedErrors;
+      proxy.set({ failNextRequests: KUBE_5XX_ATTEMPTS - 1, pathIncludes: '/secrets' });
+      const read = await readObject<{ items?: Array<{ metadata?: { name?: string } }> }>(kc, list, PARTIAL_OBJECT_METADATA_LIST_ACCEPT);
+      expect(read.items?.map((i) => i.metadata?.name)).toEqual(['after-500s']);
+      expect(proxy.stats().injectedErrors).toBe(injected + KUBE_5XX_ATTEMPTS - 1);
+      proxy.set({ failNextRequests: KUBE_5XX_ATTEMPTS });
+      expect(statusCodeOf(await readObject(kc, list, PARTIAL_OBJECT_METADATA_LIST_ACCEPT).catch((e: unknown) => e))).toBe(500);
+      expect(proxy.stats().injectedErrors).toBe(injected + 2 * KUBE_5XX_ATTEMPTS - 1);
     } finally {
       await proxied.stop();
     }

@@ -73,9 +73,9 @@ const fallback = new IsomorphicFetchHttpLibrary();
 
 export const USER_AGENT = 'herdless';
 
-/** writeObject's tries of a write answered 5xx (the first included), and the first wait between them. */
-export const WRITE_5XX_ATTEMPTS = 3;
-const WRITE_5XX_BACKOFF_MS = 200;
+/** writeObject's and readObject's tries of a request answered 5xx (the first included), and the first wait between them. */
+export const KUBE_5XX_ATTEMPTS = 3;
+const KUBE_5XX_BACKOFF_MS = 200;
 
 /** Named in the API server's audit log and priority-and-fairness matching (node-fetch sent its own name), unless the call set one. */
 function withUserAgent(headers: Record<string, string>): Record<string, string> {
@@ -127,7 +127,7 @@ export const undiciHttpLibrary: HttpLibrary = wrapHttpLibrary({ send });
 
 /**
  * A write whose answer the caller needs only as success or failure: the worker's Secret create
- * and status patch (a 5xx answer is tried again, WRITE_5XX_ATTEMPTS times in all: sendJson). The
+ * and status patch (a 5xx answer is tried again, KUBE_5XX_ATTEMPTS times in all: sendJson). The
  * API server sends the whole object back (managedFields included); the
  * generated client parses and deserializes it into model classes, which was about 6 % of a
  * worker's CPU, for an object nobody reads. Here the body is parsed only on an error, which
@@ -147,8 +147,9 @@ export async function writeObject(
 
 /**
  * A read in a representation the generated client does not ask for: the scheduler's
- * metadata-only list of Secrets (Accept: PartialObjectMetadataList), which never carries data.
- * The answer is parsed as plain JSON; errors are the same ApiException as writeObject's.
+ * metadata-only list of Secrets (Accept: PartialObjectMetadataList), which never carries data,
+ * and its reads of ExternalSecrets' versions. The answer is parsed as plain JSON; a 5xx answer
+ * is tried again as a write's is (sendJson); errors are the same ApiException as writeObject's.
  */
 export async function readObject<T>(kc: KubeConfig, path: string, accept: string): Promise<T> {
   const res = await sendJson(kc, 'GET', path, accept);
@@ -172,13 +173,15 @@ async function sendJson(
   }
   await kc.applySecurityAuthentication(ctx);
   let res = await send(ctx);
-  // A write answered 5xx (the server's fault, not the request's) is sent again, after a short
-  // jittered wait, before the sync is failed: failing it re-runs the whole sync after the
+  // A request answered 5xx (the server's fault, not the request's) is sent again, after a short
+  // jittered wait, before its caller fails. A write: failing it re-runs the whole sync after the
   // planner's retry backoff (from 5 s, doubling), which re-reads the remote value. A write that
   // did land before its 5xx is answered 409 the second time, which the callers already handle
-  // (a create finds the Secret exists; a replace re-reads). Each attempt takes its own token.
-  for (let attempt = 1; write && res.httpStatusCode >= 500 && attempt < WRITE_5XX_ATTEMPTS; attempt++) {
-    await new Promise<void>((r) => setTimeout(r, WRITE_5XX_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
+  // (a create finds the Secret exists; a replace re-reads). A read: the scheduler's reads of
+  // versions, where one failed read made a new term (or the sweep) plan from a cache that may
+  // lag, and sync again what a worker had just synced. Each attempt takes its own token.
+  for (let attempt = 1; res.httpStatusCode >= 500 && attempt < KUBE_5XX_ATTEMPTS; attempt++) {
+    await new Promise<void>((r) => setTimeout(r, KUBE_5XX_BACKOFF_MS * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)));
     res = await send(ctx);
   }
   if (res.httpStatusCode >= 200 && res.httpStatusCode < 300) return res;

@@ -16,7 +16,7 @@ import {
 import { registerDirectAgent, releaseAgent, TLS_OPTIONS, undiciHttpLibrary } from './kube-http.js';
 
 export { KubeConfig } from '@kubernetes/client-node';
-export { readObject, writeObject, WRITE_5XX_ATTEMPTS } from './kube-http.js';
+export { readObject, writeObject, KUBE_5XX_ATTEMPTS } from './kube-http.js';
 
 /** From a kubeconfig file when given, else the in-cluster ServiceAccount; its requests share keep-alive connections. */
 export function loadKubeConfig(path?: string): KubeConfig {

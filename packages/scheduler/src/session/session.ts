@@ -4,6 +4,7 @@
 // trusted for an ExternalSecret the queue holds nothing for only once it holds the API server's
 // version (cacheBehindServer). Drift of a target Secret (drift.ts) goes straight to the queue as
 // a drift job: it is no part of the plan.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
 import { Dispatcher, groupHashOf } from '../queue/dispatcher.js';
@@ -67,6 +68,16 @@ export function shardOf(es: ExternalSecret, shards: readonly string[], namespace
 
 /** A queued job the planner adopts: any but a drift job, which is no part of the plan. */
 export type PlannedQueuedJob = QueuedSyncJob & { data: { reason: PlannedReason } };
+/**
+ * Tries of the first pass's read of versions before it plans from the cache as it is (each of
+ * its requests already tried again on a 5xx), VERSIONS_RETRY_MS apart and then twice that. The
+ * cache a restarted term keeps may lag behind the jobs that completed meanwhile: planned from it,
+ * they sync again (under 10 % 500s one versions read of 100 failed in every run of the API
+ * server faults chaos test; one CI run of it read 117 values for 100).
+ */
+export const FIRST_PASS_VERSION_READS = 3;
+const VERSIONS_RETRY_MS = 1_000;
+
 export const isPlannedJob = (job: QueuedSyncJob): job is PlannedQueuedJob => job.data.reason !== 'drift';
 
 export function plannedSyncOf(job: PlannedQueuedJob): PlannedSync {
@@ -179,17 +190,24 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
    * the scan, the server's versions include every status written before a job left the queue
    * (the worker writes the status, then completes the job). Such an item is left out of the
    * first pass: the informer's event for the newer version is still to come (or came after the
-   * subscription above), and it marks the item dirty. An unreadable list leaves none out. The
-   * sweep asks the same of jobs it finds gone.
+   * subscription above), and it marks the item dirty. The sweep asks the same of jobs it finds
+   * gone. Undefined when the versions could not be read in `attempts` tries (each request was
+   * tried again on a 5xx already): the caller decides. The first pass tries
+   * FIRST_PASS_VERSION_READS times, then plans from the cache as it is (it must plan); the sweep
+   * tries once, and asks again at its next round.
    */
-  async function cacheBehindServer(unqueued: readonly CachedVersion[]): Promise<Set<string>> {
+  async function cacheBehindServer(unqueued: readonly CachedVersion[], meanwhile: string, attempts = 1): Promise<Set<string> | undefined> {
     if (!opts.serverVersions || unqueued.length === 0) return new Set();
-    try {
-      const versions = await opts.serverVersions(unqueued);
-      return new Set(unqueued.filter((c) => versions.get(c.uid) !== c.resourceVersion).map((c) => c.uid));
-    } catch (e) {
-      logger.warn({ err: (e as Error).message }, 'could not read the ExternalSecrets\' versions from the API server; planning from the cache as it is');
-      return new Set();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const versions = await opts.serverVersions(unqueued);
+        return new Set(unqueued.filter((c) => versions.get(c.uid) !== c.resourceVersion).map((c) => c.uid));
+      } catch (e) {
+        const last = attempt >= attempts || signal.aborted;
+        logger.warn({ err: (e as Error).message, externalSecrets: unqueued.length, attempt }, `could not read the ExternalSecrets' versions from the API server; ${last ? meanwhile : 'reading them again'}`);
+        if (last) return undefined;
+        await delay(VERSIONS_RETRY_MS * attempt, undefined, { signal }).catch(() => undefined);
+      }
     }
   }
 
@@ -257,7 +275,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       if (item) cached.push({ uid: item.uid, namespace: item.namespace, name: item.name, item, resourceVersion: obj.metadata?.resourceVersion });
     }
     const adopted = new Set(queued.map((j) => j.data.uid));
-    const behind = await cacheBehindServer(cached.filter((c) => !adopted.has(c.uid)));
+    const behind = (await cacheBehindServer(cached.filter((c) => !adopted.has(c.uid)), 'planning from the cache as it is', FIRST_PASS_VERSION_READS)) ?? new Set<string>();
     if (signal.aborted) return;
     const tVersions = Date.now();
     const items = cached.filter((c) => !behind.has(c.uid)).map((c) => c.item);
@@ -298,8 +316,10 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
       }
       // A job that just completed is gone too, its status possibly not yet in the cache: the
       // same race as at adoption. Its informer event replaces the job; only the others are lost.
-      const behind = await cacheBehindServer(gone.map((job) => ({ uid: job.uid, namespace: job.namespace, name: job.name, resourceVersion: informers.externalSecrets.get(job.name, job.namespace)?.metadata?.resourceVersion })));
-      if (signal.aborted) return;
+      // Versions unreadable: none is taken for lost (a completed one planned from a cache that
+      // lags would sync again); they stay planned, and the next sweep asks again.
+      const behind = await cacheBehindServer(gone.map((job) => ({ uid: job.uid, namespace: job.namespace, name: job.name, resourceVersion: informers.externalSecrets.get(job.name, job.namespace)?.metadata?.resourceVersion })), 'the jobs found gone stay planned until the next sweep');
+      if (signal.aborted || behind === undefined) return;
       for (const job of gone) {
         if (behind.has(job.uid)) continue;
         planner.jobGone(job.uid, job.id);
