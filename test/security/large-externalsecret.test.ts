@@ -80,7 +80,7 @@ for (const batching of ['never', 'always'] as const) {
         if (Object.keys(readyAtMs).length === 3) return list;
         // Kept as the last error: what the timeout reports.
         const waiting = list.filter((es) => es.ready !== 'True').map((es) => `${es.name} (${es.ready ?? 'no condition'}${es.reason ? ` ${es.reason}` : ''})`);
-        throw new Error(`not Ready: ${waiting.join(', ')}; calls so far ${JSON.stringify(countRequests(await aws.requests(0)))}`);
+        throw new Error(`not Ready: ${waiting.join(', ')}; calls so far ${JSON.stringify(await aws.countsSince(0))}`);
       });
 
       const dataOf = async (name: string) => (await env.admin.core.readNamespacedSecret({ namespace: ns, name })).data ?? {};

@@ -4,7 +4,7 @@
 // calls of one second into the next; in its own process only its own work delays its clock.
 // Loopback only; the values it is seeded with are the lab's made-up ones.
 import type { ChildProcess } from 'node:child_process';
-import { freeLoopbackPort, type AwsFaultsState, type RequestRecord } from '@herdless/lab';
+import { freeLoopbackPort, type AwsFaultsState, type OutcomeCounts, type RequestRecord } from '@herdless/lab';
 
 export interface LabAwsEndpoint {
   /** `http://127.0.0.1:<port>`: what the controllers call. */
@@ -27,6 +27,8 @@ export interface LabAwsEndpoint {
   /** Calls answered per epoch second since `sinceMs` (all outcomes). */
   callsPerSecond(sinceMs: number): Promise<Array<{ second: number; calls: number }>>;
   throttledSince(sinceMs: number): Promise<number>;
+  /** Requests per operation and outcome since `sinceMs`, counted by the endpoint (no records sent). */
+  countsSince(sinceMs: number): Promise<Record<string, OutcomeCounts>>;
   /** Every request answered since `sinceMs`, oldest first. */
   requests(sinceMs: number): Promise<RequestRecord[]>;
 }
@@ -72,7 +74,7 @@ export async function startAwsEndpointProcess(spawn: (name: string, args: string
     }
   }
 
-  type RequestsReply = { total: number; perSecond: Array<{ second: number; ok: number; throttled: number; error: number }>; records?: RequestRecord[] };
+  type RequestsReply = { total: number; counts: Record<string, OutcomeCounts>; perSecond: Array<{ second: number; ok: number; throttled: number; error: number }>; records?: RequestRecord[] };
   const requests = async (query: string) => (await control('GET', `requests?${query}`)) as RequestsReply;
   return {
     url,
@@ -89,6 +91,7 @@ export async function startAwsEndpointProcess(spawn: (name: string, args: string
     },
     callsPerSecond: async (sinceMs) => (await requests(`sinceMs=${sinceMs}`)).perSecond.map((b) => ({ second: b.second, calls: b.ok + b.throttled + b.error })),
     throttledSince: async (sinceMs) => (await requests(`sinceMs=${sinceMs}&outcome=throttled`)).total,
+    countsSince: async (sinceMs) => (await requests(`sinceMs=${sinceMs}`)).counts,
     requests: async (sinceMs) => (await requests(`sinceMs=${sinceMs}&records=1`)).records ?? [],
   };
 }
