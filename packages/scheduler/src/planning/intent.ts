@@ -69,7 +69,13 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
       delete mem.terminal;
       const attempt = item.failedAttempts ?? 1;
       const delay = opts.retryDelay ? opts.retryDelay(item, attempt) : retryDelayMs(item, attempt, opts.retry, opts.seed);
-      const at = (item.lastAttemptMs ?? now) + delay;
+      // Never in the second of the attempt it follows: the status has whole seconds, and a retry
+      // planned there would look served by the job that just failed and carry its id (still on
+      // the queue while the worker writes the status: the add would be a no-op). A worker whose
+      // clock is behind the scheduler's by a second or more can still cause this; the session's
+      // sweep finds such a job gone and plans the retry again.
+      const last = item.lastAttemptMs ?? now;
+      const at = Math.max(last + delay, floorSecond(last) + SECOND);
       return { intent: { kind: 'sync', reason: 'retry', earliest: at }, memory: mem };
     }
     // The failure belongs to an older generation: the spec changed, sync it.
@@ -106,7 +112,8 @@ export function servesIntent(job: PlannedSync, intent: Intent, item: PlanItem): 
       return isSpecLane(job.reason);
     case 'retry':
       // Placed at or after the backoff (capacity may push it later); a newer failure moves the
-      // backoff past the job that produced it, so that job no longer serves.
+      // backoff past the job that produced it (decideIntent keeps the next retry out of that
+      // job's second), so that job no longer serves.
       return job.reason === 'retry' && job.plannedAt >= floorSecond(intent.earliest);
     case 'overdue':
     case 'refresh':

@@ -127,6 +127,24 @@ describe('planner (walking skeleton)', () => {
     expect(gaps.reduce((s, g) => s + g, 0) / gaps.length).toBeGreaterThan(HOUR / 5);
   });
 
+  it('a retry that fails in its own second is retried again, never taken as served by itself', () => {
+    // The status's times have whole seconds: a retry job run in the second it was planned, whose
+    // next backoff is under a second, gave an intent its own (finished) job seemed to serve: the
+    // ExternalSecret waited for a job that had already run (CI: 99 of 100 Ready after 90 s at
+    // 10 % of reads failing).
+    const p = new Planner({ retryDelay: () => 300 });
+    const failed = (n: number, atMs: number): PlanItem => item({ lastAttemptMs: atMs, failedAttempts: n, ready: { status: 'False', reason: 'ProviderUnavailable' } });
+    p.observe(item(), T0);
+    const first = p.observe(failed(1, T0), T0 + 100)?.add as PlannedSync;
+    expect(first).toMatchObject({ reason: 'retry' });
+    // It runs and fails within the second it was planned for (the status says that second).
+    const ranAt = Math.floor(first.plannedAt / 1000) * 1000;
+    const second = p.observe(failed(2, ranAt), first.plannedAt + 200)?.add;
+    expect(second?.reason).toBe('retry');
+    expect(second?.id).not.toBe(first.id);
+    expect(Math.floor((second as PlannedSync).plannedAt / 1000)).toBeGreaterThan(Math.floor(first.plannedAt / 1000));
+  });
+
   it('a failure of an older generation does not block a spec change', () => {
     const p = new Planner();
     const change = p.observe(synced({ generation: 3, syncedGeneration: 1, ready: { status: 'False', reason: 'TemplateError', observedGeneration: 2 } }), T0);
