@@ -93,9 +93,15 @@ export function decideIntent(item: PlanItem, memory: ItemMemory, now: number, op
   // The job remembered here is the one that produced lastSync (a pending one would make the item
   // not synced, or overdue). It ran off-plan if its lane was not routine, or if it ran after its
   // deadline (a routine job left on the queue while the controller was down, adopted on restart).
-  // A failover forgets it, and the refresh keeps its narrow window.
+  // A failover forgets it (a new term remembers only the jobs it adopts from the queue).
   const ranLate = planned?.deadline !== undefined && (item.lastSyncMs ?? 0) >= floorSecond(planned.deadline) + SECOND;
-  const respread = planned !== undefined && (planned.reason !== 'refresh' || ranLate);
+  // The status tells an off-plan sync the memory may not: Ready turned True at the last sync (an
+  // ExternalSecret's first, or its first after failures). Without it, after a term restarted
+  // mid-storm, the refresh adopted for a just-created ExternalSecret was placed anew (a plan
+  // shard's budget moving) in its deadline's narrow window, and the storm's refreshes came due
+  // at the storm's rate, above the routine share (simulation/planner.restarts.test.ts).
+  const becameReady = item.readySinceMs !== undefined && item.lastSyncMs !== undefined && item.readySinceMs >= floorSecond(item.lastSyncMs);
+  const respread = (planned !== undefined && (planned.reason !== 'refresh' || ranLate)) || becameReady;
   const keptMarginMs = planned?.deadline !== undefined ? Math.max(0, floorSecond(planned.deadline) - floorSecond(planned.plannedAt)) : undefined;
   return {
     intent: { kind: 'sync', reason: 'refresh', earliest: now, deadline, ...(respread ? { respread } : {}), ...(keptMarginMs !== undefined ? { keptMarginMs } : {}) },

@@ -60,6 +60,8 @@ export interface PlanItem {
   /** status.failedAttempts: failures since the last success. */
   failedAttempts?: number;
   ready?: ReadyState;
+  /** When the Ready condition last turned True (its lastTransitionTime, epoch ms), while it is True. */
+  readySinceMs?: number;
   /** "Kind/namespace/name" of the referenced store. */
   storeRef: string;
   /** resourceVersion of the referenced store; absent when the store does not exist. */
@@ -178,6 +180,8 @@ export function planItemOf(es: ExternalSecret, ctx: PlanItemContext): PlanItem {
     item.ready = { status: ready.status };
     if (ready.reason !== undefined) item.ready.reason = ready.reason;
     if (ctx.readyObservedGeneration !== undefined) item.ready.observedGeneration = ctx.readyObservedGeneration;
+    const since = ready.status === 'True' && ready.lastTransitionTime ? Date.parse(ready.lastTransitionTime) : NaN;
+    if (!Number.isNaN(since)) item.readySinceMs = since;
   }
   if (ctx.store?.metadata.resourceVersion !== undefined) item.storeVersion = ctx.store.metadata.resourceVersion;
   return item;

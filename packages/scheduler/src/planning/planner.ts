@@ -182,6 +182,9 @@ export class Planner {
         current.cost = item.cost;
         current.providerKey = item.providerKey;
         this.placement.reserve(current);
+        // A re-spread refresh adopted inside a backlog (a term restarted in a storm): followed as
+        // one this term placed, so it moves behind the backlog if that outlasts it (rebalance).
+        if (intent.respread && this.placement.backlogClearOf?.(current, now) !== undefined) this.behindBacklog.push({ uid: item.uid, id: current.id, plannedAt: current.plannedAt });
       }
       return undefined;
     }

@@ -9,7 +9,7 @@
 import { LANE_PRIORITY, parseBudgets, routineShareOf, sustainedRpsOf, type SyncReason } from '@herdless/core';
 import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
 import type { PlanItem } from '../planning/plan-item.js';
-import type { PlanChange } from '../planning/plan.js';
+import type { PlanChange, PlannedSync } from '../planning/plan.js';
 import { Planner } from '../planning/planner.js';
 import { planShardOf } from '../sharding/plan-shard.js';
 
@@ -45,6 +45,15 @@ export interface SimulationOptions {
   onPlanned?: () => void;
   /** 'overdue' start: every item's routine job outlived the stop on the queue (default: half of them). */
   allRoutineJobsLeft?: boolean;
+  /**
+   * The leader's term ends at virtual second `at` (a renewal lost under load) and the next starts
+   * `gapSeconds` later: in between the workers run the queue and nobody plans; then a new planner,
+   * with no memory but the jobs it finds on the queue, adopts them and plans every item from its
+   * state, as a new term's first pass does (session.ts).
+   */
+  termRestarts?: ReadonlyArray<{ at: number; gapSeconds: number }>;
+  /** Every this many seconds every job still to come is placed anew (Planner.replaceWhere), as when a plan shard's budget moves. */
+  replaceEverySeconds?: number;
 }
 
 export interface SimulationResult {
@@ -100,14 +109,18 @@ interface QueuedJob {
   plannedAt: number;
   deadline: number | undefined;
   reason: SyncReason;
+  /** The planned job, for a new term to adopt. */
+  job: PlannedSync;
 }
 
 /** Runs the fleet for `seconds` virtual seconds from VIRTUAL_T0. */
 export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: number, opts: SimulationOptions = {}): SimulationResult {
   const T0 = VIRTUAL_T0;
   const arrivals = opts.arrivals ?? { perSecond: 0, forSeconds: 0 };
-  const placement = new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${fleet.budgetRps}`), respreadFraction: opts.respreadFraction ?? 1 });
-  const planner = new Planner({ placement });
+  const newPlanner = (): Planner => new Planner({ placement: new CapacityPlacement({ budgets: parseBudgets(`aws-sm=${fleet.budgetRps}`), respreadFraction: opts.respreadFraction ?? 1 }) });
+  let planner = newPlanner();
+  const restarts = opts.termRestarts ?? [];
+  const leaderless = (k: number): boolean => restarts.some((r) => k >= r.at && k < r.at + r.gapSeconds);
   const items = new Map<string, PlanItem>();
   const synced = { ready: { status: 'True' as const, reason: 'SecretSynced' } };
   const inShard = (i: number): boolean => !opts.planShard || planShardOf('ns', `es-${i}`, opts.planShard.of) === opts.planShard.index;
@@ -145,7 +158,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
         const second = Math.floor(c.add.plannedAt / 1000);
         // The current second has been dispatched already: a job planned into it would run late.
         if ((dispatched ? second <= now : second < now) && now > t0s) lost++;
-        queue.set(c.uid, { id: c.add.id, second, plannedAt: c.add.plannedAt, deadline: c.add.deadline, reason: c.add.reason });
+        queue.set(c.uid, { id: c.add.id, second, plannedAt: c.add.plannedAt, deadline: c.add.deadline, reason: c.add.reason, job: c.add });
         index(c.uid, c.add.id, second);
       }
     }
@@ -158,7 +171,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       const deadline = (it.lastSyncMs as number) + fleet.intervalS * 1000;
       const job = { id: `old-${it.uid}`, uid: it.uid, namespace: it.namespace, name: it.name, generation: 1, reason: 'refresh' as const, plannedAt: deadline - 2000, deadline, providerKey: PROVIDER_KEY, shard: 'default', cost: 1 };
       apply([planner.adopt(job)]);
-      queue.set(it.uid, { id: job.id, second: Math.floor(job.plannedAt / 1000), plannedAt: job.plannedAt, deadline: undefined, reason: 'refresh' });
+      queue.set(it.uid, { id: job.id, second: Math.floor(job.plannedAt / 1000), plannedAt: job.plannedAt, deadline: undefined, reason: 'refresh', job });
       index(it.uid, job.id, Math.floor(job.plannedAt / 1000));
     }
   }
@@ -177,15 +190,26 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
   for (let k = 0; k < seconds; k++) {
     const s = t0s + k;
     now = s;
+    if (restarts.some((r) => k === r.at + r.gapSeconds)) {
+      // A new term: the queue's jobs adopted (as the queue holds them: without their calls by
+      // operation), then every item planned from its state.
+      planner = newPlanner();
+      for (const q of queue.values()) {
+        const { calls: _calls, ...job } = q.job;
+        apply([planner.adopt(job)], false);
+      }
+      apply(planner.observeAll(items.values(), s * 1000), false);
+    }
+    if (opts.replaceEverySeconds && k > 0 && k % opts.replaceEverySeconds === 0 && !leaderless(k)) apply(planner.replaceWhere(() => true, s * 1000), false);
     // New ExternalSecrets created this second (before the second's jobs are taken).
     for (let n = 0; k < arrivals.forSeconds && n < arrivals.perSecond; n++) {
       if (!inShard(fleet.count + k * arrivals.perSecond + n)) continue;
       const created = fleetItem(fleet.count + k * arrivals.perSecond + n, fleet.intervalS);
       items.set(created.uid, created);
-      apply(planner.observeAll([created], s * 1000), false);
+      if (!leaderless(k)) apply(planner.observeAll([created], s * 1000), false);
     }
     // The leader moves re-spread refreshes out of a backlog that outlasted them (once a second).
-    apply(planner.rebalance(s * 1000), false);
+    if (!leaderless(k)) apply(planner.rebalance(s * 1000), false);
     // The workers take due jobs by lane, then planned time, at most what their limiter admits on
     // the budget (a fractional rate: the calls due by the second's end less those due by its start).
     const due = k === 0 ? [...bySecond.keys()].filter((x) => x <= s).sort((a, b) => a - b) : [s];
@@ -201,6 +225,7 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       bySecond.delete(sec);
     }
     const running: Array<[string, QueuedJob]> = [];
+    const taken = new Set<string>();
     const allowance = admitted(k + 1) - admitted(k);
     const routineLane = LANE_PRIORITY.refresh;
     for (const lane of [...ready.keys()].sort((a, b) => a - b)) {
@@ -210,7 +235,11 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       while (r.at < r.list.length && running.length < laneAllowance) {
         const e = r.list[r.at++] as { uid: string; id: string };
         const j = queue.get(e.uid);
-        if (j?.id === e.id) running.push([e.uid, j]);
+        // A job placed anew back into a second it had left has two entries there: it runs once.
+        if (j?.id === e.id && !taken.has(e.uid)) {
+          taken.add(e.uid);
+          running.push([e.uid, j]);
+        }
       }
       if (r.at > 4096 && r.at * 2 > r.list.length) {
         r.list = r.list.slice(r.at);
@@ -231,9 +260,11 @@ export function simulateFleet(fleet: VirtualFleet, start: FleetStart, seconds: n
       const before = items.get(uid) as PlanItem;
       if (before.lastSyncMs === undefined || before.lastSyncMs < T0) burstEnd = k;
       // The worker's status: synced now (refreshTime has one-second precision).
-      const after: PlanItem = { ...before, syncedGeneration: 1, lastSyncMs: s * 1000, lastAttemptMs: s * 1000, ready: { status: 'True', reason: 'SecretSynced' } };
+      // Ready turns True at an item's first sync and keeps its lastTransitionTime after.
+      const readySinceMs = before.ready?.status === 'True' ? before.readySinceMs : s * 1000;
+      const after: PlanItem = { ...before, syncedGeneration: 1, lastSyncMs: s * 1000, lastAttemptMs: s * 1000, ready: { status: 'True', reason: 'SecretSynced' }, ...(readySinceMs !== undefined ? { readySinceMs } : {}) };
       items.set(uid, after);
-      apply([planner.observe(after, s * 1000 + 500)]);
+      if (!leaderless(k)) apply([planner.observe(after, s * 1000 + 500)]);
     }
   }
   // Every item has synced within the last interval: none was lost or left behind.
