@@ -183,8 +183,8 @@ export class Planner {
         current.providerKey = item.providerKey;
         this.placement.reserve(current);
         // A re-spread refresh adopted inside a backlog (a term restarted in a storm): followed as
-        // one this term placed, so it moves behind the backlog if that outlasts it (rebalance).
-        if (intent.respread && this.placement.backlogClearOf?.(current, now) !== undefined) this.behindBacklog.push({ uid: item.uid, id: current.id, plannedAt: current.plannedAt });
+        // one this term placed.
+        this.followIfInBacklog(intent, current, now);
       }
       return undefined;
     }
@@ -215,9 +215,14 @@ export class Planner {
     job.id = syncJobId(job);
     this.placement.reserve(job);
     entry.memory.planned = job;
-    if (intent.respread && this.placement.backlogClearOf?.(job, now) !== undefined) this.behindBacklog.push({ uid: item.uid, id: job.id, plannedAt: job.plannedAt });
+    this.followIfInBacklog(intent, job, now);
     this.placeDisplaced(now);
     return { uid: item.uid, cancel: current && current.id !== job.id ? [current] : [], add: job };
+  }
+
+  /** A re-spread job planned while a backlog is still to run: followed, so it moves behind the backlog if that outlasts it (rebalance). */
+  private followIfInBacklog(intent: Extract<Intent, { kind: 'sync' }>, job: PlannedSync, now: number): void {
+    if (intent.respread && this.placement.backlogClearOf?.(job, now) !== undefined) this.behindBacklog.push({ uid: job.uid, id: job.id, plannedAt: job.plannedAt });
   }
 
   /** Places anew the jobs the last placement displaced (fair share); their changes wait in `moved`. */
