@@ -39,8 +39,10 @@ describe('a leader killed while it holds a group\'s refreshes', () => {
   };
   const writeStatus = async (job: SyncJob, inGroupOf: number) => {
     const atMs = Date.now();
-    await writeSyncedStatus(kc, namespace, job, atMs);
+    // Recorded before the write: the session may see the status on its watch (and the test's
+    // wait below end) before this write's own answer is read.
     synced.push({ name: job.name, atMs, deadline: job.deadline, inGroupOf });
+    await writeSyncedStatus(kc, namespace, job, atMs);
   };
 
   beforeAll(async () => {

@@ -19,6 +19,7 @@ import {
 } from '@herdless/core';
 import { CES_KIND, cesSpecOf, selectNamespaces, type NamespaceView, type RawObject } from './provisioning-plan.js';
 import { reconcileClusterExternalSecret, type CesReadModel } from './reconcile-cluster-external-secret.js';
+import type { PauseGate } from '../queue/dispatcher.js';
 
 /** ESO's RequeueInterval for ClusterExternalSecrets without refreshTime. */
 const DEFAULT_REFRESH_MS = 60 * 60 * 1000;
@@ -38,6 +39,8 @@ export interface ClusterExternalSecretsOptions {
   caches: SchedulerCaches;
   controllerClass: string;
   signal: AbortSignal;
+  /** Paused while the Lease's renewal is overdue: no ExternalSecret is written until it resumes. */
+  gate?: PauseGate;
   logger: Logger;
 }
 
@@ -112,6 +115,10 @@ export async function runClusterExternalSecrets(opts: ClusterExternalSecretsOpti
     await Promise.race([Promise.all([ces.synced(), namespaces.synced()]), aborted(signal)]);
     enqueueAll();
     while (!signal.aborted) {
+      if (opts.gate?.paused) {
+        await Promise.race([resumed(opts.gate), aborted(signal)]);
+        continue;
+      }
       const [next] = pending;
       if (next === undefined) {
         await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted(signal)]);
@@ -142,6 +149,17 @@ function refreshMsOf(obj: RawObject): number {
   } catch {
     return DEFAULT_REFRESH_MS;
   }
+}
+
+/** Resolves when `gate` is no longer paused (its listener then detached). */
+function resumed(gate: PauseGate): Promise<void> {
+  return new Promise((resolve) => {
+    const detach = gate.onChange((paused) => {
+      if (paused) return;
+      detach();
+      resolve();
+    });
+  });
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

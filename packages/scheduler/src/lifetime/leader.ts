@@ -1,10 +1,14 @@
 // Who plans: leader election on a coordination.k8s.io/v1 Lease, as client-go's leaderelection
 // does it (lease 15 s, renew deadline 10 s, retry 2 s; optimistic concurrency on
 // resourceVersion; expiry judged by the local time a record was last seen to change, never
-// by comparing clocks). It decides who plans, never what is planned.
+// by comparing clocks). It decides who plans, never what is planned. One difference from
+// client-go: a renewal that misses the renew deadline pauses the term (term-gate.ts) instead of
+// ending it; the term resumes when a renewal succeeds with the Lease unchanged, and ends when
+// another replica holds the Lease or took it meanwhile.
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { isAlreadyExists, isConflict, isNotFound, type Logger } from '@herdless/core';
 import { nextLeaseSpec } from './lease-decision.js';
+import { TermGate } from './term-gate.js';
 import { waitOrAbort } from './wait-or-abort.js';
 
 export interface LeaderElectionOptions {
@@ -16,8 +20,11 @@ export interface LeaderElectionOptions {
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
   logger: Logger;
-  /** Starts the leader's work; `signal` aborts the moment leadership is lost or the elector stops. */
-  onStartedLeading(epoch: number, signal: AbortSignal): void | Promise<void>;
+  /**
+   * Starts the leader's work; `signal` aborts the moment leadership is lost or the elector stops.
+   * `gate` is paused while the Lease's renewal is overdue: the work enqueues nothing then.
+   */
+  onStartedLeading(epoch: number, signal: AbortSignal, gate: TermGate): void | Promise<void>;
   /** Called once the leader's work has stopped (after onStartedLeading's promise settled). */
   onStoppedLeading?(): void;
   onNewLeader?(identity: string): void;
@@ -43,6 +50,8 @@ interface ObservedRecord {
 }
 
 const JITTER = 1.2;
+/** A renewal whose write conflicted is read and written again at once, this many times at most. */
+export const CONFLICT_RETRIES = 3;
 
 export class LeaderElector {
   private readonly leaseDurationMs: number;
@@ -54,7 +63,11 @@ export class LeaderElector {
   private observedAtMs = 0;
   private lastRenewMs = 0;
   private stopController = new AbortController();
-  private leading: { epoch: number; controller: AbortController; done: Promise<void> } | undefined;
+  private leading: { epoch: number; controller: AbortController; gate: TermGate; done: Promise<void> } | undefined;
+  /** Writes of the Lease that conflicted since the last renewal (logged when the deadline passes). */
+  private conflictsSinceRenewal = 0;
+  /** Local time the current pause began (no renewal within the renew deadline). */
+  private pausedAtMs = 0;
   private running: Promise<void> | undefined;
   private reportedLeader: string | undefined;
 
@@ -114,8 +127,7 @@ export class LeaderElector {
         await waitOrAbort(this.retryPeriodMs, anySignal(stop, this.leading.controller.signal));
         if (stop.aborted || !this.leading) break;
         if (this.leading.controller.signal.aborted) {
-          // The watchdog stopped this term's work (no renewal within the renew deadline) or the
-          // work ended on its own. The term is over even if the next renewal would succeed:
+          // The work ended on its own. The term is over even if the next renewal would succeed:
           // renewing a Lease nobody plans under would keep the shard from every other replica.
           // Wait a retry period, then campaign again (a new term, with fresh planning).
           await this.stopLeading();
@@ -123,11 +135,26 @@ export class LeaderElector {
           break;
         }
         const ok = await this.tryAcquireOrRenew();
-        if (ok) continue;
+        const leading = this.leading;
+        if (!leading) break;
+        if (ok) {
+          if (this.observed?.leaseTransitions !== leading.epoch) {
+            // Renewed as a takeover: the Lease was another's (or free) meanwhile, so this term's
+            // plan may be stale. End it; the campaign's next round starts a term in the new epoch.
+            this.opts.logger.warn({ lease: this.opts.leaseName, epoch: leading.epoch, transitions: this.observed?.leaseTransitions }, 'the lease changed hands while planning was paused; a new term');
+            await this.stopLeading();
+            break;
+          }
+          if (leading.gate.resume()) this.opts.logger.info({ lease: this.opts.leaseName, epoch: leading.epoch, pausedMs: this.now() - this.pausedAtMs }, 'lease renewed; planning resumes');
+          continue;
+        }
         const heldByOther = this.observed !== undefined && this.observed.holderIdentity !== this.opts.identity && this.observed.holderIdentity !== '';
-        if (heldByOther || this.now() - this.lastRenewMs >= this.renewDeadlineMs) {
-          this.opts.logger.warn({ lease: this.opts.leaseName, holder: this.observed?.holderIdentity, heldByOther }, 'lost the lease; stopping planning');
+        if (heldByOther) {
+          this.opts.logger.warn({ lease: this.opts.leaseName, holder: this.observed?.holderIdentity }, 'lost the lease; stopping planning');
           await this.stopLeading();
+        } else {
+          // Not renewed, and nobody else holds it: paused (the watchdog too does this), renewing again.
+          this.pauseIfLate(leading);
         }
       }
     }
@@ -139,29 +166,34 @@ export class LeaderElector {
   private becomeLeader(): void {
     const epoch = this.observed?.leaseTransitions ?? 0;
     const controller = new AbortController();
-    // Stop planning the moment no renewal succeeded within renewDeadline, even if a renew call hangs.
+    const gate = new TermGate();
+    // Pause planning the moment no renewal succeeded within renewDeadline, even if a renew call hangs.
     const watchdog = setInterval(() => {
-      if (this.leading?.controller === controller && this.now() - this.lastRenewMs >= this.renewDeadlineMs) {
-        this.opts.logger.warn({ lease: this.opts.leaseName }, 'renew deadline passed; stopping planning');
-        controller.abort();
-      }
+      if (this.leading?.controller === controller) this.pauseIfLate(this.leading);
     }, Math.max(50, Math.min(500, this.retryPeriodMs / 4)));
     watchdog.unref();
     this.opts.logger.info({ lease: this.opts.leaseName, identity: this.opts.identity, epoch }, 'became leader');
     const done = (async () => {
       try {
-        await this.opts.onStartedLeading(epoch, controller.signal);
+        await this.opts.onStartedLeading(epoch, controller.signal, gate);
       } catch (e) {
         this.opts.logger.error({ err: e }, 'leader work failed; giving up the lease');
         controller.abort();
       }
     })();
-    this.leading = { epoch, controller, done };
+    this.leading = { epoch, controller, gate, done };
     void done.then(() => {
       // The leader's work ended on its own (e.g. it failed): end the term; the loop campaigns again after a retry period.
       if (this.leading?.controller === controller && !controller.signal.aborted) controller.abort();
     });
     controller.signal.addEventListener('abort', () => clearInterval(watchdog), { once: true });
+  }
+
+  /** Pauses the term when no renewal succeeded within the renew deadline. */
+  private pauseIfLate(leading: { gate: TermGate }): void {
+    if (this.now() - this.lastRenewMs < this.renewDeadlineMs || !leading.gate.pause()) return;
+    this.pausedAtMs = this.now();
+    this.opts.logger.warn({ lease: this.opts.leaseName, sinceRenewalMs: this.pausedAtMs - this.lastRenewMs, conflicts: this.conflictsSinceRenewal }, 'renew deadline passed; planning paused until the lease is renewed');
   }
 
   private async stopLeading(): Promise<void> {
@@ -174,8 +206,25 @@ export class LeaderElector {
     this.opts.logger.info({ lease: this.opts.leaseName, identity: this.opts.identity, epoch: leading.epoch }, 'stopped leading');
   }
 
-  /** One round of client-go's tryAcquireOrRenew. True when this replica holds the Lease afterwards. */
+  /**
+   * One round of client-go's tryAcquireOrRenew, tried again at once (read anew) when the write
+   * conflicted, up to CONFLICT_RETRIES times. Other writers share a plan shard's Lease: the
+   * budget exchange patches its demand annotation every retry period while demands move (a
+   * creation storm), and a patch landing between the renewal's read and its write fails the
+   * write; both loops run every retry period in one process, so once in phase they could
+   * conflict round after round. A write still succeeds only on the record it was computed from.
+   * True when this replica holds the Lease afterwards.
+   */
   private async tryAcquireOrRenew(): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.tryAcquireOrRenewOnce();
+      if (outcome !== 'conflict') return outcome === 'held';
+      this.conflictsSinceRenewal++;
+      if (attempt >= CONFLICT_RETRIES) return false;
+    }
+  }
+
+  private async tryAcquireOrRenewOnce(): Promise<'held' | 'not held' | 'conflict'> {
     const { coordination, namespace, leaseName: name, identity } = this.opts;
     const now = this.now();
     const leaseDurationSeconds = Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
@@ -185,7 +234,7 @@ export class LeaderElector {
     } catch (e) {
       if (!isNotFound(e)) {
         this.opts.logger.warn({ err: describe(e), lease: name }, 'reading the lease failed');
-        return false;
+        return 'not held';
       }
       try {
         const created = await coordination.createNamespacedLease({
@@ -198,11 +247,11 @@ export class LeaderElector {
           },
         });
         this.record(created, this.now());
-        this.lastRenewMs = this.now();
-        return true;
+        this.renewed();
+        return 'held';
       } catch (err) {
         if (!isAlreadyExists(err)) this.opts.logger.warn({ err: describe(err), lease: name }, 'creating the lease failed');
-        return false;
+        return 'not held';
       }
     }
 
@@ -214,7 +263,7 @@ export class LeaderElector {
       identity,
       leaseDurationSeconds,
     );
-    if (!next) return false; // someone else holds an unexpired lease
+    if (!next) return 'not held'; // someone else holds an unexpired lease
     const spec = {
       holderIdentity: next.holderIdentity,
       leaseDurationSeconds: next.leaseDurationSeconds,
@@ -225,13 +274,19 @@ export class LeaderElector {
     try {
       const replaced = await coordination.replaceNamespacedLease({ name, namespace, body: { ...lease, spec: { ...lease.spec, ...spec } } });
       this.record(replaced, this.now());
-      this.lastRenewMs = this.now();
-      return true;
+      this.renewed();
+      return 'held';
     } catch (e) {
-      // 409: someone wrote the Lease since we read it; we lost this round.
-      if (!isConflict(e)) this.opts.logger.warn({ err: describe(e), lease: name }, 'updating the lease failed');
-      return false;
+      // 409: someone wrote the Lease since we read it (another replica, or an annotation).
+      if (isConflict(e)) return 'conflict';
+      this.opts.logger.warn({ err: describe(e), lease: name }, 'updating the lease failed');
+      return 'not held';
     }
+  }
+
+  private renewed(): void {
+    this.lastRenewMs = this.now();
+    this.conflictsSinceRenewal = 0;
   }
 
   private record(lease: V1Lease, at: number): ObservedRecord {

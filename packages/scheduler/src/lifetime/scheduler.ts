@@ -8,6 +8,7 @@ import { SyncEnqueuer, type QueuedSyncJob } from '../queue/enqueuer.js';
 import { createExternalSecretsInformers } from './informers.js';
 import { LeaderElector } from './leader.js';
 import { ShardCampaign } from './shard-campaign.js';
+import type { TermGate } from './term-gate.js';
 import { planShardOf } from '../sharding/plan-shard.js';
 import { ShardBudgetExchange } from '../sharding/shard-share.js';
 import { bindSchedulerMetrics, recordPlannerMetrics } from './metrics.js';
@@ -44,10 +45,10 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   const informers = createExternalSecretsInformers(kc, logger, config.watchNamespace, { planShards: config.planShards, clusterExternalSecretsShard: 0 });
   const enqueuer = new SyncEnqueuer({ redis: config, prefix: config.queuePrefix, shards: config.shards, logger });
   // The leader also provisions ClusterExternalSecrets (cluster-wide: not with --watch-namespace).
-  const withClusterExternalSecrets = (signal: AbortSignal, session: Promise<void>): Promise<void> =>
+  const withClusterExternalSecrets = (signal: AbortSignal, gate: TermGate, session: Promise<void>): Promise<void> =>
     config.watchNamespace
       ? session
-      : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: cesCaches, controllerClass: config.controllerClass, signal, logger })]).then(() => undefined);
+      : Promise.all([session, runClusterExternalSecrets({ kube: clients, caches: cesCaches, controllerClass: config.controllerClass, signal, gate, logger })]).then(() => undefined);
   // ClusterExternalSecrets span shards: an ExternalSecret of a shard held elsewhere is known by name ("already exists").
   const cesCaches = { ...informers, externalSecrets: { get: (name: string, namespace?: string) => informers.fleetExternalSecret(namespace ?? '', name) } };
   // Plan shards agree on their shares of each budget from their demand (sharding/shard-share.ts).
@@ -58,7 +59,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
   /** The planners of the sessions running now (one per held plan shard): the planner metrics sum them. */
   const livePlanners = new Set<Planner>();
   /** One term: plan (every ExternalSecret, or one plan shard's) until `termSignal` aborts. */
-  const runTerm = (epoch: number, termSignal: AbortSignal, planShard?: number, firstPendingJobs?: Promise<QueuedSyncJob[]>): Promise<void> => {
+  const runTerm = (epoch: number, termSignal: AbortSignal, gate: TermGate, planShard?: number, firstPendingJobs?: Promise<QueuedSyncJob[]>): Promise<void> => {
     /** The queue's snapshot read beside the shard's list: for the term's first session only (a session rebuilt after a wipe reads its own). */
     let prefetched = firstPendingJobs;
     const plans = planShard === undefined ? undefined : (namespace: string, name: string) => planShardOf(namespace, name, config.planShards) === planShard;
@@ -81,6 +82,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           await runLeaderSession({
             epoch,
             signal,
+            gate,
             informers,
             enqueuer,
             planner,
@@ -125,7 +127,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           ...leaseTimings,
           logger,
           ...(budgetExchange ? { budgets: budgetExchange } : {}),
-          onStartedLeading: (shard, epoch, termSignal) => planShardTerm(shard, epoch, termSignal),
+          onStartedLeading: (shard, epoch, termSignal, gate) => planShardTerm(shard, epoch, termSignal, gate),
         })
       : undefined;
   const election: Election = shardCampaign
@@ -139,13 +141,14 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
           releaseOnCancel: true,
           logger,
           onNewLeader: (holder) => logger.info({ leader: holder }, 'leader observed'),
-          onStartedLeading: (epoch, termSignal) => withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal)),
+          onStartedLeading: (epoch, termSignal, gate) => withClusterExternalSecrets(termSignal, gate, runTerm(epoch, termSignal, gate)),
         });
 
   /**
-   * Shards whose term ended while this replica still campaigns for them (its renewal came after the
-   * renew deadline, or another replica took the Lease and the campaign has not yet handed the
-   * shard over): their ExternalSecrets stay in the cache, kept current by the watch, for as long
+   * Shards whose term ended while this replica still campaigns for them (its work failed, the
+   * Lease changed hands while the term was paused, or another replica took the Lease and the
+   * campaign has not yet handed the shard over; a late renewal alone pauses the term, it does
+   * not end it): their ExternalSecrets stay in the cache, kept current by the watch, for as long
    * as the campaign goes on (looked at every retry period), so the next term the elector starts
    * finds them without listing the fleet again. At 100,000 in a creation storm, every such restart
    * listed the whole fleet (38 to 173 s on a loaded API server), which slowed the API server
@@ -163,7 +166,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
     lingering.set(shard, timer);
   };
   /** A plan shard's term: its ExternalSecrets are brought into the cache first, and dropped after (or after a while: `lingering`). */
-  async function planShardTerm(shard: number, epoch: number, termSignal: AbortSignal): Promise<void> {
+  async function planShardTerm(shard: number, epoch: number, termSignal: AbortSignal, gate: TermGate): Promise<void> {
     try {
       const t0 = Date.now();
       // The queue's snapshot is read beside the shard's list, not after it: both grow with the
@@ -179,7 +182,7 @@ export function startScheduler(config: SchedulerConfig, options: SchedulerOption
       else await informers.hold(shard);
       logger.info({ planShard: shard, epoch, holdMs: Date.now() - t0, listed: !kept }, "the shard's ExternalSecrets are in the cache");
       if (termSignal.aborted) return;
-      await (shard === 0 ? withClusterExternalSecrets(termSignal, runTerm(epoch, termSignal, shard, pending)) : runTerm(epoch, termSignal, shard, pending));
+      await (shard === 0 ? withClusterExternalSecrets(termSignal, gate, runTerm(epoch, termSignal, gate, shard, pending)) : runTerm(epoch, termSignal, gate, shard, pending));
     } finally {
       if (shardCampaign?.campaigns(shard) && !lingering.has(shard)) linger(shard);
       else await informers.release(shard);

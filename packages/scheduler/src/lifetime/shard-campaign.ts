@@ -9,6 +9,7 @@ import { isAlreadyExists, isNotFound, type Logger } from '@herdless/core';
 import { planShardLeaseName } from '../sharding/plan-shard.js';
 import { assignShards } from '../sharding/shard-assignment.js';
 import { LeaderElector } from './leader.js';
+import type { TermGate } from './term-gate.js';
 import { waitOrAbort } from './wait-or-abort.js';
 
 export const MEMBER_LABEL = 'herdless.io/scheduler-member';
@@ -24,8 +25,8 @@ export interface ShardCampaignOptions {
   renewDeadlineMs: number;
   retryPeriodMs: number;
   logger: Logger;
-  /** Plans shard `shard` in epoch `epoch` until `signal` aborts (the shard is lost or released). */
-  onStartedLeading(shard: number, epoch: number, signal: AbortSignal): Promise<void>;
+  /** Plans shard `shard` in epoch `epoch` until `signal` aborts (the shard is lost or released), enqueuing nothing while `gate` is paused. */
+  onStartedLeading(shard: number, epoch: number, signal: AbortSignal, gate: TermGate): Promise<void>;
   /** Each round, on its listing: the shards' budget shares (sharding/shard-share.ts); `held[i]`: shard i has a live holder. */
   budgets?: { round(shardLeases: ReadonlyArray<V1Lease | undefined>, held: readonly boolean[]): Promise<void> };
   now?: () => number;
@@ -159,7 +160,7 @@ export class ShardCampaign {
       releaseOnCancel: true,
       logger: this.opts.logger.child({ planShard: shard }),
       ...(lease && seen ? { seen: { lease, changedAtMs: seen.changedAtMs } } : {}),
-      onStartedLeading: (epoch, signal) => this.opts.onStartedLeading(shard, epoch, signal),
+      onStartedLeading: (epoch, signal, gate) => this.opts.onStartedLeading(shard, epoch, signal, gate),
     });
     this.electors.set(shard, { elector, done: elector.start() });
   }

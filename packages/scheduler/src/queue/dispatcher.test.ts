@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, MAX_GROUP_MEMBERS } from '@herdless/core';
 import { Dispatcher, GROUP_LEAD_MS } from './dispatcher.js';
+import { TermGate } from '../lifetime/term-gate.js';
 import type { PlanChange, PlannedSync } from '../planning/plan.js';
 
 function change(i: number, reason: PlannedSync['reason']): PlanChange {
@@ -137,8 +138,10 @@ describe('Dispatcher', () => {
       expect(groups).toEqual([{ jobId: `group.hashA.60000.0`, members: ['uid-a1.g1.refresh.60', 'uid-a2.g1.refresh.60', 'uid-a3.g1.refresh.60'], shard: 'default' }]);
       // A group of one is an ordinary job.
       expect(alone).toEqual(['uid-c1.g1.refresh.60', 'uid-b1.g1.refresh.60']);
-      // Planned for the instant after its group was sent: alone, at once.
+      // Planned for the instant after its group was sent: alone, at the send timer's next turn.
       d.submit(refresh('a4', 60_000));
+      expect(alone).not.toContain('uid-a4.g1.refresh.60');
+      d.sendDueGroups();
       await d.idle();
       expect(alone.at(-1)).toBe('uid-a4.g1.refresh.60');
       expect(d.heldCount).toBe(0);
@@ -200,6 +203,52 @@ describe('Dispatcher', () => {
       await d.idle();
       expect(alone).toHaveLength(2);
       expect(d.heldCount).toBe(0);
+    });
+
+    it('the members a pass plans for an instant within the lead go as one job, at the send timer\'s next turn', async () => {
+      const clock = 10_000;
+      const { alone, groups, enqueuer } = groupingEnqueuer();
+      const abort = new AbortController();
+      const d = new Dispatcher({ enqueuer, epoch: 1, signal: abort.signal, logger: createLogger('test', 'silent'), now: () => clock, groupOf });
+      // Re-spread into the next second (a group's first refresh after its creation).
+      d.submit(refresh('a1', 11_000));
+      d.submit(refresh('a2', 11_000));
+      d.submit(refresh('a3', 11_000));
+      expect(alone).toEqual([]);
+      d.sendDueGroups(); // the timer's turn
+      await d.idle();
+      expect(alone).toEqual([]);
+      expect(groups.map((g) => g.members)).toEqual([['uid-a1.g1.refresh.11', 'uid-a2.g1.refresh.11', 'uid-a3.g1.refresh.11']]);
+      abort.abort();
+    });
+
+    it('a paused term sends nothing, ordinary or grouped, and sends what it kept, merged, once it resumes', async () => {
+      let clock = 0;
+      const { alone, groups, cancelled, enqueuer } = groupingEnqueuer();
+      const abort = new AbortController();
+      const gate = new TermGate();
+      const d = new Dispatcher({ enqueuer, epoch: 1, signal: abort.signal, gate, logger: createLogger('test', 'silent'), now: () => clock, groupOf });
+      gate.pause();
+      d.submit(refresh('c1', 10_000));
+      d.submit(refresh('a1', 10_000));
+      d.submit(refresh('a2', 10_000));
+      // Re-placed while paused: one add at its new place, the old one never sent (nothing to cancel).
+      const first = refresh('c2', 10_000);
+      d.submit(first);
+      d.submit({ ...refresh('c2', 12_000), cancel: [first.add] });
+      clock = 10_000 - GROUP_LEAD_MS;
+      d.sendDueGroups();
+      // (idle() would wait for the kept changes: they are not sent while paused.)
+      await new Promise((r) => setImmediate(r));
+      expect(alone).toEqual([]);
+      expect(groups).toEqual([]);
+      expect(d.backlog).toBe(2);
+      gate.resume();
+      await d.idle();
+      expect(alone.sort()).toEqual(['uid-c1.g1.refresh.10', 'uid-c2.g1.refresh.12']);
+      expect(groups.map((g) => g.members)).toEqual([['uid-a1.g1.refresh.10', 'uid-a2.g1.refresh.10']]);
+      expect(cancelled).toEqual([]);
+      abort.abort();
     });
   });
 });

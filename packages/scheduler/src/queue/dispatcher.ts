@@ -1,7 +1,8 @@
 // Turns the planner's PlanChanges into queue operations, in order per ExternalSecret, with
 // bounded concurrency and retries on Redis errors. It stops taking work the moment the
 // leader's signal aborts: a deposed leader enqueues nothing new (what is in flight is
-// harmless, the ids being deterministic).
+// harmless, the ids being deterministic). While the term is paused (its Lease's renewal overdue)
+// it keeps and merges what it is given and sends it when the term resumes.
 //
 // Group jobs: a refresh of an ExternalSecret whose remote key others read too is held here
 // until shortly before its instant, then sent with the other refreshes of its group planned for
@@ -13,6 +14,17 @@ import { createHash } from 'node:crypto';
 import { Heap } from 'heap-js';
 import type { SyncEnqueuer } from './enqueuer.js';
 import type { PlanChange, PlannedSync } from '../planning/plan.js';
+
+/**
+ * Whether the term may enqueue now, and when that changes (the elector's TermGate, closed while
+ * the Lease's renewal is overdue). While paused, changes are kept and merged, nothing is sent;
+ * calls already in flight finish (their ids are deterministic).
+ */
+export interface PauseGate {
+  readonly paused: boolean;
+  /** Calls `listener` on each change; returns a detach. */
+  onChange(listener: (paused: boolean) => void): () => void;
+}
 
 export interface DispatcherOptions {
   enqueuer: Pick<SyncEnqueuer, 'enqueue' | 'cancel' | 'stateOf'> & Partial<Pick<SyncEnqueuer, 'enqueueGroup'>>;
@@ -28,6 +40,8 @@ export interface DispatcherOptions {
   /** Sharded planning: the plan shard whose jobs these are (carried by each job, for the workers' term check). */
   planShard?: number;
   signal: AbortSignal;
+  /** Sends nothing while paused (lifetime/term-gate.ts); absent: never paused. */
+  gate?: PauseGate;
   logger: Logger;
   concurrency?: number;
   now?: () => number;
@@ -114,7 +128,12 @@ export class Dispatcher {
     this.concurrency = opts.concurrency ?? 32;
     this.now = opts.now ?? Date.now;
     this.groupLeadMs = opts.groupLeadMs ?? GROUP_LEAD_MS;
+    // Resumed: the groups whose time came while paused, then everything kept.
+    const detachGate = opts.gate?.onChange((paused) => {
+      if (!paused) this.sendDueGroups();
+    });
     opts.signal.addEventListener('abort', () => {
+      detachGate?.();
       this.held.clear();
       this.heldAt.clear();
       this.sends.clear();
@@ -154,11 +173,18 @@ export class Dispatcher {
     return h.change;
   }
 
-  /** The group to hold this change's add for, when it is a shared refresh far enough ahead. */
+  /**
+   * The group to hold this change's add for, when it is a shared refresh still ahead. One planned
+   * within the lead is held too, and sent on the send timer's next turn: the other members a pass
+   * plans for its instant are submitted in the same turn, and go with it. (Sent alone at once, the
+   * members of a group whose first refresh after creation was re-spread into the next seconds went
+   * as one job each: packages/scheduler/test/group-jobs-failover.test.ts failed in 2 of 3 runs
+   * beside other tests.)
+   */
   private groupToHold(change: PlanChange): string | undefined {
     const add = change.add;
     if (!add || add.reason !== 'refresh' || !this.opts.groupOf || !this.opts.enqueuer.enqueueGroup) return undefined;
-    if (add.plannedAt - this.groupLeadMs <= this.now()) return undefined;
+    if (add.plannedAt <= this.now()) return undefined;
     return this.opts.groupOf(add);
   }
 
@@ -171,7 +197,7 @@ export class Dispatcher {
       let at = this.heldAt.get(key);
       if (!at) {
         this.heldAt.set(key, (at = new Set()));
-        this.sends.push({ at: add.plannedAt - this.groupLeadMs, key });
+        this.sends.push({ at: Math.max(this.now(), add.plannedAt - this.groupLeadMs), key });
         this.armSendTimer();
       }
       at.add(change.uid);
@@ -216,6 +242,7 @@ export class Dispatcher {
    * public for tests that drive the clock.
    */
   sendDueGroups(): void {
+    if (this.opts.signal.aborted || this.opts.gate?.paused) return;
     const now = this.now();
     for (let next = this.sends.peek(); next && next.at <= now; next = this.sends.peek()) {
       this.sends.pop();
@@ -290,7 +317,7 @@ export class Dispatcher {
   }
 
   private pump(): void {
-    if (this.opts.signal.aborted || this.retryTimer) return;
+    if (this.opts.signal.aborted || this.retryTimer || this.opts.gate?.paused) return;
     // Urgent changes, the earliest planned first; one whose ExternalSecret has a change in
     // flight waits for it (pushed back after this pass).
     const busy: Array<{ uid: string; change: PlanChange }> = [];

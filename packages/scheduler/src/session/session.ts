@@ -7,7 +7,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { externalSecretSchema, secretStoreSchema, servesExternalSecretIn, uidOfJobId, type ExternalSecret, type Logger, type SecretStore, type StoreKind } from '@herdless/core';
-import { Dispatcher, groupHashOf } from '../queue/dispatcher.js';
+import { Dispatcher, groupHashOf, type PauseGate } from '../queue/dispatcher.js';
 import { driftJobOf, isForeignChange, restoresItsTarget } from './drift.js';
 import type { SyncEnqueuer, QueuedSyncJob } from '../queue/enqueuer.js';
 import type { ExternalSecretsInformers } from '../lifetime/informers.js';
@@ -19,6 +19,8 @@ import type { VersionKey } from './server-versions.js';
 export interface LeaderSessionOptions {
   epoch: number;
   signal: AbortSignal;
+  /** Paused while the Lease's renewal is overdue: nothing is enqueued, the plan is kept (lifetime/term-gate.ts). */
+  gate?: PauseGate;
   informers: ExternalSecretsInformers;
   enqueuer: SyncEnqueuer;
   planner: Planner;
@@ -76,6 +78,8 @@ export type PlannedQueuedJob = QueuedSyncJob & { data: { reason: PlannedReason }
  * server faults chaos test; one CI run of it read 117 values for 100).
  */
 export const FIRST_PASS_VERSION_READS = 3;
+/** The longest slice of a budget move's placing between two turns of the event loop. */
+export const REPLAN_SLICE_MS = 25;
 const VERSIONS_RETRY_MS = 1_000;
 
 export const isPlannedJob = (job: QueuedSyncJob): job is PlannedQueuedJob => job.data.reason !== 'drift';
@@ -105,7 +109,7 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     const group = planner.placement.sharedGroupOf?.(job.uid);
     return group === undefined ? undefined : groupHashOf(group);
   };
-  const dispatcher = new Dispatcher({ enqueuer: opts.enqueuer, epoch: opts.epoch, ...(opts.planShard === undefined ? {} : { planShard: opts.planShard }), signal, logger, now, groupOf });
+  const dispatcher = new Dispatcher({ enqueuer: opts.enqueuer, epoch: opts.epoch, ...(opts.planShard === undefined ? {} : { planShard: opts.planShard }), signal, ...(opts.gate ? { gate: opts.gate } : {}), logger, now, groupOf });
   const dirty = new Map<string, { namespace: string; name: string }>();
   const deleted = new Set<string>();
   let flushTimer: NodeJS.Timeout | undefined;
@@ -141,7 +145,8 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   };
   /** A managed Secret changed: drift jobs for the ExternalSecrets that restore it, unless the change is theirs. */
   const onSecretChange = (event: 'add' | 'update' | 'delete', secret: KubernetesObject, old?: KubernetesObject): void => {
-    if (signal.aborted || !isForeignChange(event, secret, old)) return;
+    // Paused: no drift job (its target is restored at its next sync), as nothing else is enqueued.
+    if (signal.aborted || opts.gate?.paused || !isForeignChange(event, secret, old)) return;
     for (const obj of informers.writersOf(secret.metadata?.namespace ?? '', secret.metadata?.name ?? '')) {
       const parsed = externalSecretSchema.safeParse(obj);
       if (!parsed.success || !restoresItsTarget(parsed.data)) continue;
@@ -211,9 +216,32 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     }
   }
 
+  /**
+   * A budget move places the shard's jobs anew in slices of at most REPLAN_SLICE_MS of work, the
+   * event loop free between them (Lease renewals, the informers, Redis); a move asked for during
+   * one is done after it, with every move asked for meanwhile in one. No pass runs meanwhile
+   * (flush waits for it): the planner's jobs are half moved until the last step.
+   */
+  const replanPicks: Array<(item: PlanItem) => boolean> = [];
+  let replanning: Promise<void> | undefined;
+  async function replan(): Promise<void> {
+    while (replanPicks.length > 0 && !signal.aborted) {
+      const picks = replanPicks.splice(0);
+      let sliceFrom = Date.now();
+      for (const changes of planner.replaceWhereSteps((item) => picks.some((pick) => pick(item)), now)) {
+        for (const change of changes) dispatcher.submit(change);
+        if (Date.now() - sliceFrom < REPLAN_SLICE_MS) continue;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (signal.aborted) return;
+        sliceFrom = Date.now();
+      }
+      opts.onPlanned?.(planner);
+    }
+  }
+
   function flush(): void {
     flushTimer = undefined;
-    if (signal.aborted) return;
+    if (signal.aborted || replanning) return; // replan's end schedules a flush
     const t = now();
     for (const uid of deleted) dispatcher.submit(planner.forget(uid));
     deleted.clear();
@@ -294,8 +322,12 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
     scheduleFlush();
     detachReplanner = opts.attachReplanner?.((affected) => {
       if (signal.aborted) return;
-      for (const change of planner.replaceWhere(affected, now())) dispatcher.submit(change);
-      opts.onPlanned?.(planner);
+      replanPicks.push(affected);
+      replanning ??= replan().finally(() => {
+        replanning = undefined;
+        // The changes the informers brought meanwhile.
+        scheduleFlush();
+      });
     });
 
     // Backstop for jobs that left the queue without a status change (a worker lost mid-job):

@@ -69,4 +69,34 @@ describe("a plan shard's share of a budget", () => {
     share.apply({ version: 2, settled: true, demands: { [KEY]: [1, 1] }, previous: {} });
     expect(share.version).toBe(4);
   });
+
+  it('placing anew in steps (one item a step, the event loop free between them) gives the jobs placing in one piece gives', () => {
+    const twin = () => {
+      let shareRps = 10;
+      const planner = new Planner({ placement: new CapacityPlacement({ budgets: parseBudgets('aws-sm=10'), budgetShare: () => shareRps }) });
+      planner.observeAll(Array.from({ length: 600 }, (_, i) => fleetItem(i, 60)), T0);
+      return { planner, shrink: () => (shareRps = 4) };
+    };
+    const whole = twin();
+    const stepped = twin();
+    const toMove = [...stepped.planner.plannedJobs()].filter((j) => j.plannedAt >= T0 + 1000).length;
+    expect(toMove).toBeGreaterThan(500);
+    whole.shrink();
+    stepped.shrink();
+    const inOnePiece = whole.planner.replaceWhere(() => true, T0);
+    let steps = 0;
+    const byStep: PlanChange[] = [];
+    for (const changes of stepped.planner.replaceWhereSteps(() => true, () => T0)) {
+      steps++;
+      byStep.push(...changes);
+    }
+    // One step an item: the caller can give the event loop a turn between any two.
+    expect(steps).toBeGreaterThanOrEqual(toMove);
+    const jobs = (p: Planner) => [...p.plannedJobs()].map((j) => `${j.id}@${j.plannedAt}`).sort();
+    expect(jobs(stepped.planner)).toEqual(jobs(whole.planner));
+    expect(busiestSecond(stepped.planner)).toBeLessThanOrEqual(4);
+    // The queue gets the same changes once a dispatcher merges each ExternalSecret's (coalesce).
+    const lastAdd = (changes: PlanChange[]) => new Map(changes.map((c) => [c.uid, c.add?.id]));
+    expect(new Map([...lastAdd(byStep)].filter(([, id]) => id !== undefined))).toEqual(new Map([...lastAdd(inOnePiece)].filter(([, id]) => id !== undefined)));
+  });
 });

@@ -5,7 +5,7 @@
 // a slot, new specs preempt it). When no slot before the deadline has room, it slips to the first
 // slot after it (deadline order) and is counted as late — work is never dropped.
 import { budgetRpsOf, DEFAULT_BUDGETS, DEFAULT_RESERVED_SHARE, isSpecLane, routineShareOf, sustainedRpsOf, type BudgetTable } from '@herdless/core';
-import { jitterFraction } from '../retry-backoff.js';
+import { jitterAfter, jitterPrefix } from '../retry-backoff.js';
 import type { Intent, Placement, PlannedSync } from '../plan.js';
 import type { PlanItem } from '../plan-item.js';
 import { BacklogLedger } from './backlog-ledger.js';
@@ -270,6 +270,7 @@ export class CapacityPlacement implements Placement {
         let best: number | undefined;
         let bestScore = Infinity;
         let ties = 0;
+        const uidJitter = jitterPrefix(item.uid);
         const consider = (s: number, tiesWin: boolean): void => {
           if (!fits(s)) return;
           const score = scoreAt(s);
@@ -279,7 +280,7 @@ export class CapacityPlacement implements Placement {
             ties = 1;
           } else if (tiesWin && intent.respread && score <= bestScore + EPS) {
             ties++;
-            if (jitterFraction(item.uid, s) * ties < 1) best = s;
+            if (jitterAfter(uidJitter, s) * ties < 1) best = s;
           }
         };
         for (let s = soft; s >= lo; s -= step) consider(s, true);
