@@ -48,6 +48,8 @@ export class Planner {
   movedForFairShare = 0;
   /** The queue changes of those moves, returned with the next observeAll or rebalance. */
   private readonly moved: PlanChange[] = [];
+  /** replaceWhereSteps under way (released, not all placed anew yet). */
+  private replacingSteps = 0;
 
   constructor(private readonly opts: PlannerOptions = {}) {
     this.placement = opts.placement ?? deadlinePlacement;
@@ -319,13 +321,26 @@ export class Planner {
       old.set(e, job);
     }
     entries.sort((a, b) => rank(a) - rank(b) || deadlineOf(a) - deadlineOf(b));
-    for (const e of entries) {
-      const c = this.placeAnew(e, now());
-      const before = old.get(e) as PlannedSync;
-      yield [before.id === c.add?.id ? { uid: c.uid, cancel: [] } : { ...c, cancel: [before] }, ...this.takeMoved()];
+    this.replacingSteps++;
+    try {
+      for (const e of entries) {
+        const c = this.placeAnew(e, now());
+        const before = old.get(e) as PlannedSync;
+        yield [before.id === c.add?.id ? { uid: c.uid, cancel: [] } : { ...c, cancel: [before] }, ...this.takeMoved()];
+      }
+    } finally {
+      this.replacingSteps--;
     }
     const moved = this.takeMoved();
     if (moved.length > 0) yield moved;
+  }
+
+  /**
+   * Whether a replaceWhereSteps is under way: its items are out of plannedJobs until placed anew,
+   * so what is read from the plan (a shard's demand) is short of them meanwhile.
+   */
+  get replacing(): boolean {
+    return this.replacingSteps > 0;
   }
 
   /** The ExternalSecret is gone: its pending job goes too. */

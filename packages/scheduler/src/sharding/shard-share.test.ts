@@ -1,7 +1,8 @@
 // A plan shard's planner on its share of a budget: the placement plans on the share the record
 // gives, and when the share moves the shard's jobs are placed anew within it. The Lease exchange
 // itself runs against the real control plane in test/shard-budget-shares.test.ts.
-import { parseBudgets } from '@herdless/core';
+import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
+import { createLogger, parseBudgets } from '@herdless/core';
 import { describe, expect, it } from 'vitest';
 import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
 import type { PlanChange } from '../planning/plan.js';
@@ -9,7 +10,7 @@ import { Planner } from '../planning/planner.js';
 import type { PlanItem } from '../planning/plan-item.js';
 import { fleetItem } from '../simulation/virtual-fleet.js';
 import { INITIAL_RECORD, type BudgetRecord } from './budget-agreement.js';
-import { ShardShare } from './shard-share.js';
+import { DEMAND_ANNOTATION, ShardBudgetExchange, ShardShare } from './shard-share.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const PROVIDER_KEY = fleetItem(0, 10).providerKey;
@@ -98,5 +99,37 @@ describe("a plan shard's share of a budget", () => {
     // The queue gets the same changes once a dispatcher merges each ExternalSecret's (coalesce).
     const lastAdd = (changes: PlanChange[]) => new Map(changes.map((c) => [c.uid, c.add?.id]));
     expect(new Map([...lastAdd(byStep)].filter(([, id]) => id !== undefined))).toEqual(new Map([...lastAdd(inOnePiece)].filter(([, id]) => id !== undefined)));
+  });
+
+  it('a shard placing its jobs anew publishes the demand it had, not the shortfall of the jobs not yet placed', async () => {
+    const patches: Array<{ name: string; value: string }> = [];
+    const coordination = {
+      readNamespacedLease: async ({ name }: { name: string }): Promise<V1Lease> => ({ metadata: { name }, spec: {} }),
+      patchNamespacedLease: async ({ name, body }: { name: string; body: { metadata: { annotations: Record<string, string> } } }) => {
+        patches.push({ name, value: body.metadata.annotations[DEMAND_ANNOTATION] as string });
+        return {};
+      },
+    } as unknown as CoordinationV1Api;
+    const exchange = new ShardBudgetExchange({ coordination, namespace: 'ns', leaseName: 'l', planShards: 2, reservedShare: 0.2, logger: createLogger('test', 'silent') });
+    const share = exchange.shareFor(1);
+    const planner = new Planner({ placement: new CapacityPlacement({ budgets: parseBudgets('aws-sm=10'), budgetShare: share.budgetShare }) });
+    await exchange.join(share, planner);
+    planner.observeAll(Array.from({ length: 600 }, (_, i) => fleetItem(i, 60)), T0);
+    share.attach(() => undefined);
+    const leaseOf = (value: string | undefined): V1Lease => ({ metadata: { name: 'l-plan-1', ...(value ? { annotations: { [DEMAND_ANNOTATION]: value } } : {}) }, spec: { holderIdentity: 'a' } });
+    await exchange.round([undefined, leaseOf(undefined)], [true, true]);
+    expect(patches).toHaveLength(1);
+    const published = patches[0]?.value as string;
+    expect(JSON.parse(published).demands[KEY]).toBeCloseTo(600 / 60 + 600 / 60, 0);
+    // A budget move: the jobs are released, and placed anew one a step. Between two steps the
+    // campaign's round comes: the demand published stays the one the whole plan had.
+    const steps = planner.replaceWhereSteps(() => true, () => T0);
+    steps.next();
+    await exchange.round([undefined, leaseOf(published)], [true, true]);
+    expect(patches).toHaveLength(1);
+    for (let step = steps.next(); !step.done; step = steps.next());
+    expect(planner.replacing).toBe(false);
+    await exchange.round([undefined, leaseOf(published)], [true, true]);
+    expect(patches).toHaveLength(1);
   });
 });
