@@ -5,7 +5,7 @@ import type { CoordinationV1Api, V1Lease } from '@kubernetes/client-node';
 import { createLogger, parseBudgets } from '@herdless/core';
 import { describe, expect, it } from 'vitest';
 import { CapacityPlacement } from '../planning/placement/capacity-placement.js';
-import type { PlanChange } from '../planning/plan.js';
+import type { PlanChange, PlannedSync } from '../planning/plan.js';
 import { Planner } from '../planning/planner.js';
 import type { PlanItem } from '../planning/plan-item.js';
 import { fleetItem } from '../simulation/virtual-fleet.js';
@@ -99,6 +99,28 @@ describe("a plan shard's share of a budget", () => {
     // The queue gets the same changes once a dispatcher merges each ExternalSecret's (coalesce).
     const lastAdd = (changes: PlanChange[]) => new Map(changes.map((c) => [c.uid, c.add?.id]));
     expect(new Map([...lastAdd(byStep)].filter(([, id]) => id !== undefined))).toEqual(new Map([...lastAdd(inOnePiece)].filter(([, id]) => id !== undefined)));
+  });
+
+  it('placing anew in steps leaves a job whose time came during the steps as it is (a worker may hold it)', () => {
+    let shareRps = 10;
+    let clock = T0;
+    const planner = new Planner({ placement: new CapacityPlacement({ budgets: parseBudgets('aws-sm=10'), budgetShare: () => shareRps }) });
+    planner.observeAll(Array.from({ length: 600 }, (_, i) => fleetItem(i, 60)), T0);
+    const before = new Map([...planner.plannedJobs()].map((j) => [j.uid, j]));
+    shareRps = 4;
+    const steps = planner.replaceWhereSteps(() => true, () => clock);
+    steps.next();
+    // Thirty seconds pass before the next step (a loaded replica).
+    clock = T0 + 30_000;
+    const cancelled: PlannedSync[] = [];
+    for (let step = steps.next(); !step.done; step = steps.next()) for (const c of step.value) cancelled.push(...c.cancel);
+    expect(cancelled.length).toBeGreaterThan(0);
+    expect(cancelled.filter((j) => j.plannedAt < T0 + 31_000).map((j) => j.id)).toEqual([]);
+    // The jobs of those seconds are still planned where they were.
+    const due = [...before.values()].filter((j) => j.plannedAt >= T0 + 1000 && j.plannedAt < T0 + 31_000);
+    expect(due.length).toBeGreaterThan(100);
+    const now = new Map([...planner.plannedJobs()].map((j) => [j.uid, j.id]));
+    expect(due.filter((j) => now.get(j.uid) !== j.id).length).toBeLessThanOrEqual(1); // the first step's
   });
 
   it('a shard placing its jobs anew publishes the demand it had, not the shortfall of the jobs not yet placed', async () => {
