@@ -6,8 +6,7 @@ import { Heap } from 'heap-js';
 import { decideIntent, servesIntent, type DecideOptions } from './intent.js';
 import type { Intent, ItemMemory, Placement, PlanChange, PlannedSync } from './plan.js';
 import type { PlanItem } from './plan-item.js';
-
-const SECOND = 1000;
+import { nextSecondStart, SECOND } from './placement/slot-maths.js';
 
 /** A re-spread refresh placed while a backlog was pending, by its planned time (see rebalance). */
 interface BehindBacklog {
@@ -50,6 +49,8 @@ export class Planner {
   private readonly moved: PlanChange[] = [];
   /** replaceWhereSteps under way (released, not all placed anew yet). */
   private replacingSteps = 0;
+  /** The uids a replaceWhereSteps under way has released and not yet placed anew. */
+  private readonly awaitingPlace = new Set<string>();
 
   constructor(private readonly opts: PlannerOptions = {}) {
     this.placement = opts.placement ?? deadlinePlacement;
@@ -149,7 +150,7 @@ export class Planner {
       if (rank(e) !== 0 || !e.item) continue;
       const k = `${e.item.providerKey}\u0000${e.item.namespace}`;
       // A changed spec's current job is released before it is placed: not counted ahead of it.
-      const ownAhead = e.memory.planned && isSpecLane(e.memory.planned.reason) && e.memory.planned.plannedAt >= (Math.floor(now / SECOND) + 1) * SECOND ? e.memory.planned.cost : 0;
+      const ownAhead = e.memory.planned && isSpecLane(e.memory.planned.reason) && e.memory.planned.plannedAt >= nextSecondStart(now) ? e.memory.planned.cost : 0;
       const calls = (served.get(k) ?? (this.placement.specCallsAhead?.(e.item, now) ?? 0)) - ownAhead + e.item.cost;
       served.set(k, calls);
       finish.set(e, calls / Math.max(this.placement.weightOf?.(e.item.namespace) ?? 1, Number.EPSILON));
@@ -306,12 +307,14 @@ export class Planner {
    * a plan shard's budget move in the lab's 100,000 run one replaceWhere took 5 to 10 s of
    * placing in one piece, long enough for the replica's Lease renewals to miss their deadline
    * (and once to lose a shard to another replica). Each step places one item anew and yields its
-   * changes with the moves it caused. Until the steps are done the caller makes no other call on
-   * this planner that places or forgets (its jobs are half moved). `now` is read at each step, so
-   * an item is placed from the second it is placed in.
+   * changes with the moves it caused. Between steps the caller may observe and forget items the
+   * steps have not released (a new spec is planned at once, not after the move); an item released
+   * and not yet placed anew (awaitsPlacing) waits for its step. `now` is read at each step, so an
+   * item is placed from the second it is placed in. Steps left undone (the caller stopped) put
+   * their items' jobs back as they were, as the queue still holds them.
    */
   *replaceWhereSteps(affected: (item: PlanItem) => boolean, now: () => number): Generator<PlanChange[], void, void> {
-    const from = (Math.floor(now() / SECOND) + 1) * SECOND;
+    const from = nextSecondStart(now());
     const entries = [...this.entries.values()].filter((e) => e.item && e.intent?.kind === 'sync' && e.memory.planned && e.memory.planned.plannedAt >= from && affected(e.item));
     const old = new Map<Entry, PlannedSync>();
     for (const e of entries) {
@@ -319,20 +322,22 @@ export class Planner {
       this.placement.release(job);
       delete e.memory.planned;
       old.set(e, job);
+      this.awaitingPlace.add(job.uid);
     }
     entries.sort((a, b) => rank(a) - rank(b) || deadlineOf(a) - deadlineOf(b));
     this.replacingSteps++;
     try {
       for (const e of entries) {
         const before = old.get(e) as PlannedSync;
+        old.delete(e);
+        this.awaitingPlace.delete(before.uid);
         const t = now();
-        if (before.plannedAt < (Math.floor(t / SECOND) + 1) * SECOND) {
+        if (before.plannedAt < nextSecondStart(t)) {
           // Its time came while the steps before ran: a worker may hold it already, and a cancel
           // that finds it taken leaves it to run beside its new copy (1,421 ExternalSecrets with
           // two jobs at a kill in the lab's 100,000 run). It stays as it is, as replaceWhere in
           // one piece leaves the jobs of the current second.
-          e.memory.planned = before;
-          this.placement.reserve(before);
+          this.keep(e, before);
           continue;
         }
         const c = this.placeAnew(e, t);
@@ -340,9 +345,27 @@ export class Planner {
       }
     } finally {
       this.replacingSteps--;
+      for (const [e, before] of old) {
+        this.awaitingPlace.delete(before.uid);
+        this.keep(e, before);
+      }
     }
     const moved = this.takeMoved();
     if (moved.length > 0) yield moved;
+  }
+
+  /** A job released for placing anew stays as it was. */
+  private keep(e: Entry, job: PlannedSync): void {
+    e.memory.planned = job;
+    this.placement.reserve(job);
+  }
+
+  /**
+   * Whether the uid's job is released by a replaceWhereSteps under way and not yet placed anew:
+   * the caller leaves it alone (no observe, no forget) until its step.
+   */
+  awaitsPlacing(uid: string): boolean {
+    return this.awaitingPlace.has(uid);
   }
 
   /**

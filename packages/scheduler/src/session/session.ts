@@ -219,8 +219,9 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
   /**
    * A budget move places the shard's jobs anew in slices of at most REPLAN_SLICE_MS of work, the
    * event loop free between them (Lease renewals, the informers, Redis); a move asked for during
-   * one is done after it, with every move asked for meanwhile in one. No pass runs meanwhile
-   * (flush waits for it): the planner's jobs are half moved until the last step.
+   * one is done after it, with every move asked for meanwhile in one. Passes run meanwhile (a new
+   * spec is not held behind a move of 25,000 refreshes); only the items the move has yet to place
+   * wait for its end (flush leaves them dirty; the end schedules a flush).
    */
   const replanPicks: Array<(item: PlanItem) => boolean> = [];
   let replanning: Promise<void> | undefined;
@@ -241,12 +242,17 @@ export async function runLeaderSession(opts: LeaderSessionOptions): Promise<void
 
   function flush(): void {
     flushTimer = undefined;
-    if (signal.aborted || replanning) return; // replan's end schedules a flush
+    if (signal.aborted) return;
     const t = now();
-    for (const uid of deleted) dispatcher.submit(planner.forget(uid));
-    deleted.clear();
-    const batch = [...dirty.entries()];
-    dirty.clear();
+    // An item a budget move has released and not yet placed anew waits for it (replan's end
+    // schedules a flush): placed or forgotten now, its old job would stay beside the new one.
+    for (const uid of deleted) {
+      if (planner.awaitsPlacing(uid)) continue;
+      dispatcher.submit(planner.forget(uid));
+      deleted.delete(uid);
+    }
+    const batch = [...dirty.entries()].filter(([uid]) => !planner.awaitsPlacing(uid));
+    for (const [uid] of batch) dirty.delete(uid);
     const items: PlanItem[] = [];
     for (const [uid, key] of batch) {
       const obj = informers.externalSecrets.get(key.name, key.namespace);

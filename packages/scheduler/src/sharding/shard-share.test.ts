@@ -123,6 +123,30 @@ describe("a plan shard's share of a budget", () => {
     expect(due.filter((j) => now.get(j.uid) !== j.id).length).toBeLessThanOrEqual(1); // the first step's
   });
 
+  it('between steps only the released items wait (a new spec is planned at once); steps left undone put the jobs back as the queue holds them', () => {
+    let shareRps = 10;
+    const planner = new Planner({ placement: new CapacityPlacement({ budgets: parseBudgets('aws-sm=10'), budgetShare: () => shareRps }) });
+    planner.observeAll(Array.from({ length: 300 }, (_, i) => fleetItem(i, 60)), T0);
+    const before = new Map([...planner.plannedJobs()].map((j) => [j.uid, j.id]));
+    shareRps = 4;
+    const steps = planner.replaceWhereSteps(() => true, () => T0);
+    steps.next();
+    const waiting = [...before.keys()].filter((uid) => planner.awaitsPlacing(uid));
+    expect(waiting.length).toBeGreaterThan(250);
+    // A new spec between two steps: planned now, and not waiting.
+    const fresh = fleetItem(1000, 60);
+    const added = planner.observeAll([fresh], T0).filter((c) => c.add);
+    expect(added.map((c) => c.uid)).toEqual([fresh.uid]);
+    expect(planner.awaitsPlacing(fresh.uid)).toBe(false);
+    // The caller stops (its term ended): the items not yet placed have their old jobs again.
+    steps.return();
+    expect(planner.replacing).toBe(false);
+    expect(waiting.filter((uid) => planner.awaitsPlacing(uid))).toEqual([]);
+    const after = new Map([...planner.plannedJobs()].map((j) => [j.uid, j.id]));
+    expect(waiting.filter((uid) => after.get(uid) !== before.get(uid))).toEqual([]);
+    expect(after.get(fresh.uid)).toBeDefined();
+  });
+
   it('a shard placing its jobs anew publishes the demand it had, not the shortfall of the jobs not yet placed', async () => {
     const patches: Array<{ name: string; value: string }> = [];
     const coordination = {

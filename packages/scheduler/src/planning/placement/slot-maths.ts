@@ -7,6 +7,11 @@ import type { OperationCalls } from '../plan-item.js';
 
 export const SECOND = 1000;
 export const EPS = 1e-9;
+
+/** The first instant of the second after the one `ms` falls in: where a job not yet due can be placed. */
+export function nextSecondStart(ms: number): number {
+  return (Math.floor(ms / SECOND) + 1) * SECOND;
+}
 /**
  * A refresh keeps up to this many seconds (a fifth of its window) before its deadline when it
  * can: the time refreshes held by a pause of the workers need to catch up at the routine share
