@@ -20,6 +20,8 @@ export const SHARDED_PLAN_SHARDS = 4;
 export interface ShardHolders {
   holders: string[];
   epochs: number[];
+  /** When each Lease expires unless renewed (its renewTime + leaseDurationSeconds), epoch ms; NaN when unknown. */
+  expiresAt: number[];
 }
 
 async function readHolders(kc: KubeConfig, namespace: string, leaseName: string): Promise<ShardHolders> {
@@ -32,10 +34,19 @@ async function readHolders(kc: KubeConfig, namespace: string, leaseName: string)
       ),
     ),
   );
-  return { holders: specs.map((s) => s?.holderIdentity ?? ''), epochs: specs.map((s) => s?.leaseTransitions ?? -1) };
+  return {
+    holders: specs.map((s) => s?.holderIdentity ?? ''),
+    epochs: specs.map((s) => s?.leaseTransitions ?? -1),
+    expiresAt: specs.map((s) => (s?.renewTime && s.leaseDurationSeconds ? new Date(s.renewTime).getTime() + s.leaseDurationSeconds * 1000 : Number.NaN)),
+  };
 }
 
-/** Kills the holder of shard 0 (through `kill`), then waits until every shard has a live holder again. */
+/**
+ * Kills the holder of shard 0 (through `kill`), then waits until every shard has a live holder
+ * again. A killed holder releases nothing: its Leases can be taken once they expire (their last
+ * renewal + the lease duration, read just before the kill), so each moved shard's takeover is
+ * given from the kill and from its Lease's expiry.
+ */
 export async function killOneShardHolder(opts: {
   kc: KubeConfig;
   namespace: string;
@@ -50,18 +61,26 @@ export async function killOneShardHolder(opts: {
   const killedAt = Date.now();
   const killed = await opts.kill();
   const moved = before.holders.flatMap((h, i) => (h === victim ? [i] : []));
+  const takenAt = new Map<number, number>();
   let after = before;
   for (;;) {
     after = await readHolders(opts.kc, opts.namespace, opts.leaseName);
-    if (moved.every((i) => after.holders[i] !== victim && after.holders[i] !== '' && (after.epochs[i] as number) > (before.epochs[i] as number))) break;
-    if (Date.now() - killedAt > opts.timeoutMs) return [`${killed}; shards ${moved.join(', ')} not taken over within ${opts.timeoutMs / 1000} s`];
+    for (const i of moved) if (!takenAt.has(i) && after.holders[i] !== victim && after.holders[i] !== '' && (after.epochs[i] as number) > (before.epochs[i] as number)) takenAt.set(i, Date.now());
+    if (takenAt.size === moved.length) break;
+    if (Date.now() - killedAt > opts.timeoutMs) return [`${killed}; shards ${moved.filter((i) => !takenAt.has(i)).join(', ')} not taken over within ${opts.timeoutMs / 1000} s`];
     await new Promise((r) => setTimeout(r, 100));
   }
   const takeoverS = (Date.now() - killedAt) / 1000;
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  const perShard = moved.map((i) => {
+    const taken = takenAt.get(i) as number;
+    const expires = before.expiresAt[i] as number;
+    return `shard ${i}: Lease expiring ${seconds(expires - killedAt)} s after the kill, taken ${seconds(taken - killedAt)} s after it (${seconds(taken - expires)} s after the expiry)`;
+  });
   const kept = before.holders.flatMap((h, i) => (h !== victim && after.holders[i] !== h ? [i] : []));
   const replanned = opts.names.filter((n) => moved.includes(planShardOf(opts.labNamespace, n, SHARDED_PLAN_SHARDS))).length;
   return [
-    `${killed}: it held plan shards ${moved.join(', ')} of ${SHARDED_PLAN_SHARDS}; taken over by ${moved.map((i) => after.holders[i]).join(', ')} ${takeoverS.toFixed(1)} s after the kill; ` +
+    `${killed}: it held plan shards ${moved.join(', ')} of ${SHARDED_PLAN_SHARDS}; taken over by ${moved.map((i) => after.holders[i]).join(', ')} ${takeoverS.toFixed(1)} s after the kill (${perShard.join('; ')}); ` +
       `shards of the survivors that moved: ${kept.length === 0 ? 'none' : kept.join(', ')}; ExternalSecrets re-planned by the new holders: ${replanned} of ${opts.names.length}`,
   ];
 }
