@@ -158,7 +158,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       allReady,
     };
     const outcome = await scenario.run(ctx);
-    const { probesCreatedAt, window, sharedKeys } = outcome;
+    const { probesCreatedAt, window, sharedKeys, missedGroups } = outcome;
     converge = outcome.converge;
     const endMs = Date.now();
     loopDelay.disable();
@@ -205,6 +205,7 @@ export async function runContender(settings: LabSettings, run: ContenderRun, pro
       converge,
       ...(window ? { window } : {}),
       ...(sharedKeys ? { sharedKeys } : {}),
+      ...(missedGroups ? { missedGroups } : {}),
       // The new ExternalSecrets created during a recovery's catch-up need their calls within it too.
       callsNeeded: settings.count + (probesCreatedAt?.size ?? 0),
       // The storm's own creates are the lab's writes, not the controller's.

@@ -207,8 +207,8 @@ describe('lab figures', () => {
       due: 4,
       onTime: 2,
       missed: [
-        { deadlineMs: 31_000, lateMs: 4_000 },
-        { deadlineMs: 10_000, lateMs: null },
+        { name: 'a', deadlineMs: 31_000, lateMs: 4_000 },
+        { name: 'b', deadlineMs: 10_000, lateMs: null },
       ],
     });
   });
@@ -225,6 +225,9 @@ describe('lab figures', () => {
     expect(r.series[10]?.lateDue).toBe(2);
     expect(r.series[31]?.lateDue).toBe(1);
     expect(r.series.filter((s) => s.lateDue !== undefined)).toHaveLength(2);
+    // Grouped (the sharded storm's plan shards): a and c in one group, b in another.
+    const grouped = computeResult(observation({ records, t0: 0, endMs: 40_000, window: { startMs: 5_000, endMs: 40_000 }, missedGroups: { label: 'plan shard', of: (name) => (name === 'b' ? '1' : '0') } }));
+    expect(grouped.notes).toContain('refreshes past their deadline: 3; how late: up to 5 s 1, over half an interval 1, never 1; by plan shard: 0 2, 1 1; due at t= 10 (2), 31');
   });
 });
 

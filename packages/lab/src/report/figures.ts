@@ -228,6 +228,8 @@ export interface RunObservation {
   callsNeeded: number;
   /** A storm with shared remote keys: which part reads them (figures per part). */
   sharedKeys?: SharedKeyPart;
+  /** The missed deadlines counted by a group of the ExternalSecrets too (the sharded storm: by plan shard). */
+  missedGroups?: MissedGroups;
   apiWrites: number | null;
   redisPeakMemoryBytes: number | null;
   /** Commands Redis processed during the run (every client: schedulers, workers, the lab's probes). */
@@ -311,10 +313,17 @@ export function convergeSeconds(obs: RunObservation): number | null {
   return (last - obs.converge.fromMs) / 1000;
 }
 
-/** A refresh that missed its deadline: when it was due, and how late the next one came (null: never, by the window's end). */
+/** A refresh that missed its deadline: whose, when it was due, and how late the next one came (null: never, by the window's end). */
 export interface MissedDeadline {
+  name: string;
   deadlineMs: number;
   lateMs: number | null;
+}
+
+/** A grouping of the ExternalSecrets for the missed deadlines' note: `label` names it, `of` gives an ExternalSecret's group. */
+export interface MissedGroups {
+  label: string;
+  of: (name: string) => string;
 }
 
 /**
@@ -328,7 +337,7 @@ export function deadlineShare(obs: RunObservation): { due: number; onTime: numbe
   const { startMs, endMs } = obs.window;
   let due = 0;
   let onTime = 0;
-  for (const rec of obs.records.values()) {
+  for (const [name, rec] of obs.records) {
     const times = rec.refreshTimes;
     for (let i = 0; i < times.length; i++) {
       const deadline = (times[i] as number) + (rec.refreshIntervalMs ?? obs.refreshIntervalMs);
@@ -336,7 +345,7 @@ export function deadlineShare(obs: RunObservation): { due: number; onTime: numbe
       due++;
       const next = times[i + 1];
       if (next !== undefined && next <= deadline + DEADLINE_TOLERANCE_MS) onTime++;
-      else missed.push({ deadlineMs: deadline, lateMs: next === undefined ? null : next - deadline });
+      else missed.push({ name, deadlineMs: deadline, lateMs: next === undefined ? null : next - deadline });
     }
   }
   return { due, onTime, missed };
@@ -347,7 +356,7 @@ export function deadlineShare(obs: RunObservation): { due: number; onTime: numbe
  * observer did not see, not one the controller ran late), and the seconds they were due in,
  * to read against the dips and the probe.
  */
-export function missedNote(missed: readonly MissedDeadline[], t0: number, refreshIntervalMs: number): string | undefined {
+export function missedNote(missed: readonly MissedDeadline[], t0: number, refreshIntervalMs: number, groups?: MissedGroups): string | undefined {
   if (missed.length === 0) return undefined;
   // Over half an interval first: with a short interval the fixed bands would hide it.
   const bandOf = (late: number | null) =>
@@ -366,8 +375,16 @@ export function missedNote(missed: readonly MissedDeadline[], t0: number, refres
   }
   const seconds = [...bySecond].sort((a, b) => a[0] - b[0]);
   const shown = seconds.slice(0, 40).map(([t, n]) => (n > 1 ? `${t} (${n})` : String(t)));
+  const byGroup = new Map<string, number>();
+  if (groups) {
+    for (const m of missed) {
+      const g = groups.of(m.name);
+      byGroup.set(g, (byGroup.get(g) ?? 0) + 1);
+    }
+  }
+  const grouped = groups ? `; by ${groups.label}: ${[...byGroup].sort((a, b) => a[0].localeCompare(b[0])).map(([g, n]) => `${g} ${n}`).join(', ')}` : '';
   return (
-    `refreshes past their deadline: ${missed.length}; how late: ${byBand.map(([name, n]) => `${name} ${n}`).join(', ')}; ` +
+    `refreshes past their deadline: ${missed.length}; how late: ${byBand.map(([name, n]) => `${name} ${n}`).join(', ')}${grouped}; ` +
     `due at t= ${shown.join(', ')}${seconds.length > 40 ? ` … (${seconds.length} seconds in all)` : ''}`
   );
 }
@@ -449,7 +466,7 @@ export function computeResult(obs: RunObservation): ContenderResult {
   const converge = convergeSeconds(obs);
   const physicalLimitSeconds = obs.callsNeeded / obs.quotaRps;
   const deadlines = deadlineShare(obs);
-  const missed = missedNote(deadlines.missed, obs.t0, obs.refreshIntervalMs);
+  const missed = missedNote(deadlines.missed, obs.t0, obs.refreshIntervalMs, obs.missedGroups);
   if (missed) notes.push(missed);
   for (const m of deadlines.missed) {
     const s = series[Math.floor((m.deadlineMs - obs.t0) / 1000)];

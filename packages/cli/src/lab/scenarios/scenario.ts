@@ -43,6 +43,8 @@ export interface ScenarioOutcome {
   window?: RunObservation['window'];
   /** The part of the storm that reads shared remote keys (its figures are shown apart). */
   sharedKeys?: SharedKeyPart;
+  /** A grouping the missed deadlines are counted by too (the sharded storm: plan shards). */
+  missedGroups?: RunObservation['missedGroups'];
 }
 
 export interface Scenario {

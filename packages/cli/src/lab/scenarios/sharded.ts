@@ -4,7 +4,8 @@
 import { LAB_NAMESPACE, SYSTEM_NAMESPACE } from '@herdless/lab';
 import { LEASE_NAME } from '../contenders.js';
 import { sleep, type Scenario } from './scenario.js';
-import { duplicatesNote, killOneShardHolder, plannedAgainNote, plannedJobsOf } from './sharded-shards.js';
+import { planShardOf } from '@herdless/scheduler';
+import { duplicatesNote, killOneShardHolder, plannedAgainNote, plannedJobsOf, SHARDED_PLAN_SHARDS } from './sharded-shards.js';
 
 export function shardedScenario(): Scenario {
   return {
@@ -32,7 +33,9 @@ export function shardedScenario(): Scenario {
       ctx.mark(await duplicatesNote(redisUrl));
       await sleep(Math.max(0, start + settings.observeMs - Date.now()));
       ctx.mark(await duplicatesNote(redisUrl));
-      return { converge: ctx.converge, window: { startMs: start, endMs: Date.now() } };
+      // Which plan shards the late refreshes were in: the killed holder's, or every shard's.
+      const missedGroups = { label: 'plan shard', of: (name: string) => String(planShardOf(LAB_NAMESPACE, name, SHARDED_PLAN_SHARDS)) };
+      return { converge: ctx.converge, window: { startMs: start, endMs: Date.now() }, missedGroups };
     },
   };
 }
