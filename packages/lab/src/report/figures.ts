@@ -351,6 +351,16 @@ export function deadlineShare(obs: RunObservation): { due: number; onTime: numbe
   return { due, onTime, missed };
 }
 
+/** How many of `items` fall under each key. */
+function countBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, number> {
+  const counts = new Map<K, number>();
+  for (const item of items) {
+    const k = key(item);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /**
  * The missed deadlines for the notes: how late (a refresh a whole interval late is one the
  * observer did not see, not one the controller ran late), and the seconds they were due in,
@@ -362,27 +372,12 @@ export function missedNote(missed: readonly MissedDeadline[], t0: number, refres
   const bandOf = (late: number | null) =>
     late === null ? 'never' : late > refreshIntervalMs / 2 ? 'over half an interval' : late <= 5_000 ? 'up to 5 s' : late <= 30_000 ? '5–30 s' : '30 s – half an interval';
   const order = ['up to 5 s', '5–30 s', '30 s – half an interval', 'over half an interval', 'never'];
-  const counts = new Map<string, number>();
-  for (const m of missed) {
-    const band = bandOf(m.lateMs);
-    counts.set(band, (counts.get(band) ?? 0) + 1);
-  }
+  const counts = countBy<MissedDeadline, string>(missed, (m) => bandOf(m.lateMs));
   const byBand = order.filter((b) => counts.has(b)).map((b) => [b, counts.get(b) as number] as const);
-  const bySecond = new Map<number, number>();
-  for (const m of missed) {
-    const t = Math.floor((m.deadlineMs - t0) / 1000);
-    bySecond.set(t, (bySecond.get(t) ?? 0) + 1);
-  }
+  const bySecond = countBy(missed, (m) => Math.floor((m.deadlineMs - t0) / 1000));
   const seconds = [...bySecond].sort((a, b) => a[0] - b[0]);
   const shown = seconds.slice(0, 40).map(([t, n]) => (n > 1 ? `${t} (${n})` : String(t)));
-  const byGroup = new Map<string, number>();
-  if (groups) {
-    for (const m of missed) {
-      const g = groups.of(m.name);
-      byGroup.set(g, (byGroup.get(g) ?? 0) + 1);
-    }
-  }
-  const grouped = groups ? `; by ${groups.label}: ${[...byGroup].sort((a, b) => a[0].localeCompare(b[0])).map(([g, n]) => `${g} ${n}`).join(', ')}` : '';
+  const grouped = groups ? `; by ${groups.label}: ${[...countBy(missed, (m) => groups.of(m.name))].sort((a, b) => a[0].localeCompare(b[0])).map(([g, n]) => `${g} ${n}`).join(', ')}` : '';
   return (
     `refreshes past their deadline: ${missed.length}; how late: ${byBand.map(([name, n]) => `${name} ${n}`).join(', ')}${grouped}; ` +
     `due at t= ${shown.join(', ')}${seconds.length > 40 ? ` … (${seconds.length} seconds in all)` : ''}`

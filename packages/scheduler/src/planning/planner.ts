@@ -47,8 +47,6 @@ export class Planner {
   movedForFairShare = 0;
   /** The queue changes of those moves, returned with the next observeAll or rebalance. */
   private readonly moved: PlanChange[] = [];
-  /** replaceWhereSteps under way (released, not all placed anew yet). */
-  private replacingSteps = 0;
   /** The uids a replaceWhereSteps under way has released and not yet placed anew. */
   private readonly awaitingPlace = new Set<string>();
 
@@ -325,7 +323,6 @@ export class Planner {
       this.awaitingPlace.add(job.uid);
     }
     entries.sort((a, b) => rank(a) - rank(b) || deadlineOf(a) - deadlineOf(b));
-    this.replacingSteps++;
     try {
       for (const e of entries) {
         const before = old.get(e) as PlannedSync;
@@ -344,7 +341,6 @@ export class Planner {
         yield [before.id === c.add?.id ? { uid: c.uid, cancel: [] } : { ...c, cancel: [before] }, ...this.takeMoved()];
       }
     } finally {
-      this.replacingSteps--;
       for (const [e, before] of old) {
         this.awaitingPlace.delete(before.uid);
         this.keep(e, before);
@@ -373,7 +369,7 @@ export class Planner {
    * so what is read from the plan (a shard's demand) is short of them meanwhile.
    */
   get replacing(): boolean {
-    return this.replacingSteps > 0;
+    return this.awaitingPlace.size > 0;
   }
 
   /** The ExternalSecret is gone: its pending job goes too. */
