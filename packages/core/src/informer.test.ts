@@ -118,15 +118,15 @@ function kubeConfigFor(url: string): KubeConfig {
   return kc;
 }
 
-async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs?: number; keep?: (o: Obj) => boolean } = {}, afterList?: () => Promise<void>) {
+async function startInformer(extra: { watchTimeoutSeconds?: number; watchGraceMs?: number; keep?: (o: Obj) => boolean; listPageSize?: number } = {}, afterList?: (page: ListPage) => Promise<void>) {
   server = new ScriptedServer();
   const url = await server.listen();
   const kc = kubeConfigFor(url);
-  const list = async () => {
-    const res = await fetch(`${url}/things`);
+  const list = async (page: ListPage) => {
+    const res = await fetch(`${url}/things?limit=${page.limit}&continue=${page.continue ?? ''}`);
     if (!res.ok) throw Object.assign(new Error(`list failed: ${res.status}`), { statusCode: res.status });
     const body = (await res.json()) as KubernetesListObject<Obj>;
-    await afterList?.();
+    await afterList?.(page);
     return body;
   };
   const events: string[] = [];
@@ -423,5 +423,61 @@ describe('a keep predicate', () => {
     await refiltered;
     expect(cacheState(inf)).toEqual(['a1@101']);
     expect(cacheState(inf)).toEqual(serverState());
+  });
+
+  /**
+   * The start's full list of b1, a1, b2 a page each, every page answered held until the test lets
+   * it go; the first page (b1) is judged while only the a-names are held, then the b-names are
+   * taken (a plan shard's hold) and a refilter asked for while the full list waits on its second
+   * page. `interleave` lets the two lists' pages go; the cache must end as the server is.
+   */
+  async function holdTakenWhileTheFirstListPages(interleave: (release: (count: number, index: number) => Promise<void>, refiltered: Promise<void>, synced: Promise<void>) => Promise<void>) {
+    held.clear();
+    held.add('a');
+    const waiting: Array<() => void> = [];
+    let gated = true;
+    const openAll = (): void => {
+      gated = false;
+      for (const release of waiting.splice(0)) release();
+    };
+    const t = await startInformer({ keep, listPageSize: 1 }, () => (gated ? new Promise<void>((resolve) => waiting.push(resolve)) : Promise.resolve()));
+    for (const name of ['b1', 'a1', 'b2']) server.put(name);
+    const inf = t.make();
+    void inf.start();
+    /** Lets the `index`th page waiting go, once `count` wait. */
+    const release = async (count: number, index: number): Promise<void> => {
+      await eventually(() => expect(waiting).toHaveLength(count));
+      waiting.splice(index, 1)[0]?.();
+    };
+    try {
+      await release(1, 0);
+      await eventually(() => expect(waiting).toHaveLength(1));
+      held.add('b');
+      const refiltered = inf.refilter({ widened: true });
+      await interleave(release, refiltered, inf.synced());
+      openAll();
+      await Promise.all([refiltered, inf.synced()]);
+    } finally {
+      openAll();
+    }
+    expect(cacheState(inf)).toEqual(['a1@102', 'b1@101', 'b2@103']);
+    expect(cacheState(inf)).toEqual(serverState());
+  }
+
+  it('a refilter asked for while a full list pages is not undone by that list applied before it (its first page was judged by the old predicate)', async () => {
+    await holdTakenWhileTheFirstListPages(async (release, _refiltered, synced) => {
+      // The full list's last two pages go (the refilter's first waits behind them), and it is applied.
+      await release(2, 0);
+      await release(2, 1);
+      await synced;
+    });
+  });
+
+  it('nor by that list applied after it', async () => {
+    await holdTakenWhileTheFirstListPages(async (release, refiltered) => {
+      // The refilter's three pages go while the full list waits on its second, and it is merged.
+      for (let page = 0; page < 3; page++) await release(2, 1);
+      await refiltered;
+    });
   });
 });

@@ -195,7 +195,16 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     unkept.clear();
     for (const key of turnedAway) unkept.add(key);
     listsApplied++;
-    for (const [key] of cache.entries()) if (!fresh.has(key)) uncache(key);
+    for (const [key, old] of cache.entries()) {
+      if (fresh.has(key)) continue;
+      // Turned away by the predicate as it was when its page came, held now (a refilter merged
+      // it while this list paged): it stays, and the watch goes on from this list's snapshot.
+      if (keep && turnedAway.has(key) && keep(old)) {
+        unkept.delete(key);
+        continue;
+      }
+      uncache(key);
+    }
     for (const [key, obj] of fresh) {
       const old = cache.get(key);
       cache.set(key, obj);
@@ -249,12 +258,17 @@ export function createResilientInformer<T extends KubernetesObject>(opts: Resili
     } finally {
       touched = undefined;
     }
-    // A full list applied meanwhile is newer and already holds them. An object a watch event
-    // touched meanwhile is as the watch says (a delete seen before the list is merged must not
-    // bring it back); every later change comes through the watch, in order.
-    if (listsApplied !== listsBefore) return;
+    // An object a watch event touched meanwhile is as the watch says (a delete seen before the
+    // list is merged must not bring it back); every later change comes through the watch, in
+    // order. A full list applied meanwhile may be older or newer than this one, and its first
+    // pages may have been judged by the predicate as it was before (a replica's start: the
+    // shard is taken while the first list pages). What it turned away existed at its snapshot,
+    // and the watch goes on from there (a later delete still comes): those are added. What it
+    // neither holds nor turned away is left to the watch: created after its snapshot (the ADDED
+    // is still to come), or gone before it (adding it would bring back a deleted object).
+    const fullListMeanwhile = listsApplied !== listsBefore;
     for (const [key, obj] of found) {
-      if (seen.has(key) || cache.get(key)) continue;
+      if (seen.has(key) || cache.get(key) || (fullListMeanwhile && !unkept.has(key))) continue;
       unkept.delete(key);
       cache.set(key, obj);
       emit('add', obj);
