@@ -5,7 +5,7 @@ export { runScheduler, startScheduler, type SchedulerHandle, type SchedulerOptio
 export { schedulerConfigSchema, PLANNER_POLICIES, type SchedulerConfig, type PlannerPolicyName } from './config.js';
 export { LeaderElector, type LeaderElectionOptions } from './lifetime/leader.js';
 export { createExternalSecretsInformers, type ExternalSecretsInformers } from './lifetime/informers.js';
-export { SyncEnqueuer, JOB_RETENTION, type QueuedSyncJob } from './queue/enqueuer.js';
+export { SyncEnqueuer, JOB_RETENTION, readQueuedJobs, type QueuedSyncJob } from './queue/enqueuer.js';
 export { Dispatcher, groupHashOf, GROUP_LEAD_MS } from './queue/dispatcher.js';
 export type { PlanChange, PlannedSync } from './planning/plan.js';
 export { shardOf } from './session/session.js';

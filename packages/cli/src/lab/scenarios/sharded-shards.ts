@@ -8,7 +8,7 @@
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
 import { syncQueueName } from '@herdless/core';
-import { planShardLeaseName, planShardOf } from '@herdless/scheduler';
+import { planShardLeaseName, planShardOf, readQueuedJobs } from '@herdless/scheduler';
 import { scrapeLoopbackMetrics } from '@herdless/lab';
 import { sumMetric } from '../api-server-metrics.js';
 
@@ -112,7 +112,8 @@ export async function duplicatesNote(redisUrl: string): Promise<string> {
   const queue = new Queue(syncQueueName(), { connection: { url: redisUrl }, prefix: 'herdless' });
   try {
     const perUid = new Map<string, number>();
-    for (const job of await queue.getJobs(['delayed', 'waiting', 'prioritized'], 0, -1, true)) {
+    // Read a chunk at a time: one getJobs of the whole queue holds Redis, and the workers, for the read.
+    for (const job of await readQueuedJobs(queue, ['delayed', 'waiting', 'prioritized'])) {
       const uid = (job?.data as { uid?: string } | undefined)?.uid;
       if (uid) perUid.set(uid, (perUid.get(uid) ?? 0) + 1);
     }
