@@ -116,7 +116,7 @@ export class SyncEnqueuer {
     for (const [shard, queue] of this.queues) {
       const jobs = await readQueuedJobs(queue, PENDING_STATES);
       for (const job of jobs) {
-        if (!job?.id) continue;
+        if (!job.id) continue;
         if (job.name === SYNC_GROUP_JOB_NAME) {
           // A group job's members are adopted one by one, under the ids they would have alone.
           const group = syncGroupJobSchema.safeParse(job.data);

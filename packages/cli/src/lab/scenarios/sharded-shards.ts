@@ -114,7 +114,7 @@ export async function duplicatesNote(redisUrl: string): Promise<string> {
     const perUid = new Map<string, number>();
     // Read a chunk at a time: one getJobs of the whole queue holds Redis, and the workers, for the read.
     for (const job of await readQueuedJobs(queue, ['delayed', 'waiting', 'prioritized'])) {
-      const uid = (job?.data as { uid?: string } | undefined)?.uid;
+      const uid = (job.data as { uid?: string } | null)?.uid;
       if (uid) perUid.set(uid, (perUid.get(uid) ?? 0) + 1);
     }
     const dup = [...perUid.values()].filter((n) => n > 1).length;
