@@ -24,7 +24,7 @@ import {
   type HerdlessProcess,
 } from './support/fleet.js';
 
-const B = 40;
+const B = 80;
 const DUE = 2_000;
 const OUTAGE_MS = 60_000;
 const WORKERS = 2;

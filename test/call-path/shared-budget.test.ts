@@ -24,7 +24,7 @@ import {
   type HerdlessProcess,
 } from './support/fleet.js';
 
-const B = Number(process.env.CP_BUDGET ?? 40);
+const B = Number(process.env.CP_BUDGET ?? 80);
 const JOBS = Number(process.env.CP_JOBS ?? 5_000);
 const WORKERS = 4;
 const run = runId();
@@ -91,7 +91,7 @@ describe('four worker processes share one provider budget', () => {
 
     // The workers' own account of it, from their /metrics: every job's pass started, all planned
     // for the same moment, and the budget spread them out. Job k cannot be admitted before about
-    // (k - B) / B seconds, so the mean lateness is at least about JOBS / (2B) (62.5 s at the
+    // (k - B) / B seconds, so the mean lateness is at least about JOBS / (2B) (31 s at the
     // defaults); the bound below allows a fifth less. A worker that ran jobs ahead of the
     // budget, or a metric that counted deferred passes as started ones, would break it.
     const texts = await scrapeLoopbackMetrics(metricsPorts);

@@ -41,6 +41,9 @@ export const workerConfigSchema = z.object({
     .meta({ description: "requests a second per provider type, as the scheduler's --budgets (\"aws-sm=50,aws-sm.BatchGetSecretValue=5\"); same value on both" }),
   ...tenantSharesConfigShape,
   coalesceWindowMs: z.coerce.number().int().min(0).max(60_000).default(50).meta({ description: 'identical remote reads within this window become one call' }),
+  batchWindowMs: z.coerce.number().int().min(0).max(60_000).optional().meta({
+    description: "distinct reads of one provider key wait at most this long for a batch call to fill (unset: the coalescing window)",
+  }),
   batching: z.enum(['auto', 'always', 'never']).default('auto').meta({ description: 'BatchGetSecretValue for current-version reads of one quota key: auto (chosen by the budgets), always or never' }),
   eventBurst: z.coerce.number().int().min(0).default(DEFAULT_EVENT_LIMITS.totalBurst).meta({
     description: 'Events on ExternalSecrets (sync failures, recoveries) this process may send at once; each object also has its own limit',

@@ -22,6 +22,7 @@ export const workerCommand: CommandModule = {
       // The operator's namespace caps and weights, as the scheduler plans with them.
       tenants: tenantSharesOf(config),
       coalesceWindowMs: config.coalesceWindowMs,
+      ...(config.batchWindowMs === undefined ? {} : { batchWindowMs: config.batchWindowMs }),
       batching: config.batching,
       keyPrefix: config.queuePrefix,
       // Routine refreshes keep to the share the scheduler plans them at.

@@ -5,6 +5,10 @@ import { limiterBudgetRpsOf, quotaBucketOf } from './budgets.js';
 import { ProviderBreaker } from './circuit-breakers.js';
 import { Coalescer } from './coalescer.js';
 import { shouldBatch } from './read-batcher.js';
+import type { Redis } from 'ioredis';
+import type { ProviderWithRawReader, RawReader, SecretBytes } from '../provider.js';
+import { CallPath } from './call-path.js';
+import { providerOverRawReader } from './raw-reader.fixture.js';
 
 describe('shouldBatch (spend the binding quota)', () => {
   it('never batches with AWS default budgets (GetSecretValue 5,000/s vs BatchGetSecretValue 50/s)', () => {
@@ -130,5 +134,56 @@ describe('ProviderBreaker', () => {
     expect(await probe).toBe('ok');
     expect(b.state).toBe('closed');
     b.shutdown();
+  });
+});
+
+describe('CallPath batch window', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A provider whose reads of distinct keys can be batched; counts the batch calls it gets. */
+  function batchingProvider(batches: string[][]): ProviderWithRawReader {
+    const raw: RawReader = {
+      readOperation: 'GetSecretValue',
+      batchOperation: 'BatchGetSecretValue',
+      maxBatchKeys: 20,
+      resolve: (ref) => ({ key: ref.key, version: ref.version }),
+      readRaw: () => Promise.reject(new Error('a single read where a batch was expected')),
+      readRawBatch: async (keys) => {
+        batches.push([...keys]);
+        return new Map(keys.map((k) => [k, new TextEncoder().encode(`v-${k}`)]));
+      },
+      project: (v: SecretBytes) => v,
+      projectMap: (v: SecretBytes) => ({ v }),
+    };
+    return providerOverRawReader('aws-sm:000000000000:eu-west-1', 'static:a', raw);
+  }
+
+  it('a partial batch goes when the batch window ends, not when the (longer) coalescing window does', async () => {
+    vi.useFakeTimers();
+    const batches: string[][] = [];
+    const path = new CallPath({ redis: { defineCommand: () => undefined } as unknown as Redis, coalesceWindowMs: 60_000, batchWindowMs: 100, batching: 'always' });
+    try {
+      const p = path.wrap(batchingProvider(batches));
+      const reads = Promise.all(['a', 'b', 'c'].map((key) => p.getSecret({ key })));
+      await vi.advanceTimersByTimeAsync(99);
+      expect(batches).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(batches).toEqual([['a', 'b', 'c']]);
+      expect((await reads).map((v) => Buffer.from(v).toString())).toEqual(['v-a', 'v-b', 'v-c']);
+      // Unset, the batch window is the coalescing window, as before the flag.
+      const sameWindow = new CallPath({ redis: { defineCommand: () => undefined } as unknown as Redis, coalesceWindowMs: 500, batching: 'always' });
+      const q = sameWindow.wrap(batchingProvider(batches));
+      const more = Promise.all(['d', 'e'].map((key) => q.getSecret({ key })));
+      await vi.advanceTimersByTimeAsync(499);
+      expect(batches).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(batches).toEqual([['a', 'b', 'c'], ['d', 'e']]);
+      await more;
+      sameWindow.close();
+    } finally {
+      path.close();
+    }
   });
 });

@@ -34,6 +34,10 @@ export interface CallPathOptions {
   breaker?: BreakerOptions;
   /** Identical reads within this window become one call (default 50 ms). */
   coalesceWindowMs?: number;
+  /** How long distinct reads of one provider key wait for a batch call to fill (default: the
+   *  coalescing window). A partial batch goes when it ends, so a long coalescing window need not
+   *  hold a sync that long. */
+  batchWindowMs?: number;
   /** Batch current-version reads: 'auto' picks by budgets (default), 'always', 'never'. */
   batching?: BatchingMode;
   /** Prefix of the limiter's Redis keys (default "herdless"). */
@@ -84,11 +88,13 @@ export class CallPath {
   private readonly keys = new Map<string, KeyState>();
   private readonly metrics = callPathMetrics();
   private readonly windowMs: number;
+  private readonly batchWindowMs: number;
   private readonly batching: BatchingMode;
 
   constructor(private readonly opts: CallPathOptions) {
     this.limiter = new RedisRateLimiter(opts.redis, opts.keyPrefix === undefined ? {} : { keyPrefix: opts.keyPrefix });
     this.windowMs = opts.coalesceWindowMs ?? 50;
+    this.batchWindowMs = opts.batchWindowMs ?? this.windowMs;
     this.batching = opts.batching ?? 'auto';
   }
 
@@ -183,7 +189,7 @@ export class CallPath {
       key.batcher?.flush();
       key.batcherFor = kind;
       key.batcher = new ReadBatcher({
-        windowMs: this.windowMs,
+        windowMs: this.batchWindowMs,
         ...options,
         onCall: (operation, values) => this.metrics.reads.inc({ provider_key: providerKey, operation }, values),
       });

@@ -11,6 +11,7 @@ import { credentialPlanOf } from '../aws/credential-plan.js';
 import { credentialIdentityOfContext, providerKeyOf } from '../create-provider.js';
 import type { ProviderContext, ProviderWithRawReader, RawReader, SecretBytes } from '../provider.js';
 import { CallPath } from './call-path.js';
+import { providerOverRawReader } from './raw-reader.fixture.js';
 
 const names = fc.constantFrom('a', 'b');
 const keyRef = fc.record({ name: fc.constantFrom('creds', 'other'), key: fc.constantFrom('id', 'secret', 'token'), namespace: fc.option(names, { nil: undefined }) });
@@ -103,16 +104,7 @@ function countingProvider(ctx: ProviderContext, calls: Map<string, number>): Pro
     project: (v: SecretBytes) => v,
     projectMap: (v: SecretBytes) => ({ v }),
   };
-  return {
-    providerKey: providerKeyOf(ctx),
-    credentialIdentity: credentialIdentityOfContext(ctx),
-    raw,
-    getSecret: (ref) => raw.readRaw(raw.resolve(ref)),
-    getSecretMap: async () => ({}),
-    getAllSecrets: async () => ({}),
-    validate: async () => undefined,
-    close: async () => undefined,
-  };
+  return providerOverRawReader(providerKeyOf(ctx), credentialIdentityOfContext(ctx), raw);
 }
 
 describe('credential isolation in the call path', () => {
