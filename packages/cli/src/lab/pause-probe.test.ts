@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { peakAndMean } from '@herdless/lab';
-import { dipNote, peakNote } from '@herdless/lab';
+import { dipNote, peakNote, plannerNote } from '@herdless/lab';
 import { processFigures, startPauseProbe } from './pause-probe.js';
 
 const METRICS = (loopMaxS: number, gcS: number, restarts: number, sent = { urgent: 0, routine: 0, other: 0 }) =>
@@ -28,7 +28,21 @@ describe('processFigures', () => {
       informerRestarts: 3,
       // Every operation of a lane counts (two routine series of 5).
       sent: { urgent: 4, routine: 10, other: 6 },
+      plannedLate: 0,
+      backlogSeconds: 0,
+      movedRefreshes: 0,
     });
+  });
+
+  it("reads a scheduler's planner gauges: syncs planned late over every provider key, the backlog's seconds, refreshes moved", () => {
+    const text = [
+      'herdless_planner_late_syncs{provider_key="aws-sm|us-east-1|a|"} 3',
+      'herdless_planner_late_syncs{provider_key="aws-sm|us-east-1|b|"} 4',
+      'herdless_planner_backlog_seconds 812',
+      'herdless_planner_moved_refreshes_total 90',
+      '',
+    ].join('\n');
+    expect(processFigures(text)).toMatchObject({ plannedLate: 7, backlogSeconds: 812, movedRefreshes: 90 });
   });
 });
 
@@ -62,10 +76,27 @@ describe('peakNote', () => {
   });
 });
 
+describe('plannerNote', () => {
+  it("gives the schedulers' most planned-late syncs and longest backlog in the window with their seconds, and the refreshes moved", () => {
+    const probes = new Map([
+      [1, { plannedLate: 9, backlogSeconds: 700, movedRefreshes: 50 }],
+      [3, { plannedLate: 0, backlogSeconds: 20, movedRefreshes: 4 }],
+      [4, { plannedLate: 12, backlogSeconds: 10, movedRefreshes: 1 }],
+      [6, { plannedLate: 99, backlogSeconds: 999, movedRefreshes: 99 }],
+    ]);
+    expect(plannerNote({ startS: 2, endS: 6 }, probes)).toBe(
+      "the schedulers' plan over the observed window: syncs planned after their deadline at most 12 (t=4 s); planned backlog of new specs and catch-up at most 20 s (t=3 s); re-spread refreshes moved behind a backlog 5",
+    );
+    expect(plannerNote({ startS: 2, endS: 6 }, new Map([[3, { schedulerLoopMaxMs: 5 }]]))).toBeUndefined();
+  });
+});
+
 describe('startPauseProbe', () => {
   let server: Server | undefined;
+  let scheduler: Server | undefined;
   afterEach(async () => {
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await new Promise((resolve) => (scheduler ? scheduler.close(resolve) : resolve(undefined)));
   });
 
   it('differences the cumulative counters between scrapes, per port', async () => {
@@ -76,13 +107,20 @@ describe('startPauseProbe', () => {
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
+    let schedulerScrapes = 0;
+    scheduler = createServer((_, res) => {
+      schedulerScrapes++;
+      res.end(`herdless_planner_late_syncs{provider_key="k"} ${schedulerScrapes}\nherdless_planner_backlog_seconds 40\nherdless_planner_moved_refreshes_total ${5 * schedulerScrapes}\n`);
+    });
+    await new Promise<void>((resolve) => scheduler?.listen(0, '127.0.0.1', resolve));
+    const schedulerPort = (scheduler.address() as { port: number }).port;
     const probe = startPauseProbe(Date.now(), () => ({
       workerPorts: [port],
-      schedulerPorts: [],
+      schedulerPorts: [schedulerPort],
       readApi: async () => undefined,
       scrape: async (p) => (await fetch(`http://127.0.0.1:${p}/metrics`)).text(),
     }));
-    const differenced = () => [...probe.samples.values()].find((s) => s.informerRestarts !== undefined);
+    const differenced = () => [...probe.samples.values()].find((s) => s.informerRestarts !== undefined && (s.movedRefreshes ?? 0) > 0);
     try {
       await expect.poll(differenced, { timeout: 5_000 }).toBeDefined();
     } finally {
@@ -92,5 +130,7 @@ describe('startPauseProbe', () => {
     // covers the second scrape: its loop max, 0.25 s more GC, 2 more restarts.
     expect(differenced()).toMatchObject({ workerLoopMaxMs: 2500, workerGcMs: 250, informerRestarts: 2, sentUrgent: 1, sentRoutine: 20, sentOther: 0 });
     expect(differenced()?.apiMs).toBeGreaterThanOrEqual(0);
+    // The scheduler's gauges as read (late syncs at its second scrape), its counter differenced.
+    expect(differenced()).toMatchObject({ plannedLate: 2, backlogSeconds: 40, movedRefreshes: 5 });
   });
 });

@@ -14,6 +14,11 @@ export interface ProcessFigures {
   informerRestarts: number;
   /** Cumulative provider calls sent, by the lane of the sync that made them. */
   sent: Record<SentLane, number>;
+  /** A scheduler's planner gauges (0 on a worker): syncs planned late, its backlog's seconds. */
+  plannedLate: number;
+  backlogSeconds: number;
+  /** Cumulative: re-spread refreshes moved behind a backlog. */
+  movedRefreshes: number;
 }
 
 export const SENT_LANES = ['urgent', 'routine', 'other'] as const;
@@ -32,6 +37,9 @@ export const PROBED_METRICS = [
   'nodejs_gc_duration_seconds',
   'herdless_informer_restarts_total',
   'herdless_provider_calls_sent_total',
+  'herdless_planner_late_syncs',
+  'herdless_planner_backlog_seconds',
+  'herdless_planner_moved_refreshes_total',
 ] as const;
 
 /** The figures the probe reads from one process's Prometheus text (prom-client's defaults). */
@@ -41,6 +49,9 @@ export function processFigures(metricsText: string): ProcessFigures {
     gcSeconds: sumMetric(metricsText, 'nodejs_gc_duration_seconds_sum'),
     informerRestarts: sumMetric(metricsText, 'herdless_informer_restarts_total'),
     sent: Object.fromEntries(SENT_LANES.map((lane) => [lane, sumMetric(metricsText, 'herdless_provider_calls_sent_total', `lane="${lane}"`)])) as Record<SentLane, number>,
+    plannedLate: sumMetric(metricsText, 'herdless_planner_late_syncs'),
+    backlogSeconds: sumMetric(metricsText, 'herdless_planner_backlog_seconds'),
+    movedRefreshes: sumMetric(metricsText, 'herdless_planner_moved_refreshes_total'),
   };
 }
 
@@ -101,7 +112,12 @@ export function startPauseProbe(t0: number, targets: () => ProbeTargets, timeout
         for (const lane of SENT_LANES) sample[SENT_FIELD[lane]] = counted.reduce((s, w) => s + (w.now.sent[lane] - (w.before?.sent[lane] ?? 0)), 0);
       }
     }
-    if (schedulers.length > 0) sample.schedulerLoopMaxMs = Math.max(...schedulers.map((s) => s.now.loopMaxMs));
+    if (schedulers.length > 0) {
+      sample.schedulerLoopMaxMs = Math.max(...schedulers.map((s) => s.now.loopMaxMs));
+      sample.plannedLate = schedulers.reduce((n, s) => n + s.now.plannedLate, 0);
+      sample.backlogSeconds = Math.max(...schedulers.map((s) => s.now.backlogSeconds));
+      sample.movedRefreshes = schedulers.reduce((n, s) => n + s.now.movedRefreshes - (s.before?.movedRefreshes ?? s.now.movedRefreshes), 0);
+    }
     if (redisMs !== undefined) sample.redisMs = redisMs;
     sample.apiMs = apiMs;
     // Two probes in one second (a late timer): keep the worse of each figure, the sum of counts.
@@ -128,6 +144,10 @@ function mergeSamples(a: PauseSample, b: PauseSample): PauseSample {
   set('informerRestarts', sum(a.informerRestarts, b.informerRestarts));
   for (const lane of SENT_LANES) set(SENT_FIELD[lane], sum(a[SENT_FIELD[lane]], b[SENT_FIELD[lane]]));
   set('schedulerLoopMaxMs', max(a.schedulerLoopMaxMs, b.schedulerLoopMaxMs));
+  // Gauges: the later reading; a count: the sum.
+  set('plannedLate', b.plannedLate ?? a.plannedLate);
+  set('backlogSeconds', b.backlogSeconds ?? a.backlogSeconds);
+  set('movedRefreshes', sum(a.movedRefreshes, b.movedRefreshes));
   set('redisMs', max(a.redisMs, b.redisMs));
   set('apiMs', max(a.apiMs, b.apiMs));
   return out;

@@ -4,7 +4,7 @@
 // table, results.json and the HTML report all read these fields; none computes a figure of its own.
 import { mergeHistograms, quantileUpperBound, shareAbove } from '../metrics-text.js';
 import type { ContenderResult, PauseSample, SecondSample } from './lab-results.js';
-import { dipNote, peakNote } from './pause-notes.js';
+import { dipNote, peakNote, plannerNote } from './pause-notes.js';
 
 export interface ProcessUsage {
   name: string;
@@ -424,6 +424,8 @@ export function computeResult(obs: RunObservation): ContenderResult {
       if (dips) notes.push(dips);
       const peaks = peakNote(totals, window, obs.probes, STEADY_PEAK_TO_MEAN_BOUND);
       if (peaks) notes.push(peaks);
+      const plan = plannerNote(window, obs.probes);
+      if (plan) notes.push(plan);
     }
   }
   const latencies: number[] = [];

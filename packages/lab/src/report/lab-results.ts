@@ -64,6 +64,12 @@ export interface PauseSample {
   sentUrgent?: number;
   sentRoutine?: number;
   sentOther?: number;
+  /** The schedulers' syncs planned after their deadline (herdless_planner_late_syncs, summed). */
+  plannedLate?: number;
+  /** The longest planned backlog of new specs and catch-up any scheduler sees (herdless_planner_backlog_seconds). */
+  backlogSeconds?: number;
+  /** Re-spread refreshes the schedulers moved behind a backlog since the previous scrape. */
+  movedRefreshes?: number;
 }
 
 

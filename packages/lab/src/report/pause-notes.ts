@@ -73,3 +73,28 @@ export function peakNote(totals: readonly number[], window: NoteWindow, probes: 
     `seconds of the observed window above ${ratio} × its mean of ${window.mean.toFixed(1)} calls/s`,
   );
 }
+
+/**
+ * The schedulers' own account of their plan over a window: the most syncs they had planned after
+ * their deadline, the longest backlog of new specs and catch-up they planned behind (each with the
+ * second it was seen in), and the re-spread refreshes they moved behind a backlog. A late refresh
+ * the planner placed late shows here; one it placed in time ran late in the queue or the workers.
+ * Undefined when no scheduler answered in the window.
+ */
+export function plannerNote(window: Pick<NoteWindow, 'startS' | 'endS'>, probes: ReadonlyMap<number, PauseSample>): string | undefined {
+  let late: { n: number; t: number } | undefined;
+  let backlog: { n: number; t: number } | undefined;
+  let moved = 0;
+  let seen = false;
+  for (let t = window.startS; t < window.endS; t++) {
+    const p = probes.get(t);
+    if (p?.plannedLate === undefined) continue;
+    seen = true;
+    if (!late || p.plannedLate > late.n) late = { n: p.plannedLate, t };
+    if (p.backlogSeconds !== undefined && (!backlog || p.backlogSeconds > backlog.n)) backlog = { n: p.backlogSeconds, t };
+    moved += p.movedRefreshes ?? 0;
+  }
+  if (!seen) return undefined;
+  const at = (x: { n: number; t: number } | undefined, unit = ''): string => (x === undefined ? '?' : x.n > 0 ? `${x.n}${unit} (t=${x.t} s)` : `0${unit}`);
+  return `the schedulers' plan over the observed window: syncs planned after their deadline at most ${at(late)}; planned backlog of new specs and catch-up at most ${at(backlog, ' s')}; re-spread refreshes moved behind a backlog ${moved}`;
+}

@@ -24,6 +24,11 @@ export const lateSyncs = new Gauge({
   labelNames: ['provider_key'],
 });
 export const plannedJobs = new Gauge({ name: 'herdless_planner_planned_jobs', help: 'Syncs the leader has planned and not yet seen done.' });
+export const backlogSeconds = new Gauge({
+  name: 'herdless_planner_backlog_seconds',
+  help:
+    'Seconds until the new, changed and catch-up syncs planned and not yet seen done would clear at the share of the budget routine work leaves them (the longest of the plan shards this process plans; 0 when none). Re-spread refreshes are planned behind it.',
+});
 
 export const movedRefreshes = new Counter({
   name: 'herdless_planner_moved_refreshes_total',
@@ -55,6 +60,7 @@ const fairSeen = new WeakMap<Planner, { moves: number; capped: Map<string, numbe
  */
 export function recordPlannerMetrics(planners: Iterable<Planner>, now: number): void {
   let jobs = 0;
+  let backlog = 0;
   const planned = new Map<string, { labels: { provider_key: string; operation: string }; n: number }>();
   const available = new Map<string, { labels: { provider_key: string; operation: string }; n: number }>();
   const late = new Map<string, number>();
@@ -74,6 +80,8 @@ export function recordPlannerMetrics(planners: Iterable<Planner>, now: number): 
     if (!(placement instanceof CapacityPlacement)) continue;
     recordFairShare(planner, placement);
     placement.prune(now);
+    const clear = placement.backlogHorizon(now);
+    if (clear !== undefined) backlog = Math.max(backlog, clear - Math.floor(now / 1000));
     for (const r of placement.report(now, 60)) {
       const labels = { provider_key: r.providerKey, operation: r.operation };
       add(planned, labels, r.plannedCalls);
@@ -83,6 +91,7 @@ export function recordPlannerMetrics(planners: Iterable<Planner>, now: number): 
     for (const r of placement.namespaceReport(now, 60)) add(byNamespace, { provider_key: r.providerKey, operation: r.operation, namespace: r.namespace }, r.plannedCalls);
   }
   plannedJobs.set(jobs);
+  backlogSeconds.set(backlog);
   plannedCalls.reset();
   availableCalls.reset();
   lateSyncs.reset();
