@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RETRY_CLASS_OF, syncJobId } from '@herdless/core';
+import { parseBudgets, RETRY_CLASS_OF, syncJobId } from '@herdless/core';
+import { CapacityPlacement } from './placement/capacity-placement.js';
+import { fleetItem } from '../simulation/virtual-fleet.js';
 import { decideIntent } from './intent.js';
 import type { PlannedSync } from './plan.js';
 import { Planner } from './planner.js';
@@ -221,5 +223,44 @@ describe('planner (walking skeleton)', () => {
     const memory = {};
     decideIntent(synced({ ready: { status: 'False', reason: 'AccessDenied' } }), memory, T0);
     expect(memory).toEqual({});
+  });
+});
+
+describe('refreshes planned late', () => {
+  it('are placed again before their deadline once the budget they were placed on grows (a plan shard whose share was cut)', () => {
+    let share = 0.2;
+    const placement = new CapacityPlacement({ budgets: parseBudgets('aws-sm=10'), budgetShare: (_key, _operation, budgetRps) => budgetRps * share });
+    const planner = new Planner({ placement });
+    const t0 = Date.parse('2030-01-01T00:00:00Z');
+    // 60 refreshes due 50 s from now, each in its window of the last 10 s before it: a share of
+    // 2/s has room for 17 of them, the whole budget for about 80.
+    const items = Array.from({ length: 60 }, (_, i) =>
+      fleetItem(i, 100, { syncedGeneration: 1, lastSyncMs: t0 - 50_000, lastAttemptMs: t0 - 50_000, ready: { status: 'True', reason: 'SecretSynced' } }),
+    );
+    planner.observeAll(items, t0);
+    const late = () => [...planner.plannedJobs()].filter((j) => j.deadline !== undefined && j.plannedAt > j.deadline);
+    const lateBefore = late().length;
+    expect(lateBefore).toBeGreaterThan(30);
+    // The share grows back; nothing else changes. The next rebalance tries them again.
+    share = 1;
+    const changes = planner.rebalance(t0 + 2_000);
+    expect(late()).toEqual([]);
+    expect(planner.movedEarlier).toBe(lateBefore);
+    expect(changes.filter((c) => c.add && c.cancel.length === 1)).toHaveLength(lateBefore);
+    for (const c of changes) expect(c.add?.plannedAt).toBeLessThanOrEqual(c.add?.deadline as number);
+  });
+
+  it('stay as they are, tried again later, when no earlier place has room (overload)', () => {
+    const placement = new CapacityPlacement({ budgets: parseBudgets('aws-sm=2') });
+    const planner = new Planner({ placement });
+    const t0 = Date.parse('2030-01-01T00:00:00Z');
+    const items = Array.from({ length: 100 }, (_, i) =>
+      fleetItem(i, 100, { syncedGeneration: 1, lastSyncMs: t0 - 50_000, lastAttemptMs: t0 - 50_000, ready: { status: 'True', reason: 'SecretSynced' } }),
+    );
+    planner.observeAll(items, t0);
+    const before = [...planner.plannedJobs()].map((j) => j.id).sort();
+    expect(planner.rebalance(t0 + 2_000)).toEqual([]);
+    expect([...planner.plannedJobs()].map((j) => j.id).sort()).toEqual(before);
+    expect(planner.movedEarlier).toBe(0);
   });
 });
