@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseBudgets, RETRY_CLASS_OF, syncJobId } from '@herdless/core';
 import { CapacityPlacement } from './placement/capacity-placement.js';
 import { fleetItem } from '../simulation/virtual-fleet.js';
@@ -259,8 +259,15 @@ describe('refreshes planned late', () => {
     );
     planner.observeAll(items, t0);
     const before = [...planner.plannedJobs()].map((j) => j.id).sort();
+    const place = vi.spyOn(placement, 'place');
     expect(planner.rebalance(t0 + 2_000)).toEqual([]);
     expect([...planner.plannedJobs()].map((j) => j.id).sort()).toEqual(before);
     expect(planner.movedEarlier).toBe(0);
+    expect(place.mock.calls.length).toBeGreaterThan(0);
+    // Each is tried again only after its back-off (10 s), even when the try found its old second.
+    place.mockClear();
+    expect(planner.rebalance(t0 + 3_000)).toEqual([]);
+    expect(planner.rebalance(t0 + 9_000)).toEqual([]);
+    expect(place).not.toHaveBeenCalled();
   });
 });

@@ -17,7 +17,7 @@ interface LateJob {
 }
 
 /** Late refreshes tried again for an earlier place in one rebalance (once a second) at most. */
-export const LATE_RETRIES_PER_PASS = 200;
+const LATE_RETRIES_PER_PASS = 200;
 /** A late refresh that found no earlier place is tried again after this, doubling, up to LATE_RETRY_MAX_MS. */
 const LATE_RETRY_MS = 10_000;
 const LATE_RETRY_MAX_MS = 300_000;
@@ -58,7 +58,7 @@ export class Planner {
   /** Refreshes planned after their deadline, by when to try them again (see replaceLate). */
   private readonly lateJobs = new Heap<LateJob>((a, b) => a.at - b.at);
   private lastLateRetryMs = -Infinity;
-  /** Late refreshes placed anew earlier (replaceLate), for tests and the metric. */
+  /** Late refreshes placed anew earlier (replaceLate), for tests. */
   movedEarlier = 0;
   /** Re-spread refreshes moved behind a backlog (rebalance), for the metric. */
   movedBehindBacklog = 0;
@@ -204,16 +204,18 @@ export class Planner {
         this.placement.reserve(current);
         // A re-spread refresh adopted inside a backlog (a term restarted in a storm): followed as
         // one this term placed.
-        this.followIfInBacklog(intent, current, now);
-        this.followIfLate(current, now);
+        this.follow(intent, current, now);
       }
       return undefined;
     }
     return this.placeAnew(entry, now);
   }
 
-  /** Places the entry's intent (its current job, if any, is cancelled). */
-  private placeAnew(entry: Entry, now: number): PlanChange {
+  /**
+   * Places the entry's intent (its current job, if any, is cancelled). `follow`: the new job is
+   * followed if in a backlog or late; a caller that may put the old job back follows it itself.
+   */
+  private placeAnew(entry: Entry, now: number, follow = true): PlanChange {
     const item = entry.item as PlanItem;
     const intent = entry.intent as Extract<Intent, { kind: 'sync' }>;
     const current = entry.memory.planned;
@@ -236,8 +238,7 @@ export class Planner {
     job.id = syncJobId(job);
     this.placement.reserve(job);
     entry.memory.planned = job;
-    this.followIfInBacklog(intent, job, now);
-    this.followIfLate(job, now);
+    if (follow) this.follow(intent, job, now);
     this.placeDisplaced(now);
     return { uid: item.uid, cancel: current && current.id !== job.id ? [current] : [], add: job };
   }
@@ -296,19 +297,27 @@ export class Planner {
       // Replaced, gone, no longer late, or due now (it may be running): no longer followed.
       if (!entry || job?.id !== e.id || job.deadline === undefined || job.plannedAt <= job.deadline || entry.intent?.kind !== 'sync' || job.plannedAt <= now + SECOND) continue;
       tried++;
-      const change = this.placeAnew(entry, now);
+      // Not followed by placeAnew: a try that finds the old second has the old id, and following
+      // it there would try it again a second later, past its back-off.
+      const change = this.placeAnew(entry, now, false);
       if (change.add && change.add.plannedAt < job.plannedAt) {
         changes.push(change);
         this.movedEarlier++;
+        this.follow(entry.intent, change.add, now);
         continue;
       }
       // No earlier place: it stays as it was, tried again later.
       if (change.add) this.placement.release(change.add);
-      entry.memory.planned = job;
-      this.placement.reserve(job);
+      this.keep(entry, job);
       this.lateJobs.push({ uid: e.uid, id: job.id, at: now + Math.min(LATE_RETRY_MAX_MS, LATE_RETRY_MS * 2 ** e.tries), tries: e.tries + 1 });
     }
     return changes;
+  }
+
+  /** A job just planned: followed while in a backlog (rebalance) or late (replaceLate). */
+  private follow(intent: Extract<Intent, { kind: 'sync' }>, job: PlannedSync, now: number): void {
+    this.followIfInBacklog(intent, job, now);
+    this.followIfLate(job, now);
   }
 
   /** A refresh planned after its deadline is followed, to be placed earlier when room comes (replaceLate). */
