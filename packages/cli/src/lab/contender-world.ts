@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureEsoBinary, esoCrdManifests, REDIS_PROCESS_NAME, startControlPlane, startRedis, type ControlPlane, type RedisServer } from '@herdless/lab';
-import { startAwsEndpointProcess, type LabAwsEndpoint } from './aws-endpoint-process.js';
+import { ENDPOINT_NICE, startAwsEndpointProcess, type LabAwsEndpoint } from './aws-endpoint-process.js';
 import { ProcessUsageTracker } from './process-usage.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -72,6 +72,11 @@ export async function startContenderWorld(opts: ContenderWorldOptions): Promise<
       return child;
     };
     const aws = await startAwsEndpointProcess(spawnHerdless, join(logDir, 'aws-endpoint.log'));
+    opts.say(
+      aws.nice === ENDPOINT_NICE
+        ? `AWS endpoint at nice ${aws.nice} (it stands for a store on other machines: the controllers' load does not delay its clock)`
+        : `AWS endpoint at nice ${aws.nice}: raising its priority needs root or CAP_SYS_NICE; under a saturated CPU its per-second counts may move calls into the next second`,
+    );
     stops.push(async () => rmSync(logDir, { recursive: true, force: true }));
     return {
       controlPlane,
